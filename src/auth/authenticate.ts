@@ -1,0 +1,54 @@
+import type { App } from '../app';
+import type { CredentialProblem } from '../errors';
+import { findApiKeyBySecretHash, touchApiKey } from '../store/api-keys';
+import { findUserById, type UserRecord } from '../store/users';
+import type { PresentedCredential } from './credentials';
+import { isWellFormedApiKey, sha256 } from './secrets';
+import { rolesOf, type Viewer } from './viewer';
+
+export type Authentication =
+  | { readonly ok: true; readonly viewer: Viewer | null; readonly user: UserRecord | null }
+  | { readonly ok: false; readonly problem: CredentialProblem };
+
+/** `lastUsedAt` is written at most this often per key. */
+export const API_KEY_TOUCH_INTERVAL_MS = 60_000;
+
+const ANONYMOUS: Authentication = Object.freeze({ ok: true, viewer: null, user: null });
+
+/**
+ * Turns the presented credential into a viewer. The user is read from the database on every
+ * request, so a disabled user, a deleted user or a role change takes effect on the next request,
+ * not when the token expires.
+ */
+export async function authenticate(app: App, credential: PresentedCredential): Promise<Authentication> {
+  switch (credential.kind) {
+    case 'none':
+      return ANONYMOUS;
+    case 'refused':
+      return { ok: false, problem: credential.problem };
+    case 'jwt': {
+      const verified = app.accessTokens.verify(credential.token, app.now());
+      if (!verified.ok) return { ok: false, problem: 'invalid_token' };
+      const user = await findUserById(app.store.db, verified.claims.sub);
+      if (user === undefined || user.disabledAt !== null) return { ok: false, problem: 'invalid_token' };
+      return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user };
+    }
+    case 'api-key': {
+      if (!isWellFormedApiKey(credential.key)) return { ok: false, problem: 'invalid_api_key' };
+      const found = await findApiKeyBySecretHash(app.store.db, sha256(credential.key));
+      const now = app.now();
+      if (
+        found === undefined ||
+        found.key.revokedAt !== null ||
+        (found.key.expiresAt !== null && found.key.expiresAt <= now) ||
+        found.owner.disabledAt !== null
+      ) {
+        return { ok: false, problem: 'invalid_api_key' };
+      }
+      if (found.key.lastUsedAt === null || now.getTime() - found.key.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS) {
+        await touchApiKey(app.store.db, found.key.id, now, API_KEY_TOUCH_INTERVAL_MS);
+      }
+      return { ok: true, viewer: { id: found.owner.id, roles: rolesOf(found.owner.role), via: 'api-key' }, user: found.owner };
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from 'node:crypto';
+
+/** Hashes and checks passwords with scrypt, off the main thread (libuv's pool), so logins never block requests. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** True when `password` matches `stored`. False for a malformed `stored`, never a throw. */
+  verify(password: string, stored: string): Promise<boolean>;
+  /** Spends the same time as a real check; used when the account does not exist. */
+  verifyDummy(password: string): Promise<void>;
+}
+
+const KEY_LENGTH = 32;
+const SALT_LENGTH = 16;
+const BLOCK_SIZE = 8;
+const PARALLELISM = 1;
+
+function scryptAsync(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key)));
+  });
+}
+
+function optionsFor(logN: number, r: number, p: number): ScryptOptions {
+  const N = 2 ** logN;
+  // scrypt needs 128 * N * r bytes; Node's default cap (32 MiB) is below OWASP's parameters.
+  return { N, r, p, maxmem: 256 * N * r };
+}
+
+const STORED_FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
+
+/**
+ * scrypt with N = 2^costLog2, r = 8, p = 1 (OWASP's recommendation is costLog2 = 17). The parameters
+ * are stored with each hash (`$scrypt$ln=17,r=8,p=1$salt$hash`), so raising the cost later keeps old
+ * hashes verifiable.
+ */
+export function createPasswordHasher(costLog2: number): PasswordHasher {
+  let dummy: Promise<string> | undefined;
+  const hasher: PasswordHasher = {
+    async hash(password) {
+      const salt = randomBytes(SALT_LENGTH);
+      const key = await scryptAsync(password, salt, optionsFor(costLog2, BLOCK_SIZE, PARALLELISM));
+      return `$scrypt$ln=${costLog2},r=${BLOCK_SIZE},p=${PARALLELISM}$${salt.toString('base64').replace(/=+$/, '')}$${key.toString('base64').replace(/=+$/, '')}`;
+    },
+    async verify(password, stored) {
+      const match = STORED_FORMAT.exec(stored);
+      if (match === null) return false;
+      const [, ln, r, p, salt, expected] = match as unknown as [string, string, string, string, string, string];
+      if (Number(ln) > 22) return false;
+      const expectedKey = Buffer.from(expected, 'base64');
+      const key = await scryptAsync(password, Buffer.from(salt, 'base64'), optionsFor(Number(ln), Number(r), Number(p)));
+      return expectedKey.length === key.length && timingSafeEqual(expectedKey, key);
+    },
+    async verifyDummy(password) {
+      dummy ??= hasher.hash(randomBytes(16).toString('hex'));
+      await hasher.verify(password, await dummy);
+    },
+  };
+  return hasher;
+}

@@ -1,0 +1,224 @@
+import { parseEnv } from 'node:util';
+import { readFileSync, existsSync } from 'node:fs';
+
+/** Where the data lives: an SQLite file (or `:memory:`) or a PostgreSQL URL. */
+export type DatabaseConfig =
+  | { readonly dialect: 'sqlite'; readonly path: string }
+  | { readonly dialect: 'postgres'; readonly url: string };
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+/** Everything gatehouse reads from its environment, parsed and validated once at start-up. */
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  /** Interface the HTTP server binds to. Default `127.0.0.1`. */
+  readonly host: string;
+  /** TCP port; 0 picks a free one (tests). Default 4000. */
+  readonly port: number;
+  readonly database: DatabaseConfig;
+  /** Folder for local state (the SQLite file by default, the development JWT secret). Default `./data`. */
+  readonly dataDir: string;
+  readonly jwt: {
+    /** HS256 secret, at least 32 bytes. `null` only outside production: one is generated under `dataDir`. */
+    readonly secret: string | null;
+    readonly issuer: string;
+    readonly audience: string;
+    /** Access-token lifetime in seconds. Default 900. */
+    readonly accessTokenTtlSeconds: number;
+    /** Leeway for `exp`/`nbf`/`iat` in seconds, for clock skew between machines. Default 5. */
+    readonly clockToleranceSeconds: number;
+  };
+  /** Refresh-token lifetime in seconds. Default 30 days. */
+  readonly refreshTokenTtlSeconds: number;
+  /** When both are set, start-up makes sure this ADMIN exists. */
+  readonly adminBootstrap: { readonly email: string; readonly password: string } | null;
+  readonly loginFailures: {
+    /** Failed logins per account within the window before RATE_LIMITED. Default 5. */
+    readonly perAccount: number;
+    /** Failed logins per client address within the window before RATE_LIMITED. Default 50. */
+    readonly perAddress: number;
+    /** The window, in seconds. 15 minutes. */
+    readonly windowSeconds: number;
+  };
+  /** Take the client address from X-Forwarded-For. Only behind a proxy you run. Default false. */
+  readonly trustProxy: boolean;
+  /** Browser origins allowed by CORS. Default none. */
+  readonly corsOrigins: readonly string[];
+  /** Largest request body in bytes; larger answers 413. Default 100 KiB. */
+  readonly bodyLimitBytes: number;
+  /** Deepest selection nesting a query may have. Default 8. */
+  readonly maxQueryDepth: number;
+  /** log2 of scrypt's cost N for new password hashes. Default 17 (OWASP). */
+  readonly passwordHashCost: number;
+  /** pino level. Default `info` (`silent` under test). */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** A configuration value that cannot be used; the message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const MIN_JWT_SECRET_BYTES = 32;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Secrets that appear in tutorials and leaked-secret lists; refused in production whatever their length. */
+const WELL_KNOWN_WEAK_SECRETS = new Set([
+  'secret',
+  'changeme',
+  'change-me',
+  'your-256-bit-secret',
+  'your-secret-key',
+  'supersecret',
+  'jwt_secret',
+  'jwtsecret',
+  'please-change-this-secret-in-production',
+  'replace-with-at-least-32-random-bytes',
+]);
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+export function parseDatabaseUrl(raw: string): DatabaseConfig {
+  if (raw.startsWith('file:')) {
+    const path = raw.slice('file:'.length);
+    if (path === '') throw new ConfigError('DATABASE_URL', 'file: needs a path, e.g. file:./data/gatehouse.db');
+    return { dialect: 'sqlite', path };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    return { dialect: 'postgres', url: raw };
+  }
+  throw new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgres:// (PostgreSQL)');
+}
+
+function jwtSecret(env: Env, nodeEnv: NodeEnv): string | null {
+  const secret = env['JWT_SECRET'];
+  if (secret === undefined || secret === '') {
+    if (nodeEnv === 'production') {
+      throw new ConfigError('JWT_SECRET', `is required in production (at least ${MIN_JWT_SECRET_BYTES} random bytes)`);
+    }
+    return null;
+  }
+  if (Buffer.byteLength(secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
+    throw new ConfigError('JWT_SECRET', `must be at least ${MIN_JWT_SECRET_BYTES} bytes long`);
+  }
+  if (WELL_KNOWN_WEAK_SECRETS.has(secret.toLowerCase()) || new Set(secret).size < 8) {
+    throw new ConfigError('JWT_SECRET', 'is a well-known or low-variety value; generate one with `openssl rand -base64 48`');
+  }
+  return secret;
+}
+
+/**
+ * Parses the environment into a frozen Config. Pure: reads only `env`.
+ * Throws ConfigError naming the first variable that cannot be used.
+ */
+export function parseConfig(env: Env): Config {
+  const rawNodeEnv = text(env, 'NODE_ENV') ?? 'development';
+  if (rawNodeEnv !== 'development' && rawNodeEnv !== 'production' && rawNodeEnv !== 'test') {
+    throw new ConfigError('NODE_ENV', `must be development, production or test, got "${rawNodeEnv}"`);
+  }
+  const nodeEnv: NodeEnv = rawNodeEnv;
+
+  const adminEmail = text(env, 'ADMIN_EMAIL');
+  const adminPassword = env['ADMIN_PASSWORD'] === '' ? undefined : env['ADMIN_PASSWORD'];
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    throw new ConfigError(adminEmail === undefined ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
+  }
+
+  const logLevel = text(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const corsOrigins = (text(env, 'CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of corsOrigins) {
+    if (origin === '*') throw new ConfigError('CORS_ORIGINS', 'a wildcard is not allowed; list the origins');
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin like https://app.example.com`);
+    }
+    if (parsed.origin !== origin) throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin (write ${parsed.origin})`);
+  }
+
+  const config: Config = {
+    nodeEnv,
+    host: text(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    database: parseDatabaseUrl(text(env, 'DATABASE_URL') ?? 'file:./data/gatehouse.db'),
+    dataDir: text(env, 'DATA_DIR') ?? './data',
+    jwt: {
+      secret: jwtSecret(env, nodeEnv),
+      issuer: text(env, 'JWT_ISSUER') ?? 'gatehouse',
+      audience: text(env, 'JWT_AUDIENCE') ?? 'gatehouse-api',
+      accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
+      clockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE', 5, 0, 300),
+    },
+    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
+    adminBootstrap: adminEmail !== undefined && adminPassword !== undefined ? { email: adminEmail, password: adminPassword } : null,
+    loginFailures: {
+      perAccount: integer(env, 'LOGIN_FAILURES_PER_ACCOUNT', 5, 1, 10_000),
+      perAddress: integer(env, 'LOGIN_FAILURES_PER_ADDRESS', 50, 1, 1_000_000),
+      windowSeconds: 15 * 60,
+    },
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    corsOrigins,
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
+    maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 8, 2, 64),
+    passwordHashCost: integer(env, 'PASSWORD_HASH_COST', 17, 10, 20),
+    logLevel: logLevel as Config['logLevel'],
+  };
+  return deepFreeze(config);
+}
+
+/**
+ * Reads an optional `.env` file; variables already in the environment win over the file.
+ * A thin adapter around parseConfig for main.ts and the CLI.
+ */
+export function loadConfig(env: Env = process.env, envFile = '.env'): Config {
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  return parseConfig({ ...fromFile, ...env });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

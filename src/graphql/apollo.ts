@@ -1,0 +1,106 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import DataLoader from 'dataloader';
+import { type GraphQLFormattedError, GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import type { App } from '../app';
+import type { Viewer } from '../auth/viewer';
+import { ErrorCode, internalError } from '../errors';
+import { findUsersByIds, type UserRecord } from '../store/users';
+import type { GraphQLContext } from './context';
+import { depthLimitRule } from './limits';
+import { buildSchema } from './schema';
+
+/**
+ * Logs unexpected errors with their detail and the request id; the client gets only
+ * INTERNAL_SERVER_ERROR and that id (see formatError below).
+ */
+function errorLoggingPlugin(log: Logger, masked: WeakMap<object, string | undefined>): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (original instanceof GraphQLError) continue;
+            masked.set(error, contextValue.requestId);
+            (contextValue.log ?? log).error({ err: original, path: error.path, requestId: contextValue.requestId }, 'unexpected error in GraphQL request');
+          }
+        },
+      };
+    },
+  };
+}
+
+export interface GatehouseApolloOptions {
+  readonly log: Logger;
+  /** Extra plugins (the HTTP server adds its drain plugin). */
+  readonly plugins?: readonly ApolloServerPlugin<GraphQLContext>[];
+  readonly schema?: GraphQLSchema;
+}
+
+/** The Apollo server with gatehouse's schema, limits and error policy; used over HTTP and by the test kit. */
+export function createApolloServer(app: App, options: GatehouseApolloOptions): ApolloServer<GraphQLContext> {
+  const production = app.config.nodeEnv === 'production';
+  const masked = new WeakMap<object, string | undefined>();
+  return new ApolloServer<GraphQLContext>({
+    schema: options.schema ?? buildSchema(),
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: production,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    validationRules: [depthLimitRule(app.config.maxQueryDepth)],
+    plugins: [
+      errorLoggingPlugin(options.log, masked),
+      production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({
+            // Sandbox opens with the Authorization header in place, ready for a token.
+            embed: { endpointIsEditable: false, initialState: { pollForSchemaUpdates: false, sharedHeaders: { Authorization: 'Bearer ' } } },
+            includeCookies: false,
+            footer: false,
+          }),
+      ...(options.plugins ?? []),
+    ],
+    formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+      if (masked.has(error as object)) {
+        const replacement = internalError(masked.get(error as object));
+        return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
+      }
+      // Apollo's own 500s (a context function that threw something unexpected, say) can carry raw text.
+      if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR) {
+        const replacement = internalError(formatted.extensions['requestId'] as string | undefined);
+        return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
+      }
+      // Apollo prefixes errors thrown while building the context; ours are complete sentences already.
+      if (formatted.message.startsWith('Context creation failed: ')) {
+        return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
+      }
+      return formatted;
+    },
+  });
+}
+
+/** The per-request context; `viewer` and `user` come from authentication. */
+export function createContext(
+  app: App,
+  request: { viewer: Viewer | null; user: UserRecord | null; clientAddress: string; requestId: string; log?: Logger },
+): GraphQLContext {
+  return {
+    viewer: request.viewer,
+    viewerUser: request.user,
+    app,
+    clientAddress: request.clientAddress,
+    requestId: request.requestId,
+    ...(request.log ? { log: request.log } : {}),
+    loaders: {
+      userById: new DataLoader<string, UserRecord | null>(async (ids) => {
+        const users = new Map((await findUsersByIds(app.store.db, ids)).map((user) => [user.id, user]));
+        return ids.map((id) => users.get(id) ?? null);
+      }),
+    },
+  };
+}

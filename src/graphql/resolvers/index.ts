@@ -1,0 +1,15 @@
+import type { Resolvers } from '../generated/resolvers-types';
+import { apiKeyResolvers } from './api-keys';
+import { noteResolvers } from './notes';
+import { DateTime } from './scalars';
+import { userResolvers } from './users';
+
+export const resolvers: Resolvers[] = [
+  {
+    DateTime,
+    Query: { publicMessage: () => 'Welcome to gatehouse. Sign up, log in, and call `me` with your token.' },
+  },
+  userResolvers,
+  apiKeyResolvers,
+  noteResolvers,
+];

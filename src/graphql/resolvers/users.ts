@@ -1,0 +1,37 @@
+import { rolesSatisfy } from '../../auth/viewer';
+import { forbidden, unauthenticated } from '../../errors';
+import * as accounts from '../../services/accounts';
+import { listApiKeys } from '../../services/api-keys';
+import * as users from '../../services/users';
+import type { Resolvers } from '../generated/resolvers-types';
+import type { AuthPayloadModel } from '../models';
+import { signedIn } from './viewer';
+
+/** The user of an AuthPayload may read their own email although the request is anonymous. */
+function asPayload(session: accounts.Session): AuthPayloadModel {
+  return { ...session, user: { ...session.user, self: true } };
+}
+
+export const userResolvers: Resolvers = {
+  Query: {
+    me: (_parent, _args, context) => {
+      signedIn(context);
+      return context.viewerUser;
+    },
+    users: (_parent, args, context) => users.listUsers(context.app, args),
+  },
+  Mutation: {
+    signUp: async (_parent, args, context) => asPayload(await accounts.signUp(context.app, args)),
+    login: async (_parent, args, context) => asPayload(await accounts.login(context.app, args, { address: context.clientAddress })),
+    refreshToken: async (_parent, args, context) => asPayload(await accounts.refresh(context.app, args.refreshToken)),
+    logout: (_parent, args, context) => accounts.logout(context.app, signedIn(context), args.refreshToken),
+    setUserRole: (_parent, args, context) => users.setUserRole(context.app, args.userId, args.role),
+  },
+  User: {
+    email: (user, _args, { viewer }) => {
+      if (user.self === true || (viewer !== null && (viewer.id === user.id || rolesSatisfy(viewer.roles, 'ADMIN')))) return user.email;
+      throw viewer === null ? unauthenticated('You must be signed in to read User.email.') : forbidden('Only this user or an ADMIN may read User.email.');
+    },
+    apiKeys: (user, _args, context) => listApiKeys(context.app, user.id),
+  },
+};

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { ApolloServer } from '@apollo/server';
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { App } from '../app';
+import { authenticate } from '../auth/authenticate';
+import { readCredential } from '../auth/credentials';
+import { credentialRefused, ErrorCode } from '../errors';
+import { createApolloServer, createContext } from '../graphql/apollo';
+import type { GraphQLContext } from '../graphql/context';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface HttpServer {
+  readonly fastify: FastifyInstance;
+  readonly apollo: ApolloServer<GraphQLContext>;
+  /** Starts listening on the configured host and port; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting requests, finishes those in flight, closes the store. */
+  close(): Promise<void>;
+}
+
+/** A GraphQL-shaped error body for failures that happen before GraphQL runs. */
+function httpErrorBody(message: string, code: string, requestId: string) {
+  return { errors: [{ message, extensions: { code, requestId } }] };
+}
+
+/** Fastify + Apollo with gatehouse's security defaults. Does not listen until `listen()`. */
+export async function createHttpServer(app: App): Promise<HttpServer> {
+  const { config } = app;
+  const fastify = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+        censor: '[redacted]',
+      },
+    },
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+
+  const apollo = createApolloServer(app, { log: fastify.log as never, plugins: [fastifyApolloDrainPlugin(fastify)] });
+  await apollo.start();
+
+  // The landing page (development only) loads Sandbox from Apollo's CDN; API answers get a strict
+  // CSP below instead of helmet's default, which would block that page.
+  await fastify.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  await fastify.register(cors, {
+    origin: config.corsOrigins.length === 0 ? false : [...config.corsOrigins],
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'apollo-require-preflight', 'x-apollo-operation-name'],
+    maxAge: 600,
+  });
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type !== 'string' || !type.startsWith('text/html')) {
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    }
+    return payload;
+  });
+
+  fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) {
+      request.log.error({ err: error }, 'unexpected error');
+      return reply.status(500).send(httpErrorBody('Something went wrong on our side.', ErrorCode.INTERNAL_SERVER_ERROR, request.id));
+    }
+    const message =
+      status === 413
+        ? `The request body is larger than ${config.bodyLimitBytes} bytes.`
+        : status === 415
+          ? 'Send GraphQL requests as application/json.'
+          : error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+            ? 'The request body is not valid JSON.'
+            : 'The request is malformed.';
+    return reply.status(status).send(httpErrorBody(message, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', request.id));
+  });
+  fastify.setNotFoundHandler((request, reply) => {
+    reply.status(404).send(httpErrorBody(`Nothing at ${request.method} ${request.url.split('?')[0]}. GraphQL is at ${GRAPHQL_PATH}.`, 'NOT_FOUND', request.id));
+  });
+
+  fastify.get('/healthz', async () => ({ status: 'ok' }));
+  fastify.get('/readyz', async (request, reply) => {
+    try {
+      await app.store.ping();
+      return { status: 'ready' };
+    } catch (error) {
+      request.log.warn({ err: error }, 'database not answering');
+      return reply.status(503).send({ status: 'unavailable' });
+    }
+  });
+
+  fastify.route({
+    url: GRAPHQL_PATH,
+    method: ['GET', 'POST'],
+    handler: fastifyApolloHandler(apollo, {
+      context: async (request) => {
+        const authentication = await authenticate(app, readCredential(request.headers));
+        if (!authentication.ok) throw credentialRefused(authentication.problem);
+        if (authentication.viewer !== null) request.log = request.log.child({ viewerId: authentication.viewer.id });
+        return createContext(app, {
+          viewer: authentication.viewer,
+          user: authentication.user,
+          clientAddress: request.ip,
+          requestId: request.id,
+          log: request.log as never,
+        });
+      },
+    }),
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    fastify,
+    apollo,
+    async listen() {
+      return fastify.listen({ host: config.host, port: config.port });
+    },
+    close() {
+      closing ??= (async () => {
+        await apollo.stop(); // drains the HTTP server through fastifyApolloDrainPlugin
+        await fastify.close();
+        await app.store.close();
+      })();
+      return closing;
+    },
+  };
+}

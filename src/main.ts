@@ -1,0 +1,48 @@
+import { createApp } from './app';
+import { readOrCreateDevSecret } from './auth/dev-secret';
+import { ConfigError, loadConfig } from './config';
+import { createHttpServer } from './http/server';
+import { ensureAdmin } from './services/accounts';
+import { migrateToLatest, openStore } from './store/database';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const store = openStore(config.database);
+  await migrateToLatest(store);
+  const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
+  const server = await createHttpServer(app);
+  const log = server.fastify.log;
+  if (config.adminBootstrap !== null) {
+    const { user, created } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
+    log.info({ userId: user.id }, created ? 'created the ADMIN from ADMIN_EMAIL' : 'ADMIN from ADMIN_EMAIL exists');
+  }
+  if (config.jwt.secret === null) log.warn(`JWT_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing requests in flight');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  const url = await server.listen();
+  log.info(`gatehouse is listening: GraphQL at ${url}/graphql (${config.database.dialect}, ${config.nodeEnv})`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`gatehouse: configuration error: ${error.message}`);
+  } else {
+    console.error('gatehouse: start-up failed:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});

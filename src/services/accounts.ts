@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { App } from '../app';
+import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
+import type { Viewer } from '../auth/viewer';
+import { badUserInput, rateLimited, unauthenticated } from '../errors';
+import { isUniqueViolation } from '../store/database';
+import { clearAccountFailures, failuresForAccount, failuresForAddress, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
+import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, revokeRefreshFamily } from '../store/refresh-tokens';
+import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
+import { LIMITS, optionalText, plausiblePassword, validEmail, validNewPassword } from './validation';
+
+/** What signUp, login and refreshToken return. */
+export interface Session {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  /** Access-token lifetime in seconds. */
+  readonly expiresIn: number;
+  readonly user: UserRecord;
+}
+
+/** Where a request came from, for throttling. */
+export interface RequestOrigin {
+  readonly address: string;
+}
+
+const LOGIN_FAILED = 'Invalid email or password.';
+
+async function startSession(app: App, user: UserRecord, familyId: string = randomUUID()): Promise<Session> {
+  const now = app.now();
+  const access = app.accessTokens.issue(user.id, now);
+  const refresh = generateRefreshToken();
+  await insertRefreshToken(app.store.db, {
+    id: randomUUID(),
+    userId: user.id,
+    familyId,
+    tokenHash: refresh.tokenHash,
+    now,
+    expiresAt: new Date(now.getTime() + app.config.refreshTokenTtlSeconds * 1000),
+  });
+  return { accessToken: access.token, refreshToken: refresh.token, expiresIn: access.expiresIn, user };
+}
+
+export async function signUp(app: App, input: { email: string; password: string; name?: string | null }): Promise<Session> {
+  const email = validEmail(input.email);
+  const password = validNewPassword(input.password);
+  const name = optionalText(input.name, LIMITS.nameMax, 'name');
+  const passwordHash = await app.passwords.hash(password);
+  let user: UserRecord;
+  try {
+    user = await insertUser(app.store.db, { id: randomUUID(), email, name, passwordHash, role: 'USER', now: app.now() });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw badUserInput('An account with this email already exists.', 'email');
+    throw error;
+  }
+  return startSession(app, user);
+}
+
+/**
+ * Checks a password, throttled per account and per client address. Unknown email and wrong password
+ * give the same error after the same work; while an account or address is locked out even the right
+ * password is refused.
+ */
+export async function login(app: App, input: { email: string; password: string }, origin: RequestOrigin): Promise<Session> {
+  const email = validEmail(input.email);
+  const password = plausiblePassword(input.password);
+  const accountKey = normalizeEmail(email);
+  const { db } = app.store;
+  const { perAccount, perAddress, windowSeconds } = app.config.loginFailures;
+  const now = app.now();
+  const since = new Date(now.getTime() - windowSeconds * 1000);
+
+  const [account, address] = await Promise.all([failuresForAccount(db, accountKey, since), failuresForAddress(db, origin.address, since)]);
+  const blocked = [account.count >= perAccount ? account.oldest : null, address.count >= perAddress ? address.oldest : null].filter(
+    (oldest): oldest is Date => oldest !== null,
+  );
+  if (blocked.length > 0) {
+    const until = Math.max(...blocked.map((oldest) => oldest.getTime() + windowSeconds * 1000));
+    throw rateLimited((until - now.getTime()) / 1000);
+  }
+
+  const found = await findLoginByEmail(db, email);
+  const passwordMatches = found === undefined ? (await app.passwords.verifyDummy(password), false) : await app.passwords.verify(password, found.passwordHash);
+  if (found === undefined || !passwordMatches || found.user.disabledAt !== null) {
+    await recordLoginFailure(db, { accountKey, address: origin.address, now });
+    throw unauthenticated(LOGIN_FAILED);
+  }
+  await clearAccountFailures(db, accountKey);
+  await pruneLoginFailures(db, since);
+  return startSession(app, found.user);
+}
+
+/**
+ * Exchanges a refresh token for a new pair. Each refresh token works once; presenting a used one
+ * again means it was stolen or replayed, so its whole family is revoked (RFC 9700 §4.14.2).
+ */
+export async function refresh(app: App, token: string): Promise<Session> {
+  const refused = () => unauthenticated('The refresh token is invalid, expired or revoked.');
+  if (!isWellFormedRefreshToken(token)) throw refused();
+  const { db } = app.store;
+  const now = app.now();
+  const stored = await findRefreshTokenByHash(db, sha256(token));
+  if (stored === undefined || stored.revokedAt !== null || stored.expiresAt <= now) throw refused();
+  if (stored.usedAt !== null || !(await claimRefreshToken(db, stored.id, now))) {
+    await revokeRefreshFamily(db, stored.familyId, now);
+    throw refused();
+  }
+  const user = await findUserById(db, stored.userId);
+  if (user === undefined || user.disabledAt !== null) throw refused();
+  return startSession(app, user, stored.familyId);
+}
+
+/** Revokes the refresh-token family of `token` when it belongs to the viewer. True when it did. */
+export async function logout(app: App, viewer: Viewer, token: string): Promise<boolean> {
+  if (!isWellFormedRefreshToken(token)) return false;
+  const stored = await findRefreshTokenByHash(app.store.db, sha256(token));
+  if (stored === undefined || stored.userId !== viewer.id) return false;
+  await revokeRefreshFamily(app.store.db, stored.familyId, app.now());
+  return true;
+}
+
+/**
+ * Makes sure an ADMIN with this email exists (start-up, ADMIN_EMAIL/ADMIN_PASSWORD). Creates one,
+ * or promotes an existing account; never changes an existing password. Idempotent.
+ */
+export async function ensureAdmin(app: App, rawEmail: string, password: string): Promise<{ user: UserRecord; created: boolean }> {
+  const email = validEmail(rawEmail, 'ADMIN_EMAIL');
+  validNewPassword(password, 'ADMIN_PASSWORD');
+  const existing = await findLoginByEmail(app.store.db, email);
+  if (existing !== undefined) {
+    if (existing.user.role === 'ADMIN') return { user: existing.user, created: false };
+    const changed = await updateUserRole(app.store.db, existing.user.id, 'ADMIN');
+    if (changed.status !== 'changed') throw new Error(`could not promote ${email}`);
+    return { user: changed.user, created: false };
+  }
+  const passwordHash = await app.passwords.hash(password);
+  try {
+    const user = await insertUser(app.store.db, { id: randomUUID(), email, name: null, passwordHash, role: 'ADMIN', now: app.now() });
+    return { user, created: true };
+  } catch (error) {
+    // Another instance starting at the same moment created it first.
+    if (isUniqueViolation(error)) return ensureAdmin(app, rawEmail, password);
+    throw error;
+  }
+}

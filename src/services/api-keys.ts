@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import type { App } from '../app';
+import { generateApiKey } from '../auth/secrets';
+import { rolesSatisfy, type Viewer } from '../auth/viewer';
+import { badUserInput, forbidden, notFound } from '../errors';
+import { type ApiKeyRecord, findApiKeyById, insertApiKey, listApiKeysOfUser, revokeApiKey as revokeStoredKey } from '../store/api-keys';
+import { LIMITS, requiredText, validId } from './validation';
+
+export interface CreatedApiKey {
+  /** The whole key. Shown once, here; only its hash is stored. */
+  readonly secret: string;
+  readonly apiKey: ApiKeyRecord;
+}
+
+export async function createApiKey(app: App, viewer: Viewer, input: { name: string; expiresInDays?: number | null }): Promise<CreatedApiKey> {
+  const name = requiredText(input.name, LIMITS.apiKeyNameMax, 'name');
+  const days = input.expiresInDays ?? null;
+  if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
+    throw badUserInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
+  }
+  const now = app.now();
+  const generated = generateApiKey();
+  const apiKey = await insertApiKey(app.store.db, {
+    id: randomUUID(),
+    userId: viewer.id,
+    name,
+    prefix: generated.displayPrefix,
+    secretHash: generated.secretHash,
+    now,
+    expiresAt: days === null ? null : new Date(now.getTime() + days * 86_400_000),
+  });
+  return { secret: generated.secret, apiKey };
+}
+
+export function listApiKeys(app: App, userId: string): Promise<ApiKeyRecord[]> {
+  return listApiKeysOfUser(app.store.db, userId);
+}
+
+/** Revokes a key: the owner's own, or any key for an ADMIN. Revoking twice keeps the first time. */
+export async function revokeApiKey(app: App, viewer: Viewer, rawId: string): Promise<ApiKeyRecord> {
+  const id = validId(rawId);
+  const key = await findApiKeyById(app.store.db, id);
+  if (key === undefined) throw notFound('API key');
+  if (key.userId !== viewer.id && !rolesSatisfy(viewer.roles, 'ADMIN')) throw forbidden('Only the owner of this API key or an ADMIN may revoke it.');
+  const revoked = await revokeStoredKey(app.store.db, id, app.now());
+  if (revoked === undefined) throw notFound('API key');
+  return revoked;
+}

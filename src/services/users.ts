@@ -1,0 +1,26 @@
+import type { App } from '../app';
+import { badUserInput, notFound } from '../errors';
+import type { StoredRole } from '../store/schema';
+import { countUsers, listUsers as listStoredUsers, updateUserRole, type UserRecord } from '../store/users';
+import { type Connection, decodeCursor, toConnection } from './pagination';
+import { validId, validPageSize } from './validation';
+
+export async function listUsers(app: App, args: { first?: number | null; after?: string | null }): Promise<Connection<UserRecord>> {
+  const limit = validPageSize(args.first);
+  const after = decodeCursor(args.after);
+  const [rows, total] = await Promise.all([listStoredUsers(app.store.db, limit + 1, after), countUsers(app.store.db)]);
+  return toConnection(rows, limit, total);
+}
+
+/** Changes a user's role. The last active ADMIN cannot be demoted, not even by themself. */
+export async function setUserRole(app: App, rawUserId: string, role: StoredRole): Promise<UserRecord> {
+  const result = await updateUserRole(app.store.db, validId(rawUserId, 'userId'), role);
+  switch (result.status) {
+    case 'changed':
+      return result.user;
+    case 'not-found':
+      throw notFound('User');
+    case 'last-admin':
+      throw badUserInput('This is the last ADMIN; make another user ADMIN first.', 'role');
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import { Pool } from 'pg';
+import type { DatabaseConfig } from '../config';
+import { type Dialect, migrationsFor } from './migrations';
+import type { Database } from './schema';
+
+export type Db = Kysely<Database>;
+
+/** An open connection to gatehouse's database, SQLite or PostgreSQL. */
+export interface Store {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The database cannot be used as it is; the message says why and what to do. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+}
+
+export function openStore(config: DatabaseConfig): Store {
+  const db = config.dialect === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url);
+  let closed = false;
+  return {
+    db,
+    dialect: config.dialect,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+function openSqlite(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new SQLite(path);
+  // WAL lets readers proceed during a write; busy_timeout makes a second process wait for a lock
+  // instead of failing; foreign keys are off by default in SQLite.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(url: string): Db {
+  const pool = new Pool({ connectionString: url, max: 10 });
+  // An idle client that loses its connection emits 'error'; without a listener it would crash the process.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Brings the schema up to date. Safe to run again and from several processes at once (the
+ * migrator takes a lock). Refuses a database that has run migrations this version does not know.
+ */
+export async function migrateToLatest(store: Store): Promise<string[]> {
+  const migrator = new Migrator({
+    db: store.db,
+    provider: { getMigrations: async () => migrationsFor(store.dialect) },
+  });
+  const known = Object.keys(migrationsFor(store.dialect));
+  const stranger = await appliedMigrationNames(store.db).then((names) => names.filter((n) => !known.includes(n)));
+  if (stranger.length > 0) {
+    throw new StoreError(
+      `The database was migrated by a newer gatehouse (unknown migrations: ${stranger.join(', ')}). ` +
+        'Run that version, or restore a backup made before it ran.',
+    );
+  }
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    throw new StoreError(`Migration failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+async function appliedMigrationNames(db: Db): Promise<string[]> {
+  try {
+    const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    return rows.rows.map((r) => r.name);
+  } catch {
+    return []; // No migration table yet: a new database.
+  }
+}
+
+/** True for a unique-constraint violation in either database. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

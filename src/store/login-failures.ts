@@ -1,0 +1,41 @@
+import type { Db } from './database';
+import { toDate } from './schema';
+
+/** Failures recorded for an account or an address since `since`, and the oldest of them. */
+export interface FailureWindow {
+  readonly count: number;
+  readonly oldest: Date | null;
+}
+
+export async function recordLoginFailure(db: Db, failure: { accountKey: string; address: string; now: Date }): Promise<void> {
+  await db.insertInto('login_failures').values({ account_key: failure.accountKey, address: failure.address, failed_at: failure.now.toISOString() }).execute();
+}
+
+export async function failuresForAccount(db: Db, accountKey: string, since: Date): Promise<FailureWindow> {
+  return window(db, 'account_key', accountKey, since);
+}
+
+export async function failuresForAddress(db: Db, address: string, since: Date): Promise<FailureWindow> {
+  return window(db, 'address', address, since);
+}
+
+async function window(db: Db, column: 'account_key' | 'address', value: string, since: Date): Promise<FailureWindow> {
+  const row = await db
+    .selectFrom('login_failures')
+    .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('failed_at').as('oldest')])
+    .where(column, '=', value)
+    .where('failed_at', '>=', since.toISOString())
+    .executeTakeFirstOrThrow();
+  const oldest = row.oldest as Date | string | null;
+  return { count: Number(row.n), oldest: oldest === null ? null : toDate(oldest) };
+}
+
+/** A successful login forgives the account's earlier failures (the address keeps its count). */
+export async function clearAccountFailures(db: Db, accountKey: string): Promise<void> {
+  await db.deleteFrom('login_failures').where('account_key', '=', accountKey).execute();
+}
+
+/** Drops failures older than the window so the table stays small. */
+export async function pruneLoginFailures(db: Db, before: Date): Promise<void> {
+  await db.deleteFrom('login_failures').where('failed_at', '<', before.toISOString()).execute();
+}

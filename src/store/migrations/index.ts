@@ -1,0 +1,15 @@
+import type { Migration } from 'kysely';
+import { initial } from './2026-11-28T00-00_initial';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * Every migration, by name, for one dialect. Names sort by time; a released migration is never
+ * edited: changes go into a new one. The migrator refuses a database that has run a migration not
+ * listed here (one written by a newer gatehouse).
+ */
+export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migration>> {
+  return {
+    '2026-11-28T00-00_initial': initial(dialect),
+  };
+}

@@ -1,0 +1,66 @@
+import type { Db } from './database';
+import { toDate, toDateOrNull } from './schema';
+
+export interface RefreshTokenRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly familyId: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly usedAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+export async function insertRefreshToken(
+  db: Db,
+  token: { id: string; userId: string; familyId: string; tokenHash: string; now: Date; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('refresh_tokens')
+    .values({
+      id: token.id,
+      user_id: token.userId,
+      family_id: token.familyId,
+      token_hash: token.tokenHash,
+      created_at: token.now.toISOString(),
+      expires_at: token.expiresAt.toISOString(),
+    })
+    .execute();
+}
+
+export async function findRefreshTokenByHash(db: Db, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .select(['id', 'user_id', 'family_id', 'created_at', 'expires_at', 'used_at', 'revoked_at'])
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  return {
+    id: row.id,
+    userId: row.user_id,
+    familyId: row.family_id,
+    createdAt: toDate(row.created_at),
+    expiresAt: toDate(row.expires_at),
+    usedAt: toDateOrNull(row.used_at),
+    revokedAt: toDateOrNull(row.revoked_at),
+  };
+}
+
+/**
+ * Marks a token used, only if nobody has used it yet. Returns false when another request won the
+ * race: single use holds even under concurrency, because the check and the write are one UPDATE.
+ */
+export async function claimRefreshToken(db: Db, id: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('refresh_tokens')
+    .set({ used_at: now.toISOString() })
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function revokeRefreshFamily(db: Db, familyId: string, now: Date): Promise<void> {
+  await db.updateTable('refresh_tokens').set({ revoked_at: now.toISOString() }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
+}

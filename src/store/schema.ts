@@ -1,0 +1,90 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * Timestamps are TEXT (ISO 8601, UTC) in SQLite and timestamptz in PostgreSQL. They are always
+ * written as ISO strings; reads come back as strings (SQLite) or Dates (pg) and are normalised by
+ * the repositories with `toDate`.
+ */
+export type Timestamp = ColumnType<Date | string, string, string>;
+export type NullableTimestamp = ColumnType<Date | string | null, string | null | undefined, string | null>;
+
+export type StoredRole = 'USER' | 'ADMIN';
+export type StoredVisibility = 'PUBLIC' | 'PRIVATE';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  /** Lower-cased email; unique, so two accounts never differ only by case. */
+  email_normalized: string;
+  name: string | null;
+  password_hash: string;
+  role: StoredRole;
+  created_at: Timestamp;
+  disabled_at: NullableTimestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** The first characters of the key, safe to show so a person can tell keys apart. */
+  prefix: string;
+  /** SHA-256 of the whole key, hex. The key itself is never stored. */
+  secret_hash: string;
+  created_at: Timestamp;
+  expires_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  user_id: string;
+  /** Every token issued from one login shares a family; reuse of a retired one revokes the family. */
+  family_id: string;
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface NotesTable {
+  id: string;
+  author_id: string;
+  title: string;
+  body: string;
+  visibility: StoredVisibility;
+  created_at: Timestamp;
+}
+
+export interface LoginFailuresTable {
+  id: Generated<number>;
+  /** Normalised email the attempt named, known account or not. */
+  account_key: string;
+  /** Client address the attempt came from. */
+  address: string;
+  failed_at: Timestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  refresh_tokens: RefreshTokensTable;
+  notes: NotesTable;
+  login_failures: LoginFailuresTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+export type NoteRow = Selectable<NotesTable>;
+
+export function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+export function toDateOrNull(value: Date | string | null): Date | null {
+  return value === null ? null : toDate(value);
+}

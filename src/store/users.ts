@@ -1,0 +1,124 @@
+import type { Db } from './database';
+import { type StoredRole, toDate, toDateOrNull, type UserRow } from './schema';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string | null;
+  readonly role: StoredRole;
+  readonly createdAt: Date;
+  readonly disabledAt: Date | null;
+}
+
+/** A position in a (created_at, id) ordered list; what an opaque cursor decodes to. */
+export interface Position {
+  readonly createdAt: Date;
+  readonly id: string;
+}
+
+const USER_COLUMNS = ['id', 'email', 'name', 'role', 'created_at', 'disabled_at'] as const;
+
+function toUser(row: Pick<UserRow, (typeof USER_COLUMNS)[number]>): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    createdAt: toDate(row.created_at),
+    disabledAt: toDateOrNull(row.disabled_at),
+  };
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Inserts a user. Throws the database's unique violation when the email is taken (any case). */
+export async function insertUser(
+  db: Db,
+  user: { id: string; email: string; name: string | null; passwordHash: string; role: StoredRole; now: Date },
+): Promise<UserRecord> {
+  const row = await db
+    .insertInto('users')
+    .values({
+      id: user.id,
+      email: user.email,
+      email_normalized: normalizeEmail(user.email),
+      name: user.name,
+      password_hash: user.passwordHash,
+      role: user.role,
+      created_at: user.now.toISOString(),
+    })
+    .returning(USER_COLUMNS)
+    .executeTakeFirstOrThrow();
+  return toUser(row);
+}
+
+export async function findUserById(db: Db, id: string): Promise<UserRecord | undefined> {
+  const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function findUsersByIds(db: Db, ids: readonly string[]): Promise<UserRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('users').select(USER_COLUMNS).where('id', 'in', ids).execute();
+  return rows.map(toUser);
+}
+
+/** The user and stored password hash for a login attempt, by email compared without case. */
+export async function findLoginByEmail(db: Db, email: string): Promise<{ user: UserRecord; passwordHash: string } | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .select([...USER_COLUMNS, 'password_hash'])
+    .where('email_normalized', '=', normalizeEmail(email))
+    .executeTakeFirst();
+  return row && { user: toUser(row), passwordHash: row.password_hash };
+}
+
+/** Up to `limit` users after `after`, oldest first. */
+export async function listUsers(db: Db, limit: number, after: Position | null): Promise<UserRecord[]> {
+  let query = db.selectFrom('users').select(USER_COLUMNS);
+  if (after !== null) {
+    const at = after.createdAt.toISOString();
+    query = query.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', after.id)])]));
+  }
+  const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
+  return rows.map(toUser);
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export type RoleChange = { status: 'changed'; user: UserRecord } | { status: 'not-found' } | { status: 'last-admin' };
+
+/**
+ * Sets a user's role. Refuses to demote the last active ADMIN: the guard is part of the UPDATE so
+ * no read-then-write gap opens between the check and the change.
+ */
+export async function updateUserRole(db: Db, id: string, role: StoredRole): Promise<RoleChange> {
+  const updated = await db
+    .updateTable('users')
+    .set({ role })
+    .where('id', '=', id)
+    .where((eb) =>
+      role === 'ADMIN'
+        ? eb.val(true)
+        : eb(
+            eb
+              .selectFrom('users as other')
+              .select((o) => o.fn.countAll().as('n'))
+              .where('other.role', '=', 'ADMIN')
+              .where('other.disabled_at', 'is', null)
+              .where('other.id', '<>', id),
+            '>',
+            0,
+          ),
+    )
+    .returning(USER_COLUMNS)
+    .executeTakeFirst();
+  if (updated !== undefined) return { status: 'changed', user: toUser(updated) };
+  const existing = await findUserById(db, id);
+  return existing === undefined ? { status: 'not-found' } : { status: 'last-admin' };
+}
