@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import { type DialectAdapter, Kysely, Migrator, PostgresDialect, sql, SqliteAdapter, SqliteDialect } from 'kysely';
 import { Pool } from 'pg';
 import type { DatabaseConfig } from '../config';
 import { type Dialect, migrationsFor } from './migrations';
@@ -49,7 +49,34 @@ function openSqlite(path: string): Db {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) });
+}
+
+/**
+ * Kysely's SQLite migration lock is a no-op (it assumes one process). Two gatehouse processes
+ * starting on one file would both run the first migration; holding a write lock (BEGIN IMMEDIATE)
+ * from reading the migration table until the last migration is done makes the second one wait and
+ * then find nothing left to do.
+ */
+class LockingSqliteAdapter extends SqliteAdapter {
+  #locked = false;
+
+  override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
+    await sql`begin immediate`.execute(db);
+    this.#locked = true;
+  }
+
+  override async releaseMigrationLock(db: Kysely<unknown>): Promise<void> {
+    if (!this.#locked) return; // BEGIN failed (busy beyond busy_timeout): nothing to end.
+    this.#locked = false;
+    await sql`commit`.execute(db);
+  }
+}
+
+class LockingSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new LockingSqliteAdapter();
+  }
 }
 
 function openPostgres(url: string): Db {

@@ -1,0 +1,73 @@
+import { ConfigError, parseConfig } from '../src/config';
+
+const SECRET = 'b3F0c2VjcmV0LXRoYXQtaXMtbG9uZy1lbm91Z2gtZm9yLWhzMjU2';
+
+describe('parseConfig', () => {
+  it('has the documented defaults', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      host: '127.0.0.1',
+      port: 4000,
+      database: { dialect: 'sqlite', path: './data/gatehouse.db' },
+      jwt: { secret: null, issuer: 'gatehouse', audience: 'gatehouse-api', accessTokenTtlSeconds: 900 },
+      adminBootstrap: null,
+      loginFailures: { perAccount: 5, perAddress: 50, windowSeconds: 900 },
+      trustProxy: false,
+      corsOrigins: [],
+      bodyLimitBytes: 102_400,
+      passwordHashCost: 17,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.jwt)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const config = parseConfig({
+      NODE_ENV: 'production',
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
+      JWT_SECRET: SECRET,
+      JWT_ISSUER: 'iss',
+      JWT_AUDIENCE: 'aud',
+      ACCESS_TOKEN_TTL: '60',
+      ADMIN_EMAIL: 'root@example.com',
+      ADMIN_PASSWORD: 'pw pw pw pw',
+      LOGIN_FAILURES_PER_ACCOUNT: '3',
+      LOGIN_FAILURES_PER_ADDRESS: '30',
+      TRUST_PROXY: 'true',
+      CORS_ORIGINS: 'https://a.example.com, http://localhost:3000',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      port: 8080,
+      host: '0.0.0.0',
+      database: { dialect: 'postgres', url: 'postgres://u@127.0.0.1:5432/db' },
+      jwt: { secret: SECRET, issuer: 'iss', audience: 'aud', accessTokenTtlSeconds: 60 },
+      adminBootstrap: { email: 'root@example.com', password: 'pw pw pw pw' },
+      loginFailures: { perAccount: 3, perAddress: 30 },
+      trustProxy: true,
+      corsOrigins: ['https://a.example.com', 'http://localhost:3000'],
+    });
+  });
+
+  it.each([
+    [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ JWT_SECRET: 'a'.repeat(40) }, 'JWT_SECRET'],
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ ACCESS_TOKEN_TTL: '-5' }, 'ACCESS_TOKEN_TTL'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://a.example.com/path' }, 'CORS_ORIGINS'],
+    [{ ADMIN_EMAIL: 'root@example.com' }, 'ADMIN_PASSWORD'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('fails on %j naming %s', (env, variable) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(new RegExp(`^${variable}:`));
+  });
+});

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { type App, createApp } from '../../src/app';
+import { parseConfig } from '../../src/config';
+import { createHttpServer, type HttpServer } from '../../src/http/server';
+import { migrateToLatest, openStore, type Store } from '../../src/store/database';
+
+/** One error of a GraphQL response body, as it arrives over the wire. */
+export interface WireError {
+  readonly message: string;
+  readonly path?: readonly (string | number)[];
+  readonly extensions?: Record<string, unknown>;
+  readonly [key: string]: unknown;
+}
+
+/** A GraphQL response body as JSON; `data` absent when the request was refused as a whole. */
+export interface WireBody {
+  readonly data?: Record<string, any> | null;
+  readonly errors?: readonly WireError[];
+  readonly [key: string]: unknown;
+}
+
+export interface GqlResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** The parsed JSON body (`{}` when the body was not JSON). */
+  readonly body: WireBody;
+  /** The raw body text, for "never contains …" checks. */
+  readonly text: string;
+}
+
+export interface GqlOptions {
+  readonly variables?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+  readonly operationName?: string;
+}
+
+export interface HttpHarness {
+  /** Base URL, e.g. `http://127.0.0.1:43123` (no trailing slash). */
+  readonly url: string;
+  readonly app: App;
+  readonly store: Store;
+  readonly server: HttpServer;
+  /** POSTs a GraphQL operation as JSON to `/graphql`. */
+  gql(query: string, options?: GqlOptions): Promise<GqlResponse>;
+  /** Closes the HTTP server and the store. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface HttpHarnessOptions {
+  /** Environment overrides, as in `.env.example` (e.g. `LOGIN_FAILURES_PER_ACCOUNT`). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Replaces the app's clock. */
+  readonly now?: () => Date;
+}
+
+/** A random 64-character secret with plenty of distinct characters. */
+export function randomSecret(): string {
+  return randomBytes(48).toString('base64url');
+}
+
+/** Reads a fetch response into status, headers, parsed JSON body and raw text. */
+export async function readResponse(response: Response): Promise<GqlResponse> {
+  const text = await response.text();
+  let body: WireBody = {};
+  try {
+    body = JSON.parse(text) as WireBody;
+  } catch {
+    body = {};
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+/**
+ * A real gatehouse HTTP server listening on 127.0.0.1 and a random port, over a fresh migrated
+ * in-memory SQLite database (unless `env.DATABASE_URL` says otherwise).
+ */
+export async function startHttpServer(options: HttpHarnessOptions = {}): Promise<HttpHarness> {
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: 'file::memory:',
+    JWT_SECRET: randomSecret(),
+    PASSWORD_HASH_COST: '10',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...options.env,
+  });
+  const store = openStore(config.database);
+  let app: App;
+  let server: HttpServer;
+  try {
+    await migrateToLatest(store);
+    app = createApp(config, store, options.now ? { now: options.now } : {});
+    server = await createHttpServer(app);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  let url: string;
+  try {
+    url = (await server.listen()).replace(/\/$/, '');
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  if (!url.startsWith('http://127.0.0.1:')) {
+    await server.close();
+    throw new Error(`test server must listen on loopback, got ${url}`);
+  }
+
+  return {
+    url,
+    app,
+    store,
+    server,
+    async gql(query, { variables, headers = {}, operationName } = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query, ...(variables ? { variables } : {}), ...(operationName ? { operationName } : {}) }),
+      });
+      return readResponse(response);
+    },
+    close: () => server.close(),
+  };
+}
