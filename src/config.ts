@@ -48,6 +48,13 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Deepest selection nesting a query may have. Default 8. */
   readonly maxQueryDepth: number;
+  /** Refuse to start when a root Query/Mutation field has no @public, @auth or @hasRole. Default true. */
+  readonly authStrict: boolean;
+  /**
+   * Refuse a query whole (no data) when it selects any field the caller may not read, as mutations
+   * always are. Default false: queries get partial results with an error per denied field.
+   */
+  readonly refuseDeniedQueries: boolean;
   /** log2 of scrypt's cost N for new password hashes. Default 17 (OWASP). */
   readonly passwordHashCost: number;
   /** pino level. Default `info` (`silent` under test). */
@@ -200,6 +207,8 @@ export function parseConfig(env: Env): Config {
     corsOrigins,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 8, 2, 64),
+    authStrict: boolean(env, 'AUTH_STRICT', true),
+    refuseDeniedQueries: boolean(env, 'REFUSE_DENIED_QUERIES', false),
     passwordHashCost: integer(env, 'PASSWORD_HASH_COST', 17, 10, 20),
     logLevel: logLevel as Config['logLevel'],
   };

@@ -75,10 +75,11 @@ export class AuthCoverageError extends Error {
   }
 }
 
-const GUARDED = Symbol.for('gatehouse.guarded');
+/** Field extension holding the requirement a field was guarded with (graphql-js keeps only string keys). */
+const GUARDED = 'gatehouseAuth';
 
 /** The requirement a field of the returned schema was guarded with, or undefined for public fields. */
-export function guardedRequirement(field: { extensions?: Readonly<Record<string | symbol, unknown>> | null }): FieldRequirement | undefined {
+export function guardedRequirement(field: { extensions?: Readonly<Record<string, unknown>> | null }): FieldRequirement | undefined {
   return field.extensions?.[GUARDED] as FieldRequirement | undefined;
 }
 

@@ -1,4 +1,4 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -6,6 +6,7 @@ import DataLoader from 'dataloader';
 import { type GraphQLFormattedError, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { App } from '../app';
+import { createOperationGate } from '../auth/operation-gate';
 import type { Viewer } from '../auth/viewer';
 import { ErrorCode, internalError } from '../errors';
 import { findUsersByIds, type UserRecord } from '../store/users';
@@ -34,6 +35,30 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, string | undefi
   };
 }
 
+/**
+ * Refuses a mutation (and, with `refuseQueries`, a query) that selects any field the viewer may not
+ * read, before any resolver runs: no data, one error per denied field, nothing changed. The
+ * resolver-level checks stay; this gate only stops side effects from running first.
+ */
+function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQLContext> {
+  const gate = createOperationGate();
+  return {
+    async requestDidStart() {
+      return {
+        async responseForOperation({ operation, document, schema, contextValue, request }) {
+          if (operation.operation !== 'mutation' && !(refuseQueries && operation.operation === 'query')) return null;
+          const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, request.variables ?? {});
+          if (denied.length === 0) return null;
+          return {
+            http: { status: 200, headers: new HeaderMap() },
+            body: { kind: 'single', singleResult: { errors: denied.map((error) => error.toJSON()) } },
+          };
+        },
+      };
+    },
+  };
+}
+
 export interface GatehouseApolloOptions {
   readonly log: Logger;
   /** Extra plugins (the HTTP server adds its drain plugin). */
@@ -46,7 +71,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
   const production = app.config.nodeEnv === 'production';
   const masked = new WeakMap<object, string | undefined>();
   return new ApolloServer<GraphQLContext>({
-    schema: options.schema ?? buildSchema(),
+    schema: options.schema ?? buildSchema({ strict: app.config.authStrict }),
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
@@ -55,6 +80,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
     validationRules: [depthLimitRule(app.config.maxQueryDepth)],
     plugins: [
       errorLoggingPlugin(options.log, masked),
+      operationGatePlugin(app.config.refuseDeniedQueries),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({

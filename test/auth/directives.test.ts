@@ -115,6 +115,7 @@ describe('applyAuthDirectives', () => {
 
   it('is idempotent: applying twice does not wrap twice', () => {
     const twice = applyAuthDirectives(schema);
+    expect(twice.getQueryType()?.getFields()['adminOnly']?.resolve).toBe(schema.getQueryType()?.getFields()['adminOnly']?.resolve);
     const result = execute({ schema: twice, document: parse('{ adminOnly }'), contextValue: { viewer: user } }) as ExecutionResult;
     expect(result.errors).toHaveLength(1);
   });

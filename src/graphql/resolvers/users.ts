@@ -14,10 +14,8 @@ function asPayload(session: accounts.Session): AuthPayloadModel {
 
 export const userResolvers: Resolvers = {
   Query: {
-    me: (_parent, _args, context) => {
-      signedIn(context);
-      return context.viewerUser;
-    },
+    // The HTTP layer has read the viewer's row already; a hand-built test context may not have.
+    me: (_parent, _args, context) => context.viewerUser ?? context.loaders.userById.load(signedIn(context).id),
     users: (_parent, args, context) => users.listUsers(context.app, args),
   },
   Mutation: {

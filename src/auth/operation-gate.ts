@@ -1,0 +1,143 @@
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type FragmentSpreadNode,
+  getDirectiveValues,
+  getNamedType,
+  GraphQLError,
+  GraphQLIncludeDirective,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  GraphQLSkipDirective,
+  type InlineFragmentNode,
+  isAbstractType,
+  isObjectType,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { compileCheck, guardedRequirement } from './directives';
+import { DEFAULT_ROLE_HIERARCHY, type RoleHierarchy, type Viewer } from './viewer';
+
+
+type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
+
+/** One protected field an operation selects, on one possible parent type. */
+interface Checkpoint {
+  readonly path: readonly string[];
+  readonly check: (viewer: Viewer | null) => GraphQLError | null;
+  readonly node: FieldNode;
+  /** Nodes on the way that carry @skip/@include: the field is selected only if all of them say so. */
+  readonly conditions: readonly Conditional[];
+}
+
+function hasConditions(node: Conditional): boolean {
+  return (node.directives ?? []).some((d) => d.name.value === 'skip' || d.name.value === 'include');
+}
+
+function included(node: Conditional, variables: Readonly<Record<string, unknown>>): boolean {
+  try {
+    const skip = getDirectiveValues(GraphQLSkipDirective, node, variables);
+    if (skip?.['if'] === true) return false;
+    const include = getDirectiveValues(GraphQLIncludeDirective, node, variables);
+    return include?.['if'] !== false;
+  } catch {
+    return true; // A bad variable fails execution anyway; counting the field in is the safe side.
+  }
+}
+
+/**
+ * Lists every protected field an operation can reach, fragments expanded and every possible type
+ * of an abstract field considered. Depends only on the schema and the document, so it is computed
+ * once per document and cached; checking a viewer against it is then a loop over closures.
+ */
+function planOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, hierarchy: RoleHierarchy): Checkpoint[] {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const root = schema.getRootType(operation.operation);
+  if (!root) return [];
+  const checkpoints: Checkpoint[] = [];
+  const checks = new Map<string, Checkpoint['check']>();
+
+  const narrow = (types: readonly GraphQLObjectType[], condition: string | undefined): readonly GraphQLObjectType[] => {
+    if (condition === undefined) return types;
+    const target = schema.getType(condition);
+    if (isObjectType(target)) return types.filter((t) => t === target);
+    if (isAbstractType(target)) return types.filter((t) => schema.isSubType(target, t));
+    return [];
+  };
+
+  const walk = (selectionSet: SelectionSetNode, types: readonly GraphQLObjectType[], path: readonly string[], conditions: readonly Conditional[], spreads: ReadonlySet<string>) => {
+    for (const selection of selectionSet.selections) {
+      const nextConditions = hasConditions(selection) ? [...conditions, selection] : conditions;
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        walk(selection.selectionSet, narrow(types, selection.typeCondition?.name.value), path, nextConditions, spreads);
+        continue;
+      }
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment === undefined || spreads.has(fragment.name.value)) continue;
+        walk(fragment.selectionSet, narrow(types, fragment.typeCondition.name.value), path, nextConditions, new Set([...spreads, fragment.name.value]));
+        continue;
+      }
+      if (selection.name.value.startsWith('__')) continue;
+      const fieldPath = [...path, selection.alias?.value ?? selection.name.value];
+      for (const type of types) {
+        const field = type.getFields()[selection.name.value];
+        if (field === undefined) continue;
+        const requirement = guardedRequirement(field);
+        if (requirement !== undefined) {
+          const coordinate = `${type.name}.${field.name}`;
+          let check = checks.get(coordinate);
+          if (check === undefined) checks.set(coordinate, (check = compileCheck(requirement, coordinate, hierarchy)));
+          checkpoints.push({ path: fieldPath, check, node: selection, conditions: nextConditions });
+        }
+        if (selection.selectionSet) {
+          const named = getNamedType(field.type);
+          const next = isObjectType(named) ? [named] : isAbstractType(named) ? schema.getPossibleTypes(named) : [];
+          walk(selection.selectionSet, next, fieldPath, nextConditions, spreads);
+        }
+      }
+    }
+  };
+  walk(operation.selectionSet, [root], [], [], new Set());
+  return checkpoints;
+}
+
+export interface OperationGate {
+  /** One error (with path and code) per field of `operation` the viewer may not read; empty when it may run. */
+  deniedFields(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    viewer: Viewer | null,
+    variables: Readonly<Record<string, unknown>>,
+  ): GraphQLError[];
+}
+
+/** Checks a whole operation against the viewer before it executes, with plans cached per document. */
+export function createOperationGate(hierarchy: RoleHierarchy = DEFAULT_ROLE_HIERARCHY): OperationGate {
+  const plans = new WeakMap<DocumentNode, Map<OperationDefinitionNode, Checkpoint[]>>();
+  return {
+    deniedFields(schema, document, operation, viewer, variables) {
+      let byOperation = plans.get(document);
+      if (byOperation === undefined) plans.set(document, (byOperation = new Map()));
+      let plan = byOperation.get(operation);
+      if (plan === undefined) byOperation.set(operation, (plan = planOperation(schema, document, operation, hierarchy)));
+
+      const denied = new Map<string, GraphQLError>();
+      for (const checkpoint of plan) {
+        const error = checkpoint.check(viewer);
+        if (error === null || !checkpoint.conditions.every((node) => included(node, variables))) continue;
+        const key = checkpoint.path.join('.');
+        if (!denied.has(key)) {
+          denied.set(key, new GraphQLError(error.message, { nodes: checkpoint.node, path: checkpoint.path, extensions: error.extensions }));
+        }
+      }
+      return [...denied.values()];
+    },
+  };
+}

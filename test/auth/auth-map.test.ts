@@ -1,0 +1,61 @@
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { buildAuthMap, formatAuthMapText } from '../../src/auth/auth-map';
+import { authDirectiveTypeDefs } from '../../src/auth/directives';
+
+const sdl = /* GraphQL */ `
+  enum Role { USER ADMIN }
+  interface Node { id: ID! secretNote: String }
+  type Post implements Node { id: ID! secretNote: String @auth title: String }
+  type Page implements Node { id: ID! secretNote: String url: String }
+  union SearchResult = Post | Page
+  type Vault @hasRole(role: ADMIN) { gold: Int! label: String @public }
+  type Query {
+    search(term: String!): [SearchResult!]! @public
+    node(id: ID!): Node @public
+    vault: Vault @auth
+    forgotten: String
+  }
+  type Mutation { wipe: Boolean! @hasRole(role: ADMIN) }
+  type Unreachable { x: Int }
+`;
+
+const map = buildAuthMap(makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, sdl] }));
+const entry = (coordinate: string) => map.entries.find((e) => e.coordinate === coordinate);
+
+describe('buildAuthMap', () => {
+  it('lists fields reached through unions and interfaces, and not unreachable types', () => {
+    expect(entry('Post.title')).toEqual({ coordinate: 'Post.title', requires: 'public', from: 'no directive', reachableBy: ['anonymous', 'USER', 'ADMIN'] });
+    expect(entry('Page.url')?.reachableBy).toEqual(['anonymous', 'USER', 'ADMIN']);
+    expect(entry('Unreachable.x')).toBeUndefined();
+  });
+
+  it('says what each field requires, where that comes from and who can reach it', () => {
+    expect(entry('Post.secretNote')).toMatchObject({ requires: 'signed in', from: '@auth on field', reachableBy: ['USER', 'ADMIN'] });
+    expect(entry('Query.vault')).toMatchObject({ requires: 'signed in', reachableBy: ['USER', 'ADMIN'] });
+    expect(entry('Vault.gold')).toMatchObject({ requires: 'role ADMIN', from: '@hasRole(role: ADMIN) on type Vault', reachableBy: ['ADMIN'] });
+    // @public opens the field inside an ADMIN type, but only callers who can reach a Vault get there.
+    expect(entry('Vault.label')).toMatchObject({ requires: 'public', from: '@public on field', reachableBy: ['USER', 'ADMIN'] });
+  });
+
+  it('names open root fields', () => {
+    expect(map.openRootFields).toEqual(['Query.forgotten']);
+  });
+
+  it('warns about protected non-null fields and interfaces protected differently', () => {
+    expect(map.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('Vault.gold is protected but non-null'),
+        expect.stringContaining('Node.secretNote is protected differently in its implementations'),
+      ]),
+    );
+    // Root mutation fields are refused before running, so non-null there is harmless.
+    expect(map.warnings.some((w) => w.startsWith('Mutation.wipe'))).toBe(false);
+  });
+
+  it('formats a table with a row per field', () => {
+    const text = formatAuthMapText(map);
+    expect(text.split('\n')[0]).toMatch(/^FIELD\s+REQUIRES\s+FROM\s+REACHABLE BY$/);
+    expect(text).toMatch(/Vault\.gold\s+role ADMIN\s+@hasRole\(role: ADMIN\) on type Vault\s+ADMIN/);
+    expect(text).toContain('Open root fields (no directive): Query.forgotten');
+  });
+});

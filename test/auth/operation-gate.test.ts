@@ -1,0 +1,84 @@
+import { createTestKit, type TestKit, type TestUser } from '../../src/testing';
+
+describe('refusal before side effects', () => {
+  let kit: TestKit;
+  let user: TestUser;
+  let admin: TestUser;
+
+  beforeAll(async () => {
+    kit = await createTestKit();
+    user = await kit.createUser();
+    admin = await kit.createUser({ role: 'ADMIN' });
+  });
+  afterAll(() => kit.close());
+
+  const countNotes = async () => (await kit.store.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+
+  it('refuses a mutation that selects a forbidden nested field, and writes nothing', async () => {
+    const before = await countNotes();
+    const result = await kit.execute('mutation { createNote(title: "t", body: "b") { id author { id apiKeys { id } } } }', { as: user });
+    expect(result.data).toBeUndefined();
+    expect(result.errors).toEqual([expect.objectContaining({ path: ['createNote', 'author', 'apiKeys'], extensions: { code: 'FORBIDDEN' } })]);
+    expect(await countNotes()).toBe(before);
+  });
+
+  it('runs the same mutation for a caller allowed every field', async () => {
+    const before = await countNotes();
+    const result = await kit.execute('mutation { createNote(title: "t", body: "b") { id author { apiKeys { id } } } }', { as: admin });
+    expect(result.errors).toBeUndefined();
+    expect(await countNotes()).toBe(before + 1);
+  });
+
+  it('finds denied fields through fragments, inline fragments and aliases, one error per field', async () => {
+    const before = await countNotes();
+    const result = await kit.execute(
+      `mutation {
+        a: createNote(title: "t", body: "b") { ...N }
+        b: setUserRole(userId: "${user.user.id}", role: ADMIN) { id }
+      }
+      fragment N on Note { author { ... on User { keys: apiKeys { id } } } }`,
+      { as: user },
+    );
+    expect(result.data).toBeUndefined();
+    expect(result.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([
+      [['a', 'author', 'keys'], 'FORBIDDEN'],
+      [['b'], 'FORBIDDEN'],
+    ]);
+    expect(await countNotes()).toBe(before);
+    const stillUser = await kit.store.db.selectFrom('users').select('role').where('id', '=', user.user.id).executeTakeFirstOrThrow();
+    expect(stillUser.role).toBe('USER');
+  });
+
+  it('answers UNAUTHENTICATED for an anonymous caller and touches nothing', async () => {
+    const before = await countNotes();
+    const result = await kit.execute('mutation { createNote(title: "t", body: "b") { id } }');
+    expect(result.data).toBeUndefined();
+    expect(result.errors).toEqual([expect.objectContaining({ path: ['createNote'], extensions: { code: 'UNAUTHENTICATED' } })]);
+    expect(await countNotes()).toBe(before);
+  });
+
+  it('honours @skip and @include: a skipped forbidden field does not refuse the mutation', async () => {
+    const query = 'mutation ($withKeys: Boolean!) { createNote(title: "t", body: "b") { id author { apiKeys @include(if: $withKeys) { id } } } }';
+    expect((await kit.execute(query, { as: user, variables: { withKeys: false } })).errors).toBeUndefined();
+    expect((await kit.execute(query, { as: user, variables: { withKeys: true } })).codes).toEqual(['FORBIDDEN']);
+  });
+
+  it('keeps partial results for queries by default', async () => {
+    const result = await kit.execute('{ publicMessage users { totalCount } }', { as: user });
+    expect(result.data).toEqual({ publicMessage: expect.any(String), users: null });
+    expect(result.codes).toEqual(['FORBIDDEN']);
+  });
+
+  it('refuses denied queries whole when REFUSE_DENIED_QUERIES is on', async () => {
+    const strict = await createTestKit({ env: { REFUSE_DENIED_QUERIES: 'true' } });
+    try {
+      const someone = await strict.createUser();
+      const result = await strict.execute('{ publicMessage users { totalCount } }', { as: someone });
+      expect(result.data).toBeUndefined();
+      expect(result.errors).toEqual([expect.objectContaining({ path: ['users'], extensions: { code: 'FORBIDDEN' } })]);
+      expect((await strict.execute('{ publicMessage me { id } }', { as: someone })).errors).toBeUndefined();
+    } finally {
+      await strict.close();
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildAuthMap, formatAuthMapMarkdown } from '../../src/auth/auth-map';
+import { README_END, README_START } from '../../src/cli/auth-map';
+import { buildSourceSchema } from '../../src/graphql/schema';
+
+const run = promisify(execFile);
+const tsx = join('node_modules', '.bin', 'tsx');
+const cli = join('src', 'cli', 'auth-map.ts');
+
+async function authMap(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(tsx, [cli, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('npm run auth:map', () => {
+  it('passes --check on gatehouse schema', async () => {
+    const { code, stdout } = await authMap('--check');
+    expect(code).toBe(0);
+    expect(stdout).toContain('every root field declares who may call it');
+  });
+
+  it('fails --check naming each open root field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sdl-'));
+    writeFileSync(join(dir, 'a.graphql'), 'enum Role { USER ADMIN }\ntype Query { ok: String @public leak: String }\ntype Mutation { drop: Boolean }');
+    const { code, stderr } = await authMap('--check', '--schema-dir', dir);
+    expect(code).toBe(1);
+    expect(stderr).toContain('Query.leak');
+    expect(stderr).toContain('Mutation.drop');
+    expect(stderr).not.toContain('Query.ok');
+  });
+
+  it('prints JSON with every entry', async () => {
+    const { code, stdout } = await authMap('--json');
+    expect(code).toBe(0);
+    const parsed = JSON.parse(stdout) as { entries: Array<{ coordinate: string; requires: string }> };
+    expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'Query.users', requires: 'role ADMIN' }));
+    expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'User.apiKeys', requires: 'role ADMIN' }));
+  });
+
+  it('refuses an unknown option', async () => {
+    const { code, stderr } = await authMap('--jsn');
+    expect(code).toBe(2);
+    expect(stderr).toContain('unknown option --jsn');
+  });
+});
+
+describe('README', () => {
+  it('shows the auth map generated from the current schema', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf(README_START) + README_START.length + 1, readme.indexOf(README_END));
+    expect(section).toBe(formatAuthMapMarkdown(buildAuthMap(buildSourceSchema())));
+  });
+});
