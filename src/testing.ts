@@ -10,6 +10,7 @@ import { createApolloServer, createContext } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
 import { createApiKey } from './services/api-keys';
 import { migrateToLatest, openStore, type Store } from './store/database';
+import { newId } from './store/ids';
 import type { StoredRole } from './store/schema';
 import { insertUser, type UserRecord } from './store/users';
 
@@ -102,7 +103,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     contextFor: (viewer) => contextFor(viewer),
     async createUser({ role = 'USER', email = `user-${randomUUID()}@example.test`, password = 'correct horse battery staple', name } = {}) {
       const user = await insertUser(store.db, {
-        id: randomUUID(),
+        id: newId(),
         email,
         name: name ?? null,
         passwordHash: await app.passwords.hash(password),
@@ -118,7 +119,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     },
     async createApiKey(owner, { name = 'test key', expiresInDays } = {}) {
       const viewer: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'api-key' };
-      const created = await createApiKey(app, viewer, { name, expiresInDays: expiresInDays ?? null });
+      const created = await createApiKey(app, viewer, { name, expiresInDays: expiresInDays ?? null }, { actorId: viewer.id, address: '127.0.0.1' });
       return { id: created.apiKey.id, secret: created.secret, context: contextFor(viewer, owner.user) };
     },
     async execute(query, { variables, as = null } = {}) {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../store/ids';
 import type { App } from '../app';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import type { Viewer } from '../auth/viewer';
@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../store/database';
 import { clearAccountFailures, failuresForAccount, failuresForAddress, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
 import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, revokeRefreshFamily } from '../store/refresh-tokens';
 import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
+import { audit, CLI_ORIGIN, type RequestOrigin } from './audit';
 import { LIMITS, optionalText, plausiblePassword, validEmail, validNewPassword } from './validation';
 
 /** What signUp, login and refreshToken return. */
@@ -18,19 +19,15 @@ export interface Session {
   readonly user: UserRecord;
 }
 
-/** Where a request came from, for throttling. */
-export interface RequestOrigin {
-  readonly address: string;
-}
 
 const LOGIN_FAILED = 'Invalid email or password.';
 
-async function startSession(app: App, user: UserRecord, familyId: string = randomUUID()): Promise<Session> {
+async function startSession(app: App, user: UserRecord, familyId: string = newId()): Promise<Session> {
   const now = app.now();
   const access = app.accessTokens.issue(user.id, now);
   const refresh = generateRefreshToken();
   await insertRefreshToken(app.store.db, {
-    id: randomUUID(),
+    id: newId(),
     userId: user.id,
     familyId,
     tokenHash: refresh.tokenHash,
@@ -40,18 +37,19 @@ async function startSession(app: App, user: UserRecord, familyId: string = rando
   return { accessToken: access.token, refreshToken: refresh.token, expiresIn: access.expiresIn, user };
 }
 
-export async function signUp(app: App, input: { email: string; password: string; name?: string | null }): Promise<Session> {
+export async function signUp(app: App, input: { email: string; password: string; name?: string | null }, origin: RequestOrigin): Promise<Session> {
   const email = validEmail(input.email);
   const password = validNewPassword(input.password);
   const name = optionalText(input.name, LIMITS.nameMax, 'name');
   const passwordHash = await app.passwords.hash(password);
   let user: UserRecord;
   try {
-    user = await insertUser(app.store.db, { id: randomUUID(), email, name, passwordHash, role: 'USER', now: app.now() });
+    user = await insertUser(app.store.db, { id: newId(), email, name, passwordHash, role: 'USER', now: app.now() });
   } catch (error) {
     if (isUniqueViolation(error)) throw badUserInput('An account with this email already exists.', 'email');
     throw error;
   }
+  await audit(app, { ...origin, actorId: user.id }, 'user.signed_up', { subjectId: user.id });
   return startSession(app, user);
 }
 
@@ -69,23 +67,27 @@ export async function login(app: App, input: { email: string; password: string }
   const now = app.now();
   const since = new Date(now.getTime() - windowSeconds * 1000);
 
-  const [account, address] = await Promise.all([failuresForAccount(db, accountKey, since), failuresForAddress(db, origin.address, since)]);
+  const clientAddress = origin.address ?? 'unknown';
+  const [account, address] = await Promise.all([failuresForAccount(db, accountKey, since), failuresForAddress(db, clientAddress, since)]);
   const blocked = [account.count >= perAccount ? account.oldest : null, address.count >= perAddress ? address.oldest : null].filter(
     (oldest): oldest is Date => oldest !== null,
   );
   if (blocked.length > 0) {
     const until = Math.max(...blocked.map((oldest) => oldest.getTime() + windowSeconds * 1000));
+    await audit(app, origin, 'login.rate_limited', { detail: { email: accountKey } });
     throw rateLimited((until - now.getTime()) / 1000);
   }
 
   const found = await findLoginByEmail(db, email);
   const passwordMatches = found === undefined ? (await app.passwords.verifyDummy(password), false) : await app.passwords.verify(password, found.passwordHash);
   if (found === undefined || !passwordMatches || found.user.disabledAt !== null) {
-    await recordLoginFailure(db, { accountKey, address: origin.address, now });
+    await recordLoginFailure(db, { accountKey, address: clientAddress, now });
+    await audit(app, origin, 'login.failed', { subjectId: found?.user.id ?? null, detail: { email: accountKey } });
     throw unauthenticated(LOGIN_FAILED);
   }
   await clearAccountFailures(db, accountKey);
   await pruneLoginFailures(db, since);
+  await audit(app, { ...origin, actorId: found.user.id }, 'login.succeeded', { subjectId: found.user.id });
   return startSession(app, found.user);
 }
 
@@ -93,7 +95,7 @@ export async function login(app: App, input: { email: string; password: string }
  * Exchanges a refresh token for a new pair. Each refresh token works once; presenting a used one
  * again means it was stolen or replayed, so its whole family is revoked (RFC 9700 §4.14.2).
  */
-export async function refresh(app: App, token: string): Promise<Session> {
+export async function refresh(app: App, token: string, origin: RequestOrigin): Promise<Session> {
   const refused = () => unauthenticated('The refresh token is invalid, expired or revoked.');
   if (!isWellFormedRefreshToken(token)) throw refused();
   const { db } = app.store;
@@ -102,6 +104,7 @@ export async function refresh(app: App, token: string): Promise<Session> {
   if (stored === undefined || stored.revokedAt !== null || stored.expiresAt <= now) throw refused();
   if (stored.usedAt !== null || !(await claimRefreshToken(db, stored.id, now))) {
     await revokeRefreshFamily(db, stored.familyId, now);
+    await audit(app, origin, 'refresh_token.reused', { subjectId: stored.userId, detail: { family: stored.familyId } });
     throw refused();
   }
   const user = await findUserById(db, stored.userId);
@@ -110,11 +113,12 @@ export async function refresh(app: App, token: string): Promise<Session> {
 }
 
 /** Revokes the refresh-token family of `token` when it belongs to the viewer. True when it did. */
-export async function logout(app: App, viewer: Viewer, token: string): Promise<boolean> {
+export async function logout(app: App, viewer: Viewer, token: string, origin: RequestOrigin): Promise<boolean> {
   if (!isWellFormedRefreshToken(token)) return false;
   const stored = await findRefreshTokenByHash(app.store.db, sha256(token));
   if (stored === undefined || stored.userId !== viewer.id) return false;
   await revokeRefreshFamily(app.store.db, stored.familyId, app.now());
+  await audit(app, origin, 'session.logged_out', { subjectId: viewer.id });
   return true;
 }
 
@@ -130,11 +134,13 @@ export async function ensureAdmin(app: App, rawEmail: string, password: string):
     if (existing.user.role === 'ADMIN') return { user: existing.user, created: false };
     const changed = await updateUserRole(app.store.db, existing.user.id, 'ADMIN');
     if (changed.status !== 'changed') throw new Error(`could not promote ${email}`);
+    await audit(app, CLI_ORIGIN, 'user.role_changed', { subjectId: changed.user.id, detail: { from: existing.user.role, to: 'ADMIN', source: 'ADMIN_EMAIL' } });
     return { user: changed.user, created: false };
   }
   const passwordHash = await app.passwords.hash(password);
   try {
-    const user = await insertUser(app.store.db, { id: randomUUID(), email, name: null, passwordHash, role: 'ADMIN', now: app.now() });
+    const user = await insertUser(app.store.db, { id: newId(), email, name: null, passwordHash, role: 'ADMIN', now: app.now() });
+    await audit(app, CLI_ORIGIN, 'user.created', { subjectId: user.id, detail: { role: 'ADMIN', source: 'ADMIN_EMAIL' } });
     return { user, created: true };
   } catch (error) {
     // Another instance starting at the same moment created it first.

@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../store/ids';
 import type { App } from '../app';
 import { generateApiKey } from '../auth/secrets';
 import { rolesSatisfy, type Viewer } from '../auth/viewer';
 import { badUserInput, forbidden, notFound } from '../errors';
 import { type ApiKeyRecord, findApiKeyById, insertApiKey, listApiKeysOfUser, revokeApiKey as revokeStoredKey } from '../store/api-keys';
+import { audit, type RequestOrigin } from './audit';
 import { LIMITS, requiredText, validId } from './validation';
 
 export interface CreatedApiKey {
@@ -12,7 +13,12 @@ export interface CreatedApiKey {
   readonly apiKey: ApiKeyRecord;
 }
 
-export async function createApiKey(app: App, viewer: Viewer, input: { name: string; expiresInDays?: number | null }): Promise<CreatedApiKey> {
+export async function createApiKey(
+  app: App,
+  viewer: Viewer,
+  input: { name: string; expiresInDays?: number | null },
+  origin: RequestOrigin,
+): Promise<CreatedApiKey> {
   const name = requiredText(input.name, LIMITS.apiKeyNameMax, 'name');
   const days = input.expiresInDays ?? null;
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
@@ -21,7 +27,7 @@ export async function createApiKey(app: App, viewer: Viewer, input: { name: stri
   const now = app.now();
   const generated = generateApiKey();
   const apiKey = await insertApiKey(app.store.db, {
-    id: randomUUID(),
+    id: newId(),
     userId: viewer.id,
     name,
     prefix: generated.displayPrefix,
@@ -29,6 +35,7 @@ export async function createApiKey(app: App, viewer: Viewer, input: { name: stri
     now,
     expiresAt: days === null ? null : new Date(now.getTime() + days * 86_400_000),
   });
+  await audit(app, origin, 'api_key.created', { subjectId: viewer.id, detail: { keyId: apiKey.id, prefix: apiKey.prefix, name } });
   return { secret: generated.secret, apiKey };
 }
 
@@ -37,12 +44,13 @@ export function listApiKeys(app: App, userId: string): Promise<ApiKeyRecord[]> {
 }
 
 /** Revokes a key: the owner's own, or any key for an ADMIN. Revoking twice keeps the first time. */
-export async function revokeApiKey(app: App, viewer: Viewer, rawId: string): Promise<ApiKeyRecord> {
+export async function revokeApiKey(app: App, viewer: Viewer, rawId: string, origin: RequestOrigin): Promise<ApiKeyRecord> {
   const id = validId(rawId);
   const key = await findApiKeyById(app.store.db, id);
   if (key === undefined) throw notFound('API key');
   if (key.userId !== viewer.id && !rolesSatisfy(viewer.roles, 'ADMIN')) throw forbidden('Only the owner of this API key or an ADMIN may revoke it.');
   const revoked = await revokeStoredKey(app.store.db, id, app.now());
   if (revoked === undefined) throw notFound('API key');
+  if (key.revokedAt === null) await audit(app, origin, 'api_key.revoked', { subjectId: key.userId, detail: { keyId: key.id, prefix: key.prefix } });
   return revoked;
 }

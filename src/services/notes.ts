@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../store/ids';
 import type { App } from '../app';
 import { rolesSatisfy, type Viewer } from '../auth/viewer';
 import { forbidden, notFound, unauthenticated } from '../errors';
@@ -19,7 +19,7 @@ export function canDelete(viewer: Viewer, note: NoteRecord): boolean {
 
 export async function createNote(app: App, viewer: Viewer, input: { title: string; body: string; visibility?: StoredVisibility | null }): Promise<NoteRecord> {
   return insertNote(app.store.db, {
-    id: randomUUID(),
+    id: newId(),
     authorId: viewer.id,
     title: requiredText(input.title, LIMITS.noteTitleMax, 'title'),
     body: requiredText(input.body, LIMITS.noteBodyMax, 'body', false),

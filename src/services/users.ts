@@ -1,8 +1,9 @@
 import type { App } from '../app';
 import { badUserInput, notFound } from '../errors';
 import type { StoredRole } from '../store/schema';
-import { countUsers, listUsers as listStoredUsers, updateUserRole, type UserRecord } from '../store/users';
+import { countUsers, findUserById, listUsers as listStoredUsers, updateUserRole, type UserRecord } from '../store/users';
 import { type Connection, decodeCursor, toConnection } from './pagination';
+import { audit, type RequestOrigin } from './audit';
 import { validId, validPageSize } from './validation';
 
 export async function listUsers(app: App, args: { first?: number | null; after?: string | null }): Promise<Connection<UserRecord>> {
@@ -13,10 +14,13 @@ export async function listUsers(app: App, args: { first?: number | null; after?:
 }
 
 /** Changes a user's role. The last active ADMIN cannot be demoted, not even by themself. */
-export async function setUserRole(app: App, rawUserId: string, role: StoredRole): Promise<UserRecord> {
-  const result = await updateUserRole(app.store.db, validId(rawUserId, 'userId'), role);
+export async function setUserRole(app: App, rawUserId: string, role: StoredRole, origin: RequestOrigin): Promise<UserRecord> {
+  const id = validId(rawUserId, 'userId');
+  const before = await findUserById(app.store.db, id);
+  const result = await updateUserRole(app.store.db, id, role);
   switch (result.status) {
     case 'changed':
+      if (before?.role !== role) await audit(app, origin, 'user.role_changed', { subjectId: id, detail: { from: before?.role ?? null, to: role } });
       return result.user;
     case 'not-found':
       throw notFound('User');

@@ -67,7 +67,22 @@ export interface LoginFailuresTable {
   failed_at: Timestamp;
 }
 
+export interface AuditEventsTable {
+  id: string;
+  occurred_at: Timestamp;
+  /** e.g. `login.failed`; see AuditAction in store/audit-events.ts. */
+  action: string;
+  /** The user who acted; null for anonymous callers and the CLI. */
+  actor_id: string | null;
+  /** The user acted upon, when there is one. */
+  subject_id: string | null;
+  address: string | null;
+  /** JSON object of non-secret facts (key prefix, old and new role, …). */
+  detail: string | null;
+}
+
 export interface Database {
+  audit_events: AuditEventsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
   refresh_tokens: RefreshTokensTable;

@@ -98,26 +98,22 @@ export type RoleChange = { status: 'changed'; user: UserRecord } | { status: 'no
  * no read-then-write gap opens between the check and the change.
  */
 export async function updateUserRole(db: Db, id: string, role: StoredRole): Promise<RoleChange> {
-  const updated = await db
-    .updateTable('users')
-    .set({ role })
-    .where('id', '=', id)
-    .where((eb) =>
-      role === 'ADMIN'
-        ? eb.val(true)
-        : eb(
-            eb
-              .selectFrom('users as other')
-              .select((o) => o.fn.countAll().as('n'))
-              .where('other.role', '=', 'ADMIN')
-              .where('other.disabled_at', 'is', null)
-              .where('other.id', '<>', id),
-            '>',
-            0,
-          ),
-    )
-    .returning(USER_COLUMNS)
-    .executeTakeFirst();
+  let update = db.updateTable('users').set({ role }).where('id', '=', id);
+  if (role !== 'ADMIN') {
+    update = update.where((eb) =>
+      eb(
+        eb
+          .selectFrom('users as other')
+          .select((o) => o.fn.countAll().as('n'))
+          .where('other.role', '=', 'ADMIN')
+          .where('other.disabled_at', 'is', null)
+          .where('other.id', '<>', id),
+        '>',
+        0,
+      ),
+    );
+  }
+  const updated = await update.returning(USER_COLUMNS).executeTakeFirst();
   if (updated !== undefined) return { status: 'changed', user: toUser(updated) };
   const existing = await findUserById(db, id);
   return existing === undefined ? { status: 'not-found' } : { status: 'last-admin' };

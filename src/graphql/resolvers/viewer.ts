@@ -1,5 +1,6 @@
 import type { Viewer } from '../../auth/viewer';
 import { unauthenticated } from '../../errors';
+import type { RequestOrigin } from '../../services/audit';
 import type { GraphQLContext } from '../context';
 
 /**
@@ -9,4 +10,9 @@ import type { GraphQLContext } from '../context';
 export function signedIn(context: GraphQLContext): Viewer {
   if (context.viewer === null) throw unauthenticated();
   return context.viewer;
+}
+
+/** Who is acting and from where, for the audit log. */
+export function originOf(context: GraphQLContext): RequestOrigin {
+  return { actorId: context.viewer?.id ?? null, address: context.clientAddress };
 }

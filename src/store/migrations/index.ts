@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import { initial } from './2026-11-28T00-00_initial';
+import { auditLog } from './2026-11-28T01-00_audit-log';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -11,5 +12,6 @@ export type Dialect = 'sqlite' | 'postgres';
 export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migration>> {
   return {
     '2026-11-28T00-00_initial': initial(dialect),
+    '2026-11-28T01-00_audit-log': auditLog(dialect),
   };
 }
