@@ -6,6 +6,7 @@ import { badUserInput, rateLimited, unauthenticated } from '../errors';
 import { isUniqueViolation } from '../store/database';
 import { clearAccountFailures, failuresForAccount, failuresForAddress, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
 import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, revokeRefreshFamily } from '../store/refresh-tokens';
+import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
 import { audit, CLI_ORIGIN, type RequestOrigin } from './audit';
 import { LIMITS, optionalText, plausiblePassword, validEmail, validNewPassword } from './validation';
@@ -37,20 +38,34 @@ async function startSession(app: App, user: UserRecord, familyId: string = newId
   return { accessToken: access.token, refreshToken: refresh.token, expiresIn: access.expiresIn, user };
 }
 
-export async function signUp(app: App, input: { email: string; password: string; name?: string | null }, origin: RequestOrigin): Promise<Session> {
+/** Validates and stores a new account. A duplicate email (in any letter case) is BAD_USER_INPUT. */
+export async function createUser(
+  app: App,
+  input: { email: string; password: string; name?: string | null; role?: StoredRole },
+  origin: RequestOrigin,
+): Promise<UserRecord> {
   const email = validEmail(input.email);
   const password = validNewPassword(input.password);
   const name = optionalText(input.name, LIMITS.nameMax, 'name');
   const passwordHash = await app.passwords.hash(password);
   let user: UserRecord;
   try {
-    user = await insertUser(app.store.db, { id: newId(), email, name, passwordHash, role: 'USER', now: app.now() });
+    user = await insertUser(app.store.db, { id: newId(), email, name, passwordHash, role: input.role ?? 'USER', now: app.now() });
   } catch (error) {
     if (isUniqueViolation(error)) throw badUserInput('An account with this email already exists.', 'email');
     throw error;
   }
-  await audit(app, { ...origin, actorId: user.id }, 'user.signed_up', { subjectId: user.id });
-  return startSession(app, user);
+  const selfService = origin.actorId === null && origin.address !== CLI_ORIGIN.address;
+  await audit(app, selfService ? { ...origin, actorId: user.id } : origin, selfService ? 'user.signed_up' : 'user.created', {
+    subjectId: user.id,
+    detail: selfService ? null : { role: user.role },
+  });
+  return user;
+}
+
+/** Creates a USER account and signs it in. */
+export async function signUp(app: App, input: { email: string; password: string; name?: string | null }, origin: RequestOrigin): Promise<Session> {
+  return startSession(app, await createUser(app, { ...input, role: 'USER' }, { ...origin, actorId: null }));
 }
 
 /**

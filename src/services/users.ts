@@ -1,7 +1,7 @@
 import type { App } from '../app';
 import { badUserInput, notFound } from '../errors';
 import type { StoredRole } from '../store/schema';
-import { countUsers, findUserById, listUsers as listStoredUsers, updateUserRole, type UserRecord } from '../store/users';
+import { countUsers, findUserById, listUsers as listStoredUsers, setUserDisabled, updateUserRole, type UserRecord } from '../store/users';
 import { type Connection, decodeCursor, toConnection } from './pagination';
 import { audit, type RequestOrigin } from './audit';
 import { validId, validPageSize } from './validation';
@@ -26,5 +26,20 @@ export async function setUserRole(app: App, rawUserId: string, role: StoredRole,
       throw notFound('User');
     case 'last-admin':
       throw badUserInput('This is the last ADMIN; make another user ADMIN first.', 'role');
+  }
+}
+
+/** Disables a user (their tokens and keys stop working on the next request) or enables them again. */
+export async function setDisabled(app: App, rawUserId: string, disabled: boolean, origin: RequestOrigin): Promise<UserRecord> {
+  const id = validId(rawUserId, 'userId');
+  const result = await setUserDisabled(app.store.db, id, disabled ? app.now() : null);
+  switch (result.status) {
+    case 'changed':
+      await audit(app, origin, disabled ? 'user.disabled' : 'user.enabled', { subjectId: id });
+      return result.user;
+    case 'not-found':
+      throw notFound('User');
+    case 'last-admin':
+      throw badUserInput('This is the last active ADMIN; make another user ADMIN first.', 'userId');
   }
 }

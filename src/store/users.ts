@@ -1,5 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Db } from './database';
-import { type StoredRole, toDate, toDateOrNull, type UserRow } from './schema';
+import { type Database, type StoredRole, toDate, toDateOrNull, type UserRow } from './schema';
 
 export interface UserRecord {
   readonly id: string;
@@ -91,30 +92,45 @@ export async function countUsers(db: Db): Promise<number> {
   return Number(row.n);
 }
 
+/** `WHERE` condition: some active ADMIN other than `id` exists. Part of the UPDATE, so no gap opens between check and write. */
+function anotherActiveAdminExists(id: string) {
+  return (eb: ExpressionBuilder<Database, 'users'>) =>
+    eb(
+      eb
+        .selectFrom('users as other')
+        .select((o) => o.fn.countAll().as('n'))
+        .where('other.role', '=', 'ADMIN')
+        .where('other.disabled_at', 'is', null)
+        .where('other.id', '<>', id),
+      '>',
+      0,
+    );
+}
+
 export type RoleChange = { status: 'changed'; user: UserRecord } | { status: 'not-found' } | { status: 'last-admin' };
 
-/**
- * Sets a user's role. Refuses to demote the last active ADMIN: the guard is part of the UPDATE so
- * no read-then-write gap opens between the check and the change.
- */
+/** Sets a user's role. Refuses to demote the last active ADMIN. */
 export async function updateUserRole(db: Db, id: string, role: StoredRole): Promise<RoleChange> {
   let update = db.updateTable('users').set({ role }).where('id', '=', id);
-  if (role !== 'ADMIN') {
-    update = update.where((eb) =>
-      eb(
-        eb
-          .selectFrom('users as other')
-          .select((o) => o.fn.countAll().as('n'))
-          .where('other.role', '=', 'ADMIN')
-          .where('other.disabled_at', 'is', null)
-          .where('other.id', '<>', id),
-        '>',
-        0,
-      ),
-    );
-  }
+  if (role !== 'ADMIN') update = update.where((eb) => eb.or([eb('role', '<>', 'ADMIN'), anotherActiveAdminExists(id)(eb)]));
   const updated = await update.returning(USER_COLUMNS).executeTakeFirst();
   if (updated !== undefined) return { status: 'changed', user: toUser(updated) };
   const existing = await findUserById(db, id);
   return existing === undefined ? { status: 'not-found' } : { status: 'last-admin' };
+}
+
+export type DisabledChange = { status: 'changed'; user: UserRecord } | { status: 'not-found' } | { status: 'last-admin' };
+
+/**
+ * Disables (at `now`) or re-enables a user. A disabled user's tokens and keys stop working on the
+ * next request. Refuses to disable the last active ADMIN.
+ */
+export async function setUserDisabled(db: Db, id: string, disabledAt: Date | null): Promise<DisabledChange> {
+  let update = db.updateTable('users').set({ disabled_at: disabledAt?.toISOString() ?? null }).where('id', '=', id);
+  if (disabledAt !== null) {
+    update = update.where((eb) => eb.or([eb('role', '<>', 'ADMIN'), anotherActiveAdminExists(id)(eb)]));
+  }
+  const updated = await update.returning(USER_COLUMNS).executeTakeFirst();
+  if (updated !== undefined) return { status: 'changed', user: toUser(updated) };
+  return (await findUserById(db, id)) === undefined ? { status: 'not-found' } : { status: 'last-admin' };
 }

@@ -1,0 +1,167 @@
+// npm run admin -- <command> [options]: manage users and keys on the database named by DATABASE_URL.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { GraphQLError } from 'graphql';
+import { type App, createApp } from '../app';
+import { readOrCreateDevSecret } from '../auth/dev-secret';
+import { rolesOf, type Viewer } from '../auth/viewer';
+import { ConfigError, loadConfig } from '../config';
+import { createUser } from '../services/accounts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
+import { CLI_ORIGIN } from '../services/audit';
+import { listUsers, setDisabled, setUserRole } from '../services/users';
+import { migrateToLatest, openStore } from '../store/database';
+import type { StoredRole } from '../store/schema';
+import { findLoginByEmail, type UserRecord } from '../store/users';
+
+export const USAGE = `Usage: npm run admin -- <command> [options]
+
+Commands:
+  create-user --email E [--name N] [--role USER|ADMIN] (--password-stdin | --password P)
+  set-role    --email E --role USER|ADMIN
+  disable     --email E          tokens and keys of the user stop working at once
+  enable      --email E
+  issue-key   --email E --name N [--expires-in-days D]   prints the key once
+  revoke-key  --id KEY_ID
+  list-keys   --email E
+  list-users  [--first N]
+
+Runs on the database in DATABASE_URL (and .env), as the server does. --password puts the password
+in your shell history and the process list: prefer --password-stdin (reads one line).
+Nobody can demote or disable the last active ADMIN.`;
+
+/** A mistake in how the command was called: usage text, exit 2. */
+class UsageError extends Error {}
+
+const ROLES: readonly StoredRole[] = ['USER', 'ADMIN'];
+
+function role(value: string | undefined): StoredRole {
+  if (value === undefined || !(ROLES as readonly string[]).includes(value)) throw new UsageError('--role must be USER or ADMIN');
+  return value as StoredRole;
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+async function userByEmail(app: App, email: string): Promise<UserRecord> {
+  const found = await findLoginByEmail(app.store.db, email);
+  if (found === undefined) throw new GraphQLError(`No user with email ${email}.`);
+  return found.user;
+}
+
+function describe(user: UserRecord): string {
+  return `${user.id}  ${user.email}  ${user.role}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
+}
+
+/** Runs one command; returns the text to print. Errors: UsageError (exit 2), anything else (exit 1). */
+export async function runCommand(app: App, argv: readonly string[], stdin: () => string): Promise<string> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    strict: true,
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      'expires-in-days': { type: 'string' },
+      id: { type: 'string' },
+      first: { type: 'string' },
+    },
+  });
+  switch (command) {
+    case 'create-user': {
+      const password = values['password-stdin'] ? (stdin().split(/\r?\n/)[0] ?? '') : required(values.password, '--password or --password-stdin');
+      const user = await createUser(
+        app,
+        { email: required(values.email, '--email'), password, name: values.name ?? null, role: values.role === undefined ? 'USER' : role(values.role) },
+        CLI_ORIGIN,
+      );
+      return `created ${describe(user)}`;
+    }
+    case 'set-role': {
+      const newRole = role(values.role);
+      const user = await userByEmail(app, required(values.email, '--email'));
+      return `updated ${describe(await setUserRole(app, user.id, newRole, CLI_ORIGIN))}`;
+    }
+    case 'disable':
+    case 'enable': {
+      const user = await userByEmail(app, required(values.email, '--email'));
+      return `${command}d ${describe(await setDisabled(app, user.id, command === 'disable', CLI_ORIGIN))}`;
+    }
+    case 'issue-key': {
+      const owner = await userByEmail(app, required(values.email, '--email'));
+      const days = values['expires-in-days'];
+      if (days !== undefined && !/^\d+$/.test(days)) throw new UsageError('--expires-in-days must be a whole number');
+      const viewer: Viewer = { id: owner.id, roles: rolesOf(owner.role), via: 'api-key' };
+      const created = await createApiKey(app, viewer, { name: required(values.name, '--name'), expiresInDays: days === undefined ? null : Number(days) }, CLI_ORIGIN);
+      const expires = created.apiKey.expiresAt ? ` (expires ${created.apiKey.expiresAt.toISOString()})` : '';
+      return `key ${created.apiKey.id} for ${owner.email}${expires}. It is shown once; store it now:\n${created.secret}`;
+    }
+    case 'revoke-key': {
+      const admin: Viewer = { id: 'cli', roles: ['ADMIN'], via: 'jwt' };
+      const key = await revokeApiKey(app, admin, required(values.id, '--id'), CLI_ORIGIN);
+      return `revoked ${key.id} (${key.prefix}…) at ${key.revokedAt?.toISOString()}`;
+    }
+    case 'list-keys': {
+      const owner = await userByEmail(app, required(values.email, '--email'));
+      const keys = await listApiKeys(app, owner.id);
+      if (keys.length === 0) return `${owner.email} has no API keys`;
+      return keys
+        .map((k) => `${k.id}  ${k.prefix}…  ${k.name}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  revoked ${k.revokedAt.toISOString()}` : ''}`)
+        .join('\n');
+    }
+    case 'list-users': {
+      const first = values.first === undefined ? 100 : Number(values.first);
+      const page = await listUsers(app, { first });
+      return [`${page.totalCount} user(s)`, ...page.edges.map((e) => describe(e.node))].join('\n');
+    }
+    case undefined:
+    case 'help':
+      return USAGE;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`admin: configuration error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  const store = openStore(config.database);
+  try {
+    await migrateToLatest(store);
+    const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
+    console.log(await runCommand(app, argv, () => readFileSync(0, 'utf8')));
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`admin: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`admin: ${error instanceof GraphQLError || error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { authenticate } from '../../src/auth/authenticate';
+import { runCommand } from '../../src/cli/admin';
+import { createTestKit, type TestKit } from '../../src/testing';
+
+const noStdin = () => '';
+
+describe('admin CLI commands', () => {
+  let kit: TestKit;
+  beforeEach(async () => {
+    kit = await createTestKit();
+  });
+  afterEach(() => kit.close());
+
+  const userRow = (email: string) => kit.store.db.selectFrom('users').selectAll().where('email_normalized', '=', email).executeTakeFirst();
+
+  it('creates a user with a password read from stdin, and refuses a duplicate', async () => {
+    const out = await runCommand(kit.app, ['create-user', '--email', 'Ops@Example.com', '--role', 'ADMIN', '--password-stdin'], () => 'long enough password\n');
+    expect(out).toMatch(/^created \S+ {2}Ops@Example\.com {2}ADMIN$/);
+    const login = await kit.execute('mutation { login(email: "ops@example.com", password: "long enough password") { user { role } } }');
+    expect(login.data).toEqual({ login: { user: { role: 'ADMIN' } } });
+    await expect(runCommand(kit.app, ['create-user', '--email', 'ops@EXAMPLE.com', '--password', 'another password'], noStdin)).rejects.toThrow(/already exists/);
+  });
+
+  it('sets roles but never demotes or disables the last active ADMIN', async () => {
+    await runCommand(kit.app, ['create-user', '--email', 'a@example.com', '--role', 'ADMIN', '--password', 'password one'], noStdin);
+    await expect(runCommand(kit.app, ['set-role', '--email', 'a@example.com', '--role', 'USER'], noStdin)).rejects.toThrow(/last ADMIN/);
+    await expect(runCommand(kit.app, ['disable', '--email', 'a@example.com'], noStdin)).rejects.toThrow(/last active ADMIN/);
+    expect(await userRow('a@example.com')).toMatchObject({ role: 'ADMIN', disabled_at: null });
+
+    await runCommand(kit.app, ['create-user', '--email', 'b@example.com', '--password', 'password two'], noStdin);
+    await runCommand(kit.app, ['set-role', '--email', 'b@example.com', '--role', 'ADMIN'], noStdin);
+    await runCommand(kit.app, ['set-role', '--email', 'a@example.com', '--role', 'USER'], noStdin);
+    expect(await userRow('a@example.com')).toMatchObject({ role: 'USER' });
+  });
+
+  it('disables a user so that their token and key stop working, and enables them again', async () => {
+    const alice = await kit.createUser({ email: 'alice@example.com' });
+    const key = await kit.createApiKey(alice);
+    await runCommand(kit.app, ['disable', '--email', 'alice@example.com'], noStdin);
+    expect(await authenticate(kit.app, { kind: 'jwt', token: alice.accessToken })).toEqual({ ok: false, problem: 'invalid_token' });
+    expect(await authenticate(kit.app, { kind: 'api-key', key: key.secret })).toEqual({ ok: false, problem: 'invalid_api_key' });
+    await runCommand(kit.app, ['enable', '--email', 'alice@example.com'], noStdin);
+    expect(await authenticate(kit.app, { kind: 'jwt', token: alice.accessToken })).toMatchObject({ ok: true, viewer: { id: alice.user.id } });
+  });
+
+  it('issues a key that works, lists it without the secret, and revokes it', async () => {
+    const bob = await kit.createUser({ email: 'bob@example.com' });
+    const issued = await runCommand(kit.app, ['issue-key', '--email', 'bob@example.com', '--name', 'deploy', '--expires-in-days', '30'], noStdin);
+    const secret = issued.split('\n')[1] as string;
+    expect(secret).toMatch(/^gth_[0-9A-Za-z]{49}$/);
+    expect(await authenticate(kit.app, { kind: 'api-key', key: secret })).toMatchObject({ ok: true, viewer: { id: bob.user.id, via: 'api-key' } });
+
+    const listed = await runCommand(kit.app, ['list-keys', '--email', 'bob@example.com'], noStdin);
+    expect(listed).toContain('deploy');
+    expect(listed).not.toContain(secret);
+
+    const keyId = /^key (\S+)/.exec(issued)?.[1] as string;
+    expect(await runCommand(kit.app, ['revoke-key', '--id', keyId], noStdin)).toMatch(/^revoked /);
+    expect(await authenticate(kit.app, { kind: 'api-key', key: secret })).toEqual({ ok: false, problem: 'invalid_api_key' });
+  });
+
+  it('records what it did in the audit log, with address cli', async () => {
+    await runCommand(kit.app, ['create-user', '--email', 'c@example.com', '--password', 'password three'], noStdin);
+    const events = await kit.store.db.selectFrom('audit_events').select(['action', 'address', 'actor_id']).execute();
+    expect(events).toEqual([{ action: 'user.created', address: 'cli', actor_id: null }]);
+  });
+
+  it('explains unknown users, commands and bad values', async () => {
+    await expect(runCommand(kit.app, ['set-role', '--email', 'nobody@example.com', '--role', 'ADMIN'], noStdin)).rejects.toThrow('No user with email nobody@example.com.');
+    await expect(runCommand(kit.app, ['set-role', '--email', 'x@example.com', '--role', 'ROOT'], noStdin)).rejects.toThrow('--role must be USER or ADMIN');
+    await expect(runCommand(kit.app, ['frobnicate'], noStdin)).rejects.toThrow('unknown command "frobnicate"');
+    await expect(runCommand(kit.app, ['create-user', '--email', 'bad', '--password', 'password four'], noStdin)).rejects.toThrow('Enter a valid email address.');
+  });
+});
+
+describe('admin CLI process', () => {
+  const run = promisify(execFile);
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-admin-'));
+  const env = { ...process.env, DATABASE_URL: `file:${join(dir, 'g.db')}`, DATA_DIR: dir, NODE_ENV: 'development', JWT_SECRET: '' };
+  const admin = (...args: string[]) => run(join('node_modules', '.bin', 'tsx'), [join('src', 'cli', 'admin.ts'), ...args], { env });
+
+  it('prints help, and exits 2 on a usage mistake', async () => {
+    expect((await admin('--help')).stdout).toContain('Usage: npm run admin -- <command>');
+    await expect(admin('set-role', '--bogus')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") });
+  });
+
+  it('exits 1 with a clear message when the command fails', async () => {
+    await expect(admin('disable', '--email', 'ghost@example.com')).rejects.toMatchObject({ code: 1, stderr: 'admin: No user with email ghost@example.com.\n' });
+  });
+});
