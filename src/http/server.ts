@@ -57,10 +57,15 @@ export async function createHttpServer(app: App): Promise<HttpServer> {
     maxAge: 600,
   });
 
+  let closing: Promise<void> | undefined;
+
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   fastify.addHook('onSend', async (_request, reply, payload) => {
+    // While shutting down, a keep-alive connection that goes idle would hold the process open until
+    // the drain timeout; asking the client to close it after this answer lets the exit follow at once.
+    if (closing !== undefined) reply.header('connection', 'close');
     const type = reply.getHeader('content-type');
     if (typeof type !== 'string' || !type.startsWith('text/html')) {
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
@@ -118,7 +123,6 @@ export async function createHttpServer(app: App): Promise<HttpServer> {
     }),
   });
 
-  let closing: Promise<void> | undefined;
   return {
     fastify,
     apollo,

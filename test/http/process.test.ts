@@ -1,0 +1,321 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type GqlResponse, randomSecret, readResponse } from '../helpers/http';
+
+/**
+ * The real process: `src/main.ts` run by node with tsx's loader, configured only through its
+ * environment, talked to over loopback HTTP, stopped with SIGTERM sent to that process itself.
+ *
+ * Not `node_modules/.bin/tsx src/main.ts`: the tsx CLI is a parent that runs the server in a second
+ * node process, and when it gets SIGTERM it SIGKILLs that server (and exits 143) unless the server
+ * acknowledges the relayed signal over IPC within 30 ms, which a busy machine (the full suite in
+ * parallel) does not always manage. `node --import tsx` makes the child we signal the server itself.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const STARTUP_TIMEOUT_MS = 20_000;
+const PASSWORD = 'correct horse battery staple';
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly exited: Promise<Exit>;
+  stdout(): string;
+  stderr(): string;
+}
+
+const children = new Set<ChildProcess>();
+const tempDirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-process-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Only what the child needs: no NODE_ENV=test or other variables leaking in from jest's environment. */
+function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+  if (process.env['HOME'] !== undefined) env['HOME'] = process.env['HOME'];
+  return { ...env, ...vars };
+}
+
+function spawnServer(vars: Record<string, string>): Omit<Running, 'url'> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: childEnv(vars), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return { child, exited, stdout: () => out, stderr: () => err };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves with the exit, or rejects when the process is still running after `ms`. */
+async function exitWithin(running: Pick<Running, 'exited' | 'stderr'>, ms: number): Promise<Exit> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`process still running after ${ms} ms; stderr:\n${running.stderr()}`)), ms);
+  });
+  try {
+    return await Promise.race([running.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts the server and waits until GET /healthz answers 200. */
+async function startServer(vars: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const running = spawnServer({ HOST: '127.0.0.1', PORT: String(port), ...vars });
+  let exit: Exit | undefined;
+  void running.exited.then((e) => (exit = e));
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exit !== undefined) {
+      throw new Error(`server exited during start-up (code ${exit.code}, signal ${exit.signal}); stderr:\n${running.stderr()}\nstdout:\n${running.stdout()}`);
+    }
+    const healthy = await fetch(`${url}/healthz`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (healthy) return { ...running, url };
+    await delay(100);
+  }
+  throw new Error(`server did not answer /healthz within ${STARTUP_TIMEOUT_MS} ms; stderr:\n${running.stderr()}`);
+}
+
+/**
+ * How long a stop may take once nothing is in flight. `docker stop` sends SIGKILL 10 s after SIGTERM
+ * (and Kubernetes' grace period is often set that short), so an exit near 10 s is an exit by SIGKILL.
+ */
+const PROMPT_EXIT_MS = 5_000;
+
+/** Sends SIGTERM to the child itself and waits (up to 15 s) for it to exit; also says how long that took. */
+async function stopWithSigterm(running: Running): Promise<Exit & { readonly ms: number }> {
+  const sentAt = Date.now();
+  expect(running.child.kill('SIGTERM')).toBe(true);
+  const exit = await exitWithin(running, 15_000);
+  return { ...exit, ms: Date.now() - sentAt };
+}
+
+async function gql(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GqlResponse> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return readResponse(response);
+}
+
+const SIGN_UP = 'mutation ($email: String!, $password: String!) { signUp(email: $email, password: $password) { accessToken user { id email } } }';
+const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken user { id email role } } }';
+
+/** A development-mode environment over an SQLite file in `dir`. */
+function devVars(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    DATABASE_URL: `file:${join(dir, 'g.db')}`,
+    DATA_DIR: dir,
+    LOG_LEVEL: 'warn',
+    PASSWORD_HASH_COST: '10',
+    ...extra,
+  };
+}
+
+afterEach(async () => {
+  const running = [...children];
+  for (const child of running) child.kill('SIGKILL');
+  await Promise.all(running.map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())))));
+});
+
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the gatehouse process', () => {
+  it(
+    'SIGTERM exits 0, and a restart on the same file keeps accounts, passwords and access tokens',
+    async () => {
+      const dir = tempDir();
+      const email = `persist-${randomUUID()}@example.test`;
+
+      const first = await startServer(devVars(dir));
+      const signedUp = await gql(first.url, SIGN_UP, { email, password: PASSWORD });
+      expect(signedUp.status).toBe(200);
+      expect(signedUp.body.errors).toBeUndefined();
+      const userId: string = signedUp.body.data?.['signUp'].user.id;
+      const accessToken: string = signedUp.body.data?.['signUp'].accessToken;
+
+      const stopped = await stopWithSigterm(first);
+      expect(stopped).toMatchObject({ code: 0, signal: null });
+      expect(stopped.ms).toBeLessThan(PROMPT_EXIT_MS);
+      await expect(fetch(`${first.url}/healthz`)).rejects.toThrow();
+
+      const second = await startServer(devVars(dir));
+      const loggedIn = await gql(second.url, LOGIN, { email, password: PASSWORD });
+      expect(loggedIn.status).toBe(200);
+      expect(loggedIn.body.errors).toBeUndefined();
+      expect(loggedIn.body.data?.['login'].user).toEqual({ id: userId, email, role: 'USER' });
+
+      const me = await gql(second.url, '{ me { id email } }', {}, { authorization: `Bearer ${accessToken}` });
+      expect(me.status).toBe(200);
+      expect(me.body).toEqual({ data: { me: { id: userId, email } } });
+
+      expect(await stopWithSigterm(second)).toMatchObject({ code: 0, signal: null });
+    },
+    60_000,
+  );
+
+  it(
+    'SIGTERM finishes a request in flight before exiting 0',
+    async () => {
+      const dir = tempDir();
+      const email = `inflight-${randomUUID()}@example.test`;
+      // info logs show when the request has arrived; the full scrypt cost keeps it busy for a while.
+      const server = await startServer(devVars(dir, { LOG_LEVEL: 'info', PASSWORD_HASH_COST: '17' }));
+
+      const logsBefore = server.stdout().length;
+      const pending = gql(server.url, SIGN_UP, { email, password: PASSWORD });
+      const arrivedBy = Date.now() + 10_000;
+      while (!server.stdout().slice(logsBefore).includes('"url":"/graphql"') && Date.now() < arrivedBy) await delay(5);
+      expect(server.stdout().slice(logsBefore)).toContain('"url":"/graphql"');
+
+      expect(server.child.kill('SIGTERM')).toBe(true);
+      const exited = exitWithin(server, 15_000).then((exit) => ({ ...exit, at: Date.now() }));
+      const response = await pending;
+      const answeredAt = Date.now();
+      expect(response.status).toBe(200);
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data?.['signUp'].user.email).toBe(email);
+      const exit = await exited;
+      expect(exit).toMatchObject({ code: 0, signal: null });
+      const exitAfterAnswerMs = exit.at - answeredAt;
+
+      const again = await startServer(devVars(dir));
+      const loggedIn = await gql(again.url, LOGIN, { email, password: PASSWORD });
+      expect(loggedIn.body.errors).toBeUndefined();
+      expect(loggedIn.body.data?.['login'].user.email).toBe(email);
+      expect(await stopWithSigterm(again)).toMatchObject({ code: 0, signal: null });
+
+      // Once the last request in flight is answered there is nothing left to wait for: the process
+      // must not sit on the client's kept-alive connection until a force-close timer fires.
+      expect(exitAfterAnswerMs).toBeLessThan(PROMPT_EXIT_MS);
+    },
+    60_000,
+  );
+
+  it(
+    'in production without JWT_SECRET, start-up fails with a message naming JWT_SECRET',
+    async () => {
+      const dir = tempDir();
+      const running = spawnServer({
+        NODE_ENV: 'production',
+        DATABASE_URL: `file:${join(dir, 'g.db')}`,
+        DATA_DIR: dir,
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+      });
+      const exit = await exitWithin(running, 20_000);
+      expect(exit.code).not.toBe(0);
+      expect(exit.code).not.toBeNull();
+      expect(running.stderr()).toContain('JWT_SECRET');
+    },
+    30_000,
+  );
+
+  it(
+    'in production with a JWT_SECRET shorter than 32 bytes, start-up fails with a message naming JWT_SECRET',
+    async () => {
+      const dir = tempDir();
+      const shortSecret = 'Sh0rt-but-Varied-Secret!'; // 24 bytes, many distinct characters
+      const running = spawnServer({
+        NODE_ENV: 'production',
+        JWT_SECRET: shortSecret,
+        DATABASE_URL: `file:${join(dir, 'g.db')}`,
+        DATA_DIR: dir,
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+      });
+      const exit = await exitWithin(running, 20_000);
+      expect(exit.code).not.toBe(0);
+      expect(exit.code).not.toBeNull();
+      expect(running.stderr()).toContain('JWT_SECRET');
+      expect(running.stderr()).not.toContain(shortSecret);
+    },
+    30_000,
+  );
+
+  it(
+    'ADMIN_EMAIL/ADMIN_PASSWORD create an ADMIN that can query users, and starting again is idempotent (production, proper JWT_SECRET)',
+    async () => {
+      const dir = tempDir();
+      const adminEmail = `boss-${randomUUID()}@example.test`;
+      const adminPassword = 'an admin passphrase that is long';
+      const vars = {
+        NODE_ENV: 'production',
+        JWT_SECRET: randomSecret(),
+        DATABASE_URL: `file:${join(dir, 'g.db')}`,
+        DATA_DIR: dir,
+        LOG_LEVEL: 'warn',
+        PASSWORD_HASH_COST: '10',
+        ADMIN_EMAIL: adminEmail,
+        ADMIN_PASSWORD: adminPassword,
+      };
+
+      const adminsIn = async (url: string): Promise<unknown[]> => {
+        const login = await gql(url, LOGIN, { email: adminEmail, password: adminPassword });
+        expect(login.status).toBe(200);
+        expect(login.body.errors).toBeUndefined();
+        expect(login.body.data?.['login'].user.role).toBe('ADMIN');
+        const users = await gql(url, '{ users(first: 100) { totalCount edges { node { email role } } } }', {}, {
+          authorization: `Bearer ${login.body.data?.['login'].accessToken}`,
+        });
+        expect(users.status).toBe(200);
+        expect(users.body.errors).toBeUndefined();
+        return users.body.data?.['users'].edges.map((edge: { node: unknown }) => edge.node);
+      };
+
+      const first = await startServer(vars);
+      expect(await adminsIn(first.url)).toEqual([{ email: adminEmail, role: 'ADMIN' }]);
+      expect(await stopWithSigterm(first)).toMatchObject({ code: 0, signal: null });
+
+      const second = await startServer(vars);
+      expect(await adminsIn(second.url)).toEqual([{ email: adminEmail, role: 'ADMIN' }]);
+      expect(await stopWithSigterm(second)).toMatchObject({ code: 0, signal: null });
+    },
+    60_000,
+  );
+});

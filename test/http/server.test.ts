@@ -1,0 +1,629 @@
+import { randomUUID } from 'node:crypto';
+import { createAccessTokens } from '../../src/auth/jwt';
+import { generateApiKey } from '../../src/auth/secrets';
+import { ensureAdmin } from '../../src/services/accounts';
+import { type GqlResponse, type HttpHarness, randomSecret, readResponse, startHttpServer } from '../helpers/http';
+
+const ALLOWED_ORIGIN = 'https://app.example.test';
+const PASSWORD = 'correct horse battery staple';
+
+const SIGN_UP = /* GraphQL */ `
+  mutation SignUp($email: String!, $password: String!, $name: String) {
+    signUp(email: $email, password: $password, name: $name) {
+      accessToken
+      refreshToken
+      expiresIn
+      user { id email name role }
+    }
+  }
+`;
+const LOGIN = /* GraphQL */ `
+  mutation Login($email: String!, $password: String!) {
+    login(email: $email, password: $password) { accessToken user { id email role } }
+  }
+`;
+const CREATE_API_KEY = /* GraphQL */ `
+  mutation CreateKey($name: String!, $expiresInDays: Int) {
+    createApiKey(name: $name, expiresInDays: $expiresInDays) { secret apiKey { id name prefix } }
+  }
+`;
+const REVOKE_API_KEY = /* GraphQL */ `
+  mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }
+`;
+const ME = '{ me { id email role } }';
+
+function uniqueEmail(label = 'user'): string {
+  return `${label}-${randomUUID()}@example.test`;
+}
+
+function codes(response: GqlResponse): string[] {
+  return (response.body.errors ?? []).map((error) => String(error.extensions?.['code']));
+}
+
+interface SignedUp {
+  readonly id: string;
+  readonly email: string;
+  readonly accessToken: string;
+}
+
+async function signUp(h: HttpHarness, email = uniqueEmail()): Promise<SignedUp> {
+  const response = await h.gql(SIGN_UP, { variables: { email, password: PASSWORD } });
+  expect(response.status).toBe(200);
+  expect(response.body.errors).toBeUndefined();
+  const payload = response.body.data?.['signUp'];
+  return { id: payload.user.id, email, accessToken: payload.accessToken };
+}
+
+async function createKey(h: HttpHarness, accessToken: string, expiresInDays?: number): Promise<{ id: string; secret: string }> {
+  const response = await h.gql(CREATE_API_KEY, {
+    variables: { name: 'test key', ...(expiresInDays === undefined ? {} : { expiresInDays }) },
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  expect(response.status).toBe(200);
+  expect(response.body.errors).toBeUndefined();
+  const created = response.body.data?.['createApiKey'];
+  return { id: created.apiKey.id, secret: created.secret };
+}
+
+/** The contract's refusal of a present-but-unusable credential, and that nothing sent is echoed back. */
+function expectRefused(response: GqlResponse, ...sent: string[]): void {
+  expect(response.status).toBe(401);
+  expect(response.headers.get('www-authenticate')).toEqual(expect.stringMatching(/\S/));
+  expect(response.body).not.toHaveProperty('data');
+  expect(response.body.errors).toHaveLength(1);
+  expect(response.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  for (const value of sent) expect(response.text).not.toContain(value);
+}
+
+async function post(h: HttpHarness, body: string, headers: Record<string, string>): Promise<GqlResponse> {
+  return readResponse(await fetch(`${h.url}/graphql`, { method: 'POST', headers, body }));
+}
+
+async function get(h: HttpHarness, path: string, headers: Record<string, string> = {}): Promise<GqlResponse> {
+  return readResponse(await fetch(`${h.url}${path}`, { headers }));
+}
+
+/** Whether an email can still be signed up: true means no account with it exists. */
+async function emailIsFree(h: HttpHarness, email: string): Promise<boolean> {
+  const response = await h.gql(SIGN_UP, { variables: { email, password: PASSWORD } });
+  return response.body.errors === undefined && response.body.data?.['signUp']?.user?.email === email;
+}
+
+const NO_STACK_OR_HTML = /<html|<!doctype|\n\s+at |node_modules|\.(ts|js):\d+/i;
+
+describe('gatehouse over HTTP', () => {
+  let h: HttpHarness;
+  /** Milliseconds added to the server's clock; reset after every test. */
+  let clockOffsetMs = 0;
+
+  beforeAll(async () => {
+    h = await startHttpServer({
+      env: { CORS_ORIGINS: ALLOWED_ORIGIN, MAX_QUERY_DEPTH: '4', BODY_LIMIT_BYTES: '2048' },
+      now: () => new Date(Date.now() + clockOffsetMs),
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  afterEach(() => {
+    clockOffsetMs = 0;
+  });
+
+  describe('anonymous callers', () => {
+    it('read a public field with HTTP 200', async () => {
+      const response = await h.gql('{ publicMessage }');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(response.body.errors).toBeUndefined();
+      expect(typeof response.body.data?.['publicMessage']).toBe('string');
+      expect(response.body.data?.['publicMessage'].length).toBeGreaterThan(0);
+    });
+
+    it('get null and UNAUTHENTICATED with the path on a protected field, while other fields still resolve', async () => {
+      const response = await h.gql('{ publicMessage me { id } }');
+      expect(response.status).toBe(200);
+      expect(response.body.data?.['me']).toBeNull();
+      expect(typeof response.body.data?.['publicMessage']).toBe('string');
+      expect(response.body.errors).toHaveLength(1);
+      expect(response.body.errors?.[0]?.path).toEqual(['me']);
+      expect(response.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+      expect(response.headers.get('www-authenticate')).toBeNull();
+    });
+  });
+
+  describe('the README walkthrough', () => {
+    it('signUp → login → me (Bearer) → createApiKey → me (X-API-Key) → users FORBIDDEN as USER, allowed as ADMIN', async () => {
+      const email = uniqueEmail('ada');
+
+      const signedUp = await h.gql(SIGN_UP, { variables: { email, password: PASSWORD, name: 'Ada' } });
+      expect(signedUp.status).toBe(200);
+      expect(signedUp.body.errors).toBeUndefined();
+      const payload = signedUp.body.data?.['signUp'];
+      expect(payload.user).toEqual({ id: expect.any(String), email, name: 'Ada', role: 'USER' });
+      expect(payload.expiresIn).toBe(900);
+      expect(payload.accessToken.split('.')).toHaveLength(3);
+      expect(typeof payload.refreshToken).toBe('string');
+      const userId: string = payload.user.id;
+
+      const loggedIn = await h.gql(LOGIN, { variables: { email, password: PASSWORD } });
+      expect(loggedIn.status).toBe(200);
+      expect(loggedIn.body.errors).toBeUndefined();
+      expect(loggedIn.body.data?.['login'].user.id).toBe(userId);
+      const accessToken: string = loggedIn.body.data?.['login'].accessToken;
+
+      const meByToken = await h.gql(ME, { headers: { authorization: `Bearer ${accessToken}` } });
+      expect(meByToken.status).toBe(200);
+      expect(meByToken.body).toEqual({ data: { me: { id: userId, email, role: 'USER' } } });
+
+      const created = await h.gql(CREATE_API_KEY, { variables: { name: 'ci' }, headers: { authorization: `Bearer ${accessToken}` } });
+      expect(created.status).toBe(200);
+      expect(created.body.errors).toBeUndefined();
+      const { secret, apiKey } = created.body.data?.['createApiKey'];
+      expect(apiKey.name).toBe('ci');
+      expect(secret.startsWith(apiKey.prefix)).toBe(true);
+      expect(secret.length).toBeGreaterThan(apiKey.prefix.length);
+
+      const meByKey = await h.gql(ME, { headers: { 'x-api-key': secret } });
+      expect(meByKey.status).toBe(200);
+      expect(meByKey.body).toEqual({ data: { me: { id: userId, email, role: 'USER' } } });
+
+      const keys = await h.gql('{ myApiKeys { id name prefix } }', { headers: { 'x-api-key': secret } });
+      expect(keys.status).toBe(200);
+      expect(keys.body.data?.['myApiKeys']).toEqual([{ id: apiKey.id, name: 'ci', prefix: apiKey.prefix }]);
+      expect(keys.text).not.toContain(secret);
+
+      const usersAsUser = await h.gql('{ publicMessage users { totalCount } }', { headers: { authorization: `Bearer ${accessToken}` } });
+      expect(usersAsUser.status).toBe(200);
+      expect(usersAsUser.body.data?.['users']).toBeNull();
+      expect(typeof usersAsUser.body.data?.['publicMessage']).toBe('string');
+      expect(usersAsUser.body.errors).toHaveLength(1);
+      expect(usersAsUser.body.errors?.[0]?.path).toEqual(['users']);
+      expect(usersAsUser.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+
+      const adminEmail = uniqueEmail('admin');
+      await ensureAdmin(h.app, adminEmail, PASSWORD);
+      const adminLogin = await h.gql(LOGIN, { variables: { email: adminEmail, password: PASSWORD } });
+      expect(adminLogin.body.errors).toBeUndefined();
+      expect(adminLogin.body.data?.['login'].user.role).toBe('ADMIN');
+      const adminToken: string = adminLogin.body.data?.['login'].accessToken;
+
+      const usersAsAdmin = await h.gql('{ users(first: 100) { totalCount edges { node { id email role } } } }', {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(usersAsAdmin.status).toBe(200);
+      expect(usersAsAdmin.body.errors).toBeUndefined();
+      const nodes = usersAsAdmin.body.data?.['users'].edges.map((edge: { node: unknown }) => edge.node);
+      expect(nodes).toEqual(
+        expect.arrayContaining([
+          { id: userId, email, role: 'USER' },
+          { id: expect.any(String), email: adminEmail, role: 'ADMIN' },
+        ]),
+      );
+      expect(usersAsAdmin.body.data?.['users'].totalCount).toBe(nodes.length);
+    });
+  });
+
+  describe('a present but unusable credential refuses the whole request (401)', () => {
+    it('a garbage bearer token', async () => {
+      const token = 'not-a-jwt-at-all';
+      expectRefused(await h.gql('{ publicMessage }', { headers: { authorization: `Bearer ${token}` } }), token);
+    });
+
+    it('a JWT-shaped token that is not signed by anyone', async () => {
+      const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+      expectRefused(await h.gql('{ publicMessage }', { headers: { authorization: `Bearer ${token}` } }), token);
+    });
+
+    it('an expired access token, although it worked before it expired', async () => {
+      const user = await signUp(h);
+      const before = await h.gql(ME, { headers: { authorization: `Bearer ${user.accessToken}` } });
+      expect(before.body.data?.['me']?.id).toBe(user.id);
+
+      clockOffsetMs = (900 + 60) * 1000; // past ACCESS_TOKEN_TTL and the clock tolerance
+      expectRefused(await h.gql('{ publicMessage }', { headers: { authorization: `Bearer ${user.accessToken}` } }), user.accessToken);
+    });
+
+    it('a token signed with another secret', async () => {
+      const user = await signUp(h);
+      const { config } = h.app;
+      const forged = createAccessTokens({
+        secret: randomSecret(),
+        issuer: config.jwt.issuer,
+        audience: config.jwt.audience,
+        ttlSeconds: 900,
+        clockToleranceSeconds: 5,
+      }).issue(user.id, new Date()).token;
+      expectRefused(await h.gql('{ publicMessage me { id } }', { headers: { authorization: `Bearer ${forged}` } }), forged);
+    });
+
+    it('a token with the right secret but another audience', async () => {
+      const user = await signUp(h);
+      const { config } = h.app;
+      const otherAudience = createAccessTokens({
+        secret: config.jwt.secret as string,
+        issuer: config.jwt.issuer,
+        audience: 'some-other-api',
+        ttlSeconds: 900,
+        clockToleranceSeconds: 5,
+      }).issue(user.id, new Date()).token;
+      expectRefused(await h.gql(ME, { headers: { authorization: `Bearer ${otherAudience}` } }), otherAudience);
+    });
+
+    it('Authorization: Basic …', async () => {
+      const basic = Buffer.from(`someone:${PASSWORD}`).toString('base64');
+      expectRefused(await h.gql('{ publicMessage }', { headers: { authorization: `Basic ${basic}` } }), basic);
+    });
+
+    it('Bearer with nothing after it', async () => {
+      expectRefused(await h.gql('{ publicMessage }', { headers: { authorization: 'Bearer ' } }));
+      expectRefused(await h.gql('{ publicMessage }', { headers: { authorization: 'Bearer' } }));
+    });
+
+    it('both Authorization and X-API-Key, even when each is valid on its own', async () => {
+      const user = await signUp(h);
+      const key = await createKey(h, user.accessToken);
+      const alone = await h.gql(ME, { headers: { 'x-api-key': key.secret } });
+      expect(alone.body.data?.['me']?.id).toBe(user.id);
+
+      const both = await h.gql(ME, { headers: { authorization: `Bearer ${user.accessToken}`, 'x-api-key': key.secret } });
+      expectRefused(both, user.accessToken, key.secret);
+    });
+
+    it('an unknown API key of the right shape', async () => {
+      const { secret } = generateApiKey();
+      expectRefused(await h.gql('{ publicMessage }', { headers: { 'x-api-key': secret } }), secret);
+    });
+
+    it('an API key with a bad checksum', async () => {
+      const user = await signUp(h);
+      const key = await createKey(h, user.accessToken);
+      const last = key.secret.slice(-1);
+      const tampered = key.secret.slice(0, -1) + (last === 'A' ? 'B' : 'A');
+      expectRefused(await h.gql('{ publicMessage }', { headers: { 'x-api-key': tampered } }), tampered, key.secret);
+    });
+
+    it('a revoked API key, although it worked before', async () => {
+      const user = await signUp(h);
+      const key = await createKey(h, user.accessToken);
+      expect((await h.gql(ME, { headers: { 'x-api-key': key.secret } })).body.data?.['me']?.id).toBe(user.id);
+
+      const revoked = await h.gql(REVOKE_API_KEY, { variables: { id: key.id }, headers: { authorization: `Bearer ${user.accessToken}` } });
+      expect(revoked.body.errors).toBeUndefined();
+      expect(revoked.body.data?.['revokeApiKey'].revokedAt).toEqual(expect.any(String));
+
+      expectRefused(await h.gql('{ publicMessage }', { headers: { 'x-api-key': key.secret } }), key.secret);
+    });
+
+    it('an expired API key', async () => {
+      const user = await signUp(h);
+      const key = await createKey(h, user.accessToken, 1);
+      expect((await h.gql(ME, { headers: { 'x-api-key': key.secret } })).body.data?.['me']?.id).toBe(user.id);
+
+      clockOffsetMs = 2 * 86_400_000;
+      expectRefused(await h.gql('{ publicMessage }', { headers: { 'x-api-key': key.secret } }), key.secret);
+    });
+
+    it("the token and the API key of a user who was disabled in the database", async () => {
+      const user = await signUp(h);
+      const key = await createKey(h, user.accessToken);
+      expect((await h.gql(ME, { headers: { authorization: `Bearer ${user.accessToken}` } })).body.data?.['me']?.id).toBe(user.id);
+
+      await h.store.db.updateTable('users').set({ disabled_at: new Date().toISOString() }).where('id', '=', user.id).execute();
+
+      expectRefused(await h.gql(ME, { headers: { authorization: `Bearer ${user.accessToken}` } }), user.accessToken);
+      expectRefused(await h.gql(ME, { headers: { 'x-api-key': key.secret } }), key.secret);
+    });
+
+    it('never falls back to anonymous: a public mutation sent with a bad credential changes nothing', async () => {
+      const email = uniqueEmail('refused');
+      const token = 'garbage.token.value';
+      const response = await h.gql(SIGN_UP, { variables: { email, password: PASSWORD }, headers: { authorization: `Bearer ${token}` } });
+      expectRefused(response, token);
+      expect(await emailIsFree(h, email)).toBe(true);
+    });
+  });
+
+  describe('plain HTTP behaviour', () => {
+    it('GET /healthz answers 200', async () => {
+      const response = await get(h, '/healthz');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    });
+
+    it('GET /readyz answers 200 while the database answers', async () => {
+      const response = await get(h, '/readyz');
+      expect(response.status).toBe(200);
+    });
+
+    it('malformed JSON gets 400 with a JSON body and no stack trace or HTML', async () => {
+      const response = await post(h, '{"query": "{ publicMessage }"', { 'content-type': 'application/json' });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(response.body.errors?.[0]?.message).toEqual(expect.any(String));
+      expect(response.body).not.toHaveProperty('data');
+      expect(response.text).not.toMatch(NO_STACK_OR_HTML);
+    });
+
+    it('a body over BODY_LIMIT_BYTES gets 413; one under it is served', async () => {
+      // The padding is a GraphQL comment, so the same query is valid at both sizes.
+      const padded = (bytes: number) => `# ${'a'.repeat(bytes)}\n{ publicMessage }`;
+      const under = await h.gql(padded(1500));
+      expect(under.status).toBe(200);
+      expect(typeof under.body.data?.['publicMessage']).toBe('string');
+
+      const over = await h.gql(padded(3000));
+      expect(over.status).toBe(413);
+      expect(over.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(over.body).not.toHaveProperty('data');
+      expect(over.text).not.toMatch(NO_STACK_OR_HTML);
+    });
+
+    it('a text/plain POST is refused (CSRF prevention) and does not run the mutation', async () => {
+      const email = uniqueEmail('csrf');
+      const response = await post(h, JSON.stringify({ query: SIGN_UP, variables: { email, password: PASSWORD } }), { 'content-type': 'text/plain' });
+      expect(response.status).toBe(400);
+      expect(response.body).not.toHaveProperty('data');
+      expect(await emailIsFree(h, email)).toBe(true);
+    });
+
+    it.each([
+      ['application/x-www-form-urlencoded', (q: string) => `query=${encodeURIComponent(q)}`],
+      ['multipart/form-data; boundary=xyz', (q: string) => `--xyz\r\nContent-Disposition: form-data; name="query"\r\n\r\n${q}\r\n--xyz--\r\n`],
+    ])('a %s POST is refused and does not run the mutation', async (contentType, encode) => {
+      const email = uniqueEmail('form');
+      const query = `mutation { signUp(email: "${email}", password: "${PASSWORD}") { accessToken } }`;
+      const response = await post(h, encode(query), { 'content-type': contentType });
+      expect([400, 415]).toContain(response.status);
+      expect(response.body).not.toHaveProperty('data');
+      expect(await emailIsFree(h, email)).toBe(true);
+    });
+
+    it('a GET query without apollo-require-preflight is refused; with it, it is served', async () => {
+      const path = `/graphql?query=${encodeURIComponent('{ publicMessage }')}`;
+      const simple = await get(h, path);
+      expect(simple.status).toBe(400);
+      expect(simple.body).not.toHaveProperty('data');
+
+      const preflighted = await get(h, path, { 'apollo-require-preflight': 'true' });
+      expect(preflighted.status).toBe(200);
+      expect(typeof preflighted.body.data?.['publicMessage']).toBe('string');
+    });
+
+    it('a mutation over GET is refused and changes nothing', async () => {
+      const email = uniqueEmail('get');
+      const query = `mutation { signUp(email: "${email}", password: "${PASSWORD}") { accessToken } }`;
+      const response = await get(h, `/graphql?query=${encodeURIComponent(query)}`, { 'apollo-require-preflight': 'true' });
+      expect(response.status).toBe(405);
+      expect(response.body).not.toHaveProperty('data');
+      expect(await emailIsFree(h, email)).toBe(true);
+    });
+
+    it('a batched (array) request is refused', async () => {
+      const response = await post(h, JSON.stringify([{ query: '{ publicMessage }' }, { query: '{ publicMessage }' }]), {
+        'content-type': 'application/json',
+      });
+      expect(response.status).toBe(400);
+      expect(Array.isArray(response.body)).toBe(false);
+      expect(response.body).not.toHaveProperty('data');
+      expect(response.text).not.toContain('Welcome');
+    });
+
+    it('a query deeper than MAX_QUERY_DEPTH gets 400; one at the limit is executed', async () => {
+      const atLimit = await h.gql('{ users { edges { node { id } } } }'); // depth 4
+      expect(atLimit.status).toBe(200);
+      expect(atLimit.body.data).toEqual({ users: null });
+      expect(codes(atLimit)).toEqual(['UNAUTHENTICATED']);
+
+      const tooDeep = await h.gql('{ users { edges { node { apiKeys { id } } } } }'); // depth 5
+      expect(tooDeep.status).toBe(400);
+      expect(tooDeep.body).not.toHaveProperty('data');
+      expect(tooDeep.body.errors?.length).toBeGreaterThanOrEqual(1);
+    });
+
+    it('an unknown route gets a JSON 404', async () => {
+      const response = await get(h, '/no/such/thing');
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(response.body.errors?.[0]?.message).toEqual(expect.any(String));
+
+      const wrongPath = await readResponse(
+        await fetch(`${h.url}/graphql/extra`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ publicMessage }"}' }),
+      );
+      expect(wrongPath.status).toBe(404);
+      expect(wrongPath.headers.get('content-type')).toMatch(/^application\/json/);
+    });
+  });
+
+  describe('CORS', () => {
+    it('an allowed origin gets Access-Control-Allow-Origin', async () => {
+      const response = await h.gql('{ publicMessage }', { headers: { origin: ALLOWED_ORIGIN } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+    });
+
+    it('another origin does not', async () => {
+      const response = await h.gql('{ publicMessage }', { headers: { origin: 'https://evil.example.test' } });
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('a preflight from the allowed origin may send Authorization and X-API-Key; one from another origin is not allowed', async () => {
+      const preflight = (origin: string) =>
+        fetch(`${h.url}/graphql`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization,x-api-key' },
+        });
+      const allowed = await preflight(ALLOWED_ORIGIN);
+      expect(allowed.status).toBeLessThan(300);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+      const allowedHeaders = (allowed.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+      expect(allowedHeaders).toContain('authorization');
+      expect(allowedHeaders).toContain('x-api-key');
+
+      const other = await preflight('https://evil.example.test');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    });
+  });
+
+  describe('response headers', () => {
+    it('JSON answers carry nosniff, a content-security-policy and an x-request-id', async () => {
+      const answers = [
+        await h.gql('{ publicMessage }'),
+        await h.gql('{ publicMessage }', { headers: { authorization: 'Bearer nope' } }),
+        await get(h, '/nowhere'),
+        await get(h, '/healthz'),
+      ];
+      expect(answers.map((a) => a.status)).toEqual([200, 401, 404, 200]);
+      for (const answer of answers) {
+        expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(answer.headers.get('content-security-policy')).toContain("default-src 'none'");
+        expect(answer.headers.get('x-request-id')).toEqual(expect.stringMatching(/\S/));
+      }
+    });
+
+    it('every request gets its own x-request-id, and an error body names it', async () => {
+      const first = await get(h, '/nowhere');
+      const second = await get(h, '/nowhere');
+      expect(first.headers.get('x-request-id')).not.toBe(second.headers.get('x-request-id'));
+      expect(first.body.errors?.[0]?.extensions?.['requestId']).toBe(first.headers.get('x-request-id'));
+    });
+  });
+});
+
+describe('login rate limiting over HTTP', () => {
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttpServer({ env: { LOGIN_FAILURES_PER_ACCOUNT: '3' } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('after LOGIN_FAILURES_PER_ACCOUNT failures: HTTP 429, Retry-After and RATE_LIMITED with a numeric retryAfter', async () => {
+    const victim = await signUp(h);
+    const bystander = await signUp(h);
+
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const failed = await h.gql(LOGIN, { variables: { email: victim.email, password: 'wrong password' } });
+      expect(failed.status).not.toBe(429);
+      expect(codes(failed)).toEqual(['UNAUTHENTICATED']);
+    }
+
+    const limited = await h.gql(LOGIN, { variables: { email: victim.email, password: 'wrong password' } });
+    expect(limited.status).toBe(429);
+    const retryAfterHeader = limited.headers.get('retry-after');
+    expect(retryAfterHeader).toMatch(/^\d+$/);
+    expect(limited.body.errors).toHaveLength(1);
+    const extensions = limited.body.errors?.[0]?.extensions ?? {};
+    expect(extensions['code']).toBe('RATE_LIMITED');
+    expect(typeof extensions['retryAfter']).toBe('number');
+    expect(extensions['retryAfter']).toBeGreaterThan(0);
+    expect(extensions['retryAfter']).toBeLessThanOrEqual(15 * 60);
+    expect(Number(retryAfterHeader)).toBe(extensions['retryAfter']);
+    expect(limited.body.data ?? null).toBeNull();
+
+    // While locked out, even the right password is refused...
+    const rightPassword = await h.gql(LOGIN, { variables: { email: victim.email, password: PASSWORD } });
+    expect(rightPassword.status).toBe(429);
+    expect(codes(rightPassword)).toEqual(['RATE_LIMITED']);
+
+    // ...but the limit is per account: another account from the same address still logs in.
+    const other = await h.gql(LOGIN, { variables: { email: bystander.email, password: PASSWORD } });
+    expect(other.status).toBe(200);
+    expect(other.body.data?.['login'].user.id).toBe(bystander.id);
+  });
+
+  it('an unknown email and a wrong password fail with the same error', async () => {
+    const user = await signUp(h);
+    const wrongPassword = await h.gql(LOGIN, { variables: { email: user.email, password: 'not the password' } });
+    const unknownEmail = await h.gql(LOGIN, { variables: { email: uniqueEmail('nobody'), password: 'not the password' } });
+    expect(wrongPassword.status).toBe(unknownEmail.status);
+    expect(codes(wrongPassword)).toEqual(['UNAUTHENTICATED']);
+    expect(wrongPassword.body.errors?.[0]?.message).toBe(unknownEmail.body.errors?.[0]?.message);
+    expect(codes(unknownEmail)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('readiness when the database is gone', () => {
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttpServer();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('GET /readyz turns 503 once the store is closed; /healthz stays 200', async () => {
+    expect((await get(h, '/readyz')).status).toBe(200);
+    await h.store.close();
+    const ready = await get(h, '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(ready.text).not.toMatch(NO_STACK_OR_HTML);
+    expect((await get(h, '/healthz')).status).toBe(200);
+  });
+});
+
+describe('development and production modes', () => {
+  let dev: HttpHarness;
+  let prod: HttpHarness;
+  beforeAll(async () => {
+    dev = await startHttpServer({ env: { NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
+    prod = await startHttpServer({ env: { NODE_ENV: 'production', LOG_LEVEL: 'silent', JWT_SECRET: randomSecret() } });
+  });
+  afterAll(async () => {
+    await dev?.close();
+    await prod?.close();
+  });
+
+  it('development serves the Apollo Sandbox landing page to a browser', async () => {
+    const response = await get(dev, '/graphql', { accept: 'text/html' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.text).toMatch(/<!doctype html>/i);
+    expect(response.text).toMatch(/sandbox/i);
+  });
+
+  it('production has no landing page', async () => {
+    const attempts: Record<string, string>[] = [{ accept: 'text/html' }, { accept: 'text/html', 'apollo-require-preflight': 'true' }];
+    for (const headers of attempts) {
+      const response = await get(prod, '/graphql', headers);
+      expect(response.status).not.toBe(200);
+      expect(response.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
+      expect(response.text).not.toMatch(/<html/i);
+    }
+  });
+
+  it('introspection works in development and is refused in production', async () => {
+    const query = '{ __schema { types { name } } }';
+    const inDev = await dev.gql(query);
+    expect(inDev.status).toBe(200);
+    expect(inDev.body.data?.['__schema'].types.map((t: { name: string }) => t.name)).toContain('User');
+
+    const inProd = await prod.gql(query);
+    expect(inProd.status).toBe(400);
+    expect(inProd.body).not.toHaveProperty('data');
+    expect(inProd.body.errors?.length).toBeGreaterThanOrEqual(1);
+    expect(inProd.text).not.toContain('"User"');
+  });
+
+  it('a typo in a field name gets "Did you mean" in development but not in production', async () => {
+    const query = '{ publicMesage }';
+    const inDev = await dev.gql(query);
+    expect(inDev.status).toBe(400);
+    expect(inDev.text).toContain('Did you mean');
+
+    const inProd = await prod.gql(query);
+    expect(inProd.status).toBe(400);
+    expect(inProd.body.errors?.length).toBeGreaterThanOrEqual(1);
+    expect(inProd.text).not.toContain('Did you mean');
+    expect(inProd.text).not.toContain('publicMessage');
+    expect(inProd.body.errors?.[0]?.extensions?.['stacktrace']).toBeUndefined();
+  });
+
+  it('production still serves a normal query', async () => {
+    const response = await prod.gql('{ publicMessage }');
+    expect(response.status).toBe(200);
+    expect(typeof response.body.data?.['publicMessage']).toBe('string');
+  });
+});
