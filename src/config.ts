@@ -28,8 +28,12 @@ export interface Config {
     /** Leeway for `exp`/`nbf`/`iat` in seconds, for clock skew between machines. Default 5. */
     readonly clockToleranceSeconds: number;
   };
-  /** Refresh-token lifetime in seconds. Default 30 days. */
-  readonly refreshTokenTtlSeconds: number;
+  readonly refreshTokens: {
+    /** A refresh token unused for this long expires. Default 14 days. */
+    readonly idleTtlSeconds: number;
+    /** No refresh token outlives its login by more than this, however often it is renewed. Default 30 days. */
+    readonly absoluteTtlSeconds: number;
+  };
   /** When both are set, start-up makes sure this ADMIN exists. */
   readonly adminBootstrap: { readonly email: string; readonly password: string } | null;
   readonly loginFailures: {
@@ -196,7 +200,10 @@ export function parseConfig(env: Env): Config {
       accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
       clockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE', 5, 0, 300),
     },
-    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
+    refreshTokens: {
+      idleTtlSeconds: integer(env, 'REFRESH_TOKEN_IDLE_TTL', 14 * 86_400, 60, 365 * 86_400),
+      absoluteTtlSeconds: integer(env, 'REFRESH_TOKEN_ABSOLUTE_TTL', 30 * 86_400, 60, 3 * 365 * 86_400),
+    },
     adminBootstrap: adminEmail !== undefined && adminPassword !== undefined ? { email: adminEmail, password: adminPassword } : null,
     loginFailures: {
       perAccount: integer(env, 'LOGIN_FAILURES_PER_ACCOUNT', 5, 1, 10_000),

@@ -4,7 +4,7 @@ import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/
 import type { Viewer } from '../auth/viewer';
 import { badUserInput, rateLimited, unauthenticated } from '../errors';
 import { isUniqueViolation } from '../store/database';
-import { clearAccountFailures, failuresForAccount, failuresForAddress, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
+import { clearAccountFailures, failuresForAccount, failuresForAddress, forgetLoginFailure, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
 import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, revokeRefreshFamily } from '../store/refresh-tokens';
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
@@ -23,8 +23,15 @@ export interface Session {
 
 const LOGIN_FAILED = 'Invalid email or password.';
 
-async function startSession(app: App, user: UserRecord, familyId: string = newId()): Promise<Session> {
+/**
+ * Issues an access token and a refresh token. A new login starts a family; a refresh continues
+ * the family of the token it replaces, and never past the family's absolute end.
+ */
+async function startSession(app: App, user: UserRecord, family?: { id: string; expiresAt: Date }): Promise<Session> {
   const now = app.now();
+  const { idleTtlSeconds, absoluteTtlSeconds } = app.config.refreshTokens;
+  const familyId = family?.id ?? newId();
+  const familyExpiresAt = family?.expiresAt ?? new Date(now.getTime() + absoluteTtlSeconds * 1000);
   const access = app.accessTokens.issue(user.id, now);
   const refresh = generateRefreshToken();
   await insertRefreshToken(app.store.db, {
@@ -33,7 +40,8 @@ async function startSession(app: App, user: UserRecord, familyId: string = newId
     familyId,
     tokenHash: refresh.tokenHash,
     now,
-    expiresAt: new Date(now.getTime() + app.config.refreshTokenTtlSeconds * 1000),
+    expiresAt: new Date(Math.min(now.getTime() + idleTtlSeconds * 1000, familyExpiresAt.getTime())),
+    familyExpiresAt,
   });
   return { accessToken: access.token, refreshToken: refresh.token, expiresIn: access.expiresIn, user };
 }
@@ -83,11 +91,16 @@ export async function login(app: App, input: { email: string; password: string }
   const since = new Date(now.getTime() - windowSeconds * 1000);
 
   const clientAddress = origin.address ?? 'unknown';
+  // The attempt is counted as a failure before the password is checked, and forgiven only when it
+  // succeeds: parallel requests then see each other, so they cannot slip more guesses past the limit
+  // than the limit itself while the slow hash runs.
+  const attempt = await recordLoginFailure(db, { accountKey, address: clientAddress, now });
   const [account, address] = await Promise.all([failuresForAccount(db, accountKey, since), failuresForAddress(db, clientAddress, since)]);
-  const blocked = [account.count >= perAccount ? account.oldest : null, address.count >= perAddress ? address.oldest : null].filter(
+  const blocked = [account.count > perAccount ? account.oldest : null, address.count > perAddress ? address.oldest : null].filter(
     (oldest): oldest is Date => oldest !== null,
   );
   if (blocked.length > 0) {
+    await forgetLoginFailure(db, attempt); // a refused attempt guesses nothing, so it does not extend the lockout
     const until = Math.max(...blocked.map((oldest) => oldest.getTime() + windowSeconds * 1000));
     await audit(app, origin, 'login.rate_limited', { detail: { email: accountKey } });
     throw rateLimited((until - now.getTime()) / 1000);
@@ -96,7 +109,6 @@ export async function login(app: App, input: { email: string; password: string }
   const found = await findLoginByEmail(db, email);
   const passwordMatches = found === undefined ? (await app.passwords.verifyDummy(password), false) : await app.passwords.verify(password, found.passwordHash);
   if (found === undefined || !passwordMatches || found.user.disabledAt !== null) {
-    await recordLoginFailure(db, { accountKey, address: clientAddress, now });
     await audit(app, origin, 'login.failed', { subjectId: found?.user.id ?? null, detail: { email: accountKey } });
     throw unauthenticated(LOGIN_FAILED);
   }
@@ -124,7 +136,7 @@ export async function refresh(app: App, token: string, origin: RequestOrigin): P
   }
   const user = await findUserById(db, stored.userId);
   if (user === undefined || user.disabledAt !== null) throw refused();
-  return startSession(app, user, stored.familyId);
+  return startSession(app, user, { id: stored.familyId, expiresAt: stored.familyExpiresAt ?? stored.expiresAt });
 }
 
 /** Revokes the refresh-token family of `token` when it belongs to the viewer. True when it did. */

@@ -7,8 +7,18 @@ export interface FailureWindow {
   readonly oldest: Date | null;
 }
 
-export async function recordLoginFailure(db: Db, failure: { accountKey: string; address: string; now: Date }): Promise<void> {
-  await db.insertInto('login_failures').values({ account_key: failure.accountKey, address: failure.address, failed_at: failure.now.toISOString() }).execute();
+/** Records an attempt as failed; returns its id, so that a refused or successful attempt can be forgotten. */
+export async function recordLoginFailure(db: Db, failure: { accountKey: string; address: string; now: Date }): Promise<number> {
+  const row = await db
+    .insertInto('login_failures')
+    .values({ account_key: failure.accountKey, address: failure.address, failed_at: failure.now.toISOString() })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+export async function forgetLoginFailure(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('login_failures').where('id', '=', id).execute();
 }
 
 export async function failuresForAccount(db: Db, accountKey: string, since: Date): Promise<FailureWindow> {

@@ -7,13 +7,14 @@ export interface RefreshTokenRecord {
   readonly familyId: string;
   readonly createdAt: Date;
   readonly expiresAt: Date;
+  readonly familyExpiresAt: Date | null;
   readonly usedAt: Date | null;
   readonly revokedAt: Date | null;
 }
 
 export async function insertRefreshToken(
   db: Db,
-  token: { id: string; userId: string; familyId: string; tokenHash: string; now: Date; expiresAt: Date },
+  token: { id: string; userId: string; familyId: string; tokenHash: string; now: Date; expiresAt: Date; familyExpiresAt: Date },
 ): Promise<void> {
   await db
     .insertInto('refresh_tokens')
@@ -24,6 +25,7 @@ export async function insertRefreshToken(
       token_hash: token.tokenHash,
       created_at: token.now.toISOString(),
       expires_at: token.expiresAt.toISOString(),
+      family_expires_at: token.familyExpiresAt.toISOString(),
     })
     .execute();
 }
@@ -31,7 +33,7 @@ export async function insertRefreshToken(
 export async function findRefreshTokenByHash(db: Db, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
   const row = await db
     .selectFrom('refresh_tokens')
-    .select(['id', 'user_id', 'family_id', 'created_at', 'expires_at', 'used_at', 'revoked_at'])
+    .select(['id', 'user_id', 'family_id', 'created_at', 'expires_at', 'family_expires_at', 'used_at', 'revoked_at'])
     .where('token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (row === undefined) return undefined;
@@ -41,6 +43,7 @@ export async function findRefreshTokenByHash(db: Db, tokenHash: string): Promise
     familyId: row.family_id,
     createdAt: toDate(row.created_at),
     expiresAt: toDate(row.expires_at),
+    familyExpiresAt: toDateOrNull(row.family_expires_at),
     usedAt: toDateOrNull(row.used_at),
     revokedAt: toDateOrNull(row.revoked_at),
   };

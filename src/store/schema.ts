@@ -44,7 +44,10 @@ export interface RefreshTokensTable {
   family_id: string;
   token_hash: string;
   created_at: Timestamp;
+  /** This token's own end: min(created + idle lifetime, family_expires_at). */
   expires_at: Timestamp;
+  /** The end of the whole family (login + absolute lifetime). Null only for rows from before it existed. */
+  family_expires_at: NullableTimestamp;
   used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
 }

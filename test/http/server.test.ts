@@ -582,6 +582,8 @@ describe('development and production modes', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(response.text).toMatch(/<!doctype html>/i);
     expect(response.text).toMatch(/sandbox/i);
+    // Sandbox opens with the Authorization header ready for a token.
+    expect(response.text).toContain('"sharedHeaders":{"Authorization":"Bearer "}');
   });
 
   it('production has no landing page', async () => {

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import { initial } from './2026-11-28T00-00_initial';
 import { auditLog } from './2026-11-28T01-00_audit-log';
+import { refreshFamilyExpiry } from './2026-11-28T02-00_refresh-family-expiry';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,5 +14,6 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
   return {
     '2026-11-28T00-00_initial': initial(dialect),
     '2026-11-28T01-00_audit-log': auditLog(dialect),
+    '2026-11-28T02-00_refresh-family-expiry': refreshFamilyExpiry(dialect),
   };
 }

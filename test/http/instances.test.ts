@@ -1,0 +1,131 @@
+/*
+ * Several gatehouse instances on one PostgreSQL database, as behind a load balancer: every
+ * credential decision must hold across them. Runs where PostgreSQL answers (always in CI).
+ */
+import { randomUUID } from 'node:crypto';
+import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { randomSecret } from '../helpers/http';
+import { gql, registerProcessCleanup, type Running, startServer } from '../helpers/process';
+
+registerProcessCleanup({ per: 'file' });
+
+const PASSWORD = 'correct horse battery staple';
+const SIGN_UP = 'mutation ($email: String!) { signUp(email: $email, password: "correct horse battery staple") { accessToken refreshToken user { id } } }';
+const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }';
+const REFRESH = 'mutation ($token: String!) { refreshToken(refreshToken: $token) { accessToken refreshToken } }';
+
+const postgres = databasesUnderTest().includes('postgres');
+(postgres ? describe : describe.skip)('two instances on one PostgreSQL database', () => {
+  let database: ThrowawayDatabase;
+  let a: Running;
+  let b: Running;
+
+  beforeAll(async () => {
+    database = await throwawayDatabase('postgres');
+    if (database.config.dialect !== 'postgres') throw new Error('expected PostgreSQL');
+    const vars = {
+      NODE_ENV: 'development',
+      DATABASE_URL: database.config.url,
+      JWT_SECRET: randomSecret(),
+      PASSWORD_HASH_COST: '10',
+      LOG_LEVEL: 'warn',
+      LOGIN_FAILURES_PER_ACCOUNT: '4',
+    };
+    // Both start at once: the migration runs once, under PostgreSQL's advisory lock.
+    [a, b] = await Promise.all([startServer({ ...vars, DATA_DIR: '/nonexistent-a' }), startServer({ ...vars, DATA_DIR: '/nonexistent-b' })]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const running of [a, b]) running?.child.kill('SIGTERM');
+    expect(await Promise.all([a?.exited, b?.exited])).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
+    await database?.drop();
+  });
+
+  async function signUp(on: Running, email = `user-${randomUUID()}@example.test`) {
+    const response = await gql(on.url, SIGN_UP, { email });
+    expect(response.body.errors).toBeUndefined();
+    return { email, ...(response.body.data?.['signUp'] as { accessToken: string; refreshToken: string; user: { id: string } }) };
+  }
+
+  it('accepts on B an access token issued by A', async () => {
+    const alice = await signUp(a);
+    const me = await gql(b.url, '{ me { id } }', {}, { authorization: `Bearer ${alice.accessToken}` });
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ data: { me: { id: alice.user.id } } });
+  });
+
+  it('refuses on B, on the next request, a key revoked on A', async () => {
+    const bob = await signUp(a);
+    const auth = { authorization: `Bearer ${bob.accessToken}` };
+    const created = await gql(a.url, 'mutation { createApiKey(name: "shared") { secret apiKey { id } } }', {}, auth);
+    const { secret, apiKey } = created.body.data?.['createApiKey'] as { secret: string; apiKey: { id: string } };
+    expect((await gql(b.url, '{ me { id } }', {}, { 'x-api-key': secret })).status).toBe(200);
+
+    const revoked = await gql(a.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: apiKey.id }, auth);
+    expect(revoked.body.errors).toBeUndefined();
+    const refused = await gql(b.url, '{ me { id } }', {}, { 'x-api-key': secret });
+    expect(refused.status).toBe(401);
+    expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+  });
+
+  it('revokes the whole family when a refresh token used on A is replayed on B', async () => {
+    const carol = await signUp(a);
+    const renewed = await gql(a.url, REFRESH, { token: carol.refreshToken });
+    const next = renewed.body.data?.['refreshToken'] as { refreshToken: string };
+    expect(next.refreshToken).toMatch(/^gtr_/);
+
+    const replay = await gql(b.url, REFRESH, { token: carol.refreshToken });
+    expect(replay.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    // The token A handed out after the first use is dead too: the thief and the victim both must log in again.
+    const afterReplay = await gql(a.url, REFRESH, { token: next.refreshToken });
+    expect(afterReplay.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    expect(afterReplay.body.data).toBeNull();
+  });
+
+  it('counts failed logins across instances', async () => {
+    const dave = await signUp(b);
+    const attempts = [a, b, a, b].map((on) => gql(on.url, LOGIN, { email: dave.email, password: 'wrong password' }));
+    expect((await Promise.all(attempts)).map((r) => r.body.errors?.[0]?.extensions?.['code'])).toEqual(Array(4).fill('UNAUTHENTICATED'));
+    const locked = await gql(b.url, LOGIN, { email: dave.email, password: PASSWORD });
+    expect(locked.status).toBe(429);
+    expect(locked.body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+  });
+
+  it('takes 50 concurrent sign-ups, logins and key creations across both without a 500, duplicate or lost write', async () => {
+    const existing = await Promise.all(Array.from({ length: 10 }, (_, i) => signUp(i % 2 ? a : b)));
+    const sameEmail = `race-${randomUUID()}@example.test`;
+    const operations = [
+      // 20 sign-ups with distinct emails and 5 that race for one email
+      ...Array.from({ length: 20 }, (_, i) => gql((i % 2 ? a : b).url, SIGN_UP, { email: `burst-${i}-${randomUUID()}@example.test` })),
+      ...Array.from({ length: 5 }, (_, i) => gql((i % 2 ? a : b).url, SIGN_UP, { email: sameEmail.replace('race', i % 2 ? 'RACE' : 'race') })),
+      // 15 logins and 10 key creations by the existing users
+      ...Array.from({ length: 15 }, (_, i) => gql((i % 2 ? b : a).url, LOGIN, { email: existing[i % 10]!.email, password: PASSWORD })),
+      ...Array.from({ length: 10 }, (_, i) =>
+        gql((i % 2 ? b : a).url, 'mutation { createApiKey(name: "burst") { secret } }', {}, { authorization: `Bearer ${existing[i]!.accessToken}` }),
+      ),
+    ];
+    expect(operations).toHaveLength(50);
+    const responses = await Promise.all(operations);
+
+    expect(responses.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    const codes = responses.flatMap((r) => (r.body.errors ?? []).map((e) => e.extensions?.['code']));
+    expect(codes).toEqual(Array(4).fill('BAD_USER_INPUT')); // the 4 losers of the same-email race
+    expect(responses.slice(25, 40).every((r) => typeof r.body.data?.['login']?.accessToken === 'string')).toBe(true);
+
+    const secrets = responses.slice(40).map((r) => r.body.data?.['createApiKey']?.secret as string);
+    expect(new Set(secrets).size).toBe(10);
+    // Every key written by either instance works on the other.
+    const checks = await Promise.all(secrets.map((secret, i) => gql((i % 2 ? a : b).url, '{ me { id } }', {}, { 'x-api-key': secret })));
+    expect(checks.map((c) => c.body.data?.['me']?.id)).toEqual(existing.map((u) => u.user.id));
+
+    const raced = await gql(a.url, LOGIN, { email: sameEmail, password: PASSWORD });
+    expect(raced.body.errors).toBeUndefined();
+  }, 60_000);
+});
+
+if (!postgres) {
+  it.skip('two instances on one PostgreSQL database (PostgreSQL not reachable)', () => undefined);
+}

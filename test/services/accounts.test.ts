@@ -1,0 +1,92 @@
+import { createTestKit, type TestKit } from '../../src/testing';
+
+const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { refreshToken } }';
+const REFRESH = 'mutation ($token: String!) { refreshToken(refreshToken: $token) { refreshToken } }';
+const DAY = 86_400_000;
+
+describe('login throttling under concurrency', () => {
+  let kit: TestKit;
+  beforeAll(async () => {
+    kit = await createTestKit({ env: { LOGIN_FAILURES_PER_ACCOUNT: '5' } });
+  });
+  afterAll(() => kit.close());
+
+  it('checks at most LOGIN_FAILURES_PER_ACCOUNT passwords however many guesses arrive at once', async () => {
+    const victim = await kit.createUser({ email: 'victim@example.test' });
+    const guesses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => kit.execute(LOGIN, { variables: { email: 'victim@example.test', password: `guess number ${i}` } })),
+    );
+    const codes = guesses.map((g) => g.codes[0]);
+    expect(codes.filter((c) => c !== 'UNAUTHENTICATED' && c !== 'RATE_LIMITED')).toEqual([]);
+    let checked = codes.filter((c) => c === 'UNAUTHENTICATED').length;
+    // Guesses that follow one by one get only what is left of the allowance: 5 checked in all.
+    for (let i = 0; i < 10; i++) {
+      const next = await kit.execute(LOGIN, { variables: { email: 'victim@example.test', password: `later guess ${i}` } });
+      if (next.codes[0] === 'UNAUTHENTICATED') checked++;
+      else expect(next.codes).toEqual(['RATE_LIMITED']);
+    }
+    expect(checked).toBe(5);
+    const right = await kit.execute(LOGIN, { variables: { email: 'victim@example.test', password: victim.password } });
+    expect(right.codes).toEqual(['RATE_LIMITED']);
+  });
+});
+
+describe('refresh-token lifetimes', () => {
+  let clock = new Date('2026-11-28T12:00:00Z');
+  let kit: TestKit;
+  beforeAll(async () => {
+    kit = await createTestKit({ now: () => clock, env: { REFRESH_TOKEN_IDLE_TTL: String(7 * 86_400), REFRESH_TOKEN_ABSOLUTE_TTL: String(20 * 86_400) } });
+  });
+  afterAll(() => kit.close());
+
+  async function loginAs(email: string, password: string): Promise<string> {
+    const result = await kit.execute<{ login: { refreshToken: string } }>(LOGIN, { variables: { email, password } });
+    expect(result.errors).toBeUndefined();
+    return result.data!.login.refreshToken;
+  }
+
+  async function refresh(token: string) {
+    return kit.execute<{ refreshToken: { refreshToken: string } }>(REFRESH, { variables: { token } });
+  }
+
+  it('expires a refresh token left unused for the idle lifetime', async () => {
+    clock = new Date('2026-11-28T12:00:00Z');
+    const user = await kit.createUser();
+    const token = await loginAs(user.user.email, user.password);
+    clock = new Date(clock.getTime() + 7 * DAY + 1000);
+    expect((await refresh(token)).codes).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('keeps a family alive while used, but never past the absolute lifetime of its login', async () => {
+    clock = new Date('2026-11-28T12:00:00Z');
+    const user = await kit.createUser();
+    let token = await loginAs(user.user.email, user.password);
+    // Renew every 6 days: inside the idle limit each time.
+    for (let day = 6; day <= 18; day += 6) {
+      clock = new Date(new Date('2026-11-28T12:00:00Z').getTime() + day * DAY);
+      const renewed = await refresh(token);
+      expect(renewed.errors).toBeUndefined();
+      token = renewed.data!.refreshToken.refreshToken;
+    }
+    // Day 18 token would idle out on day 25, but the login itself ends on day 20.
+    clock = new Date(new Date('2026-11-28T12:00:00Z').getTime() + 20 * DAY + 1000);
+    expect((await refresh(token)).codes).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('token kinds are not interchangeable', () => {
+  let kit: TestKit;
+  beforeAll(async () => {
+    kit = await createTestKit();
+  });
+  afterAll(() => kit.close());
+
+  it('refuses an access token where a refresh token is expected', async () => {
+    const user = await kit.createUser();
+    expect((await refresh(user.accessToken)).codes).toEqual(['UNAUTHENTICATED']);
+  });
+
+  async function refresh(token: string) {
+    return kit.execute(REFRESH, { variables: { token } });
+  }
+});
