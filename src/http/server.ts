@@ -108,10 +108,14 @@ export async function createHttpServer(app: App): Promise<HttpServer> {
     url: GRAPHQL_PATH,
     method: ['GET', 'POST'],
     handler: fastifyApolloHandler(apollo, {
-      context: async (request) => {
+      context: async (request, reply) => {
         const authentication = await authenticate(app, readCredential(request.headers));
         if (!authentication.ok) throw credentialRefused(authentication.problem);
-        if (authentication.viewer !== null) request.log = request.log.child({ viewerId: authentication.viewer.id });
+        if (authentication.viewer !== null) {
+          // Every later line about this request, "request completed" included, names the viewer.
+          request.log = request.log.child({ viewerId: authentication.viewer.id });
+          reply.log = request.log;
+        }
         return createContext(app, {
           viewer: authentication.viewer,
           user: authentication.user,
