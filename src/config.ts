@@ -50,8 +50,21 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Largest request body in bytes; larger answers 413. Default 100 KiB. */
   readonly bodyLimitBytes: number;
-  /** Deepest selection nesting a query may have. Default 8. */
-  readonly maxQueryDepth: number;
+  /** Limits on one GraphQL document; beyond them it is refused with 400 before it runs. */
+  readonly operationLimits: {
+    /** Deepest field nesting. Default 8. */
+    readonly maxDepth: number;
+    /** Aliases per document, `__typename` included. Default 15. */
+    readonly maxAliases: number;
+    /** Directive uses per document. Default 5. */
+    readonly maxDirectives: number;
+    /** Lexical tokens per document (checked while parsing). Default 2000. */
+    readonly maxTokens: number;
+    /** Estimated cost, list sizes considered (see graphql/limits.ts). Default 5000. */
+    readonly maxCost: number;
+  };
+  /** Longest a request may take to arrive in full, in milliseconds; then 408. Default 30 s. */
+  readonly requestTimeoutMs: number;
   /** Refuse to start when a root Query/Mutation field has no @public, @auth or @hasRole. Default true. */
   readonly authStrict: boolean;
   /**
@@ -213,7 +226,14 @@ export function parseConfig(env: Env): Config {
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     corsOrigins,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
-    maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 8, 2, 64),
+    operationLimits: {
+      maxDepth: integer(env, 'MAX_QUERY_DEPTH', 8, 2, 64),
+      maxAliases: integer(env, 'MAX_ALIASES', 15, 0, 1000),
+      maxDirectives: integer(env, 'MAX_DIRECTIVES', 5, 0, 1000),
+      maxTokens: integer(env, 'MAX_QUERY_TOKENS', 2000, 100, 100_000),
+      maxCost: integer(env, 'MAX_QUERY_COST', 5000, 10, 10_000_000),
+    },
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     authStrict: boolean(env, 'AUTH_STRICT', true),
     refuseDeniedQueries: boolean(env, 'REFUSE_DENIED_QUERIES', false),
     passwordHashCost: integer(env, 'PASSWORD_HASH_COST', 17, 10, 20),

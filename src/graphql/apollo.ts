@@ -11,7 +11,7 @@ import type { Viewer } from '../auth/viewer';
 import { ErrorCode, internalError } from '../errors';
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
-import { depthLimitRule } from './limits';
+import { limitRules } from './limits';
 import { buildSchema } from './schema';
 
 /**
@@ -77,7 +77,9 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
     hideSchemaDetailsFromClientErrors: production,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
-    validationRules: [depthLimitRule(app.config.maxQueryDepth)],
+    validationRules: limitRules(app.config.operationLimits),
+    // Counted while parsing, so a huge document is refused (400) before it is built in memory.
+    parseOptions: { maxTokens: app.config.operationLimits.maxTokens },
     plugins: [
       errorLoggingPlugin(options.log, masked),
       operationGatePlugin(app.config.refuseDeniedQueries),

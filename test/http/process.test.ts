@@ -81,8 +81,8 @@ describe('the gatehouse process', () => {
       const logsBefore = server.stdout().length;
       const pending = gql(server.url, SIGN_UP, { email, password: PASSWORD });
       const arrivedBy = Date.now() + 10_000;
-      while (!server.stdout().slice(logsBefore).includes('"url":"/graphql"') && Date.now() < arrivedBy) await delay(5);
-      expect(server.stdout().slice(logsBefore)).toContain('"url":"/graphql"');
+      while (!server.stdout().slice(logsBefore).includes('"path":"/graphql"') && Date.now() < arrivedBy) await delay(5);
+      expect(server.stdout().slice(logsBefore)).toContain('"path":"/graphql"');
 
       expect(server.child.kill('SIGTERM')).toBe(true);
       const exited = exitWithin(server, 15_000).then((exit) => ({ ...exit, at: Date.now() }));
