@@ -26,7 +26,7 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
   return {
     config,
     store,
-    passwords: createPasswordHasher(config.passwordHashCost),
+    passwords: createPasswordHasher(config.passwordHashCost, config.passwordHashConcurrency),
     accessTokens: createAccessTokens({
       secret,
       issuer: config.jwt.issuer,

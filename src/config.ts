@@ -1,5 +1,6 @@
 import { parseEnv } from 'node:util';
 import { readFileSync, existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** Where the data lives: an SQLite file (or `:memory:`) or a PostgreSQL URL. */
 export type DatabaseConfig =
@@ -74,6 +75,8 @@ export interface Config {
   readonly refuseDeniedQueries: boolean;
   /** log2 of scrypt's cost N for new password hashes. Default 17 (OWASP). */
   readonly passwordHashCost: number;
+  /** Password hashes computed at once; more wait their turn. Default: cores − 1 (at least 1). */
+  readonly passwordHashConcurrency: number;
   /** pino level. Default `info` (`silent` under test). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -237,6 +240,7 @@ export function parseConfig(env: Env): Config {
     authStrict: boolean(env, 'AUTH_STRICT', true),
     refuseDeniedQueries: boolean(env, 'REFUSE_DENIED_QUERIES', false),
     passwordHashCost: integer(env, 'PASSWORD_HASH_COST', 17, 10, 20),
+    passwordHashConcurrency: integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
     logLevel: logLevel as Config['logLevel'],
   };
   return deepFreeze(config);

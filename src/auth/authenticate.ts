@@ -1,7 +1,7 @@
 import type { App } from '../app';
 import type { CredentialProblem } from '../errors';
-import { findApiKeyBySecretHash, touchApiKey } from '../store/api-keys';
-import { findUserById, type UserRecord } from '../store/users';
+import { touchApiKey } from '../store/api-keys';
+import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
 import { isWellFormedApiKey, sha256 } from './secrets';
 import { rolesOf, type Viewer } from './viewer';
@@ -29,13 +29,13 @@ export async function authenticate(app: App, credential: PresentedCredential): P
     case 'jwt': {
       const verified = app.accessTokens.verify(credential.token, app.now());
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
-      const user = await findUserById(app.store.db, verified.claims.sub);
+      const user = await app.store.lookups.userById(verified.claims.sub);
       if (user === undefined || user.disabledAt !== null) return { ok: false, problem: 'invalid_token' };
       return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user };
     }
     case 'api-key': {
       if (!isWellFormedApiKey(credential.key)) return { ok: false, problem: 'invalid_api_key' };
-      const found = await findApiKeyBySecretHash(app.store.db, sha256(credential.key));
+      const found = await app.store.lookups.apiKeyBySecretHash(sha256(credential.key));
       const now = app.now();
       if (
         found === undefined ||

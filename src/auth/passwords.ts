@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /** Hashes and checks passwords with scrypt, off the main thread (libuv's pool), so logins never block requests. */
 export interface PasswordHasher {
@@ -13,6 +14,26 @@ const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
 const BLOCK_SIZE = 8;
 const PARALLELISM = 1;
+
+/**
+ * At most `limit` tasks at once; the rest wait in order. Hashing at OWASP's cost takes a core for a
+ * good part of a second: with one hash per spare core, the event loop keeps a core of its own and
+ * requests that need no hash are not slowed by a wave of logins; the logins queue instead.
+ */
+function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
 
 function scryptAsync(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -33,12 +54,13 @@ const STORED_FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z
  * are stored with each hash (`$scrypt$ln=17,r=8,p=1$salt$hash`), so raising the cost later keeps old
  * hashes verifiable.
  */
-export function createPasswordHasher(costLog2: number): PasswordHasher {
+export function createPasswordHasher(costLog2: number, concurrency: number = Math.max(1, availableParallelism() - 1)): PasswordHasher {
+  const limited = createLimiter(concurrency);
   let dummy: Promise<string> | undefined;
   const hasher: PasswordHasher = {
     async hash(password) {
       const salt = randomBytes(SALT_LENGTH);
-      const key = await scryptAsync(password, salt, optionsFor(costLog2, BLOCK_SIZE, PARALLELISM));
+      const key = await limited(() => scryptAsync(password, salt, optionsFor(costLog2, BLOCK_SIZE, PARALLELISM)));
       return `$scrypt$ln=${costLog2},r=${BLOCK_SIZE},p=${PARALLELISM}$${salt.toString('base64').replace(/=+$/, '')}$${key.toString('base64').replace(/=+$/, '')}`;
     },
     async verify(password, stored) {
@@ -47,7 +69,7 @@ export function createPasswordHasher(costLog2: number): PasswordHasher {
       const [, ln, r, p, salt, expected] = match as unknown as [string, string, string, string, string, string];
       if (Number(ln) > 22) return false;
       const expectedKey = Buffer.from(expected, 'base64');
-      const key = await scryptAsync(password, Buffer.from(salt, 'base64'), optionsFor(Number(ln), Number(r), Number(p)));
+      const key = await limited(() => scryptAsync(password, Buffer.from(salt, 'base64'), optionsFor(Number(ln), Number(r), Number(p))));
       return expectedKey.length === key.length && timingSafeEqual(expectedKey, key);
     },
     async verifyDummy(password) {

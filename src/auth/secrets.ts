@@ -31,7 +31,14 @@ const API_KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${API_KEY_BODY +
 const API_KEY_DISPLAY_LENGTH = API_KEY_PREFIX.length + 8;
 
 function checksumOf(body: string): string {
-  return base62(BigInt(crc32(body)), API_KEY_CHECKSUM);
+  // A CRC32 fits in a double: plain arithmetic, no BigInt, on this per-request path.
+  let rest = crc32(body);
+  let out = '';
+  for (let i = 0; i < API_KEY_CHECKSUM; i++) {
+    out = BASE62[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out;
 }
 
 export function generateApiKey(): { secret: string; displayPrefix: string; secretHash: string } {

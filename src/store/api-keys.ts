@@ -13,9 +13,9 @@ export interface ApiKeyRecord {
   readonly revokedAt: Date | null;
 }
 
-const KEY_COLUMNS = ['id', 'user_id', 'name', 'prefix', 'created_at', 'expires_at', 'last_used_at', 'revoked_at'] as const;
+export const KEY_COLUMNS = ['id', 'user_id', 'name', 'prefix', 'created_at', 'expires_at', 'last_used_at', 'revoked_at'] as const;
 
-function toApiKey(row: Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>): ApiKeyRecord {
+export function toApiKey(row: Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>): ApiKeyRecord {
   return {
     id: row.id,
     userId: row.user_id,

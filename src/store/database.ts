@@ -5,6 +5,7 @@ import { type DialectAdapter, Kysely, Migrator, PostgresDialect, sql, SqliteAdap
 import { Pool } from 'pg';
 import type { DatabaseConfig } from '../config';
 import { type Dialect, migrationsFor } from './migrations';
+import { type CredentialLookups, kyselyLookups, sqliteLookups } from './credential-lookups';
 import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
@@ -13,6 +14,8 @@ export type Db = Kysely<Database>;
 export interface Store {
   readonly db: Db;
   readonly dialect: Dialect;
+  /** The reads authentication makes on every request, as fast as the dialect allows. */
+  readonly lookups: CredentialLookups;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -24,11 +27,15 @@ export class StoreError extends Error {
 }
 
 export function openStore(config: DatabaseConfig): Store {
-  const db = config.dialect === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url);
+  const { db, lookups } = config.dialect === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url);
   let closed = false;
   return {
     db,
     dialect: config.dialect,
+    // Prepared statements need the tables; they are made on first use, after migrations ran.
+    get lookups() {
+      return lookups();
+    },
     async ping() {
       await sql`select 1`.execute(db);
     },
@@ -40,7 +47,7 @@ export function openStore(config: DatabaseConfig): Store {
   };
 }
 
-function openSqlite(path: string): Db {
+function openSqlite(path: string): { db: Db; lookups: () => CredentialLookups } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SQLite(path);
   // WAL lets readers proceed during a write; busy_timeout makes a second process wait for a lock
@@ -49,7 +56,8 @@ function openSqlite(path: string): Db {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) });
+  let lookups: CredentialLookups | undefined;
+  return { db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }), lookups: () => (lookups ??= sqliteLookups(database)) };
 }
 
 /**
@@ -79,11 +87,13 @@ class LockingSqliteDialect extends SqliteDialect {
   }
 }
 
-function openPostgres(url: string): Db {
+function openPostgres(url: string): { db: Db; lookups: () => CredentialLookups } {
   const pool = new Pool({ connectionString: url, max: 10 });
   // An idle client that loses its connection emits 'error'; without a listener it would crash the process.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const lookups = kyselyLookups(db);
+  return { db, lookups: () => lookups };
 }
 
 /**

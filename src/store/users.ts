@@ -17,9 +17,9 @@ export interface Position {
   readonly id: string;
 }
 
-const USER_COLUMNS = ['id', 'email', 'name', 'role', 'created_at', 'disabled_at'] as const;
+export const USER_COLUMNS = ['id', 'email', 'name', 'role', 'created_at', 'disabled_at'] as const;
 
-function toUser(row: Pick<UserRow, (typeof USER_COLUMNS)[number]>): UserRecord {
+export function toUser(row: Pick<UserRow, (typeof USER_COLUMNS)[number]>): UserRecord {
   return {
     id: row.id,
     email: row.email,

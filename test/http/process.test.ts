@@ -75,14 +75,21 @@ describe('the gatehouse process', () => {
     async () => {
       const dir = tempDir();
       const email = `inflight-${randomUUID()}@example.test`;
-      // info logs show when the request has arrived; the full scrypt cost keeps it busy for a while.
-      const server = await startServer(devVars(dir, { LOG_LEVEL: 'info', PASSWORD_HASH_COST: '17' }));
+      // debug logs show when the request has arrived; the full scrypt cost keeps it busy for a while.
+      const server = await startServer(devVars(dir, { LOG_LEVEL: 'debug', PASSWORD_HASH_COST: '17' }));
 
       const logsBefore = server.stdout().length;
       const pending = gql(server.url, SIGN_UP, { email, password: PASSWORD });
       const arrivedBy = Date.now() + 10_000;
-      while (!server.stdout().slice(logsBefore).includes('"path":"/graphql"') && Date.now() < arrivedBy) await delay(5);
-      expect(server.stdout().slice(logsBefore)).toContain('"path":"/graphql"');
+      const arrived = () => server.stdout().slice(logsBefore).includes('"msg":"request received"');
+      while (!arrived() && Date.now() < arrivedBy) await delay(5);
+      expect(arrived()).toBe(true);
+      const completedGraphql = server
+        .stdout()
+        .slice(logsBefore)
+        .split('\n')
+        .filter((line) => line.includes('"path":"/graphql"') && line.includes('"msg":"request completed"'));
+      expect(completedGraphql).toEqual([]);
 
       expect(server.child.kill('SIGTERM')).toBe(true);
       const exited = exitWithin(server, 15_000).then((exit) => ({ ...exit, at: Date.now() }));
