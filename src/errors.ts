@@ -78,8 +78,13 @@ export function credentialRefused(problem: CredentialProblem): GraphQLError {
   });
 }
 
-export function internalError(requestId: string | undefined): GraphQLError {
+/** Something failed on our side. `httpStatus` when the whole request fails (not just a field). */
+export function internalError(requestId: string | undefined, httpStatus?: number): GraphQLError {
   return new GraphQLError('Something went wrong on our side.', {
-    extensions: requestId === undefined ? { code: ErrorCode.INTERNAL_SERVER_ERROR } : { code: ErrorCode.INTERNAL_SERVER_ERROR, requestId },
+    extensions: {
+      code: ErrorCode.INTERNAL_SERVER_ERROR,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(httpStatus === undefined ? {} : { http: { status: httpStatus } }),
+    },
   });
 }

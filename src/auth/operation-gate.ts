@@ -61,6 +61,9 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
   if (!root) return [];
   const checkpoints: Checkpoint[] = [];
   const checks = new Map<string, Checkpoint['check']>();
+  // A fragment spread twice at the same place adds nothing the first spread did not: expanding it
+  // once keeps a document whose fragments spread each other from costing 2^n.
+  const expanded = new Set<string>();
 
   const narrow = (types: readonly GraphQLObjectType[], condition: string | undefined): readonly GraphQLObjectType[] => {
     if (condition === undefined) return types;
@@ -80,6 +83,9 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const fragment = fragments.get(selection.name.value);
         if (fragment === undefined || spreads.has(fragment.name.value)) continue;
+        const place = `${fragment.name.value}@${path.join('.')}:${types.map((t) => t.name).join(',')}:${nextConditions.length}`;
+        if (nextConditions === conditions && expanded.has(place)) continue;
+        expanded.add(place);
         walk(fragment.selectionSet, narrow(types, fragment.typeCondition.name.value), path, nextConditions, new Set([...spreads, fragment.name.value]));
         continue;
       }

@@ -60,6 +60,9 @@ function fragmentsOf(context: ValidationContext): Map<string, FragmentDefinition
 export function depthLimitRule(maxDepth: number) {
   return (context: ValidationContext): ASTVisitor => {
     const fragments = fragmentsOf(context);
+    // A fragment's depth does not depend on where it is spread: remember it, so that fragments
+    // spreading each other many times cost one visit each, not one per path.
+    const fragmentDepth = new Map<string, number>();
     const depthOf = (selectionSet: SelectionSetNode, visiting: Set<string>): number => {
       let deepest = 0;
       for (const selection of selectionSet.selections) {
@@ -74,9 +77,14 @@ export function depthLimitRule(maxDepth: number) {
           const fragment = fragments.get(name);
           // A fragment cycle is reported by graphql's own NoFragmentCyclesRule.
           if (fragment === undefined || visiting.has(name)) continue;
-          visiting.add(name);
-          depth = depthOf(fragment.selectionSet, visiting);
-          visiting.delete(name);
+          let known = fragmentDepth.get(name);
+          if (known === undefined) {
+            visiting.add(name);
+            known = depthOf(fragment.selectionSet, visiting);
+            visiting.delete(name);
+            fragmentDepth.set(name, known);
+          }
+          depth = known;
         }
         if (depth > deepest) deepest = depth;
         if (deepest > maxDepth) return deepest;

@@ -8,7 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { App } from '../app';
 import { type Authentication, authenticate } from '../auth/authenticate';
 import { readCredential } from '../auth/credentials';
-import { credentialRefused, ErrorCode } from '../errors';
+import { credentialRefused, ErrorCode, internalError } from '../errors';
 import { createApolloServer, createContext } from '../graphql/apollo';
 import type { GraphQLContext } from '../graphql/context';
 
@@ -55,7 +55,11 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     },
     // One line per request, written when it is answered (below), instead of Fastify's two.
     disableRequestLogging: true,
+    // Node checks requestTimeout only every connectionsCheckingInterval (30 s by default), so a
+    // client dribbling its body would hold a connection far longer than the timeout says.
     requestTimeout: config.requestTimeoutMs,
+    handlerTimeout: config.requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(config.requestTimeoutMs / 4))) },
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => randomUUID(),
@@ -96,6 +100,12 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
   });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_ERR_HANDLER_TIMEOUT') {
+      return reply
+        .status(408)
+        .header('connection', 'close')
+        .send(httpErrorBody(`The request took longer than ${config.requestTimeoutMs} ms.`, 'REQUEST_TIMEOUT', request.id));
+    }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
       request.log.error({ err: error }, 'unexpected error');
@@ -131,7 +141,14 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     method: ['GET', 'POST'],
     handler: fastifyApolloHandler(apollo, {
       context: async (request, reply) => {
-        const authentication = await authenticateRequest(request.headers);
+        let authentication: Authentication;
+        try {
+          authentication = await authenticateRequest(request.headers);
+        } catch (error) {
+          // The store failed, not the caller: log the detail, answer 500 with an id to find it by.
+          request.log.error({ err: error }, 'authentication failed unexpectedly');
+          throw internalError(request.id, 500);
+        }
         if (!authentication.ok) throw credentialRefused(authentication.problem);
         if (authentication.viewer !== null) {
           // Every later line about this request, "request completed" included, names the viewer.
