@@ -1,6 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import DataLoader from 'dataloader';
 import { type GraphQLFormattedError, GraphQLError, type GraphQLSchema } from 'graphql';
@@ -27,7 +27,10 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, string | undefi
             const original = unwrapResolverError(error);
             if (original instanceof GraphQLError) continue;
             masked.set(error, contextValue.requestId);
-            (contextValue.log ?? log).error({ err: original, path: error.path, requestId: contextValue.requestId }, 'unexpected error in GraphQL request');
+            (contextValue.log ?? log).error(
+              { err: original, path: error.path, requestId: contextValue.requestId, viewerId: contextValue.viewer?.id ?? null },
+              'unexpected error in GraphQL request',
+            );
           }
         },
       };
@@ -81,6 +84,9 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
     // Counted while parsing, so a huge document is refused (400) before it is built in memory.
     parseOptions: { maxTokens: app.config.operationLimits.maxTokens },
     plugins: [
+      // Apollo computes a cache policy for every resolved field by default; gatehouse's answers
+      // depend on who asks and are never cached by HTTP caches, so that work is pure cost.
+      ApolloServerPluginCacheControlDisabled(),
       errorLoggingPlugin(options.log, masked),
       operationGatePlugin(app.config.refuseDeniedQueries),
       production

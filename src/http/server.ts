@@ -99,6 +99,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
   }
 
   let closing: Promise<void> | undefined;
+  const viewerIds = new WeakMap<object, string | null>();
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
@@ -117,7 +118,10 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     return payload;
   });
   fastify.addHook('onResponse', async (request, reply) => {
-    reply.log.info({ req: request, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 }, 'request completed');
+    reply.log.info(
+      { req: request, viewerId: viewerIds.get(request) ?? null, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
+      'request completed',
+    );
   });
   fastify.addHook('onSend', async (_request, reply, payload) => {
     // While shutting down, a keep-alive connection that goes idle would hold the process open until
@@ -170,7 +174,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     url: GRAPHQL_PATH,
     method: ['GET', 'POST'],
     handler: fastifyApolloHandler(apollo, {
-      context: async (request, reply) => {
+      context: async (request) => {
         let authentication: Authentication;
         try {
           authentication = await authenticateRequest(request.headers);
@@ -180,11 +184,9 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
           throw internalError(request.id, 500);
         }
         if (!authentication.ok) throw credentialRefused(authentication.problem);
-        if (authentication.viewer !== null) {
-          // Every later line about this request, "request completed" included, names the viewer.
-          request.log = request.log.child({ viewerId: authentication.viewer.id });
-          reply.log = request.log;
-        }
+        // Named in the request's log line. (A pino child logger per request would carry it too,
+        // but costs more than the rest of a small request's logging.)
+        viewerIds.set(request, authentication.viewer?.id ?? null);
         return createContext(app, {
           viewer: authentication.viewer,
           user: authentication.user,
