@@ -1,4 +1,4 @@
-import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -19,23 +19,21 @@ import { buildSchema } from './schema';
  * INTERNAL_SERVER_ERROR and that id (see formatError below).
  */
 function errorLoggingPlugin(log: Logger, masked: WeakMap<object, string | undefined>): ApolloServerPlugin<GraphQLContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const original = unwrapResolverError(error);
-            if (original instanceof GraphQLError) continue;
-            masked.set(error, contextValue.requestId);
-            (contextValue.log ?? log).error(
-              { err: original, path: error.path, requestId: contextValue.requestId, viewerId: contextValue.viewer?.id ?? null },
-              'unexpected error in GraphQL request',
-            );
-          }
-        },
-      };
+  // One listener object for every request: it keeps no per-request state.
+  const listeners: GraphQLRequestListener<GraphQLContext> = {
+    async didEncounterErrors({ errors, contextValue }) {
+      for (const error of errors) {
+        const original = unwrapResolverError(error);
+        if (original instanceof GraphQLError) continue;
+        masked.set(error, contextValue.requestId);
+        (contextValue.log ?? log).error(
+          { err: original, path: error.path, requestId: contextValue.requestId, viewerId: contextValue.viewer?.id ?? null },
+          'unexpected error in GraphQL request',
+        );
+      }
     },
   };
+  return { requestDidStart: async () => listeners };
 }
 
 /**
@@ -45,21 +43,18 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, string | undefi
  */
 function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQLContext> {
   const gate = createOperationGate();
-  return {
-    async requestDidStart() {
+  const listeners: GraphQLRequestListener<GraphQLContext> = {
+    async responseForOperation({ operation, document, schema, contextValue, request }) {
+      if (operation.operation !== 'mutation' && !(refuseQueries && operation.operation === 'query')) return null;
+      const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, request.variables ?? {});
+      if (denied.length === 0) return null;
       return {
-        async responseForOperation({ operation, document, schema, contextValue, request }) {
-          if (operation.operation !== 'mutation' && !(refuseQueries && operation.operation === 'query')) return null;
-          const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, request.variables ?? {});
-          if (denied.length === 0) return null;
-          return {
-            http: { status: 200, headers: new HeaderMap() },
-            body: { kind: 'single', singleResult: { errors: denied.map((error) => error.toJSON()) } },
-          };
-        },
+        http: { status: 200, headers: new HeaderMap() },
+        body: { kind: 'single', singleResult: { errors: denied.map((error) => error.toJSON()) } },
       };
     },
   };
+  return { requestDidStart: async () => listeners };
 }
 
 export interface GatehouseApolloOptions {
@@ -130,11 +125,19 @@ export function createContext(
     clientAddress: request.clientAddress,
     requestId: request.requestId,
     ...(request.log ? { log: request.log } : {}),
-    loaders: {
-      userById: new DataLoader<string, UserRecord | null>(async (ids) => {
+    loaders: lazyLoaders(app),
+  };
+}
+
+/** Made on first use: most requests never load a user by id, and then pay nothing for it. */
+function lazyLoaders(app: App): GraphQLContext['loaders'] {
+  let userById: DataLoader<string, UserRecord | null> | undefined;
+  return {
+    get userById() {
+      return (userById ??= new DataLoader<string, UserRecord | null>(async (ids) => {
         const users = new Map((await findUsersByIds(app.store.db, ids)).map((user) => [user.id, user]));
         return ids.map((id) => users.get(id) ?? null);
-      }),
+      }));
     },
   };
 }
