@@ -108,10 +108,12 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
   // Node's requestTimeout stops waiting for headers, but not for a body that arrives a byte at a
   // time. The body gets its own deadline: when it passes, the body stream fails with a 408 error
   // and the error handler answers and closes the connection.
-  fastify.addHook('preParsing', (_request, _reply, payload, done) => {
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return done(null, payload);
     const timer = setTimeout(() => {
       payload.destroy(Object.assign(new Error('request body timeout'), { statusCode: 408, code: 'GATEHOUSE_BODY_TIMEOUT' }));
     }, config.requestTimeoutMs);
+    timer.unref(); // never what keeps the process alive
     const stop = () => clearTimeout(timer);
     payload.once('end', stop);
     payload.once('close', stop);
