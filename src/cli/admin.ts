@@ -5,14 +5,14 @@ import { GraphQLError } from 'graphql';
 import { type App, createApp } from '../app';
 import { readOrCreateDevSecret } from '../auth/dev-secret';
 import { rolesOf, type Viewer } from '../auth/viewer';
-import { ConfigError, loadConfig } from '../config';
 import { createUser } from '../services/accounts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
 import { CLI_ORIGIN } from '../services/audit';
 import { listUsers, setDisabled, setUserRole } from '../services/users';
-import { migrateToLatest, openStore } from '../store/database';
+import { migrateToLatest } from '../store/database';
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, type UserRecord } from '../store/users';
+import { withStore } from './with-store';
 
 export const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -132,32 +132,21 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`admin: configuration error: ${error.message}`);
+  return withStore('admin', async (config, store) => {
+    try {
+      await migrateToLatest(store);
+      const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
+      console.log(await runCommand(app, argv, () => readFileSync(0, 'utf8')));
+      return 0;
+    } catch (error) {
+      if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+        console.error(`admin: ${error.message}\n\n${USAGE}`);
+        return 2;
+      }
+      console.error(`admin: ${error instanceof Error ? error.message : String(error)}`);
       return 1;
     }
-    throw error;
-  }
-  const store = openStore(config.database);
-  try {
-    await migrateToLatest(store);
-    const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
-    console.log(await runCommand(app, argv, () => readFileSync(0, 'utf8')));
-    return 0;
-  } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      console.error(`admin: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    console.error(`admin: ${error instanceof GraphQLError || error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 if (require.main === module) {

@@ -1,19 +1,8 @@
 // npm run migrate: brings the database in DATABASE_URL up to date (the server also does this at start).
-import { ConfigError, loadConfig } from '../config';
-import { migrateToLatest, openStore } from '../store/database';
+import { migrateToLatest } from '../store/database';
+import { withStore } from './with-store';
 
-async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`migrate: configuration error: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
-  const store = openStore(config.database);
+void withStore('migrate', async (_config, store) => {
   try {
     const applied = await migrateToLatest(store);
     console.log(applied.length === 0 ? 'migrate: the database is up to date' : `migrate: applied ${applied.join(', ')}`);
@@ -21,11 +10,7 @@ async function main(): Promise<number> {
   } catch (error) {
     console.error(`migrate: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
-  } finally {
-    await store.close();
   }
-}
-
-void main().then((code) => {
+}).then((code) => {
   process.exitCode = code;
 });

@@ -68,7 +68,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
         }),
       },
     },
-    // One line per request, written when it is answered (below), instead of Fastify's two.
+    // At most one line per request, written when it is answered (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
     // Node checks requestTimeout (here: for the headers) only every connectionsCheckingInterval,
     // 30 s by default; the body has its own deadline below.
