@@ -9,6 +9,7 @@ import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, revokeRe
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
 import { audit, CLI_ORIGIN, type RequestOrigin } from './audit';
+import { BACK_OFF_HORIZON_MS, lockedUntil } from './login-throttle';
 import { LIMITS, optionalText, plausiblePassword, validEmail, validNewPassword } from './validation';
 
 /** What signUp, login and refreshToken return. */
@@ -95,15 +96,16 @@ export async function login(app: App, input: { email: string; password: string }
   // succeeds: parallel requests then see each other, so they cannot slip more guesses past the limit
   // than the limit itself while the slow hash runs.
   const attempt = await recordLoginFailure(db, { accountKey, address: clientAddress, now });
-  const [account, address] = await Promise.all([failuresForAccount(db, accountKey, since), failuresForAddress(db, clientAddress, since)]);
-  const blocked = [account.count > perAccount ? account.oldest : null, address.count > perAddress ? address.oldest : null].filter(
-    (oldest): oldest is Date => oldest !== null,
-  );
-  if (blocked.length > 0) {
+  const [account, accountDay, address] = await Promise.all([
+    failuresForAccount(db, accountKey, since, attempt),
+    failuresForAccount(db, accountKey, new Date(now.getTime() - BACK_OFF_HORIZON_MS), attempt),
+    failuresForAddress(db, clientAddress, since, attempt),
+  ]);
+  const until = lockedUntil({ perAccount, perAddress, windowMs: windowSeconds * 1000, maxLockMs: BACK_OFF_HORIZON_MS }, { account, accountDay, address });
+  if (until !== null && until > now) {
     await forgetLoginFailure(db, attempt); // a refused attempt guesses nothing, so it does not extend the lockout
-    const until = Math.max(...blocked.map((oldest) => oldest.getTime() + windowSeconds * 1000));
     await audit(app, origin, 'login.rate_limited', { detail: { email: accountKey } });
-    throw rateLimited((until - now.getTime()) / 1000);
+    throw rateLimited((until.getTime() - now.getTime()) / 1000);
   }
 
   const found = await findLoginByEmail(db, email);
@@ -113,7 +115,7 @@ export async function login(app: App, input: { email: string; password: string }
     throw unauthenticated(LOGIN_FAILED);
   }
   await clearAccountFailures(db, accountKey);
-  await pruneLoginFailures(db, since);
+  await pruneLoginFailures(db, new Date(now.getTime() - BACK_OFF_HORIZON_MS));
   await audit(app, { ...origin, actorId: found.user.id }, 'login.succeeded', { subjectId: found.user.id });
   return startSession(app, found.user);
 }

@@ -1,10 +1,11 @@
 import type { Db } from './database';
 import { toDate } from './schema';
 
-/** Failures recorded for an account or an address since `since`, and the oldest of them. */
+/** Failures recorded for an account or an address since `since`: how many, the oldest and the newest. */
 export interface FailureWindow {
   readonly count: number;
   readonly oldest: Date | null;
+  readonly newest: Date | null;
 }
 
 /** Records an attempt as failed; returns its id, so that a refused or successful attempt can be forgotten. */
@@ -21,23 +22,26 @@ export async function forgetLoginFailure(db: Db, id: number): Promise<void> {
   await db.deleteFrom('login_failures').where('id', '=', id).execute();
 }
 
-export async function failuresForAccount(db: Db, accountKey: string, since: Date): Promise<FailureWindow> {
-  return window(db, 'account_key', accountKey, since);
+/** `except`: an attempt's own row, left out so the attempt sees only the others. */
+export async function failuresForAccount(db: Db, accountKey: string, since: Date, except?: number): Promise<FailureWindow> {
+  return window(db, 'account_key', accountKey, since, except);
 }
 
-export async function failuresForAddress(db: Db, address: string, since: Date): Promise<FailureWindow> {
-  return window(db, 'address', address, since);
+export async function failuresForAddress(db: Db, address: string, since: Date, except?: number): Promise<FailureWindow> {
+  return window(db, 'address', address, since, except);
 }
 
-async function window(db: Db, column: 'account_key' | 'address', value: string, since: Date): Promise<FailureWindow> {
-  const row = await db
+async function window(db: Db, column: 'account_key' | 'address', value: string, since: Date, except: number | undefined): Promise<FailureWindow> {
+  let query = db
     .selectFrom('login_failures')
-    .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('failed_at').as('oldest')])
+    .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('failed_at').as('oldest'), eb.fn.max('failed_at').as('newest')])
     .where(column, '=', value)
-    .where('failed_at', '>=', since.toISOString())
-    .executeTakeFirstOrThrow();
+    .where('failed_at', '>=', since.toISOString());
+  if (except !== undefined) query = query.where('id', '<>', except);
+  const row = await query.executeTakeFirstOrThrow();
   const oldest = row.oldest as Date | string | null;
-  return { count: Number(row.n), oldest: oldest === null ? null : toDate(oldest) };
+  const newest = row.newest as Date | string | null;
+  return { count: Number(row.n), oldest: oldest === null ? null : toDate(oldest), newest: newest === null ? null : toDate(newest) };
 }
 
 /** A successful login forgives the account's earlier failures (the address keeps its count). */

@@ -15,6 +15,7 @@ import { newId } from '../../src/store/ids';
 import {
   clearAccountFailures,
   failuresForAccount,
+  forgetLoginFailure,
   failuresForAddress,
   pruneLoginFailures,
   recordLoginFailure,
@@ -625,12 +626,12 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       }
       await recordLoginFailure(s.db(), { accountKey: 'someone-else@example.com', address: '10.0.0.1', now: t(7) });
 
-      expect(await failuresForAccount(s.db(), 'win@example.com', t(-1))).toEqual({ count: 4, oldest: t(0) });
-      expect(await failuresForAccount(s.db(), 'win@example.com', t(0, 1))).toEqual({ count: 3, oldest: t(5) });
-      expect(await failuresForAccount(s.db(), 'win@example.com', t(5))).toEqual({ count: 3, oldest: t(5) }); // `since` is inclusive
-      expect(await failuresForAccount(s.db(), 'win@example.com', t(15))).toEqual({ count: 1, oldest: t(20) });
-      expect(await failuresForAccount(s.db(), 'win@example.com', t(21))).toEqual({ count: 0, oldest: null });
-      expect(await failuresForAccount(s.db(), 'nobody@example.com', t(-100))).toEqual({ count: 0, oldest: null });
+      expect(await failuresForAccount(s.db(), 'win@example.com', t(-1))).toEqual({ count: 4, oldest: t(0), newest: t(20) });
+      expect(await failuresForAccount(s.db(), 'win@example.com', t(0, 1))).toEqual({ count: 3, oldest: t(5), newest: t(20) });
+      expect(await failuresForAccount(s.db(), 'win@example.com', t(5))).toEqual({ count: 3, oldest: t(5), newest: t(20) }); // `since` is inclusive
+      expect(await failuresForAccount(s.db(), 'win@example.com', t(15))).toEqual({ count: 1, oldest: t(20), newest: t(20) });
+      expect(await failuresForAccount(s.db(), 'win@example.com', t(21))).toEqual({ count: 0, oldest: null, newest: null });
+      expect(await failuresForAccount(s.db(), 'nobody@example.com', t(-100))).toEqual({ count: 0, oldest: null, newest: null });
     });
 
     it('counts an address’s failures across accounts inside the window only', async () => {
@@ -641,10 +642,10 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       await recordLoginFailure(s.db(), { accountKey: 'x@example.com', address: '192.0.2.45', now: t(101) });
 
       const window = await failuresForAddress(s.db(), address, t(99));
-      expect(window).toEqual({ count: 3, oldest: t(100) });
+      expect(window).toEqual({ count: 3, oldest: t(100), newest: t(102) });
       expect(window.oldest).toBeInstanceOf(Date);
-      expect(await failuresForAddress(s.db(), address, t(101))).toEqual({ count: 2, oldest: t(101, 500) });
-      expect(await failuresForAddress(s.db(), '192.0.2.99', t(0))).toEqual({ count: 0, oldest: null });
+      expect(await failuresForAddress(s.db(), address, t(101))).toEqual({ count: 2, oldest: t(101, 500), newest: t(102) });
+      expect(await failuresForAddress(s.db(), '192.0.2.99', t(0))).toEqual({ count: 0, oldest: null, newest: null });
     });
 
     it('clears the failures of one account only; the address keeps the others', async () => {
@@ -656,9 +657,14 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
 
       await clearAccountFailures(s.db(), 'forgiven@example.com');
 
-      expect(await failuresForAccount(s.db(), 'forgiven@example.com', t(0))).toEqual({ count: 0, oldest: null });
-      expect(await failuresForAccount(s.db(), 'kept@example.com', t(0))).toEqual({ count: 2, oldest: t(202) });
-      expect(await failuresForAddress(s.db(), address, t(0))).toEqual({ count: 1, oldest: t(202) });
+      // An attempt can leave its own row out of the count.
+      const own = await recordLoginFailure(s.db(), { accountKey: 'kept@example.com', address: '198.51.100.9', now: t(204) });
+      expect(await failuresForAccount(s.db(), 'kept@example.com', t(0), own)).toMatchObject({ count: 2, newest: t(203) });
+      await forgetLoginFailure(s.db(), own);
+
+      expect(await failuresForAccount(s.db(), 'forgiven@example.com', t(0))).toEqual({ count: 0, oldest: null, newest: null });
+      expect(await failuresForAccount(s.db(), 'kept@example.com', t(0))).toEqual({ count: 2, oldest: t(202), newest: t(203) });
+      expect(await failuresForAddress(s.db(), address, t(0))).toEqual({ count: 1, oldest: t(202), newest: t(202) });
     });
 
     it('prunes failures older than a moment and keeps the rest', async () => {
@@ -667,11 +673,11 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
         await recordLoginFailure(s.db(), { accountKey: 'prune@example.com', address: '203.0.113.1', now: t(minute) });
       }
       await pruneLoginFailures(s.db(), t(320));
-      expect(await failuresForAccount(s.db(), 'prune@example.com', t(0))).toEqual({ count: 2, oldest: t(320) });
+      expect(await failuresForAccount(s.db(), 'prune@example.com', t(0))).toEqual({ count: 2, oldest: t(320), newest: t(330) });
       const left = await s.db().selectFrom('login_failures').select('account_key').execute();
       expect(left).toHaveLength(2);
       await pruneLoginFailures(s.db(), t(330, 1));
-      expect(await failuresForAccount(s.db(), 'prune@example.com', t(0))).toEqual({ count: 0, oldest: null });
+      expect(await failuresForAccount(s.db(), 'prune@example.com', t(0))).toEqual({ count: 0, oldest: null, newest: null });
     });
   });
 
