@@ -1,4 +1,7 @@
-import { ConfigError, parseConfig } from '../src/config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from '../src/config';
 
 const SECRET = 'b3F0c2VjcmV0LXRoYXQtaXMtbG9uZy1lbm91Z2gtZm9yLWhzMjU2';
 
@@ -69,5 +72,18 @@ describe('parseConfig', () => {
   ])('fails on %j naming %s', (env, variable) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(new RegExp(`^${variable}:`));
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads an optional .env file, the environment winning over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-env-'));
+    const file = join(dir, '.env');
+    writeFileSync(file, 'PORT=5001\nJWT_ISSUER=from-file\n# a comment\nCORS_ORIGINS=https://a.example.com\n');
+    const config = loadConfig({ PORT: '5002' }, file);
+    expect(config.port).toBe(5002);
+    expect(config.jwt.issuer).toBe('from-file');
+    expect(config.corsOrigins).toEqual(['https://a.example.com']);
+    expect(loadConfig({}, join(dir, 'missing.env')).port).toBe(4000);
   });
 });
