@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       name === 'bare' ? await start(['bench/bare-apollo.ts']) : name === 'noauth' ? await start(['bench/server.ts', 'noauth']) : await start(['bench/server.ts', 'gatehouse'], { LOG_LEVEL: name });
   }
   const token = Object.values(servers).find((s) => s.token)?.token;
-  const headersFor = (name: string) => (process.env['AUTH'] && token && name !== 'noauth' && name !== 'bare' ? { authorization: `Bearer ${token}` } : {});
+  const headersFor = (name: string): Record<string, string> => (process.env['AUTH'] && token && name !== 'noauth' && name !== 'bare' ? { authorization: `Bearer ${token}` } : {});
   for (const [name, server] of Object.entries(servers)) await cpuPerRequestUs(server, query, headersFor(name)); // warm-up
   const results: Record<string, number[]> = {};
   for (let round = 0; round < rounds; round++) {
