@@ -13,8 +13,9 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 const API_KEY_CHARS = /^[\x21-\x7e]{1,256}$/;
 
 /**
- * Reads the credential from request headers. Pure. A header that is present but unusable, a
- * repeated header, or both headers at once is refused: never treated as anonymous.
+ * Reads the credential from request headers. Pure. A header that is present but unusable, or both
+ * headers at once, is refused: never treated as anonymous. (Node keeps the first of repeated
+ * Authorization headers; repeated X-API-Key headers arrive joined and fail the character check.)
  */
 export function readCredential(headers: IncomingHttpHeaders): PresentedCredential {
   const authorization = headers.authorization;

@@ -32,6 +32,16 @@ interface Checkpoint {
   readonly conditions: readonly Conditional[];
 }
 
+const nodeIds = new WeakMap<object, number>();
+let nextNodeId = 0;
+
+/** A stable identity for an AST node, for use in keys. */
+function nodeId(node: object): number {
+  let id = nodeIds.get(node);
+  if (id === undefined) nodeIds.set(node, (id = nextNodeId++));
+  return id;
+}
+
 function hasConditions(node: Conditional): boolean {
   return (node.directives ?? []).some((d) => d.name.value === 'skip' || d.name.value === 'include');
 }
@@ -83,8 +93,9 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const fragment = fragments.get(selection.name.value);
         if (fragment === undefined || spreads.has(fragment.name.value)) continue;
-        const place = `${fragment.name.value}@${path.join('.')}:${types.map((t) => t.name).join(',')}:${nextConditions.length}`;
-        if (nextConditions === conditions && expanded.has(place)) continue;
+        // Same fragment, same place, same types and the very same @skip/@include nodes on the way.
+        const place = `${fragment.name.value}@${path.join('.')}:${types.map((t) => t.name).join(',')}:${nextConditions.map(nodeId).join(',')}`;
+        if (expanded.has(place)) continue;
         expanded.add(place);
         walk(fragment.selectionSet, narrow(types, fragment.typeCondition.name.value), path, nextConditions, new Set([...spreads, fragment.name.value]));
         continue;

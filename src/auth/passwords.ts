@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { rateLimited } from '../errors';
 
 /** Hashes and checks passwords with scrypt, off the main thread (libuv's pool), so logins never block requests. */
 export interface PasswordHasher {
@@ -20,17 +21,25 @@ const PARALLELISM = 1;
  * good part of a second: with one hash per spare core, the event loop keeps a core of its own and
  * requests that need no hash are not slowed by a wave of logins; the logins queue instead.
  */
-function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+function createLimiter(limit: number, maxWaiting: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: Array<() => void> = [];
   return async (task) => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    if (running >= limit) {
+      // A flood of sign-ups or logins must not queue without end: refuse, and say when to retry.
+      if (waiting.length >= maxWaiting) throw rateLimited(1);
+      // The slot is handed over by the task that finishes (running is not decremented then), so a
+      // newcomer cannot take it between the release and the waiter's turn.
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    } else {
+      running++;
+    }
     try {
       return await task();
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
 }
@@ -54,8 +63,11 @@ const STORED_FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z
  * are stored with each hash (`$scrypt$ln=17,r=8,p=1$salt$hash`), so raising the cost later keeps old
  * hashes verifiable.
  */
+/** Hashes waiting for a turn before more are refused with RATE_LIMITED. */
+export const MAX_WAITING_HASHES = 64;
+
 export function createPasswordHasher(costLog2: number, concurrency: number = Math.max(1, availableParallelism() - 1)): PasswordHasher {
-  const limited = createLimiter(concurrency);
+  const limited = createLimiter(concurrency, MAX_WAITING_HASHES);
   let dummy: Promise<string> | undefined;
   const hasher: PasswordHasher = {
     async hash(password) {

@@ -4,6 +4,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import DataLoader from 'dataloader';
 import { type GraphQLFormattedError, GraphQLError, type GraphQLSchema } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
 import type { Logger } from 'pino';
 import type { App } from '../app';
 import { createOperationGate } from '../auth/operation-gate';
@@ -46,7 +47,10 @@ function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQL
   const listeners: GraphQLRequestListener<GraphQLContext> = {
     async responseForOperation({ operation, document, schema, contextValue, request }) {
       if (operation.operation !== 'mutation' && !(refuseQueries && operation.operation === 'query')) return null;
-      const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, request.variables ?? {});
+      // @skip/@include are judged with the variables as execution will see them: defaults filled
+      // in. Variables that do not coerce fail execution anyway; then every field counts.
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+      const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, coerced.coerced ?? {});
       if (denied.length === 0) return null;
       return {
         http: { status: 200, headers: new HeaderMap() },

@@ -33,6 +33,9 @@ export interface OperationLimits {
   readonly maxCost: number;
 }
 
+/** Selections the cost count visits at most before it gives up and reports the cap exceeded. */
+const MAX_COST_WORK = 100_000;
+
 /** Size assumed for a list whose length no argument bounds. */
 export const DEFAULT_LIST_SIZE = 10;
 /** Arguments that bound how many items a field returns. */
@@ -179,9 +182,15 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, ope
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
+  // A fragment costs the same wherever it is spread on the same type: remember it, so fragments
+  // spreading each other cost one count each rather than 2^n. `work` bounds what is left (fields
+  // that cost nothing, like __typename, still take time to visit).
+  const fragmentCost = new Map<string, number>();
+  let work = 0;
   const costOf = (selectionSet: SelectionSetNode, type: GraphQLNamedType, sizedByParent: boolean, visiting: Set<string>): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
+      if (++work > MAX_COST_WORK) return cap + 1;
       if (selection.kind === Kind.FIELD) {
         if (selection.name.value.startsWith('__')) continue;
         const candidates = isObjectType(type) || isInterfaceType(type) ? [type] : isAbstractType(type) ? schema.getPossibleTypes(type) : [];
@@ -200,9 +209,19 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, ope
         const condition = selection.kind === Kind.INLINE_FRAGMENT ? selection.typeCondition : fragment?.typeCondition;
         const narrowed = condition ? (schema.getType(condition.name.value) ?? type) : type;
         const set = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : (fragment as FragmentDefinitionNode).selectionSet;
-        if (fragment) visiting.add(fragment.name.value);
-        total += costOf(set, narrowed, sizedByParent, visiting);
-        if (fragment) visiting.delete(fragment.name.value);
+        if (fragment === undefined) {
+          total += costOf(set, narrowed, sizedByParent, visiting);
+        } else {
+          const key = `${fragment.name.value}|${narrowed.name}|${sizedByParent}`;
+          let known = fragmentCost.get(key);
+          if (known === undefined) {
+            visiting.add(fragment.name.value);
+            known = costOf(set, narrowed, sizedByParent, visiting);
+            visiting.delete(fragment.name.value);
+            fragmentCost.set(key, known);
+          }
+          total += known;
+        }
       }
       if (total > cap) return total;
     }

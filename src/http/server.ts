@@ -74,7 +74,9 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     // 30 s by default; the body has its own deadline below.
     requestTimeout: config.requestTimeoutMs,
     http: { connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(config.requestTimeoutMs / 4))) },
-    trustProxy: config.trustProxy,
+    // One proxy in front: the client address is the last X-Forwarded-For entry that proxy added,
+    // not the first, which any client can write.
+    trustProxy: config.trustProxy ? (_address: string, hop: number) => hop < 1 : false,
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => randomUUID(),
     return503OnClosing: true,

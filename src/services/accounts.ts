@@ -5,7 +5,7 @@ import type { Viewer } from '../auth/viewer';
 import { badUserInput, rateLimited, unauthenticated } from '../errors';
 import { isUniqueViolation } from '../store/database';
 import { clearAccountFailures, failuresForAccount, failuresForAddress, forgetLoginFailure, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
-import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, revokeRefreshFamily } from '../store/refresh-tokens';
+import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, isFamilyRevoked, revokeRefreshFamily } from '../store/refresh-tokens';
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
 import { audit, CLI_ORIGIN, type RequestOrigin } from './audit';
@@ -138,7 +138,15 @@ export async function refresh(app: App, token: string, origin: RequestOrigin): P
   }
   const user = await findUserById(db, stored.userId);
   if (user === undefined || user.disabledAt !== null) throw refused();
-  return startSession(app, user, { id: stored.familyId, expiresAt: stored.familyExpiresAt ?? stored.expiresAt });
+  const session = await startSession(app, user, { id: stored.familyId, expiresAt: stored.familyExpiresAt ?? stored.expiresAt });
+  // A replay racing this refresh may have revoked the family between our claim and the insert of
+  // the new token, which that revocation did not see. Checking after the insert closes the gap:
+  // a revocation after this check covers the new token too.
+  if (await isFamilyRevoked(db, stored.familyId)) {
+    await revokeRefreshFamily(db, stored.familyId, app.now());
+    throw refused();
+  }
+  return session;
 }
 
 /** Revokes the refresh-token family of `token` when it belongs to the viewer. True when it did. */

@@ -3,7 +3,7 @@ import type { App } from '../app';
 import { generateApiKey } from '../auth/secrets';
 import { rolesSatisfy, type Viewer } from '../auth/viewer';
 import { badUserInput, forbidden, notFound } from '../errors';
-import { type ApiKeyRecord, findApiKeyById, insertApiKey, listApiKeysOfUser, revokeApiKey as revokeStoredKey } from '../store/api-keys';
+import { type ApiKeyRecord, countUnrevokedApiKeys, findApiKeyById, insertApiKey, listApiKeysOfUser, revokeApiKey as revokeStoredKey } from '../store/api-keys';
 import { audit, type RequestOrigin } from './audit';
 import { LIMITS, requiredText, validId } from './validation';
 
@@ -23,6 +23,9 @@ export async function createApiKey(
   const days = input.expiresInDays ?? null;
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
     throw badUserInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
+  }
+  if ((await countUnrevokedApiKeys(app.store.db, viewer.id)) >= LIMITS.apiKeysPerUser) {
+    throw badUserInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
   }
   const now = app.now();
   const generated = generateApiKey();

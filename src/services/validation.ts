@@ -11,6 +11,8 @@ export const LIMITS = Object.freeze({
   noteBodyMax: 20_000,
   apiKeyNameMax: 100,
   apiKeyMaxDays: 365,
+  /** Keys a user may hold that are not revoked: lists of keys stay short. */
+  apiKeysPerUser: 100,
   pageMax: 100,
 });
 

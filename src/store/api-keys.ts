@@ -114,3 +114,14 @@ export async function touchApiKey(db: Db, id: string, now: Date, granularityMs: 
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
     .execute();
 }
+
+/** Keys of a user that are not revoked (expired ones included). */
+export async function countUnrevokedApiKeys(db: Db, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

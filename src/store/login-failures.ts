@@ -44,7 +44,7 @@ async function window(db: Db, column: 'account_key' | 'address', value: string, 
   return { count: Number(row.n), oldest: oldest === null ? null : toDate(oldest), newest: newest === null ? null : toDate(newest) };
 }
 
-/** A successful login forgives the account's earlier failures (the address keeps its count). */
+/** A successful login forgives the account's earlier failures (from every address: those rows go). */
 export async function clearAccountFailures(db: Db, accountKey: string): Promise<void> {
   await db.deleteFrom('login_failures').where('account_key', '=', accountKey).execute();
 }

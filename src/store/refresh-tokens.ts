@@ -67,3 +67,15 @@ export async function claimRefreshToken(db: Db, id: string, now: Date): Promise<
 export async function revokeRefreshFamily(db: Db, familyId: string, now: Date): Promise<void> {
   await db.updateTable('refresh_tokens').set({ revoked_at: now.toISOString() }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
 }
+
+/** True when any token of the family has been revoked: the whole family is then dead. */
+export async function isFamilyRevoked(db: Db, familyId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .select('id')
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

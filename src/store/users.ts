@@ -1,4 +1,4 @@
-import type { ExpressionBuilder } from 'kysely';
+import { type ExpressionBuilder, PostgresAdapter, sql } from 'kysely';
 import type { Db } from './database';
 import { type Database, type StoredRole, toDate, toDateOrNull, type UserRow } from './schema';
 
@@ -110,7 +110,24 @@ function anotherActiveAdminExists(id: string) {
 export type RoleChange = { status: 'changed'; user: UserRecord } | { status: 'not-found' } | { status: 'last-admin' };
 
 /** Sets a user's role. Refuses to demote the last active ADMIN. */
-export async function updateUserRole(db: Db, id: string, role: StoredRole): Promise<RoleChange> {
+/**
+ * Runs `change` in a transaction that, on PostgreSQL, first takes an advisory lock shared by every
+ * change that could remove an ADMIN: under READ COMMITTED, two admins demoting each other at once
+ * would otherwise each still see the other as ADMIN, and both succeed. SQLite runs one write at a
+ * time already.
+ */
+async function withAdminLock<T>(db: Db, change: (trx: Db) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`select pg_advisory_xact_lock(hashtext('gatehouse.admins'))`.execute(trx);
+    return change(trx);
+  });
+}
+
+export function updateUserRole(db: Db, id: string, role: StoredRole): Promise<RoleChange> {
+  return withAdminLock(db, (trx) => updateUserRoleLocked(trx, id, role));
+}
+
+async function updateUserRoleLocked(db: Db, id: string, role: StoredRole): Promise<RoleChange> {
   let update = db.updateTable('users').set({ role }).where('id', '=', id);
   if (role !== 'ADMIN') update = update.where((eb) => eb.or([eb('role', '<>', 'ADMIN'), anotherActiveAdminExists(id)(eb)]));
   const updated = await update.returning(USER_COLUMNS).executeTakeFirst();
@@ -125,7 +142,11 @@ export type DisabledChange = { status: 'changed'; user: UserRecord } | { status:
  * Disables (at `now`) or re-enables a user. A disabled user's tokens and keys stop working on the
  * next request. Refuses to disable the last active ADMIN.
  */
-export async function setUserDisabled(db: Db, id: string, disabledAt: Date | null): Promise<DisabledChange> {
+export function setUserDisabled(db: Db, id: string, disabledAt: Date | null): Promise<DisabledChange> {
+  return withAdminLock(db, (trx) => setUserDisabledLocked(trx, id, disabledAt));
+}
+
+async function setUserDisabledLocked(db: Db, id: string, disabledAt: Date | null): Promise<DisabledChange> {
   let update = db.updateTable('users').set({ disabled_at: disabledAt?.toISOString() ?? null }).where('id', '=', id);
   if (disabledAt !== null) {
     update = update.where((eb) => eb.or([eb('role', '<>', 'ADMIN'), anotherActiveAdminExists(id)(eb)]));

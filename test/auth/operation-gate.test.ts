@@ -82,3 +82,34 @@ describe('refusal before side effects', () => {
     }
   });
 });
+
+describe('the gate and @skip/@include', () => {
+  let kit: TestKit;
+  let user: TestUser;
+  beforeAll(async () => {
+    kit = await createTestKit();
+    user = await kit.createUser();
+  });
+  afterAll(() => kit.close());
+  const notes = async () => (await kit.store.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+
+  it('is not fooled by one fragment spread under opposite conditions', async () => {
+    const before = await notes();
+    const result = await kit.execute(
+      `mutation ($no: Boolean!) { ... @include(if: $no) { ...F } ... @skip(if: $no) { ...F } }
+       fragment F on Mutation { createNote(title: "x", body: "y") { id } setUserRole(userId: "${user.user.id}", role: USER) { id } }`,
+      { as: user, variables: { no: false } },
+    );
+    expect(result.data).toBeUndefined();
+    expect(result.codes).toEqual(['FORBIDDEN']);
+    expect(await notes()).toBe(before);
+  });
+
+  it('reads a variable default: a field skipped by default does not refuse the mutation', async () => {
+    const result = await kit.execute(
+      `mutation ($admin: Boolean = false) { createNote(title: "x", body: "y") { id } setUserRole(userId: "${user.user.id}", role: USER) @include(if: $admin) { id } }`,
+      { as: user },
+    );
+    expect(result.errors).toBeUndefined();
+  });
+});

@@ -1,4 +1,4 @@
-import { createPasswordHasher } from '../../src/auth/passwords';
+import { createPasswordHasher, MAX_WAITING_HASHES } from '../../src/auth/passwords';
 
 describe('password hashing', () => {
   const hasher = createPasswordHasher(10);
@@ -34,5 +34,15 @@ describe('password hashing', () => {
     // The event loop kept running while scrypt worked on the thread pool.
     expect(ticks).toBeGreaterThan(2);
     await expect(strong.verify('a long enough password', stored)).resolves.toBe(true);
+  });
+});
+
+describe('hashing under a flood', () => {
+  it('runs at most `concurrency` hashes at once and refuses, with RATE_LIMITED, beyond a bounded queue', async () => {
+    const hasher = createPasswordHasher(14, 1);
+    const attempts = Array.from({ length: MAX_WAITING_HASHES + 10 }, (_, i) => hasher.hash(`password ${i}`).then(() => 'hashed', (e: { extensions?: { code?: string } }) => e.extensions?.code));
+    const results = await Promise.all(attempts);
+    expect(results.filter((r) => r === 'hashed')).toHaveLength(MAX_WAITING_HASHES + 1);
+    expect(results.filter((r) => r === 'RATE_LIMITED')).toHaveLength(9);
   });
 });

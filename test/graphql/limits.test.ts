@@ -60,3 +60,14 @@ describe('cost limit', () => {
     expect(errorsOf('{ notes(first: 10) { edges { node { title author { name } } } } }', costLimitRule(5000))).toEqual([]);
   });
 });
+
+describe('cost limit under fragment bombs', () => {
+  it('counts fragments that spread each other twice, with only __typename at the bottom, in linear time', () => {
+    const levels = 40;
+    const fragments = [`fragment F0 on Query { __typename }`, ...Array.from({ length: levels }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`)];
+    const document = parse(`query { ...F${levels} }\n${fragments.join('\n')}`);
+    const started = Date.now();
+    expect(operationCost(schema, document, document.definitions[0] as OperationDefinitionNode, 5000)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(200);
+  });
+});

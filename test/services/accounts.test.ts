@@ -90,3 +90,25 @@ describe('token kinds are not interchangeable', () => {
     return kit.execute(REFRESH, { variables: { token } });
   }
 });
+
+describe('refresh-token reuse racing a real refresh', () => {
+  it('leaves no working token when a token is presented twice at the same moment', async () => {
+    const kit = await createTestKit();
+    try {
+      for (let round = 0; round < 10; round++) {
+        const user = await kit.createUser();
+        const login = await kit.execute<{ login: { refreshToken: string } }>(LOGIN, { variables: { email: user.user.email, password: user.password } });
+        const token = login.data!.login.refreshToken;
+        const [a, b] = await Promise.all([
+          kit.execute<{ refreshToken: { refreshToken: string } }>(REFRESH, { variables: { token } }),
+          kit.execute<{ refreshToken: { refreshToken: string } }>(REFRESH, { variables: { token } }),
+        ]);
+        const issued = [a, b].flatMap((r) => (r.data?.refreshToken ? [r.data.refreshToken.refreshToken] : []));
+        // Reuse was detected, so the family is revoked: whatever was handed out must not work.
+        for (const next of issued) expect((await kit.execute(REFRESH, { variables: { token: next } })).codes).toEqual(['UNAUTHENTICATED']);
+      }
+    } finally {
+      await kit.close();
+    }
+  });
+});
