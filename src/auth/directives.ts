@@ -1,7 +1,5 @@
 import {
-  defaultFieldResolver,
   type GraphQLFieldConfig,
-  type GraphQLFieldResolver,
   GraphQLError,
   GraphQLObjectType,
   type GraphQLSchema,
@@ -217,14 +215,37 @@ function guardField(
   requirement: FieldRequirement,
   check: (viewer: Viewer | null) => GraphQLError | null,
 ): GraphQLFieldConfig<unknown, unknown> {
-  const resolve: GraphQLFieldResolver<unknown, unknown> = fieldConfig.resolve ?? defaultFieldResolver;
+  const extensions = { ...fieldConfig.extensions, [GUARDED]: requirement };
+  const own = fieldConfig.resolve;
+  if (own === undefined) {
+    // Most guarded fields on big lists are plain properties: graphql's default resolver is inlined
+    // here, which saves a function call per object and field (measurable on 10,000-item lists).
+    const rolesNeeded = requirement.roles.length > 0;
+    return {
+      ...fieldConfig,
+      extensions,
+      resolve(source, args, context, info) {
+        const viewer = (context as AuthContext | undefined)?.viewer ?? null;
+        // "Signed in" is one comparison; only role checks need the compiled check.
+        if (viewer === null || rolesNeeded) {
+          const denial = check(viewer);
+          if (denial !== null) throw denial;
+        }
+        if ((typeof source === 'object' && source !== null) || typeof source === 'function') {
+          const property = (source as Record<string, unknown>)[info.fieldName];
+          return typeof property === 'function' ? (source as Record<string, (...a: unknown[]) => unknown>)[info.fieldName]!(args, context, info) : property;
+        }
+        return undefined;
+      },
+    };
+  }
   return {
     ...fieldConfig,
-    extensions: { ...fieldConfig.extensions, [GUARDED]: requirement },
+    extensions,
     resolve(source, args, context, info) {
       const denial = check((context as AuthContext | undefined)?.viewer ?? null);
       if (denial !== null) throw denial;
-      return resolve(source, args, context, info);
+      return own(source, args, context, info);
     },
   };
 }
