@@ -1,6 +1,6 @@
 import { authenticate } from '../../src/auth/authenticate';
 import type { GraphQLContext } from '../../src/graphql/context';
-import { createTestKit, type ExecuteResult, type TestApiKey, type TestKit, type TestUser } from '../../src/testing';
+import { createTestKit, type ExecuteResult, type TestApiKey, type TestKit, type TestUser, manualClock } from '../../src/testing';
 
 type Caller = TestUser | TestApiKey | GraphQLContext | null;
 
@@ -43,20 +43,7 @@ interface Created {
 
 const KEY_SHAPE = /^gth_[0-9A-Za-z]{49}$/;
 const DAY_MS = 86_400_000;
-const START = '2026-12-01T09:00:00.000Z';
 
-function manualClock(start = START) {
-  let t = new Date(start).getTime();
-  return {
-    now: () => new Date(t),
-    advance(ms: number) {
-      t += ms;
-    },
-    set(iso: string) {
-      t = new Date(iso).getTime();
-    },
-  };
-}
 
 function expectOnlyError(result: ExecuteResult<unknown>, code: string, path?: readonly (string | number)[]): void {
   expect(result.codes).toEqual([code]);

@@ -1,4 +1,4 @@
-import { createTestKit, type ExecuteResult, type TestKit, type TestUser } from '../../src/testing';
+import { createTestKit, type ExecuteResult, type TestKit, type TestUser, manualClock } from '../../src/testing';
 
 /*
  * Notes through Apollo's executeOperation: createNote, notes (visibility and pagination), note(id),
@@ -56,15 +56,6 @@ interface NotesPage {
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
-function manualClock(start = '2026-12-01T09:00:00.000Z') {
-  let t = new Date(start).getTime();
-  return {
-    now: () => new Date(t),
-    advance(ms: number) {
-      t += ms;
-    },
-  };
-}
 
 function expectOnlyError(result: ExecuteResult<unknown>, code: string, path?: readonly (string | number)[]): void {
   expect(result.codes).toEqual([code]);

@@ -1,4 +1,4 @@
-import { createTestKit, type ExecuteResult, type TestKit, type TestUser } from '../../src/testing';
+import { createTestKit, type ExecuteResult, type TestKit, type TestUser, manualClock } from '../../src/testing';
 
 /*
  * Accounts and users through Apollo's executeOperation: signUp, login (with throttling),
@@ -87,16 +87,6 @@ const REFRESH_TOKEN_SHAPE = /^gtr_[A-Za-z0-9_-]{43}$/;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/** A clock the tests move by hand (passed to createTestKit as `now`). */
-function manualClock(start = '2026-12-01T09:00:00.000Z') {
-  let t = new Date(start).getTime();
-  return {
-    now: () => new Date(t),
-    advance(ms: number) {
-      t += ms;
-    },
-  };
-}
 
 let emailCounter = 0;
 function freshEmail(tag = 'user'): string {
