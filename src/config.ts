@@ -45,6 +45,8 @@ export interface Config {
     /** The window, in seconds. 15 minutes. */
     readonly windowSeconds: number;
   };
+  /** Sign-ups per client address within the login window (15 minutes) before RATE_LIMITED. Default 20. */
+  readonly signUpsPerAddress: number;
   /** Take the client address from X-Forwarded-For. Only behind a proxy you run. Default false. */
   readonly trustProxy: boolean;
   /** Browser origins allowed by CORS. Default none. */
@@ -226,6 +228,7 @@ export function parseConfig(env: Env): Config {
       perAddress: integer(env, 'LOGIN_FAILURES_PER_ADDRESS', 50, 1, 1_000_000),
       windowSeconds: 15 * 60,
     },
+    signUpsPerAddress: integer(env, 'SIGNUPS_PER_ADDRESS', 20, 1, 1_000_000),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     corsOrigins,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),

@@ -96,7 +96,8 @@ const TEST_JWT_SECRET = randomUUID() + randomUUID();
  *     const alice = await kit.createUser();
  *     const { data } = await kit.execute('{ me { id } }', { as: alice });
  *
- * Passwords are hashed with a low scrypt cost (PASSWORD_HASH_COST=10) so suites stay fast.
+ * Passwords are hashed with a low scrypt cost (PASSWORD_HASH_COST=10) so suites stay fast, and the
+ * per-address sign-up limit is lifted (SIGNUPS_PER_ADDRESS); `env` overrides both.
  */
 export async function createTestKit(options: TestKitOptions = {}): Promise<TestKit> {
   const config = parseConfig({
@@ -104,6 +105,8 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     DATABASE_URL: 'file::memory:',
     JWT_SECRET: TEST_JWT_SECRET,
     PASSWORD_HASH_COST: '10',
+    // Tests sign many accounts up from one address; the limit itself has its own tests.
+    SIGNUPS_PER_ADDRESS: '100000',
     ...options.env,
   });
   const store = openStore(config.database);

@@ -6,6 +6,7 @@ import { badUserInput, rateLimited, unauthenticated } from '../errors';
 import { isUniqueViolation } from '../store/database';
 import { clearAccountFailures, failuresForAccount, failuresForAddress, forgetLoginFailure, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
 import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, isFamilyRevoked, revokeRefreshFamily } from '../store/refresh-tokens';
+import { countRecentActions } from '../store/audit-events';
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
 import { audit, CLI_ORIGIN, type RequestOrigin } from './audit';
@@ -72,8 +73,20 @@ export async function createUser(
   return user;
 }
 
-/** Creates a USER account and signs it in. */
+/**
+ * Creates a USER account and signs it in. Sign-ups are limited per client address (each costs a
+ * password hash and an account): SIGNUPS_PER_ADDRESS in 15 minutes, counted from the audit log, so
+ * the limit holds across instances. Parallel sign-ups from one address may pass it by a few.
+ */
 export async function signUp(app: App, input: { email: string; password: string; name?: string | null }, origin: RequestOrigin): Promise<Session> {
+  if (origin.address !== null) {
+    const windowMs = app.config.loginFailures.windowSeconds * 1000;
+    const now = app.now();
+    const recent = await countRecentActions(app.store.db, 'user.signed_up', origin.address, new Date(now.getTime() - windowMs));
+    if (recent.count >= app.config.signUpsPerAddress && recent.oldest !== null) {
+      throw rateLimited((recent.oldest.getTime() + windowMs - now.getTime()) / 1000);
+    }
+  }
   return startSession(app, await createUser(app, { ...input, role: 'USER' }, { ...origin, actorId: null }));
 }
 

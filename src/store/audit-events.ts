@@ -65,3 +65,16 @@ export async function countAuditEvents(db: Db): Promise<number> {
   const row = await db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** How many `action` events came from `address` since `since`, and the oldest of them. */
+export async function countRecentActions(db: Db, action: AuditAction, address: string, since: Date): Promise<{ count: number; oldest: Date | null }> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('occurred_at').as('oldest')])
+    .where('address', '=', address)
+    .where('action', '=', action)
+    .where('occurred_at', '>=', since.toISOString())
+    .executeTakeFirstOrThrow();
+  const oldest = row.oldest as Date | string | null;
+  return { count: Number(row.n), oldest: oldest === null ? null : toDate(oldest) };
+}

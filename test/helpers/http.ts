@@ -80,6 +80,7 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
     DATABASE_URL: 'file::memory:',
     JWT_SECRET: randomSecret(),
     PASSWORD_HASH_COST: '10',
+    SIGNUPS_PER_ADDRESS: '100000',
     HOST: '127.0.0.1',
     PORT: '0',
     ...options.env,

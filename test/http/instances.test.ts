@@ -30,6 +30,7 @@ const postgres = databasesUnderTest().includes('postgres');
       PASSWORD_HASH_COST: '10',
       LOG_LEVEL: 'warn',
       LOGIN_FAILURES_PER_ACCOUNT: '4',
+      SIGNUPS_PER_ADDRESS: '1000',
     };
     // Both start at once: the migration runs once, under PostgreSQL's advisory lock.
     [a, b] = await Promise.all([startServer({ ...vars, DATA_DIR: '/nonexistent-a' }), startServer({ ...vars, DATA_DIR: '/nonexistent-b' })]);

@@ -112,3 +112,23 @@ describe('refresh-token reuse racing a real refresh', () => {
     }
   });
 });
+
+describe('sign-ups per address', () => {
+  it('refuses more than SIGNUPS_PER_ADDRESS sign-ups from one address in 15 minutes, with RATE_LIMITED', async () => {
+    let now = new Date('2026-11-28T12:00:00Z');
+    const kit = await createTestKit({ now: () => now, env: { SIGNUPS_PER_ADDRESS: '3' } });
+    try {
+      const signUp = (i: number) => kit.execute(`mutation { signUp(email: "new-${i}@example.test", password: "password ${i}!") { expiresIn } }`);
+      for (let i = 0; i < 3; i++) expect((await signUp(i)).errors).toBeUndefined();
+      const refused = await signUp(3);
+      expect(refused.codes).toEqual(['RATE_LIMITED']);
+      expect(refused.errors?.[0]?.extensions?.['retryAfter']).toBe(15 * 60);
+      const users = await kit.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      expect(Number(users.n)).toBe(3);
+      now = new Date(now.getTime() + 15 * 60_000 + 1000);
+      expect((await signUp(4)).errors).toBeUndefined();
+    } finally {
+      await kit.close();
+    }
+  });
+});
