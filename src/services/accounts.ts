@@ -1,4 +1,3 @@
-import { newId } from '../store/ids';
 import type { App } from '../app';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import type { Viewer } from '../auth/viewer';
@@ -7,6 +6,7 @@ import { isUniqueViolation } from '../store/database';
 import { clearAccountFailures, failuresForAccount, failuresForAddress, forgetLoginFailure, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
 import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, isFamilyRevoked, revokeRefreshFamily } from '../store/refresh-tokens';
 import { countRecentActions } from '../store/audit-events';
+import { newId } from '../store/ids';
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
 import { audit, CLI_ORIGIN, type RequestOrigin } from './audit';
@@ -21,7 +21,6 @@ export interface Session {
   readonly expiresIn: number;
   readonly user: UserRecord;
 }
-
 
 const LOGIN_FAILED = 'Invalid email or password.';
 
