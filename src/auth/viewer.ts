@@ -36,8 +36,20 @@ export function rolesSatisfy(held: readonly string[], required: string, hierarch
   return false;
 }
 
-/** The roles a stored user role grants, highest first: ADMIN holds ['ADMIN', 'USER']. */
+const defaultRolesOf = new Map<string, readonly string[]>();
+
+/**
+ * The roles a stored user role grants, highest first: ADMIN holds ['ADMIN', 'USER']. Called on
+ * every authenticated request, so the answer for the default hierarchy is computed once per role.
+ */
 export function rolesOf(role: string, hierarchy: RoleHierarchy = DEFAULT_ROLE_HIERARCHY): readonly string[] {
+  if (hierarchy !== DEFAULT_ROLE_HIERARCHY) return expandRoles(role, hierarchy);
+  let roles = defaultRolesOf.get(role);
+  if (roles === undefined) defaultRolesOf.set(role, (roles = expandRoles(role, hierarchy)));
+  return roles;
+}
+
+function expandRoles(role: string, hierarchy: RoleHierarchy): readonly string[] {
   const roles = [role];
   for (let i = 0; i < roles.length; i++) {
     for (const implied of hierarchy[roles[i] as string] ?? []) if (!roles.includes(implied)) roles.push(implied);
