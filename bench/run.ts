@@ -1,16 +1,18 @@
 // npm run bench: every benchmark of gatehouse, with warm-up and interleaved rounds, medians.
 // Writes bench/results.md and bench/results.json. Not part of CI: it takes several minutes.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+// Runs compiled (see package.json): bench/processes.ts says why.
+import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ITEMS, staysSynchronous, timeOnce, type Variant } from './directives';
+import { cpuMs, pinLoadGenerator, releaseCores, ROOT, rssMiB, startServer } from './processes';
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 6);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 31);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 1);
+/** Case 3 compares two runs of this length: long enough for a stable p99. */
+const STALL_SECONDS = 6;
 const CONNECTIONS = 10;
-const ROOT = join(__dirname, '..');
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -19,36 +21,10 @@ const median = (values: readonly number[]): number => {
 };
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly info: { url: string; pid: number; token?: string; apiKey?: string; email?: string; password?: string };
-}
-
-/** Starts a bench server in its own process and waits for the JSON line it prints when listening. */
-function start(script: string, args: string[] = [], env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', script), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffer += chunk;
-      const line = buffer.split('\n').find((l) => l.startsWith('{"url"'));
-      if (line) resolve({ child, info: JSON.parse(line) });
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before listening:\n${buffer}`)));
-  });
-}
-
-function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match![1]) / 1024;
-}
-
 interface Load {
   readonly url: string;
+  /** The server process, whose CPU time is read around each run. */
+  readonly pid: number;
   readonly query: string;
   readonly headers?: Record<string, string>;
 }
@@ -97,37 +73,75 @@ async function main(): Promise<void> {
   const directives = await directiveOverhead();
   console.log(`   floor ${fmt(directives.medianMs.floor, 1)} ms, gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms, graphql-shield ${fmt(directives.medianMs['graphql-shield'], 1)} ms`);
 
-  const [real, floor, bare] = await Promise.all([start('server.ts', ['gatehouse']), start('server.ts', ['noauth']), start('bare-apollo.ts')]);
+  const placement = pinLoadGenerator();
+  const [real, floor, bare] = await Promise.all([startServer('server', ['gatehouse']), startServer('server', ['noauth']), startServer('bare-apollo')]);
   try {
-    const token = real.info.token!;
+    const me = '{ me { id } }';
+    const jwt = (server: typeof real) => ({ authorization: `Bearer ${server.info.token!}` });
+    const key = (server: typeof real) => ({ 'x-api-key': server.info.apiKey! });
+    // Each floor gets the same request as gatehouse, credential header included, and ignores the
+    // credential: the difference is then authentication itself, not the bytes that carry it.
+    // Cases compared with each other run one after the other in every round.
     const loads = {
-      'me, no authentication (floor)': { url: floor.info.url, query: '{ me { id } }' },
-      'me, JWT': { url: real.info.url, query: '{ me { id } }', headers: { authorization: `Bearer ${token}` } },
-      'me, API key': { url: real.info.url, query: '{ me { id } }', headers: { 'x-api-key': real.info.apiKey! } },
-      'publicMessage, no authentication (floor)': { url: floor.info.url, query: '{ publicMessage }' },
-      'publicMessage, gatehouse': { url: real.info.url, query: '{ publicMessage }' },
-      'publicMessage, bare Apollo standalone': { url: bare.info.url, query: '{ publicMessage }' },
+      'me, JWT, authentication off (floor)': { url: floor.info.url, pid: floor.info.pid, query: me, headers: jwt(floor) },
+      'me, JWT': { url: real.info.url, pid: real.info.pid, query: me, headers: jwt(real) },
+      'me, API key, authentication off (floor)': { url: floor.info.url, pid: floor.info.pid, query: me, headers: key(floor) },
+      'me, API key': { url: real.info.url, pid: real.info.pid, query: me, headers: key(real) },
+      'publicMessage, authentication off (floor)': { url: floor.info.url, pid: floor.info.pid, query: '{ publicMessage }' },
+      'publicMessage, gatehouse': { url: real.info.url, pid: real.info.pid, query: '{ publicMessage }' },
+      'publicMessage, bare Apollo standalone': { url: bare.info.url, pid: bare.info.pid, query: '{ publicMessage }' },
     } satisfies Record<string, Load>;
     type Name = keyof typeof loads;
     const names = Object.keys(loads) as Name[];
 
-    console.log(`\n2 & 5. HTTP throughput: ${ROUNDS} interleaved rounds × ${SECONDS} s per case, ${CONNECTIONS} connections …`);
+    console.log(`\n2 & 5. HTTP throughput (${placement}): ${ROUNDS} interleaved rounds × ${SECONDS} s per case, ${CONNECTIONS} connections …`);
     for (const name of names) await cannon(loads[name], { duration: 2 }); // warm-up
     const rps: Record<Name, number[]> = Object.fromEntries(names.map((n) => [n, []])) as never;
     const p99: Record<Name, number[]> = Object.fromEntries(names.map((n) => [n, []])) as never;
+    const cpuUs: Record<Name, number[]> = Object.fromEntries(names.map((n) => [n, []])) as never;
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of names) {
+      // Every other round runs the cases in reverse order, so that a drift within a round favours
+      // neither side of a pair.
+      for (const name of round % 2 ? [...names].reverse() : names) {
+        const cpuBefore = cpuMs(loads[name].pid);
         const result = await cannon(loads[name]);
         rps[name].push(result.requests.average);
         p99[name].push(result.latency.p99);
+        cpuUs[name].push(((cpuMs(loads[name].pid) - cpuBefore) * 1000) / result.requests.total);
       }
       console.log(`   round ${round + 1}: ${names.map((n) => `${fmt(rps[n].at(-1)!)}`).join(' | ')}`);
     }
-    const http = Object.fromEntries(names.map((n) => [n, { rps: median(rps[n]), p99Ms: median(p99[n]) }])) as Record<Name, { rps: number; p99Ms: number }>;
+    const http = Object.fromEntries(names.map((n) => [n, { rps: median(rps[n]), p99Ms: median(p99[n]), cpuUsPerRequest: median(cpuUs[n]) }])) as Record<
+      Name,
+      { rps: number; p99Ms: number; cpuUsPerRequest: number }
+    >;
+    // Throughput here drifts by tens of percent over minutes; a ratio of two cases measured side by
+    // side in the same round is steadier than the ratio of their medians.
+    const pairedRatio = (over: Name, under: Name) => median(rps[over].map((value, round) => value / rps[under][round]!));
+    /** The same comparison in server CPU time per request (under / over: above 1 means cheaper). */
+    const cpuRatio = (over: Name, under: Name) => median(cpuUs[under].map((value, round) => value / cpuUs[over][round]!));
 
-    console.log('\n3. logins do not stall other requests …');
     const meLoad = loads['me, JWT'];
-    const idle = await cannon(meLoad, { duration: SECONDS });
+    console.log('\n4. memory over 100,000 authenticated requests …');
+    // RSS swings by 20-30 MiB with V8's collections, so each side is the median of three samples
+    // taken 10,000 requests apart: after a 20,000-request warm-up, and at the end of the 100,000.
+    const rssEvery10k = async (chunks: number): Promise<number[]> => {
+      const samples: number[] = [];
+      for (let i = 0; i < chunks; i++) {
+        await cannon(meLoad, { amount: 10_000 });
+        samples.push(rssMiB(real.info.pid));
+      }
+      return samples;
+    };
+    await rssEvery10k(2);
+    const warmSamples = await rssEvery10k(3);
+    const runSamples = await rssEvery10k(10);
+    const memory = { afterWarmUpMiB: median(warmSamples), after100kMiB: median(runSamples.slice(-3)), growthMiB: median(runSamples.slice(-3)) - median(warmSamples), samplesMiB: [...warmSamples, ...runSamples] };
+    console.log(`   RSS ${fmt(memory.afterWarmUpMiB, 1)} MiB → ${fmt(memory.after100kMiB, 1)} MiB (samples ${memory.samplesMiB.map((m) => fmt(m)).join(', ')})`);
+
+    console.log('\n3. logins do not stall other requests (server and load generator on every core) …');
+    releaseCores([real.info.pid]);
+    const idle = await cannon(meLoad, { duration: STALL_SECONDS });
     let hashing = true;
     let logins = 0;
     const loginLoops = Array.from({ length: 20 }, async () => {
@@ -143,53 +157,51 @@ async function main(): Promise<void> {
       }
     });
     await new Promise((r) => setTimeout(r, 500)); // let the hashing begin
-    const busy = await cannon(meLoad, { duration: SECONDS });
+    const busy = await cannon(meLoad, { duration: STALL_SECONDS });
     hashing = false;
     await Promise.all(loginLoops);
     const stall = { idleP99Ms: idle.latency.p99, duringLoginsP99Ms: busy.latency.p99, ratio: busy.latency.p99 / idle.latency.p99, loginsDone: logins };
     console.log(`   idle p99 ${stall.idleP99Ms} ms, with 20 concurrent logins p99 ${stall.duringLoginsP99Ms} ms (${logins} logins)`);
 
-    console.log('\n4. memory over 100,000 authenticated requests …');
-    await cannon(meLoad, { amount: 10_000 });
-    const before = rssMiB(real.info.pid);
-    await cannon(meLoad, { amount: 100_000 });
-    const after = rssMiB(real.info.pid);
-    const memory = { afterWarmUpMiB: before, after100kMiB: after, growthMiB: after - before };
-    console.log(`   RSS ${fmt(before, 1)} MiB → ${fmt(after, 1)} MiB`);
-
     const ratios = {
       gatehouseOverFloorDirectives: directives.gatehouseOverFloor,
-      jwtOverFloor: http['me, JWT'].rps / http['me, no authentication (floor)'].rps,
-      apiKeyOverFloor: http['me, API key'].rps / http['me, no authentication (floor)'].rps,
-      publicOverFloor: http['publicMessage, gatehouse'].rps / http['publicMessage, no authentication (floor)'].rps,
-      gatehouseOverBareApollo: http['publicMessage, gatehouse'].rps / http['publicMessage, bare Apollo standalone'].rps,
+      jwtOverFloor: pairedRatio('me, JWT', 'me, JWT, authentication off (floor)'),
+      apiKeyOverFloor: pairedRatio('me, API key', 'me, API key, authentication off (floor)'),
+      publicOverFloor: pairedRatio('publicMessage, gatehouse', 'publicMessage, authentication off (floor)'),
+      gatehouseOverBareApollo: pairedRatio('publicMessage, gatehouse', 'publicMessage, bare Apollo standalone'),
+    };
+    const cpuRatios = {
+      jwtOverFloor: cpuRatio('me, JWT', 'me, JWT, authentication off (floor)'),
+      apiKeyOverFloor: cpuRatio('me, API key', 'me, API key, authentication off (floor)'),
+      publicOverFloor: cpuRatio('publicMessage, gatehouse', 'publicMessage, authentication off (floor)'),
+      gatehouseOverBareApollo: cpuRatio('publicMessage, gatehouse', 'publicMessage, bare Apollo standalone'),
     };
     const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
     const rows = [
       ['1', `directive overhead, ${fmt(ITEMS)} objects (median time)`, `gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms / floor ${fmt(directives.medianMs.floor, 1)} ms = ${ratios.gatehouseOverFloorDirectives.toFixed(3)}`, '≤ 1.05', verdict(ratios.gatehouseOverFloorDirectives <= 1.05)],
       ['1', 'graphql-shield, same rules', `shield ${fmt(directives.medianMs['graphql-shield'], 1)} ms = ${directives.shieldOverGatehouse.toFixed(1)} × gatehouse (measured after it)`, 'reported', directives.synchronous ? 'gatehouse stays synchronous' : '**gatehouse became async**'],
-      ['2', '`{ me { id } }` with a JWT (req/s)', `${fmt(http['me, JWT'].rps)} / ${fmt(http['me, no authentication (floor)'].rps)} floor = ${ratios.jwtOverFloor.toFixed(3)}`, '≥ 0.95', verdict(ratios.jwtOverFloor >= 0.95)],
-      ['2', '`{ me { id } }` with an API key (req/s)', `${fmt(http['me, API key'].rps)} / ${fmt(http['me, no authentication (floor)'].rps)} floor = ${ratios.apiKeyOverFloor.toFixed(3)}`, '≥ 0.90', verdict(ratios.apiKeyOverFloor >= 0.9)],
-      ['2', '`{ publicMessage }` anonymous (req/s)', `${fmt(http['publicMessage, gatehouse'].rps)} / ${fmt(http['publicMessage, no authentication (floor)'].rps)} floor = ${ratios.publicOverFloor.toFixed(3)}`, 'reported', ''],
+      ['2', '`{ me { id } }` with a JWT (req/s)', `${fmt(http['me, JWT'].rps)} / ${fmt(http['me, JWT, authentication off (floor)'].rps)} floor; ratio ${ratios.jwtOverFloor.toFixed(3)} (CPU: ${cpuRatios.jwtOverFloor.toFixed(3)})`, '≥ 0.95', verdict(ratios.jwtOverFloor >= 0.95)],
+      ['2', '`{ me { id } }` with an API key (req/s)', `${fmt(http['me, API key'].rps)} / ${fmt(http['me, API key, authentication off (floor)'].rps)} floor; ratio ${ratios.apiKeyOverFloor.toFixed(3)} (CPU: ${cpuRatios.apiKeyOverFloor.toFixed(3)})`, '≥ 0.90', verdict(ratios.apiKeyOverFloor >= 0.9)],
+      ['2', '`{ publicMessage }` anonymous (req/s)', `${fmt(http['publicMessage, gatehouse'].rps)} / ${fmt(http['publicMessage, authentication off (floor)'].rps)} floor; ratio ${ratios.publicOverFloor.toFixed(3)} (CPU: ${cpuRatios.publicOverFloor.toFixed(3)})`, 'reported', ''],
       ['3', 'p99 of `me` during 20 concurrent logins', `${stall.duringLoginsP99Ms} ms / ${stall.idleP99Ms} ms idle = ${stall.ratio.toFixed(2)}`, '≤ 3', verdict(stall.ratio <= 3)],
-      ['4', 'RSS growth over 100,000 authenticated requests', `${fmt(memory.afterWarmUpMiB, 1)} → ${fmt(memory.after100kMiB, 1)} MiB = ${memory.growthMiB >= 0 ? '+' : ''}${fmt(memory.growthMiB, 1)} MiB`, '≤ 20 MiB', verdict(memory.growthMiB <= 20)],
-      ['5', '`{ publicMessage }` vs bare Apollo standalone (req/s)', `${fmt(http['publicMessage, gatehouse'].rps)} / ${fmt(http['publicMessage, bare Apollo standalone'].rps)} = ${ratios.gatehouseOverBareApollo.toFixed(3)}`, '≥ 1.0', verdict(ratios.gatehouseOverBareApollo >= 1)],
+      ['4', 'RSS growth over 100,000 authenticated requests (medians of 3 samples)', `${fmt(memory.afterWarmUpMiB, 1)} → ${fmt(memory.after100kMiB, 1)} MiB = ${memory.growthMiB >= 0 ? '+' : ''}${fmt(memory.growthMiB, 1)} MiB`, '≤ 20 MiB', verdict(memory.growthMiB <= 20)],
+      ['5', '`{ publicMessage }` vs bare Apollo standalone (req/s)', `${fmt(http['publicMessage, gatehouse'].rps)} / ${fmt(http['publicMessage, bare Apollo standalone'].rps)} bare; ratio ${ratios.gatehouseOverBareApollo.toFixed(3)} (CPU: ${cpuRatios.gatehouseOverBareApollo.toFixed(3)})`, '≥ 1.0', verdict(ratios.gatehouseOverBareApollo >= 1)],
     ];
     const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
     const table = [
-      `Run ${when} UTC on ${machine}; ${ROUNDS} interleaved rounds of ${SECONDS} s per HTTP case, ${CONNECTIONS} connections, medians.`,
+      `Run ${when} UTC on ${machine}, compiled with tsc. HTTP: ${placement}; ${ROUNDS} interleaved rounds of ${SECONDS} s per case, ${CONNECTIONS} connections. Req/s are medians over the rounds; each ratio is the median of the ratios measured side by side in each round. Each floor receives the same request as gatehouse, credential header included, and ignores the credential. "CPU" is the same ratio in server CPU time per request (from /proc), which this machine's noise moves less.`,
       '',
       '| # | case | result | target | |',
       '| --- | --- | --- | --- | --- |',
       ...rows.map((r) => `| ${r.join(' | ')} |`),
       '',
-      '| HTTP case | req/s (median) | p99 latency (median) |',
-      '| --- | --- | --- |',
-      ...names.map((n) => `| ${n} | ${fmt(http[n].rps)} | ${http[n].p99Ms} ms |`),
+      '| HTTP case | req/s (median) | p99 latency (median) | server CPU per request (median) |',
+      '| --- | --- | --- | --- |',
+      ...names.map((n) => `| ${n} | ${fmt(http[n].rps)} | ${http[n].p99Ms} ms | ${fmt(http[n].cpuUsPerRequest)} µs |`),
       '',
     ].join('\n');
     writeFileSync(join(ROOT, 'bench', 'results.md'), `# Benchmark results\n\nProduced by \`npm run bench\`.\n\n${table}`);
-    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify({ when, machine, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, directives, http, stall, memory, ratios }, null, 2)}\n`);
+    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify({ when, machine, placement, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, directives, http, perRound: { rps, cpuUs }, stall, memory, ratios, cpuRatios }, null, 2)}\n`);
     console.log(`\n${table}\nWritten to bench/results.md and bench/results.json.`);
   } finally {
     for (const server of [real, floor, bare]) server.child.kill('SIGTERM');

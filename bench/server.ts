@@ -1,8 +1,9 @@
-// A gatehouse server for the benchmark, in its own process: `node --import tsx bench/server.ts MODE`.
+// A gatehouse server for the benchmark, in its own process (bench/processes.ts starts it).
 // MODE gatehouse: the real server. MODE noauth: the same server with authentication switched off
 // (every request acts as the benchmark user without reading a credential): the floor.
 // Prints one JSON line {"url", "token", "apiKey", "email", "password", "pid"} when it listens.
 import { rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { createApp } from '../src/app';
 import type { Authentication } from '../src/auth/authenticate';
 import { rolesOf } from '../src/auth/viewer';
@@ -22,11 +23,15 @@ async function main(): Promise<void> {
     JWT_SECRET: process.env['BENCH_JWT_SECRET'] ?? 'bench-only-secret-8f3a1c9e7b2d4f6a0c5e8b1d3f7a9c2e',
     PORT: '0',
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
+    CREDENTIAL_CACHE_SIZE: process.env['CREDENTIAL_CACHE_SIZE'] ?? '10000',
     PASSWORD_HASH_COST: process.env['PASSWORD_HASH_COST'] ?? '17',
+    // The default follows the cores this process may use, which the benchmark pins to one while
+    // measuring throughput; configured as it would be on this machine unpinned.
+    PASSWORD_HASH_CONCURRENCY: String(Math.max(1, cpus().length - 1)),
     LOGIN_FAILURES_PER_ACCOUNT: '1000',
     LOGIN_FAILURES_PER_ADDRESS: '100000',
   });
-  const store = openStore(config.database);
+  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   await migrateToLatest(store);
   const app = createApp(config, store);
   const email = 'bench@example.test';

@@ -79,6 +79,11 @@ export interface Config {
   readonly passwordHashCost: number;
   /** Password hashes computed at once; more wait their turn. Default: cores − 1 (at least 1). */
   readonly passwordHashConcurrency: number;
+  /**
+   * Users and API keys (each) the SQLite credential cache keeps between requests; 0 turns it off.
+   * Any commit to the database, by any process, empties it. Default 10,000.
+   */
+  readonly credentialCacheSize: number;
   /** pino level. Default `info` (`silent` under test). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -244,6 +249,7 @@ export function parseConfig(env: Env): Config {
     refuseDeniedQueries: boolean(env, 'REFUSE_DENIED_QUERIES', false),
     passwordHashCost: integer(env, 'PASSWORD_HASH_COST', 17, 10, 20),
     passwordHashConcurrency: integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
+    credentialCacheSize: integer(env, 'CREDENTIAL_CACHE_SIZE', 10_000, 0, 1_000_000),
     logLevel: logLevel as Config['logLevel'],
   };
   return deepFreeze(config);

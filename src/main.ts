@@ -7,7 +7,7 @@ import { migrateToLatest, openStore } from './store/database';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const store = openStore(config.database);
+  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   await migrateToLatest(store);
   const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
   const server = await createHttpServer(app);

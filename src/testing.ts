@@ -109,7 +109,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     SIGNUPS_PER_ADDRESS: '100000',
     ...options.env,
   });
-  const store = openStore(config.database);
+  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   await migrateToLatest(store);
   const app = createApp(config, store, options.now ? { now: options.now } : {});
   const server = createApolloServer(app, { log: pino({ level: config.logLevel }) });

@@ -20,6 +20,7 @@ describe('parseConfig', () => {
       corsOrigins: [],
       bodyLimitBytes: 102_400,
       passwordHashCost: 17,
+      credentialCacheSize: 10_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.jwt)).toBe(true);
@@ -41,6 +42,7 @@ describe('parseConfig', () => {
       LOGIN_FAILURES_PER_ADDRESS: '30',
       TRUST_PROXY: 'true',
       CORS_ORIGINS: 'https://a.example.com, http://localhost:3000',
+      CREDENTIAL_CACHE_SIZE: '0',
     });
     expect(config).toMatchObject({
       nodeEnv: 'production',
@@ -52,6 +54,7 @@ describe('parseConfig', () => {
       loginFailures: { perAccount: 3, perAddress: 30 },
       trustProxy: true,
       corsOrigins: ['https://a.example.com', 'http://localhost:3000'],
+      credentialCacheSize: 0,
     });
   });
 
@@ -69,6 +72,7 @@ describe('parseConfig', () => {
     [{ CORS_ORIGINS: 'https://a.example.com/path' }, 'CORS_ORIGINS'],
     [{ ADMIN_EMAIL: 'root@example.com' }, 'ADMIN_PASSWORD'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ CREDENTIAL_CACHE_SIZE: '-1' }, 'CREDENTIAL_CACHE_SIZE'],
   ])('fails on %j naming %s', (env, variable) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(new RegExp(`^${variable}:`));

@@ -1,6 +1,7 @@
 import type { App } from '../app';
 import type { CredentialProblem } from '../errors';
 import { touchApiKey } from '../store/api-keys';
+import type { Arrival } from '../store/credential-lookups';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
 import { isWellFormedApiKey, sha256 } from './secrets';
@@ -16,11 +17,12 @@ export const API_KEY_TOUCH_INTERVAL_MS = 60_000;
 const ANONYMOUS: Authentication = Object.freeze({ ok: true, viewer: null, user: null });
 
 /**
- * Turns the presented credential into a viewer. The user is read from the database on every
- * request, so a disabled user, a deleted user or a role change takes effect on the next request,
- * not when the token expires.
+ * Turns the presented credential into a viewer. The user (and key) come from the store's lookups,
+ * which reflect every change committed before the request arrived: a disabled user, a deleted user,
+ * a revoked key or a role change takes effect on the next request, not when the token expires.
+ * `arrival` is the request's number from `lookups.arrive()`, when it has one.
  */
-export async function authenticate(app: App, credential: PresentedCredential): Promise<Authentication> {
+export async function authenticate(app: App, credential: PresentedCredential, arrival?: Arrival): Promise<Authentication> {
   switch (credential.kind) {
     case 'none':
       return ANONYMOUS;
@@ -29,13 +31,13 @@ export async function authenticate(app: App, credential: PresentedCredential): P
     case 'jwt': {
       const verified = app.accessTokens.verify(credential.token, app.now());
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
-      const user = await app.store.lookups.userById(verified.claims.sub);
+      const user = await app.store.lookups.userById(verified.claims.sub, arrival);
       if (user === undefined || user.disabledAt !== null) return { ok: false, problem: 'invalid_token' };
       return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user };
     }
     case 'api-key': {
       if (!isWellFormedApiKey(credential.key)) return { ok: false, problem: 'invalid_api_key' };
-      const found = await app.store.lookups.apiKeyBySecretHash(sha256(credential.key));
+      const found = await app.store.lookups.apiKeyBySecretHash(sha256(credential.key), arrival);
       const now = app.now();
       if (
         found === undefined ||

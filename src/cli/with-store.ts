@@ -17,7 +17,7 @@ export async function withStore(name: string, task: (config: Config, store: Stor
     }
     throw error;
   }
-  const store = openStore(config.database);
+  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   try {
     return await task(config, store);
   } finally {

@@ -13,6 +13,13 @@ import type { GraphQLContext } from '../graphql/context';
 
 export const GRAPHQL_PATH = '/graphql';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's number in arrival order, from the credential lookups (see `arrive`). */
+    credentialArrival: number;
+  }
+}
+
 /**
  * The response headers OWASP's REST Security Cheat Sheet asks of an API, as one constant set once
  * per request. helmet's full set targets HTML pages (COOP, Origin-Agent-Cluster, X-XSS-Protection,
@@ -48,12 +55,34 @@ export interface HttpServerOptions {
    * Replaces authentication (default: the request's Bearer token or API key, checked against the
    * store). The benchmark uses it to measure the server with authentication switched off.
    */
-  readonly authenticateRequest?: (headers: IncomingHttpHeaders) => Promise<Authentication>;
+  readonly authenticateRequest?: (headers: IncomingHttpHeaders, arrival: number) => Promise<Authentication>;
+}
+
+/**
+ * Resolves in the check phase of this event-loop turn, after the poll phase has handed over every
+ * request that arrived with this one. Without it a request is handled from arrival to answer
+ * without yielding; GraphQL requests wait for it, so that (1) the credential cache makes one check
+ * for commits for all requests that arrived together instead of one each (a check is a system
+ * call), and (2) those requests are then executed one after another, which measured about a
+ * quarter less CPU per request under load (84 vs 114 µs for `me`) than handling each request
+ * between the arrivals of the others.
+ */
+function sharedTurn(): () => Promise<void> {
+  let turn: Promise<void> | undefined;
+  return () =>
+    (turn ??= new Promise<void>((resolve) => {
+      setImmediate(() => {
+        turn = undefined;
+        resolve();
+      });
+    }));
 }
 
 /** Fastify + Apollo with gatehouse's security defaults. Does not listen until `listen()`. */
 export async function createHttpServer(app: App, options: HttpServerOptions = {}): Promise<HttpServer> {
-  const authenticateRequest = options.authenticateRequest ?? ((headers: IncomingHttpHeaders) => authenticate(app, readCredential(headers)));
+  const authenticateRequest =
+    options.authenticateRequest ?? ((headers: IncomingHttpHeaders, arrival: number) => authenticate(app, readCredential(headers), arrival));
+  const nextTurn = sharedTurn();
   const { config } = app;
   const fastify = Fastify({
     logger: {
@@ -101,7 +130,10 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
 
   // The hooks below take callbacks rather than being async: each runs on every request, and an
   // async hook costs Fastify a promise and a tick per request for work that is synchronous.
+  fastify.decorateRequest('credentialArrival', 0);
   fastify.addHook('onRequest', (request, reply, done) => {
+    // Numbered before anything else happens: the credential cache's checks count from here.
+    request.credentialArrival = app.store.lookups.arrive();
     reply.headers(SECURITY_HEADERS);
     reply.header('x-request-id', request.id);
     request.log.debug({ req: request }, 'request received');
@@ -185,9 +217,10 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     method: ['GET', 'POST'],
     handler: fastifyApolloHandler(apollo, {
       context: async (request) => {
+        await nextTurn();
         let authentication: Authentication;
         try {
-          authentication = await authenticateRequest(request.headers);
+          authentication = await authenticateRequest(request.headers, request.credentialArrival);
         } catch (error) {
           // The store failed, not the caller: log the detail, answer 500 with an id to find it by.
           request.log.error({ err: error }, 'authentication failed unexpectedly');

@@ -4,23 +4,57 @@ import type { Db } from './database';
 import type { ApiKeyRow, UserRow } from './schema';
 import { findUserById, USER_COLUMNS, toUser, type UserRecord } from './users';
 
-/**
- * The two reads every authenticated request makes. They run on each request (never cached, so a
- * revocation or a disabled user counts at once on every instance), which makes their cost the
- * cost of authentication: on SQLite they are statements prepared once; elsewhere the repository
- * functions.
- */
-export interface CredentialLookups {
-  userById(id: string): Promise<UserRecord | undefined>;
-  apiKeyBySecretHash(secretHash: string): Promise<{ key: ApiKeyRecord; owner: UserRecord } | undefined>;
+export interface KeyWithOwner {
+  readonly key: ApiKeyRecord;
+  readonly owner: UserRecord;
 }
 
+export interface CredentialCacheStats {
+  /** Lookups answered from the cache. */
+  readonly hits: number;
+  /** Lookups that read the database. */
+  readonly misses: number;
+  /** Times the database was asked whether anything was committed since the last time. */
+  readonly checks: number;
+  /** Users and keys held now. */
+  readonly entries: number;
+}
+
+/** A request's place in the order requests arrived in (see CredentialLookups.arrive). */
+export type Arrival = number;
+
+/**
+ * The two reads every authenticated request makes. Their answer must reflect every change
+ * committed, by any process, before the request arrived: a revoked key or a disabled user is
+ * refused on the next request, on every instance.
+ */
+export interface CredentialLookups {
+  /** True when answers may come from a cache (which then checks for commits before use). */
+  readonly cached: boolean;
+  /**
+   * Numbers a request when it arrives. A lookup given that number may rely on a check for commits
+   * made after the request arrived, so requests that arrived together share one check; a lookup
+   * without one makes its own check.
+   */
+  arrive(): Arrival;
+  userById(id: string, arrival?: Arrival): Promise<UserRecord | undefined>;
+  apiKeyBySecretHash(secretHash: string, arrival?: Arrival): Promise<KeyWithOwner | undefined>;
+  /** Counters of the cache; null when there is none. */
+  cacheStats(): CredentialCacheStats | null;
+}
+
+/** PostgreSQL: the repository functions, uncached (no change signal every instance sees cheaply). */
 export function kyselyLookups(db: Db): CredentialLookups {
   return {
+    cached: false,
+    arrive: () => 0,
     userById: (id) => findUserById(db, id),
     apiKeyBySecretHash: (hash) => findApiKeyBySecretHash(db, hash),
+    cacheStats: () => null,
   };
 }
+
+type UserColumns = Pick<UserRow, (typeof USER_COLUMNS)[number]>;
 
 type KeyWithOwnerRow = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]> & {
   owner_email: string;
@@ -31,28 +65,33 @@ type KeyWithOwnerRow = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]> & {
 };
 
 /**
- * Prepared once on the raw better-sqlite3 handle: a primary-key read then costs a few microseconds
- * instead of a query build and compile per call. These run between awaits on the same connection
- * as Kysely; gatehouse holds no transaction open across requests (only migrations, before serving).
+ * Prepared once (on first use: they need the tables, so after migrations) on the raw
+ * better-sqlite3 handle: a primary-key read then costs a few microseconds instead of a query build
+ * and compile per call. They run on the same connection as Kysely, so between the awaits of a
+ * Kysely transaction they see its uncommitted rows (see cachedLookups).
  */
 export function sqliteLookups(database: SQLite.Database): CredentialLookups {
-  const userById = database.prepare<[string], Pick<UserRow, (typeof USER_COLUMNS)[number]>>(
-    `select ${USER_COLUMNS.join(', ')} from users where id = ?`,
-  );
-  const keyByHash = database.prepare<[string], KeyWithOwnerRow>(
-    `select ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')},
-            u.email as owner_email, u.name as owner_name, u.role as owner_role,
-            u.created_at as owner_created_at, u.disabled_at as owner_disabled_at
-       from api_keys k join users u on u.id = k.user_id
-      where k.secret_hash = ?`,
-  );
+  let statements: { userById: SQLite.Statement<[string], UserColumns>; keyByHash: SQLite.Statement<[string], KeyWithOwnerRow> } | undefined;
+  const prepared = () =>
+    (statements ??= {
+      userById: database.prepare<[string], UserColumns>(`select ${USER_COLUMNS.join(', ')} from users where id = ?`),
+      keyByHash: database.prepare<[string], KeyWithOwnerRow>(
+        `select ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')},
+                u.email as owner_email, u.name as owner_name, u.role as owner_role,
+                u.created_at as owner_created_at, u.disabled_at as owner_disabled_at
+           from api_keys k join users u on u.id = k.user_id
+          where k.secret_hash = ?`,
+      ),
+    });
   return {
+    cached: false,
+    arrive: () => 0,
     async userById(id) {
-      const row = userById.get(id);
+      const row = prepared().userById.get(id);
       return row && toUser(row);
     },
     async apiKeyBySecretHash(hash) {
-      const row = keyByHash.get(hash);
+      const row = prepared().keyByHash.get(hash);
       if (row === undefined) return undefined;
       return {
         key: toApiKey(row),
@@ -66,5 +105,85 @@ export function sqliteLookups(database: SQLite.Database): CredentialLookups {
         }),
       };
     },
+    cacheStats: () => null,
+  };
+}
+
+/** What the cache asks of the database. */
+export interface CommitSignal {
+  /**
+   * A value that changes with every commit to the database, by any connection in any process
+   * (on SQLite the wal-index header); undefined when it cannot be told at this moment.
+   */
+  committedState(): Buffer | undefined;
+  /** True while this connection has a transaction open: its reads may see rows a rollback will undo. */
+  inTransaction(): boolean;
+}
+
+/**
+ * Keeps what `lookups` read for as long as the database shows no commit since. Before relying on
+ * its entries, a lookup makes sure the committed state was checked after its request arrived
+ * (once for all requests that arrived before that check), and empties the cache when the state
+ * differs from the one its entries were read under. A check comes before the reads it covers, so
+ * a commit racing a read empties the cache at the next check. When the state cannot be told the
+ * lookup reads the database; rows read inside an open transaction, unknown users and unknown keys
+ * are never kept.
+ */
+export function cachedLookups(lookups: CredentialLookups, signal: CommitSignal, maxEntries: number): CredentialLookups {
+  const users = new Map<string, UserRecord>();
+  const keys = new Map<string, KeyWithOwner>();
+  let readUnder: Buffer | undefined;
+  /** Bumped whenever the entries are dropped; a read that straddles a bump keeps nothing. */
+  let generation = 0;
+  let arrivals = 0;
+  /** Requests numbered up to this one had arrived when the last check was made. */
+  let checkedThrough = 0;
+  let lastCheckUsable = false;
+  let hits = 0;
+  let misses = 0;
+  let checks = 0;
+
+  /** True when the entries reflect every commit made before request `arrival` arrived. */
+  const usable = (arrival: Arrival): boolean => {
+    if (arrival <= checkedThrough) return lastCheckUsable;
+    checks++;
+    checkedThrough = arrivals;
+    const state = signal.committedState();
+    lastCheckUsable = state !== undefined;
+    if (state !== undefined && (readUnder === undefined || !state.equals(readUnder))) {
+      users.clear();
+      keys.clear();
+      generation++;
+      readUnder = Buffer.from(state);
+    }
+    return lastCheckUsable;
+  };
+  const remember = <V>(map: Map<string, V>, key: string, value: V): void => {
+    if (map.size >= maxEntries) map.delete(map.keys().next().value as string);
+    map.set(key, value);
+  };
+  async function through<V>(map: Map<string, V>, key: string, arrival: Arrival, read: () => Promise<V | undefined>): Promise<V | undefined> {
+    if (!usable(arrival)) {
+      misses++;
+      return read();
+    }
+    const hit = map.get(key);
+    if (hit !== undefined) {
+      hits++;
+      return hit;
+    }
+    misses++;
+    const readIn = generation;
+    const value = await read();
+    if (value !== undefined && readIn === generation && !signal.inTransaction()) remember(map, key, value);
+    return value;
+  }
+
+  return {
+    cached: true,
+    arrive: () => ++arrivals,
+    userById: (id, arrival = ++arrivals) => through(users, id, arrival, () => lookups.userById(id)),
+    apiKeyBySecretHash: (hash, arrival = ++arrivals) => through(keys, hash, arrival, () => lookups.apiKeyBySecretHash(hash)),
+    cacheStats: () => ({ hits, misses, checks, entries: users.size + keys.size }),
   };
 }

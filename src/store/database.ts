@@ -5,8 +5,9 @@ import { type DialectAdapter, Kysely, Migrator, PostgresDialect, sql, SqliteAdap
 import { Pool } from 'pg';
 import type { DatabaseConfig } from '../config';
 import { type Dialect, migrationsFor } from './migrations';
-import { type CredentialLookups, kyselyLookups, sqliteLookups } from './credential-lookups';
+import { cachedLookups, type CredentialLookups, kyselyLookups, sqliteLookups } from './credential-lookups';
 import type { Database } from './schema';
+import { openWalIndex } from './wal-index';
 
 export type Db = Kysely<Database>;
 
@@ -26,38 +27,65 @@ export class StoreError extends Error {
   override readonly name = 'StoreError';
 }
 
-export function openStore(config: DatabaseConfig): Store {
-  const { db, lookups } = config.dialect === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url);
+export interface StoreOptions {
+  /**
+   * Users and API keys (each) kept by the SQLite credential cache; 0 turns it off. Default 10,000.
+   * PostgreSQL reads on every request whatever this says.
+   */
+  readonly credentialCacheSize?: number;
+}
+
+export function openStore(config: DatabaseConfig, options: StoreOptions = {}): Store {
+  const cacheSize = options.credentialCacheSize ?? 10_000;
+  const { db, lookups, release } = config.dialect === 'sqlite' ? openSqlite(config.path, cacheSize) : openPostgres(config.url);
   let closed = false;
   return {
     db,
     dialect: config.dialect,
-    // Prepared statements need the tables; they are made on first use, after migrations ran.
-    get lookups() {
-      return lookups();
-    },
+    lookups,
     async ping() {
       await sql`select 1`.execute(db);
     },
     async close() {
       if (closed) return;
       closed = true;
-      await db.destroy();
+      try {
+        await db.destroy();
+      } finally {
+        release();
+      }
     },
   };
 }
 
-function openSqlite(path: string): { db: Db; lookups: () => CredentialLookups } {
+interface Opened {
+  readonly db: Db;
+  readonly lookups: CredentialLookups;
+  /** Frees what the store holds besides the Kysely instance. */
+  readonly release: () => void;
+}
+
+function openSqlite(path: string, credentialCacheSize: number): Opened {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SQLite(path);
   // WAL lets readers proceed during a write; busy_timeout makes a second process wait for a lock
   // instead of failing; foreign keys are off by default in SQLite.
-  database.pragma('journal_mode = WAL');
+  const journalMode = database.pragma('journal_mode = WAL', { simple: true });
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  let lookups: CredentialLookups | undefined;
-  return { db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }), lookups: () => (lookups ??= sqliteLookups(database)) };
+  // The credential cache needs the wal-index to see other processes' commits: a file in WAL mode.
+  // An in-memory database has one connection and no wal-index; it reads every time.
+  const walIndex = journalMode === 'wal' && !database.memory && credentialCacheSize > 0 ? openWalIndex(database.name) : undefined;
+  const direct = sqliteLookups(database);
+  return {
+    db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }),
+    lookups:
+      walIndex === undefined
+        ? direct
+        : cachedLookups(direct, { committedState: () => walIndex.header(), inTransaction: () => database.inTransaction }, credentialCacheSize),
+    release: () => walIndex?.close(),
+  };
 }
 
 /**
@@ -87,13 +115,13 @@ class LockingSqliteDialect extends SqliteDialect {
   }
 }
 
-function openPostgres(url: string): { db: Db; lookups: () => CredentialLookups } {
+function openPostgres(url: string): Opened {
   const pool = new Pool({ connectionString: url, max: 10 });
   // An idle client that loses its connection emits 'error'; without a listener it would crash the process.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const lookups = kyselyLookups(db);
-  return { db, lookups: () => lookups };
+  return { db, lookups, release: () => undefined };
 }
 
 /**

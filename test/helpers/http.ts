@@ -85,7 +85,7 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
     PORT: '0',
     ...options.env,
   });
-  const store = openStore(config.database);
+  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   let app: App;
   let server: HttpServer;
   try {

@@ -1,11 +1,17 @@
 /*
- * Several gatehouse instances on one PostgreSQL database, as behind a load balancer: every
- * credential decision must hold across them. Runs where PostgreSQL answers (always in CI).
+ * Several gatehouse instances on one database, as behind a load balancer (PostgreSQL), or as
+ * processes sharing one SQLite file on one host: every credential decision must hold across them,
+ * including changes made by a third process (the admin CLI). On SQLite each instance keeps a
+ * credential cache, which these tests warm before every change. PostgreSQL runs where it answers
+ * (always in CI).
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { randomSecret } from '../helpers/http';
-import { gql, registerProcessCleanup, type Running, startServer } from '../helpers/process';
+import { gql, registerProcessCleanup, ROOT, type Running, startServer, tempDir } from '../helpers/process';
 
 registerProcessCleanup({ per: 'file' });
 
@@ -14,25 +20,27 @@ const SIGN_UP = 'mutation ($email: String!) { signUp(email: $email, password: "c
 const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }';
 const REFRESH = 'mutation ($token: String!) { refreshToken(refreshToken: $token) { accessToken refreshToken } }';
 
-const postgres = databasesUnderTest().includes('postgres');
-(postgres ? describe : describe.skip)('two instances on one PostgreSQL database', () => {
+const run = promisify(execFile);
+
+describe.each(databasesUnderTest())('two instances on one %s database', (dialect) => {
   let database: ThrowawayDatabase;
+  let databaseUrl: string;
   let a: Running;
   let b: Running;
 
   beforeAll(async () => {
-    database = await throwawayDatabase('postgres');
-    if (database.config.dialect !== 'postgres') throw new Error('expected PostgreSQL');
+    database = await throwawayDatabase(dialect);
+    databaseUrl = database.config.dialect === 'postgres' ? database.config.url : `file:${database.config.path}`;
     const vars = {
       NODE_ENV: 'development',
-      DATABASE_URL: database.config.url,
+      DATABASE_URL: databaseUrl,
       JWT_SECRET: randomSecret(),
       PASSWORD_HASH_COST: '10',
       LOG_LEVEL: 'warn',
       LOGIN_FAILURES_PER_ACCOUNT: '4',
       SIGNUPS_PER_ADDRESS: '1000',
     };
-    // Both start at once: the migration runs once, under PostgreSQL's advisory lock.
+    // Both start at once: the migration runs once, under the database's lock.
     [a, b] = await Promise.all([startServer({ ...vars, DATA_DIR: '/nonexistent-a' }), startServer({ ...vars, DATA_DIR: '/nonexistent-b' })]);
   }, 60_000);
 
@@ -71,6 +79,35 @@ const postgres = databasesUnderTest().includes('postgres');
     expect(refused.status).toBe(401);
     expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
   });
+
+  it('applies a role change and a disable made by the admin CLI, a third process, on both instances at the next request', async () => {
+    const erin = await signUp(a);
+    const byKey = await gql(a.url, 'mutation { createApiKey(name: "cli") { secret } }', {}, { authorization: `Bearer ${erin.accessToken}` });
+    const secret = byKey.body.data?.['createApiKey']?.secret as string;
+    const asErin: Record<string, string>[] = [{ authorization: `Bearer ${erin.accessToken}` }, { 'x-api-key': secret }];
+    const me = (on: Running, headers: Record<string, string>) => gql(on.url, '{ me { role } }', {}, headers);
+    // Warm both instances with both credentials, twice: the second answer comes from a cache where there is one.
+    for (let i = 0; i < 2; i++) for (const on of [a, b]) for (const headers of asErin) expect((await me(on, headers)).body).toEqual({ data: { me: { role: 'USER' } } });
+
+    const admin = (...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', join('src', 'cli', 'admin.ts'), ...args], {
+        cwd: ROOT,
+        env: { PATH: process.env['PATH'], DATABASE_URL: databaseUrl, NODE_ENV: 'development', DATA_DIR: tempDir(), LOG_LEVEL: 'warn' },
+      });
+    // Another ADMIN first: gatehouse never disables the last one.
+    await admin('set-role', '--email', (await signUp(b)).email, '--role', 'ADMIN');
+    await admin('set-role', '--email', erin.email, '--role', 'ADMIN');
+    for (const on of [a, b]) for (const headers of asErin) expect((await me(on, headers)).body).toEqual({ data: { me: { role: 'ADMIN' } } });
+
+    await admin('disable', '--email', erin.email);
+    for (const on of [a, b]) {
+      for (const headers of asErin) {
+        const refused = await me(on, headers);
+        expect(refused.status).toBe(401);
+        expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+      }
+    }
+  }, 30_000);
 
   it('revokes the whole family when a refresh token used on A is replayed on B', async () => {
     const carol = await signUp(a);
@@ -127,6 +164,6 @@ const postgres = databasesUnderTest().includes('postgres');
   }, 60_000);
 });
 
-if (!postgres) {
+if (!databasesUnderTest().includes('postgres')) {
   it.skip('two instances on one PostgreSQL database (PostgreSQL not reachable)', () => undefined);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createAccessTokens } from '../../src/auth/jwt';
 import { generateApiKey } from '../../src/auth/secrets';
 import { ensureAdmin } from '../../src/services/accounts';
+import { sqliteFile, type ThrowawayDatabase } from '../helpers/databases';
 import { type GqlResponse, type HttpHarness, randomSecret, readResponse, startHttpServer } from '../helpers/http';
 
 const ALLOWED_ORIGIN = 'https://app.example.test';
@@ -541,6 +542,40 @@ describe('login rate limiting over HTTP', () => {
     expect(codes(wrongPassword)).toEqual(['UNAUTHENTICATED']);
     expect(wrongPassword.body.errors?.[0]?.message).toBe(unknownEmail.body.errors?.[0]?.message);
     expect(codes(unknownEmail)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('credentials over an SQLite file, where the credential cache is in use', () => {
+  let h: HttpHarness;
+  let file: ThrowawayDatabase;
+  beforeAll(async () => {
+    file = sqliteFile();
+    h = await startHttpServer({ env: { DATABASE_URL: `file:${file.config.dialect === 'sqlite' ? file.config.path : ''}` } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await file?.drop();
+  });
+
+  it('answers requests that arrive together each as their own caller, and refuses a key at the request after its revocation', async () => {
+    const users = [await signUp(h), await signUp(h), await signUp(h)];
+    const keys = await Promise.all(users.map((user) => createKey(h, user.accessToken)));
+    type Caller = { id: string; headers: Record<string, string> };
+    const callers = users.flatMap((user, i): Caller[] => [
+      { id: user.id, headers: { authorization: `Bearer ${user.accessToken}` } },
+      { id: user.id, headers: { 'x-api-key': keys[i]!.secret } },
+    ]);
+    const burst = () => Promise.all(Array.from({ length: 30 }, (_, i) => callers[i % callers.length]!).map(({ headers }) => h.gql('{ me { id } }', { headers })));
+    for (let round = 0; round < 2; round++) {
+      const answers = await burst();
+      expect(answers.map((a) => a.body.data?.['me']?.id)).toEqual(Array.from({ length: 30 }, (_, i) => callers[i % callers.length]!.id));
+    }
+    expect(h.store.lookups.cacheStats()?.hits).toBeGreaterThan(0);
+
+    const revoked = await h.gql(REVOKE_API_KEY, { variables: { id: keys[1]!.id }, headers: { authorization: `Bearer ${users[1]!.accessToken}` } });
+    expect(revoked.body.errors).toBeUndefined();
+    expectRefused(await h.gql(ME, { headers: { 'x-api-key': keys[1]!.secret } }), keys[1]!.secret);
+    expect((await h.gql(ME, { headers: { 'x-api-key': keys[0]!.secret } })).body.data?.['me']?.id).toBe(users[0]!.id);
   });
 });
 
