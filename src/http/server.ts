@@ -13,13 +13,6 @@ import type { GraphQLContext } from '../graphql/context';
 
 export const GRAPHQL_PATH = '/graphql';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The request's number in arrival order, from the credential lookups (see `arrive`). */
-    credentialArrival: number;
-  }
-}
-
 /**
  * The response headers OWASP's REST Security Cheat Sheet asks of an API, as one constant set once
  * per request. helmet's full set targets HTML pages (COOP, Origin-Agent-Cluster, X-XSS-Protection,
@@ -130,10 +123,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
 
   // The hooks below take callbacks rather than being async: each runs on every request, and an
   // async hook costs Fastify a promise and a tick per request for work that is synchronous.
-  fastify.decorateRequest('credentialArrival', 0);
   fastify.addHook('onRequest', (request, reply, done) => {
-    // Numbered before anything else happens: the credential cache's checks count from here.
-    request.credentialArrival = app.store.lookups.arrive();
     reply.headers(SECURITY_HEADERS);
     reply.header('x-request-id', request.id);
     request.log.debug({ req: request }, 'request received');
@@ -217,10 +207,14 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     method: ['GET', 'POST'],
     handler: fastifyApolloHandler(apollo, {
       context: async (request) => {
+        // Numbered once the whole request is here (a body sent slowly does not keep an old number),
+        // then the turn's wait: the credential check made after it covers every request numbered
+        // before it.
+        const arrival = app.store.lookups.arrive();
         await nextTurn();
         let authentication: Authentication;
         try {
-          authentication = await authenticateRequest(request.headers, request.credentialArrival);
+          authentication = await authenticateRequest(request.headers, arrival);
         } catch (error) {
           // The store failed, not the caller: log the detail, answer 500 with an id to find it by.
           request.log.error({ err: error }, 'authentication failed unexpectedly');

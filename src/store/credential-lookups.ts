@@ -174,8 +174,11 @@ export function cachedLookups(lookups: CredentialLookups, signal: CommitSignal, 
     }
     misses++;
     const readIn = generation;
+    // Asked as the read starts (SQLite reads synchronously, within read()): a transaction that is
+    // open then and rolled back before the read resolves must not leave its row behind.
+    const outsideTransaction = !signal.inTransaction();
     const value = await read();
-    if (value !== undefined && readIn === generation && !signal.inTransaction()) remember(map, key, value);
+    if (value !== undefined && outsideTransaction && !signal.inTransaction() && readIn === generation) remember(map, key, value);
     return value;
   }
 

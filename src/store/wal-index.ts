@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { endianness } from 'node:os';
 
 /**
@@ -49,7 +49,9 @@ export function openWalIndex(databasePath: string): WalIndex {
     header() {
       if (fd === undefined) {
         try {
-          fd = openSync(`${databasePath}-shm`, 'r');
+          // SQLite names the file after the database's real path: through a symlink, the
+          // link's name could hold a stale -shm that never changes.
+          fd = openSync(`${realpathSync(databasePath)}-shm`, 'r');
         } catch {
           fd = null;
         }

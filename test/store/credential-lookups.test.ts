@@ -4,6 +4,9 @@
  * whether this connection, another connection or another process made it.
  */
 import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
@@ -123,6 +126,45 @@ describe('the SQLite credential cache', () => {
       }),
     ).rejects.toThrow('roll back');
     expect((await store.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
+  });
+
+  it('never keeps a row whose read started inside a transaction that was rolled back before the read resolved', async () => {
+    const user = await aUser(store);
+    await setUserDisabled(store.db, user.id, NOW);
+    let during: Promise<UserRecord | undefined> | undefined;
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ disabled_at: null, role: 'ADMIN' }).where('id', '=', user.id).execute();
+        // Another request's lookup, started now and resolved after the rollback below.
+        during = Promise.resolve().then(() => store.lookups.userById(user.id));
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    await during;
+    expect(await store.lookups.userById(user.id)).toMatchObject({ role: 'USER', disabledAt: NOW });
+  });
+
+  it('follows a symlinked database path to the wal-index SQLite uses, not a stale one beside the link', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-symlink-'));
+    const real = join(dir, 'real.db');
+    const link = join(dir, 'link.db');
+    const setup = openStore({ dialect: 'sqlite', path: real });
+    await migrateToLatest(setup);
+    const user = await aUser(setup);
+    copyFileSync(`${real}-shm`, `${link}-shm`); // a leftover that never changes
+    symlinkSync(real, link);
+    const viaLink = openStore({ dialect: 'sqlite', path: link });
+    try {
+      await viaLink.lookups.userById(user.id);
+      await viaLink.lookups.userById(user.id);
+      expect(viaLink.lookups.cacheStats()?.hits).toBe(1);
+      await setUserDisabled(setup.db, user.id, NOW);
+      expect((await viaLink.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
+    } finally {
+      await viaLink.close();
+      await setup.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lets requests that arrived before a check share it, and checks again for a request that arrived after it', async () => {
