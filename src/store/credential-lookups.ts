@@ -32,9 +32,9 @@ export interface CredentialLookups {
   /** True when answers may come from a cache (which then checks for commits before use). */
   readonly cached: boolean;
   /**
-   * Numbers a request when it arrives. A lookup given that number may rely on a check for commits
-   * made after the request arrived, so requests that arrived together share one check; a lookup
-   * without one makes its own check.
+   * Numbers a request once it has arrived in full. A lookup given that number may rely on a check
+   * for commits made after that, so requests that arrived together share one check; a lookup
+   * without a number makes its own check.
    */
   arrive(): Arrival;
   userById(id: string, arrival?: Arrival): Promise<UserRecord | undefined>;
