@@ -29,8 +29,6 @@ export type Arrival = number;
  * refused on the next request, on every instance.
  */
 export interface CredentialLookups {
-  /** True when answers may come from a cache (which then checks for commits before use). */
-  readonly cached: boolean;
   /**
    * Numbers a request once it has arrived in full. A lookup given that number may rely on a check
    * for commits made after that, so requests that arrived together share one check; a lookup
@@ -39,14 +37,13 @@ export interface CredentialLookups {
   arrive(): Arrival;
   userById(id: string, arrival?: Arrival): Promise<UserRecord | undefined>;
   apiKeyBySecretHash(secretHash: string, arrival?: Arrival): Promise<KeyWithOwner | undefined>;
-  /** Counters of the cache; null when there is none. */
+  /** Counters of the cache; null when answers never come from one. */
   cacheStats(): CredentialCacheStats | null;
 }
 
 /** PostgreSQL: the repository functions, uncached (no change signal every instance sees cheaply). */
 export function kyselyLookups(db: Db): CredentialLookups {
   return {
-    cached: false,
     arrive: () => 0,
     userById: (id) => findUserById(db, id),
     apiKeyBySecretHash: (hash) => findApiKeyBySecretHash(db, hash),
@@ -84,7 +81,6 @@ export function sqliteLookups(database: SQLite.Database): CredentialLookups {
       ),
     });
   return {
-    cached: false,
     arrive: () => 0,
     async userById(id) {
       const row = prepared().userById.get(id);
@@ -183,7 +179,6 @@ export function cachedLookups(lookups: CredentialLookups, signal: CommitSignal, 
   }
 
   return {
-    cached: true,
     arrive: () => ++arrivals,
     userById: (id, arrival = ++arrivals) => through(users, id, arrival, () => lookups.userById(id)),
     apiKeyBySecretHash: (hash, arrival = ++arrivals) => through(keys, hash, arrival, () => lookups.apiKeyBySecretHash(hash)),

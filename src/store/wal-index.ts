@@ -13,6 +13,8 @@ export const WAL_INDEX_HEADER_BYTES = 48;
 /** `iVersion` of every wal-index SQLite has written since 3.7.0. */
 const WAL_INDEX_VERSION = 3_007_000;
 const IS_INIT_OFFSET = 12;
+/** The wal-index is in the machine's own byte order. */
+const readVersion = endianness() === 'LE' ? (header: Buffer) => header.readUInt32LE(0) : (header: Buffer) => header.readUInt32BE(0);
 
 /**
  * The header, when both copies agree and it is a version this code understands; undefined
@@ -22,8 +24,7 @@ const IS_INIT_OFFSET = 12;
 export function trustedWalIndexHeader(bytes: Buffer): Buffer | undefined {
   if (bytes.length < 2 * WAL_INDEX_HEADER_BYTES) return undefined;
   const first = bytes.subarray(0, WAL_INDEX_HEADER_BYTES);
-  const version = endianness() === 'LE' ? first.readUInt32LE(0) : first.readUInt32BE(0);
-  if (version !== WAL_INDEX_VERSION || first[IS_INIT_OFFSET] !== 1) return undefined;
+  if (readVersion(first) !== WAL_INDEX_VERSION || first[IS_INIT_OFFSET] !== 1) return undefined;
   if (!first.equals(bytes.subarray(WAL_INDEX_HEADER_BYTES, 2 * WAL_INDEX_HEADER_BYTES))) return undefined;
   return first;
 }
