@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config';
 import { createHttpServer } from './http/server';
 import { ensureAdmin } from './services/accounts';
 import { migrateToLatest, openStore } from './store/database';
+import { walIndexBinding } from './store/wal-index';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
   if (config.adminBootstrap !== null) {
     const { user, created } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
     log.info({ userId: user.id }, created ? 'created the ADMIN from ADMIN_EMAIL' : 'ADMIN from ADMIN_EMAIL exists');
+  }
+  if (config.database.dialect === 'sqlite' && config.credentialCacheSize > 0 && walIndexBinding === undefined) {
+    log.warn('build/Release/wal_index_map.node is missing (npm install builds it with node-gyp): the credential cache is off, every request reads its user from the database');
   }
   if (config.jwt.secret === null) log.warn(`JWT_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
 

