@@ -46,7 +46,11 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`gatehouse: configuration error: ${error.message}`);
   } else {
-    console.error('gatehouse: start-up failed:', error instanceof Error ? error.message : error);
+    // The message, and the driver's code when there is one (SQLITE_BUSY_SNAPSHOT tells more than
+    // "database is locked"); never the stack.
+    const driverCode = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+    const code = typeof driverCode === 'string' ? ` (${driverCode})` : '';
+    console.error(`gatehouse: start-up failed: ${error instanceof Error ? error.message : String(error)}${code}`);
   }
   process.exit(1);
 });

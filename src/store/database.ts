@@ -68,7 +68,7 @@ function openSqlite(path: string, credentialCacheSize: number): Opened {
   const database = new SQLite(path);
   // WAL lets readers proceed during a write; busy_timeout makes a second process wait for a lock
   // instead of failing; foreign keys are off by default in SQLite.
-  const journalMode = database.pragma('journal_mode = WAL', { simple: true });
+  const journalMode = enableWal(database);
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
@@ -86,6 +86,29 @@ function openSqlite(path: string, credentialCacheSize: number): Opened {
         : cachedLookups(direct, { check: () => commits.check(), inTransaction: () => database.inTransaction }, credentialCacheSize),
     release: () => commits?.close(),
   };
+}
+
+/** How long start-up keeps asking for WAL mode while another process holds the lock it needs. */
+const WAL_SWITCH_TIMEOUT_MS = 5_000;
+
+/**
+ * `PRAGMA journal_mode = WAL`, asked again while SQLite answers SQLITE_BUSY. Two processes
+ * starting at once on a new file sometimes got "database is locked" from it straight away, busy
+ * timeout notwithstanding (2 of 250 starts with the CPU busy, here). Blocking sleeps: it runs once, at
+ * start-up, before anything else uses the event loop.
+ */
+function enableWal(database: SQLite.Database): unknown {
+  const deadline = Date.now() + WAL_SWITCH_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return database.pragma('journal_mode = WAL', { simple: true });
+    } catch (error) {
+      const busy = error instanceof SQLite.SqliteError && error.code.startsWith('SQLITE_BUSY');
+      if (!busy || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, 10 + Math.floor(Math.random() * 40));
+    }
+  }
 }
 
 /**
