@@ -1,4 +1,13 @@
+import { createHash } from 'node:crypto';
 import { API_KEY_PREFIX, generateApiKey, generateRefreshToken, isWellFormedApiKey, isWellFormedRefreshToken, sha256 } from '../../src/auth/secrets';
+
+describe('sha256', () => {
+  it('gives the hex digest of the UTF-8 bytes, so hashes stored by earlier versions still match', () => {
+    // FIPS 180-2, appendix B.1.
+    expect(sha256('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256('gth_é€')).toBe(createHash('sha256').update(Buffer.from('gth_é€', 'utf8')).digest('hex'));
+  });
+});
 
 describe('API keys', () => {
   it('look like gth_ + 49 base62 characters and carry a valid checksum', () => {

@@ -9,9 +9,9 @@
  * barrier, then the first (walIndexWriteHdr); a reader copies the first, a barrier, the second, and
  * trusts them only if they agree and their checksum matches (walIndexTryHdr). This does the same.
  *
- * Why native: the check runs once per event-loop turn of requests, after the turn's other work has
- * pushed its code out of the CPU's caches. A pread of the header plus its checks in JavaScript
- * measured ~13 us of server CPU per check here; see src/store/wal-index.ts.
+ * Why native, and why all of it in one call: the check runs once per event-loop turn of requests,
+ * after the turn's other work has pushed its code out of the CPU's caches; see
+ * src/store/wal-index.ts for what each way measured.
  *
  * Safety of the mapping: a page of a shared mapping past the end of its file faults (SIGBUS) when
  * touched. Only page 0 is mapped, only while the caller's own SQLite connection has the wal-index
