@@ -7,7 +7,10 @@ import { type App, createApp } from './app';
 import { rolesOf, type Viewer } from './auth/viewer';
 import { parseConfig } from './config';
 import { createApolloServer, createContext } from './graphql/apollo';
-import type { GraphQLContext } from './graphql/context';
+import type { GatehouseContext, GraphQLContext } from './graphql/context';
+import { appSchemaOf, type GatehouseOptions } from './gatehouse';
+import { buildSchema } from './graphql/schema';
+import type { Kysely } from 'kysely';
 import { createApiKey } from './services/api-keys';
 import { migrateToLatest, openStore, type Store } from './store/database';
 import { newId } from './store/ids';
@@ -39,9 +42,14 @@ export interface ExecuteResult<TData> {
 }
 
 export interface TestKit {
-  readonly app: App;
-  readonly store: Store;
+  /** The kit's database (the same one `context.db` is in resolvers): for setting up rows and checking them. */
+  readonly db: Kysely<any>;
+  /** The Apollo server, for `executeOperation` with options `execute` does not take. */
   readonly server: ApolloServer<GraphQLContext>;
+  /** gatehouse's internals, for gatehouse's own tests; not part of the public API. @internal */
+  readonly app: App;
+  /** @internal */
+  readonly store: Store;
   /** The context of a caller with no credential. */
   anonymous(): GraphQLContext;
   /** The context for a viewer built by hand, e.g. `{ id, roles: ['ADMIN'], via: 'jwt' }`. */
@@ -58,7 +66,7 @@ export interface TestKit {
   close(): Promise<void>;
 }
 
-export interface TestKitOptions {
+export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles'> {
   /** Environment overrides, as the variables in `.env.example`. */
   readonly env?: Readonly<Record<string, string>>;
   /** Replaces the clock, e.g. to move past expiries. */
@@ -89,10 +97,11 @@ export function manualClock(start = '2026-12-01T09:00:00.000Z'): ManualClock {
 const TEST_JWT_SECRET = randomUUID() + randomUUID();
 
 /**
- * A gatehouse over a fresh, migrated database (SQLite in memory unless `env.DATABASE_URL` says
- * otherwise), for resolver tests with `executeOperation`:
+ * gatehouse with your schema over a fresh, migrated database (SQLite in memory unless
+ * `env.DATABASE_URL` says otherwise), for resolver tests through the real directives, limits and
+ * error masking:
  *
- *     const kit = await createTestKit();
+ *     const kit = await createTestKit({ typeDefs, resolvers });
  *     const alice = await kit.createUser();
  *     const { data } = await kit.execute('{ me { id } }', { as: alice });
  *
@@ -111,14 +120,23 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   });
   const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   await migrateToLatest(store);
-  const app = createApp(config, store, options.now ? { now: options.now } : {});
-  const server = createApolloServer(app, { log: pino({ level: config.logLevel }) });
+  let app: App;
+  let server: ApolloServer<GraphQLContext>;
+  try {
+    const schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
+    app = createApp(config, store, options.now ? { now: options.now } : {});
+    server = createApolloServer(app, { log: pino({ level: config.logLevel }), schema });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   await server.start();
 
   const contextFor = (viewer: Viewer | null, user: UserRecord | null = null): GraphQLContext =>
     createContext(app, { viewer, user, clientAddress: '127.0.0.1', requestId: randomUUID() });
 
   const kit: TestKit = {
+    db: store.db,
     app,
     store,
     server,
@@ -162,4 +180,27 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     },
   };
   return kit;
+}
+
+/**
+ * A resolver context for a viewer built by hand, with no database and no server: for unit tests
+ * that call a resolver function directly.
+ *
+ *     const context = testContext({ id: 'u1', roles: ['USER'], via: 'jwt' });
+ *     expect(await resolvers.Query.greeting({}, {}, context)).toBe('hello, u1');
+ *
+ * `db` and `loadUser` throw: a resolver that reads the database wants `createTestKit`.
+ */
+export function testContext(viewer: Viewer | null, options: { now?: () => Date; requestId?: string; clientAddress?: string } = {}): GatehouseContext {
+  const noDatabase = () => new TypeError('testContext() has no database: test resolvers that read it with createTestKit()');
+  return {
+    viewer,
+    requestId: options.requestId ?? randomUUID(),
+    clientAddress: options.clientAddress ?? '127.0.0.1',
+    now: options.now ?? (() => new Date()),
+    get db(): Kysely<any> {
+      throw noDatabase();
+    },
+    loadUser: () => Promise.reject(noDatabase()),
+  };
 }

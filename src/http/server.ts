@@ -4,6 +4,7 @@ import type { ApolloServer } from '@apollo/server';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
 import type { App } from '../app';
 import { type Authentication, authenticate } from '../auth/authenticate';
 import { readCredential } from '../auth/credentials';
@@ -50,6 +51,8 @@ export interface HttpServerOptions {
    * store). The benchmark uses it to measure the server with authentication switched off.
    */
   readonly authenticateRequest?: (headers: IncomingHttpHeaders, arrival: Arrival) => Promise<Authentication>;
+  /** The enforced schema to serve (buildSchema); default: gatehouse's account schema alone. */
+  readonly schema?: GraphQLSchema;
 }
 
 /**
@@ -105,7 +108,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     return503OnClosing: true,
   });
 
-  const apollo = createApolloServer(app, { log: fastify.log as never, plugins: [fastifyApolloDrainPlugin(fastify)] });
+  const apollo = createApolloServer(app, { log: fastify.log as never, plugins: [fastifyApolloDrainPlugin(fastify)], ...(options.schema ? { schema: options.schema } : {}) });
   await apollo.start();
 
   // Without allowed origins there is nothing for CORS to do: browsers refuse cross-origin calls

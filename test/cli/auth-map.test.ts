@@ -1,3 +1,4 @@
+import { buildDemoSourceSchema } from '../helpers/demo';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildAuthMap, formatAuthMapMarkdown } from '../../src/auth/auth-map';
 import { README_END, README_START } from '../../src/cli/auth-map';
-import { buildSourceSchema } from '../../src/graphql/schema';
 
 const run = promisify(execFile);
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -57,6 +57,6 @@ describe('README', () => {
   it('shows the auth map generated from the current schema', () => {
     const readme = readFileSync('README.md', 'utf8');
     const section = readme.slice(readme.indexOf(README_START) + README_START.length + 1, readme.indexOf(README_END));
-    expect(section).toBe(formatAuthMapMarkdown(buildAuthMap(buildSourceSchema())));
+    expect(section).toBe(formatAuthMapMarkdown(buildAuthMap(buildDemoSourceSchema())));
   });
 });
