@@ -66,7 +66,7 @@ function signedIn(context: GatehouseContext): Viewer {
 
 const db = (context: GatehouseContext) => context.db as NotesDb;
 
-interface NotesArgs {
+export interface NotesArgs {
   first?: number | null;
   after?: string | null;
 }

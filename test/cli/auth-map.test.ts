@@ -30,8 +30,8 @@ describe('npm run auth:map', () => {
 
   it('fails --check naming each open root field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sdl-'));
-    writeFileSync(join(dir, 'a.graphql'), 'enum Role { USER ADMIN }\ntype Query { ok: String @public leak: String }\ntype Mutation { drop: Boolean }');
-    const { code, stderr } = await authMap('--check', '--schema-dir', dir);
+    writeFileSync(join(dir, 'a.graphql'), 'extend type Query { ok: String @public leak: String }\nextend type Mutation { drop: Boolean }');
+    const { code, stderr } = await authMap('--check', '--schema', dir);
     expect(code).toBe(1);
     expect(stderr).toContain('Query.leak');
     expect(stderr).toContain('Mutation.drop');
