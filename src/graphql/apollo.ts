@@ -76,8 +76,8 @@ export interface GatehouseApolloOptions {
  */
 export const SANDBOX_INITIAL_DOCUMENT = `# Welcome to gatehouse. This query needs no credential: run it.
 # To act as a user, open /signin on this server: it signs you in and opens
-# this page with "Authorization: Bearer <your token>" set. Or add that header
-# yourself (Connection settings, shared headers) with the accessToken that
+# Sandbox with "Authorization: Bearer <your token>" set. Or add that header
+# yourself (connection settings, shared headers) with the accessToken that
 # signUp or login returns.
 query Welcome {
   publicMessage

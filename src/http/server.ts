@@ -12,8 +12,11 @@ import { credentialRefused, ErrorCode, internalError } from '../errors';
 import { createApolloServer, createContext } from '../graphql/apollo';
 import type { GraphQLContext } from '../graphql/context';
 import type { Arrival } from '../store/credential-lookups';
+import { registerSignInPage } from './signin-page';
 
 export const GRAPHQL_PATH = '/graphql';
+/** Development only: signs in and opens Sandbox with the token set (src/http/signin-page.ts). */
+export const SIGN_IN_PATH = '/signin';
 
 /**
  * The response headers OWASP's REST Security Cheat Sheet asks of an API, as one constant set once
@@ -195,6 +198,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     reply.status(404).send(httpErrorBody(`Nothing at ${request.method} ${request.url.split('?')[0]}. GraphQL is at ${GRAPHQL_PATH}.`, 'NOT_FOUND', request.id));
   });
 
+  if (config.nodeEnv !== 'production') registerSignInPage(fastify, { path: SIGN_IN_PATH, graphqlPath: GRAPHQL_PATH });
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (request, reply) => {
     try {

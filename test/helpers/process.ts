@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type GqlResponse, readResponse } from './http';
 
 /**
- * Real gatehouse processes for tests: `src/main.ts` run by node with tsx's loader, configured only
+ * Real gatehouse processes for tests: the demo `npm start` serves (`examples/notes/main.ts`) run by node with tsx's loader, configured only
  * through its environment, talked to over loopback HTTP, stopped with signals sent to that process.
  *
  * Not `node_modules/.bin/tsx src/main.ts`: the tsx CLI is a parent that runs the server in a second
@@ -61,7 +61,7 @@ function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function spawnServer(vars: Record<string, string>): Omit<Running, 'url'> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: childEnv(vars), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/notes/main.ts'], { cwd: ROOT, env: childEnv(vars), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   let err = '';
