@@ -61,7 +61,7 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
       log.info({ userId: user.id }, created ? 'created the ADMIN from ADMIN_EMAIL' : 'ADMIN from ADMIN_EMAIL exists');
     }
     if (config.database.dialect === 'sqlite' && config.credentialCacheSize > 0 && walIndexBinding === undefined) {
-      log.warn('build/Release/wal_index_map.node is missing (npm install builds it with node-gyp): the credential cache is off, every request reads its user from the database');
+      log.warn('build/Release/wal_index_map.node is missing (npx node-gyp rebuild builds it): the credential cache is off, every request reads its user from the database');
     }
     if (config.jwt.secret === null) log.warn(`JWT_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
     return { config, server, schema };
