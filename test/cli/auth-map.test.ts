@@ -60,3 +60,20 @@ describe('README', () => {
     expect(section).toBe(formatAuthMapMarkdown(buildAuthMap(buildDemoSourceSchema())));
   });
 });
+
+describe('auth-map --schema with an application SDL', () => {
+  it('maps the application fields beside the account schema', async () => {
+    const { code, stdout } = await authMap('--json', '--schema', join('examples', 'notes', 'schema.graphql'));
+    expect(code).toBe(0);
+    const parsed = JSON.parse(stdout) as { entries: Array<{ coordinate: string; requires: string }> };
+    expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'Mutation.createNote', requires: 'signed in' }));
+    expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'Query.users', requires: 'role ADMIN' }));
+  });
+
+  it('names a missing schema file in one line', async () => {
+    const { code, stderr } = await authMap('--check', '--schema', 'no/such/file.graphql');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^auth-map: .*no\/such\/file\.graphql/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
