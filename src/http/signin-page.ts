@@ -28,7 +28,7 @@ function page(graphqlPath: string, initialDocument: string): string {
   label { display: block; margin-top: 1rem; font-weight: 600; }
   input { width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; margin-top: .25rem; }
   button { margin-top: 1.25rem; padding: .6rem 1.2rem; font-size: 1rem; }
-  #message { margin-top: 1rem; white-space: pre-wrap; }
+  #message { margin-top: 1rem; white-space: pre-wrap; overflow-wrap: anywhere; }
   #message.error { color: #b00020; }
   code { word-break: break-all; background: #f1f3f8; padding: .1rem .25rem; }
   #sandbox { position: absolute; inset: 0; display: none; }
