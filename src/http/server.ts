@@ -228,6 +228,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
         return createContext(app, {
           viewer: authentication.viewer,
           user: authentication.user,
+          sessionId: authentication.sessionId ?? null,
           clientAddress: request.ip,
           requestId: request.id,
           log: request.log as never,

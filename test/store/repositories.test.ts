@@ -120,7 +120,7 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       const id = newId();
       const created = at('2026-02-03T04:05:06.789Z');
       const user = await insertUser(s.db(), { id, email: 'Ada@Example.com', name: 'Ada', passwordHash: 'h-ada', role: 'USER', now: created });
-      const expected: UserRecord = { id, email: 'Ada@Example.com', name: 'Ada', role: 'USER', createdAt: created, disabledAt: null };
+      const expected: UserRecord = { id, email: 'Ada@Example.com', name: 'Ada', role: 'USER', createdAt: created, disabledAt: null, endedSessions: null, sessionsEndedAt: null };
       expect(user).toEqual(expected);
       expect(await findUserById(s.db(), id)).toEqual(expected);
       expect(await findUserById(s.db(), newId())).toBeUndefined();
