@@ -85,6 +85,22 @@ describe('admin CLI commands', () => {
     expect(events).toEqual([{ action: 'user.created', address: 'cli', actor_id: null }]);
   });
 
+  it('audits a disable as user.disabled and an enable as user.enabled, each naming the user', async () => {
+    const dan = await kit.createUser({ email: 'dan@example.com' });
+    await runCommand(kit.app, ['disable', '--email', 'dan@example.com'], noStdin);
+    await runCommand(kit.app, ['enable', '--email', 'dan@example.com'], noStdin);
+    const events = await kit.store.db
+      .selectFrom('audit_events')
+      .select(['action', 'subject_id'])
+      .where('action', 'in', ['user.disabled', 'user.enabled'])
+      .orderBy('id') // ids are UUIDv7: creation order
+      .execute();
+    expect(events).toEqual([
+      { action: 'user.disabled', subject_id: dan.user.id },
+      { action: 'user.enabled', subject_id: dan.user.id },
+    ]);
+  });
+
   it('explains unknown users, commands and bad values', async () => {
     await expect(runCommand(kit.app, ['set-role', '--email', 'nobody@example.com', '--role', 'ADMIN'], noStdin)).rejects.toThrow('No user with email nobody@example.com.');
     await expect(runCommand(kit.app, ['set-role', '--email', 'x@example.com', '--role', 'ROOT'], noStdin)).rejects.toThrow('--role must be USER or ADMIN');
