@@ -6,6 +6,7 @@
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type GqlResponse, type HttpHarness, startHttpServer } from '../helpers/http';
 import { updateUserRole } from '../../src/store/users';
+import { manualClock } from '../../src/testing';
 import { codes, createKey, expectRefused, LOGIN, ME, PASSWORD, REFRESH, type SignedUp, signUp } from './support';
 
 const LOGOUT = 'mutation ($t: String!) { logout(refreshToken: $t) }';
@@ -188,5 +189,49 @@ describe.each(databasesUnderTest())('sessions that end, on %s', (dialect) => {
       expect(codes(await h.gql(END_USER_SESSIONS, { variables: { id: unknown }, headers: bearer(admin.accessToken) }))).toEqual(['NOT_FOUND']);
       expect(codes(await h.gql(END_USER_SESSIONS, { variables: { id: 'nope' }, headers: bearer(admin.accessToken) }))).toEqual(['BAD_USER_INPUT']);
     });
+  });
+});
+
+/*
+ * logoutEverywhere lists the sessions that may hold a live access token from their recent refresh
+ * tokens. A session idle for longer than an access token lives is not on that list, so a refresh
+ * of it racing logoutEverywhere must be caught otherwise: the families are revoked before they are
+ * listed, and refresh checks for revocation after it has stored its new token
+ * (src/services/sessions.ts endAllSessions, src/services/accounts.ts refresh).
+ */
+describe.each(databasesUnderTest())('a refresh racing logoutEverywhere, on %s', (dialect) => {
+  let database: ThrowawayDatabase;
+  let h: HttpHarness;
+  const clock = manualClock();
+
+  beforeAll(async () => {
+    database = await throwawayDatabase(dialect);
+    const url = database.config.dialect === 'postgres' ? database.config.url : `file:${database.config.path}`;
+    h = await startHttpServer({ env: { DATABASE_URL: url }, now: clock.now });
+  }, 30_000);
+  afterAll(async () => {
+    await h?.close();
+    await database?.drop();
+  });
+
+  it('never leaves a working session, for a session idle longer than an access token lives (20 rounds)', async () => {
+    const kim = await signUp(h);
+    const login = async () => (await h.gql(LOGIN, { variables: { email: kim.email, password: PASSWORD } })).body.data?.['login'] as { accessToken: string; refreshToken: string };
+    const me = (token: string) => h.gql(ME, { headers: { authorization: `Bearer ${token}` } });
+    for (let round = 0; round < 20; round++) {
+      const idle = await login();
+      clock.advance(20 * 60_000); // its access token has expired; its refresh token has not
+      const caller = await login();
+      const [renewed] = await Promise.all([
+        h.gql(REFRESH, { variables: { refreshToken: idle.refreshToken } }),
+        h.gql(LOGOUT_EVERYWHERE, { headers: { authorization: `Bearer ${caller.accessToken}` } }),
+      ]);
+      const pair = renewed.body.data?.['refreshToken'] as { accessToken: string; refreshToken: string } | undefined;
+      if (pair !== undefined) {
+        expect({ round, status: (await me(pair.accessToken)).status }).toEqual({ round, status: 401 });
+        expect(codes(await h.gql(REFRESH, { variables: { refreshToken: pair.refreshToken } }))).toEqual(['UNAUTHENTICATED']);
+      }
+      expect((await me(caller.accessToken)).status).toBe(401);
+    }
   });
 });
