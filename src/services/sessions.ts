@@ -8,7 +8,7 @@ import { familiesIssuedSince, findRefreshTokenByHash, revokeRefreshFamily, revok
 import { findLoginById, normalizeEmail, updatePasswordHash, updateSessionEnds } from '../store/users';
 import { audit, type RequestOrigin } from './audit';
 import { BACK_OFF_HORIZON_MS, lockedUntil } from './login-throttle';
-import { validId, validNewPassword, plausiblePassword } from './validation';
+import { plausiblePassword, validId, validNewPassword } from './validation';
 
 /*
  * Ending sessions. A session is one login: its refresh-token family and every access token issued
@@ -54,12 +54,7 @@ async function endAllSessions(app: App, userId: string, keep: string | null): Pr
   const now = app.now();
   await revokeUserFamilies(db, userId, now, keep);
   const recent = await familiesIssuedSince(db, userId, new Date(now.getTime() - keptForSeconds(app) * 1000));
-  return endSessionsOnRow(
-    app,
-    userId,
-    recent.filter((id) => id !== keep),
-    now,
-  );
+  return endSessionsOnRow(app, userId, recent.filter((id) => id !== keep), now);
 }
 
 /**
