@@ -41,6 +41,8 @@ export interface GatehouseContext extends AuthContext {
 export interface GraphQLContext extends GatehouseContext {
   /** The viewer's own record, read during authentication (null when anonymous). */
   readonly viewerUser: UserRecord | null;
+  /** The session of the viewer's access token (its refresh-token family); null or absent otherwise. */
+  readonly sessionId?: string | null;
   readonly app: App;
   /** The request's logger (carries the request id); absent in hand-built test contexts. */
   readonly log?: Logger;

@@ -74,6 +74,9 @@ describe('which fields gatehouse protects', () => {
     'Query.auditEvents',
     'Query.myApiKeys',
     'Mutation.logout',
+    'Mutation.logoutEverywhere',
+    'Mutation.changePassword',
+    'Mutation.endUserSessions',
     'Mutation.createApiKey',
     'Mutation.revokeApiKey',
     'Mutation.setUserRole',
@@ -116,6 +119,9 @@ describe('which fields gatehouse protects', () => {
       'Query.auditEvents': ['ADMIN'],
       'Query.myApiKeys': [],
       'Mutation.logout': [],
+      'Mutation.logoutEverywhere': [],
+      'Mutation.changePassword': [],
+      'Mutation.endUserSessions': ['ADMIN'],
       'Mutation.createApiKey': [],
       'Mutation.revokeApiKey': [],
       'Mutation.setUserRole': ['ADMIN'],
@@ -384,6 +390,9 @@ describe('protected mutations', () => {
 
   const anonymousMutations = (): [string, string][] => [
     ['logout', 'mutation { logout(refreshToken: "gtr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") }'],
+    ['logoutEverywhere', 'mutation { logoutEverywhere }'],
+    ['changePassword', 'mutation { changePassword(currentPassword: "correct horse battery staple", newPassword: "anonymous wants in") }'],
+    ['endUserSessions', `mutation { endUserSessions(userId: "${alice.user.id}") }`],
     ['createApiKey', 'mutation { createApiKey(name: "anon") { secret } }'],
     ['revokeApiKey', `mutation { revokeApiKey(id: "${aliceKeyId}") { id } }`],
     ['setUserRole', `mutation { setUserRole(userId: "${mallory.user.id}", role: ADMIN) { id } }`],
@@ -404,6 +413,8 @@ describe('protected mutations', () => {
     const before = await snapshot(kit);
     const result = await kit.execute(`mutation { setUserRole(userId: "${mallory.user.id}", role: ADMIN) { id role } }`, { as: mallory });
     expectOnlyError(result, 'FORBIDDEN', ['setUserRole']);
+    const ending = await kit.execute(`mutation { endUserSessions(userId: "${alice.user.id}") }`, { as: mallory });
+    expectOnlyError(ending, 'FORBIDDEN', ['endUserSessions']);
     expect(await snapshot(kit)).toEqual(before);
   });
 
