@@ -7,7 +7,7 @@ import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/auth/direc
 import { rolesOf, type Viewer } from '../../src/auth/viewer';
 import { createApolloServer } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
-import { createTestKit, type TestKit, type TestUser } from '../../src/testing';
+import { createTestKit, type TestKit, type TestUser } from '../../src/testkit';
 
 describe('refusal before side effects', () => {
   let kit: TestKit;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { authenticate } from '../../src/auth/authenticate';
 import { runCommand } from '../../src/cli/admin';
-import { createTestKit, type TestKit } from '../../src/testing';
+import { createTestKit, type TestKit } from '../../src/testkit';
 
 const noStdin = () => '';
 

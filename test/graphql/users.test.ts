@@ -1,5 +1,5 @@
 import { createDemoKit } from '../helpers/demo';
-import { type ExecuteResult, type TestKit, type TestUser, manualClock } from '../../src/testing';
+import { type ExecuteResult, type TestKit, type TestUser, manualClock } from '../../src/testkit';
 
 /*
  * Accounts and users through Apollo's executeOperation: signUp, login (with throttling),

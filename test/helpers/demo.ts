@@ -3,7 +3,7 @@
 import type { GraphQLSchema } from 'graphql';
 import * as notes from '../../examples/notes';
 import { buildSchema, buildSourceSchema } from '../../src/graphql/schema';
-import { createTestKit, type TestKit, type TestKitOptions } from '../../src/testing';
+import { createTestKit, type TestKit, type TestKitOptions } from '../../src/testkit';
 
 export const demo = { typeDefs: notes.typeDefs, resolvers: notes.resolvers };
 
