@@ -79,9 +79,20 @@ export interface AuditEventsTable {
   actor_id: string | null;
   /** The user acted upon, when there is one. */
   subject_id: string | null;
+  /** The client address of a request; null from the command line. */
   address: string | null;
+  /** `request` or `cli`: set by the code path, never from anything a request carries. */
+  source: ColumnType<AuditSource, AuditSource | undefined, AuditSource>;
   /** JSON object of non-secret facts (key prefix, old and new role, …). */
   detail: string | null;
+}
+
+export type AuditSource = 'request' | 'cli';
+
+export interface SignupAttemptsTable {
+  id: Generated<number>;
+  address: string;
+  attempted_at: Timestamp;
 }
 
 export interface Database {
@@ -91,6 +102,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   notes: NotesTable;
   login_failures: LoginFailuresTable;
+  signup_attempts: SignupAttemptsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

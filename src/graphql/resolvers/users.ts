@@ -5,6 +5,7 @@ import { listApiKeys } from '../../services/api-keys';
 import * as users from '../../services/users';
 import type { Resolvers } from '../generated/resolvers-types';
 import type { AuthPayloadModel } from '../models';
+import { atEdge } from './domain-errors';
 import { originOf, signedIn } from './viewer';
 
 /** The user of an AuthPayload may read their own email although the request is anonymous. */
@@ -19,8 +20,8 @@ export const userResolvers: Resolvers = {
     users: (_parent, args, context) => users.listUsers(context.app, args),
   },
   Mutation: {
-    signUp: async (_parent, args, context) => asPayload(await accounts.signUp(context.app, args, originOf(context))),
-    login: async (_parent, args, context) => asPayload(await accounts.login(context.app, args, originOf(context))),
+    signUp: async (_parent, args, context) => asPayload(await atEdge(accounts.signUp(context.app, args, originOf(context)))),
+    login: async (_parent, args, context) => asPayload(await atEdge(accounts.login(context.app, args, originOf(context)))),
     refreshToken: async (_parent, args, context) => asPayload(await accounts.refresh(context.app, args.refreshToken, originOf(context))),
     logout: (_parent, args, context) => accounts.logout(context.app, signedIn(context), args.refreshToken, originOf(context)),
     setUserRole: (_parent, args, context) => users.setUserRole(context.app, args.userId, args.role, originOf(context)),
