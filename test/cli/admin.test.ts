@@ -64,10 +64,10 @@ describe('admin CLI commands', () => {
     expect(await authenticate(kit.app, { kind: 'api-key', key: secret })).toEqual({ ok: false, problem: 'invalid_api_key' });
   });
 
-  it('records what it did in the audit log, with address cli', async () => {
+  it('records what it did in the audit log, with source cli and no address', async () => {
     await runCommand(kit.app, ['create-user', '--email', 'c@example.com', '--password', 'password three'], noStdin);
-    const events = await kit.store.db.selectFrom('audit_events').select(['action', 'address', 'actor_id']).execute();
-    expect(events).toEqual([{ action: 'user.created', address: 'cli', actor_id: null }]);
+    const events = await kit.store.db.selectFrom('audit_events').select(['action', 'address', 'source', 'actor_id']).execute();
+    expect(events).toEqual([{ action: 'user.created', address: null, source: 'cli', actor_id: null }]);
   });
 
   it('explains unknown users, commands and bad values', async () => {
