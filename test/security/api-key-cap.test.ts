@@ -3,9 +3,10 @@
  * server, on both databases (issue 17: "150 parallel createApiKey leave 150 unrevoked keys on
  * SQLite, 114 on PostgreSQL").
  */
-import { postgresDatabase, type ThrowawayDatabase } from '../helpers/databases';
+import { throwawayDatabase, type ThrowawayDatabase } from '../helpers/databases';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { LIMITS } from '../../src/services/validation';
+import { createTestKit } from '../../src/testing';
 import { codes, CREATE_API_KEY, signUp } from './support';
 
 const dialects = process.env['GATEHOUSE_TEST_POSTGRES'] === '1' ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
@@ -14,12 +15,12 @@ describe.each(dialects)('the API-key cap on %s', (dialect) => {
   let database: ThrowawayDatabase | undefined;
   let servers: HttpHarness[] = [];
   beforeAll(async () => {
-    database = dialect === 'postgres' ? await postgresDatabase() : undefined;
-    // One JWT secret: a token from one instance works on the other.
-    const env = { JWT_SECRET: randomSecret(), ...(database?.config.dialect === 'postgres' ? { DATABASE_URL: database.config.url } : {}) };
-    // Two instances on PostgreSQL: the cap must hold across processes, not only inside one.
-    servers = [await startHttpServer({ env })];
-    if (dialect === 'postgres') servers.push(await startHttpServer({ env }));
+    database = await throwawayDatabase(dialect);
+    const { config } = database;
+    // Two instances on one database, with one JWT secret so that a token works on both: the cap
+    // must hold across connections and processes, not only inside one.
+    const env = { JWT_SECRET: randomSecret(), DATABASE_URL: config.dialect === 'postgres' ? config.url : `file:${config.path}` };
+    servers = [await startHttpServer({ env }), await startHttpServer({ env })];
   });
   afterAll(async () => {
     for (const server of servers) await server.close();
@@ -40,5 +41,21 @@ describe.each(dialects)('the API-key cap on %s', (dialect) => {
     expect(refused).toHaveLength(150 - LIMITS.apiKeysPerUser);
     const rows = await first.store.db.selectFrom('api_keys').select('id').where('user_id', '=', owner.id).where('revoked_at', 'is', null).execute();
     expect(rows).toHaveLength(LIMITS.apiKeysPerUser);
+  });
+});
+
+describe('the API-key cap inside one process (test kit, in-memory SQLite)', () => {
+  it(`150 createApiKey started together leave exactly ${LIMITS.apiKeysPerUser} unrevoked keys`, async () => {
+    const kit = await createTestKit();
+    try {
+      const owner = await kit.createUser();
+      const results = await Promise.all(Array.from({ length: 150 }, (_, i) => kit.execute(CREATE_API_KEY, { variables: { name: `key ${i}` }, as: owner })));
+      expect(results.filter((r) => r.errors === undefined)).toHaveLength(LIMITS.apiKeysPerUser);
+      expect(results.filter((r) => r.codes.join() === 'BAD_USER_INPUT')).toHaveLength(150 - LIMITS.apiKeysPerUser);
+      const rows = await kit.store.db.selectFrom('api_keys').select('id').where('user_id', '=', owner.user.id).where('revoked_at', 'is', null).execute();
+      expect(rows).toHaveLength(LIMITS.apiKeysPerUser);
+    } finally {
+      await kit.close();
+    }
   });
 });
