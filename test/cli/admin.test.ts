@@ -70,6 +70,26 @@ describe('admin CLI commands', () => {
     expect(events).toEqual([{ action: 'user.created', address: null, source: 'cli', actor_id: null }]);
   });
 
+  it('prints stored emails and key names with control characters, escapes and bidi overrides escaped (rows from before the input rules)', async () => {
+    const hostileEmail = 'eve\u001b[2J\u001b[31m@example.com\nforged-id  root@example.com  ADMIN';
+    const hostileKey = 'deploy\r\u001b]0;pwned\u0007\u202egpj.exe\\n';
+    // Written straight to the database, as a value stored before validation refused it would be.
+    const eve = await kit.createUser({ email: 'eve@example.com' });
+    await kit.store.db.updateTable('users').set({ email: hostileEmail }).where('id', '=', eve.user.id).execute();
+    await kit.createApiKey(eve);
+    await kit.store.db.updateTable('api_keys').set({ name: hostileKey }).where('user_id', '=', eve.user.id).execute();
+
+    const users = await runCommand(kit.app, ['list-users'], noStdin);
+    const keys = await runCommand(kit.app, ['list-keys', '--email', 'eve@example.com'], noStdin);
+    for (const out of [users, keys]) {
+      expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
+    }
+    expect(users.split('\n')).toHaveLength(2); // the count line and one user: no forged line
+    expect(users).toContain('eve\\x1b[2J\\x1b[31m@example.com\\nforged-id  root@example.com  ADMIN  USER');
+    expect(keys.split('\n')).toHaveLength(1);
+    expect(keys).toContain('deploy\\r\\x1b]0;pwned\\x07\\u202egpj.exe\\\\n');
+  });
+
   it('explains unknown users, commands and bad values', async () => {
     await expect(runCommand(kit.app, ['set-role', '--email', 'nobody@example.com', '--role', 'ADMIN'], noStdin)).rejects.toThrow('No user with email nobody@example.com.');
     await expect(runCommand(kit.app, ['set-role', '--email', 'x@example.com', '--role', 'ROOT'], noStdin)).rejects.toThrow('--role must be USER or ADMIN');
