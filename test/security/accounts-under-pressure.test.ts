@@ -180,12 +180,20 @@ describe('login while the hash queue is full', () => {
   });
 });
 
-describe('refusals on a locked account', () => {
+const dialects = process.env['GATEHOUSE_TEST_POSTGRES'] === '1' ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
+
+describe.each(dialects)('refusals on a locked account (%s)', (dialect) => {
   let h: HttpHarness;
+  let database: ThrowawayDatabase | undefined;
   beforeAll(async () => {
-    h = await startHttpServer({ env: { LOGIN_FAILURES_PER_ACCOUNT: '2' } });
+    database = dialect === 'postgres' ? await postgresDatabase() : undefined;
+    const url: Record<string, string> = database?.config.dialect === 'postgres' ? { DATABASE_URL: database.config.url } : {};
+    h = await startHttpServer({ env: { LOGIN_FAILURES_PER_ACCOUNT: '2', ...url } });
   });
-  afterAll(() => h?.close());
+  afterAll(async () => {
+    await h?.close();
+    await database?.drop();
+  });
 
   it('write one login.rate_limited row per account and address in the window, however many arrive', async () => {
     const victim = await signUp(h);
