@@ -83,10 +83,10 @@ export async function createUser(
 /**
  * Creates a USER account and signs it in. Every attempt counts against SIGNUPS_PER_ADDRESS in the
  * window (15 minutes) before anything else is looked at: a duplicate email or a short password
- * counts too, so the duplicate answer cannot be asked for without limit. The attempt is recorded
- * first and the others counted after (as logins do), so neither a parallel burst nor a second
- * instance on the same database gets past the limit. Attempts refused before any work (this limit,
- * or no free hash slot) are forgotten, so refusals do not extend the wait.
+ * counts too, so the duplicate answer cannot be asked for without limit. Attempts are recorded and
+ * counted one at a time per address (store/signup-attempts.ts), so neither a parallel burst nor a
+ * second instance on the same database gets past the limit. Attempts refused before any work (this
+ * limit, or no free hash slot) are forgotten, so refusals do not extend the wait.
  */
 export async function signUp(app: App, input: { email: string; password: string; name?: string | null }, origin: RequestOrigin): Promise<Session> {
   const { db } = app.store;
