@@ -3,7 +3,7 @@
  * "Sign-up reveals which emails exist, and hashes for free", "A failed dummy hash is kept forever",
  * "A busy hasher locks the victim out", "The audit log can be flooded").
  *
- * The hash queue is filled from this process: the harness's server shares it, so a test knows the
+ * The hash queue is held full from this process: the harness's server shares it, so a test knows the
  * queue is full while its requests arrive instead of hoping a flood of requests lands in time.
  */
 import { type GqlResponse, type HttpHarness, startHttpServer } from '../helpers/http';
@@ -23,12 +23,24 @@ async function auditActions(h: HttpHarness, action: string): Promise<number> {
 }
 
 /**
- * Occupies the server's only hash slot and its one waiting place (PASSWORD_HASH_CONCURRENCY=1,
- * PASSWORD_HASH_QUEUE=1): until the first of these hashes ends, every request that needs a hash
- * finds the queue full. Resolves when both are done.
+ * Keeps the server's only hash slot and its one waiting place taken (PASSWORD_HASH_CONCURRENCY=1,
+ * PASSWORD_HASH_QUEUE=1) until released: each hash that ends queues the next one in the same chain of
+ * microtasks, so no request (which arrives in a later turn of the event loop) finds a free place,
+ * however slowly the machine runs. Resolves, once released, when the last of them is done.
  */
-function fillHashQueue(h: HttpHarness): Promise<unknown> {
-  return Promise.all([h.app.passwords.hash('occupies the slot'), h.app.passwords.hash('occupies the queue')]);
+function holdHashQueueFull(h: HttpHarness): () => Promise<void> {
+  let holding = true;
+  const running: Array<Promise<unknown>> = [];
+  const occupy = (): void => {
+    if (!holding) return;
+    running.push(h.app.passwords.hash('occupies the queue').then(occupy));
+  };
+  occupy();
+  occupy();
+  return async () => {
+    holding = false;
+    await Promise.all(running);
+  };
 }
 
 function expectUnavailable(response: GqlResponse): void {
@@ -66,15 +78,15 @@ describe('sign-up: every attempt counts against SIGNUPS_PER_ADDRESS, before any 
 describe('sign-up: a duplicate costs no hash', () => {
   let h: HttpHarness;
   beforeAll(async () => {
-    h = await startHttpServer({ env: { PASSWORD_HASH_COST: '15', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '1' } });
+    h = await startHttpServer({ env: { PASSWORD_HASH_COST: '12', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '1' } });
   });
   afterAll(() => h?.close());
 
   it('answers "already exists" while the hash queue is full, and a new email 503', async () => {
     const taken = await signUp(h);
-    const busy = fillHashQueue(h);
+    const release = holdHashQueueFull(h);
     const [duplicate, fresh] = await Promise.all([signUpAs(h, taken.email), signUpAs(h, uniqueEmail('fresh'))]);
-    await busy;
+    await release();
     expect(duplicate.status).toBe(200);
     expect(codes(duplicate)).toEqual(['BAD_USER_INPUT']);
     expectUnavailable(fresh);
@@ -129,16 +141,16 @@ describe.each(dialects)('sign-up: the limit holds across two instances on one %s
 describe('login while the hash queue is full', () => {
   let h: HttpHarness;
   beforeAll(async () => {
-    h = await startHttpServer({ env: { PASSWORD_HASH_COST: '15', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '1' } });
+    h = await startHttpServer({ env: { PASSWORD_HASH_COST: '14', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '1' } });
   });
   afterAll(() => h?.close());
 
   it('answers 503 with Retry-After; five such refusals of the right password are no failures and no lockout', async () => {
     const victim = await signUp(h);
     const failuresBefore = await auditActions(h, 'login.failed');
-    const busy = fillHashQueue(h);
+    const release = holdHashQueueFull(h);
     const refused = await Promise.all(Array.from({ length: 5 }, () => login(h, victim.email, PASSWORD)));
-    await busy;
+    await release();
     for (const response of refused) expectUnavailable(response);
     expect(await countRows(h, 'login_failures')).toBe(0);
     expect(await auditActions(h, 'login.failed')).toBe(failuresBefore);
@@ -152,9 +164,9 @@ describe('login while the hash queue is full', () => {
 
   it('refuses unknown and known emails alike while full, and afterwards unknown emails are checked as before', async () => {
     const known = await signUp(h);
-    const busy = fillHashQueue(h);
+    const release = holdHashQueueFull(h);
     const [unknownWhileFull, knownWhileFull] = await Promise.all([login(h, uniqueEmail('nobody'), 'a wrong password'), login(h, known.email, 'a wrong password')]);
-    await busy;
+    await release();
     expectUnavailable(unknownWhileFull);
     expectUnavailable(knownWhileFull);
     expect(unknownWhileFull.body.errors?.[0]?.message).toBe(knownWhileFull.body.errors?.[0]?.message);
