@@ -5,10 +5,17 @@ import type { Arrival } from '../store/credential-lookups';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
 import { isWellFormedApiKey, sha256 } from './secrets';
+import { sessionEnded } from './session-ends';
 import { rolesOf, type Viewer } from './viewer';
 
 export type Authentication =
-  | { readonly ok: true; readonly viewer: Viewer | null; readonly user: UserRecord | null }
+  | {
+      readonly ok: true;
+      readonly viewer: Viewer | null;
+      readonly user: UserRecord | null;
+      /** The session (refresh-token family) of the access token; null for keys, anonymous callers and tokens without one. */
+      readonly sessionId?: string | null;
+    }
   | { readonly ok: false; readonly problem: CredentialProblem };
 
 /** `lastUsedAt` is written at most this often per key. */
@@ -19,7 +26,8 @@ const ANONYMOUS: Authentication = Object.freeze({ ok: true, viewer: null, user: 
 /**
  * Turns the presented credential into a viewer. The user (and key) come from the store's lookups,
  * which reflect every change committed before the request arrived: a disabled user, a deleted user,
- * a revoked key or a role change takes effect on the next request, not when the token expires.
+ * a revoked key, a role change or an ended session takes effect on the next request, not when the
+ * token expires.
  * `arrival` is the request's number from `lookups.arrive()`, when it has one.
  */
 export async function authenticate(app: App, credential: PresentedCredential, arrival?: Arrival): Promise<Authentication> {
@@ -32,8 +40,9 @@ export async function authenticate(app: App, credential: PresentedCredential, ar
       const verified = app.accessTokens.verify(credential.token, app.now());
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
       const user = await app.store.lookups.userById(verified.claims.sub, arrival);
-      if (user === undefined || user.disabledAt !== null) return { ok: false, problem: 'invalid_token' };
-      return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user };
+      // The row that says whether the user is disabled also says which sessions have ended: no extra read.
+      if (user === undefined || user.disabledAt !== null || sessionEnded(user, verified.claims)) return { ok: false, problem: 'invalid_token' };
+      return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user, sessionId: verified.claims.sid ?? null };
     }
     case 'api-key': {
       if (!isWellFormedApiKey(credential.key)) return { ok: false, problem: 'invalid_api_key' };

@@ -8,6 +8,7 @@ import { rolesOf, type Viewer } from '../auth/viewer';
 import { createUser } from '../services/accounts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
 import { CLI_ORIGIN } from '../services/audit';
+import { endUserSessions } from '../services/sessions';
 import { listUsers, setDisabled, setUserRole } from '../services/users';
 import { migrateToLatest } from '../store/database';
 import type { StoredRole } from '../store/schema';
@@ -22,6 +23,7 @@ Commands:
   set-role    --email E --role USER|ADMIN
   disable     --email E          tokens and keys of the user stop working at once
   enable      --email E
+  end-sessions --email E         signs the user out everywhere (API keys keep working)
   issue-key   --email E --name N [--expires-in-days D]   prints the key once
   revoke-key  --id KEY_ID
   list-keys   --email E
@@ -92,6 +94,11 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
     case 'enable': {
       const user = await userByEmail(app, required(values.email, '--email'));
       return `${command}d ${describe(await setDisabled(app, user.id, command === 'disable', CLI_ORIGIN))}`;
+    }
+    case 'end-sessions': {
+      const user = await userByEmail(app, required(values.email, '--email'));
+      await endUserSessions(app, user.id, CLI_ORIGIN);
+      return `ended every session of ${describe(user)}`;
     }
     case 'issue-key': {
       const owner = await userByEmail(app, required(values.email, '--email'));

@@ -16,6 +16,19 @@ import { limitRules } from './limits';
 import { buildSchema } from './schema';
 
 /**
+ * The unexpected error behind `error`, or null when it is one of ours or a client's: a resolver's
+ * exception, or a plain Error thrown by a plugin hook (Apollo wraps that in a GraphQLError without
+ * a code and answers 500).
+ */
+function unexpectedCause(error: GraphQLError): unknown {
+  const original = unwrapResolverError(error);
+  if (!(original instanceof GraphQLError)) return original;
+  const cause = original.originalError;
+  if (original.extensions['code'] === undefined && cause !== undefined && !(cause instanceof GraphQLError)) return cause;
+  return null;
+}
+
+/**
  * Logs unexpected errors with their detail and the request id; the client gets only
  * INTERNAL_SERVER_ERROR and that id (see formatError below).
  */
@@ -24,8 +37,8 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, string | undefi
   const listeners: GraphQLRequestListener<GraphQLContext> = {
     async didEncounterErrors({ errors, contextValue }) {
       for (const error of errors) {
-        const original = unwrapResolverError(error);
-        if (original instanceof GraphQLError) continue;
+        const original = unexpectedCause(error);
+        if (original === null) continue;
         masked.set(error, contextValue.requestId);
         (contextValue.log ?? log).error(
           { err: original, path: error.path, requestId: contextValue.requestId, viewerId: contextValue.viewer?.id ?? null },
@@ -125,9 +138,13 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
         const replacement = internalError(masked.get(error as object));
         return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
       }
-      // Apollo's own 500s (a context function that threw something unexpected, say) can carry raw text.
+      // Apollo's own 500s (a context function or a plugin's requestDidStart that threw something
+      // unexpected, say) can carry raw text. They come with no request context: the HTTP layer adds
+      // the request id to the answer (src/http/server.ts), and the detail is logged here.
       if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR) {
-        const replacement = internalError(formatted.extensions['requestId'] as string | undefined);
+        const requestId = formatted.extensions['requestId'] as string | undefined;
+        if (requestId === undefined) options.log.error({ err: error }, 'unexpected error outside GraphQL execution');
+        const replacement = internalError(requestId);
         return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
       }
       // Apollo prefixes errors thrown while building the context; ours are complete sentences already.
@@ -142,11 +159,12 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
 /** The per-request context; `viewer` and `user` come from authentication. */
 export function createContext(
   app: App,
-  request: { viewer: Viewer | null; user: UserRecord | null; clientAddress: string; requestId: string; log?: Logger },
+  request: { viewer: Viewer | null; user: UserRecord | null; sessionId?: string | null; clientAddress: string; requestId: string; log?: Logger },
 ): GraphQLContext {
   return {
     viewer: request.viewer,
     viewerUser: request.user,
+    sessionId: request.sessionId ?? null,
     app,
     clientAddress: request.clientAddress,
     requestId: request.requestId,

@@ -1,7 +1,6 @@
 import type { App } from '../app';
 import { HashQueueFull } from '../auth/passwords';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
-import type { Viewer } from '../auth/viewer';
 import { badUserInput, rateLimited, unauthenticated } from '../errors';
 import { isUniqueViolation } from '../store/database';
 import { clearAccountFailures, failuresForAccount, failuresForAddress, forgetLoginFailure, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
@@ -11,6 +10,7 @@ import { newId } from '../store/ids';
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
 import { audit, auditOncePerWindow, CLI_ORIGIN, type RequestOrigin } from './audit';
+import { endSession } from './sessions';
 import { BACK_OFF_HORIZON_MS, lockedUntil } from './login-throttle';
 import { LIMITS, optionalText, plausiblePassword, validEmail, validNewPassword } from './validation';
 
@@ -34,7 +34,7 @@ async function startSession(app: App, user: UserRecord, family?: { id: string; e
   const { idleTtlSeconds, absoluteTtlSeconds } = app.config.refreshTokens;
   const familyId = family?.id ?? newId();
   const familyExpiresAt = family?.expiresAt ?? new Date(now.getTime() + absoluteTtlSeconds * 1000);
-  const access = app.accessTokens.issue(user.id, now);
+  const access = app.accessTokens.issue(user.id, now, familyId);
   const refresh = generateRefreshToken();
   await insertRefreshToken(app.store.db, {
     id: newId(),
@@ -174,7 +174,8 @@ export async function refresh(app: App, token: string, origin: RequestOrigin): P
   const stored = await findRefreshTokenByHash(db, sha256(token));
   if (stored === undefined || stored.revokedAt !== null || stored.expiresAt <= now) throw refused();
   if (stored.usedAt !== null || !(await claimRefreshToken(db, stored.id, now))) {
-    await revokeRefreshFamily(db, stored.familyId, now);
+    // Whoever holds the family's tokens now may be the thief: end the session, access tokens too.
+    await endSession(app, stored.userId, stored.familyId);
     await audit(app, origin, 'refresh_token.reused', { subjectId: stored.userId, detail: { family: stored.familyId } });
     throw refused();
   }
@@ -189,16 +190,6 @@ export async function refresh(app: App, token: string, origin: RequestOrigin): P
     throw refused();
   }
   return session;
-}
-
-/** Revokes the refresh-token family of `token` when it belongs to the viewer. True when it did. */
-export async function logout(app: App, viewer: Viewer, token: string, origin: RequestOrigin): Promise<boolean> {
-  if (!isWellFormedRefreshToken(token)) return false;
-  const stored = await findRefreshTokenByHash(app.store.db, sha256(token));
-  if (stored === undefined || stored.userId !== viewer.id) return false;
-  await revokeRefreshFamily(app.store.db, stored.familyId, app.now());
-  await audit(app, origin, 'session.logged_out', { subjectId: viewer.id });
-  return true;
 }
 
 /** Start-up must not go on: ADMIN_EMAIL names an account that ADMIN_PASSWORD does not open. */

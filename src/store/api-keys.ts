@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { Db } from './database';
 import { type ApiKeyRow, toDate, toDateOrNull } from './schema';
-import type { UserRecord } from './users';
+import { toUser, type UserRecord } from './users';
 
 export interface ApiKeyRecord {
   readonly id: string;
@@ -111,20 +111,24 @@ export async function findApiKeyBySecretHash(db: Db, secretHash: string): Promis
       'users.role as owner_role',
       'users.created_at as owner_created_at',
       'users.disabled_at as owner_disabled_at',
+      'users.ended_sessions as owner_ended_sessions',
+      'users.sessions_ended_at as owner_sessions_ended_at',
     ])
     .where('api_keys.secret_hash', '=', secretHash)
     .executeTakeFirst();
   if (row === undefined) return undefined;
   return {
     key: toApiKey(row),
-    owner: {
+    owner: toUser({
       id: row.user_id,
       email: row.owner_email,
       name: row.owner_name,
       role: row.owner_role,
-      createdAt: toDate(row.owner_created_at),
-      disabledAt: toDateOrNull(row.owner_disabled_at),
-    },
+      created_at: row.owner_created_at,
+      disabled_at: row.owner_disabled_at,
+      ended_sessions: row.owner_ended_sessions,
+      sessions_ended_at: row.owner_sessions_ended_at,
+    }),
   };
 }
 

@@ -10,11 +10,14 @@ export type AuditAction =
   | 'user.role_changed'
   | 'user.disabled'
   | 'user.enabled'
+  | 'user.password_changed'
+  | 'user.sessions_ended'
   | 'login.succeeded'
   | 'login.failed'
   | 'login.rate_limited'
   | 'refresh_token.reused'
   | 'session.logged_out'
+  | 'session.logged_out_everywhere'
   | 'api_key.created'
   | 'api_key.revoked';
 

@@ -60,6 +60,8 @@ type KeyWithOwnerRow = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]> & {
   owner_role: UserRow['role'];
   owner_created_at: string;
   owner_disabled_at: string | null;
+  owner_ended_sessions: string | null;
+  owner_sessions_ended_at: string | null;
 };
 
 /**
@@ -76,7 +78,8 @@ export function sqliteLookups(database: SQLite.Database): CredentialLookups {
       keyByHash: database.prepare<[string], KeyWithOwnerRow>(
         `select ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')},
                 u.email as owner_email, u.name as owner_name, u.role as owner_role,
-                u.created_at as owner_created_at, u.disabled_at as owner_disabled_at
+                u.created_at as owner_created_at, u.disabled_at as owner_disabled_at,
+                u.ended_sessions as owner_ended_sessions, u.sessions_ended_at as owner_sessions_ended_at
            from api_keys k join users u on u.id = k.user_id
           where k.secret_hash = ?`,
       ),
@@ -99,6 +102,8 @@ export function sqliteLookups(database: SQLite.Database): CredentialLookups {
           role: row.owner_role,
           created_at: row.owner_created_at,
           disabled_at: row.owner_disabled_at,
+          ended_sessions: row.owner_ended_sessions,
+          sessions_ended_at: row.owner_sessions_ended_at,
         }),
       };
     },

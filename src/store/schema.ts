@@ -21,6 +21,13 @@ export interface UsersTable {
   role: StoredRole;
   created_at: Timestamp;
   disabled_at: NullableTimestamp;
+  /**
+   * JSON object: id of an ended session (refresh-token family) → when its last access token
+   * expires, in epoch seconds. Entries past that are pruned on every write. Null when empty.
+   */
+  ended_sessions: string | null;
+  /** Access tokens that name no session and were issued before this are refused. */
+  sessions_ended_at: NullableTimestamp;
 }
 
 export interface ApiKeysTable {

@@ -48,6 +48,21 @@ describe('admin CLI commands', () => {
     expect(await authenticate(kit.app, { kind: 'jwt', token: alice.accessToken })).toMatchObject({ ok: true, viewer: { id: alice.user.id } });
   });
 
+  it('ends every session of a user: their access tokens stop working, their API keys do not', async () => {
+    const carol = await kit.createUser({ email: 'carol@example.com' });
+    const key = await kit.createApiKey(carol);
+    const login = await kit.execute<{ login: { accessToken: string } }>('mutation { login(email: "carol@example.com", password: "%s") { accessToken } }'.replace('%s', carol.password));
+    const sessionToken = login.data?.login.accessToken as string;
+    expect(await authenticate(kit.app, { kind: 'jwt', token: sessionToken })).toMatchObject({ ok: true });
+
+    expect(await runCommand(kit.app, ['end-sessions', '--email', 'carol@example.com'], noStdin)).toMatch(/^ended every session of \S+ {2}carol@example\.com/);
+    expect(await authenticate(kit.app, { kind: 'jwt', token: sessionToken })).toEqual({ ok: false, problem: 'invalid_token' });
+    expect(await authenticate(kit.app, { kind: 'jwt', token: carol.accessToken })).toEqual({ ok: false, problem: 'invalid_token' });
+    expect(await authenticate(kit.app, { kind: 'api-key', key: key.secret })).toMatchObject({ ok: true });
+    const events = await kit.store.db.selectFrom('audit_events').select(['action', 'address', 'source']).where('action', '=', 'user.sessions_ended').execute();
+    expect(events).toEqual([{ action: 'user.sessions_ended', address: null, source: 'cli' }]);
+  });
+
   it('issues a key that works, lists it without the secret, and revokes it', async () => {
     const bob = await kit.createUser({ email: 'bob@example.com' });
     const issued = await runCommand(kit.app, ['issue-key', '--email', 'bob@example.com', '--name', 'deploy', '--expires-in-days', '30'], noStdin);
@@ -88,6 +103,22 @@ describe('admin CLI commands', () => {
     expect(users).toContain('eve\\x1b[2J\\x1b[31m@example.com\\nforged-id  root@example.com  ADMIN  USER');
     expect(keys.split('\n')).toHaveLength(1);
     expect(keys).toContain('deploy\\r\\x1b]0;pwned\\x07\\u202egpj.exe\\\\n');
+  });
+
+  it('audits a disable as user.disabled and an enable as user.enabled, each naming the user', async () => {
+    const dan = await kit.createUser({ email: 'dan@example.com' });
+    await runCommand(kit.app, ['disable', '--email', 'dan@example.com'], noStdin);
+    await runCommand(kit.app, ['enable', '--email', 'dan@example.com'], noStdin);
+    const events = await kit.store.db
+      .selectFrom('audit_events')
+      .select(['action', 'subject_id'])
+      .where('action', 'in', ['user.disabled', 'user.enabled'])
+      .orderBy('id') // ids are UUIDv7: creation order
+      .execute();
+    expect(events).toEqual([
+      { action: 'user.disabled', subject_id: dan.user.id },
+      { action: 'user.enabled', subject_id: dan.user.id },
+    ]);
   });
 
   it('explains unknown users, commands and bad values', async () => {

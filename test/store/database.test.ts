@@ -69,7 +69,7 @@ describe.each(databasesUnderTest())('store on %s', (dialect) => {
   it('marks audit rows the command line wrote as `address = cli` with source cli when it adds the source column', async () => {
     const migrations = migrationsFor(dialect);
     const names = Object.keys(migrations);
-    const before = names.slice(0, names.indexOf('2026-11-29T00-00_audit-source'));
+    const before = names.slice(0, names.indexOf('2026-11-29T01-00_audit-source'));
     const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations } });
     const { error } = await migrator.migrateTo(before[before.length - 1] as string);
     expect(error).toBeUndefined();

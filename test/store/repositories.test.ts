@@ -32,6 +32,7 @@ import {
   listUsers,
   type Position,
   setUserDisabled,
+  updateSessionEnds,
   updateUserRole,
   type UserRecord,
 } from '../../src/store/users';
@@ -120,10 +121,23 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       const id = newId();
       const created = at('2026-02-03T04:05:06.789Z');
       const user = await insertUser(s.db(), { id, email: 'Ada@Example.com', name: 'Ada', passwordHash: 'h-ada', role: 'USER', now: created });
-      const expected: UserRecord = { id, email: 'Ada@Example.com', name: 'Ada', role: 'USER', createdAt: created, disabledAt: null };
+      const expected: UserRecord = { id, email: 'Ada@Example.com', name: 'Ada', role: 'USER', createdAt: created, disabledAt: null, endedSessions: null, sessionsEndedAt: null };
       expect(user).toEqual(expected);
       expect(await findUserById(s.db(), id)).toEqual(expected);
       expect(await findUserById(s.db(), newId())).toBeUndefined();
+    });
+
+    it('writes ended sessions and the cut-off to the user row, and reads them back with the user', async () => {
+      const user = await aUser(s.db());
+      const cutOff = at('2026-03-04T05:06:07.000Z');
+      const written = await updateSessionEnds(s.db(), user.id, (current) => (current === null ? '{"s1":1900000000}' : 'unexpected'), cutOff);
+      expect(written).toMatchObject({ id: user.id, endedSessions: new Map([['s1', 1_900_000_000]]), sessionsEndedAt: cutOff });
+      expect(await findUserById(s.db(), user.id)).toEqual(written);
+      // Without a cut-off the previous one stays; the change sees what is stored.
+      const again = await updateSessionEnds(s.db(), user.id, (current) => JSON.stringify({ ...Object.fromEntries(current ?? []), s2: 1_900_000_001 }));
+      expect(again?.endedSessions).toEqual(new Map([['s1', 1_900_000_000], ['s2', 1_900_000_001]]));
+      expect(again?.sessionsEndedAt).toEqual(cutOff);
+      expect(await updateSessionEnds(s.db(), newId(), () => null)).toBeUndefined();
     });
 
     it('keeps a null name null', async () => {
