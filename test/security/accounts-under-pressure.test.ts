@@ -162,6 +162,19 @@ describe('login while the hash queue is full', () => {
     expect(afterwards.body.data?.['login'].user.id).toBe(victim.id);
   });
 
+  it('answers changePassword with 503 too, counting no failure', async () => {
+    const user = await signUp(h);
+    const release = holdHashQueueFull(h);
+    const refused = await h.gql('mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', {
+      variables: { c: PASSWORD, n: 'a brand new passphrase' },
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    await release();
+    expectUnavailable(refused);
+    expect(await countRows(h, 'login_failures')).toBe(0);
+    expect(codes(await login(h, user.email, PASSWORD))).toEqual([]);
+  });
+
   it('refuses unknown and known emails alike while full, and afterwards unknown emails are checked as before', async () => {
     const known = await signUp(h);
     const release = holdHashQueueFull(h);
