@@ -57,8 +57,13 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
     const server = await createHttpServer(app, { schema });
     const log = server.fastify.log;
     if (config.adminBootstrap !== null) {
-      const { user, created } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
-      log.info({ userId: user.id }, created ? 'created the ADMIN from ADMIN_EMAIL' : 'ADMIN from ADMIN_EMAIL exists');
+      const { user, outcome } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
+      const said = {
+        created: 'created the ADMIN from ADMIN_EMAIL',
+        promoted: 'made the existing account named by ADMIN_EMAIL ADMIN (its password is ADMIN_PASSWORD); audited as user.role_changed',
+        exists: 'the account named by ADMIN_EMAIL is ADMIN already; left as it is',
+      } as const;
+      log[outcome === 'exists' ? 'info' : 'warn']({ userId: user.id, outcome }, said[outcome]);
     }
     if (config.database.dialect === 'sqlite' && config.credentialCacheSize > 0 && walIndexBinding === undefined) {
       log.warn('build/Release/wal_index_map.node is missing (npx node-gyp rebuild builds it): the credential cache is off, every request reads its user from the database');

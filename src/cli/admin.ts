@@ -13,6 +13,7 @@ import { listUsers, setDisabled, setUserRole } from '../services/users';
 import { migrateToLatest } from '../store/database';
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, type UserRecord } from '../store/users';
+import { printable } from './printable';
 import { withStore } from './with-store';
 
 export const USAGE = `Usage: gatehouse admin <command> [options]   (in this repository: npm run admin -- <command>)
@@ -49,12 +50,12 @@ function required(value: string | undefined, flag: string): string {
 
 async function userByEmail(app: App, email: string): Promise<UserRecord> {
   const found = await findLoginByEmail(app.store.db, email);
-  if (found === undefined) throw new GraphQLError(`No user with email ${email}.`);
+  if (found === undefined) throw new GraphQLError(`No user with email ${printable(email)}.`);
   return found.user;
 }
 
 function describe(user: UserRecord): string {
-  return `${user.id}  ${user.email}  ${user.role}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
+  return `${user.id}  ${printable(user.email)}  ${user.role}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
 }
 
 /** Runs one command; returns the text to print. Errors: UsageError (exit 2), anything else (exit 1). */
@@ -106,19 +107,19 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
       const viewer: Viewer = { id: owner.id, roles: rolesOf(owner.role), via: 'api-key' };
       const created = await createApiKey(app, viewer, { name: required(values.name, '--name'), expiresInDays: days === undefined ? null : Number(days) }, CLI_ORIGIN);
       const expires = created.apiKey.expiresAt ? ` (expires ${created.apiKey.expiresAt.toISOString()})` : '';
-      return `key ${created.apiKey.id} for ${owner.email}${expires}. It is shown once; store it now:\n${created.secret}`;
+      return `key ${created.apiKey.id} for ${printable(owner.email)}${expires}. It is shown once; store it now:\n${created.secret}`;
     }
     case 'revoke-key': {
       const admin: Viewer = { id: 'cli', roles: ['ADMIN'], via: 'jwt' };
       const key = await revokeApiKey(app, admin, required(values.id, '--id'), CLI_ORIGIN);
-      return `revoked ${key.id} (${key.prefix}…) at ${key.revokedAt?.toISOString()}`;
+      return `revoked ${key.id} (${printable(key.prefix)}…) at ${key.revokedAt?.toISOString()}`;
     }
     case 'list-keys': {
       const owner = await userByEmail(app, required(values.email, '--email'));
       const keys = await listApiKeys(app, owner.id);
-      if (keys.length === 0) return `${owner.email} has no API keys`;
+      if (keys.length === 0) return `${printable(owner.email)} has no API keys`;
       return keys
-        .map((k) => `${k.id}  ${k.prefix}…  ${k.name}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  revoked ${k.revokedAt.toISOString()}` : ''}`)
+        .map((k) => `${k.id}  ${printable(k.prefix)}…  ${printable(k.name)}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  revoked ${k.revokedAt.toISOString()}` : ''}`)
         .join('\n');
     }
     case 'list-users': {
@@ -147,10 +148,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     } catch (error) {
       if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-        console.error(`admin: ${error.message}\n\n${USAGE}`);
+        console.error(`admin: ${printable(error.message)}\n\n${USAGE}`);
         return 2;
       }
-      console.error(`admin: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`admin: ${printable(error instanceof Error ? error.message : String(error))}`);
       return 1;
     }
   });

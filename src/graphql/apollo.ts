@@ -74,6 +74,27 @@ function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQL
   return { requestDidStart: async () => listeners };
 }
 
+/**
+ * Refuses a subscription operation sent over HTTP with 400 and a request id. Without this, graphql-js
+ * validates `subscription { … }` (no rule needs a Subscription type) and then fails in execution
+ * with "Schema is not configured to execute subscription operation."; Apollo files that as an
+ * execution error without a code, so it left as INTERNAL_SERVER_ERROR, masked and without the
+ * request id, though the client asked for something HTTP does not serve. (Apollo's own check refuses
+ * only subscriptions sent with GET.) Were a Subscription type added, execution over HTTP would run
+ * its fields once like a query, which is no subscription either: they belong on a WebSocket.
+ */
+function subscriptionsOverHttpPlugin(): ApolloServerPlugin<GraphQLContext> {
+  const listeners: GraphQLRequestListener<GraphQLContext> = {
+    async didResolveOperation({ operation, contextValue }) {
+      if (operation?.operation !== 'subscription') return;
+      throw new GraphQLError('Subscription operations are not served over HTTP; send queries and mutations here.', {
+        extensions: { code: 'BAD_REQUEST', requestId: contextValue.requestId, http: { status: 400 } },
+      });
+    },
+  };
+  return { requestDidStart: async () => listeners };
+}
+
 export interface GatehouseApolloOptions {
   readonly log: Logger;
   /** Extra plugins (the HTTP server adds its drain plugin). */
@@ -116,6 +137,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       // depend on who asks and are never cached by HTTP caches, so that work is pure cost.
       ApolloServerPluginCacheControlDisabled(),
       errorLoggingPlugin(options.log, masked),
+      subscriptionsOverHttpPlugin(),
       operationGatePlugin(app.config.refuseDeniedQueries),
       production
         ? ApolloServerPluginLandingPageDisabled()

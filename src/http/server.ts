@@ -10,6 +10,7 @@ import { type Authentication, authenticate } from '../auth/authenticate';
 import { readCredential } from '../auth/credentials';
 import { credentialRefused, ErrorCode, internalError } from '../errors';
 import { createApolloServer, createContext } from '../graphql/apollo';
+import { clientAddress } from './client-address';
 import type { GraphQLContext } from '../graphql/context';
 import type { Arrival } from '../store/credential-lookups';
 import { registerSignInPage } from './signin-page';
@@ -266,7 +267,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
           viewer: authentication.viewer,
           user: authentication.user,
           sessionId: authentication.sessionId ?? null,
-          clientAddress: request.ip,
+          clientAddress: clientAddress(config.trustProxy ? request.ip : undefined, request.socket.remoteAddress),
           requestId: request.id,
           log: request.log as never,
         });

@@ -6,7 +6,7 @@ import { badUserInput, notFound, rateLimited } from '../errors';
 import { clearAccountFailures, failuresForAccount, failuresForAddress, forgetLoginFailure, recordLoginFailure } from '../store/login-failures';
 import { familiesIssuedSince, findRefreshTokenByHash, revokeRefreshFamily, revokeUserFamilies } from '../store/refresh-tokens';
 import { findLoginById, normalizeEmail, updatePasswordHash, updateSessionEnds } from '../store/users';
-import { audit, type RequestOrigin } from './audit';
+import { audit, auditOncePerWindow, type RequestOrigin } from './audit';
 import { BACK_OFF_HORIZON_MS, lockedUntil } from './login-throttle';
 import { plausiblePassword, validId, validNewPassword } from './validation';
 
@@ -108,7 +108,7 @@ async function checkCurrentPassword(app: App, userId: string, password: string, 
   const until = lockedUntil({ perAccount, perAddress, windowMs: windowSeconds * 1000, maxLockMs: BACK_OFF_HORIZON_MS }, { account, accountDay, address });
   if (until !== null && until > now) {
     await forgetLoginFailure(db, attempt);
-    await audit(app, origin, 'login.rate_limited', { subjectId: userId, detail: { email: accountKey, via: 'changePassword' } });
+    await auditOncePerWindow(app, origin, 'login.rate_limited', windowSeconds * 1000, { subjectId: userId, detail: { email: accountKey, via: 'changePassword' } });
     throw rateLimited((until.getTime() - now.getTime()) / 1000);
   }
   let matches: boolean;

@@ -76,9 +76,20 @@ export interface AuditEventsTable {
   actor_id: string | null;
   /** The user acted upon, when there is one. */
   subject_id: string | null;
+  /** The client address of a request; null from the command line. */
   address: string | null;
+  /** `request` or `cli`: set by the code path, never from anything a request carries. */
+  source: ColumnType<AuditSource, AuditSource | undefined, AuditSource>;
   /** JSON object of non-secret facts (key prefix, old and new role, …). */
   detail: string | null;
+}
+
+export type AuditSource = 'request' | 'cli';
+
+export interface SignupAttemptsTable {
+  id: Generated<number>;
+  address: string;
+  attempted_at: Timestamp;
 }
 
 export interface Database {
@@ -87,6 +98,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   refresh_tokens: RefreshTokensTable;
   login_failures: LoginFailuresTable;
+  signup_attempts: SignupAttemptsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -157,7 +157,7 @@ describe('the generated authorization matrix', () => {
 
   beforeAll(async () => {
     server = await startHttpServer();
-    const origin = { actorId: null, address: 'matrix' };
+    const origin = { actorId: null, address: 'matrix', source: 'request' } as const;
     for (const role of ['USER', 'ADMIN'] as const) {
       const user = await createUser(server.app, { email: `${role.toLowerCase()}@matrix.test`, password: 'matrix password', role }, origin);
       const viewer: Viewer = { id: user.id, roles: [role], via: 'api-key' };

@@ -705,27 +705,29 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       const actor = newId();
       const subject = newId();
       const plan: Array<Omit<AuditEventRecord, 'id'>> = [
-        { createdAt: at('2026-06-01T00:00:00.000Z'), action: 'user.signed_up', actorId: null, subjectId: subject, address: '10.1.1.1', detail: null },
+        { createdAt: at('2026-06-01T00:00:00.000Z'), action: 'user.signed_up', actorId: null, subjectId: subject, address: '10.1.1.1', source: 'request', detail: null },
         {
           createdAt: at('2026-06-01T00:00:00.001Z'),
           action: 'login.failed',
           actorId: null,
           subjectId: null,
           address: '10.1.1.2',
+          source: 'request',
           detail: { email: 'Ünï@example.com', attempts: 3, locked: false, reason: null },
         },
-        { createdAt: at('2026-06-01T00:00:00.001Z'), action: 'login.succeeded', actorId: subject, subjectId: subject, address: null, detail: {} },
+        { createdAt: at('2026-06-01T00:00:00.001Z'), action: 'login.succeeded', actorId: subject, subjectId: subject, address: null, source: 'request', detail: {} },
         {
           createdAt: at('2026-06-01T00:00:00.001Z'),
           action: 'user.role_changed',
           actorId: actor,
           subjectId: subject,
           address: '::1',
+          source: 'cli',
           detail: { from: 'USER', to: 'ADMIN', quote: 'say "hi"\n\\', ratio: 0.5 },
         },
-        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.created', actorId: subject, subjectId: subject, address: null, detail: { prefix: 'gh_1234' } },
-        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.revoked', actorId: actor, subjectId: subject, address: null, detail: { prefix: 'gh_1234' } },
-        { createdAt: at('2026-06-03T10:00:00.000Z'), action: 'session.logged_out', actorId: subject, subjectId: null, address: '10.1.1.3', detail: null },
+        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.created', actorId: subject, subjectId: subject, address: null, source: 'request', detail: { prefix: 'gh_1234' } },
+        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.revoked', actorId: actor, subjectId: subject, address: null, source: 'request', detail: { prefix: 'gh_1234' } },
+        { createdAt: at('2026-06-03T10:00:00.000Z'), action: 'session.logged_out', actorId: subject, subjectId: null, address: '10.1.1.3', source: 'request', detail: null },
       ];
       const ids = plan.map(() => newId());
       // Insert in an order unlike either time or id order.

@@ -40,12 +40,14 @@ export type AuditEvent = {
   action: Scalars['String']['output'];
   /** The user who acted; null for anonymous callers and the command line. */
   actorId?: Maybe<Scalars['ID']['output']>;
-  /** The client address, or `cli`. */
+  /** The client address of the request; null for actions from the command line (and for rows written before addresses were recorded). */
   address?: Maybe<Scalars['String']['output']>;
   /** Facts about the event as a JSON object (key prefix, old and new role, …). */
   detail?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   occurredAt: Scalars['DateTime']['output'];
+  /** Where the action came from: `request` (the API) or `cli` (the admin command, or start-up's ADMIN_EMAIL). No request can set it. */
+  source: Scalars['String']['output'];
   /** The user acted upon. */
   subjectId?: Maybe<Scalars['ID']['output']>;
 };
@@ -382,6 +384,7 @@ export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends
   detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   subjectId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 

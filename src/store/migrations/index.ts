@@ -4,6 +4,8 @@ import { auditLog } from './2026-11-28T01-00_audit-log';
 import { refreshFamilyExpiry } from './2026-11-28T02-00_refresh-family-expiry';
 import { auditAddressIndex } from './2026-11-28T03-00_audit-address-index';
 import { endedSessions } from './2026-11-29T00-00_ended-sessions';
+import { auditSource } from './2026-11-29T01-00_audit-source';
+import { signupAttempts } from './2026-11-29T02-00_signup-attempts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -19,5 +21,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-11-28T02-00_refresh-family-expiry': refreshFamilyExpiry(dialect),
     '2026-11-28T03-00_audit-address-index': auditAddressIndex(dialect),
     '2026-11-29T00-00_ended-sessions': endedSessions(dialect),
+    '2026-11-29T01-00_audit-source': auditSource(dialect),
+    '2026-11-29T02-00_signup-attempts': signupAttempts(dialect),
   };
 }
