@@ -23,8 +23,20 @@ function length(value: string): number {
   return n;
 }
 
+/**
+ * Characters a note may not hold, as gatehouse refuses them in its own text inputs: the C0 and C1
+ * controls (terminal escapes, forged lines) and bidirectional overrides; PostgreSQL cannot store NUL.
+ * A body (free text) keeps line breaks and tabs; a title is one line.
+ */
+const FORBIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+const FORBIDDEN_IN_FREE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
 function requiredText(raw: string, max: number, argument: string, trim = true): string {
   const value = trim ? raw.trim() : raw;
+  if ((trim ? FORBIDDEN_IN_LINE : FORBIDDEN_IN_FREE_TEXT).test(value)) {
+    const allowed = trim ? 'control characters (line breaks, tabs, NUL, escapes)' : 'control characters other than line breaks and tabs';
+    throw badUserInput(`${argument} must not contain ${allowed} or bidirectional overrides.`, argument);
+  }
   if (value.trim() === '') throw badUserInput(`${argument} must not be empty.`, argument);
   if (length(value) > max) throw badUserInput(`${argument} must have at most ${max} characters.`, argument);
   return value;
