@@ -2,6 +2,8 @@ import type { Config } from './config';
 import { type AccessTokens, createAccessTokens } from './auth/jwt';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import type { Store } from './store/database';
+import { createExternalTokens, type ExternalTokens } from './auth/external/tokens';
+import pino from 'pino';
 
 /** What every service and resolver works with: the parsed config, the store and the primitives built from them. */
 export interface App {
@@ -9,6 +11,8 @@ export interface App {
   readonly store: Store;
   readonly passwords: PasswordHasher;
   readonly accessTokens: AccessTokens;
+  /** Tokens from the identity providers in OIDC_ISSUERS; null when none is configured. */
+  readonly externalTokens: ExternalTokens | null;
   /** The current time. Tests replace it to move past expiries without waiting. */
   readonly now: () => Date;
 }
@@ -18,6 +22,10 @@ export interface AppOptions {
   readonly now?: () => Date;
   /** The JWT secret to use when the config has none (development: read from the data folder). */
   readonly jwtSecret?: string;
+  /** Where external-token refusals and provider outages are logged; default a pino logger at LOG_LEVEL. */
+  readonly externalLog?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** Key-fetch timing for external issuers (tests: a manual clock, a short cooldown). */
+  readonly externalKeyFetch?: Partial<Omit<import('./auth/external/keys').KeyFetchOptions, 'log'>>;
 }
 
 export function createApp(config: Config, store: Store, options: AppOptions = {}): App {
@@ -34,6 +42,14 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
       ttlSeconds: config.jwt.accessTokenTtlSeconds,
       clockToleranceSeconds: config.jwt.clockToleranceSeconds,
     }),
+    externalTokens:
+      config.externalIssuers.length === 0
+        ? null
+        : createExternalTokens(config.externalIssuers, {
+            clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+            log: options.externalLog ?? pino({ level: config.logLevel, name: 'gatehouse.external-tokens' }),
+            ...(options.externalKeyFetch ? { fetch: options.externalKeyFetch } : {}),
+          }),
     now: options.now ?? (() => new Date()),
   };
 }

@@ -1,6 +1,7 @@
 import { parseEnv } from 'node:util';
 import { readFileSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { type ExternalIssuerConfig, IssuerConfigProblem, parseIssuers } from './auth/external/config';
 
 /** Where the data lives: an SQLite file (or `:memory:`) or a PostgreSQL URL. */
 export type DatabaseConfig =
@@ -89,6 +90,8 @@ export interface Config {
    * Any commit to the database, by any process, empties it. Default 10,000.
    */
   readonly credentialCacheSize: number;
+  /** Identity providers whose tokens are accepted beside gatehouse's own (OIDC_ISSUERS). Default none. */
+  readonly externalIssuers: readonly ExternalIssuerConfig[];
   /** pino level. Default `info` (`silent` under test). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -215,6 +218,18 @@ export function parseConfig(env: Env): Config {
     if (parsed.origin !== origin) throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin (write ${parsed.origin})`);
   }
 
+  const jwtIssuer = text(env, 'JWT_ISSUER') ?? 'gatehouse';
+  let externalIssuers: ExternalIssuerConfig[] = [];
+  const rawIssuers = text(env, 'OIDC_ISSUERS');
+  if (rawIssuers !== undefined) {
+    try {
+      externalIssuers = parseIssuers(rawIssuers, jwtIssuer);
+    } catch (error) {
+      if (error instanceof IssuerConfigProblem) throw new ConfigError('OIDC_ISSUERS', error.message);
+      throw error;
+    }
+  }
+
   const config: Config = {
     nodeEnv,
     host: text(env, 'HOST') ?? '127.0.0.1',
@@ -223,7 +238,7 @@ export function parseConfig(env: Env): Config {
     dataDir: text(env, 'DATA_DIR') ?? './data',
     jwt: {
       secret: jwtSecret(env, nodeEnv),
-      issuer: text(env, 'JWT_ISSUER') ?? 'gatehouse',
+      issuer: jwtIssuer,
       audience: text(env, 'JWT_AUDIENCE') ?? 'gatehouse-api',
       accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
       clockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE', 5, 0, 300),
@@ -256,6 +271,7 @@ export function parseConfig(env: Env): Config {
     passwordHashConcurrency: integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
     passwordHashQueue: integer(env, 'PASSWORD_HASH_QUEUE', 64, 0, 10_000),
     credentialCacheSize: integer(env, 'CREDENTIAL_CACHE_SIZE', 10_000, 0, 1_000_000),
+    externalIssuers,
     logLevel: logLevel as Config['logLevel'],
   };
   return deepFreeze(config);

@@ -4,6 +4,7 @@ import { touchApiKey } from '../store/api-keys';
 import type { Arrival } from '../store/credential-lookups';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
+import { authenticateExternal } from './external/authenticate';
 import { isWellFormedApiKey, sha256 } from './secrets';
 import { sessionEnded } from './session-ends';
 import { rolesOf, type Viewer } from './viewer';
@@ -37,6 +38,12 @@ export async function authenticate(app: App, credential: PresentedCredential, ar
     case 'refused':
       return { ok: false, problem: credential.problem };
     case 'jwt': {
+      // A token that claims a configured provider's issuer goes to that provider's keys only, and
+      // gatehouse's own HS256 secret verifies only tokens naming gatehouse's own issuer (jwt.ts).
+      if (app.externalTokens !== null && app.externalTokens.issuerOf(credential.token) !== undefined) {
+        const external = await authenticateExternal(app, app.externalTokens, credential.token, arrival);
+        return external.ok ? { ok: true, viewer: external.viewer, user: external.user, sessionId: null } : { ok: false, problem: 'invalid_token' };
+      }
       const verified = app.accessTokens.verify(credential.token, app.now());
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
       const user = await app.store.lookups.userById(verified.claims.sub, arrival);

@@ -1,11 +1,13 @@
 /** How the caller proved who they are. */
-export type CredentialKind = 'jwt' | 'api-key';
+export type CredentialKind = 'jwt' | 'api-key' | 'external';
 
 /** The signed-in caller, as the authorization checks see it. `null` in a context means anonymous. */
 export interface Viewer {
   readonly id: string;
   readonly roles: readonly string[];
   readonly via: CredentialKind;
+  /** The scopes an external token grants (its `scope` / `scp` claim); absent for gatehouse's own credentials. */
+  readonly scopes?: readonly string[];
 }
 
 /** The part of a GraphQL context the directives read. An application's context may hold more. */

@@ -92,7 +92,16 @@ export interface SignupAttemptsTable {
   attempted_at: Timestamp;
 }
 
+/** A provider account (issuer, `sub`) and the gatehouse user it acts as. */
+export interface ExternalIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  external_identities: ExternalIdentitiesTable;
   audit_events: AuditEventsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

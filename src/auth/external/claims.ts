@@ -1,0 +1,41 @@
+import type { ExternalIssuerConfig } from './config';
+
+/**
+ * A claim by name or dot path. The whole name is tried first, since providers namespace custom
+ * claims with URLs that contain dots (Auth0: `https://example.com/roles`).
+ */
+export function claimAt(payload: Readonly<Record<string, unknown>>, path: string): unknown {
+  if (Object.hasOwn(payload, path)) return payload[path];
+  let value: unknown = payload;
+  for (const part of path.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(/\s+/).filter((s) => s !== '');
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string' && v !== '');
+  return [];
+}
+
+/**
+ * The gatehouse roles a token maps to. Without a rolesClaim every valid token is a USER. With one,
+ * only mapped roles count: a token whose roles map to nothing is signed in with no role (it reads
+ * `@auth` fields, not `@hasRole` ones), so a provider account outside every mapped group gains no role.
+ */
+export function mappedRoles(issuer: ExternalIssuerConfig, payload: Readonly<Record<string, unknown>>): string[] {
+  if (issuer.rolesClaim === null) return ['USER'];
+  const roles = new Set<string>();
+  for (const name of strings(claimAt(payload, issuer.rolesClaim))) {
+    const role = Object.hasOwn(issuer.roleMap, name) ? issuer.roleMap[name] : undefined;
+    if (role !== undefined) roles.add(role);
+  }
+  return [...roles];
+}
+
+/** `scope` (space-separated string, RFC 8693 / 9068) or an array (`scp` in Entra, some Okta tokens). */
+export function scopesOf(issuer: ExternalIssuerConfig, payload: Readonly<Record<string, unknown>>): string[] {
+  return [...new Set(strings(claimAt(payload, issuer.scopesClaim)))];
+}

@@ -1,0 +1,114 @@
+/**
+ * OIDC_ISSUERS: the identity providers whose tokens gatehouse accepts beside its own. Parsed once
+ * by parseConfig; the format is the README's "Tokens from your identity provider".
+ */
+
+export type ExternalAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+export const EXTERNAL_ALGORITHMS: readonly ExternalAlgorithm[] = Object.freeze(['RS256', 'PS256', 'ES256', 'EdDSA']);
+
+export interface ExternalIssuerConfig {
+  /** Exactly as the tokens' `iss` spells it. */
+  readonly issuer: string;
+  /** Accepted audiences; a token must name one of them in its audience claim. */
+  readonly audiences: readonly string[];
+  /** Explicit key set; null: found through `<issuer>/.well-known/openid-configuration`. */
+  readonly jwksUri: string | null;
+  readonly algorithms: readonly ExternalAlgorithm[];
+  /** `aud` (the standard) or `client_id` (Cognito access tokens carry no `aud`). */
+  readonly audienceClaim: 'aud' | 'client_id';
+  /** Dot path to the token's roles (`realm_access.roles`); null: every valid token is a USER. */
+  readonly rolesClaim: string | null;
+  /** Provider role name → gatehouse role. */
+  readonly roleMap: Readonly<Record<string, string>>;
+  /** Dot path to the scopes: a space-separated string or an array. Default `scope`. */
+  readonly scopesClaim: string;
+}
+
+/** What is wrong with the value; the caller wraps it in a ConfigError naming OIDC_ISSUERS. */
+export class IssuerConfigProblem extends Error {}
+
+const KEYS = new Set(['issuer', 'audience', 'jwksUri', 'algorithms', 'audienceClaim', 'rolesClaim', 'roleMap', 'scopesClaim']);
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+const DOT_PATH = /^[A-Za-z0-9_:\-]+(\.[A-Za-z0-9_:\-]+)*$/;
+
+/** https, or http on a loopback address (local development and tests). */
+function checkUrl(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value === '') throw new IssuerConfigProblem(`${what} must be a URL string`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new IssuerConfigProblem(`${what} "${value}" is not a URL`);
+  }
+  if (url.protocol === 'https:') return value;
+  if (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) return value;
+  throw new IssuerConfigProblem(`${what} "${value}" must use https (http only on 127.0.0.1, ::1 or localhost)`);
+}
+
+function nonEmptyStrings(value: unknown, what: string): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0 || !list.every((v) => typeof v === 'string' && v.trim() !== '')) {
+    throw new IssuerConfigProblem(`${what} must be a non-empty string or array of non-empty strings`);
+  }
+  return list as string[];
+}
+
+function dotPath(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !DOT_PATH.test(value)) throw new IssuerConfigProblem(`${what} must be a claim name or dot path like realm_access.roles`);
+  return value;
+}
+
+/**
+ * Parses the JSON array. Pure. `ownIssuer` is gatehouse's own JWT_ISSUER: an external issuer with
+ * that name would let the provider's tokens pass for gatehouse's own, so it is refused.
+ */
+export function parseIssuers(raw: string, ownIssuer: string, knownRoles: readonly string[] = ['USER', 'ADMIN']): ExternalIssuerConfig[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new IssuerConfigProblem('is not valid JSON (expected an array of issuer objects)');
+  }
+  if (!Array.isArray(parsed)) throw new IssuerConfigProblem('must be a JSON array of issuer objects');
+  const seen = new Set<string>();
+  return parsed.map((entry: unknown, index) => {
+    const at = `entry ${index}`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new IssuerConfigProblem(`${at} must be an object`);
+    const e = entry as Record<string, unknown>;
+    for (const key of Object.keys(e)) if (!KEYS.has(key)) throw new IssuerConfigProblem(`${at}: unknown key "${key}"`);
+    const issuer = checkUrl(e['issuer'], `${at}: issuer`);
+    if (issuer === ownIssuer) throw new IssuerConfigProblem(`${at}: issuer "${issuer}" is gatehouse's own JWT_ISSUER`);
+    if (seen.has(issuer)) throw new IssuerConfigProblem(`${at}: issuer "${issuer}" is listed twice`);
+    seen.add(issuer);
+    if (e['audience'] === undefined) throw new IssuerConfigProblem(`${at}: audience is required`);
+    const audiences = nonEmptyStrings(e['audience'], `${at}: audience`);
+    const jwksUri = e['jwksUri'] === undefined ? null : checkUrl(e['jwksUri'], `${at}: jwksUri`);
+    let algorithms: ExternalAlgorithm[] = [...EXTERNAL_ALGORITHMS];
+    if (e['algorithms'] !== undefined) {
+      const list = nonEmptyStrings(e['algorithms'], `${at}: algorithms`);
+      for (const alg of list) {
+        if (!(EXTERNAL_ALGORITHMS as readonly string[]).includes(alg)) {
+          throw new IssuerConfigProblem(`${at}: algorithm "${alg}" is not accepted (one of ${EXTERNAL_ALGORITHMS.join(', ')}; HS* never for an external issuer)`);
+        }
+      }
+      algorithms = [...new Set(list)] as ExternalAlgorithm[];
+    }
+    const audienceClaim = e['audienceClaim'] ?? 'aud';
+    if (audienceClaim !== 'aud' && audienceClaim !== 'client_id') throw new IssuerConfigProblem(`${at}: audienceClaim must be "aud" or "client_id"`);
+    const rolesClaim = e['rolesClaim'] === undefined ? null : dotPath(e['rolesClaim'], `${at}: rolesClaim`);
+    const roleMap: Record<string, string> = {};
+    if (e['roleMap'] !== undefined) {
+      const map = e['roleMap'];
+      if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new IssuerConfigProblem(`${at}: roleMap must be an object`);
+      for (const [from, to] of Object.entries(map)) {
+        if (typeof to !== 'string' || !knownRoles.includes(to)) {
+          throw new IssuerConfigProblem(`${at}: roleMap["${from}"] must be one of ${knownRoles.join(', ')}`);
+        }
+        roleMap[from] = to;
+      }
+      if (rolesClaim === null) throw new IssuerConfigProblem(`${at}: roleMap needs rolesClaim`);
+    }
+    const scopesClaim = e['scopesClaim'] === undefined ? 'scope' : dotPath(e['scopesClaim'], `${at}: scopesClaim`);
+    return { issuer, audiences, jwksUri, algorithms, audienceClaim, rolesClaim, roleMap, scopesClaim };
+  });
+}

@@ -1,0 +1,181 @@
+import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type KeyLike } from 'jose';
+
+/**
+ * One issuer's signing keys. jose does the key selection and the cryptography (createLocalJWKSet);
+ * this module decides when to fetch. jose's own remote set (5.x) throws when a refresh fails and
+ * has no body-size limit, which is the failure its users report: one failed JWKS fetch locks out
+ * valid tokens. Here the last good set keeps serving while the provider is unreachable.
+ */
+export interface KeyFetchOptions {
+  /** Per request (discovery or JWKS). Default 5 s. */
+  readonly timeoutMs: number;
+  /** Largest discovery document or JWKS accepted. Default 512 KiB. */
+  readonly maxBytes: number;
+  /** After a fetch (good or failed), an unknown `kid` waits this long before the next one. Default 30 s. */
+  readonly cooldownMs: number;
+  /** A set older than this is refreshed in the background on the next use. Default 10 minutes. */
+  readonly maxAgeMs: number;
+  readonly now: () => number;
+  readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+export const DEFAULT_KEY_FETCH: Omit<KeyFetchOptions, 'now' | 'log'> = Object.freeze({
+  timeoutMs: 5000,
+  maxBytes: 512 * 1024,
+  cooldownMs: 30_000,
+  maxAgeMs: 10 * 60_000,
+});
+
+export class KeyProblem extends Error {}
+
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** GET with a deadline and a size cap; JSON object or a KeyProblem. */
+async function fetchJson(url: string, options: KeyFetchOptions): Promise<Record<string, unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs), redirect: 'error', headers: { accept: 'application/json' } });
+  } catch (error) {
+    throw new KeyProblem(`${url}: ${error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : 'unreachable'}`);
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new KeyProblem(`${url}: HTTP ${response.status}`);
+  }
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > options.maxBytes) {
+    await response.body?.cancel();
+    throw new KeyProblem(`${url}: larger than ${options.maxBytes} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > options.maxBytes) throw new KeyProblem(`${url}: larger than ${options.maxBytes} bytes`);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof KeyProblem) throw error;
+    throw new KeyProblem(`${url}: the answer broke off`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new KeyProblem(`${url}: not JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new KeyProblem(`${url}: not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Only public asymmetric signing keys: an `oct` key in a provider's set must never verify anything. */
+function usableKeys(set: Record<string, unknown>, url: string): JWK[] {
+  if (!Array.isArray(set['keys'])) throw new KeyProblem(`${url}: no "keys" array`);
+  return (set['keys'] as unknown[]).filter(
+    (k): k is JWK =>
+      typeof k === 'object' &&
+      k !== null &&
+      ['RSA', 'EC', 'OKP'].includes((k as JWK).kty as string) &&
+      (k as JWK).d === undefined &&
+      ((k as JWK).use === undefined || (k as JWK).use === 'sig'),
+  );
+}
+
+export type KeySelector = (header: JWTHeaderParameters) => Promise<KeyLike | Uint8Array>;
+
+export interface IssuerKeys {
+  /** For jose's jwtVerify. Unknown `kid`: at most one fetch per cooldown, shared by every caller waiting. */
+  readonly select: KeySelector;
+  /** Fetches counted since start (discovery documents and key sets), for tests and the bench. */
+  readonly fetches: () => number;
+  /** Called with the `kid`s a refresh removed, so verified tokens signed with them are forgotten. */
+  onRemoved(listener: (kids: readonly string[]) => void): void;
+}
+
+export function createIssuerKeys(issuer: string, explicitJwksUri: string | null, options: KeyFetchOptions): IssuerKeys {
+  let jwksUri = explicitJwksUri;
+  let local: ReturnType<typeof createLocalJWKSet> | null = null;
+  let kids = new Set<string>();
+  let loadedAt = Number.NEGATIVE_INFINITY;
+  let attemptedAt = Number.NEGATIVE_INFINITY;
+  let inflight: Promise<void> | null = null;
+  let failing = false;
+  let fetchCount = 0;
+  const removedListeners: ((kids: readonly string[]) => void)[] = [];
+
+  async function discover(): Promise<string> {
+    const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    fetchCount++;
+    const doc = await fetchJson(url, options);
+    // OpenID Connect Discovery 1.0 §4.3: the document's issuer must be the one asked about.
+    if (doc['issuer'] !== issuer) throw new KeyProblem(`${url}: names issuer ${JSON.stringify(doc['issuer'])}, not ${issuer}`);
+    const uri = doc['jwks_uri'];
+    if (typeof uri !== 'string') throw new KeyProblem(`${url}: no jwks_uri`);
+    let parsed: URL;
+    try {
+      parsed = new URL(uri);
+    } catch {
+      throw new KeyProblem(`${url}: jwks_uri is not a URL`);
+    }
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname))) {
+      throw new KeyProblem(`${url}: jwks_uri must use https`);
+    }
+    return uri;
+  }
+
+  async function load(): Promise<void> {
+    attemptedAt = options.now();
+    try {
+      jwksUri ??= await discover();
+      fetchCount++;
+      const keys = usableKeys(await fetchJson(jwksUri, options), jwksUri);
+      const set: JSONWebKeySet = { keys };
+      const next = new Set(keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
+      const removed = [...kids].filter((kid) => !next.has(kid));
+      local = createLocalJWKSet(set);
+      kids = next;
+      loadedAt = options.now();
+      if (failing) options.log.info({ issuer }, 'identity provider keys reachable again');
+      failing = false;
+      if (removed.length > 0) for (const listener of removedListeners) listener(removed);
+    } catch (error) {
+      // Logged once per outage; the last good set (if any) keeps serving.
+      if (!failing) {
+        options.log.warn(
+          { issuer, problem: error instanceof Error ? error.message : String(error), servingLastGoodSet: local !== null },
+          'identity provider keys unreachable',
+        );
+      }
+      failing = true;
+    }
+  }
+
+  function refresh(): Promise<void> {
+    inflight ??= load().finally(() => {
+      inflight = null;
+    });
+    return inflight;
+  }
+
+  return {
+    async select(header) {
+      const now = options.now();
+      const known = local !== null && (header.kid === undefined || kids.has(header.kid));
+      if (known) {
+        if (now - loadedAt > options.maxAgeMs && now - attemptedAt >= options.cooldownMs) void refresh();
+      } else if (inflight !== null) {
+        await inflight;
+      } else if (now - attemptedAt >= options.cooldownMs) {
+        await refresh();
+      }
+      if (local === null) throw new KeyProblem(failing ? 'the issuer\'s keys could not be fetched' : 'no keys fetched yet (cooldown)');
+      if (header.kid !== undefined && !kids.has(header.kid)) throw new KeyProblem(`kid ${JSON.stringify(header.kid)} is not in the issuer's key set`);
+      return local(header);
+    },
+    fetches: () => fetchCount,
+    onRemoved(listener) {
+      removedListeners.push(listener);
+    },
+  };
+}

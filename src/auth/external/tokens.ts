@@ -1,0 +1,168 @@
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { mappedRoles, scopesOf } from './claims';
+import type { ExternalIssuerConfig } from './config';
+import { createIssuerKeys, DEFAULT_KEY_FETCH, type IssuerKeys, type KeyFetchOptions, KeyProblem } from './keys';
+
+/** Who a verified provider token says the caller is. */
+export interface ExternalIdentity {
+  readonly issuer: string;
+  readonly subject: string;
+  /** From the `email` claim, when present and not marked unverified. */
+  readonly email: string | null;
+  /** Gatehouse roles the token's claims map to (before the role hierarchy). */
+  readonly roles: readonly string[];
+  readonly scopes: readonly string[];
+  readonly expiresAt: number;
+  readonly kid: string | null;
+  readonly alg: string;
+  readonly audience: readonly string[];
+}
+
+export type ExternalVerifyResult = { readonly ok: true; readonly identity: ExternalIdentity } | { readonly ok: false; readonly reason: string };
+
+export interface ExternalTokens {
+  /** The configured issuer the token's (unverified) `iss` names, or undefined: then it is not an external token. */
+  issuerOf(token: string): ExternalIssuerConfig | undefined;
+  /** Signature, issuer, audience, times and subject; the exact reason when refused (for the log and `token explain`, never the client). */
+  verify(token: string, now: Date): Promise<ExternalVerifyResult>;
+  readonly keys: ReadonlyMap<string, IssuerKeys>;
+}
+
+export interface ExternalTokenOptions {
+  readonly clockToleranceSeconds: number;
+  readonly log: KeyFetchOptions['log'];
+  readonly fetch?: Partial<Omit<KeyFetchOptions, 'log'>>;
+}
+
+const MAX_TOKEN_LENGTH = 16 * 1024;
+const VERIFIED_CACHE_SIZE = 10_000;
+const cacheKey = (token: string): string => token.slice(-12);
+
+function unverifiedIssuer(token: string): string | undefined {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  if (first < 0 || second < 0 || second - first > MAX_TOKEN_LENGTH) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8'));
+    const iss = typeof payload === 'object' && payload !== null ? (payload as { iss?: unknown }).iss : undefined;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function refusalReason(error: unknown): string {
+  if (error instanceof KeyProblem) return error.message;
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'not yet valid (nbf)';
+    if (error.claim === 'iat') return 'issued in the future (iat)';
+    if (error.claim === 'aud') return 'wrong audience';
+    if (error.claim === 'iss') return 'wrong issuer';
+    if (error.reason === 'missing') return `missing ${error.claim}`;
+    return `claim ${error.claim} is invalid`;
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'no key in the issuer\'s set matches the token\'s kid and alg';
+  if (error instanceof errors.JWKSMultipleMatchingKeys) return 'the token has no kid and several keys match';
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm not accepted';
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return 'malformed token';
+  if (error instanceof errors.JOSEError) return error.code;
+  return 'unverifiable';
+}
+
+export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], options: ExternalTokenOptions): ExternalTokens {
+  const byIssuer = new Map(issuers.map((issuer) => [issuer.issuer, issuer]));
+  const fetchOptions: KeyFetchOptions = { ...DEFAULT_KEY_FETCH, now: Date.now, ...options.fetch, log: options.log };
+  const keys = new Map<string, IssuerKeys>();
+  // Successes only, until the token's exp; a token whose key the provider stops publishing is
+  // forgotten then. Revocation is not this cache's business: the linked user is looked up on every
+  // request (src/auth/authenticate.ts), so a disabled user is refused at once.
+  const verified = new Map<string, { readonly token: string; readonly identity: ExternalIdentity }>();
+  for (const issuer of issuers) {
+    const set = createIssuerKeys(issuer.issuer, issuer.jwksUri, fetchOptions);
+    set.onRemoved((kids) => {
+      for (const [slot, entry] of verified) {
+        if (entry.identity.issuer === issuer.issuer && entry.identity.kid !== null && kids.includes(entry.identity.kid)) verified.delete(slot);
+      }
+    });
+    keys.set(issuer.issuer, set);
+  }
+
+  async function check(token: string, now: Date): Promise<ExternalVerifyResult> {
+    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'longer than 16 KiB' };
+    const iss = unverifiedIssuer(token);
+    const issuer = iss === undefined ? undefined : byIssuer.get(iss);
+    if (issuer === undefined) return { ok: false, reason: 'issuer is not configured' };
+    let header;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      return { ok: false, reason: 'malformed header' };
+    }
+    const alg = typeof header.alg === 'string' ? header.alg : '';
+    if (alg.toLowerCase() === 'none') return { ok: false, reason: 'alg none is never accepted' };
+    if (alg.startsWith('HS')) return { ok: false, reason: `${alg} is never accepted for an external issuer` };
+    if (!(issuer.algorithms as readonly string[]).includes(alg)) return { ok: false, reason: `algorithm ${alg || '(none)'} is not accepted for this issuer` };
+    let payload: JWTPayload;
+    try {
+      const set = keys.get(issuer.issuer) as IssuerKeys;
+      ({ payload } = await jwtVerify(token, (h) => set.select(h), {
+        issuer: issuer.issuer,
+        algorithms: [...issuer.algorithms],
+        clockTolerance: options.clockToleranceSeconds,
+        currentDate: now,
+        requiredClaims: ['exp', 'sub'],
+        ...(issuer.audienceClaim === 'aud' ? { audience: [...issuer.audiences] } : {}),
+      }));
+    } catch (error) {
+      return { ok: false, reason: refusalReason(error) };
+    }
+    if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'missing sub' };
+    let audience: string[];
+    if (issuer.audienceClaim === 'client_id') {
+      const clientId = (payload as Record<string, unknown>)['client_id'];
+      if (typeof clientId !== 'string' || !issuer.audiences.includes(clientId)) return { ok: false, reason: 'wrong audience (client_id)' };
+      audience = [clientId];
+    } else {
+      audience = typeof payload.aud === 'string' ? [payload.aud] : [...(payload.aud ?? [])];
+    }
+    const email = typeof payload['email'] === 'string' && payload['email_verified'] !== false ? payload['email'] : null;
+    const identity: ExternalIdentity = Object.freeze({
+      issuer: issuer.issuer,
+      subject: payload.sub,
+      email,
+      roles: Object.freeze(mappedRoles(issuer, payload)),
+      scopes: Object.freeze(scopesOf(issuer, payload)),
+      expiresAt: payload.exp as number,
+      kid: typeof header.kid === 'string' ? header.kid : null,
+      alg,
+      audience: Object.freeze(audience),
+    });
+    return { ok: true, identity };
+  }
+
+  return {
+    keys,
+    issuerOf(token) {
+      const iss = unverifiedIssuer(token);
+      return iss === undefined ? undefined : byIssuer.get(iss);
+    },
+    async verify(token, now) {
+      const slot = cacheKey(token);
+      const remembered = verified.get(slot);
+      if (remembered !== undefined && remembered.token === token) {
+        if (now.getTime() / 1000 < remembered.identity.expiresAt + options.clockToleranceSeconds) return { ok: true, identity: remembered.identity };
+        verified.delete(slot);
+      }
+      const result = await check(token, now);
+      if (!result.ok) {
+        options.log.info({ issuer: unverifiedIssuer(token) ?? null, reason: result.reason }, 'external token refused');
+        return result;
+      }
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
+      verified.set(slot, { token, identity: result.identity });
+      return result;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { type Db, isUniqueViolation } from './database';
+import { newId } from './ids';
+import { insertUser } from './users';
+
+/**
+ * What an external user's password hash column holds: not in the stored-hash format, so no
+ * password ever matches it (src/auth/passwords.ts). Such a user signs in only through its provider.
+ */
+export const NO_PASSWORD = '!external';
+
+export async function findLinkedUserId(db: Db, issuer: string, subject: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('external_identities')
+    .select('user_id')
+    .where('issuer', '=', issuer)
+    .where('subject', '=', subject)
+    .executeTakeFirst();
+  return row?.user_id;
+}
+
+/**
+ * An address that names the provider account and cannot be anyone's mail (RFC 2606 `.invalid`):
+ * used when the token carries no email or its email belongs to another gatehouse user already. An
+ * email is never a reason to link to an existing user: that would let whoever controls a provider
+ * account's email claim take over a local account.
+ */
+function placeholderEmail(issuer: string, subject: string): string {
+  return `${createHash('sha256').update(`${issuer}\n${subject}`).digest('hex').slice(0, 32)}@external.invalid`;
+}
+
+/**
+ * The user linked to (issuer, subject), created with the link on first use. Safe across
+ * instances: the link's primary key lets one insert win; the loser's transaction (its user row
+ * too) rolls back and it reads the winner's link.
+ */
+export async function linkExternalUser(db: Db, identity: { issuer: string; subject: string; email: string | null }, now: Date): Promise<string> {
+  const existing = await findLinkedUserId(db, identity.issuer, identity.subject);
+  if (existing !== undefined) return existing;
+  const emails = identity.email === null ? [placeholderEmail(identity.issuer, identity.subject)] : [identity.email, placeholderEmail(identity.issuer, identity.subject)];
+  for (const email of emails) {
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const user = await insertUser(trx, { id: newId(now.getTime()), email, name: null, passwordHash: NO_PASSWORD, role: 'USER', now });
+        await trx
+          .insertInto('external_identities')
+          .values({ issuer: identity.issuer, subject: identity.subject, user_id: user.id, created_at: now.toISOString() })
+          .execute();
+        return user.id;
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const winner = await findLinkedUserId(db, identity.issuer, identity.subject);
+      if (winner !== undefined) return winner;
+      // The email is another user's: try the placeholder.
+    }
+  }
+  throw new Error('linkExternalUser: could not link after trying the placeholder address');
+}
