@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type App, createApp } from '../../src/app';
+import { type App, type AppOptions, createApp } from '../../src/app';
 import { parseConfig } from '../../src/config';
 import { createHttpServer, type HttpServer } from '../../src/http/server';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
@@ -55,6 +55,8 @@ export interface HttpHarnessOptions {
   readonly now?: () => Date;
   /** The application schema served beside the accounts; default: the notes example, as `npm start` serves it. */
   readonly app?: { typeDefs?: string; resolvers?: object };
+  /** More options for createApp (external-token logging and key-fetch timing). */
+  readonly appOptions?: Omit<AppOptions, 'now'>;
 }
 
 /** A random 64-character secret with plenty of distinct characters. */
@@ -94,7 +96,7 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
   let server: HttpServer;
   try {
     await migrateToLatest(store);
-    app = createApp(config, store, options.now ? { now: options.now } : {});
+    app = createApp(config, store, { ...options.appOptions, ...(options.now ? { now: options.now } : {}) });
     const schema = buildSchema((options.app ?? notes) as never, { strict: config.authStrict });
     server = await createHttpServer(app, { schema });
   } catch (error) {

@@ -87,6 +87,8 @@ export type KeySelector = (header: JWTHeaderParameters) => Promise<KeyLike | Uin
 export interface IssuerKeys {
   /** For jose's jwtVerify. Unknown `kid`: at most one fetch per cooldown, shared by every caller waiting. */
   readonly select: KeySelector;
+  /** Starts a background refresh when the set in hand is older than maxAge; cheap, for every use of a remembered token. */
+  maintain(): void;
   /** Fetches counted since start (discovery documents and key sets), for tests and the bench. */
   readonly fetches: () => number;
   /** Called with the `kid`s a refresh removed, so verified tokens signed with them are forgotten. */
@@ -158,12 +160,17 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
     return inflight;
   }
 
+  function stale(now: number): void {
+    if (local !== null && now - loadedAt > options.maxAgeMs && now - attemptedAt >= options.cooldownMs) void refresh();
+  }
+
   return {
+    maintain: () => stale(options.now()),
     async select(header) {
       const now = options.now();
       const known = local !== null && (header.kid === undefined || kids.has(header.kid));
       if (known) {
-        if (now - loadedAt > options.maxAgeMs && now - attemptedAt >= options.cooldownMs) void refresh();
+        stale(now);
       } else if (inflight !== null) {
         await inflight;
       } else if (now - attemptedAt >= options.cooldownMs) {

@@ -78,7 +78,7 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
   // Successes only, until the token's exp; a token whose key the provider stops publishing is
   // forgotten then. Revocation is not this cache's business: the linked user is looked up on every
   // request (src/auth/authenticate.ts), so a disabled user is refused at once.
-  const verified = new Map<string, { readonly token: string; readonly identity: ExternalIdentity }>();
+  const verified = new Map<string, { readonly token: string; readonly identity: ExternalIdentity; readonly result: ExternalVerifyResult }>();
   for (const issuer of issuers) {
     const set = createIssuerKeys(issuer.issuer, issuer.jwksUri, fetchOptions);
     set.onRemoved((kids) => {
@@ -152,7 +152,11 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
       const slot = cacheKey(token);
       const remembered = verified.get(slot);
       if (remembered !== undefined && remembered.token === token) {
-        if (now.getTime() / 1000 < remembered.identity.expiresAt + options.clockToleranceSeconds) return { ok: true, identity: remembered.identity };
+        if (now.getTime() / 1000 < remembered.identity.expiresAt + options.clockToleranceSeconds) {
+          // A refresh that finds the token's key retired forgets the token (onRemoved above).
+          keys.get(remembered.identity.issuer)?.maintain();
+          return remembered.result;
+        }
         verified.delete(slot);
       }
       const result = await check(token, now);
@@ -161,7 +165,7 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
         return result;
       }
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
-      verified.set(slot, { token, identity: result.identity });
+      verified.set(slot, { token, identity: result.identity, result });
       return result;
     },
   };
