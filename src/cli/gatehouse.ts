@@ -9,6 +9,7 @@ import { buildSourceSchema, readSchemaFiles } from '../graphql/schema';
 import { main as admin } from './admin';
 import { main as authMap } from './auth-map';
 import { main as migrate } from './migrate';
+import { main as token } from './token';
 
 const USAGE = `Usage: gatehouse <command>
 
@@ -19,6 +20,8 @@ Commands:
   migrate           bring the database in DATABASE_URL up to date
   admin …           manage users and API keys (gatehouse admin --help)
   auth-map …        who can reach each field (gatehouse auth-map --help); --schema PATH adds your SDL
+  token explain JWT what gatehouse makes of a bearer token: issuer, kid, alg, expiry, audience and
+                    the roles and scopes it maps to, or the exact reason it is refused
   schema [--schema PATH …]
                     print the whole SDL served (directives, gatehouse's account schema and the
                     .graphql files or folders named), e.g. for GraphQL Code Generator
@@ -82,6 +85,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return authMap(rest);
     case 'schema':
       return printSchema(rest);
+    case 'token':
+      return token(rest);
     case '--help':
     case '-h':
     case 'help':

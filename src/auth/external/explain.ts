@@ -1,0 +1,73 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import type { Config } from '../../config';
+import { createAccessTokens } from '../jwt';
+import type { ExternalTokens } from './tokens';
+
+export interface Explanation {
+  readonly accepted: boolean;
+  /** `name: value` lines for a person; never the signature. */
+  readonly lines: readonly string[];
+}
+
+const when = (seconds: unknown): string => (typeof seconds === 'number' ? `${new Date(seconds * 1000).toISOString()} (${seconds})` : '(none)');
+const list = (values: readonly string[]): string => (values.length === 0 ? '(none)' : values.join(' '));
+
+/**
+ * What gatehouse would make of a bearer token, and why: the facts an operator needs when a
+ * provider's token is refused with a bare 401 (the reason the server logs at info, spelled out).
+ * Only header and claim values are printed, never the signature.
+ */
+export async function explainToken(
+  config: Config,
+  token: string,
+  external: ExternalTokens | null,
+  ownSecret: string | null,
+  now: Date,
+): Promise<Explanation> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let payload: ReturnType<typeof decodeJwt>;
+  try {
+    header = decodeProtectedHeader(token);
+    payload = decodeJwt(token);
+  } catch {
+    return { accepted: false, lines: ['refused: not a JWT (three base64url parts with a JSON header and payload)'] };
+  }
+  const facts = [
+    `issuer: ${typeof payload.iss === 'string' ? payload.iss : '(none)'}`,
+    `kid: ${typeof header.kid === 'string' ? header.kid : '(none)'}`,
+    `alg: ${typeof header.alg === 'string' ? header.alg : '(none)'}`,
+    `subject: ${typeof payload.sub === 'string' ? payload.sub : '(none)'}`,
+    `expires: ${when(payload.exp)}`,
+    `audience: ${typeof payload.aud === 'string' ? payload.aud : Array.isArray(payload.aud) ? list(payload.aud) : '(none)'}`,
+  ];
+  if (payload.iss === config.jwt.issuer) {
+    if (ownSecret === null) return { accepted: false, lines: [...facts, 'kind: gatehouse access token', 'refused: no JWT_SECRET to check it with'] };
+    const verified = createAccessTokens({
+      secret: ownSecret,
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      ttlSeconds: config.jwt.accessTokenTtlSeconds,
+      clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+    }).verify(token, now);
+    return verified.ok
+      ? { accepted: true, lines: [...facts, 'kind: gatehouse access token', 'accepted: signature and claims valid (the user is checked per request)'] }
+      : { accepted: false, lines: [...facts, 'kind: gatehouse access token', `refused: ${verified.reason}`] };
+  }
+  if (external === null || external.issuerOf(token) === undefined) {
+    return { accepted: false, lines: [...facts, `refused: issuer is neither gatehouse's own (${config.jwt.issuer}) nor one in OIDC_ISSUERS`] };
+  }
+  const result = await external.verify(token, now);
+  if (!result.ok) return { accepted: false, lines: [...facts, 'kind: external (OIDC_ISSUERS)', `refused: ${result.reason}`] };
+  const { identity } = result;
+  return {
+    accepted: true,
+    lines: [
+      ...facts,
+      'kind: external (OIDC_ISSUERS)',
+      `email: ${identity.email ?? '(none)'}`,
+      `roles: ${list(identity.roles)}`,
+      `scopes: ${list(identity.scopes)}`,
+      'accepted: signature and claims valid (the linked user is checked per request)',
+    ],
+  };
+}
