@@ -36,12 +36,13 @@ export interface TestIssuer {
 
 let kids = 0;
 
-export async function startTestIssuer(options: { path?: string; audience?: string } = {}): Promise<TestIssuer> {
+export async function startTestIssuer(options: { path?: string; audience?: string; trailingSlash?: boolean } = {}): Promise<TestIssuer> {
   const path = options.path ?? '/realms/acme';
   const hits = new Map<string, number>();
   const published: TestKey[] = [];
   const state = { down: false };
   let issuer = '';
+  let base = '';
   const server: Server = createServer((request, response) => {
     const url = (request.url ?? '').split('?')[0] as string;
     hits.set(url, (hits.get(url) ?? 0) + 1);
@@ -50,7 +51,7 @@ export async function startTestIssuer(options: { path?: string; audience?: strin
       return;
     }
     if (url === `${path}/.well-known/openid-configuration`) {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, id_token_signing_alg_values_supported: ['RS256'] }));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, jwks_uri: `${base}/jwks`, id_token_signing_alg_values_supported: ['RS256'] }));
       return;
     }
     if (url === `${path}/jwks`) {
@@ -60,12 +61,14 @@ export async function startTestIssuer(options: { path?: string; audience?: strin
     response.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+  // Auth0's issuer ends in a slash; its documents live under the address without it.
+  issuer = options.trailingSlash === true ? `${base}/` : base;
   const audience = options.audience ?? 'gatehouse-api';
 
   const self: TestIssuer = {
     issuer,
-    jwksUri: `${issuer}/jwks`,
+    jwksUri: `${base}/jwks`,
     hits,
     published,
     get down() {

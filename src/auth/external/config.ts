@@ -29,7 +29,8 @@ export class IssuerConfigProblem extends Error {}
 
 const KEYS = new Set(['issuer', 'audience', 'jwksUri', 'algorithms', 'audienceClaim', 'rolesClaim', 'roleMap', 'scopesClaim']);
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
-const DOT_PATH = /^[A-Za-z0-9_:\-]+(\.[A-Za-z0-9_:\-]+)*$/;
+/** A claim name (whole, as Auth0's URL-namespaced claims) or a dot path; no spaces, no empty segments. */
+const DOT_PATH = /^[\x21-\x2d\x2f-\x7e]+(\.[\x21-\x2d\x2f-\x7e]+)*$/;
 
 /** https, or http on a loopback address (local development and tests). */
 function checkUrl(value: unknown, what: string): string {
@@ -54,7 +55,7 @@ function nonEmptyStrings(value: unknown, what: string): string[] {
 }
 
 function dotPath(value: unknown, what: string): string {
-  if (typeof value !== 'string' || !DOT_PATH.test(value)) throw new IssuerConfigProblem(`${what} must be a claim name or dot path like realm_access.roles`);
+  if (typeof value !== 'string' || value.length > 200 || !DOT_PATH.test(value)) throw new IssuerConfigProblem(`${what} must be a claim name or dot path like realm_access.roles`);
   return value;
 }
 
