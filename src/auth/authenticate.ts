@@ -4,7 +4,7 @@ import { touchApiKey } from '../store/api-keys';
 import type { Arrival } from '../store/credential-lookups';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
-import { authenticateExternal } from './external/authenticate';
+import { authenticateExternal, type ExternalAuthentication } from './external/authenticate';
 import { isWellFormedApiKey, sha256 } from './secrets';
 import { sessionEnded } from './session-ends';
 import { rolesOf, type Viewer } from './viewer';
@@ -18,6 +18,10 @@ export type Authentication =
       readonly sessionId?: string | null;
     }
   | { readonly ok: false; readonly problem: CredentialProblem };
+
+function fromExternal(outcome: ExternalAuthentication): Authentication {
+  return outcome.ok ? { ok: true, viewer: outcome.viewer, user: outcome.user, sessionId: null } : { ok: false, problem: 'invalid_token' };
+}
 
 /** `lastUsedAt` is written at most this often per key. */
 export const API_KEY_TOUCH_INTERVAL_MS = 60_000;
@@ -39,13 +43,19 @@ export async function authenticate(app: App, credential: PresentedCredential, ar
       return { ok: false, problem: credential.problem };
     case 'jwt': {
       // A token that claims a configured provider's issuer goes to that provider's keys only, and
-      // gatehouse's own HS256 secret verifies only tokens naming gatehouse's own issuer (jwt.ts).
-      if (app.externalTokens !== null && app.externalTokens.issuerOf(credential.token) !== undefined) {
-        const external = await authenticateExternal(app, app.externalTokens, credential.token, arrival);
-        return external.ok ? { ok: true, viewer: external.viewer, user: external.user, sessionId: null } : { ok: false, problem: 'invalid_token' };
-      }
+      // gatehouse's own HS256 secret verifies only tokens naming gatehouse's own issuer (jwt.ts;
+      // config refuses a provider with that issuer). The remembered verifications are tried
+      // before any payload is decoded, so neither kind of token pays for the other once cached.
+      const external = app.externalTokens;
+      const recalled = external?.recall(credential.token, app.now());
+      if (external != null && recalled !== undefined) return fromExternal(await authenticateExternal(app, external, credential.token, arrival, recalled));
       const verified = app.accessTokens.verify(credential.token, app.now());
-      if (!verified.ok) return { ok: false, problem: 'invalid_token' };
+      if (!verified.ok) {
+        if (external != null && external.issuerOf(credential.token) !== undefined) {
+          return fromExternal(await authenticateExternal(app, external, credential.token, arrival));
+        }
+        return { ok: false, problem: 'invalid_token' };
+      }
       const user = await app.store.lookups.userById(verified.claims.sub, arrival);
       // The row that says whether the user is disabled also says which sessions have ended: no extra read.
       if (user === undefined || user.disabledAt !== null || sessionEnded(user, verified.claims)) return { ok: false, problem: 'invalid_token' };

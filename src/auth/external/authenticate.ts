@@ -3,7 +3,7 @@ import type { Arrival } from '../../store/credential-lookups';
 import { linkExternalUser } from '../../store/external-identities';
 import type { UserRecord } from '../../store/users';
 import { rolesOf, type Viewer } from '../viewer';
-import type { ExternalTokens } from './tokens';
+import type { ExternalIdentity, ExternalTokens, ExternalVerifyResult } from './tokens';
 
 export type ExternalAuthentication =
   | { readonly ok: true; readonly viewer: Viewer; readonly user: UserRecord }
@@ -11,6 +11,8 @@ export type ExternalAuthentication =
 
 /** (issuer, subject) → user id, remembered per process: a link never changes once written. */
 const links = new WeakMap<ExternalTokens, Map<string, string>>();
+/** Per verified token (its identity object, remembered until exp): the linked user and the expanded roles, so a repeat request allocates nothing for them. */
+const resolved = new WeakMap<ExternalIdentity, { readonly userId: string; readonly roles: readonly string[] }>();
 
 function expand(roles: readonly string[]): readonly string[] {
   if (roles.length === 1) return rolesOf(roles[0] as string);
@@ -24,24 +26,32 @@ function expand(roles: readonly string[]): readonly string[] {
  * use) is read through the store's lookups like any gatehouse credential, so a disabled user is
  * refused on the next request. Roles and scopes come from the token, not the users row.
  */
-export async function authenticateExternal(app: App, external: ExternalTokens, token: string, arrival?: Arrival): Promise<ExternalAuthentication> {
-  const verified = await external.verify(token, app.now());
+export async function authenticateExternal(
+  app: App,
+  external: ExternalTokens,
+  token: string,
+  arrival?: Arrival,
+  recalled?: ExternalVerifyResult,
+): Promise<ExternalAuthentication> {
+  const verified = recalled ?? (await external.verify(token, app.now()));
   if (!verified.ok) return { ok: false };
   const { identity } = verified;
   let known = links.get(external);
   if (known === undefined) links.set(external, (known = new Map()));
-  const linkKey = `${identity.issuer}\n${identity.subject}`;
-  let userId = known.get(linkKey);
-  if (userId === undefined) {
-    userId = await linkExternalUser(app.store.db, identity, app.now());
+  let found = resolved.get(identity);
+  if (found === undefined) {
+    const linkKey = `${identity.issuer}\n${identity.subject}`;
+    const userId = known.get(linkKey) ?? (await linkExternalUser(app.store.db, identity, app.now()));
     known.set(linkKey, userId);
+    resolved.set(identity, (found = { userId, roles: expand(identity.roles) }));
   }
-  const user = await app.store.lookups.userById(userId, arrival);
+  const user = await app.store.lookups.userById(found.userId, arrival);
   if (user === undefined) {
     // The user was deleted (its link with it): the next request links a new one.
-    known.delete(linkKey);
+    known.delete(`${identity.issuer}\n${identity.subject}`);
+    resolved.delete(identity);
     return { ok: false };
   }
   if (user.disabledAt !== null) return { ok: false };
-  return { ok: true, user, viewer: { id: user.id, roles: expand(identity.roles), via: 'external', scopes: identity.scopes } };
+  return { ok: true, user, viewer: { id: user.id, roles: found.roles, via: 'external', scopes: identity.scopes } };
 }

@@ -23,6 +23,8 @@ export type ExternalVerifyResult = { readonly ok: true; readonly identity: Exter
 export interface ExternalTokens {
   /** The configured issuer the token's (unverified) `iss` names, or undefined: then it is not an external token. */
   issuerOf(token: string): ExternalIssuerConfig | undefined;
+  /** A remembered verification of this token, synchronously; undefined when there is none (not external, or not yet verified). */
+  recall(token: string, now: Date): ExternalVerifyResult | undefined;
   /** Signature, issuer, audience, times and subject; the exact reason when refused (for the log and `token explain`, never the client). */
   verify(token: string, now: Date): Promise<ExternalVerifyResult>;
   readonly keys: ReadonlyMap<string, IssuerKeys>;
@@ -142,23 +144,30 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
     return { ok: true, identity };
   }
 
+  function recall(token: string, now: Date): ExternalVerifyResult | undefined {
+    const slot = cacheKey(token);
+    const remembered = verified.get(slot);
+    if (remembered === undefined || remembered.token !== token) return undefined;
+    if (now.getTime() / 1000 < remembered.identity.expiresAt + options.clockToleranceSeconds) {
+      // A refresh that finds the token's key retired forgets the token (onRemoved above).
+      keys.get(remembered.identity.issuer)?.maintain();
+      return remembered.result;
+    }
+    verified.delete(slot);
+    return undefined;
+  }
+
   return {
     keys,
     issuerOf(token) {
       const iss = unverifiedIssuer(token);
       return iss === undefined ? undefined : byIssuer.get(iss);
     },
+    recall,
     async verify(token, now) {
+      const remembered = recall(token, now);
+      if (remembered !== undefined) return remembered;
       const slot = cacheKey(token);
-      const remembered = verified.get(slot);
-      if (remembered !== undefined && remembered.token === token) {
-        if (now.getTime() / 1000 < remembered.identity.expiresAt + options.clockToleranceSeconds) {
-          // A refresh that finds the token's key retired forgets the token (onRemoved above).
-          keys.get(remembered.identity.issuer)?.maintain();
-          return remembered.result;
-        }
-        verified.delete(slot);
-      }
       const result = await check(token, now);
       if (!result.ok) {
         options.log.info({ issuer: unverifiedIssuer(token) ?? null, reason: result.reason }, 'external token refused');

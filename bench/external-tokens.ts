@@ -1,0 +1,116 @@
+// npm run bench:external: provider tokens (issue: "Tokens from your identity provider").
+// Serves a minimal OpenID provider (discovery + JWKS, made with jose) in this process, starts a
+// gatehouse server (bench/external-server.ts) that trusts it, and measures:
+//  1. server CPU per request for the same query anonymous, with a gatehouse token, and with
+//     provider RS256 and ES256 tokens (after their first, uncached verification), R interleaved
+//     rounds of 20,000 requests (/proc/<pid>/stat, as bench/cpu-per-request.ts);
+//  2. the p99 latency of callers with valid tokens at a fixed rate, alone and during a flood of
+//     tokens with unknown kids at the same rate, and the JWKS fetches the flood caused.
+// Example: R=5 Q='{ publicMessage }' npm run bench:external
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import { cpuMs, pinLoadGenerator, type Started, startServer } from './processes';
+
+async function main(): Promise<void> {
+  const rounds = Number(process.env['R'] ?? 5);
+  const query = process.env['Q'] ?? '{ publicMessage }';
+  let jwksFetches = 0;
+  const rsa = await generateKeyPair('RS256');
+  const ec = await generateKeyPair('ES256');
+  const stranger = await generateKeyPair('ES256');
+  const keys = [
+    { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
+    { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' },
+  ];
+  let issuer = '';
+  const provider = createServer((request, response) => {
+    if (request.url === '/.well-known/openid-configuration') return void response.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+    if (request.url === '/jwks') {
+      jwksFetches++;
+      return void response.end(JSON.stringify({ keys }));
+    }
+    response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+  const sign = (key: KeyLike, alg: string, kid: string, sub = 'bench-user') =>
+    new SignJWT({ sub, aud: 'gatehouse-api', scope: 'notes:read', realm_access: { roles: ['gatehouse-user'] } })
+      .setProtectedHeader({ alg, kid, typ: 'JWT' })
+      .setIssuer(issuer)
+      .setIssuedAt()
+      .setExpirationTime('1d')
+      .sign(key);
+  const rsToken = await sign(rsa.privateKey, 'RS256', 'rsa-1');
+  const esToken = await sign(ec.privateKey, 'ES256', 'ec-1');
+  const floodTokens = await Promise.all(Array.from({ length: 500 }, (_, i) => sign(stranger.privateKey, 'ES256', `unknown-${i}`, `flood-${i}`)));
+
+  console.log(pinLoadGenerator());
+  const server: Started = await startServer('external-server', [], {
+    OIDC_ISSUERS: JSON.stringify([{ issuer, audience: 'gatehouse-api', rolesClaim: 'realm_access.roles', roleMap: { 'gatehouse-user': 'USER' } }]),
+  });
+  const url = `${server.info.url}/graphql`;
+  const body = JSON.stringify({ query });
+  const credentials: Record<string, Record<string, string>> = {
+    anonymous: {},
+    gatehouse: { authorization: `Bearer ${server.info.token}` },
+    rs256: { authorization: `Bearer ${rsToken}` },
+    es256: { authorization: `Bearer ${esToken}` },
+  };
+  const cpuPerRequestUs = async (headers: Record<string, string>): Promise<number> => {
+    const amount = 20_000;
+    const before = cpuMs(server.info.pid);
+    const result = await autocannon({ url, method: 'POST', connections: 10, amount, headers: { 'content-type': 'application/json', ...headers }, body });
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    return ((cpuMs(server.info.pid) - before) * 1000) / amount;
+  };
+  try {
+    for (const headers of Object.values(credentials)) await cpuPerRequestUs(headers); // warm-up (the provider tokens' first verification)
+    const cpu: Record<string, number[]> = {};
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, headers] of Object.entries(credentials)) (cpu[name] ??= []).push(Math.round(await cpuPerRequestUs(headers)));
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+    console.log(`µs of server CPU per request, ${query}:`, cpu);
+    for (const name of ['gatehouse', 'rs256', 'es256']) {
+      console.log(`${name}: anonymous / ${name} CPU per request (medians) = ${(median(cpu['anonymous'] as number[]) / median(cpu[name] as number[])).toFixed(3)}`);
+    }
+
+    const victims = (duration: number) =>
+      autocannon({ url, method: 'POST', connections: 10, overallRate: 1000, duration, headers: { 'content-type': 'application/json', ...credentials['es256'] }, body });
+    const alone = await victims(10);
+    const fetchesBefore = jwksFetches;
+    let next = 0;
+    const flood = autocannon({
+      url,
+      method: 'POST',
+      connections: 10,
+      overallRate: 1000,
+      duration: 10,
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${floodTokens[next++ % floodTokens.length]}` },
+            body,
+          }),
+        },
+      ],
+    });
+    const during = await victims(10);
+    const flooded = await flood;
+    console.log(
+      `valid ES256 callers at 1000 req/s: p99 alone ${alone.latency.p99} ms (${alone.non2xx} non-2xx); during a flood of ${flooded.requests.total} unknown-kid requests at 1000 req/s ` +
+        `(${flooded.non2xx} refused): p99 ${during.latency.p99} ms (${during.non2xx} non-2xx); JWKS fetches caused by the flood: ${jwksFetches - fetchesBefore}`,
+    );
+  } finally {
+    server.child.kill();
+    provider.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
