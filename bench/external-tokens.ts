@@ -77,6 +77,28 @@ async function main(): Promise<void> {
       console.log(`${name}: anonymous / ${name} CPU per request (medians) = ${(median(cpu['anonymous'] as number[]) / median(cpu[name] as number[])).toFixed(3)}`);
     }
 
+    // What one refused request costs: a token with an unknown kid against a malformed bearer token.
+    const refusedCpuUs = async (tokens: string[]): Promise<number> => {
+      const amount = 20_000;
+      let i = 0;
+      const before = cpuMs(server.info.pid);
+      await autocannon({
+        url,
+        method: 'POST',
+        connections: 10,
+        amount,
+        requests: [{ setupRequest: (request) => ({ ...request, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i++ % tokens.length]}` }, body }) }],
+      });
+      return ((cpuMs(server.info.pid) - before) * 1000) / amount;
+    };
+    const garbage = floodTokens.map((t) => `${t.slice(0, -8)}AAAAAAAA`.replace(/^[^.]+/, 'eyJhbGciOiJIUzI1NiJ9'));
+    const refused: Record<string, number[]> = {};
+    for (let round = 0; round < 3; round++) {
+      (refused['unknown kid'] ??= []).push(Math.round(await refusedCpuUs(floodTokens)));
+      (refused['bad gatehouse-style token'] ??= []).push(Math.round(await refusedCpuUs(garbage)));
+    }
+    console.log('µs of server CPU per refused request:', refused);
+
     const victims = (duration: number) =>
       autocannon({ url, method: 'POST', connections: 10, overallRate: 1000, duration, headers: { 'content-type': 'application/json', ...credentials['es256'] }, body });
     const alone = await victims(10);

@@ -241,3 +241,27 @@ describe('a provider that is down when gatehouse starts', () => {
     }
   });
 });
+
+describe('refusal logging under a flood', () => {
+  it('logs at most 10 refusals a second for tokens with made-up kids, then says how many it left out', async () => {
+    const issuer = await startTestIssuer();
+    const key = await issuer.newKey('ES256');
+    issuer.publish(key);
+    const clock = { ms: Date.now() };
+    const logs: Logged[] = [];
+    const h = await startGatehouse([{ issuer: issuer.issuer, audience: 'gatehouse-api' }], clock, logs);
+    try {
+      const tokens = await Promise.all(Array.from({ length: 30 }, (_, i) => issuer.sign({ ...key, kid: `made-up-${i}` })));
+      for (const token of tokens) expectRefused(await h.gql(ME, bearer(token)), token);
+      const refusedLines = () => logs.filter((l) => l.msg === 'external token refused');
+      expect(refusedLines()).toHaveLength(10);
+      clock.ms += 1000;
+      expectRefused(await h.gql(ME, bearer(tokens[0] as string)));
+      expect(refusedLines()).toHaveLength(11);
+      expect(refusedLines()[10]?.obj).toMatchObject({ notLogged: 20 });
+    } finally {
+      await h.close();
+      await issuer.close();
+    }
+  });
+});

@@ -177,7 +177,7 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
         await refresh();
       }
       if (local === null) throw new KeyProblem(failing ? 'the issuer\'s keys could not be fetched' : 'no keys fetched yet (cooldown)');
-      if (header.kid !== undefined && !kids.has(header.kid)) throw new KeyProblem(`kid ${JSON.stringify(header.kid)} is not in the issuer's key set`);
+      if (header.kid !== undefined && !kids.has(header.kid)) throw new KeyProblem(`kid ${JSON.stringify(String(header.kid).slice(0, 64))} is not in the issuer's key set`);
       return local(header);
     },
     fetches: () => fetchCount,

@@ -37,6 +37,7 @@ export interface ExternalTokenOptions {
 }
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
+const REFUSALS_LOGGED_PER_SECOND = 10;
 const VERIFIED_CACHE_SIZE = 10_000;
 const cacheKey = (token: string): string => token.slice(-12);
 
@@ -144,6 +145,33 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
     return { ok: true, identity };
   }
 
+  // Refusals are logged at info, at most REFUSALS_LOGGED_PER_SECOND per reason: a flood of bad
+  // tokens (anyone can make one with a random kid, no key needed) must not become a flood of log
+  // lines. The next line logged for a reason says how many were left out.
+  const refusals = new Map<string, { second: number; logged: number; skipped: number }>();
+  function logRefusal(token: string, reason: string): void {
+    const second = Math.floor(fetchOptions.now() / 1000);
+    // One budget for every kid a flood makes up: the quoted, caller-chosen part is not the reason.
+    const kind = reason.replace(/"[^"]*"/g, '…');
+    let entry = refusals.get(kind);
+    if (entry === undefined) {
+      if (refusals.size >= 1000) refusals.clear();
+      refusals.set(kind, (entry = { second, logged: 0, skipped: 0 }));
+    }
+    if (entry.second !== second) {
+      entry.second = second;
+      entry.logged = 0;
+    }
+    if (entry.logged >= REFUSALS_LOGGED_PER_SECOND) {
+      entry.skipped++;
+      return;
+    }
+    entry.logged++;
+    const skipped = entry.skipped;
+    entry.skipped = 0;
+    options.log.info({ issuer: unverifiedIssuer(token) ?? null, reason, ...(skipped > 0 ? { notLogged: skipped } : {}) }, 'external token refused');
+  }
+
   function recall(token: string, now: Date): ExternalVerifyResult | undefined {
     const slot = cacheKey(token);
     const remembered = verified.get(slot);
@@ -170,7 +198,7 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
       const slot = cacheKey(token);
       const result = await check(token, now);
       if (!result.ok) {
-        options.log.info({ issuer: unverifiedIssuer(token) ?? null, reason: result.reason }, 'external token refused');
+        logRefusal(token, result.reason);
         return result;
       }
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
