@@ -87,6 +87,11 @@ export type KeySelector = (header: JWTHeaderParameters) => Promise<KeyLike | Uin
 export interface IssuerKeys {
   /** For jose's jwtVerify. Unknown `kid`: at most one fetch per cooldown, shared by every caller waiting. */
   readonly select: KeySelector;
+  /**
+   * Why a token with this `kid` would be refused without a fetch (unknown, and the cooldown not yet
+   * passed), or null. Lets a flood of made-up kids be refused before any signature work.
+   */
+  refusedAtOnce(kid: string | undefined): string | null;
   /** Starts a background refresh when the set in hand is older than maxAge; cheap, for every use of a remembered token. */
   maintain(): void;
   /** Fetches counted since start (discovery documents and key sets), for tests and the bench. */
@@ -166,6 +171,10 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
 
   return {
     maintain: () => stale(options.now()),
+    refusedAtOnce(kid) {
+      if (kid === undefined || kids.has(kid) || inflight !== null || options.now() - attemptedAt >= options.cooldownMs) return null;
+      return local === null ? 'no keys fetched yet (cooldown)' : `kid ${JSON.stringify(kid.slice(0, 64))} is not in the issuer's key set`;
+    },
     async select(header) {
       const now = options.now();
       const known = local !== null && (header.kid === undefined || kids.has(header.kid));

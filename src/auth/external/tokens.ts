@@ -107,9 +107,11 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
     if (alg.toLowerCase() === 'none') return { ok: false, reason: 'alg none is never accepted' };
     if (alg.startsWith('HS')) return { ok: false, reason: `${alg} is never accepted for an external issuer` };
     if (!(issuer.algorithms as readonly string[]).includes(alg)) return { ok: false, reason: `algorithm ${alg || '(none)'} is not accepted for this issuer` };
+    const set = keys.get(issuer.issuer) as IssuerKeys;
+    const atOnce = set.refusedAtOnce(typeof header.kid === 'string' ? header.kid : undefined);
+    if (atOnce !== null) return { ok: false, reason: atOnce };
     let payload: JWTPayload;
     try {
-      const set = keys.get(issuer.issuer) as IssuerKeys;
       ({ payload } = await jwtVerify(token, (h) => set.select(h), {
         issuer: issuer.issuer,
         algorithms: [...issuer.algorithms],
