@@ -5,7 +5,6 @@
 import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createApp } from '../src/app';
-import type { Authentication } from '../src/auth/authenticate';
 import { rolesOf } from '../src/auth/viewer';
 import { parseConfig } from '../src/config';
 import { createHttpServer } from '../src/http/server';
@@ -41,8 +40,7 @@ async function main(): Promise<void> {
   // Access tokens live 15 minutes by default; a long one keeps the whole run on one token.
   const token = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens.issue(user.id, new Date()).token;
 
-  const fixed: Authentication = { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user };
-  const server = await createHttpServer(app, mode === 'noauth' ? { authenticateRequest: async () => fixed } : {});
+  const server = await createHttpServer(app);
   const url = await server.listen();
   process.stderr.write(`${JSON.stringify({ url, token, apiKey: key.secret, email, password, pid: process.pid })}\n`);
   const stop = () => {

@@ -16,6 +16,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** Anything unexpected. The detail is in the server log under `extensions.requestId`. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** The server cannot take this request now (a full password-hash queue, an unreachable database); retry after `extensions.retryAfter` seconds. HTTP 503. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -87,4 +89,25 @@ export function internalError(requestId: string | undefined, httpStatus?: number
       ...(httpStatus === undefined ? {} : { http: { status: httpStatus } }),
     },
   });
+}
+
+/** The request cannot be served now but may be retried: HTTP 503 with Retry-After. */
+export function serviceUnavailable(retryAfterSeconds: number, message: string): GraphQLError {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new GraphQLError(message, {
+    extensions: {
+      code: ErrorCode.SERVICE_UNAVAILABLE,
+      retryAfter,
+      http: { status: 503, headers: new Map([['retry-after', String(retryAfter)]]) },
+    },
+  });
+}
+
+/** How long a client is asked to wait while the database does not answer. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** The database did not answer: the same words whatever the cause, with the id that finds the detail in the log. */
+export function databaseUnavailable(requestId: string | undefined): GraphQLError {
+  const error = serviceUnavailable(DATABASE_RETRY_AFTER_SECONDS, `The service is unavailable right now. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`);
+  return requestId === undefined ? error : new GraphQLError(error.message, { extensions: { ...error.extensions, requestId } });
 }

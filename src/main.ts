@@ -4,21 +4,22 @@ import { ConfigError, loadConfig } from './config';
 import { createHttpServer } from './http/server';
 import { ensureAdmin } from './services/accounts';
 import { migrateToLatest, openStore } from './store/database';
-import { walIndexBinding } from './store/wal-index';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
+  let logListener: ((event: 'lost' | 'listening', error?: unknown) => void) | undefined;
+  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize, onListener: (event, error) => logListener?.(event, error) });
   await migrateToLatest(store);
   const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
   const server = await createHttpServer(app);
   const log = server.fastify.log;
+  logListener = (event, error) =>
+    event === 'lost'
+      ? log.warn({ err: error }, 'credential change listener lost: the credential cache is bypassed until it reconnects')
+      : log.info('credential change listener connected: the credential cache is in use');
   if (config.adminBootstrap !== null) {
     const { user, created } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
     log.info({ userId: user.id }, created ? 'created the ADMIN from ADMIN_EMAIL' : 'ADMIN from ADMIN_EMAIL exists');
-  }
-  if (config.database.dialect === 'sqlite' && config.credentialCacheSize > 0 && walIndexBinding === undefined) {
-    log.warn('build/Release/wal_index_map.node is missing (npm install builds it with node-gyp): the credential cache is off, every request reads its user from the database');
   }
   if (config.jwt.secret === null) log.warn(`JWT_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
 

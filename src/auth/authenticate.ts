@@ -1,7 +1,6 @@
 import type { App } from '../app';
 import type { CredentialProblem } from '../errors';
 import { touchApiKey } from '../store/api-keys';
-import type { Arrival } from '../store/credential-lookups';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
 import { isWellFormedApiKey, sha256 } from './secrets';
@@ -18,11 +17,11 @@ const ANONYMOUS: Authentication = Object.freeze({ ok: true, viewer: null, user: 
 
 /**
  * Turns the presented credential into a viewer. The user (and key) come from the store's lookups,
- * which reflect every change committed before the request arrived: a disabled user, a deleted user,
- * a revoked key or a role change takes effect on the next request, not when the token expires.
- * `arrival` is the request's number from `lookups.arrive()`, when it has one.
+ * which reflect every change committed before they are called (src/store/credential-lookups.ts): a
+ * disabled user, a deleted user, a revoked key or a role change takes effect on the next request,
+ * not when the token expires.
  */
-export async function authenticate(app: App, credential: PresentedCredential, arrival?: Arrival): Promise<Authentication> {
+export async function authenticate(app: App, credential: PresentedCredential): Promise<Authentication> {
   switch (credential.kind) {
     case 'none':
       return ANONYMOUS;
@@ -31,13 +30,13 @@ export async function authenticate(app: App, credential: PresentedCredential, ar
     case 'jwt': {
       const verified = app.accessTokens.verify(credential.token, app.now());
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
-      const user = await app.store.lookups.userById(verified.claims.sub, arrival);
+      const user = await app.store.lookups.userById(verified.claims.sub);
       if (user === undefined || user.disabledAt !== null) return { ok: false, problem: 'invalid_token' };
       return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user };
     }
     case 'api-key': {
       if (!isWellFormedApiKey(credential.key)) return { ok: false, problem: 'invalid_api_key' };
-      const found = await app.store.lookups.apiKeyBySecretHash(sha256(credential.key), arrival);
+      const found = await app.store.lookups.apiKeyBySecretHash(sha256(credential.key));
       const now = app.now();
       if (
         found === undefined ||

@@ -3,6 +3,7 @@ import { initial } from './2026-11-28T00-00_initial';
 import { auditLog } from './2026-11-28T01-00_audit-log';
 import { refreshFamilyExpiry } from './2026-11-28T02-00_refresh-family-expiry';
 import { auditAddressIndex } from './2026-11-28T03-00_audit-address-index';
+import { credentialNotify } from './2026-11-29T00-00_credential-notify';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -17,5 +18,6 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-11-28T01-00_audit-log': auditLog(dialect),
     '2026-11-28T02-00_refresh-family-expiry': refreshFamilyExpiry(dialect),
     '2026-11-28T03-00_audit-address-index': auditAddressIndex(dialect),
+    '2026-11-29T00-00_credential-notify': credentialNotify(dialect),
   };
 }
