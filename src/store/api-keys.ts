@@ -1,6 +1,5 @@
 import type { Db } from './database';
-import { type ApiKeyRow, toDate, toDateOrNull } from './schema';
-import type { UserRecord } from './users';
+import { type ApiKeyRow, toDateOrNull, toDate } from './schema';
 
 export interface ApiKeyRecord {
   readonly id: string;
@@ -46,42 +45,6 @@ export async function insertApiKey(
     .returning(KEY_COLUMNS)
     .executeTakeFirstOrThrow();
   return toApiKey(row);
-}
-
-/** The key with this hash and its owner, whatever their state; the caller decides what is usable. */
-export async function findApiKeyBySecretHash(db: Db, secretHash: string): Promise<{ key: ApiKeyRecord; owner: UserRecord } | undefined> {
-  const row = await db
-    .selectFrom('api_keys')
-    .innerJoin('users', 'users.id', 'api_keys.user_id')
-    .select([
-      'api_keys.id',
-      'api_keys.user_id',
-      'api_keys.name',
-      'api_keys.prefix',
-      'api_keys.created_at',
-      'api_keys.expires_at',
-      'api_keys.last_used_at',
-      'api_keys.revoked_at',
-      'users.email as owner_email',
-      'users.name as owner_name',
-      'users.role as owner_role',
-      'users.created_at as owner_created_at',
-      'users.disabled_at as owner_disabled_at',
-    ])
-    .where('api_keys.secret_hash', '=', secretHash)
-    .executeTakeFirst();
-  if (row === undefined) return undefined;
-  return {
-    key: toApiKey(row),
-    owner: {
-      id: row.user_id,
-      email: row.owner_email,
-      name: row.owner_name,
-      role: row.owner_role,
-      createdAt: toDate(row.owner_created_at),
-      disabledAt: toDateOrNull(row.owner_disabled_at),
-    },
-  };
 }
 
 export async function findApiKeyById(db: Db, id: string): Promise<ApiKeyRecord | undefined> {
