@@ -119,7 +119,11 @@ const canRun = existsSync(join(BIN, 'initdb'));
     const loop = async (make: () => Promise<GqlResponse>, onOk?: (r: GqlResponse) => void) => {
       while (running) {
         const response = await make().catch(() => undefined);
-        if (response === undefined) continue;
+        if (response === undefined) {
+          // The gatehouse process itself must never go away; a refused connection is a failure.
+          running = false;
+          throw new Error('gatehouse did not answer');
+        }
         statuses.add(response.status);
         if (response.status === 200 && response.body.errors === undefined) onOk?.(response);
         else if (response.status === 503) unavailable.push(response);
@@ -137,23 +141,27 @@ const canRun = existsSync(join(BIN, 'initdb'));
       ...Array.from({ length: 4 }, () => loop(() => gql(server.url, '{ me { id } }', {}, me))),
     ];
 
-    await delay(500);
-    cluster.stop();
-    const whileDown = await gql(server.url, '{ me { id } }', {}, me);
-    expectUnavailable(whileDown);
-    expectUnavailable(await gql(server.url, SIGN_UP, { email: `down-${randomUUID()}@example.test` }));
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
-    // Public fields that need no database still answer.
-    expect((await gql(server.url, '{ publicMessage }')).status).toBe(200);
-    await delay(500);
+    let acknowledgedBefore = Number.POSITIVE_INFINITY;
+    try {
+      await delay(500);
+      cluster.stop();
+      const whileDown = await gql(server.url, '{ me { id } }', {}, me);
+      expectUnavailable(whileDown);
+      expectUnavailable(await gql(server.url, SIGN_UP, { email: `down-${randomUUID()}@example.test` }));
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+      // Public fields that need no database still answer.
+      expect((await gql(server.url, '{ publicMessage }')).status).toBe(200);
+      await delay(500);
 
-    cluster.start();
-    const deadline = Date.now() + 20_000;
-    while ((await fetch(`${server.url}/readyz`)).status !== 200 && Date.now() < deadline) await delay(100);
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    const acknowledgedBefore = acknowledged.length;
-    await delay(500);
-    running = false;
+      cluster.start();
+      const deadline = Date.now() + 20_000;
+      while ((await fetch(`${server.url}/readyz`)).status !== 200 && Date.now() < deadline) await delay(100);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      acknowledgedBefore = acknowledged.length;
+      await delay(500);
+    } finally {
+      running = false; // a failed expectation must not leave the loops running
+    }
     await Promise.all(loops);
 
     expect([...statuses].sort()).toEqual([200, 503]);
