@@ -80,6 +80,11 @@ export interface Config {
   /** Password hashes computed at once; more wait their turn. Default: cores − 1 (at least 1). */
   readonly passwordHashConcurrency: number;
   /**
+   * Hashes that may wait for a turn; beyond them a request that needs a hash is refused with 503
+   * and Retry-After (SERVICE_UNAVAILABLE). Default 64.
+   */
+  readonly passwordHashQueue: number;
+  /**
    * Users and API keys (each) the SQLite credential cache keeps between requests; 0 turns it off.
    * Any commit to the database, by any process, empties it. Default 10,000.
    */
@@ -249,6 +254,7 @@ export function parseConfig(env: Env): Config {
     refuseDeniedQueries: boolean(env, 'REFUSE_DENIED_QUERIES', false),
     passwordHashCost: integer(env, 'PASSWORD_HASH_COST', 17, 10, 20),
     passwordHashConcurrency: integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
+    passwordHashQueue: integer(env, 'PASSWORD_HASH_QUEUE', 64, 0, 10_000),
     credentialCacheSize: integer(env, 'CREDENTIAL_CACHE_SIZE', 10_000, 0, 1_000_000),
     logLevel: logLevel as Config['logLevel'],
   };

@@ -14,10 +14,10 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   /** Too many attempts; `extensions.retryAfter` says how many seconds to wait. */
   RATE_LIMITED: 'RATE_LIMITED',
-  /** Anything unexpected. The detail is in the server log under `extensions.requestId`. */
-  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   /** The server cannot take this request now (a full password-hash queue, an unreachable database); retry after `extensions.retryAfter` seconds. HTTP 503. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** Anything unexpected. The detail is in the server log under `extensions.requestId`. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -44,14 +44,26 @@ export function notFound(what: string): GraphQLError {
   return new GraphQLError(`${what} not found.`, { extensions: { code: ErrorCode.NOT_FOUND } });
 }
 
-/** Login throttling: HTTP 429 with Retry-After, per CONTRACT.md. */
-export function rateLimited(retryAfterSeconds: number): GraphQLError {
+/** Throttling (logins, sign-ups): HTTP 429 with Retry-After, per CONTRACT.md. */
+export function rateLimited(retryAfterSeconds: number, what = 'failed attempts'): GraphQLError {
   const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
-  return new GraphQLError(`Too many failed attempts. Try again in ${retryAfter} seconds.`, {
+  return new GraphQLError(`Too many ${what}. Try again in ${retryAfter} seconds.`, {
     extensions: {
       code: ErrorCode.RATE_LIMITED,
       retryAfter,
       http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
+    },
+  });
+}
+
+/** The server cannot take this request now: HTTP 503 with Retry-After. */
+export function serviceUnavailable(retryAfterSeconds: number, message: string): GraphQLError {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new GraphQLError(message, {
+    extensions: {
+      code: ErrorCode.SERVICE_UNAVAILABLE,
+      retryAfter,
+      http: { status: 503, headers: new Map([['retry-after', String(retryAfter)]]) },
     },
   });
 }
@@ -87,18 +99,6 @@ export function internalError(requestId: string | undefined, httpStatus?: number
       code: ErrorCode.INTERNAL_SERVER_ERROR,
       ...(requestId === undefined ? {} : { requestId }),
       ...(httpStatus === undefined ? {} : { http: { status: httpStatus } }),
-    },
-  });
-}
-
-/** The request cannot be served now but may be retried: HTTP 503 with Retry-After. */
-export function serviceUnavailable(retryAfterSeconds: number, message: string): GraphQLError {
-  const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
-  return new GraphQLError(message, {
-    extensions: {
-      code: ErrorCode.SERVICE_UNAVAILABLE,
-      retryAfter,
-      http: { status: 503, headers: new Map([['retry-after', String(retryAfter)]]) },
     },
   });
 }

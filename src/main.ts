@@ -18,8 +18,13 @@ async function main(): Promise<void> {
       ? log.warn({ err: error }, 'credential change listener lost: the credential cache is bypassed until it reconnects')
       : log.info('credential change listener connected: the credential cache is in use');
   if (config.adminBootstrap !== null) {
-    const { user, created } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
-    log.info({ userId: user.id }, created ? 'created the ADMIN from ADMIN_EMAIL' : 'ADMIN from ADMIN_EMAIL exists');
+    const { user, outcome } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
+    const said = {
+      created: 'created the ADMIN from ADMIN_EMAIL',
+      promoted: 'made the existing account named by ADMIN_EMAIL ADMIN (its password is ADMIN_PASSWORD); audited as user.role_changed',
+      exists: 'the account named by ADMIN_EMAIL is ADMIN already; left as it is',
+    } as const;
+    log[outcome === 'exists' ? 'info' : 'warn']({ userId: user.id, outcome }, said[outcome]);
   }
   if (config.jwt.secret === null) log.warn(`JWT_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
 

@@ -4,10 +4,17 @@ import { touchApiKey } from '../store/api-keys';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
 import { isWellFormedApiKey, sha256 } from './secrets';
+import { sessionEnded } from './session-ends';
 import { rolesOf, type Viewer } from './viewer';
 
 export type Authentication =
-  | { readonly ok: true; readonly viewer: Viewer | null; readonly user: UserRecord | null }
+  | {
+      readonly ok: true;
+      readonly viewer: Viewer | null;
+      readonly user: UserRecord | null;
+      /** The session (refresh-token family) of the access token; null for keys, anonymous callers and tokens without one. */
+      readonly sessionId?: string | null;
+    }
   | { readonly ok: false; readonly problem: CredentialProblem };
 
 /** `lastUsedAt` is written at most this often per key. */
@@ -18,8 +25,8 @@ const ANONYMOUS: Authentication = Object.freeze({ ok: true, viewer: null, user: 
 /**
  * Turns the presented credential into a viewer. The user (and key) come from the store's lookups,
  * which reflect every change committed before they are called (src/store/credential-lookups.ts): a
- * disabled user, a deleted user, a revoked key or a role change takes effect on the next request,
- * not when the token expires.
+ * disabled user, a deleted user, a revoked key, a role change or an ended session takes effect on
+ * the next request, not when the token expires.
  */
 export async function authenticate(app: App, credential: PresentedCredential): Promise<Authentication> {
   switch (credential.kind) {
@@ -31,8 +38,9 @@ export async function authenticate(app: App, credential: PresentedCredential): P
       const verified = app.accessTokens.verify(credential.token, app.now());
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
       const user = await app.store.lookups.userById(verified.claims.sub);
-      if (user === undefined || user.disabledAt !== null) return { ok: false, problem: 'invalid_token' };
-      return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user };
+      // The row that says whether the user is disabled also says which sessions have ended: no extra read.
+      if (user === undefined || user.disabledAt !== null || sessionEnded(user, verified.claims)) return { ok: false, problem: 'invalid_token' };
+      return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user, sessionId: verified.claims.sid ?? null };
     }
     case 'api-key': {
       if (!isWellFormedApiKey(credential.key)) return { ok: false, problem: 'invalid_api_key' };

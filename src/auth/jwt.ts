@@ -24,6 +24,12 @@ export interface AccessTokenClaims {
   readonly jti: string;
   readonly iat: number;
   readonly exp: number;
+  /**
+   * The session the token belongs to: the id of its refresh-token family, so ending a session ends
+   * its access tokens too (src/services/sessions.ts). Absent from tokens issued before sessions
+   * could be ended; those are judged by the account's cut-off alone.
+   */
+  readonly sid?: string;
 }
 
 export type VerifyResult =
@@ -31,7 +37,8 @@ export type VerifyResult =
   | { readonly ok: false; readonly reason: 'malformed' | 'expired' | 'invalid' };
 
 export interface AccessTokens {
-  issue(userId: string, now: Date): { token: string; expiresIn: number; claims: AccessTokenClaims };
+  /** `sessionId`: the refresh-token family the token belongs to; without one the token ends only by expiry or the account's cut-off. */
+  issue(userId: string, now: Date, sessionId?: string): { token: string; expiresIn: number; claims: AccessTokenClaims };
   /** Expected failures are values; the library's own message never leaves this function. */
   verify(token: string, now: Date): VerifyResult;
 }
@@ -52,15 +59,17 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   const key: KeyObject = createSecretKey(Buffer.from(options.secret, 'utf8'));
   // A signature check is a pure function of the token, so its success can be remembered until the
   // token expires; that saves the HMAC and JSON parsing on every later request with the token.
-  // Access tokens are never revoked (a disabled user is refused by the user lookup that follows),
-  // so the cache cannot outlive anything but expiry, which each hit checks. Failures are not kept.
+  // Revocation is not this cache's business: a disabled user or an ended session is refused by the
+  // user lookup that follows (src/auth/authenticate.ts), so the cache cannot outlive anything but
+  // expiry, which each hit checks. Failures are not kept.
   // Keyed by the signature's last characters, not the whole token: hashing a ~330-character string
   // cost ~0.8 µs per lookup in a loop here; the short key and the comparison, ~0.2 µs together.
   const verified = new Map<string, { readonly token: string; readonly result: VerifyResult & { ok: true } }>();
   return {
-    issue(userId, now) {
+    issue(userId, now, sessionId) {
       const iat = Math.floor(now.getTime() / 1000);
-      const claims: AccessTokenClaims = { sub: userId, jti: randomUUID(), iat, exp: iat + options.ttlSeconds };
+      const base = { sub: userId, jti: randomUUID(), iat, exp: iat + options.ttlSeconds };
+      const claims: AccessTokenClaims = sessionId === undefined ? base : { ...base, sid: sessionId };
       const token = jwt.sign(claims, key, {
         algorithm: 'HS256',
         issuer: options.issuer,
@@ -93,12 +102,13 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       }
       const { header, payload } = decoded;
       if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload !== 'object' || payload === null) return { ok: false, reason: 'invalid' };
-      const { sub, jti, iat, exp } = payload;
+      const { sub, jti, iat, exp, sid } = payload;
       // jsonwebtoken accepts a token without exp; ours always carry one.
       if (typeof sub !== 'string' || sub === '' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') {
         return { ok: false, reason: 'invalid' };
       }
-      const claims: AccessTokenClaims = Object.freeze({ sub, jti, iat, exp });
+      if (sid !== undefined && (typeof sid !== 'string' || sid === '')) return { ok: false, reason: 'invalid' };
+      const claims: AccessTokenClaims = Object.freeze(sid === undefined ? { sub, jti, iat, exp } : { sub, jti, iat, exp, sid });
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
       const result = Object.freeze({ ok: true, claims } as const);
       verified.set(slot, { token, result });

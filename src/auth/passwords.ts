@@ -1,14 +1,29 @@
 import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { rateLimited } from '../errors';
 
-/** Hashes and checks passwords with scrypt, off the main thread (libuv's pool), so logins never block requests. */
+/**
+ * Hashes and checks passwords with scrypt, off the main thread (libuv's pool), so logins never block
+ * requests. Each method rejects with HashQueueFull when no hash can be queued; nothing else is
+ * expected.
+ */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  /** True when `password` matches `stored`. False for a malformed `stored`, never a throw. */
+  /** True when `password` matches `stored`. False for a malformed `stored`. */
   verify(password: string, stored: string): Promise<boolean>;
-  /** Spends the same time as a real check; used when the account does not exist. */
+  /** Spends the same time as a real check (and meets a full queue the same way); used when the account does not exist. */
   verifyDummy(password: string): Promise<void>;
+}
+
+/**
+ * Every hash slot is busy and the waiting line is full. Not the caller's fault and says nothing
+ * about the password: callers answer "unavailable, retry after `retryAfterSeconds`", never count
+ * it as a failed login.
+ */
+export class HashQueueFull extends Error {
+  override readonly name = 'HashQueueFull';
+  constructor(readonly retryAfterSeconds: number) {
+    super('Every password-hash slot is busy and the queue is full.');
+  }
 }
 
 const KEY_LENGTH = 32;
@@ -27,7 +42,7 @@ function createLimiter(limit: number, maxWaiting: number): <T>(task: () => Promi
   return async (task) => {
     if (running >= limit) {
       // A flood of sign-ups or logins must not queue without end: refuse, and say when to retry.
-      if (waiting.length >= maxWaiting) throw rateLimited(1);
+      if (waiting.length >= maxWaiting) throw new HashQueueFull(1);
       // The slot is handed over by the task that finishes (running is not decremented then), so a
       // newcomer cannot take it between the release and the waiter's turn.
       await new Promise<void>((resolve) => waiting.push(resolve));
@@ -58,22 +73,36 @@ function optionsFor(logN: number, r: number, p: number): ScryptOptions {
 
 const STORED_FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
+/** Hashes waiting for a turn before more are refused with HashQueueFull, unless told otherwise. */
+export const MAX_WAITING_HASHES = 64;
+
+export interface HasherLimits {
+  /** Hashes computed at once. Default: cores − 1, at least 1. */
+  readonly concurrency?: number;
+  /** Hashes that may wait for a turn. Default MAX_WAITING_HASHES. */
+  readonly maxWaiting?: number;
+}
+
+function encode(costLog2: number, salt: Buffer, key: Buffer): string {
+  return `$scrypt$ln=${costLog2},r=${BLOCK_SIZE},p=${PARALLELISM}$${salt.toString('base64').replace(/=+$/, '')}$${key.toString('base64').replace(/=+$/, '')}`;
+}
+
 /**
  * scrypt with N = 2^costLog2, r = 8, p = 1 (OWASP's recommendation is costLog2 = 17). The parameters
  * are stored with each hash (`$scrypt$ln=17,r=8,p=1$salt$hash`), so raising the cost later keeps old
  * hashes verifiable.
  */
-/** Hashes waiting for a turn before more are refused with RATE_LIMITED. */
-export const MAX_WAITING_HASHES = 64;
-
-export function createPasswordHasher(costLog2: number, concurrency: number = Math.max(1, availableParallelism() - 1)): PasswordHasher {
-  const limited = createLimiter(concurrency, MAX_WAITING_HASHES);
-  let dummy: Promise<string> | undefined;
+export function createPasswordHasher(costLog2: number, limits: HasherLimits = {}): PasswordHasher {
+  const limited = createLimiter(limits.concurrency ?? Math.max(1, availableParallelism() - 1), limits.maxWaiting ?? MAX_WAITING_HASHES);
+  // What an unknown account's login is checked against: the format and cost of a real hash, a
+  // random key that no password produces. Made here, with no hashing, so it exists from the start
+  // and cannot fail: a check against it costs exactly what a real check costs, queue included.
+  const dummy = encode(costLog2, randomBytes(SALT_LENGTH), randomBytes(KEY_LENGTH));
   const hasher: PasswordHasher = {
     async hash(password) {
       const salt = randomBytes(SALT_LENGTH);
       const key = await limited(() => scryptAsync(password, salt, optionsFor(costLog2, BLOCK_SIZE, PARALLELISM)));
-      return `$scrypt$ln=${costLog2},r=${BLOCK_SIZE},p=${PARALLELISM}$${salt.toString('base64').replace(/=+$/, '')}$${key.toString('base64').replace(/=+$/, '')}`;
+      return encode(costLog2, salt, key);
     },
     async verify(password, stored) {
       const match = STORED_FORMAT.exec(stored);
@@ -85,8 +114,7 @@ export function createPasswordHasher(costLog2: number, concurrency: number = Mat
       return expectedKey.length === key.length && timingSafeEqual(expectedKey, key);
     },
     async verifyDummy(password) {
-      dummy ??= hasher.hash(randomBytes(16).toString('hex'));
-      await hasher.verify(password, await dummy);
+      await hasher.verify(password, dummy);
     },
   };
   return hasher;

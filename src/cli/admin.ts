@@ -8,10 +8,12 @@ import { rolesOf, type Viewer } from '../auth/viewer';
 import { createUser } from '../services/accounts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
 import { CLI_ORIGIN } from '../services/audit';
+import { endUserSessions } from '../services/sessions';
 import { listUsers, setDisabled, setUserRole } from '../services/users';
 import { migrateToLatest } from '../store/database';
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, type UserRecord } from '../store/users';
+import { printable } from './printable';
 import { withStore } from './with-store';
 
 export const USAGE = `Usage: npm run admin -- <command> [options]
@@ -21,6 +23,7 @@ Commands:
   set-role    --email E --role USER|ADMIN
   disable     --email E          tokens and keys of the user stop working at once
   enable      --email E
+  end-sessions --email E         signs the user out everywhere (API keys keep working)
   issue-key   --email E --name N [--expires-in-days D]   prints the key once
   revoke-key  --id KEY_ID
   list-keys   --email E
@@ -47,12 +50,12 @@ function required(value: string | undefined, flag: string): string {
 
 async function userByEmail(app: App, email: string): Promise<UserRecord> {
   const found = await findLoginByEmail(app.store.db, email);
-  if (found === undefined) throw new GraphQLError(`No user with email ${email}.`);
+  if (found === undefined) throw new GraphQLError(`No user with email ${printable(email)}.`);
   return found.user;
 }
 
 function describe(user: UserRecord): string {
-  return `${user.id}  ${user.email}  ${user.role}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
+  return `${user.id}  ${printable(user.email)}  ${user.role}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
 }
 
 /** Runs one command; returns the text to print. Errors: UsageError (exit 2), anything else (exit 1). */
@@ -92,6 +95,11 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
       const user = await userByEmail(app, required(values.email, '--email'));
       return `${command}d ${describe(await setDisabled(app, user.id, command === 'disable', CLI_ORIGIN))}`;
     }
+    case 'end-sessions': {
+      const user = await userByEmail(app, required(values.email, '--email'));
+      await endUserSessions(app, user.id, CLI_ORIGIN);
+      return `ended every session of ${describe(user)}`;
+    }
     case 'issue-key': {
       const owner = await userByEmail(app, required(values.email, '--email'));
       const days = values['expires-in-days'];
@@ -99,19 +107,19 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
       const viewer: Viewer = { id: owner.id, roles: rolesOf(owner.role), via: 'api-key' };
       const created = await createApiKey(app, viewer, { name: required(values.name, '--name'), expiresInDays: days === undefined ? null : Number(days) }, CLI_ORIGIN);
       const expires = created.apiKey.expiresAt ? ` (expires ${created.apiKey.expiresAt.toISOString()})` : '';
-      return `key ${created.apiKey.id} for ${owner.email}${expires}. It is shown once; store it now:\n${created.secret}`;
+      return `key ${created.apiKey.id} for ${printable(owner.email)}${expires}. It is shown once; store it now:\n${created.secret}`;
     }
     case 'revoke-key': {
       const admin: Viewer = { id: 'cli', roles: ['ADMIN'], via: 'jwt' };
       const key = await revokeApiKey(app, admin, required(values.id, '--id'), CLI_ORIGIN);
-      return `revoked ${key.id} (${key.prefix}…) at ${key.revokedAt?.toISOString()}`;
+      return `revoked ${key.id} (${printable(key.prefix)}…) at ${key.revokedAt?.toISOString()}`;
     }
     case 'list-keys': {
       const owner = await userByEmail(app, required(values.email, '--email'));
       const keys = await listApiKeys(app, owner.id);
-      if (keys.length === 0) return `${owner.email} has no API keys`;
+      if (keys.length === 0) return `${printable(owner.email)} has no API keys`;
       return keys
-        .map((k) => `${k.id}  ${k.prefix}…  ${k.name}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  revoked ${k.revokedAt.toISOString()}` : ''}`)
+        .map((k) => `${k.id}  ${printable(k.prefix)}…  ${printable(k.name)}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  revoked ${k.revokedAt.toISOString()}` : ''}`)
         .join('\n');
     }
     case 'list-users': {
@@ -140,10 +148,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     } catch (error) {
       if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-        console.error(`admin: ${error.message}\n\n${USAGE}`);
+        console.error(`admin: ${printable(error.message)}\n\n${USAGE}`);
         return 2;
       }
-      console.error(`admin: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`admin: ${printable(error instanceof Error ? error.message : String(error))}`);
       return 1;
     }
   });

@@ -20,6 +20,19 @@ import { buildSchema } from './schema';
 type Masking = { readonly as: 'internal' | 'unavailable'; readonly requestId: string | undefined };
 
 /**
+ * The unexpected error behind `error`, or null when it is one of ours or a client's: a resolver's
+ * exception, or a plain Error thrown by a plugin hook (Apollo wraps that in a GraphQLError without
+ * a code and answers 500).
+ */
+function unexpectedCause(error: GraphQLError): unknown {
+  const original = unwrapResolverError(error);
+  if (!(original instanceof GraphQLError)) return original;
+  const cause = original.originalError;
+  if (original.extensions['code'] === undefined && cause !== undefined && !(cause instanceof GraphQLError)) return cause;
+  return null;
+}
+
+/**
  * Logs unexpected errors with their detail and the request id; the client gets only
  * INTERNAL_SERVER_ERROR, or SERVICE_UNAVAILABLE with HTTP 503 and Retry-After when the database
  * could not be reached, and that id (see formatError below).
@@ -30,8 +43,8 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, Masking>): Apol
   const listeners: GraphQLRequestListener<GraphQLContext> = {
     async didEncounterErrors({ errors, contextValue }) {
       for (const error of errors) {
-        const original = unwrapResolverError(error);
-        if (original instanceof GraphQLError) continue;
+        const original = unexpectedCause(error);
+        if (original === null) continue;
         const down = isDatabaseUnreachable(original);
         masked.set(error, { as: down ? 'unavailable' : 'internal', requestId: contextValue.requestId });
         if (down) unavailable.add(contextValue);
@@ -74,6 +87,27 @@ function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQL
   return { requestDidStart: async () => listeners };
 }
 
+/**
+ * Refuses a subscription operation sent over HTTP with 400 and a request id. Without this, graphql-js
+ * validates `subscription { … }` (no rule needs a Subscription type) and then fails in execution
+ * with "Schema is not configured to execute subscription operation."; Apollo files that as an
+ * execution error without a code, so it left as INTERNAL_SERVER_ERROR, masked and without the
+ * request id, though the client asked for something HTTP does not serve. (Apollo's own check refuses
+ * only subscriptions sent with GET.) Were a Subscription type added, execution over HTTP would run
+ * its fields once like a query, which is no subscription either: they belong on a WebSocket.
+ */
+function subscriptionsOverHttpPlugin(): ApolloServerPlugin<GraphQLContext> {
+  const listeners: GraphQLRequestListener<GraphQLContext> = {
+    async didResolveOperation({ operation, contextValue }) {
+      if (operation?.operation !== 'subscription') return;
+      throw new GraphQLError('Subscription operations are not served over HTTP; send queries and mutations here.', {
+        extensions: { code: 'BAD_REQUEST', requestId: contextValue.requestId, http: { status: 400 } },
+      });
+    },
+  };
+  return { requestDidStart: async () => listeners };
+}
+
 export interface GatehouseApolloOptions {
   readonly log: Logger;
   /** Extra plugins (the HTTP server adds its drain plugin). */
@@ -103,6 +137,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       // depend on who asks and are never cached by HTTP caches, so that work is pure cost.
       ApolloServerPluginCacheControlDisabled(),
       errorLoggingPlugin(options.log, masked),
+      subscriptionsOverHttpPlugin(),
       operationGatePlugin(app.config.refuseDeniedQueries),
       production
         ? ApolloServerPluginLandingPageDisabled()
@@ -120,9 +155,13 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
         const replacement = masking.as === 'unavailable' ? databaseUnavailable(masking.requestId) : internalError(masking.requestId);
         return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
       }
-      // Apollo's own 500s (a context function that threw something unexpected, say) can carry raw text.
+      // Apollo's own 500s (a context function or a plugin's requestDidStart that threw something
+      // unexpected, say) can carry raw text. They come with no request context: the HTTP layer adds
+      // the request id to the answer (src/http/server.ts), and the detail is logged here.
       if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR) {
-        const replacement = internalError(formatted.extensions['requestId'] as string | undefined);
+        const requestId = formatted.extensions['requestId'] as string | undefined;
+        if (requestId === undefined) options.log.error({ err: error }, 'unexpected error outside GraphQL execution');
+        const replacement = internalError(requestId);
         return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
       }
       // Apollo prefixes errors thrown while building the context; ours are complete sentences already.
@@ -137,11 +176,12 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
 /** The per-request context; `viewer` and `user` come from authentication. */
 export function createContext(
   app: App,
-  request: { viewer: Viewer | null; user: UserRecord | null; clientAddress: string; requestId: string; log?: Logger },
+  request: { viewer: Viewer | null; user: UserRecord | null; sessionId?: string | null; clientAddress: string; requestId: string; log?: Logger },
 ): GraphQLContext {
   return {
     viewer: request.viewer,
     viewerUser: request.user,
+    sessionId: request.sessionId ?? null,
     app,
     clientAddress: request.clientAddress,
     requestId: request.requestId,

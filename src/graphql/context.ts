@@ -9,6 +9,8 @@ export interface GraphQLContext extends AuthContext {
   readonly viewer: Viewer | null;
   /** The viewer's own record, read during authentication (null when anonymous). */
   readonly viewerUser: UserRecord | null;
+  /** The session of the viewer's access token (its refresh-token family); null or absent otherwise. */
+  readonly sessionId?: string | null;
   readonly app: App;
   /** Client address (from X-Forwarded-For only when TRUST_PROXY is on). */
   readonly clientAddress: string;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ApolloServer } from '@apollo/server';
+import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
@@ -8,6 +8,7 @@ import { type Authentication, authenticate } from '../auth/authenticate';
 import { readCredential } from '../auth/credentials';
 import { credentialRefused, databaseUnavailable, ErrorCode, internalError } from '../errors';
 import { createApolloServer, createContext } from '../graphql/apollo';
+import { clientAddress } from './client-address';
 import type { GraphQLContext } from '../graphql/context';
 import { isDatabaseUnreachable } from '../store/database';
 
@@ -38,13 +39,39 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/** Adds `requestId` to every INTERNAL_SERVER_ERROR of a JSON error body that lacks one. */
+function withRequestId(payload: string, requestId: string): string {
+  if (!payload.includes(ErrorCode.INTERNAL_SERVER_ERROR)) return payload;
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return payload;
+  let changed = false;
+  for (const error of errors as Array<{ extensions?: Record<string, unknown> }>) {
+    if (error?.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR && error.extensions['requestId'] === undefined) {
+      error.extensions['requestId'] = requestId;
+      changed = true;
+    }
+  }
+  return changed ? JSON.stringify(body) : payload;
+}
+
 /** A GraphQL-shaped error body for failures that happen before GraphQL runs. */
 function httpErrorBody(message: string, code: string, requestId: string) {
   return { errors: [{ message, extensions: { code, requestId } }] };
 }
 
+export interface HttpServerOptions {
+  /** More Apollo plugins (tests: a plugin that fails, to see what the client is told). */
+  readonly plugins?: readonly ApolloServerPlugin<GraphQLContext>[];
+}
+
 /** Fastify + Apollo with gatehouse's security defaults. Does not listen until `listen()`. */
-export async function createHttpServer(app: App): Promise<HttpServer> {
+export async function createHttpServer(app: App, options: HttpServerOptions = {}): Promise<HttpServer> {
   const { config } = app;
   const fastify = Fastify({
     logger: {
@@ -73,7 +100,7 @@ export async function createHttpServer(app: App): Promise<HttpServer> {
     return503OnClosing: true,
   });
 
-  const apollo = createApolloServer(app, { log: fastify.log as never, plugins: [fastifyApolloDrainPlugin(fastify)] });
+  const apollo = createApolloServer(app, { log: fastify.log as never, plugins: [fastifyApolloDrainPlugin(fastify), ...(options.plugins ?? [])] });
   await apollo.start();
 
   // Without allowed origins there is nothing for CORS to do: browsers refuse cross-origin calls
@@ -126,7 +153,10 @@ export async function createHttpServer(app: App): Promise<HttpServer> {
     );
     done();
   });
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    // A masked 500 made where Apollo has no request context (see formatError in graphql/apollo.ts)
+    // still names the request, so the client can quote it and the log line can be found.
+    if (reply.statusCode >= 500 && typeof payload === 'string') payload = withRequestId(payload, request.id);
     // While shutting down, a keep-alive connection that goes idle would hold the process open until
     // the drain timeout; asking the client to close it after this answer lets the exit follow at once.
     if (closing !== undefined) reply.header('connection', 'close');
@@ -198,7 +228,8 @@ export async function createHttpServer(app: App): Promise<HttpServer> {
         return createContext(app, {
           viewer: authentication.viewer,
           user: authentication.user,
-          clientAddress: request.ip,
+          sessionId: authentication.sessionId ?? null,
+          clientAddress: clientAddress(config.trustProxy ? request.ip : undefined, request.socket.remoteAddress),
           requestId: request.id,
           log: request.log as never,
         });

@@ -1,15 +1,16 @@
 import type { App } from '../app';
+import { HashQueueFull } from '../auth/passwords';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
-import type { Viewer } from '../auth/viewer';
 import { badUserInput, rateLimited, unauthenticated } from '../errors';
 import { isUniqueViolation } from '../store/database';
 import { clearAccountFailures, failuresForAccount, failuresForAddress, forgetLoginFailure, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
 import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, isFamilyRevoked, revokeRefreshFamily } from '../store/refresh-tokens';
-import { countRecentActions } from '../store/audit-events';
+import { forgetSignupAttempt, pruneSignupAttempts, recordSignupAttempt } from '../store/signup-attempts';
 import { newId } from '../store/ids';
 import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
-import { audit, CLI_ORIGIN, type RequestOrigin } from './audit';
+import { audit, auditOncePerWindow, CLI_ORIGIN, type RequestOrigin } from './audit';
+import { endSession } from './sessions';
 import { BACK_OFF_HORIZON_MS, lockedUntil } from './login-throttle';
 import { LIMITS, optionalText, plausiblePassword, validEmail, validNewPassword } from './validation';
 
@@ -33,7 +34,7 @@ async function startSession(app: App, user: UserRecord, family?: { id: string; e
   const { idleTtlSeconds, absoluteTtlSeconds } = app.config.refreshTokens;
   const familyId = family?.id ?? newId();
   const familyExpiresAt = family?.expiresAt ?? new Date(now.getTime() + absoluteTtlSeconds * 1000);
-  const access = app.accessTokens.issue(user.id, now);
+  const access = app.accessTokens.issue(user.id, now, familyId);
   const refresh = generateRefreshToken();
   await insertRefreshToken(app.store.db, {
     id: newId(),
@@ -47,7 +48,11 @@ async function startSession(app: App, user: UserRecord, family?: { id: string; e
   return { accessToken: access.token, refreshToken: refresh.token, expiresIn: access.expiresIn, user };
 }
 
-/** Validates and stores a new account. A duplicate email (in any letter case) is BAD_USER_INPUT. */
+/**
+ * Validates and stores a new account. A duplicate email (in any letter case) is BAD_USER_INPUT,
+ * found before the password is hashed: a duplicate costs no hash. (What that answer reveals, and
+ * why it is given, is in README.md, "Sign-up and what it reveals".)
+ */
 export async function createUser(
   app: App,
   input: { email: string; password: string; name?: string | null; role?: StoredRole },
@@ -56,15 +61,18 @@ export async function createUser(
   const email = validEmail(input.email);
   const password = validNewPassword(input.password);
   const name = optionalText(input.name, LIMITS.nameMax, 'name');
+  const duplicate = () => badUserInput('An account with this email already exists.', 'email');
+  if ((await findLoginByEmail(app.store.db, email)) !== undefined) throw duplicate();
   const passwordHash = await app.passwords.hash(password);
   let user: UserRecord;
   try {
     user = await insertUser(app.store.db, { id: newId(), email, name, passwordHash, role: input.role ?? 'USER', now: app.now() });
   } catch (error) {
-    if (isUniqueViolation(error)) throw badUserInput('An account with this email already exists.', 'email');
+    // Signed up by a parallel request between the check and the insert.
+    if (isUniqueViolation(error)) throw duplicate();
     throw error;
   }
-  const selfService = origin.actorId === null && origin.address !== CLI_ORIGIN.address;
+  const selfService = origin.actorId === null && origin.source === 'request';
   await audit(app, selfService ? { ...origin, actorId: user.id } : origin, selfService ? 'user.signed_up' : 'user.created', {
     subjectId: user.id,
     detail: selfService ? null : { role: user.role },
@@ -73,20 +81,33 @@ export async function createUser(
 }
 
 /**
- * Creates a USER account and signs it in. Sign-ups are limited per client address (each costs a
- * password hash and an account): SIGNUPS_PER_ADDRESS in 15 minutes, counted from the audit log, so
- * the limit holds across instances. Parallel sign-ups from one address may pass it by a few.
+ * Creates a USER account and signs it in. Every attempt counts against SIGNUPS_PER_ADDRESS in the
+ * window (15 minutes) before anything else is looked at: a duplicate email or a short password
+ * counts too, so the duplicate answer cannot be asked for without limit. Attempts are recorded and
+ * counted one at a time per address (store/signup-attempts.ts), so neither a parallel burst nor a
+ * second instance on the same database gets past the limit. Attempts refused before any work (this
+ * limit, or no free hash slot) are forgotten, so refusals do not extend the wait.
  */
 export async function signUp(app: App, input: { email: string; password: string; name?: string | null }, origin: RequestOrigin): Promise<Session> {
-  if (origin.address !== null) {
-    const windowMs = app.config.loginFailures.windowSeconds * 1000;
-    const now = app.now();
-    const recent = await countRecentActions(app.store.db, 'user.signed_up', origin.address, new Date(now.getTime() - windowMs));
-    if (recent.count >= app.config.signUpsPerAddress && recent.oldest !== null) {
-      throw rateLimited((recent.oldest.getTime() + windowMs - now.getTime()) / 1000);
-    }
+  const { db } = app.store;
+  const windowMs = app.config.loginFailures.windowSeconds * 1000;
+  const now = app.now();
+  const since = new Date(now.getTime() - windowMs);
+  const attempt = await recordSignupAttempt(db, { address: origin.address ?? 'unknown', now, since });
+  if (attempt.others >= app.config.signUpsPerAddress) {
+    await forgetSignupAttempt(db, attempt.id);
+    const retryAtMs = (attempt.oldest ?? now).getTime() + windowMs;
+    throw rateLimited((retryAtMs - now.getTime()) / 1000, 'sign-ups from this address');
   }
-  return startSession(app, await createUser(app, { ...input, role: 'USER' }, { ...origin, actorId: null }));
+  let user: UserRecord;
+  try {
+    user = await createUser(app, { ...input, role: 'USER' }, { ...origin, actorId: null });
+  } catch (error) {
+    if (error instanceof HashQueueFull) await forgetSignupAttempt(db, attempt.id);
+    throw error;
+  }
+  await pruneSignupAttempts(db, since);
+  return startSession(app, user);
 }
 
 /**
@@ -116,12 +137,21 @@ export async function login(app: App, input: { email: string; password: string }
   const until = lockedUntil({ perAccount, perAddress, windowMs: windowSeconds * 1000, maxLockMs: BACK_OFF_HORIZON_MS }, { account, accountDay, address });
   if (until !== null && until > now) {
     await forgetLoginFailure(db, attempt); // a refused attempt guesses nothing, so it does not extend the lockout
-    await audit(app, origin, 'login.rate_limited', { detail: { email: accountKey } });
+    // Refusals cost the caller nothing; one row per account and address per window says enough.
+    await auditOncePerWindow(app, origin, 'login.rate_limited', windowSeconds * 1000, { detail: { email: accountKey } });
     throw rateLimited((until.getTime() - now.getTime()) / 1000);
   }
 
   const found = await findLoginByEmail(db, email);
-  const passwordMatches = found === undefined ? (await app.passwords.verifyDummy(password), false) : await app.passwords.verify(password, found.passwordHash);
+  let passwordMatches: boolean;
+  try {
+    // Unknown and known accounts take the same path through the hash queue, full or not.
+    passwordMatches = found === undefined ? (await app.passwords.verifyDummy(password), false) : await app.passwords.verify(password, found.passwordHash);
+  } catch (error) {
+    // No hash slot: the password was not checked, so this is no failed attempt and no lockout.
+    if (error instanceof HashQueueFull) await forgetLoginFailure(db, attempt);
+    throw error;
+  }
   if (found === undefined || !passwordMatches || found.user.disabledAt !== null) {
     await audit(app, origin, 'login.failed', { subjectId: found?.user.id ?? null, detail: { email: accountKey } });
     throw unauthenticated(LOGIN_FAILED);
@@ -144,7 +174,8 @@ export async function refresh(app: App, token: string, origin: RequestOrigin): P
   const stored = await findRefreshTokenByHash(db, sha256(token));
   if (stored === undefined || stored.revokedAt !== null || stored.expiresAt <= now) throw refused();
   if (stored.usedAt !== null || !(await claimRefreshToken(db, stored.id, now))) {
-    await revokeRefreshFamily(db, stored.familyId, now);
+    // Whoever holds the family's tokens now may be the thief: end the session, access tokens too.
+    await endSession(app, stored.userId, stored.familyId);
     await audit(app, origin, 'refresh_token.reused', { subjectId: stored.userId, detail: { family: stored.familyId } });
     throw refused();
   }
@@ -161,36 +192,48 @@ export async function refresh(app: App, token: string, origin: RequestOrigin): P
   return session;
 }
 
-/** Revokes the refresh-token family of `token` when it belongs to the viewer. True when it did. */
-export async function logout(app: App, viewer: Viewer, token: string, origin: RequestOrigin): Promise<boolean> {
-  if (!isWellFormedRefreshToken(token)) return false;
-  const stored = await findRefreshTokenByHash(app.store.db, sha256(token));
-  if (stored === undefined || stored.userId !== viewer.id) return false;
-  await revokeRefreshFamily(app.store.db, stored.familyId, app.now());
-  await audit(app, origin, 'session.logged_out', { subjectId: viewer.id });
-  return true;
+/** Start-up must not go on: ADMIN_EMAIL names an account that ADMIN_PASSWORD does not open. */
+export class AdminBootstrapRefused extends Error {
+  override readonly name = 'AdminBootstrapRefused';
+}
+
+export interface AdminBootstrap {
+  readonly user: UserRecord;
+  /** `exists`: already ADMIN, left alone; `promoted`: an existing account whose password is ADMIN_PASSWORD. */
+  readonly outcome: 'created' | 'promoted' | 'exists';
 }
 
 /**
- * Makes sure an ADMIN with this email exists (start-up, ADMIN_EMAIL/ADMIN_PASSWORD). Creates one,
- * or promotes an existing account; never changes an existing password. Idempotent.
+ * Makes sure an ADMIN with this email exists (start-up, ADMIN_EMAIL/ADMIN_PASSWORD). Creates one, or
+ * promotes an existing account whose password is ADMIN_PASSWORD; never changes a password. An
+ * existing account with another password may have been signed up by anyone before ADMIN_EMAIL was
+ * set: promoting it would hand that person the ADMIN role, so start-up refuses (AdminBootstrapRefused)
+ * and the operator decides. Idempotent.
  */
-export async function ensureAdmin(app: App, rawEmail: string, password: string): Promise<{ user: UserRecord; created: boolean }> {
+export async function ensureAdmin(app: App, rawEmail: string, password: string): Promise<AdminBootstrap> {
   const email = validEmail(rawEmail, 'ADMIN_EMAIL');
   validNewPassword(password, 'ADMIN_PASSWORD');
   const existing = await findLoginByEmail(app.store.db, email);
   if (existing !== undefined) {
-    if (existing.user.role === 'ADMIN') return { user: existing.user, created: false };
+    if (existing.user.role === 'ADMIN') return { user: existing.user, outcome: 'exists' };
+    if (!(await app.passwords.verify(password, existing.passwordHash))) {
+      throw new AdminBootstrapRefused(
+        `ADMIN_EMAIL names an existing ${existing.user.role} account (${email}) whose password is not ADMIN_PASSWORD; ` +
+          'it was not made ADMIN, since whoever signed it up would get the role. If the account is yours, make it ADMIN with ' +
+          `\`gatehouse admin set-role --email ${email} --role ADMIN\` (from a checkout: \`npm run admin -- set-role --email ${email} --role ADMIN\`) ` +
+          'and start again; otherwise set ADMIN_EMAIL to an address that has no account yet.',
+      );
+    }
     const changed = await updateUserRole(app.store.db, existing.user.id, 'ADMIN');
     if (changed.status !== 'changed') throw new Error(`could not promote ${email}`);
     await audit(app, CLI_ORIGIN, 'user.role_changed', { subjectId: changed.user.id, detail: { from: existing.user.role, to: 'ADMIN', source: 'ADMIN_EMAIL' } });
-    return { user: changed.user, created: false };
+    return { user: changed.user, outcome: 'promoted' };
   }
   const passwordHash = await app.passwords.hash(password);
   try {
     const user = await insertUser(app.store.db, { id: newId(), email, name: null, passwordHash, role: 'ADMIN', now: app.now() });
     await audit(app, CLI_ORIGIN, 'user.created', { subjectId: user.id, detail: { role: 'ADMIN', source: 'ADMIN_EMAIL' } });
-    return { user, created: true };
+    return { user, outcome: 'created' };
   } catch (error) {
     // Another instance starting at the same moment created it first.
     if (isUniqueViolation(error)) return ensureAdmin(app, rawEmail, password);

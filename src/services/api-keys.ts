@@ -3,7 +3,7 @@ import type { App } from '../app';
 import { generateApiKey } from '../auth/secrets';
 import { rolesSatisfy, type Viewer } from '../auth/viewer';
 import { badUserInput, forbidden, notFound } from '../errors';
-import { type ApiKeyRecord, countUnrevokedApiKeys, findApiKeyById, insertApiKey, listApiKeysOfUser, revokeApiKey as revokeStoredKey } from '../store/api-keys';
+import { type ApiKeyRecord, findApiKeyById, insertApiKeyWithinCap, listApiKeysOfUser, revokeApiKey as revokeStoredKey } from '../store/api-keys';
 import { audit, type RequestOrigin } from './audit';
 import { LIMITS, requiredText, validId } from './validation';
 
@@ -24,20 +24,23 @@ export async function createApiKey(
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
     throw badUserInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
   }
-  if ((await countUnrevokedApiKeys(app.store.db, viewer.id)) >= LIMITS.apiKeysPerUser) {
-    throw badUserInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
-  }
   const now = app.now();
   const generated = generateApiKey();
-  const apiKey = await insertApiKey(app.store.db, {
-    id: newId(),
-    userId: viewer.id,
-    name,
-    prefix: generated.displayPrefix,
-    secretHash: generated.secretHash,
-    now,
-    expiresAt: days === null ? null : new Date(now.getTime() + days * 86_400_000),
-  });
+  // The cap is decided inside the insert, so parallel requests cannot all pass a count made first.
+  const apiKey = await insertApiKeyWithinCap(
+    app.store.db,
+    {
+      id: newId(),
+      userId: viewer.id,
+      name,
+      prefix: generated.displayPrefix,
+      secretHash: generated.secretHash,
+      now,
+      expiresAt: days === null ? null : new Date(now.getTime() + days * 86_400_000),
+    },
+    LIMITS.apiKeysPerUser,
+  );
+  if (apiKey === undefined) throw badUserInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
   await audit(app, origin, 'api_key.created', { subjectId: viewer.id, detail: { keyId: apiKey.id, prefix: apiKey.prefix, name } });
   return { secret: generated.secret, apiKey };
 }

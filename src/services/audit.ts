@@ -1,17 +1,23 @@
 import { newId } from '../store/ids';
 import type { App } from '../app';
-import { type AuditAction, type AuditEventRecord, countAuditEvents, insertAuditEvent, listAuditEvents } from '../store/audit-events';
+import { type AuditAction, type AuditEventRecord, countAuditEvents, insertAuditEvent, insertAuditEventUnlessRecent, listAuditEvents } from '../store/audit-events';
+import type { AuditSource } from '../store/schema';
 import { type Connection, decodeCursor, toConnection } from './pagination';
 import { validPageSize } from './validation';
 
-/** Who is acting and from where: the viewer (null when anonymous or the CLI) and the client address. */
+/**
+ * Who is acting and from where: the viewer (null when anonymous or the CLI), the client address
+ * (null from the command line), and whether a request or the command line acts. `source` is set by
+ * the code path that builds the origin, never from anything a request carries.
+ */
 export interface RequestOrigin {
   readonly actorId: string | null;
   readonly address: string | null;
+  readonly source: AuditSource;
 }
 
-/** The origin of actions taken from the command line. */
-export const CLI_ORIGIN: RequestOrigin = Object.freeze({ actorId: null, address: 'cli' });
+/** The origin of actions taken from the command line (and by start-up, ADMIN_EMAIL). */
+export const CLI_ORIGIN: RequestOrigin = Object.freeze({ actorId: null, address: null, source: 'cli' });
 
 /** Records one event. Details are facts like ids, names and key prefixes; never a secret. */
 export async function audit(
@@ -20,15 +26,36 @@ export async function audit(
   action: AuditAction,
   facts: { subjectId?: string | null; detail?: AuditEventRecord['detail'] } = {},
 ): Promise<void> {
-  await insertAuditEvent(app.store.db, {
+  await insertAuditEvent(app.store.db, event(app, origin, action, facts));
+}
+
+/**
+ * Records one event unless the same action with the same detail came from the same address within
+ * the last `windowMs`: for refusals a caller can repeat at no cost (a locked account), which would
+ * otherwise flood the log.
+ */
+export async function auditOncePerWindow(
+  app: App,
+  origin: RequestOrigin,
+  action: AuditAction,
+  windowMs: number,
+  facts: { subjectId?: string | null; detail?: AuditEventRecord['detail'] } = {},
+): Promise<void> {
+  const record = event(app, origin, action, facts);
+  await insertAuditEventUnlessRecent(app.store.db, record, new Date(record.createdAt.getTime() - windowMs));
+}
+
+function event(app: App, origin: RequestOrigin, action: AuditAction, facts: { subjectId?: string | null; detail?: AuditEventRecord['detail'] }): AuditEventRecord {
+  return {
     id: newId(),
     createdAt: app.now(),
     action,
     actorId: origin.actorId,
     subjectId: facts.subjectId ?? null,
     address: origin.address,
+    source: origin.source,
     detail: facts.detail ?? null,
-  });
+  };
 }
 
 /** The audit log, newest first. */

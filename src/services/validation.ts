@@ -19,6 +19,25 @@ export const LIMITS = Object.freeze({
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * Characters no text input may hold: NUL and the other C0 controls, DEL and the C1 controls (which
+ * include terminal escape sequences and forge lines when printed), and the bidirectional embeddings,
+ * overrides and isolates (U+202A–U+202E, U+2066–U+2069), which make text display in another order
+ * than it is stored. PostgreSQL cannot store NUL in text at all. Free text (a note body) keeps line
+ * breaks (LF, CR) and tabs; everything else (emails, names, titles, key names) is one line.
+ */
+const FORBIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+const FORBIDDEN_IN_FREE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
+/** Refuses `value` when it holds a character no text input may hold (see FORBIDDEN_IN_LINE). */
+export function plainText(value: string, argument: string, kind: 'line' | 'free' = 'line'): string {
+  if ((kind === 'line' ? FORBIDDEN_IN_LINE : FORBIDDEN_IN_FREE_TEXT).test(value)) {
+    const allowed = kind === 'line' ? 'control characters (line breaks, tabs, NUL, escapes)' : 'control characters other than line breaks and tabs';
+    throw badUserInput(`${argument} must not contain ${allowed} or bidirectional overrides.`, argument);
+  }
+  return value;
+}
+
 function length(value: string): number {
   let n = 0;
   for (const _ of value) n++;
@@ -26,14 +45,20 @@ function length(value: string): number {
 }
 
 export function validEmail(raw: string, argument = 'email'): string {
-  const email = raw.trim();
+  const email = plainText(raw.trim(), argument);
   if (email === '' || length(email) > LIMITS.emailMax || !EMAIL.test(email)) {
     throw badUserInput('Enter a valid email address.', argument);
   }
   return email;
 }
 
+/**
+ * A password being set. Control characters and bidirectional overrides are refused as in any other
+ * text: they cannot be typed back reliably. (A login's password is not checked for them: it is
+ * never stored or shown, and a password set before this rule must keep working.)
+ */
 export function validNewPassword(password: string, argument = 'password'): string {
+  plainText(password, argument);
   const n = length(password);
   if (n < LIMITS.passwordMin) throw badUserInput(`The password must have at least ${LIMITS.passwordMin} characters.`, argument);
   if (n > LIMITS.passwordMax) throw badUserInput(`The password must have at most ${LIMITS.passwordMax} characters.`, argument);
@@ -50,14 +75,18 @@ export function plausiblePassword(password: string, argument = 'password'): stri
 /** Trims; an empty or missing value is null. */
 export function optionalText(raw: string | null | undefined, max: number, argument: string): string | null {
   if (raw === null || raw === undefined) return null;
-  const value = raw.trim();
+  const value = plainText(raw.trim(), argument);
   if (value === '') return null;
   if (length(value) > max) throw badUserInput(`${argument} must have at most ${max} characters.`, argument);
   return value;
 }
 
+/**
+ * Text that must not be empty. `trim` false: free text, kept as written (surrounding whitespace,
+ * line breaks and tabs included); true: one line, trimmed.
+ */
 export function requiredText(raw: string, max: number, argument: string, trim = true): string {
-  const value = trim ? raw.trim() : raw;
+  const value = plainText(trim ? raw.trim() : raw, argument, trim ? 'line' : 'free');
   if (value.trim() === '') throw badUserInput(`${argument} must not be empty.`, argument);
   if (length(value) > max) throw badUserInput(`${argument} must have at most ${max} characters.`, argument);
   return value;

@@ -1,5 +1,6 @@
+import { PostgresAdapter, sql } from 'kysely';
 import type { Db } from './database';
-import { type ApiKeyRow, toDateOrNull, toDate } from './schema';
+import { type ApiKeyRow, toDate, toDateOrNull } from './schema';
 
 export interface ApiKeyRecord {
   readonly id: string;
@@ -47,6 +48,49 @@ export async function insertApiKey(
   return toApiKey(row);
 }
 
+/**
+ * Inserts the key unless its owner already holds `cap` keys that are not revoked; undefined then.
+ * The count and the insert are one statement (INSERT … SELECT … WHERE count < cap), which SQLite runs
+ * under its write lock, so no other write comes between them, in this process or another. On
+ * PostgreSQL two such statements under READ COMMITTED would not see each other's row, so they first
+ * take a transaction-scoped advisory lock on the owner: keys of one user are added one at a time.
+ */
+export async function insertApiKeyWithinCap(
+  db: Db,
+  key: { id: string; userId: string; name: string; prefix: string; secretHash: string; now: Date; expiresAt: Date | null },
+  cap: number,
+): Promise<ApiKeyRecord | undefined> {
+  return db.transaction().execute(async (trx) => {
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql`select pg_advisory_xact_lock(hashtext(${`gatehouse.api_keys:${key.userId}`}))`.execute(trx);
+    }
+    const held = trx
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('user_id', '=', key.userId)
+      .where('revoked_at', 'is', null);
+    const row = await trx
+      .insertInto('api_keys')
+      .columns(['id', 'user_id', 'name', 'prefix', 'secret_hash', 'created_at', 'expires_at'])
+      .expression(
+        trx
+          .selectNoFrom((eb) => [
+            eb.val(key.id).as('id'),
+            eb.val(key.userId).as('user_id'),
+            eb.val(key.name).as('name'),
+            eb.val(key.prefix).as('prefix'),
+            eb.val(key.secretHash).as('secret_hash'),
+            eb.val(key.now.toISOString()).as('created_at'),
+            eb.val(key.expiresAt?.toISOString() ?? null).as('expires_at'),
+          ])
+          .where(held, '<', cap),
+      )
+      .returning(KEY_COLUMNS)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toApiKey(row);
+  });
+}
+
 export async function findApiKeyById(db: Db, id: string): Promise<ApiKeyRecord | undefined> {
   const row = await db.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', id).executeTakeFirst();
   return row && toApiKey(row);
@@ -76,15 +120,4 @@ export async function touchApiKey(db: Db, id: string, now: Date, granularityMs: 
     .where('id', '=', id)
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
     .execute();
-}
-
-/** Keys of a user that are not revoked (expired ones included). */
-export async function countUnrevokedApiKeys(db: Db, userId: string): Promise<number> {
-  const row = await db
-    .selectFrom('api_keys')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }

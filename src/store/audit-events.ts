@@ -1,5 +1,6 @@
+import { PostgresAdapter, sql } from 'kysely';
 import type { Db } from './database';
-import { toDate } from './schema';
+import { type AuditSource, toDate } from './schema';
 import type { Position } from './users';
 
 /** Everything the audit log records. */
@@ -9,11 +10,14 @@ export type AuditAction =
   | 'user.role_changed'
   | 'user.disabled'
   | 'user.enabled'
+  | 'user.password_changed'
+  | 'user.sessions_ended'
   | 'login.succeeded'
   | 'login.failed'
   | 'login.rate_limited'
   | 'refresh_token.reused'
   | 'session.logged_out'
+  | 'session.logged_out_everywhere'
   | 'api_key.created'
   | 'api_key.revoked';
 
@@ -23,7 +27,9 @@ export interface AuditEventRecord {
   readonly action: AuditAction;
   readonly actorId: string | null;
   readonly subjectId: string | null;
+  /** The client address of a request; null from the command line. */
   readonly address: string | null;
+  readonly source: AuditSource;
   readonly detail: Readonly<Record<string, string | number | boolean | null>> | null;
 }
 
@@ -37,6 +43,7 @@ export async function insertAuditEvent(db: Db, event: AuditEventRecord): Promise
       actor_id: event.actorId,
       subject_id: event.subjectId,
       address: event.address,
+      source: event.source,
       detail: event.detail === null ? null : JSON.stringify(event.detail),
     })
     .execute();
@@ -57,6 +64,7 @@ export async function listAuditEvents(db: Db, limit: number, before: Position | 
     actorId: row.actor_id,
     subjectId: row.subject_id,
     address: row.address,
+    source: row.source,
     detail: row.detail === null ? null : (JSON.parse(row.detail) as AuditEventRecord['detail']),
   }));
 }
@@ -66,15 +74,43 @@ export async function countAuditEvents(db: Db): Promise<number> {
   return Number(row.n);
 }
 
-/** How many `action` events came from `address` since `since`, and the oldest of them. */
-export async function countRecentActions(db: Db, action: AuditAction, address: string, since: Date): Promise<{ count: number; oldest: Date | null }> {
-  const row = await db
-    .selectFrom('audit_events')
-    .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('occurred_at').as('oldest')])
-    .where('address', '=', address)
-    .where('action', '=', action)
-    .where('occurred_at', '>=', since.toISOString())
-    .executeTakeFirstOrThrow();
-  const oldest = row.oldest as Date | string | null;
-  return { count: Number(row.n), oldest: oldest === null ? null : toDate(oldest) };
+/**
+ * Records `event` unless an event with the same action, address and detail was recorded since
+ * `since`; true when it wrote. One statement (INSERT … SELECT … WHERE NOT EXISTS), so SQLite decides
+ * it under its write lock; PostgreSQL first takes an advisory lock on those three values, since two
+ * such statements under READ COMMITTED would not see each other's row.
+ */
+export async function insertAuditEventUnlessRecent(db: Db, event: AuditEventRecord, since: Date): Promise<boolean> {
+  const detail = event.detail === null ? null : JSON.stringify(event.detail);
+  return db.transaction().execute(async (trx) => {
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql`select pg_advisory_xact_lock(hashtext(${`gatehouse.audit:${event.action}:${event.address ?? ''}:${detail ?? ''}`}))`.execute(trx);
+    }
+    const recent = trx
+      .selectFrom('audit_events')
+      .select(sql`1`.as('one'))
+      .where('action', '=', event.action)
+      .where('occurred_at', '>=', since.toISOString())
+      .where((eb) => (event.address === null ? eb('address', 'is', null) : eb('address', '=', event.address)))
+      .where((eb) => (detail === null ? eb('detail', 'is', null) : eb('detail', '=', detail)));
+    const result = await trx
+      .insertInto('audit_events')
+      .columns(['id', 'occurred_at', 'action', 'actor_id', 'subject_id', 'address', 'source', 'detail'])
+      .expression(
+        trx
+          .selectNoFrom((eb) => [
+            eb.val(event.id).as('id'),
+            eb.val(event.createdAt.toISOString()).as('occurred_at'),
+            eb.val(event.action).as('action'),
+            eb.val(event.actorId).as('actor_id'),
+            eb.val(event.subjectId).as('subject_id'),
+            eb.val(event.address).as('address'),
+            eb.val(event.source).as('source'),
+            eb.val(detail).as('detail'),
+          ])
+          .where((eb) => eb.not(eb.exists(recent))),
+      )
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  });
 }

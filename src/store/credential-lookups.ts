@@ -291,7 +291,7 @@ export function sqliteChangeSignal(watcher: SQLite.Database): SqliteChangeSignal
   };
 }
 
-/** The channel the trigger of migration 2026-11-29T00-00_credential-notify notifies. */
+/** The channel the trigger of migration 2026-11-29T03-00_credential-notify notifies. */
 export const CREDENTIAL_CHANNEL = 'gatehouse_credentials';
 
 export interface PostgresSignalOptions {

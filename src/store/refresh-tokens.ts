@@ -79,3 +79,25 @@ export async function isFamilyRevoked(db: Db, familyId: string): Promise<boolean
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Revokes every refresh-token family of a user, except `keepFamily` when given. */
+export async function revokeUserFamilies(db: Db, userId: string, now: Date, keepFamily: string | null = null): Promise<void> {
+  let update = db.updateTable('refresh_tokens').set({ revoked_at: now.toISOString() }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+  if (keepFamily !== null) update = update.where('family_id', '<>', keepFamily);
+  await update.execute();
+}
+
+/**
+ * The families of a user with a token issued since `since`: every access token is issued with a
+ * refresh token, so these are the sessions that may still hold a live access token.
+ */
+export async function familiesIssuedSince(db: Db, userId: string, since: Date): Promise<string[]> {
+  const rows = await db
+    .selectFrom('refresh_tokens')
+    .select('family_id')
+    .distinct()
+    .where('user_id', '=', userId)
+    .where('created_at', '>=', since.toISOString())
+    .execute();
+  return rows.map((row) => row.family_id);
+}

@@ -21,6 +21,13 @@ export interface UsersTable {
   role: StoredRole;
   created_at: Timestamp;
   disabled_at: NullableTimestamp;
+  /**
+   * JSON object: id of an ended session (refresh-token family) → when its last access token
+   * expires, in epoch seconds. Entries past that are pruned on every write. Null when empty.
+   */
+  ended_sessions: string | null;
+  /** Access tokens that name no session and were issued before this are refused. */
+  sessions_ended_at: NullableTimestamp;
 }
 
 export interface ApiKeysTable {
@@ -79,9 +86,20 @@ export interface AuditEventsTable {
   actor_id: string | null;
   /** The user acted upon, when there is one. */
   subject_id: string | null;
+  /** The client address of a request; null from the command line. */
   address: string | null;
+  /** `request` or `cli`: set by the code path, never from anything a request carries. */
+  source: ColumnType<AuditSource, AuditSource | undefined, AuditSource>;
   /** JSON object of non-secret facts (key prefix, old and new role, …). */
   detail: string | null;
+}
+
+export type AuditSource = 'request' | 'cli';
+
+export interface SignupAttemptsTable {
+  id: Generated<number>;
+  address: string;
+  attempted_at: Timestamp;
 }
 
 export interface Database {
@@ -91,6 +109,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   notes: NotesTable;
   login_failures: LoginFailuresTable;
+  signup_attempts: SignupAttemptsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

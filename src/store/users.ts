@@ -1,8 +1,9 @@
 import { type ExpressionBuilder, PostgresAdapter, sql } from 'kysely';
+import { parseEndedSessions, type SessionEnds } from '../auth/session-ends';
 import type { Db } from './database';
 import { type Database, type StoredRole, toDate, toDateOrNull, type UserRow } from './schema';
 
-export interface UserRecord {
+export interface UserRecord extends SessionEnds {
   readonly id: string;
   readonly email: string;
   readonly name: string | null;
@@ -17,7 +18,7 @@ export interface Position {
   readonly id: string;
 }
 
-export const USER_COLUMNS = ['id', 'email', 'name', 'role', 'created_at', 'disabled_at'] as const;
+export const USER_COLUMNS = ['id', 'email', 'name', 'role', 'created_at', 'disabled_at', 'ended_sessions', 'sessions_ended_at'] as const;
 
 export function toUser(row: Pick<UserRow, (typeof USER_COLUMNS)[number]>): UserRecord {
   return {
@@ -27,6 +28,8 @@ export function toUser(row: Pick<UserRow, (typeof USER_COLUMNS)[number]>): UserR
     role: row.role,
     createdAt: toDate(row.created_at),
     disabledAt: toDateOrNull(row.disabled_at),
+    endedSessions: parseEndedSessions(row.ended_sessions),
+    sessionsEndedAt: toDateOrNull(row.sessions_ended_at),
   };
 }
 
@@ -154,4 +157,51 @@ async function setUserDisabledLocked(db: Db, id: string, disabledAt: Date | null
   const updated = await update.returning(USER_COLUMNS).executeTakeFirst();
   if (updated !== undefined) return { status: 'changed', user: toUser(updated) };
   return (await findUserById(db, id)) === undefined ? { status: 'not-found' } : { status: 'last-admin' };
+}
+
+/** Replaces a user's password hash. False when there is no such user. */
+export async function updatePasswordHash(db: Db, id: string, passwordHash: string): Promise<boolean> {
+  const result = await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Attempts before updateSessionEnds gives up; each lost race means another instance's write landed. */
+const SESSION_ENDS_ATTEMPTS = 20;
+
+/**
+ * Rewrites a user's ended sessions with `change` (and, when `endedAt` is given, sets the cut-off for
+ * tokens without a session). Compare-and-set on the stored text, retried: two instances ending
+ * sessions of one account at once both land, neither overwrites the other. Undefined when there is
+ * no such user.
+ */
+export async function updateSessionEnds(
+  db: Db,
+  id: string,
+  change: (ended: ReadonlyMap<string, number> | null) => string | null,
+  endedAt: Date | null = null,
+): Promise<UserRecord | undefined> {
+  for (let attempt = 0; attempt < SESSION_ENDS_ATTEMPTS; attempt++) {
+    const row = await db.selectFrom('users').select('ended_sessions').where('id', '=', id).executeTakeFirst();
+    if (row === undefined) return undefined;
+    const next = change(parseEndedSessions(row.ended_sessions));
+    const updated = await db
+      .updateTable('users')
+      .set(endedAt === null ? { ended_sessions: next } : { ended_sessions: next, sessions_ended_at: endedAt.toISOString() })
+      .where('id', '=', id)
+      .where('ended_sessions', 'is not distinct from', row.ended_sessions)
+      .returning(USER_COLUMNS)
+      .executeTakeFirst();
+    if (updated !== undefined) return toUser(updated);
+  }
+  throw new Error(`updateSessionEnds: ${SESSION_ENDS_ATTEMPTS} concurrent writes to the sessions of user ${id} in a row`);
+}
+
+/** The user and stored password hash, by id (changing a password checks the current one). */
+export async function findLoginById(db: Db, id: string): Promise<{ user: UserRecord; passwordHash: string } | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .select([...USER_COLUMNS, 'password_hash'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && { user: toUser(row), passwordHash: row.password_hash };
 }

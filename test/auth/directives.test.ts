@@ -13,6 +13,12 @@ const typeDefs = /* GraphQL */ `
     account: Account @auth
     board: Board @public
     asyncSecret: String @auth
+    openAccount: Account @public
+    ticket: Ticket @public
+  }
+  type Ticket @public {
+    seat: String
+    holder: String @auth
   }
   type Account @auth {
     id: ID!
@@ -36,6 +42,8 @@ const resolvers = {
     account: () => ({ id: 'a1', balance: 100, motto: 'carpe diem' }),
     board: () => ({ title: 'Board', members: [{ name: 'ann' }, { name: 'bob' }] }),
     asyncSecret: async () => 'later',
+    openAccount: () => ({ id: 'a2', balance: 5, motto: 'open motto' }),
+    ticket: () => ({ seat: '12A', holder: 'ann' }),
   },
 };
 
@@ -86,6 +94,25 @@ describe('applyAuthDirectives', () => {
     expect(asUser.data).toEqual({ account: { id: 'a1', balance: null, motto: 'carpe diem' } });
     expect(codes(asUser)).toEqual({ 'account.balance': 'FORBIDDEN' });
     expect(run('{ account { id balance } }', admin).data).toEqual({ account: { id: 'a1', balance: 100 } });
+  });
+
+  it('runs a @public field inside an @auth type for an anonymous caller; the type\'s other fields stay closed', () => {
+    const anonymous = run('{ openAccount { motto balance } }', null);
+    expect(anonymous.data).toEqual({ openAccount: { motto: 'open motto', balance: null } });
+    expect(codes(anonymous)).toEqual({ 'openAccount.balance': 'UNAUTHENTICATED' });
+    // `id` is non-null and closed: its refusal nulls the whole account, as GraphQL requires.
+    const withId = run('{ openAccount { id motto } }', null);
+    expect(withId.data).toEqual({ openAccount: null });
+    expect(codes(withId)).toEqual({ 'openAccount.id': 'UNAUTHENTICATED' });
+  });
+
+  it('keeps @auth on a field of a @public type: anonymous gets UNAUTHENTICATED there and the public fields', () => {
+    const anonymous = run('{ ticket { seat holder } }', null);
+    expect(anonymous.data).toEqual({ ticket: { seat: '12A', holder: null } });
+    expect(codes(anonymous)).toEqual({ 'ticket.holder': 'UNAUTHENTICATED' });
+    const signedIn = run('{ ticket { seat holder } }', user);
+    expect(signedIn.data).toEqual({ ticket: { seat: '12A', holder: 'ann' } });
+    expect(signedIn.errors).toBeUndefined();
   });
 
   it('keeps protection on aliases and fragments', () => {

@@ -1,3 +1,11 @@
+import assert from 'node:assert';
+import type { ApolloServer } from '@apollo/server';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import pino from 'pino';
+import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/auth/directives';
+import { rolesOf, type Viewer } from '../../src/auth/viewer';
+import { createApolloServer } from '../../src/graphql/apollo';
+import type { GraphQLContext } from '../../src/graphql/context';
 import { createTestKit, type TestKit, type TestUser } from '../../src/testing';
 
 describe('refusal before side effects', () => {
@@ -111,5 +119,83 @@ describe('the gate and @skip/@include', () => {
       { as: user },
     );
     expect(result.errors).toBeUndefined();
+  });
+});
+
+/*
+ * Mutations whose result is an interface or a union: the gate must look at every possible type of
+ * the result, or a caller could reach a protected field of one member through an inline fragment,
+ * and the side effect would already have happened when the field is refused.
+ */
+describe('the gate and abstract result types', () => {
+  let kit: TestKit;
+  let server: ApolloServer<GraphQLContext>;
+  let effects = 0;
+
+  beforeAll(async () => {
+    kit = await createTestKit();
+    const schema = applyAuthDirectives(
+      makeExecutableSchema({
+        typeDefs: [
+          authDirectiveTypeDefs,
+          /* GraphQL */ `
+            enum Role { USER ADMIN }
+            interface Item { id: ID }
+            type Vault implements Item @hasRole(role: ADMIN) { id: ID  combination: String }
+            type Doc implements Item { id: ID  title: String }
+            union Found = Vault | Doc
+            type Query { ping: String @public }
+            type Mutation {
+              touchItem: Item @auth
+              touchFound: Found @auth
+            }
+          `,
+        ],
+        resolvers: {
+          Item: { __resolveType: () => 'Doc' },
+          Found: { __resolveType: () => 'Doc' },
+          Mutation: {
+            touchItem: () => (effects++, { id: 'd1', title: 'Hello' }),
+            touchFound: () => (effects++, { id: 'd1', title: 'Hello' }),
+          },
+        },
+      }),
+    );
+    server = createApolloServer(kit.app, { log: pino({ level: 'silent' }), schema });
+    await server.start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await kit?.close();
+  });
+
+  const USER: Viewer = { id: 'u1', roles: rolesOf('USER'), via: 'jwt' };
+  const ADMIN: Viewer = { id: 'a1', roles: rolesOf('ADMIN'), via: 'jwt' };
+
+  async function run(query: string, viewer: Viewer) {
+    const response = await server.executeOperation({ query }, { contextValue: kit.contextFor(viewer) });
+    assert(response.body.kind === 'single');
+    const { data, errors } = response.body.singleResult;
+    return { data, denials: (errors ?? []).map((e) => [e.path, e.extensions?.['code']]) };
+  }
+
+  it.each([
+    ['an interface', 'touchItem'],
+    ['a union', 'touchFound'],
+  ])('refuses, before it runs, a mutation returning %s that selects a member’s protected field', async (_kind, field) => {
+    const before = effects;
+    const refused = await run(`mutation { ${field} { ... on Vault { combination } ... on Doc { title } } }`, USER);
+    expect(refused.data).toBeUndefined();
+    expect(refused.denials).toEqual([[[field, 'combination'], 'FORBIDDEN']]);
+    expect(effects).toBe(before);
+
+    // Through a named fragment on the abstract type too.
+    const viaFragment = await run(`mutation { ${field} { ...V } } fragment V on Vault { id }`, USER);
+    expect(viaFragment.denials).toEqual([[[field, 'id'], 'FORBIDDEN']]);
+    expect(effects).toBe(before);
+
+    const allowed = await run(`mutation { ${field} { ... on Vault { combination } ... on Doc { title } } }`, ADMIN);
+    expect(allowed.denials).toEqual([]);
+    expect(effects).toBe(before + 1);
   });
 });

@@ -1,4 +1,4 @@
-import { createPasswordHasher, MAX_WAITING_HASHES } from '../../src/auth/passwords';
+import { createPasswordHasher, HashQueueFull } from '../../src/auth/passwords';
 
 describe('password hashing', () => {
   const hasher = createPasswordHasher(10);
@@ -38,11 +38,20 @@ describe('password hashing', () => {
 });
 
 describe('hashing under a flood', () => {
-  it('runs at most `concurrency` hashes at once and refuses, with RATE_LIMITED, beyond a bounded queue', async () => {
-    const hasher = createPasswordHasher(14, 1);
-    const attempts = Array.from({ length: MAX_WAITING_HASHES + 10 }, (_, i) => hasher.hash(`password ${i}`).then(() => 'hashed', (e: { extensions?: { code?: string } }) => e.extensions?.code));
+  it('runs at most `concurrency` hashes at once and refuses, with HashQueueFull, beyond a bounded queue', async () => {
+    const hasher = createPasswordHasher(12, { concurrency: 1, maxWaiting: 4 });
+    const attempts = Array.from({ length: 14 }, (_, i) => hasher.hash(`password ${i}`).then(() => 'hashed', (e: unknown) => (e instanceof HashQueueFull ? `full ${e.retryAfterSeconds}` : e)));
     const results = await Promise.all(attempts);
-    expect(results.filter((r) => r === 'hashed')).toHaveLength(MAX_WAITING_HASHES + 1);
-    expect(results.filter((r) => r === 'RATE_LIMITED')).toHaveLength(9);
+    expect(results.filter((r) => r === 'hashed')).toHaveLength(5);
+    expect(results.filter((r) => r === 'full 1')).toHaveLength(9);
+  });
+
+  it('checks unknown accounts against a dummy that a full queue does not spoil', async () => {
+    const hasher = createPasswordHasher(12, { concurrency: 1, maxWaiting: 0 });
+    const busy = hasher.hash('occupies the only slot');
+    // The first dummy check meets the full queue; it must not leave a broken dummy behind.
+    await expect(hasher.verifyDummy('any password')).rejects.toBeInstanceOf(HashQueueFull);
+    await busy;
+    await expect(hasher.verifyDummy('any password')).resolves.toBeUndefined();
   });
 });

@@ -48,6 +48,21 @@ describe('admin CLI commands', () => {
     expect(await authenticate(kit.app, { kind: 'jwt', token: alice.accessToken })).toMatchObject({ ok: true, viewer: { id: alice.user.id } });
   });
 
+  it('ends every session of a user: their access tokens stop working, their API keys do not', async () => {
+    const carol = await kit.createUser({ email: 'carol@example.com' });
+    const key = await kit.createApiKey(carol);
+    const login = await kit.execute<{ login: { accessToken: string } }>('mutation { login(email: "carol@example.com", password: "%s") { accessToken } }'.replace('%s', carol.password));
+    const sessionToken = login.data?.login.accessToken as string;
+    expect(await authenticate(kit.app, { kind: 'jwt', token: sessionToken })).toMatchObject({ ok: true });
+
+    expect(await runCommand(kit.app, ['end-sessions', '--email', 'carol@example.com'], noStdin)).toMatch(/^ended every session of \S+ {2}carol@example\.com/);
+    expect(await authenticate(kit.app, { kind: 'jwt', token: sessionToken })).toEqual({ ok: false, problem: 'invalid_token' });
+    expect(await authenticate(kit.app, { kind: 'jwt', token: carol.accessToken })).toEqual({ ok: false, problem: 'invalid_token' });
+    expect(await authenticate(kit.app, { kind: 'api-key', key: key.secret })).toMatchObject({ ok: true });
+    const events = await kit.store.db.selectFrom('audit_events').select(['action', 'address', 'source']).where('action', '=', 'user.sessions_ended').execute();
+    expect(events).toEqual([{ action: 'user.sessions_ended', address: null, source: 'cli' }]);
+  });
+
   it('issues a key that works, lists it without the secret, and revokes it', async () => {
     const bob = await kit.createUser({ email: 'bob@example.com' });
     const issued = await runCommand(kit.app, ['issue-key', '--email', 'bob@example.com', '--name', 'deploy', '--expires-in-days', '30'], noStdin);
@@ -64,10 +79,46 @@ describe('admin CLI commands', () => {
     expect(await authenticate(kit.app, { kind: 'api-key', key: secret })).toEqual({ ok: false, problem: 'invalid_api_key' });
   });
 
-  it('records what it did in the audit log, with address cli', async () => {
+  it('records what it did in the audit log, with source cli and no address', async () => {
     await runCommand(kit.app, ['create-user', '--email', 'c@example.com', '--password', 'password three'], noStdin);
-    const events = await kit.store.db.selectFrom('audit_events').select(['action', 'address', 'actor_id']).execute();
-    expect(events).toEqual([{ action: 'user.created', address: 'cli', actor_id: null }]);
+    const events = await kit.store.db.selectFrom('audit_events').select(['action', 'address', 'source', 'actor_id']).execute();
+    expect(events).toEqual([{ action: 'user.created', address: null, source: 'cli', actor_id: null }]);
+  });
+
+  it('prints stored emails and key names with control characters, escapes and bidi overrides escaped (rows from before the input rules)', async () => {
+    const hostileEmail = 'eve\u001b[2J\u001b[31m@example.com\nforged-id  root@example.com  ADMIN';
+    const hostileKey = 'deploy\r\u001b]0;pwned\u0007\u202egpj.exe\\n';
+    // Written straight to the database, as a value stored before validation refused it would be.
+    const eve = await kit.createUser({ email: 'eve@example.com' });
+    await kit.store.db.updateTable('users').set({ email: hostileEmail }).where('id', '=', eve.user.id).execute();
+    await kit.createApiKey(eve);
+    await kit.store.db.updateTable('api_keys').set({ name: hostileKey }).where('user_id', '=', eve.user.id).execute();
+
+    const users = await runCommand(kit.app, ['list-users'], noStdin);
+    const keys = await runCommand(kit.app, ['list-keys', '--email', 'eve@example.com'], noStdin);
+    for (const out of [users, keys]) {
+      expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
+    }
+    expect(users.split('\n')).toHaveLength(2); // the count line and one user: no forged line
+    expect(users).toContain('eve\\x1b[2J\\x1b[31m@example.com\\nforged-id  root@example.com  ADMIN  USER');
+    expect(keys.split('\n')).toHaveLength(1);
+    expect(keys).toContain('deploy\\r\\x1b]0;pwned\\x07\\u202egpj.exe\\\\n');
+  });
+
+  it('audits a disable as user.disabled and an enable as user.enabled, each naming the user', async () => {
+    const dan = await kit.createUser({ email: 'dan@example.com' });
+    await runCommand(kit.app, ['disable', '--email', 'dan@example.com'], noStdin);
+    await runCommand(kit.app, ['enable', '--email', 'dan@example.com'], noStdin);
+    const events = await kit.store.db
+      .selectFrom('audit_events')
+      .select(['action', 'subject_id'])
+      .where('action', 'in', ['user.disabled', 'user.enabled'])
+      .orderBy('id') // ids are UUIDv7: creation order
+      .execute();
+    expect(events).toEqual([
+      { action: 'user.disabled', subject_id: dan.user.id },
+      { action: 'user.enabled', subject_id: dan.user.id },
+    ]);
   });
 
   it('explains unknown users, commands and bad values', async () => {

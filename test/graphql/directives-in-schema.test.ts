@@ -72,6 +72,9 @@ describe('which fields gatehouse protects', () => {
     'Query.auditEvents',
     'Query.myApiKeys',
     'Mutation.logout',
+    'Mutation.logoutEverywhere',
+    'Mutation.changePassword',
+    'Mutation.endUserSessions',
     'Mutation.createApiKey',
     'Mutation.revokeApiKey',
     'Mutation.setUserRole',
@@ -114,6 +117,9 @@ describe('which fields gatehouse protects', () => {
       'Query.auditEvents': ['ADMIN'],
       'Query.myApiKeys': [],
       'Mutation.logout': [],
+      'Mutation.logoutEverywhere': [],
+      'Mutation.changePassword': [],
+      'Mutation.endUserSessions': ['ADMIN'],
       'Mutation.createApiKey': [],
       'Mutation.revokeApiKey': [],
       'Mutation.setUserRole': ['ADMIN'],
@@ -382,6 +388,9 @@ describe('protected mutations', () => {
 
   const anonymousMutations = (): [string, string][] => [
     ['logout', 'mutation { logout(refreshToken: "gtr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") }'],
+    ['logoutEverywhere', 'mutation { logoutEverywhere }'],
+    ['changePassword', 'mutation { changePassword(currentPassword: "correct horse battery staple", newPassword: "anonymous wants in") }'],
+    ['endUserSessions', `mutation { endUserSessions(userId: "${alice.user.id}") }`],
     ['createApiKey', 'mutation { createApiKey(name: "anon") { secret } }'],
     ['revokeApiKey', `mutation { revokeApiKey(id: "${aliceKeyId}") { id } }`],
     ['setUserRole', `mutation { setUserRole(userId: "${mallory.user.id}", role: ADMIN) { id } }`],
@@ -402,6 +411,8 @@ describe('protected mutations', () => {
     const before = await snapshot(kit);
     const result = await kit.execute(`mutation { setUserRole(userId: "${mallory.user.id}", role: ADMIN) { id role } }`, { as: mallory });
     expectOnlyError(result, 'FORBIDDEN', ['setUserRole']);
+    const ending = await kit.execute(`mutation { endUserSessions(userId: "${alice.user.id}") }`, { as: mallory });
+    expectOnlyError(ending, 'FORBIDDEN', ['endUserSessions']);
     expect(await snapshot(kit)).toEqual(before);
   });
 

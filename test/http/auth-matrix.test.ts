@@ -129,6 +129,8 @@ interface Caller {
   readonly name: string;
   readonly viewer: Viewer | null;
   headers: Record<string, string>;
+  /** The account behind a signed-in caller. */
+  email?: string;
 }
 
 const schema = buildSourceSchema();
@@ -155,15 +157,15 @@ describe('the generated authorization matrix', () => {
 
   beforeAll(async () => {
     server = await startHttpServer();
-    const origin = { actorId: null, address: 'matrix' };
+    const origin = { actorId: null, address: 'matrix', source: 'request' } as const;
     for (const role of ['USER', 'ADMIN'] as const) {
       const user = await createUser(server.app, { email: `${role.toLowerCase()}@matrix.test`, password: 'matrix password', role }, origin);
       const viewer: Viewer = { id: user.id, roles: [role], via: 'api-key' };
       const key = await createApiKey(server.app, viewer, { name: 'matrix' }, origin);
-      const token = server.app.accessTokens.issue(user.id, server.app.now()).token;
       for (const caller of callers) {
         if (caller.viewer?.roles[0] !== role) continue;
-        caller.headers = caller.viewer.via === 'jwt' ? { authorization: `Bearer ${token}` } : { 'x-api-key': key.secret };
+        caller.email = user.email;
+        caller.headers = caller.viewer.via === 'jwt' ? {} : { 'x-api-key': key.secret };
       }
     }
   });
@@ -180,6 +182,11 @@ describe('the generated authorization matrix', () => {
     const query = operationFor(schema, path);
     // The first field on the path that refuses this caller decides the answer.
     const deniedAt = path.findIndex((step) => refuses(fieldRequirement(schema, step.type, step.field.name), caller.viewer));
+    // A new session for every case: cases such as logoutEverywhere end the caller's sessions.
+    if (caller.viewer?.via === 'jwt') {
+      const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "matrix password") { accessToken } }', { variables: { e: caller.email } });
+      caller.headers = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
+    }
     const response = await server.gql(query, { headers: caller.headers });
     expect(response.status).toBe(200);
     const authErrors = (response.body.errors ?? [])

@@ -81,6 +81,27 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
   });
 
+  it('refuses on B, on the next request, the access token of a session ended on A (logout, then logoutEverywhere)', async () => {
+    const fred = await signUp(a);
+    const second = (await gql(b.url, LOGIN, { email: fred.email, password: PASSWORD })).body.data?.['login'] as { accessToken: string };
+    const me = (on: Running, token: string) => gql(on.url, '{ me { id } }', {}, { authorization: `Bearer ${token}` });
+    // Warm both instances with both tokens, twice: the second answer comes from a cache where there is one.
+    for (let i = 0; i < 2; i++) for (const on of [a, b]) for (const token of [fred.accessToken, second.accessToken]) expect((await me(on, token)).status).toBe(200);
+
+    const out = await gql(a.url, 'mutation ($t: String!) { logout(refreshToken: $t) }', { t: fred.refreshToken }, { authorization: `Bearer ${fred.accessToken}` });
+    expect(out.body).toEqual({ data: { logout: true } });
+    for (const on of [b, a]) {
+      const refused = await me(on, fred.accessToken);
+      expect(refused.status).toBe(401);
+      expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    }
+    for (const on of [a, b]) expect((await me(on, second.accessToken)).status).toBe(200);
+
+    const everywhere = await gql(b.url, 'mutation { logoutEverywhere }', {}, { authorization: `Bearer ${second.accessToken}` });
+    expect(everywhere.body).toEqual({ data: { logoutEverywhere: true } });
+    for (const on of [a, b]) expect((await me(on, second.accessToken)).status).toBe(401);
+  });
+
   it('applies a role change and a disable made by the admin CLI, a third process, on both instances at the next request', async () => {
     const erin = await signUp(a);
     const byKey = await gql(a.url, 'mutation { createApiKey(name: "cli") { secret } }', {}, { authorization: `Bearer ${erin.accessToken}` });
@@ -100,9 +121,16 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     await admin('set-role', '--email', erin.email, '--role', 'ADMIN');
     for (const on of [a, b]) for (const headers of asErin) expect((await me(on, headers)).body).toEqual({ data: { me: { role: 'ADMIN' } } });
 
+    // Ending her sessions from the command line refuses her token everywhere; her key keeps working.
+    await admin('end-sessions', '--email', erin.email);
+    for (const on of [a, b]) {
+      expect((await me(on, asErin[0]!)).status).toBe(401);
+      expect((await me(on, asErin[1]!)).body).toEqual({ data: { me: { role: 'ADMIN' } } });
+    }
+
     await admin('disable', '--email', erin.email);
     for (const on of [a, b]) {
-      for (const headers of asErin) {
+      for (const headers of asErin.slice(1)) {
         const refused = await me(on, headers);
         expect(refused.status).toBe(401);
         expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');

@@ -20,9 +20,34 @@ describe('GraphQL over HTTP audit (graphql-http auditServer)', () => {
 
   it('ran the whole audit against the loopback server', () => {
     expect(h.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(results.length).toBeGreaterThan(50);
-    expect(results.filter((r) => r.name.startsWith('MUST')).length).toBeGreaterThan(10);
-    for (const result of results) expect(['ok', 'notice', 'warn', 'error']).toContain(result.status);
+    expect(results).toHaveLength(61);
+    expect(results.filter((r) => r.name.startsWith('MUST'))).toHaveLength(13);
+  });
+
+  it('passes every MUST audit outright', () => {
+    const notOk = results.filter((r) => r.name.startsWith('MUST') && r.status !== 'ok').map((r) => `${r.id} ${r.status} ${r.name}`);
+    expect(notOk).toEqual([]);
+  });
+
+  /*
+   * The audits that do not end in `ok`, each for a reason we chose; every other audit passes. A
+   * change in this list is a change in what clients see: a new entry is a regression, a missing
+   * one a deliberate change to write down here.
+   */
+  it('passes every other audit except these known ones', () => {
+    const notOk = Object.fromEntries(results.filter((r) => r.status !== 'ok').map((r) => [r.id, r.status]));
+    expect(notOk).toEqual({
+      // CSRF prevention: a GET must carry a preflight header, so plain URL-encoded GETs are refused.
+      '5A70': 'notice',
+      D6D5: 'notice',
+      '6A70': 'notice',
+      // Apollo answers 400 to parse, validation and coercion failures also for application/json
+      // (the spec's SHOULD is 200 there; 400 is what it requires for application/graphql-response+json).
+      '572B': 'warn',
+      FDE2: 'warn',
+      '7B9B': 'warn',
+    });
+    expect(results.filter((r) => r.status === 'ok')).toHaveLength(55);
   });
 
   it('no MUST-level audit fails', () => {

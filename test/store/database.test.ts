@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { isDatabaseUnreachable, migrateToLatest, openStore, type Store, StoreError } from '../../src/store/database';
 import { migrationsFor } from '../../src/store/migrations';
 import type { DatabaseConfig } from '../../src/config';
@@ -64,6 +64,25 @@ describe.each(databasesUnderTest())('store on %s', (dialect) => {
     await migrateToLatest(store);
     const row = await store.db.selectFrom('users').select(['id', 'email']).where('id', '=', id).executeTakeFirst();
     expect(row).toEqual({ id, email: 'Keep@Example.com' });
+  });
+
+  it('marks audit rows the command line wrote as `address = cli` with source cli when it adds the source column', async () => {
+    const migrations = migrationsFor(dialect);
+    const names = Object.keys(migrations);
+    const before = names.slice(0, names.indexOf('2026-11-29T01-00_audit-source'));
+    const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations } });
+    const { error } = await migrator.migrateTo(before[before.length - 1] as string);
+    expect(error).toBeUndefined();
+    const at = new Date().toISOString();
+    for (const [id, address] of [[randomUUID(), 'cli'], [randomUUID(), '203.0.113.9']] as const) {
+      await sql`insert into audit_events (id, occurred_at, action, address) values (${id}, ${at}, 'user.created', ${address})`.execute(store.db);
+    }
+    await migrateToLatest(store);
+    const rows = await store.db.selectFrom('audit_events').select(['address', 'source']).orderBy('address').execute();
+    expect(rows).toEqual([
+      { address: '203.0.113.9', source: 'request' },
+      { address: 'cli', source: 'cli' },
+    ]);
   });
 
   it('answers ping while open and rejects it once closed', async () => {

@@ -31,6 +31,7 @@ import {
   listUsers,
   type Position,
   setUserDisabled,
+  updateSessionEnds,
   updateUserRole,
   type UserRecord,
 } from '../../src/store/users';
@@ -119,10 +120,23 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       const id = newId();
       const created = at('2026-02-03T04:05:06.789Z');
       const user = await insertUser(s.db(), { id, email: 'Ada@Example.com', name: 'Ada', passwordHash: 'h-ada', role: 'USER', now: created });
-      const expected: UserRecord = { id, email: 'Ada@Example.com', name: 'Ada', role: 'USER', createdAt: created, disabledAt: null };
+      const expected: UserRecord = { id, email: 'Ada@Example.com', name: 'Ada', role: 'USER', createdAt: created, disabledAt: null, endedSessions: null, sessionsEndedAt: null };
       expect(user).toEqual(expected);
       expect(await findUserById(s.db(), id)).toEqual(expected);
       expect(await findUserById(s.db(), newId())).toBeUndefined();
+    });
+
+    it('writes ended sessions and the cut-off to the user row, and reads them back with the user', async () => {
+      const user = await aUser(s.db());
+      const cutOff = at('2026-03-04T05:06:07.000Z');
+      const written = await updateSessionEnds(s.db(), user.id, (current) => (current === null ? '{"s1":1900000000}' : 'unexpected'), cutOff);
+      expect(written).toMatchObject({ id: user.id, endedSessions: new Map([['s1', 1_900_000_000]]), sessionsEndedAt: cutOff });
+      expect(await findUserById(s.db(), user.id)).toEqual(written);
+      // Without a cut-off the previous one stays; the change sees what is stored.
+      const again = await updateSessionEnds(s.db(), user.id, (current) => JSON.stringify({ ...Object.fromEntries(current ?? []), s2: 1_900_000_001 }));
+      expect(again?.endedSessions).toEqual(new Map([['s1', 1_900_000_000], ['s2', 1_900_000_001]]));
+      expect(again?.sessionsEndedAt).toEqual(cutOff);
+      expect(await updateSessionEnds(s.db(), newId(), () => null)).toBeUndefined();
     });
 
     it('keeps a null name null', async () => {
@@ -689,27 +703,29 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       const actor = newId();
       const subject = newId();
       const plan: Array<Omit<AuditEventRecord, 'id'>> = [
-        { createdAt: at('2026-06-01T00:00:00.000Z'), action: 'user.signed_up', actorId: null, subjectId: subject, address: '10.1.1.1', detail: null },
+        { createdAt: at('2026-06-01T00:00:00.000Z'), action: 'user.signed_up', actorId: null, subjectId: subject, address: '10.1.1.1', source: 'request', detail: null },
         {
           createdAt: at('2026-06-01T00:00:00.001Z'),
           action: 'login.failed',
           actorId: null,
           subjectId: null,
           address: '10.1.1.2',
+          source: 'request',
           detail: { email: 'Ünï@example.com', attempts: 3, locked: false, reason: null },
         },
-        { createdAt: at('2026-06-01T00:00:00.001Z'), action: 'login.succeeded', actorId: subject, subjectId: subject, address: null, detail: {} },
+        { createdAt: at('2026-06-01T00:00:00.001Z'), action: 'login.succeeded', actorId: subject, subjectId: subject, address: null, source: 'request', detail: {} },
         {
           createdAt: at('2026-06-01T00:00:00.001Z'),
           action: 'user.role_changed',
           actorId: actor,
           subjectId: subject,
           address: '::1',
+          source: 'cli',
           detail: { from: 'USER', to: 'ADMIN', quote: 'say "hi"\n\\', ratio: 0.5 },
         },
-        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.created', actorId: subject, subjectId: subject, address: null, detail: { prefix: 'gh_1234' } },
-        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.revoked', actorId: actor, subjectId: subject, address: null, detail: { prefix: 'gh_1234' } },
-        { createdAt: at('2026-06-03T10:00:00.000Z'), action: 'session.logged_out', actorId: subject, subjectId: null, address: '10.1.1.3', detail: null },
+        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.created', actorId: subject, subjectId: subject, address: null, source: 'request', detail: { prefix: 'gh_1234' } },
+        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.revoked', actorId: actor, subjectId: subject, address: null, source: 'request', detail: { prefix: 'gh_1234' } },
+        { createdAt: at('2026-06-03T10:00:00.000Z'), action: 'session.logged_out', actorId: subject, subjectId: null, address: '10.1.1.3', source: 'request', detail: null },
       ];
       const ids = plan.map(() => newId());
       // Insert in an order unlike either time or id order.

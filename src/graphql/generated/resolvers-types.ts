@@ -37,16 +37,18 @@ export type ApiKey = {
 /** One entry of the audit log. Never holds a secret. */
 export type AuditEvent = {
   __typename?: 'AuditEvent';
-  /** What happened: user.signed_up, user.created, user.role_changed, user.disabled, user.enabled, login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, api_key.created, api_key.revoked. */
+  /** What happened: user.signed_up, user.created, user.role_changed, user.disabled, user.enabled, user.password_changed, user.sessions_ended (an ADMIN ended them), login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, session.logged_out_everywhere, api_key.created, api_key.revoked. */
   action: Scalars['String']['output'];
   /** The user who acted; null for anonymous callers and the command line. */
   actorId?: Maybe<Scalars['ID']['output']>;
-  /** The client address, or `cli`. */
+  /** The client address of the request; null for actions from the command line (and for rows written before addresses were recorded). */
   address?: Maybe<Scalars['String']['output']>;
   /** Facts about the event as a JSON object (key prefix, old and new role, …). */
   detail?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   occurredAt: Scalars['DateTime']['output'];
+  /** Where the action came from: `request` (the API) or `cli` (the admin command, or start-up's ADMIN_EMAIL). No request can set it. */
+  source: Scalars['String']['output'];
   /** The user acted upon. */
   subjectId?: Maybe<Scalars['ID']['output']>;
 };
@@ -84,15 +86,29 @@ export type CreatedApiKey = {
 /** Each area (users, api-keys, notes) adds its mutations with `extend type Mutation`. */
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Sets a new password (8 to 256 characters) and ends every other session of the account; this one
+   * keeps working. A wrong current password is BAD_USER_INPUT and counts as a failed login for the
+   * account, so repeated guesses give RATE_LIMITED.
+   */
+  changePassword: Scalars['Boolean']['output'];
   /** Makes an API key that acts as the caller. `expiresInDays`: 1 to 365; none means it does not expire. */
   createApiKey?: Maybe<CreatedApiKey>;
   createNote?: Maybe<Note>;
   /** Deletes a note: only its author or an ADMIN (FORBIDDEN otherwise). */
   deleteNote?: Maybe<Scalars['Boolean']['output']>;
+  /** Ends every session of a user (their API keys keep working; disable the user to stop those). */
+  endUserSessions?: Maybe<Scalars['Boolean']['output']>;
   /** Signs in. Unknown email and wrong password give the same UNAUTHENTICATED error; repeated failures give RATE_LIMITED. */
   login: AuthPayload;
-  /** Revokes this refresh token and every token refreshed from the same login. True when the token was the caller's. */
+  /**
+   * Ends the session (login) of this refresh token: it, every token refreshed from the same login, and
+   * the access tokens issued with them, which are refused from the next request on. True when the token
+   * was the caller's.
+   */
   logout: Scalars['Boolean']['output'];
+  /** Ends every session of the caller's account, this one included: all refresh tokens and the access tokens issued with them. */
+  logoutEverywhere: Scalars['Boolean']['output'];
   /** Exchanges a refresh token (once) for a new access and refresh token. */
   refreshToken: AuthPayload;
   /** Revokes one of the caller's keys; an ADMIN may revoke any key. */
@@ -101,6 +117,13 @@ export type Mutation = {
   setUserRole?: Maybe<User>;
   /** Creates a USER account and signs it in. Password: 8 to 256 characters. */
   signUp: AuthPayload;
+};
+
+
+/** Each area (users, api-keys, notes) adds its mutations with `extend type Mutation`. */
+export type MutationChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
 };
 
 
@@ -122,6 +145,12 @@ export type MutationCreateNoteArgs = {
 /** Each area (users, api-keys, notes) adds its mutations with `extend type Mutation`. */
 export type MutationDeleteNoteArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Each area (users, api-keys, notes) adds its mutations with `extend type Mutation`. */
+export type MutationEndUserSessionsArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -422,6 +451,7 @@ export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends
   detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   subjectId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 
@@ -453,11 +483,14 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 }
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'name'>>;
   createNote?: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType, RequireFields<MutationCreateNoteArgs, 'body' | 'title' | 'visibility'>>;
   deleteNote?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<MutationDeleteNoteArgs, 'id'>>;
+  endUserSessions?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<MutationEndUserSessionsArgs, 'userId'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'email' | 'password'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refreshToken'>>;
+  logoutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'refreshToken'>>;
   revokeApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   setUserRole?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationSetUserRoleArgs, 'role' | 'userId'>>;

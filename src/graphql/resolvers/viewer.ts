@@ -14,5 +14,5 @@ export function signedIn(context: GraphQLContext): Viewer {
 
 /** Who is acting and from where, for the audit log. */
 export function originOf(context: GraphQLContext): RequestOrigin {
-  return { actorId: context.viewer?.id ?? null, address: context.clientAddress };
+  return { actorId: context.viewer?.id ?? null, address: context.clientAddress, source: 'request' };
 }

@@ -3,7 +3,10 @@ import { initial } from './2026-11-28T00-00_initial';
 import { auditLog } from './2026-11-28T01-00_audit-log';
 import { refreshFamilyExpiry } from './2026-11-28T02-00_refresh-family-expiry';
 import { auditAddressIndex } from './2026-11-28T03-00_audit-address-index';
-import { credentialNotify } from './2026-11-29T00-00_credential-notify';
+import { endedSessions } from './2026-11-29T00-00_ended-sessions';
+import { auditSource } from './2026-11-29T01-00_audit-source';
+import { signupAttempts } from './2026-11-29T02-00_signup-attempts';
+import { credentialNotify } from './2026-11-29T03-00_credential-notify';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -18,6 +21,9 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-11-28T01-00_audit-log': auditLog(dialect),
     '2026-11-28T02-00_refresh-family-expiry': refreshFamilyExpiry(dialect),
     '2026-11-28T03-00_audit-address-index': auditAddressIndex(dialect),
-    '2026-11-29T00-00_credential-notify': credentialNotify(dialect),
+    '2026-11-29T00-00_ended-sessions': endedSessions(dialect),
+    '2026-11-29T01-00_audit-source': auditSource(dialect),
+    '2026-11-29T02-00_signup-attempts': signupAttempts(dialect),
+    '2026-11-29T03-00_credential-notify': credentialNotify(dialect),
   };
 }
