@@ -7,8 +7,13 @@ import { migrateToLatest, openStore } from './store/database';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // The listener may connect before the logger exists: its last event waits for it.
   let logListener: ((event: 'lost' | 'listening', error?: unknown) => void) | undefined;
-  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize, onListener: (event, error) => logListener?.(event, error) });
+  let early: ['lost' | 'listening', unknown] | undefined;
+  const store = openStore(config.database, {
+    credentialCacheSize: config.credentialCacheSize,
+    onListener: (event, error) => (logListener === undefined ? (early = [event, error]) : logListener(event, error)),
+  });
   await migrateToLatest(store);
   const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
   const server = await createHttpServer(app);
@@ -17,6 +22,7 @@ async function main(): Promise<void> {
     event === 'lost'
       ? log.warn({ err: error }, 'credential change listener lost: the credential cache is bypassed until it reconnects')
       : log.info('credential change listener connected: the credential cache is in use');
+  if (early !== undefined) logListener(...early);
   if (config.adminBootstrap !== null) {
     const { user, outcome } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
     const said = {
