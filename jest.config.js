@@ -2,7 +2,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  roots: ['<rootDir>/test', '<rootDir>/examples'],
+  // The examples import gatehouse by its package name, as an application would.
+  moduleNameMapper: { '^gatehouse$': '<rootDir>/src/index.ts', '^gatehouse/testing$': '<rootDir>/src/testing.ts' },
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],

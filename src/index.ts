@@ -1,24 +1,15 @@
 /**
- * gatehouse as a library: the directives, the viewer they read, and the pieces of the server.
+ * gatehouse: put your GraphQL API behind schema-declared access control.
+ *
+ *     import { createGatehouse } from 'gatehouse';
+ *     const gatehouse = await createGatehouse({ typeDefs, resolvers });
+ *     const url = await gatehouse.listen();
+ *
  * Test helpers are in `gatehouse/testing`.
  */
-export {
-  applyAuthDirectives,
-  type ApplyAuthDirectivesOptions,
-  AuthCoverageError,
-  authDirectiveTypeDefs,
-  combineRequirements,
-  type FieldRequirement,
-  fieldRequirement,
-  guardedRequirement,
-  openRootFields,
-  type RequirementSource,
-} from './auth/directives';
-export { type AuthContext, type CredentialKind, DEFAULT_ROLE_HIERARCHY, type RoleHierarchy, rolesOf, rolesSatisfy, type Viewer } from './auth/viewer';
-export { type Config, ConfigError, loadConfig, parseConfig } from './config';
-export { ErrorCode } from './errors';
-export { type App, createApp } from './app';
-export { createHttpServer, type HttpServer } from './http/server';
-export { buildSchema } from './graphql/schema';
-export type { GraphQLContext } from './graphql/context';
-export { migrateToLatest, openStore, type Store } from './store/database';
+export { createGatehouse, type Gatehouse, type GatehouseOptions, runGatehouse } from './gatehouse';
+export type { GatehouseContext, GatehouseUser } from './context';
+export { type AuthContext, type CredentialKind, hasRole, type Viewer } from './auth/viewer';
+export { applyAuthDirectives, type ApplyAuthDirectivesOptions, AuthCoverageError, authDirectiveTypeDefs } from './auth/directives';
+export { badUserInput, ErrorCode, forbidden, notFound, unauthenticated } from './errors';
+export { ConfigError } from './config';

@@ -1,34 +1,38 @@
+/**
+ * `gatehouse/testing`: test your schema and resolvers through gatehouse.
+ *
+ *     const kit = await createTestKit({ typeDefs, resolvers });
+ *     const alice = await kit.createUser();
+ *     const { data, codes } = await kit.execute('{ myInvoices { id } }', { as: alice });
+ *
+ * and `testContext(viewer)` for a resolver function called directly.
+ */
 import { randomUUID } from 'node:crypto';
-import assert from 'node:assert';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
-import pino from 'pino';
-import { type App, createApp } from './app';
-import { rolesOf, type Viewer } from './auth/viewer';
-import { parseConfig } from './config';
-import { createApolloServer, createContext } from './graphql/apollo';
-import type { GraphQLContext } from './graphql/context';
-import { createApiKey } from './services/api-keys';
-import { migrateToLatest, openStore, type Store } from './store/database';
-import { newId } from './store/ids';
-import type { StoredRole } from './store/schema';
-import { insertUser, type UserRecord } from './store/users';
+import type { Kysely } from 'kysely';
+import type { Viewer } from './auth/viewer';
+import type { GatehouseContext } from './context';
+import type { GatehouseOptions } from './gatehouse';
+import { createTestKit as createInternalTestKit } from './testkit';
+
+export { type ManualClock, manualClock } from './manual-clock';
 
 /** A signed-in caller made by the kit: a real user row, a real access token and a ready context. */
 export interface TestUser {
-  readonly user: UserRecord;
+  readonly user: { readonly id: string; readonly email: string; readonly name: string | null; readonly role: string };
   readonly password: string;
   /** A real JWT for `Authorization: Bearer …` in HTTP tests. */
   readonly accessToken: string;
-  /** The context `executeOperation` gets when acting as this user (`via: 'jwt'`). */
-  readonly context: GraphQLContext;
+  /** The context `execute` passes when acting as this user (`via: 'jwt'`). */
+  readonly context: GatehouseContext;
 }
 
 /** An API key made by the kit for a user: the secret for `X-API-Key`, and the matching context. */
 export interface TestApiKey {
   readonly id: string;
   readonly secret: string;
-  readonly context: GraphQLContext;
+  readonly context: GatehouseContext;
 }
 
 export interface ExecuteResult<TData> {
@@ -39,127 +43,72 @@ export interface ExecuteResult<TData> {
 }
 
 export interface TestKit {
-  readonly app: App;
-  readonly store: Store;
-  readonly server: ApolloServer<GraphQLContext>;
+  /** The kit's database (what `context.db` is in resolvers): for setting up rows and checking them. */
+  readonly db: Kysely<any>;
+  /** The Apollo server, for `executeOperation` with options `execute` does not take. */
+  readonly server: ApolloServer<GatehouseContext>;
   /** The context of a caller with no credential. */
-  anonymous(): GraphQLContext;
+  anonymous(): GatehouseContext;
   /** The context for a viewer built by hand, e.g. `{ id, roles: ['ADMIN'], via: 'jwt' }`. */
-  contextFor(viewer: Viewer | null): GraphQLContext;
+  contextFor(viewer: Viewer | null): GatehouseContext;
   /** Creates a user in the database (USER unless said) and signs them in. */
-  createUser(options?: { role?: StoredRole; email?: string; password?: string; name?: string }): Promise<TestUser>;
-  /** Makes an API key for `owner` through the real service. */
+  createUser(options?: { role?: 'USER' | 'ADMIN'; email?: string; password?: string; name?: string }): Promise<TestUser>;
+  /** Makes an API key for `owner` through gatehouse's own service. */
   createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number }): Promise<TestApiKey>;
   /** Runs an operation through the same Apollo server the HTTP layer uses, as `as` (anonymous by default). */
   execute<TData = Record<string, unknown>>(
     query: string,
-    options?: { variables?: Record<string, unknown>; as?: TestUser | TestApiKey | GraphQLContext | null },
+    options?: { variables?: Record<string, unknown>; as?: TestUser | TestApiKey | GatehouseContext | null },
   ): Promise<ExecuteResult<TData>>;
   close(): Promise<void>;
 }
 
-export interface TestKitOptions {
-  /** Environment overrides, as the variables in `.env.example`. */
+export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles'> {
+  /** Configuration overrides, as the variables in `.env.example`. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Replaces the clock, e.g. to move past expiries. */
+  /** Replaces the clock (`context.now()` and every expiry), e.g. `manualClock().now`. */
   readonly now?: () => Date;
 }
 
-/** A clock a test moves by hand; pass `clock.now` to createTestKit to step past expiries without waiting. */
-export interface ManualClock {
-  now(): Date;
-  advance(ms: number): void;
-  set(iso: string): void;
-}
-
-export function manualClock(start = '2026-12-01T09:00:00.000Z'): ManualClock {
-  let t = new Date(start).getTime();
-  return {
-    now: () => new Date(t),
-    advance(ms) {
-      t += ms;
-    },
-    set(iso) {
-      t = new Date(iso).getTime();
-    },
-  };
-}
-
-/** A secret for tests only; never used outside a kit. */
-const TEST_JWT_SECRET = randomUUID() + randomUUID();
-
 /**
- * A gatehouse over a fresh, migrated database (SQLite in memory unless `env.DATABASE_URL` says
- * otherwise), for resolver tests with `executeOperation`:
- *
- *     const kit = await createTestKit();
- *     const alice = await kit.createUser();
- *     const { data } = await kit.execute('{ me { id } }', { as: alice });
- *
- * Passwords are hashed with a low scrypt cost (PASSWORD_HASH_COST=10) so suites stay fast, and the
- * per-address sign-up limit is lifted (SIGNUPS_PER_ADDRESS); `env` overrides both.
+ * gatehouse with your schema over a fresh, migrated database (SQLite in memory unless
+ * `env.DATABASE_URL` says otherwise), with the directives, limits, mutation gate and error masking
+ * of the real server. Passwords are hashed at a low cost (PASSWORD_HASH_COST=10) so suites stay
+ * fast, and the per-address sign-up limit is lifted; `env` overrides both.
  */
 export async function createTestKit(options: TestKitOptions = {}): Promise<TestKit> {
-  const config = parseConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: 'file::memory:',
-    JWT_SECRET: TEST_JWT_SECRET,
-    PASSWORD_HASH_COST: '10',
-    // Tests sign many accounts up from one address; the limit itself has its own tests.
-    SIGNUPS_PER_ADDRESS: '100000',
-    ...options.env,
-  });
-  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
-  await migrateToLatest(store);
-  const app = createApp(config, store, options.now ? { now: options.now } : {});
-  const server = createApolloServer(app, { log: pino({ level: config.logLevel }) });
-  await server.start();
-
-  const contextFor = (viewer: Viewer | null, user: UserRecord | null = null): GraphQLContext =>
-    createContext(app, { viewer, user, clientAddress: '127.0.0.1', requestId: randomUUID() });
-
-  const kit: TestKit = {
-    app,
-    store,
-    server,
-    anonymous: () => contextFor(null),
-    contextFor: (viewer) => contextFor(viewer),
-    async createUser({ role = 'USER', email = `user-${randomUUID()}@example.test`, password = 'correct horse battery staple', name } = {}) {
-      const user = await insertUser(store.db, {
-        id: newId(),
-        email,
-        name: name ?? null,
-        passwordHash: await app.passwords.hash(password),
-        role,
-        now: app.now(),
-      });
-      return {
-        user,
-        password,
-        accessToken: app.accessTokens.issue(user.id, app.now()).token,
-        context: contextFor({ id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user),
-      };
-    },
-    async createApiKey(owner, { name = 'test key', expiresInDays } = {}) {
-      const viewer: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'api-key' };
-      const created = await createApiKey(app, viewer, { name, expiresInDays: expiresInDays ?? null }, { actorId: viewer.id, address: '127.0.0.1', source: 'request' });
-      return { id: created.apiKey.id, secret: created.secret, context: contextFor(viewer, owner.user) };
-    },
-    async execute(query, { variables, as = null } = {}) {
-      const contextValue = as === null ? contextFor(null) : 'context' in as ? as.context : as;
-      const response = await server.executeOperation({ query, ...(variables ? { variables } : {}) }, { contextValue });
-      assert(response.body.kind === 'single', 'gatehouse does not stream responses');
-      const { data, errors } = response.body.singleResult;
-      return {
-        data: data as never,
-        errors,
-        codes: (errors ?? []).map((error) => String(error.extensions?.['code'])),
-      };
-    },
-    async close() {
-      await server.stop();
-      await store.close();
-    },
+  const kit = await createInternalTestKit(options);
+  return {
+    db: kit.db,
+    server: kit.server as unknown as ApolloServer<GatehouseContext>,
+    anonymous: () => kit.anonymous(),
+    contextFor: (viewer) => kit.contextFor(viewer),
+    createUser: (createOptions) => kit.createUser(createOptions),
+    createApiKey: (owner, keyOptions) => kit.createApiKey(owner as Parameters<typeof kit.createApiKey>[0], keyOptions),
+    execute: (query, executeOptions) => kit.execute(query, executeOptions as Parameters<typeof kit.execute>[1]),
+    close: () => kit.close(),
   };
-  return kit;
+}
+
+/**
+ * A resolver context for a viewer built by hand, with no database and no server: for unit tests
+ * that call a resolver function directly.
+ *
+ *     const context = testContext({ id: 'u1', roles: ['USER'], via: 'jwt' });
+ *     expect(await resolvers.Query.greeting({}, {}, context)).toBe('hello, u1');
+ *
+ * `db` and `loadUser` throw: a resolver that reads the database wants `createTestKit`.
+ */
+export function testContext(viewer: Viewer | null, options: { now?: () => Date; requestId?: string; clientAddress?: string } = {}): GatehouseContext {
+  const noDatabase = () => new TypeError('testContext() has no database: test resolvers that read it with createTestKit()');
+  return {
+    viewer,
+    requestId: options.requestId ?? randomUUID(),
+    clientAddress: options.clientAddress ?? '127.0.0.1',
+    now: options.now ?? (() => new Date()),
+    get db(): Kysely<any> {
+      throw noDatabase();
+    },
+    loadUser: () => Promise.reject(noDatabase()),
+  };
 }

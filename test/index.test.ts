@@ -6,6 +6,12 @@ import type { AuthContext, Viewer } from '../src/index';
 import packageJson from '../package.json';
 
 describe('the package entry', () => {
+  it('exports the documented surface and no internals', () => {
+    expect(Object.keys(gatehouse).sort()).toEqual(
+      ['AuthCoverageError', 'ConfigError', 'ErrorCode', 'applyAuthDirectives', 'authDirectiveTypeDefs', 'badUserInput', 'createGatehouse', 'forbidden', 'hasRole', 'notFound', 'runGatehouse', 'unauthenticated'].sort(),
+    );
+  });
+
   it('points package.json at the built index', () => {
     expect(packageJson.main).toBe('dist/index.js');
     expect(packageJson.exports['.'].default).toBe('./dist/index.js');

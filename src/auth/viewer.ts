@@ -36,6 +36,11 @@ export function rolesSatisfy(held: readonly string[], required: string, hierarch
   return false;
 }
 
+/** True when the viewer holds `role` or a role that includes it (an ADMIN has every USER permission). */
+export function hasRole(viewer: Viewer | null, role: string): boolean {
+  return viewer !== null && rolesSatisfy(viewer.roles, role);
+}
+
 const defaultRolesOf = new Map<string, readonly string[]>();
 
 /**

@@ -16,7 +16,7 @@ import { findLoginByEmail, type UserRecord } from '../store/users';
 import { printable } from './printable';
 import { withStore } from './with-store';
 
-export const USAGE = `Usage: npm run admin -- <command> [options]
+export const USAGE = `Usage: gatehouse admin <command> [options]   (in this repository: npm run admin -- <command>)
 
 Commands:
   create-user --email E [--name N] [--role USER|ADMIN] (--password-stdin | --password P)
@@ -135,7 +135,7 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
   }
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     return 0;

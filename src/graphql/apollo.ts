@@ -112,15 +112,31 @@ export interface GatehouseApolloOptions {
   readonly log: Logger;
   /** Extra plugins (the HTTP server adds its drain plugin). */
   readonly plugins?: readonly ApolloServerPlugin<GraphQLContext>[];
+  /** The enforced schema (buildSchema); default: gatehouse's account schema alone. */
   readonly schema?: GraphQLSchema;
 }
+
+/**
+ * What Sandbox opens with in development: a query that needs no credential, and where to get one.
+ * No header is pre-filled: an empty `Authorization: Bearer ` is a malformed credential, which the
+ * server refuses with 401, so Sandbox could not even load the schema with it.
+ */
+export const SANDBOX_INITIAL_DOCUMENT = `# Welcome to gatehouse. This query needs no credential: run it.
+# To act as a user, open /signin on this server: it signs you in and opens
+# Sandbox with "Authorization: Bearer <your token>" set. Or add that header
+# yourself (connection settings, shared headers) with the accessToken that
+# signUp or login returns.
+query Welcome {
+  publicMessage
+}
+`;
 
 /** The Apollo server with gatehouse's schema, limits and error policy; used over HTTP and by the test kit. */
 export function createApolloServer(app: App, options: GatehouseApolloOptions): ApolloServer<GraphQLContext> {
   const production = app.config.nodeEnv === 'production';
   const masked = new WeakMap<object, Masking>();
   return new ApolloServer<GraphQLContext>({
-    schema: options.schema ?? buildSchema({ strict: app.config.authStrict }),
+    schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
@@ -142,8 +158,8 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({
-            // Sandbox opens with the Authorization header in place, ready for a token.
-            embed: { endpointIsEditable: false, initialState: { pollForSchemaUpdates: false, sharedHeaders: { Authorization: 'Bearer ' } } },
+            embed: { endpointIsEditable: false, initialState: { pollForSchemaUpdates: false } },
+            document: SANDBOX_INITIAL_DOCUMENT,
             includeCookies: false,
             footer: false,
           }),
@@ -178,15 +194,19 @@ export function createContext(
   app: App,
   request: { viewer: Viewer | null; user: UserRecord | null; sessionId?: string | null; clientAddress: string; requestId: string; log?: Logger },
 ): GraphQLContext {
+  const loaders = lazyLoaders(app);
   return {
     viewer: request.viewer,
     viewerUser: request.user,
     sessionId: request.sessionId ?? null,
     app,
+    db: app.store.db,
+    now: app.now,
     clientAddress: request.clientAddress,
     requestId: request.requestId,
     ...(request.log ? { log: request.log } : {}),
-    loaders: lazyLoaders(app),
+    loaders,
+    loadUser: (id) => loaders.userById.load(id),
   };
 }
 

@@ -1,7 +1,6 @@
 import type { Session } from '../services/accounts';
 import type { AuditEventRecord } from '../store/audit-events';
 import type { Connection } from '../services/pagination';
-import type { NoteRecord } from '../store/notes';
 import type { UserRecord } from '../store/users';
 
 /**
@@ -11,6 +10,5 @@ import type { UserRecord } from '../store/users';
 export type UserModel = UserRecord & { readonly self?: true };
 export type AuthPayloadModel = Omit<Session, 'user'> & { readonly user: UserModel };
 export type UserConnectionModel = Connection<UserModel>;
-export type NoteConnectionModel = Connection<NoteRecord>;
 export type AuditEventConnectionModel = Connection<AuditEventRecord>;
 export type { CreatedApiKey as CreatedApiKeyModel } from '../services/api-keys';

@@ -1,14 +1,23 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { GraphQLSchema } from 'graphql';
+import type { IResolvers } from '@graphql-tools/utils';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { applyAuthDirectives, authDirectiveTypeDefs } from '../auth/directives';
-import { resolvers } from './resolvers';
+import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
 export const SCHEMA_DIR = join(__dirname, '..', '..', 'schema');
 
-/** The application SDL, one string per file in `schema/`, in name order. */
+/** An application's part of the schema: its SDL and the resolvers for it. */
+export interface AppSchema {
+  /** SDL: a string, a parsed document, or an array of them. */
+  readonly typeDefs?: string | DocumentNode | readonly (string | DocumentNode)[];
+  /** One resolver map or several (merged in order). */
+  readonly resolvers?: IResolvers<any, any> | readonly IResolvers<any, any>[];
+}
+
+/** The SDL of every `.graphql` file in `dir`, one string per file, in name order. */
 export function loadTypeDefs(dir: string = SCHEMA_DIR): string[] {
   return readdirSync(dir)
     .filter((name) => name.endsWith('.graphql'))
@@ -16,16 +25,27 @@ export function loadTypeDefs(dir: string = SCHEMA_DIR): string[] {
     .map((name) => readFileSync(join(dir, name), 'utf8'));
 }
 
-/**
- * The schema as written, directives not yet enforced (the auth map reads this). With another
- * folder of SDL, no resolvers are attached.
- */
-export function buildSourceSchema(dir: string = SCHEMA_DIR): GraphQLSchema {
-  const typeDefs = [authDirectiveTypeDefs, ...loadTypeDefs(dir)];
-  return dir === SCHEMA_DIR ? makeExecutableSchema({ typeDefs, resolvers }) : makeExecutableSchema({ typeDefs });
+/** The SDL of each path: a `.graphql` file, or every `.graphql` file in a folder. */
+export function readSchemaFiles(paths: string | readonly string[]): string[] {
+  return (typeof paths === 'string' ? [paths] : paths).flatMap((path) => (statSync(path).isDirectory() ? loadTypeDefs(path) : [readFileSync(path, 'utf8')]));
 }
 
-/** gatehouse's executable schema with every directive enforced. Strict (the default) refuses open root fields. */
-export function buildSchema(options: { strict?: boolean } = {}): GraphQLSchema {
-  return applyAuthDirectives(buildSourceSchema(), { strict: options.strict ?? true });
+function asList<T>(value: T | readonly T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
+}
+
+/**
+ * gatehouse's account schema (schema/*.graphql with its resolvers) merged with the application's,
+ * directives not yet enforced (the auth map reads this).
+ */
+export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
+  return makeExecutableSchema({
+    typeDefs: [authDirectiveTypeDefs, ...loadTypeDefs(), ...asList<string | DocumentNode>(app.typeDefs)],
+    resolvers: [...accountResolvers, ...asList(app.resolvers)] as IResolvers[],
+  });
+}
+
+/** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
+export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
+  return applyAuthDirectives(buildSourceSchema(app), { strict: options.strict ?? true });
 }

@@ -3,6 +3,7 @@ import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
 import type { App } from '../app';
 import { type Authentication, authenticate } from '../auth/authenticate';
 import { readCredential } from '../auth/credentials';
@@ -11,8 +12,11 @@ import { createApolloServer, createContext } from '../graphql/apollo';
 import { clientAddress } from './client-address';
 import type { GraphQLContext } from '../graphql/context';
 import { isDatabaseUnreachable } from '../store/database';
+import { registerSignInPage } from './signin-page';
 
 export const GRAPHQL_PATH = '/graphql';
+/** Development only: signs in and opens Sandbox with the token set (src/http/signin-page.ts). */
+export const SIGN_IN_PATH = '/signin';
 
 /**
  * The response headers OWASP's REST Security Cheat Sheet asks of an API, as one constant set once
@@ -66,6 +70,8 @@ function httpErrorBody(message: string, code: string, requestId: string) {
 }
 
 export interface HttpServerOptions {
+  /** The enforced schema to serve (buildSchema); default: gatehouse's account schema alone. */
+  readonly schema?: GraphQLSchema;
   /** More Apollo plugins (tests: a plugin that fails, to see what the client is told). */
   readonly plugins?: readonly ApolloServerPlugin<GraphQLContext>[];
 }
@@ -100,7 +106,11 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     return503OnClosing: true,
   });
 
-  const apollo = createApolloServer(app, { log: fastify.log as never, plugins: [fastifyApolloDrainPlugin(fastify), ...(options.plugins ?? [])] });
+  const apollo = createApolloServer(app, {
+    log: fastify.log as never,
+    plugins: [fastifyApolloDrainPlugin(fastify), ...(options.plugins ?? [])],
+    ...(options.schema ? { schema: options.schema } : {}),
+  });
   await apollo.start();
 
   // Without allowed origins there is nothing for CORS to do: browsers refuse cross-origin calls
@@ -192,6 +202,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     reply.status(404).send(httpErrorBody(`Nothing at ${request.method} ${request.url.split('?')[0]}. GraphQL is at ${GRAPHQL_PATH}.`, 'NOT_FOUND', request.id));
   });
 
+  if (config.nodeEnv !== 'production') registerSignInPage(fastify, { path: SIGN_IN_PATH, graphqlPath: GRAPHQL_PATH });
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (request, reply) => {
     try {

@@ -7,8 +7,6 @@ export const LIMITS = Object.freeze({
   /** Long enough for any passphrase; short enough that hashing cannot be abused. */
   passwordMax: 256,
   nameMax: 100,
-  noteTitleMax: 200,
-  noteBodyMax: 20_000,
   apiKeyNameMax: 100,
   apiKeyMaxDays: 365,
   /** Keys a user may hold that are not revoked: lists of keys stay short. */

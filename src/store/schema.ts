@@ -9,7 +9,6 @@ export type Timestamp = ColumnType<Date | string, string, string>;
 export type NullableTimestamp = ColumnType<Date | string | null, string | null | undefined, string | null>;
 
 export type StoredRole = 'USER' | 'ADMIN';
-export type StoredVisibility = 'PUBLIC' | 'PRIVATE';
 
 export interface UsersTable {
   id: string;
@@ -59,15 +58,6 @@ export interface RefreshTokensTable {
   revoked_at: NullableTimestamp;
 }
 
-export interface NotesTable {
-  id: string;
-  author_id: string;
-  title: string;
-  body: string;
-  visibility: StoredVisibility;
-  created_at: Timestamp;
-}
-
 export interface LoginFailuresTable {
   id: Generated<number>;
   /** Normalised email the attempt named, known account or not. */
@@ -107,7 +97,6 @@ export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
   refresh_tokens: RefreshTokensTable;
-  notes: NotesTable;
   login_failures: LoginFailuresTable;
   signup_attempts: SignupAttemptsTable;
 }
@@ -116,7 +105,6 @@ export type UserRow = Selectable<UsersTable>;
 export type NewUserRow = Insertable<UsersTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
-export type NoteRow = Selectable<NotesTable>;
 
 export function toDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);

@@ -1,3 +1,4 @@
+import { createDemoKit } from '../helpers/demo';
 import assert from 'node:assert';
 import type { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -6,7 +7,7 @@ import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/auth/direc
 import { rolesOf, type Viewer } from '../../src/auth/viewer';
 import { createApolloServer } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
-import { createTestKit, type TestKit, type TestUser } from '../../src/testing';
+import { createTestKit, type TestKit, type TestUser } from '../../src/testkit';
 
 describe('refusal before side effects', () => {
   let kit: TestKit;
@@ -14,13 +15,13 @@ describe('refusal before side effects', () => {
   let admin: TestUser;
 
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
     user = await kit.createUser();
     admin = await kit.createUser({ role: 'ADMIN' });
   });
   afterAll(() => kit.close());
 
-  const countNotes = async () => (await kit.store.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  const countNotes = async () => (await kit.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
 
   it('refuses a mutation that selects a forbidden nested field, and writes nothing', async () => {
     const before = await countNotes();
@@ -53,7 +54,7 @@ describe('refusal before side effects', () => {
       [['b'], 'FORBIDDEN'],
     ]);
     expect(await countNotes()).toBe(before);
-    const stillUser = await kit.store.db.selectFrom('users').select('role').where('id', '=', user.user.id).executeTakeFirstOrThrow();
+    const stillUser = await kit.db.selectFrom('users').select('role').where('id', '=', user.user.id).executeTakeFirstOrThrow();
     expect(stillUser.role).toBe('USER');
   });
 
@@ -78,7 +79,7 @@ describe('refusal before side effects', () => {
   });
 
   it('refuses denied queries whole when REFUSE_DENIED_QUERIES is on', async () => {
-    const strict = await createTestKit({ env: { REFUSE_DENIED_QUERIES: 'true' } });
+    const strict = await createDemoKit({ env: { REFUSE_DENIED_QUERIES: 'true' } });
     try {
       const someone = await strict.createUser();
       const result = await strict.execute('{ publicMessage users { totalCount } }', { as: someone });
@@ -95,11 +96,11 @@ describe('the gate and @skip/@include', () => {
   let kit: TestKit;
   let user: TestUser;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
     user = await kit.createUser();
   });
   afterAll(() => kit.close());
-  const notes = async () => (await kit.store.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  const notes = async () => (await kit.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
 
   it('is not fooled by one fragment spread under opposite conditions', async () => {
     const before = await notes();

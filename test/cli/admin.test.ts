@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { authenticate } from '../../src/auth/authenticate';
 import { runCommand } from '../../src/cli/admin';
-import { createTestKit, type TestKit } from '../../src/testing';
+import { createTestKit, type TestKit } from '../../src/testkit';
 
 const noStdin = () => '';
 
@@ -136,7 +136,7 @@ describe('admin CLI process', () => {
   const admin = (...args: string[]) => run(join('node_modules', '.bin', 'tsx'), [join('src', 'cli', 'admin.ts'), ...args], { env });
 
   it('prints help, and exits 2 on a usage mistake', async () => {
-    expect((await admin('--help')).stdout).toContain('Usage: npm run admin -- <command>');
+    expect((await admin('--help')).stdout).toContain('Usage: gatehouse admin <command>');
     await expect(admin('set-role', '--bogus')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") });
   });
 

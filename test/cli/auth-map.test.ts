@@ -1,3 +1,4 @@
+import { buildDemoSourceSchema } from '../helpers/demo';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildAuthMap, formatAuthMapMarkdown } from '../../src/auth/auth-map';
 import { README_END, README_START } from '../../src/cli/auth-map';
-import { buildSourceSchema } from '../../src/graphql/schema';
 
 const run = promisify(execFile);
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -30,8 +30,8 @@ describe('npm run auth:map', () => {
 
   it('fails --check naming each open root field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sdl-'));
-    writeFileSync(join(dir, 'a.graphql'), 'enum Role { USER ADMIN }\ntype Query { ok: String @public leak: String }\ntype Mutation { drop: Boolean }');
-    const { code, stderr } = await authMap('--check', '--schema-dir', dir);
+    writeFileSync(join(dir, 'a.graphql'), 'extend type Query { ok: String @public leak: String }\nextend type Mutation { drop: Boolean }');
+    const { code, stderr } = await authMap('--check', '--schema', dir);
     expect(code).toBe(1);
     expect(stderr).toContain('Query.leak');
     expect(stderr).toContain('Mutation.drop');
@@ -57,6 +57,23 @@ describe('README', () => {
   it('shows the auth map generated from the current schema', () => {
     const readme = readFileSync('README.md', 'utf8');
     const section = readme.slice(readme.indexOf(README_START) + README_START.length + 1, readme.indexOf(README_END));
-    expect(section).toBe(formatAuthMapMarkdown(buildAuthMap(buildSourceSchema())));
+    expect(section).toBe(formatAuthMapMarkdown(buildAuthMap(buildDemoSourceSchema())));
+  });
+});
+
+describe('auth-map --schema with an application SDL', () => {
+  it('maps the application fields beside the account schema', async () => {
+    const { code, stdout } = await authMap('--json', '--schema', join('examples', 'notes', 'schema.graphql'));
+    expect(code).toBe(0);
+    const parsed = JSON.parse(stdout) as { entries: Array<{ coordinate: string; requires: string }> };
+    expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'Mutation.createNote', requires: 'signed in' }));
+    expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'Query.users', requires: 'role ADMIN' }));
+  });
+
+  it('names a missing schema file in one line', async () => {
+    const { code, stderr } = await authMap('--check', '--schema', 'no/such/file.graphql');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^auth-map: .*no\/such\/file\.graphql/);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });

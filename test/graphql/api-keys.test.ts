@@ -1,6 +1,6 @@
 import { authenticate } from '../../src/auth/authenticate';
 import type { GraphQLContext } from '../../src/graphql/context';
-import { createTestKit, type ExecuteResult, type TestApiKey, type TestKit, type TestUser, manualClock } from '../../src/testing';
+import { createTestKit, type ExecuteResult, type TestApiKey, type TestKit, type TestUser, manualClock } from '../../src/testkit';
 
 type Caller = TestUser | TestApiKey | GraphQLContext | null;
 

@@ -1,4 +1,4 @@
-import { createTestKit, type TestKit, type TestUser } from '../../src/testing';
+import { createTestKit, type TestKit, type TestUser } from '../../src/testkit';
 
 interface AuditPage {
   auditEvents: {

@@ -1,3 +1,5 @@
+import { buildDemoSchema } from '../helpers/demo';
+import { createDemoKit } from '../helpers/demo';
 import assert from 'node:assert';
 import type { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -8,8 +10,8 @@ import type { Viewer } from '../../src/auth/viewer';
 import { createApolloServer } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
 import { resolvers } from '../../src/graphql/resolvers';
-import { buildSchema, loadTypeDefs } from '../../src/graphql/schema';
-import { createTestKit, type ExecuteResult, type TestKit, type TestUser } from '../../src/testing';
+import { loadTypeDefs } from '../../src/graphql/schema';
+import { type ExecuteResult, type TestKit, type TestUser } from '../../src/testkit';
 
 /*
  * The @auth / @hasRole / @public directives as they are used in gatehouse's own schema, through
@@ -31,7 +33,7 @@ function denials(result: ExecuteResult<unknown>): string[] {
 
 /** Every row of every table the GraphQL API can change, to prove "nothing changed". */
 async function snapshot(kit: TestKit) {
-  const { db } = kit.store;
+  const db = kit.db;
   return {
     users: await db.selectFrom('users').selectAll().orderBy('id').execute(),
     apiKeys: await db.selectFrom('api_keys').selectAll().orderBy('id').execute(),
@@ -43,7 +45,7 @@ async function snapshot(kit: TestKit) {
 // ---------------------------------------------------------------------------------------------
 
 describe('which fields gatehouse protects', () => {
-  const schema = buildSchema();
+  const schema = buildDemoSchema();
 
   /** Every object field whose directives (read from the SDL) demand a signed-in caller. */
   function protectedFields(): string[] {
@@ -138,7 +140,7 @@ describe('protected query fields', () => {
   let alice: TestUser;
   let admin: TestUser;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
     alice = await kit.createUser({ email: 'alice@example.test' });
     admin = await kit.createUser({ role: 'ADMIN', email: 'admin@example.test' });
     await kit.createApiKey(alice, { name: 'alice key' });
@@ -233,7 +235,7 @@ describe('contexts built by hand with kit.contextFor', () => {
   let kit: TestKit;
   let alice: TestUser;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
     alice = await kit.createUser({ email: 'alice@example.test' });
     await kit.createApiKey(alice, { name: 'alice key' });
   });
@@ -306,7 +308,7 @@ describe('the role hierarchy: an ADMIN passes @hasRole(role: USER)', () => {
   let alice: TestUser;
 
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
     alice = await kit.createUser();
     // gatehouse's own schema plus one field that needs the USER role.
     const schema = applyAuthDirectives(
@@ -373,7 +375,7 @@ describe('protected mutations', () => {
   let aliceNoteId: string;
   let aliceKeyId: string;
   beforeEach(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
     alice = await kit.createUser({ email: 'alice@example.test' });
     mallory = await kit.createUser({ email: 'mallory@example.test' });
     await kit.createUser({ role: 'ADMIN', email: 'admin@example.test' });

@@ -1,8 +1,8 @@
+import { buildDemoSchema } from '../helpers/demo';
 import { type OperationDefinitionNode, parse, validate } from 'graphql';
 import { aliasLimitRule, costLimitRule, depthLimitRule, directiveLimitRule, operationCost } from '../../src/graphql/limits';
-import { buildSchema } from '../../src/graphql/schema';
 
-const schema = buildSchema();
+const schema = buildDemoSchema();
 const errorsOf = (query: string, rule: ReturnType<typeof costLimitRule>) => validate(schema, parse(query), [rule]).map((e) => e.message);
 
 describe('depth limit', () => {

@@ -1,4 +1,5 @@
-import { createTestKit, type ExecuteResult, type TestKit, type TestUser, manualClock } from '../../src/testing';
+import { createDemoKit } from '../helpers/demo';
+import { type ExecuteResult, type TestKit, type TestUser, manualClock } from '../../src/testkit';
 
 /*
  * Accounts and users through Apollo's executeOperation: signUp, login (with throttling),
@@ -148,7 +149,7 @@ async function refreshOk(kit: TestKit, token: string): Promise<Payload> {
 describe('signUp', () => {
   let kit: TestKit;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
   });
   afterAll(async () => {
     await kit.close();
@@ -188,7 +189,7 @@ describe('signUp', () => {
   });
 
   test('a duplicate email differing only in case is BAD_USER_INPUT and exactly one user row remains', async () => {
-    const isolated = await createTestKit();
+    const isolated = await createDemoKit();
     try {
       const first = await signUp(isolated, { email: 'Dup.Person@Example.test', password: PASSWORD });
       expect(first.errors).toBeUndefined();
@@ -279,7 +280,7 @@ describe('signUp', () => {
 describe('login', () => {
   let kit: TestKit;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
   });
   afterAll(async () => {
     await kit.close();
@@ -343,7 +344,7 @@ describe('login throttling (LOGIN_FAILURES_PER_ACCOUNT=3)', () => {
   let clock: ReturnType<typeof manualClock>;
   beforeEach(async () => {
     clock = manualClock();
-    kit = await createTestKit({ env: { LOGIN_FAILURES_PER_ACCOUNT: '3' }, now: clock.now });
+    kit = await createDemoKit({ env: { LOGIN_FAILURES_PER_ACCOUNT: '3' }, now: clock.now });
   });
   afterEach(async () => {
     await kit.close();
@@ -426,7 +427,7 @@ describe('refreshToken', () => {
   let clock: ReturnType<typeof manualClock>;
   beforeAll(async () => {
     clock = manualClock();
-    kit = await createTestKit({ now: clock.now });
+    kit = await createDemoKit({ now: clock.now });
   });
   afterAll(async () => {
     await kit.close();
@@ -507,7 +508,7 @@ describe('refreshToken', () => {
 describe('logout', () => {
   let kit: TestKit;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
   });
   afterAll(async () => {
     await kit.close();
@@ -591,7 +592,7 @@ describe('me', () => {
   let kit: TestKit;
   let alice: TestUser;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
     alice = await kit.createUser({ email: freshEmail('alice'), name: 'Alice' });
   });
   afterAll(async () => {
@@ -640,7 +641,7 @@ describe('users (ADMIN)', () => {
   const created: TestUser[] = [];
   beforeAll(async () => {
     const clock = manualClock();
-    kit = await createTestKit({ now: clock.now });
+    kit = await createDemoKit({ now: clock.now });
     admin = await kit.createUser({ role: 'ADMIN', email: 'admin@example.test' });
     created.push(admin);
     clock.advance(1_000);
@@ -751,7 +752,7 @@ describe('users (ADMIN)', () => {
 describe('setUserRole', () => {
   let kit: TestKit;
   beforeEach(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
   });
   afterEach(async () => {
     await kit.close();
@@ -878,7 +879,7 @@ describe('User.email', () => {
   }
 
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
     alice = await kit.createUser({ email: 'alice@example.test', name: 'Alice' });
     bob = await kit.createUser({ email: 'bob@example.test' });
     admin = await kit.createUser({ role: 'ADMIN', email: 'admin@example.test' });
@@ -944,7 +945,7 @@ describe('User.apiKeys (ADMIN only)', () => {
   let alice: TestUser;
   let admin: TestUser;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createDemoKit();
     alice = await kit.createUser({ email: 'alice@example.test' });
     admin = await kit.createUser({ role: 'ADMIN', email: 'admin@example.test' });
     await kit.createApiKey(alice, { name: 'alice ci' });

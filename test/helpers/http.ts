@@ -3,6 +3,8 @@ import { type App, createApp } from '../../src/app';
 import { parseConfig } from '../../src/config';
 import { createHttpServer, type HttpServer } from '../../src/http/server';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
+import { buildSchema } from '../../src/graphql/schema';
+import * as notes from '../../examples/notes';
 
 /** One error of a GraphQL response body, as it arrives over the wire. */
 export interface WireError {
@@ -51,6 +53,8 @@ export interface HttpHarnessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Replaces the app's clock. */
   readonly now?: () => Date;
+  /** The application schema served beside the accounts; default: the notes example, as `npm start` serves it. */
+  readonly app?: { typeDefs?: string; resolvers?: object };
 }
 
 /** A random 64-character secret with plenty of distinct characters. */
@@ -91,7 +95,8 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
   try {
     await migrateToLatest(store);
     app = createApp(config, store, options.now ? { now: options.now } : {});
-    server = await createHttpServer(app);
+    const schema = buildSchema((options.app ?? notes) as never, { strict: config.authStrict });
+    server = await createHttpServer(app, { schema });
   } catch (error) {
     await store.close();
     throw error;

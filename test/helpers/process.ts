@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type GqlResponse, readResponse } from './http';
 
 /**
- * Real gatehouse processes for tests: `src/main.ts` run by node with tsx's loader, configured only
+ * Real gatehouse processes for tests: the demo `npm start` serves (`examples/notes/main.ts`) run by node with tsx's loader, configured only
  * through its environment, talked to over loopback HTTP, stopped with signals sent to that process.
  *
  * Not `node_modules/.bin/tsx src/main.ts`: the tsx CLI is a parent that runs the server in a second
@@ -34,6 +34,8 @@ export interface Running {
 }
 
 const children = new Set<ChildProcess>();
+/** Children that lead a process group of their own (see spawnServer). */
+const groups = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
 export function tempDir(): string {
@@ -60,8 +62,17 @@ function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...vars };
 }
 
-export function spawnServer(vars: Record<string, string>): Omit<Running, 'url'> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: childEnv(vars), stdio: ['ignore', 'pipe', 'pipe'] });
+/** What runs the server: by default the demo's source through tsx's loader. */
+export type Command = readonly [string, ...string[]];
+const DEMO_FROM_SOURCE: Command = [process.execPath, '--import', 'tsx', 'examples/notes/main.ts'];
+
+export function spawnServer(vars: Record<string, string>, command: Command = DEMO_FROM_SOURCE): Omit<Running, 'url'> {
+  const [file, ...args] = command;
+  // A command such as `npm start` runs the server as a grandchild: in its own process group, so the
+  // cleanup below can end the server too when a test fails and leaves it running.
+  const ownGroup = command !== DEMO_FROM_SOURCE;
+  const child = spawn(file, args, { cwd: ROOT, env: childEnv(vars), stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+  if (ownGroup) groups.add(child);
   children.add(child);
   let out = '';
   let err = '';
@@ -94,10 +105,10 @@ export async function exitWithin(running: Pick<Running, 'exited' | 'stderr'>, ms
 }
 
 /** Starts the server and waits until GET /healthz answers 200. */
-export async function startServer(vars: Record<string, string>): Promise<Running> {
+export async function startServer(vars: Record<string, string>, command?: Command): Promise<Running> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const running = spawnServer({ HOST: '127.0.0.1', PORT: String(port), ...vars });
+  const running = spawnServer({ HOST: '127.0.0.1', PORT: String(port), ...vars }, command);
   let exit: Exit | undefined;
   void running.exited.then((e) => (exit = e));
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
@@ -131,6 +142,14 @@ export async function gql(url: string, query: string, variables: Record<string, 
  */
 export function registerProcessCleanup({ per = 'test' }: { per?: 'test' | 'file' } = {}): void {
   (per === 'test' ? afterEach : afterAll)(async () => {
+    for (const leader of groups) {
+      try {
+        if (leader.pid !== undefined) process.kill(-leader.pid, 'SIGKILL');
+      } catch {
+        // the group has ended already
+      }
+    }
+    groups.clear();
     const running = [...children];
     for (const child of running) child.kill('SIGKILL');
     await Promise.all(running.map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())))));

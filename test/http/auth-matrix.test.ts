@@ -1,3 +1,4 @@
+import { buildDemoSourceSchema } from '../helpers/demo';
 /*
  * A test matrix that writes itself: for every field the schema's directives protect, derive one
  * minimal operation that reaches it, and run it through the real HTTP server as each kind of
@@ -22,7 +23,6 @@ import {
 } from 'graphql';
 import { type FieldRequirement, fieldRequirement } from '../../src/auth/directives';
 import type { Viewer } from '../../src/auth/viewer';
-import { buildSourceSchema } from '../../src/graphql/schema';
 import { createApiKey } from '../../src/services/api-keys';
 import { createUser } from '../../src/services/accounts';
 import { type HttpHarness, startHttpServer, type WireError } from '../helpers/http';
@@ -133,7 +133,7 @@ interface Caller {
   email?: string;
 }
 
-const schema = buildSourceSchema();
+const schema = buildDemoSourceSchema();
 const protectedFields: Array<{ type: GraphQLObjectType; field: string }> = [];
 for (const type of Object.values(schema.getTypeMap())) {
   if (!isObjectType(type) || type.name.startsWith('__')) continue;

@@ -1,3 +1,6 @@
+import assert from 'node:assert';
+import { getIntrospectionQuery } from 'graphql';
+import { SIGN_IN_MUTATION } from '../../src/http/signin-page';
 import { randomUUID } from 'node:crypto';
 import { createAccessTokens } from '../../src/auth/jwt';
 import { generateApiKey } from '../../src/auth/secrets';
@@ -617,8 +620,50 @@ describe('development and production modes', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(response.text).toMatch(/<!doctype html>/i);
     expect(response.text).toMatch(/sandbox/i);
-    // Sandbox opens with the Authorization header ready for a token.
-    expect(response.text).toContain('"sharedHeaders":{"Authorization":"Bearer "}');
+  });
+
+  /** The configuration the landing page hands to Sandbox, as embedded in the served HTML. */
+  async function sandboxConfig(): Promise<{ initialState: { document?: string; headers?: Record<string, string>; sharedHeaders?: Record<string, string> } }> {
+    const response = await get(dev, '/graphql', { accept: 'text/html' });
+    const match = /var embeddedSandboxConfig = (\{.*?\});\n/s.exec(response.text);
+    assert(match?.[1] !== undefined, 'the landing page embeds its Sandbox configuration');
+    return JSON.parse(match[1]);
+  }
+
+  it('the landing page pre-fills no header the server refuses: introspection and its first query with exactly its headers answer 200', async () => {
+    const { initialState } = await sandboxConfig();
+    // An empty `Authorization: Bearer ` is a malformed credential (401): it must not be pre-filled.
+    expect(initialState.sharedHeaders?.['Authorization'] ?? null).toBeNull();
+    const headers = { ...initialState.sharedHeaders, ...initialState.headers };
+    const introspection = await dev.gql(getIntrospectionQuery(), { headers });
+    expect(introspection.status).toBe(200);
+    expect(introspection.body.errors).toBeUndefined();
+    expect(initialState.document).toContain('publicMessage');
+    const first = await dev.gql(initialState.document as string, { headers });
+    expect(first.status).toBe(200);
+    expect(first.body.data?.['publicMessage']).toEqual(expect.any(String));
+    // Sandbox's "Bearer " with no token, as the page used to pre-fill it, is refused.
+    expect((await dev.gql('{ publicMessage }', { headers: { Authorization: 'Bearer ' } })).status).toBe(401);
+  });
+
+  it('development serves /signin, which signs in and opens Sandbox with the token; its mutation and the token work', async () => {
+    const page = await get(dev, '/signin', { accept: 'text/html' });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const embedded = /<script id="gatehouse-signin-config" type="application\/json">(.*?)<\/script>/s.exec(page.text);
+    assert(embedded?.[1] !== undefined);
+    const config = JSON.parse(embedded[1]) as { graphqlPath: string; mutation: string };
+    expect(config).toMatchObject({ graphqlPath: '/graphql', mutation: SIGN_IN_MUTATION });
+    expect(page.text).toContain("sharedHeaders: { Authorization: 'Bearer ' + token }");
+
+    const email = `signin-${Date.now()}@example.test`;
+    expect((await dev.gql('mutation ($e: String!) { signUp(email: $e, password: "correct horse battery staple") { accessToken } }', { variables: { e: email } })).status).toBe(200);
+    const login = await dev.gql(config.mutation, { variables: { email, password: 'correct horse battery staple' } });
+    const token = login.body.data?.['login']?.accessToken;
+    expect(token).toEqual(expect.any(String));
+    const introspection = await dev.gql(getIntrospectionQuery(), { headers: { Authorization: `Bearer ${token}` } });
+    expect(introspection.status).toBe(200);
+    expect((await dev.gql('{ me { email } }', { headers: { Authorization: `Bearer ${token}` } })).body.data).toEqual({ me: { email } });
   });
 
   it('production has no landing page', async () => {
@@ -629,6 +674,7 @@ describe('development and production modes', () => {
       expect(response.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
       expect(response.text).not.toMatch(/<html/i);
     }
+    expect((await get(prod, '/signin', { accept: 'text/html' })).status).toBe(404);
   });
 
   it('introspection works in development and is refused in production', async () => {

@@ -6,7 +6,7 @@
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type GqlResponse, type HttpHarness, startHttpServer } from '../helpers/http';
 import { updateUserRole } from '../../src/store/users';
-import { manualClock } from '../../src/testing';
+import { manualClock } from '../../src/testkit';
 import { codes, createKey, expectRefused, LOGIN, ME, PASSWORD, REFRESH, type SignedUp, signUp } from './support';
 
 const LOGOUT = 'mutation ($t: String!) { logout(refreshToken: $t) }';

@@ -7,6 +7,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Kysely } from 'kysely';
 import { type GqlResponse, type HttpHarness, readResponse } from '../helpers/http';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -101,7 +102,7 @@ export async function countUsersWithEmail(h: HttpHarness, email: string): Promis
 }
 
 export async function countRows(h: HttpHarness, table: 'users' | 'notes' | 'api_keys' | 'refresh_tokens' | 'login_failures' | 'audit_events'): Promise<number> {
-  const row = await h.store.db
+  const row = await (h.store.db as Kysely<any>)
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();

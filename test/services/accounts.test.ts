@@ -1,4 +1,4 @@
-import { createTestKit, type TestKit } from '../../src/testing';
+import { createTestKit, type TestKit } from '../../src/testkit';
 
 const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { refreshToken } }';
 const REFRESH = 'mutation ($token: String!) { refreshToken(refreshToken: $token) { refreshToken } }';

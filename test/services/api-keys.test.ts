@@ -1,4 +1,4 @@
-import { createTestKit } from '../../src/testing';
+import { createTestKit } from '../../src/testkit';
 
 describe('API keys per user', () => {
   it('refuses a key beyond 100 unrevoked ones, and allows one again after a revocation', async () => {

@@ -1,5 +1,5 @@
 import { lockedUntil, type ThrottlePolicy } from '../../src/services/login-throttle';
-import { createTestKit } from '../../src/testing';
+import { createTestKit } from '../../src/testkit';
 
 const MINUTE = 60_000;
 const policy: ThrottlePolicy = { perAccount: 5, perAddress: 50, windowMs: 15 * MINUTE, maxLockMs: 24 * 60 * MINUTE };

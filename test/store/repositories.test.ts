@@ -19,9 +19,10 @@ import {
   pruneLoginFailures,
   recordLoginFailure,
 } from '../../src/store/login-failures';
-import { countVisibleNotes, deleteNote, findNoteById, insertNote, listVisibleNotes, type NoteRecord } from '../../src/store/notes';
+import { countVisibleNotes, deleteNote, findNoteById, insertNote, listVisibleNotes, type NoteRecord } from '../../examples/notes/store';
+import type { NotesDb, Visibility as StoredVisibility } from '../../examples/notes/store';
 import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, revokeRefreshFamily } from '../../src/store/refresh-tokens';
-import type { StoredRole, StoredVisibility } from '../../src/store/schema';
+import type { StoredRole } from '../../src/store/schema';
 import {
   countUsers,
   findLoginByEmail,
@@ -547,13 +548,14 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
 
   describe('notes', () => {
     const s = freshStore(dialect);
+    const notesDb = () => s.db() as unknown as NotesDb;
     let alice: UserRecord;
     let bob: UserRecord;
     let carol: UserRecord;
     const notes: NoteRecord[] = [];
 
     const aNote = (author: UserRecord, visibility: StoredVisibility, iso: string, title: string) =>
-      insertNote(s.db(), { id: newId(), authorId: author.id, title, body: `body of ${title}`, visibility, now: at(iso) });
+      insertNote(notesDb(), { id: newId(), authorId: author.id, title, body: `body of ${title}`, visibility, now: at(iso) });
 
     beforeAll(async () => {
       alice = await aUser(s.db(), { email: 'alice@example.com' });
@@ -577,21 +579,21 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
     it('inserts a note and finds it by id', async () => {
       const id = newId();
       const created = at('2026-04-07T07:07:07.707Z');
-      const note = await insertNote(s.db(), { id, authorId: carol.id, title: 'Ünïcode ✓', body: 'line 1\nline 2', visibility: 'PRIVATE', now: created });
+      const note = await insertNote(notesDb(), { id, authorId: carol.id, title: 'Ünïcode ✓', body: 'line 1\nline 2', visibility: 'PRIVATE', now: created });
       const expected: NoteRecord = { id, authorId: carol.id, title: 'Ünïcode ✓', body: 'line 1\nline 2', visibility: 'PRIVATE', createdAt: created };
       expect(note).toEqual(expected);
-      expect(await findNoteById(s.db(), id)).toEqual(expected);
-      expect(await findNoteById(s.db(), newId())).toBeUndefined();
-      expect(await deleteNote(s.db(), id)).toBe(true); // leave the fixture as it was
+      expect(await findNoteById(notesDb(), id)).toEqual(expected);
+      expect(await findNoteById(notesDb(), newId())).toBeUndefined();
+      expect(await deleteNote(notesDb(), id)).toBe(true); // leave the fixture as it was
     });
 
     it('shows anonymous readers only PUBLIC notes, oldest first, paged', async () => {
       const expected = notes.filter((n) => n.visibility === 'PUBLIC').sort(byCreatedThenId);
       expect(expected).toHaveLength(5);
-      expect(await listVisibleNotes(s.db(), null, 100, null)).toEqual(expected);
-      expect(await countVisibleNotes(s.db(), null)).toBe(expected.length);
+      expect(await listVisibleNotes(notesDb(), null, 100, null)).toEqual(expected);
+      expect(await countVisibleNotes(notesDb(), null)).toBe(expected.length);
       for (const pageSize of [1, 2, 3]) {
-        const { items } = await walk(pageSize, (limit, after) => listVisibleNotes(s.db(), null, limit, after));
+        const { items } = await walk(pageSize, (limit, after) => listVisibleNotes(notesDb(), null, limit, after));
         expect(items.map((n) => n.id)).toEqual(expected.map((n) => n.id));
       }
     });
@@ -604,24 +606,24 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       const me = reader();
       const expected = notes.filter((n) => n.visibility === 'PUBLIC' || n.authorId === me.id).sort(byCreatedThenId);
       expect(expected).toHaveLength(count);
-      const listed = await listVisibleNotes(s.db(), me.id, 100, null);
+      const listed = await listVisibleNotes(notesDb(), me.id, 100, null);
       expect(listed).toEqual(expected);
       expect(listed.filter((n) => n.visibility === 'PRIVATE' && n.authorId !== me.id)).toEqual([]);
-      expect(await countVisibleNotes(s.db(), me.id)).toBe(count);
+      expect(await countVisibleNotes(notesDb(), me.id)).toBe(count);
       for (const pageSize of [1, 2, 3]) {
-        const { items } = await walk(pageSize, (limit, after) => listVisibleNotes(s.db(), me.id, limit, after));
+        const { items } = await walk(pageSize, (limit, after) => listVisibleNotes(notesDb(), me.id, limit, after));
         expect(items.map((n) => n.id)).toEqual(expected.map((n) => n.id));
       }
     });
 
     it('deletes a note once: true, then false', async () => {
       const note = await aNote(bob, 'PUBLIC', '2026-04-08T00:00:00.000Z', 'doomed');
-      const publicBefore = await countVisibleNotes(s.db(), null);
-      expect(await deleteNote(s.db(), note.id)).toBe(true);
-      expect(await deleteNote(s.db(), note.id)).toBe(false);
-      expect(await findNoteById(s.db(), note.id)).toBeUndefined();
-      expect(await countVisibleNotes(s.db(), null)).toBe(publicBefore - 1);
-      expect(await deleteNote(s.db(), newId())).toBe(false);
+      const publicBefore = await countVisibleNotes(notesDb(), null);
+      expect(await deleteNote(notesDb(), note.id)).toBe(true);
+      expect(await deleteNote(notesDb(), note.id)).toBe(false);
+      expect(await findNoteById(notesDb(), note.id)).toBeUndefined();
+      expect(await countVisibleNotes(notesDb(), null)).toBe(publicBefore - 1);
+      expect(await deleteNote(notesDb(), newId())).toBe(false);
     });
   });
 

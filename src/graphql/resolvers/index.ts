@@ -1,7 +1,6 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { apiKeyResolvers } from './api-keys';
 import { auditResolvers } from './audit';
-import { noteResolvers } from './notes';
 import { DateTime } from './scalars';
 import { userResolvers } from './users';
 
@@ -12,6 +11,5 @@ export const resolvers: Resolvers[] = [
   },
   userResolvers,
   apiKeyResolvers,
-  noteResolvers,
   auditResolvers,
 ];

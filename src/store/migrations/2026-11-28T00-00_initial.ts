@@ -48,6 +48,8 @@ export const initial = (dialect: Dialect): Migration => ({
     await db.schema.createIndex('refresh_tokens_family_id').on('refresh_tokens').column('family_id').execute();
     await db.schema.createIndex('refresh_tokens_user_id').on('refresh_tokens').column('user_id').execute();
 
+    // The notes table dates from when notes were part of gatehouse; they are an example now
+    // (examples/notes), which keeps using this table. A released migration is never edited.
     await db.schema
       .createTable('notes')
       .addColumn('id', 'text', (c) => c.primaryKey())

@@ -1,4 +1,5 @@
-import { createTestKit, type ExecuteResult, type TestKit, type TestUser, manualClock } from '../../src/testing';
+import { createTestKit, type ExecuteResult, manualClock, type TestKit, type TestUser } from 'gatehouse/testing';
+import { resolvers, typeDefs } from './index';
 
 /*
  * Notes through Apollo's executeOperation: createNote, notes (visibility and pagination), note(id),
@@ -63,12 +64,12 @@ function expectOnlyError(result: ExecuteResult<unknown>, code: string, path?: re
 }
 
 async function countNotes(kit: TestKit): Promise<number> {
-  const row = await kit.store.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await kit.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 async function noteRow(kit: TestKit, id: string) {
-  return kit.store.db.selectFrom('notes').selectAll().where('id', '=', id).executeTakeFirst();
+  return kit.db.selectFrom('notes').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 async function createNote(kit: TestKit, as: TestUser, title: string, visibility: 'PUBLIC' | 'PRIVATE', body = `${title} body`): Promise<NoteView> {
@@ -87,7 +88,7 @@ describe('createNote', () => {
   let alice: TestUser;
   beforeAll(async () => {
     clock = manualClock();
-    kit = await createTestKit({ now: clock.now });
+    kit = await createTestKit({ typeDefs, resolvers, now: clock.now });
     alice = await kit.createUser({ name: 'Alice' });
   });
   afterAll(async () => {
@@ -184,7 +185,7 @@ describe('notes (list)', () => {
 
   beforeAll(async () => {
     const clock = manualClock();
-    kit = await createTestKit({ now: clock.now });
+    kit = await createTestKit({ typeDefs, resolvers, now: clock.now });
     alice = await kit.createUser();
     bob = await kit.createUser();
     carol = await kit.createUser();
@@ -311,7 +312,7 @@ describe('note(id)', () => {
   let alicePrivate: NoteView;
   let alicePublic: NoteView;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createTestKit({ typeDefs, resolvers });
     alice = await kit.createUser({ name: 'Alice' });
     bob = await kit.createUser();
     admin = await kit.createUser({ role: 'ADMIN' });
@@ -420,7 +421,7 @@ describe('deleteNote', () => {
   let bob: TestUser;
   let admin: TestUser;
   beforeEach(async () => {
-    kit = await createTestKit();
+    kit = await createTestKit({ typeDefs, resolvers });
     alice = await kit.createUser();
     bob = await kit.createUser();
     admin = await kit.createUser({ role: 'ADMIN' });
@@ -513,7 +514,7 @@ describe('deleteNote', () => {
 describe('Note.author', () => {
   let kit: TestKit;
   beforeAll(async () => {
-    kit = await createTestKit();
+    kit = await createTestKit({ typeDefs, resolvers });
   });
   afterAll(async () => {
     await kit.close();

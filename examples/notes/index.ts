@@ -1,0 +1,9 @@
+// The notes example as a gatehouse application: its SDL and resolvers, for createGatehouse,
+// createTestKit and `gatehouse start`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolvers } from './resolvers';
+
+/** schema.graphql beside this file (the build copies it next to the compiled JavaScript). */
+export const typeDefs = readFileSync(join(__dirname, 'schema.graphql'), 'utf8');
+export { resolvers };

@@ -1,0 +1,134 @@
+// The notes domain: who may read and delete a note, and the resolvers. Uses only gatehouse's public
+// API: the viewer and database from the context, its error factories and its role check.
+import { randomUUID } from 'node:crypto';
+import { badUserInput, forbidden, type GatehouseContext, hasRole, notFound, unauthenticated, type Viewer } from 'gatehouse';
+import * as store from './store';
+import type { NoteRecord, NotesDb, Position, Visibility } from './store';
+
+export const LIMITS = Object.freeze({ titleMax: 200, bodyMax: 20_000, pageMax: 100 });
+
+/** May this viewer read this note? PUBLIC notes to anyone, PRIVATE ones to the author and ADMINs. */
+export function canRead(viewer: Viewer | null, note: NoteRecord): boolean {
+  return note.visibility === 'PUBLIC' || (viewer !== null && (viewer.id === note.authorId || hasRole(viewer, 'ADMIN')));
+}
+
+/** May this viewer delete this note? Its author or an ADMIN. */
+export function canDelete(viewer: Viewer, note: NoteRecord): boolean {
+  return viewer.id === note.authorId || hasRole(viewer, 'ADMIN');
+}
+
+function length(value: string): number {
+  let n = 0;
+  for (const _ of value) n++;
+  return n;
+}
+
+/**
+ * Characters a note may not hold, as gatehouse refuses them in its own text inputs: the C0 and C1
+ * controls (terminal escapes, forged lines) and bidirectional overrides; PostgreSQL cannot store NUL.
+ * A body (free text) keeps line breaks and tabs; a title is one line.
+ */
+const FORBIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+const FORBIDDEN_IN_FREE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
+function requiredText(raw: string, max: number, argument: string, trim = true): string {
+  const value = trim ? raw.trim() : raw;
+  if ((trim ? FORBIDDEN_IN_LINE : FORBIDDEN_IN_FREE_TEXT).test(value)) {
+    const allowed = trim ? 'control characters (line breaks, tabs, NUL, escapes)' : 'control characters other than line breaks and tabs';
+    throw badUserInput(`${argument} must not contain ${allowed} or bidirectional overrides.`, argument);
+  }
+  if (value.trim() === '') throw badUserInput(`${argument} must not be empty.`, argument);
+  if (length(value) > max) throw badUserInput(`${argument} must have at most ${max} characters.`, argument);
+  return value;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function validId(raw: string, argument = 'id'): string {
+  if (!UUID.test(raw)) throw badUserInput(`${argument} is not a valid id.`, argument);
+  return raw.toLowerCase();
+}
+
+function validPageSize(first: number | null | undefined, argument = 'first'): number {
+  const n = first ?? 20;
+  if (!Number.isInteger(n) || n < 1 || n > LIMITS.pageMax) throw badUserInput(`${argument} must be between 1 and ${LIMITS.pageMax}.`, argument);
+  return n;
+}
+
+/** Cursors are opaque to clients: base64url of `<ISO time>|<id>`. */
+function encodeCursor(position: Position): string {
+  return Buffer.from(`${position.createdAt.toISOString()}|${position.id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string | null | undefined, argument = 'after'): Position | null {
+  if (cursor === null || cursor === undefined) return null;
+  const invalid = () => badUserInput(`${argument} is not a cursor from this list.`, argument);
+  if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (rest.length > 0 || id === undefined || id === '' || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at) throw invalid();
+  return { createdAt, id };
+}
+
+function signedIn(context: GatehouseContext): Viewer {
+  // @auth has already refused anonymous callers; this narrows the type.
+  if (context.viewer === null) throw unauthenticated();
+  return context.viewer;
+}
+
+const db = (context: GatehouseContext) => context.db as NotesDb;
+
+export interface NotesArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+export const resolvers = {
+  Query: {
+    async notes(_parent: unknown, args: NotesArgs, context: GatehouseContext) {
+      const limit = validPageSize(args.first);
+      const after = decodeCursor(args.after);
+      const readerId = context.viewer?.id ?? null;
+      const [rows, totalCount] = await Promise.all([store.listVisibleNotes(db(context), readerId, limit + 1, after), store.countVisibleNotes(db(context), readerId)]);
+      const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node), node }));
+      return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+    },
+    /** The note, null when there is none; another's PRIVATE note is an error, not a silent null. */
+    async note(_parent: unknown, args: { id: string }, context: GatehouseContext) {
+      const note = await store.findNoteById(db(context), validId(args.id));
+      if (note === undefined) return null;
+      if (!canRead(context.viewer, note)) throw context.viewer === null ? unauthenticated('You must be signed in to read this note.') : forbidden('This note is private.');
+      return note;
+    },
+  },
+  Mutation: {
+    createNote(_parent: unknown, args: { title: string; body: string; visibility?: Visibility | null }, context: GatehouseContext) {
+      const viewer = signedIn(context);
+      return store.insertNote(db(context), {
+        id: randomUUID(),
+        authorId: viewer.id,
+        title: requiredText(args.title, LIMITS.titleMax, 'title'),
+        body: requiredText(args.body, LIMITS.bodyMax, 'body', false),
+        visibility: args.visibility ?? 'PRIVATE',
+        now: context.now(),
+      });
+    },
+    /** Only the author or an ADMIN may delete a note. */
+    async deleteNote(_parent: unknown, args: { id: string }, context: GatehouseContext) {
+      const viewer = signedIn(context);
+      const note = await store.findNoteById(db(context), validId(args.id));
+      if (note === undefined) throw notFound('Note');
+      if (!canDelete(viewer, note)) throw forbidden('Only the author of this note or an ADMIN may delete it.');
+      return store.deleteNote(db(context), note.id);
+    },
+  },
+  Note: {
+    async author(note: NoteRecord, _args: unknown, context: GatehouseContext) {
+      const author = await context.loadUser(note.authorId);
+      // The foreign key makes this impossible; if it happens it is a bug, and gatehouse masks it as
+      // INTERNAL_SERVER_ERROR with the request id.
+      if (author === null) throw new Error(`note ${note.id} has no author ${note.authorId}`);
+      return author;
+    },
+  },
+};

@@ -1,0 +1,37 @@
+// The context your resolvers get. Kept apart from gatehouse's internal context (src/graphql/context.ts)
+// so that the package's public type declarations reach nothing internal.
+import type { Kysely } from 'kysely';
+import type { AuthContext, Viewer } from './auth/viewer';
+
+/**
+ * A user as gatehouse's `User` type resolves it. Return one from your resolver for a field of type
+ * `User` (e.g. `author: User!`); read `id`, `name` and `role` if you need them.
+ */
+export interface GatehouseUser {
+  readonly id: string;
+  readonly name: string | null;
+  readonly role: string;
+}
+
+/**
+ * What your resolvers get as `context`. The directives read only `viewer`; the same object is what
+ * `createTestKit().execute` and `testContext()` (from `gatehouse/testing`) pass.
+ */
+export interface GatehouseContext extends AuthContext {
+  /** The signed-in caller, or null when anonymous. */
+  readonly viewer: Viewer | null;
+  /** The request's id: in the `x-request-id` header, the log lines and masked errors. */
+  readonly requestId: string;
+  /** Client address (from X-Forwarded-For only when TRUST_PROXY is on). */
+  readonly clientAddress: string;
+  /**
+   * gatehouse's database as a Kysely instance, for tables of your own. Kysely has no schema of
+   * yours: type it with `context.db as Kysely<YourTables>`.
+   */
+  readonly db: Kysely<any>;
+  /** The current time; `createTestKit({ now })` replaces it, so tests can step past expiries. */
+  now(): Date;
+  /** The user with this id, batched per request, or null when there is none. */
+  loadUser(id: string): Promise<GatehouseUser | null>;
+}
+

@@ -1,0 +1,140 @@
+import type { IResolvers } from '@graphql-tools/utils';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { createApp } from './app';
+import { readOrCreateDevSecret } from './auth/dev-secret';
+import { type Config, ConfigError, loadConfig, parseConfig } from './config';
+import { buildSchema, readSchemaFiles } from './graphql/schema';
+import { createHttpServer, type HttpServer } from './http/server';
+import { ensureAdmin } from './services/accounts';
+import { migrateToLatest, openStore } from './store/database';
+
+export interface GatehouseOptions {
+  /**
+   * Your SDL: a string, a parsed document, or an array of them. It may use `@public`, `@auth`,
+   * `@hasRole` and gatehouse's `Role` enum, and extend `Query` and `Mutation`; every root field
+   * must carry one of the three directives (strict mode, unless AUTH_STRICT=false).
+   */
+  readonly typeDefs?: string | DocumentNode | readonly (string | DocumentNode)[];
+  /** Your resolvers: one map or several. They get a `GatehouseContext` as `context`. */
+  readonly resolvers?: IResolvers<any, any> | readonly IResolvers<any, any>[];
+  /** `.graphql` files, or folders of them, read as more type definitions (added after `typeDefs`). */
+  readonly schemaFiles?: string | readonly string[];
+  /**
+   * The configuration variables (as in `.env.example`). Default: `process.env` plus a `.env` file
+   * in the working directory.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Gatehouse {
+  /** The schema served: gatehouse's account schema and yours, every directive enforced. */
+  readonly schema: GraphQLSchema;
+  /** Listens on HOST:PORT (default 127.0.0.1:4000); resolves to the base URL. GraphQL is at `${url}/graphql`. */
+  listen(): Promise<string>;
+  /** Stops accepting requests, finishes those in flight, closes the database. */
+  close(): Promise<void>;
+}
+
+/** The SDL and resolvers of `options`, for buildSchema. */
+export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles'>) {
+  const typeDefs = options.typeDefs === undefined ? [] : Array.isArray(options.typeDefs) ? [...options.typeDefs] : [options.typeDefs as string | DocumentNode];
+  return {
+    typeDefs: [...typeDefs, ...(options.schemaFiles === undefined ? [] : readSchemaFiles(options.schemaFiles))],
+    ...(options.resolvers === undefined ? {} : { resolvers: options.resolvers }),
+  };
+}
+
+/** Builds the server gatehouse runs (logger included) without listening yet. */
+async function open(options: GatehouseOptions): Promise<{ config: Config; server: HttpServer; schema: GraphQLSchema }> {
+  const config = options.env === undefined ? loadConfig() : parseConfig(options.env);
+  // Built before the database opens: a schema mistake (an unmarked root field) fails fast.
+  const schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
+  // The listener may connect before the logger exists: its last event waits for it.
+  let logListener: ((event: 'lost' | 'listening', error?: unknown) => void) | undefined;
+  let early: ['lost' | 'listening', unknown] | undefined;
+  const store = openStore(config.database, {
+    credentialCacheSize: config.credentialCacheSize,
+    onListener: (event, error) => (logListener === undefined ? (early = [event, error]) : logListener(event, error)),
+  });
+  try {
+    await migrateToLatest(store);
+    const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
+    const server = await createHttpServer(app, { schema });
+    const log = server.fastify.log;
+    logListener = (event, error) =>
+      event === 'lost'
+        ? log.warn({ err: error }, 'credential change listener lost: the credential cache is bypassed until it reconnects')
+        : log.info('credential change listener connected: the credential cache is in use');
+    if (early !== undefined) logListener(...early);
+    if (config.adminBootstrap !== null) {
+      const { user, outcome } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
+      const said = {
+        created: 'created the ADMIN from ADMIN_EMAIL',
+        promoted: 'made the existing account named by ADMIN_EMAIL ADMIN (its password is ADMIN_PASSWORD); audited as user.role_changed',
+        exists: 'the account named by ADMIN_EMAIL is ADMIN already; left as it is',
+      } as const;
+      log[outcome === 'exists' ? 'info' : 'warn']({ userId: user.id, outcome }, said[outcome]);
+    }
+    if (config.jwt.secret === null) log.warn(`JWT_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
+    return { config, server, schema };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/**
+ * gatehouse serving your schema beside its own accounts: migrates the database (DATABASE_URL) and
+ * builds the server. Nothing listens until `listen()`.
+ *
+ *     const gatehouse = await createGatehouse({ typeDefs, resolvers });
+ *     const url = await gatehouse.listen();   // GraphQL at `${url}/graphql`
+ *     await gatehouse.close();
+ *
+ * Throws `ConfigError` for bad configuration and `AuthCoverageError` (strict mode) for a root field
+ * that does not say who may call it.
+ */
+export async function createGatehouse(options: GatehouseOptions = {}): Promise<Gatehouse> {
+  const { server, schema } = await open(options);
+  return { schema, listen: () => server.listen(), close: () => server.close() };
+}
+
+/**
+ * createGatehouse, listen, and stop cleanly on SIGTERM or SIGINT (requests in flight finish, the
+ * database closes, exit code 0). A start-up failure is one line on stderr and exit code 1. This is
+ * what `gatehouse start` runs.
+ */
+export function runGatehouse(options: GatehouseOptions = {}): void {
+  void (async () => {
+    const { config, server } = await open(options);
+    const log = server.fastify.log;
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down: finishing requests in flight');
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    const url = await server.listen();
+    log.info(`gatehouse is listening: GraphQL at ${url}/graphql (${config.database.dialect}, ${config.nodeEnv})`);
+  })().catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(`gatehouse: configuration error: ${error.message}`);
+    } else {
+      // The message, and the driver's code when there is one (SQLITE_BUSY_SNAPSHOT tells more than
+      // "database is locked"); never the stack.
+      const driverCode = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+      const code = typeof driverCode === 'string' ? ` (${driverCode})` : '';
+      console.error(`gatehouse: start-up failed: ${error instanceof Error ? error.message : String(error)}${code}`);
+    }
+    process.exit(1);
+  });
+}

@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+
+/** The mutation the sign-in page sends (exported so tests run exactly what the page runs). */
+export const SIGN_IN_MUTATION = 'mutation SignIn($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken expiresIn user { email role } } }';
+
+/** What Sandbox opens with once signed in. */
+export const SIGNED_IN_DOCUMENT = `# Signed in: every operation from here sends your token.\nquery Me {\n  me { id email role }\n}\n`;
+
+/** Where Sandbox's own script comes from: the same CDN Apollo's landing page loads it from. */
+const SANDBOX_SCRIPT = 'https://embeddable-sandbox.cdn.apollographql.com/_latest/embeddable-sandbox.umd.production.min.js';
+
+/**
+ * A development page that signs in with email and password and opens Apollo Sandbox on GraphQL with
+ * `Authorization: Bearer <token>` set, so a browser user never copies tokens around. The token is
+ * also shown, for other clients. Never served in production (no landing page there either).
+ */
+function page(graphqlPath: string, initialDocument: string): string {
+  const config = JSON.stringify({ graphqlPath, mutation: SIGN_IN_MUTATION, sandboxScript: SANDBOX_SCRIPT, document: initialDocument }).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>gatehouse: sign in to Sandbox</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 0; color: #1b2240; }
+  main { max-width: 28rem; margin: 3rem auto; padding: 0 1rem; }
+  label { display: block; margin-top: 1rem; font-weight: 600; }
+  input { width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; margin-top: .25rem; }
+  button { margin-top: 1.25rem; padding: .6rem 1.2rem; font-size: 1rem; }
+  #message { margin-top: 1rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+  #message.error { color: #b00020; }
+  code { word-break: break-all; background: #f1f3f8; padding: .1rem .25rem; }
+  #sandbox { position: absolute; inset: 0; display: none; }
+  #sandbox iframe { width: 100%; height: 100%; border: none; }
+</style>
+</head>
+<body>
+<main id="form-page">
+  <h1>Sign in to try the API</h1>
+  <p>Signs in with <code>login</code> and opens Apollo Sandbox with <code>Authorization: Bearer &lt;your token&gt;</code> set.
+     No account yet? Run <code>signUp</code> in <a href="${graphqlPath}">Sandbox</a> first (no sign-in needed), or ask an admin.</p>
+  <form id="signin">
+    <label for="email">Email</label>
+    <input id="email" name="email" type="email" autocomplete="username" required>
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <button type="submit">Sign in and open Sandbox</button>
+  </form>
+  <div id="message" role="status"></div>
+</main>
+<div id="sandbox"></div>
+<script id="gatehouse-signin-config" type="application/json">${config}</script>
+<script>
+  var config = JSON.parse(document.getElementById('gatehouse-signin-config').textContent);
+  var message = document.getElementById('message');
+  function show(text, isError) { message.textContent = text; message.className = isError ? 'error' : ''; }
+  function openSandbox(token) {
+    var script = document.createElement('script');
+    script.src = config.sandboxScript;
+    script.onload = function () {
+      document.getElementById('form-page').style.display = 'none';
+      document.getElementById('sandbox').style.display = 'block';
+      new window.EmbeddedSandbox({
+        target: '#sandbox',
+        initialEndpoint: window.location.origin + config.graphqlPath,
+        endpointIsEditable: false,
+        initialState: { document: config.document, sharedHeaders: { Authorization: 'Bearer ' + token }, pollForSchemaUpdates: false, includeCookies: false },
+      });
+    };
+    script.onerror = function () {
+      show(message.textContent + '\\n\\nApollo Sandbox could not be loaded from its CDN (offline?). Use the token above with any GraphQL client.', true);
+    };
+    document.head.appendChild(script);
+  }
+  document.getElementById('signin').addEventListener('submit', function (event) {
+    event.preventDefault();
+    show('Signing in…');
+    fetch(config.graphqlPath, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: config.mutation, variables: { email: document.getElementById('email').value, password: document.getElementById('password').value } }),
+    })
+      .then(function (response) { return response.json(); })
+      .then(function (body) {
+        var login = body.data && body.data.login;
+        if (!login) { show((body.errors && body.errors[0] && body.errors[0].message) || 'Sign-in failed.', true); return; }
+        show('Signed in as ' + login.user.email + ' (' + login.user.role + '). Your access token (valid ' + login.expiresIn + ' s):\\n' + login.accessToken);
+        openSandbox(login.accessToken);
+      })
+      .catch(function () { show('The server did not answer.', true); });
+  });
+</script>
+</body>
+</html>
+`;
+}
+
+/** Serves the sign-in page at `path` (development only: the caller decides). */
+export function registerSignInPage(fastify: FastifyInstance, options: { path: string; graphqlPath: string }): void {
+  const html = page(options.graphqlPath, SIGNED_IN_DOCUMENT);
+  fastify.get(options.path, async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
+}

@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildSchema } from 'graphql';
+
+/* The `gatehouse` bin (src/cli/gatehouse.ts), run from source. `start` is tested on the packed
+ * package by .ci/package-smoke; migrate, admin and auth-map have tests of their own. */
+
+const run = promisify(execFile);
+
+async function gatehouse(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(join('node_modules', '.bin', 'tsx'), [join('src', 'cli', 'gatehouse.ts'), ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+it('prints usage for help, and exit code 2 with usage for an unknown command', async () => {
+  const help = await gatehouse('help');
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/start \[MODULE\][\s\S]*migrate[\s\S]*admin[\s\S]*auth-map[\s\S]*schema/);
+  const unknown = await gatehouse('serve');
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain('unknown command serve');
+});
+
+it('schema prints the whole SDL served, directives included, for codegen', async () => {
+  const { code, stdout } = await gatehouse('schema', '--schema', join('examples', 'notes', 'schema.graphql'));
+  expect(code).toBe(0);
+  const schema = buildSchema(stdout);
+  expect(schema.getDirective('hasRole')).toBeDefined();
+  expect(Object.keys(schema.getMutationType()?.getFields() ?? {})).toEqual(expect.arrayContaining(['signUp', 'createNote']));
+});
+
+it('start refuses a module that exports no schema, in one line', async () => {
+  const { code, stderr } = await gatehouse('start', join('test', 'helpers', 'databases.ts'));
+  expect(code).toBe(1);
+  expect(stderr).toMatch(/^gatehouse start: .*exports neither typeDefs nor schemaFiles\n$/);
+});
