@@ -1,18 +1,20 @@
 // npm run bench:cpu: server CPU time per request (from /proc/<pid>/stat), a steadier measure than
 // requests per second on a noisy machine. Starts the servers named in SERVERS (comma-separated:
-// info, warn, debug = gatehouse at that LOG_LEVEL; nocache = gatehouse without its credential
-// cache; noauth = authentication off; bare = Apollo's standalone server), sends 20,000 requests of
-// query Q to each per round, R rounds interleaved. AUTH=jwt or AUTH=key sends each server its own
-// credential (noauth gets one and ignores it; bare gets none). Example:
-//   SERVERS=info,noauth AUTH=jwt Q='{ me { id } }' R=5 npm run bench:cpu
+// info, warn, debug = gatehouse on SQLite at that LOG_LEVEL; nocache = gatehouse without its
+// credential cache; postgres = gatehouse on the empty database at BENCH_DATABASE_URL; mercurius,
+// yoga = the peers; bare = Apollo's standalone server), sends 20,000 requests of query Q to each
+// per round, R rounds interleaved. AUTH=jwt or AUTH=key sends each server its own credential
+// (bare gets none; the peers take only a JWT). Example:
+//   SERVERS=info,mercurius AUTH=jwt Q='{ me { id } }' R=5 npm run bench:cpu
 import autocannon from 'autocannon';
 import { cpuMs, pinLoadGenerator, type Started, startServer } from './processes';
 
 function start(name: string): Promise<Started> {
   if (name === 'bare') return startServer('bare-apollo');
-  if (name === 'noauth') return startServer('server', ['noauth']);
-  if (name === 'nocache') return startServer('server', ['gatehouse'], { CREDENTIAL_CACHE_SIZE: '0' });
-  return startServer('server', ['gatehouse'], { LOG_LEVEL: name });
+  if (name === 'mercurius' || name === 'yoga') return startServer(`peer-${name}`);
+  if (name === 'nocache') return startServer('server', ['sqlite'], { CREDENTIAL_CACHE_SIZE: '0' });
+  if (name === 'postgres') return startServer('server', [process.env['BENCH_DATABASE_URL'] ?? '']);
+  return startServer('server', ['sqlite'], { LOG_LEVEL: name });
 }
 
 function headersFor(name: string, server: Started): Record<string, string> {

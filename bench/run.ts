@@ -1,21 +1,22 @@
 // npm run bench: every benchmark of gatehouse, with warm-up and interleaved rounds, medians.
 // Writes bench/results.md and bench/results.json. Not part of CI: it takes several minutes.
 // Runs compiled (see package.json): bench/processes.ts says why.
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { Client } from 'pg';
 import { ITEMS, staysSynchronous, timeOnce, type Variant } from './directives';
 import { cpuMs, pinLoadGenerator, releaseCores, ROOT, rssMiB, startServer } from './processes';
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 31);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 15);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 1);
 /** Case 3 compares two runs of this length: long enough for a stable p99. */
 const STALL_SECONDS = 6;
 const CONNECTIONS = 10;
-/** Rounds and seconds of the simultaneous comparisons (see `simultaneousRatio`). */
-const SIMULTANEOUS_ROUNDS = Number(process.env['BENCH_SIMULTANEOUS_ROUNDS'] ?? 15);
-const SIMULTANEOUS_SECONDS = 2;
+/** The PostgreSQL server the benchmark makes its own database on. */
+const POSTGRES_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -91,27 +92,44 @@ async function main(): Promise<void> {
   console.log(`   floor ${fmt(directives.medianMs.floor, 1)} ms, gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms, graphql-shield ${fmt(directives.medianMs['graphql-shield'], 1)} ms`);
 
   const placement = pinLoadGenerator();
-  const [real, floor, bare] = await Promise.all([startServer('server', ['gatehouse']), startServer('server', ['noauth']), startServer('bare-apollo')]);
+  const pgName = `gatehouse_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create database ${pgName}`);
+  const pgUrl = new URL(POSTGRES_URL);
+  pgUrl.pathname = `/${pgName}`;
+  const servers = await Promise.all([
+    startServer('server', ['sqlite']),
+    startServer('server', [pgUrl.toString()]),
+    startServer('peer-mercurius'),
+    startServer('peer-yoga'),
+    startServer('bare-apollo'),
+  ]);
+  const [sqlite, postgres, mercurius, yoga, bare] = servers;
   try {
     const me = '{ me { id } }';
-    const jwt = (server: typeof real) => ({ authorization: `Bearer ${server.info.token!}` });
-    const key = (server: typeof real) => ({ 'x-api-key': server.info.apiKey! });
-    // Each floor gets the same request as gatehouse, credential header included, and ignores the
-    // credential: the difference is then authentication itself, not the bytes that carry it.
-    // Cases compared with each other run one after the other in every round.
+    const pub = '{ publicMessage }';
+    type Server = typeof sqlite;
+    const jwt = (server: Server) => ({ authorization: `Bearer ${server.info.token!}` });
+    const key = (server: Server) => ({ 'x-api-key': server.info.apiKey! });
+    const at = (server: Server, query: string, headers?: Record<string, string>): Load => ({ url: server.info.url, pid: server.info.pid, query, ...(headers ? { headers } : {}) });
     const loads = {
-      'me, JWT, authentication off (floor)': { url: floor.info.url, pid: floor.info.pid, query: me, headers: jwt(floor) },
-      'me, JWT': { url: real.info.url, pid: real.info.pid, query: me, headers: jwt(real) },
-      'me, API key, authentication off (floor)': { url: floor.info.url, pid: floor.info.pid, query: me, headers: key(floor) },
-      'me, API key': { url: real.info.url, pid: real.info.pid, query: me, headers: key(real) },
-      'publicMessage, authentication off (floor)': { url: floor.info.url, pid: floor.info.pid, query: '{ publicMessage }' },
-      'publicMessage, gatehouse': { url: real.info.url, pid: real.info.pid, query: '{ publicMessage }' },
-      'publicMessage, bare Apollo standalone': { url: bare.info.url, pid: bare.info.pid, query: '{ publicMessage }' },
+      'SQLite: publicMessage, anonymous': at(sqlite, pub),
+      'SQLite: publicMessage, JWT': at(sqlite, pub, jwt(sqlite)),
+      'SQLite: publicMessage, API key': at(sqlite, pub, key(sqlite)),
+      'SQLite: me, JWT': at(sqlite, me, jwt(sqlite)),
+      'PostgreSQL: publicMessage, anonymous': at(postgres, pub),
+      'PostgreSQL: publicMessage, JWT': at(postgres, pub, jwt(postgres)),
+      'PostgreSQL: publicMessage, API key': at(postgres, pub, key(postgres)),
+      'PostgreSQL: me, JWT': at(postgres, me, jwt(postgres)),
+      'Mercurius + mercurius-auth: me, JWT': at(mercurius, me, jwt(mercurius)),
+      'Yoga + generic-auth + plugin-jwt: me, JWT': at(yoga, me, jwt(yoga)),
+      'bare Apollo standalone: publicMessage': at(bare, pub),
     } satisfies Record<string, Load>;
     type Name = keyof typeof loads;
     const names = Object.keys(loads) as Name[];
 
-    console.log(`\n2 & 5. HTTP throughput (${placement}): ${ROUNDS} interleaved rounds × ${SECONDS} s per case, ${CONNECTIONS} connections …`);
+    console.log(`\n2, 5, 6. HTTP (${placement}): ${ROUNDS} interleaved rounds × ${SECONDS} s per case, ${CONNECTIONS} connections …`);
     for (const name of names) await cannon(loads[name], { duration: 2 }); // warm-up
     const rps: Record<Name, number[]> = Object.fromEntries(names.map((n) => [n, []])) as never;
     const p99: Record<Name, number[]> = Object.fromEntries(names.map((n) => [n, []])) as never;
@@ -126,49 +144,41 @@ async function main(): Promise<void> {
         p99[name].push(result.latency.p99);
         cpuUs[name].push(((cpuMs(loads[name].pid) - cpuBefore) * 1000) / result.requests.total);
       }
-      console.log(`   round ${round + 1}: ${names.map((n) => `${fmt(rps[n].at(-1)!)}`).join(' | ')}`);
+      console.log(`   round ${round + 1} (µs CPU/request): ${names.map((n) => fmt(cpuUs[n].at(-1)!)).join(' | ')}`);
     }
     const http = Object.fromEntries(names.map((n) => [n, { rps: median(rps[n]), p99Ms: median(p99[n]), cpuUsPerRequest: median(cpuUs[n]) }])) as Record<
       Name,
       { rps: number; p99Ms: number; cpuUsPerRequest: number }
     >;
-    // Throughput here drifts by tens of percent over minutes; a ratio of two cases measured side by
-    // side in the same round is steadier than the ratio of their medians.
-    const pairedRatio = (over: Name, under: Name) => median(rps[over].map((value, round) => value / rps[under][round]!));
-    /** The same comparison in server CPU time per request (under / over: above 1 means cheaper). */
-    const cpuRatio = (over: Name, under: Name) => median(cpuUs[under].map((value, round) => value / cpuUs[over][round]!));
-
-    // This VM's speed changes within seconds (single-round ratios of the pairs above spread up to 20%),
-    // so the targets are read from the two servers loaded at the same time instead: both on the
-    // one server core, each with its own 10 connections. The scheduler gives two busy processes
-    // equal CPU time, so the ratio of the requests they answer is the ratio of their cost per
-    // request, measured under the same machine state. (Each gets half a core, which makes the
-    // turns of requests the shared check covers a little longer for both.)
-    const simultaneous: Record<string, { ratios: number[]; cpuRatios: number[] }> = {};
-    const simultaneousRatio = async (over: Name, under: Name) => {
-      console.log(`   ${over} and ${under} at the same time: ${SIMULTANEOUS_ROUNDS} rounds × ${SIMULTANEOUS_SECONDS} s …`);
-      const ratios: number[] = [];
-      const cpuRatios: number[] = [];
-      await Promise.all([cannon(loads[over], { duration: 1 }), cannon(loads[under], { duration: 1 })]);
-      for (let round = 0; round < SIMULTANEOUS_ROUNDS; round++) {
-        const before = [cpuMs(loads[over].pid), cpuMs(loads[under].pid)] as const;
-        const [a, b] = await Promise.all([cannon(loads[over], { duration: SIMULTANEOUS_SECONDS }), cannon(loads[under], { duration: SIMULTANEOUS_SECONDS })]);
-        ratios.push(a.requests.total / b.requests.total);
-        cpuRatios.push(((cpuMs(loads[under].pid) - before[1]) / b.requests.total) / ((cpuMs(loads[over].pid) - before[0]) / a.requests.total));
-      }
-      simultaneous[`${over} / ${under}`] = { ratios, cpuRatios };
-      console.log(`      ratios ${ratios.map((r) => r.toFixed(3)).join(' ')}`);
-      return { ratio: median(ratios), cpu: median(cpuRatios) };
+    // This VM's speed drifts by tens of percent over minutes: each ratio is the median of the
+    // ratios of one round's two cases, measured seconds apart.
+    /** CPU per request of `cheaper` over that of `dearer`: ≤ 1, and 1 when they cost the same. */
+    const cpuRatio = (cheaper: Name, dearer: Name) => median(cpuUs[cheaper].map((value, round) => value / cpuUs[dearer][round]!));
+    const rpsRatio = (over: Name, under: Name) => median(rps[over].map((value, round) => value / rps[under][round]!));
+    const ratios = {
+      sqliteJwt: cpuRatio('SQLite: publicMessage, anonymous', 'SQLite: publicMessage, JWT'),
+      sqliteKey: cpuRatio('SQLite: publicMessage, anonymous', 'SQLite: publicMessage, API key'),
+      postgresJwt: cpuRatio('PostgreSQL: publicMessage, anonymous', 'PostgreSQL: publicMessage, JWT'),
+      postgresKey: cpuRatio('PostgreSQL: publicMessage, anonymous', 'PostgreSQL: publicMessage, API key'),
+      /** gatehouse's CPU per `me` over Mercurius's: ≤ 1 means gatehouse costs no more. */
+      gatehouseOverMercurius: cpuRatio('SQLite: me, JWT', 'Mercurius + mercurius-auth: me, JWT'),
+      postgresOverMercurius: cpuRatio('PostgreSQL: me, JWT', 'Mercurius + mercurius-auth: me, JWT'),
+      /** Yoga's CPU per `me` over gatehouse's: ≥ 4 is the target. */
+      yogaOverGatehouse: cpuRatio('Yoga + generic-auth + plugin-jwt: me, JWT', 'SQLite: me, JWT'),
+      /** bare Apollo's CPU per publicMessage over gatehouse's (anonymous). */
+      bareOverGatehouse: cpuRatio('bare Apollo standalone: publicMessage', 'SQLite: publicMessage, anonymous'),
     };
-    console.log('\n2 & 5. the same pairs, loaded at the same time …');
-    const together = {
-      jwtOverFloor: await simultaneousRatio('me, JWT', 'me, JWT, authentication off (floor)'),
-      apiKeyOverFloor: await simultaneousRatio('me, API key', 'me, API key, authentication off (floor)'),
-      publicOverFloor: await simultaneousRatio('publicMessage, gatehouse', 'publicMessage, authentication off (floor)'),
-      gatehouseOverBareApollo: await simultaneousRatio('publicMessage, gatehouse', 'publicMessage, bare Apollo standalone'),
+    const rpsRatios = {
+      sqliteJwt: rpsRatio('SQLite: publicMessage, JWT', 'SQLite: publicMessage, anonymous'),
+      sqliteKey: rpsRatio('SQLite: publicMessage, API key', 'SQLite: publicMessage, anonymous'),
+      postgresJwt: rpsRatio('PostgreSQL: publicMessage, JWT', 'PostgreSQL: publicMessage, anonymous'),
+      postgresKey: rpsRatio('PostgreSQL: publicMessage, API key', 'PostgreSQL: publicMessage, anonymous'),
+      gatehouseOverMercurius: rpsRatio('SQLite: me, JWT', 'Mercurius + mercurius-auth: me, JWT'),
+      gatehouseOverYoga: rpsRatio('SQLite: me, JWT', 'Yoga + generic-auth + plugin-jwt: me, JWT'),
+      gatehouseOverBare: rpsRatio('SQLite: publicMessage, anonymous', 'bare Apollo standalone: publicMessage'),
     };
 
-    const meLoad = loads['me, JWT'];
+    const meLoad = loads['SQLite: me, JWT'];
     console.log('\n4. memory over 100,000 authenticated requests …');
     // RSS swings by 20-30 MiB with V8's collections, so each side is the median of three samples
     // taken 10,000 requests apart: after a 20,000-request warm-up, and at the end of the 100,000.
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
       const samples: number[] = [];
       for (let i = 0; i < chunks; i++) {
         await cannon(meLoad, { amount: 10_000 });
-        samples.push(rssMiB(real.info.pid));
+        samples.push(rssMiB(sqlite.info.pid));
       }
       return samples;
     };
@@ -187,17 +197,17 @@ async function main(): Promise<void> {
     console.log(`   RSS ${fmt(memory.afterWarmUpMiB, 1)} MiB → ${fmt(memory.after100kMiB, 1)} MiB (samples ${memory.samplesMiB.map((m) => fmt(m)).join(', ')})`);
 
     console.log('\n3. logins do not stall other requests (server and load generator on every core) …');
-    releaseCores([real.info.pid]);
+    releaseCores([sqlite.info.pid]);
     const idleMs: number[] = [];
     await cannon(meLoad, { duration: STALL_SECONDS, latenciesMs: idleMs });
     let hashing = true;
     let logins = 0;
     const loginLoops = Array.from({ length: 20 }, async () => {
       while (hashing) {
-        const response = await fetch(`${real.info.url}/graphql`, {
+        const response = await fetch(`${sqlite.info.url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: `mutation { login(email: "${real.info.email}", password: "${real.info.password}") { expiresIn } }` }),
+          body: JSON.stringify({ query: `mutation { login(email: "${sqlite.info.email}", password: "${sqlite.info.password}") { expiresIn } }` }),
         });
         if (response.status !== 200) throw new Error(`login answered ${response.status}`);
         await response.text();
@@ -215,35 +225,24 @@ async function main(): Promise<void> {
     const stall = { idleP99Ms, duringLoginsP99Ms, ratio: duringLoginsP99Ms / idleP99Ms, loginsDone: logins, requests: { idle: idleMs.length, duringLogins: busyMs.length } };
     console.log(`   idle p99 ${stall.idleP99Ms} ms, with 20 concurrent logins p99 ${stall.duringLoginsP99Ms} ms (${logins} logins)`);
 
-    const ratios = {
-      gatehouseOverFloorDirectives: directives.gatehouseOverFloor,
-      jwtOverFloor: pairedRatio('me, JWT', 'me, JWT, authentication off (floor)'),
-      apiKeyOverFloor: pairedRatio('me, API key', 'me, API key, authentication off (floor)'),
-      publicOverFloor: pairedRatio('publicMessage, gatehouse', 'publicMessage, authentication off (floor)'),
-      gatehouseOverBareApollo: pairedRatio('publicMessage, gatehouse', 'publicMessage, bare Apollo standalone'),
-    };
-    const cpuRatios = {
-      jwtOverFloor: cpuRatio('me, JWT', 'me, JWT, authentication off (floor)'),
-      apiKeyOverFloor: cpuRatio('me, API key', 'me, API key, authentication off (floor)'),
-      publicOverFloor: cpuRatio('publicMessage, gatehouse', 'publicMessage, authentication off (floor)'),
-      gatehouseOverBareApollo: cpuRatio('publicMessage, gatehouse', 'publicMessage, bare Apollo standalone'),
-    };
     const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
-    const httpResult = (pair: keyof typeof together, over: Name, under: Name, underName: string) =>
-      `ratio **${together[pair].ratio.toFixed(3)}** at the same time (CPU: ${together[pair].cpu.toFixed(3)}); one after the other ${fmt(http[over].rps)} / ${fmt(http[under].rps)} ${underName}, ratio ${ratios[pair].toFixed(3)} (CPU: ${cpuRatios[pair].toFixed(3)})`;
+    const us = (name: Name) => `${fmt(http[name].cpuUsPerRequest, 1)} µs`;
     const rows = [
-      ['1', `directive overhead, ${fmt(ITEMS)} objects (median time)`, `gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms / floor ${fmt(directives.medianMs.floor, 1)} ms = ${ratios.gatehouseOverFloorDirectives.toFixed(3)}`, '≤ 1.05', verdict(ratios.gatehouseOverFloorDirectives <= 1.05)],
+      ['1', `directive overhead, ${fmt(ITEMS)} objects (median time)`, `gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms / floor ${fmt(directives.medianMs.floor, 1)} ms = ${directives.gatehouseOverFloor.toFixed(3)}`, '≤ 1.05', verdict(directives.gatehouseOverFloor <= 1.05)],
       ['1', 'graphql-shield, same rules', `shield ${fmt(directives.medianMs['graphql-shield'], 1)} ms = ${directives.shieldOverGatehouse.toFixed(1)} × gatehouse (measured after it)`, 'reported', directives.synchronous ? 'gatehouse stays synchronous' : '**gatehouse became async**'],
-      ['2', '`{ me { id } }` with a JWT (req/s)', httpResult('jwtOverFloor', 'me, JWT', 'me, JWT, authentication off (floor)', 'floor'), '≥ 0.95', verdict(together.jwtOverFloor.ratio >= 0.95)],
-      ['2', '`{ me { id } }` with an API key (req/s)', httpResult('apiKeyOverFloor', 'me, API key', 'me, API key, authentication off (floor)', 'floor'), '≥ 0.90', verdict(together.apiKeyOverFloor.ratio >= 0.9)],
-      ['2', '`{ publicMessage }` anonymous (req/s)', httpResult('publicOverFloor', 'publicMessage, gatehouse', 'publicMessage, authentication off (floor)', 'floor'), 'reported', ''],
+      ['2', 'SQLite, `{ publicMessage }`: CPU anonymous / with a JWT', `**${ratios.sqliteJwt.toFixed(3)}** (${us('SQLite: publicMessage, anonymous')} / ${us('SQLite: publicMessage, JWT')}; req/s ratio ${rpsRatios.sqliteJwt.toFixed(3)})`, '≥ 0.95', verdict(ratios.sqliteJwt >= 0.95)],
+      ['2', 'SQLite, `{ publicMessage }`: CPU anonymous / with an API key', `**${ratios.sqliteKey.toFixed(3)}** (${us('SQLite: publicMessage, anonymous')} / ${us('SQLite: publicMessage, API key')}; req/s ratio ${rpsRatios.sqliteKey.toFixed(3)})`, '≥ 0.92', verdict(ratios.sqliteKey >= 0.92)],
+      ['2', 'PostgreSQL, `{ publicMessage }`: CPU anonymous / with a JWT', `**${ratios.postgresJwt.toFixed(3)}** (${us('PostgreSQL: publicMessage, anonymous')} / ${us('PostgreSQL: publicMessage, JWT')}; req/s ratio ${rpsRatios.postgresJwt.toFixed(3)})`, '≥ 0.90', verdict(ratios.postgresJwt >= 0.9)],
+      ['2', 'PostgreSQL, `{ publicMessage }`: CPU anonymous / with an API key', `**${ratios.postgresKey.toFixed(3)}** (${us('PostgreSQL: publicMessage, anonymous')} / ${us('PostgreSQL: publicMessage, API key')}; req/s ratio ${rpsRatios.postgresKey.toFixed(3)})`, '≥ 0.88', verdict(ratios.postgresKey >= 0.88)],
       ['3', 'p99 of `me` during 20 concurrent logins', `${stall.duringLoginsP99Ms} ms / ${stall.idleP99Ms} ms idle = ${stall.ratio.toFixed(2)}`, '≤ 3', verdict(stall.ratio <= 3)],
       ['4', 'RSS growth over 100,000 authenticated requests (medians of 3 samples)', `${fmt(memory.afterWarmUpMiB, 1)} → ${fmt(memory.after100kMiB, 1)} MiB = ${memory.growthMiB >= 0 ? '+' : ''}${fmt(memory.growthMiB, 1)} MiB`, '≤ 20 MiB', verdict(memory.growthMiB <= 20)],
-      ['5', '`{ publicMessage }` vs bare Apollo standalone (req/s)', httpResult('gatehouseOverBareApollo', 'publicMessage, gatehouse', 'publicMessage, bare Apollo standalone', 'bare'), '≥ 1.0', verdict(together.gatehouseOverBareApollo.ratio >= 1)],
+      ['5', '`{ publicMessage }`: CPU gatehouse (SQLite) / bare Apollo standalone', `${(1 / ratios.bareOverGatehouse).toFixed(3)} (${us('SQLite: publicMessage, anonymous')} / ${us('bare Apollo standalone: publicMessage')}; req/s ratio ${rpsRatios.gatehouseOverBare.toFixed(3)})`, '≤ 1.0', verdict(ratios.bareOverGatehouse >= 1)],
+      ['6', '`{ me { id } }` with a JWT: CPU gatehouse (SQLite) / Mercurius + mercurius-auth', `**${ratios.gatehouseOverMercurius.toFixed(3)}** (${us('SQLite: me, JWT')} / ${us('Mercurius + mercurius-auth: me, JWT')}; req/s ratio ${rpsRatios.gatehouseOverMercurius.toFixed(3)}); on PostgreSQL ${ratios.postgresOverMercurius.toFixed(3)}`, '≤ 1.0', verdict(ratios.gatehouseOverMercurius <= 1)],
+      ['6', '`{ me { id } }` with a JWT: CPU Yoga + generic-auth + plugin-jwt / gatehouse (SQLite)', `**${ratios.yogaOverGatehouse.toFixed(2)}** (${us('Yoga + generic-auth + plugin-jwt: me, JWT')} / ${us('SQLite: me, JWT')}; req/s ratio ${(1 / rpsRatios.gatehouseOverYoga).toFixed(3)})`, '≥ 4', verdict(ratios.yogaOverGatehouse >= 4)],
     ];
     const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
     const table = [
-      `Run ${when} UTC on ${machine}, compiled with tsc. HTTP: ${placement}; ${ROUNDS} interleaved rounds of ${SECONDS} s per case, ${CONNECTIONS} connections. "At the same time": both servers of a pair loaded at once on the one server core, ${SIMULTANEOUS_ROUNDS} rounds of ${SIMULTANEOUS_SECONDS} s, the median of the ratios of requests answered; the verdicts use it. "One after the other": req/s are medians over the rounds; each ratio is the median of the ratios of each round's pair. Each floor receives the same request as gatehouse, credential header included, and ignores the credential. "CPU" is the same ratio in server CPU time per request (from /proc).`,
+      `Run ${when} UTC on ${machine}, compiled with tsc (\`npm run bench\`). HTTP: ${placement}; ${ROUNDS} interleaved rounds of ${SECONDS} s per case, ${CONNECTIONS} connections, every server in its own process. Each ratio is the median over the rounds of the ratio of the two cases' server CPU time per request (utime + stime from /proc) in that round; req/s ratios the same way. gatehouse runs with NODE_ENV=production and every protection on.`,
       '',
       '| # | case | result | target | |',
       '| --- | --- | --- | --- | --- |',
@@ -251,14 +250,17 @@ async function main(): Promise<void> {
       '',
       '| HTTP case | req/s (median) | p99 latency (median) | server CPU per request (median) |',
       '| --- | --- | --- | --- |',
-      ...names.map((n) => `| ${n} | ${fmt(http[n].rps)} | ${http[n].p99Ms} ms | ${fmt(http[n].cpuUsPerRequest)} µs |`),
+      ...names.map((n) => `| ${n} | ${fmt(http[n].rps)} | ${http[n].p99Ms} ms | ${fmt(http[n].cpuUsPerRequest, 1)} µs |`),
       '',
     ].join('\n');
     writeFileSync(join(ROOT, 'bench', 'results.md'), `# Benchmark results\n\nProduced by \`npm run bench\`.\n\n${table}`);
-    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify({ when, machine, placement, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, directives, http, perRound: { rps, cpuUs }, simultaneous, together, stall, memory, ratios, cpuRatios }, null, 2)}\n`);
+    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify({ when, machine, placement, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, directives, http, perRound: { rps, cpuUs }, stall, memory, ratios, rpsRatios }, null, 2)}\n`);
     console.log(`\n${table}\nWritten to bench/results.md and bench/results.json.`);
   } finally {
-    for (const server of [real, floor, bare]) server.child.kill('SIGTERM');
+    for (const server of servers) server.child.kill('SIGTERM');
+    await Promise.all(servers.map((server) => new Promise((resolve) => (server.child.exitCode !== null ? resolve(null) : server.child.once('exit', resolve)))));
+    await admin.query(`drop database if exists ${pgName} with (force)`);
+    await admin.end();
   }
 }
 

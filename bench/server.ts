@@ -1,11 +1,10 @@
-// A gatehouse server for the benchmark, in its own process (bench/processes.ts starts it).
-// MODE gatehouse: the real server. MODE noauth: the same server with authentication switched off
-// (every request acts as the benchmark user without reading a credential): the floor.
+// A gatehouse server for the benchmark, in its own process (bench/processes.ts starts it), in
+// production mode with every protection on. Argument: `sqlite` (a fresh file under /tmp) or a
+// postgres:// URL of an empty database.
 // Prints one JSON line {"url", "token", "apiKey", "email", "password", "pid"} when it listens.
 import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createApp } from '../src/app';
-import type { Authentication } from '../src/auth/authenticate';
 import { rolesOf } from '../src/auth/viewer';
 import { parseConfig } from '../src/config';
 import { createHttpServer } from '../src/http/server';
@@ -14,12 +13,12 @@ import { createApiKey } from '../src/services/api-keys';
 import { migrateToLatest, openStore } from '../src/store/database';
 
 async function main(): Promise<void> {
-  const mode = process.argv[2];
-  if (mode !== 'gatehouse' && mode !== 'noauth') throw new Error('mode: gatehouse | noauth');
+  const target = process.argv[2] ?? 'sqlite';
+  if (target !== 'sqlite' && !target.startsWith('postgres://')) throw new Error('argument: sqlite | postgres://…');
   const dbPath = `/tmp/gatehouse-bench-${process.pid}.db`;
   const config = parseConfig({
     NODE_ENV: 'production',
-    DATABASE_URL: `file:${dbPath}`,
+    DATABASE_URL: target === 'sqlite' ? `file:${dbPath}` : target,
     JWT_SECRET: process.env['BENCH_JWT_SECRET'] ?? 'bench-only-secret-8f3a1c9e7b2d4f6a0c5e8b1d3f7a9c2e',
     PORT: '0',
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
@@ -41,8 +40,7 @@ async function main(): Promise<void> {
   // Access tokens live 15 minutes by default; a long one keeps the whole run on one token.
   const token = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens.issue(user.id, new Date()).token;
 
-  const fixed: Authentication = { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user };
-  const server = await createHttpServer(app, mode === 'noauth' ? { authenticateRequest: async () => fixed } : {});
+  const server = await createHttpServer(app);
   const url = await server.listen();
   process.stderr.write(`${JSON.stringify({ url, token, apiKey: key.secret, email, password, pid: process.pid })}\n`);
   const stop = () => {

@@ -7,7 +7,6 @@ import { buildSchema, readSchemaFiles } from './graphql/schema';
 import { createHttpServer, type HttpServer } from './http/server';
 import { ensureAdmin } from './services/accounts';
 import { migrateToLatest, openStore } from './store/database';
-import { walIndexBinding } from './store/wal-index';
 
 export interface GatehouseOptions {
   /**
@@ -50,12 +49,23 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
   const config = options.env === undefined ? loadConfig() : parseConfig(options.env);
   // Built before the database opens: a schema mistake (an unmarked root field) fails fast.
   const schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
-  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
+  // The listener may connect before the logger exists: its last event waits for it.
+  let logListener: ((event: 'lost' | 'listening', error?: unknown) => void) | undefined;
+  let early: ['lost' | 'listening', unknown] | undefined;
+  const store = openStore(config.database, {
+    credentialCacheSize: config.credentialCacheSize,
+    onListener: (event, error) => (logListener === undefined ? (early = [event, error]) : logListener(event, error)),
+  });
   try {
     await migrateToLatest(store);
     const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
     const server = await createHttpServer(app, { schema });
     const log = server.fastify.log;
+    logListener = (event, error) =>
+      event === 'lost'
+        ? log.warn({ err: error }, 'credential change listener lost: the credential cache is bypassed until it reconnects')
+        : log.info('credential change listener connected: the credential cache is in use');
+    if (early !== undefined) logListener(...early);
     if (config.adminBootstrap !== null) {
       const { user, outcome } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
       const said = {
@@ -64,9 +74,6 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
         exists: 'the account named by ADMIN_EMAIL is ADMIN already; left as it is',
       } as const;
       log[outcome === 'exists' ? 'info' : 'warn']({ userId: user.id, outcome }, said[outcome]);
-    }
-    if (config.database.dialect === 'sqlite' && config.credentialCacheSize > 0 && walIndexBinding === undefined) {
-      log.warn('build/Release/wal_index_map.node is missing (npx node-gyp rebuild builds it): the credential cache is off, every request reads its user from the database');
     }
     if (config.jwt.secret === null) log.warn(`JWT_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
     return { config, server, schema };

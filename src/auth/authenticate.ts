@@ -1,7 +1,6 @@
 import type { App } from '../app';
 import type { CredentialProblem } from '../errors';
 import { touchApiKey } from '../store/api-keys';
-import type { Arrival } from '../store/credential-lookups';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
 import { authenticateExternal, type ExternalAuthentication } from './external/authenticate';
@@ -33,12 +32,11 @@ const ANONYMOUS: Authentication = Object.freeze({ ok: true, viewer: null, user: 
 
 /**
  * Turns the presented credential into a viewer. The user (and key) come from the store's lookups,
- * which reflect every change committed before the request arrived: a disabled user, a deleted user,
- * a revoked key, a role change or an ended session takes effect on the next request, not when the
- * token expires.
- * `arrival` is the request's number from `lookups.arrive()`, when it has one.
+ * which reflect every change committed before they are called (src/store/credential-lookups.ts): a
+ * disabled user, a deleted user, a revoked key, a role change or an ended session takes effect on
+ * the next request, not when the token expires.
  */
-export async function authenticate(app: App, credential: PresentedCredential, arrival?: Arrival): Promise<Authentication> {
+export async function authenticate(app: App, credential: PresentedCredential): Promise<Authentication> {
   switch (credential.kind) {
     case 'none':
       return ANONYMOUS;
@@ -51,22 +49,22 @@ export async function authenticate(app: App, credential: PresentedCredential, ar
       // before any payload is decoded, so neither kind of token pays for the other once cached.
       const external = app.externalTokens;
       const recalled = external?.recall(credential.token, app.now());
-      if (external != null && recalled !== undefined) return fromExternal(await authenticateExternal(app, external, credential.token, arrival, recalled));
+      if (external != null && recalled !== undefined) return fromExternal(await authenticateExternal(app, external, credential.token, recalled));
       // Every gatehouse token starts with the same header ({"alg":"HS256","typ":"at+jwt"}); any
       // other token naming a provider skips the HMAC check and its thrown error.
       if (external != null && !credential.token.startsWith(OWN_HEADER) && external.issuerOf(credential.token) !== undefined) {
-        return fromExternal(await authenticateExternal(app, external, credential.token, arrival));
+        return fromExternal(await authenticateExternal(app, external, credential.token));
       }
       const verified = app.accessTokens.verify(credential.token, app.now());
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
-      const user = await app.store.lookups.userById(verified.claims.sub, arrival);
+      const user = await app.store.lookups.userById(verified.claims.sub);
       // The row that says whether the user is disabled also says which sessions have ended: no extra read.
       if (user === undefined || user.disabledAt !== null || sessionEnded(user, verified.claims)) return { ok: false, problem: 'invalid_token' };
       return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user, sessionId: verified.claims.sid ?? null };
     }
     case 'api-key': {
       if (!isWellFormedApiKey(credential.key)) return { ok: false, problem: 'invalid_api_key' };
-      const found = await app.store.lookups.apiKeyBySecretHash(sha256(credential.key), arrival);
+      const found = await app.store.lookups.apiKeyBySecretHash(sha256(credential.key));
       const now = app.now();
       if (
         found === undefined ||

@@ -17,7 +17,8 @@ export async function withStore(name: string, task: (config: Config, store: Stor
     }
     throw error;
   }
-  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
+  // A one-off task authenticates nobody: no credential cache, and on PostgreSQL no listening connection.
+  const store = openStore(config.database, { credentialCacheSize: 0 });
   try {
     return await task(config, store);
   } finally {

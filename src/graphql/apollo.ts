@@ -9,11 +9,15 @@ import type { Logger } from 'pino';
 import type { App } from '../app';
 import { createOperationGate } from '../auth/operation-gate';
 import type { Viewer } from '../auth/viewer';
-import { ErrorCode, internalError } from '../errors';
+import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailable, ErrorCode, internalError } from '../errors';
+import { isDatabaseUnreachable } from '../store/database';
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
 import { buildSchema } from './schema';
+
+/** How an unexpected error is answered: `internal` (500-style, masked) or `unavailable` (the database is down: 503). */
+type Masking = { readonly as: 'internal' | 'unavailable'; readonly requestId: string | undefined };
 
 /**
  * The unexpected error behind `error`, or null when it is one of ours or a client's: a resolver's
@@ -30,21 +34,30 @@ function unexpectedCause(error: GraphQLError): unknown {
 
 /**
  * Logs unexpected errors with their detail and the request id; the client gets only
- * INTERNAL_SERVER_ERROR and that id (see formatError below).
+ * INTERNAL_SERVER_ERROR, or SERVICE_UNAVAILABLE with HTTP 503 and Retry-After when the database
+ * could not be reached, and that id (see formatError below).
  */
-function errorLoggingPlugin(log: Logger, masked: WeakMap<object, string | undefined>): ApolloServerPlugin<GraphQLContext> {
+function errorLoggingPlugin(log: Logger, masked: WeakMap<object, Masking>): ApolloServerPlugin<GraphQLContext> {
+  const unavailable = new WeakSet<object>();
   // One listener object for every request: it keeps no per-request state.
   const listeners: GraphQLRequestListener<GraphQLContext> = {
     async didEncounterErrors({ errors, contextValue }) {
       for (const error of errors) {
         const original = unexpectedCause(error);
         if (original === null) continue;
-        masked.set(error, contextValue.requestId);
-        (contextValue.log ?? log).error(
+        const down = isDatabaseUnreachable(original);
+        masked.set(error, { as: down ? 'unavailable' : 'internal', requestId: contextValue.requestId });
+        if (down) unavailable.add(contextValue);
+        (contextValue.log ?? log)[down ? 'warn' : 'error'](
           { err: original, path: error.path, requestId: contextValue.requestId, viewerId: contextValue.viewer?.id ?? null },
-          'unexpected error in GraphQL request',
+          down ? 'database unreachable during GraphQL request' : 'unexpected error in GraphQL request',
         );
       }
+    },
+    async willSendResponse({ contextValue, response }) {
+      if (!unavailable.has(contextValue)) return;
+      response.http.status = 503;
+      response.http.headers.set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
     },
   };
   return { requestDidStart: async () => listeners };
@@ -121,13 +134,16 @@ query Welcome {
 /** The Apollo server with gatehouse's schema, limits and error policy; used over HTTP and by the test kit. */
 export function createApolloServer(app: App, options: GatehouseApolloOptions): ApolloServer<GraphQLContext> {
   const production = app.config.nodeEnv === 'production';
-  const masked = new WeakMap<object, string | undefined>();
+  const masked = new WeakMap<object, Masking>();
   return new ApolloServer<GraphQLContext>({
     schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
     allowBatchedHttpRequests: false,
+    // main.ts handles SIGTERM/SIGINT (finish requests, close the store, exit 0). Apollo's own handlers
+    // raced it: both stopping at once sometimes never finished, and the process stayed up.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     validationRules: limitRules(app.config.operationLimits),
     // Counted while parsing, so a huge document is refused (400) before it is built in memory.
@@ -150,8 +166,9 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       ...(options.plugins ?? []),
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-      if (masked.has(error as object)) {
-        const replacement = internalError(masked.get(error as object));
+      const masking = masked.get(error as object);
+      if (masking !== undefined) {
+        const replacement = masking.as === 'unavailable' ? databaseUnavailable(masking.requestId) : internalError(masking.requestId);
         return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
       }
       // Apollo's own 500s (a context function or a plugin's requestDidStart that threw something

@@ -1,7 +1,6 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { Db } from './database';
 import { type ApiKeyRow, toDate, toDateOrNull } from './schema';
-import { toUser, type UserRecord } from './users';
 
 export interface ApiKeyRecord {
   readonly id: string;
@@ -90,46 +89,6 @@ export async function insertApiKeyWithinCap(
       .executeTakeFirst();
     return row === undefined ? undefined : toApiKey(row);
   });
-}
-
-/** The key with this hash and its owner, whatever their state; the caller decides what is usable. */
-export async function findApiKeyBySecretHash(db: Db, secretHash: string): Promise<{ key: ApiKeyRecord; owner: UserRecord } | undefined> {
-  const row = await db
-    .selectFrom('api_keys')
-    .innerJoin('users', 'users.id', 'api_keys.user_id')
-    .select([
-      'api_keys.id',
-      'api_keys.user_id',
-      'api_keys.name',
-      'api_keys.prefix',
-      'api_keys.created_at',
-      'api_keys.expires_at',
-      'api_keys.last_used_at',
-      'api_keys.revoked_at',
-      'users.email as owner_email',
-      'users.name as owner_name',
-      'users.role as owner_role',
-      'users.created_at as owner_created_at',
-      'users.disabled_at as owner_disabled_at',
-      'users.ended_sessions as owner_ended_sessions',
-      'users.sessions_ended_at as owner_sessions_ended_at',
-    ])
-    .where('api_keys.secret_hash', '=', secretHash)
-    .executeTakeFirst();
-  if (row === undefined) return undefined;
-  return {
-    key: toApiKey(row),
-    owner: toUser({
-      id: row.user_id,
-      email: row.owner_email,
-      name: row.owner_name,
-      role: row.owner_role,
-      created_at: row.owner_created_at,
-      disabled_at: row.owner_disabled_at,
-      ended_sessions: row.owner_ended_sessions,
-      sessions_ended_at: row.owner_sessions_ended_at,
-    }),
-  };
 }
 
 export async function findApiKeyById(db: Db, id: string): Promise<ApiKeyRecord | undefined> {

@@ -1,13 +1,34 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { type DialectAdapter, Kysely, Migrator, PostgresDialect, sql, SqliteAdapter, SqliteDialect } from 'kysely';
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  type QueryResult,
+  sql,
+  SqliteAdapter,
+  SqliteDialect,
+  type TransactionSettings,
+} from 'kysely';
 import { Pool } from 'pg';
 import type { DatabaseConfig } from '../config';
 import { type Dialect, migrationsFor } from './migrations';
-import { cachedLookups, type CredentialLookups, kyselyLookups, sqliteLookups } from './credential-lookups';
+import {
+  cachedLookups,
+  type CredentialLookups,
+  postgresChangeSignal,
+  type PostgresSignalOptions,
+  postgresReads,
+  sqliteChangeSignal,
+  sqliteReads,
+  uncachedLookups,
+} from './credential-lookups';
 import type { Database } from './schema';
-import { walIndexBinding, watchCommits } from './wal-index';
 
 export type Db = Kysely<Database>;
 
@@ -15,7 +36,7 @@ export type Db = Kysely<Database>;
 export interface Store {
   readonly db: Db;
   readonly dialect: Dialect;
-  /** The reads authentication makes on every request, as fast as the dialect allows. */
+  /** The reads authentication makes on every request, fresh and cached: src/store/credential-lookups.ts. */
   readonly lookups: CredentialLookups;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
@@ -29,15 +50,17 @@ export class StoreError extends Error {
 
 export interface StoreOptions {
   /**
-   * Users and API keys (each) kept by the SQLite credential cache; 0 turns it off. Default 10,000.
-   * PostgreSQL reads on every request whatever this says.
+   * Users and API keys (each) kept by the credential cache; 0 turns it off (and, on PostgreSQL,
+   * opens no listening connection: what the command-line tools use). Default 10,000.
    */
   readonly credentialCacheSize?: number;
+  /** Told when PostgreSQL's listening connection is lost and back (the server logs it). */
+  readonly onListener?: PostgresSignalOptions['log'];
 }
 
 export function openStore(config: DatabaseConfig, options: StoreOptions = {}): Store {
   const cacheSize = options.credentialCacheSize ?? 10_000;
-  const { db, lookups, release } = config.dialect === 'sqlite' ? openSqlite(config.path, cacheSize) : openPostgres(config.url);
+  const { db, lookups } = config.dialect === 'sqlite' ? openSqlite(config.path, cacheSize) : openPostgres(config.url, cacheSize, options.onListener);
   let closed = false;
   return {
     db,
@@ -49,8 +72,7 @@ export function openStore(config: DatabaseConfig, options: StoreOptions = {}): S
     async close() {
       if (closed) return;
       closed = true;
-      // First: the wal-index mapping is only safe while this store's connection is open.
-      release();
+      await lookups.close();
       await db.destroy();
     },
   };
@@ -59,8 +81,6 @@ export function openStore(config: DatabaseConfig, options: StoreOptions = {}): S
 interface Opened {
   readonly db: Db;
   readonly lookups: CredentialLookups;
-  /** Frees what the store holds besides the Kysely instance. */
-  readonly release: () => void;
 }
 
 function openSqlite(path: string, credentialCacheSize: number): Opened {
@@ -72,19 +92,18 @@ function openSqlite(path: string, credentialCacheSize: number): Opened {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  // The credential cache needs the wal-index to see other processes' commits: a file in WAL mode.
-  // An in-memory database has one connection and no wal-index; it reads every time.
-  // Without the native wal-index reader there is no cheap signal either: no cache.
-  const commits =
-    journalMode === 'wal' && !database.memory && credentialCacheSize > 0 && walIndexBinding !== undefined ? watchCommits(database.name) : undefined;
-  const direct = sqliteLookups(database);
+  // An in-memory database has one connection, and nothing else can change it: no cache needed.
+  if (journalMode !== 'wal' || database.memory || credentialCacheSize <= 0) {
+    return { db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }), lookups: uncachedLookups(sqliteReads(database)) };
+  }
+  // The cache's connection: it watches data_version and makes the cached lookups' reads, which
+  // then see only committed rows (never those of a transaction the main connection has open).
+  const watcher = new SQLite(path, { readonly: true });
+  watcher.pragma('busy_timeout = 5000');
+  const signal = sqliteChangeSignal(watcher);
   return {
-    db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }),
-    lookups:
-      commits === undefined
-        ? direct
-        : cachedLookups(direct, { check: () => commits.check(), inTransaction: () => database.inTransaction }, credentialCacheSize),
-    release: () => commits?.close(),
+    db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }, signal.bump) }),
+    lookups: cachedLookups(sqliteReads(watcher), signal, credentialCacheSize),
   };
 }
 
@@ -133,18 +152,104 @@ class LockingSqliteAdapter extends SqliteAdapter {
 }
 
 class LockingSqliteDialect extends SqliteDialect {
+  readonly #afterWrite: (() => void) | undefined;
+
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0], afterWrite?: () => void) {
+    super(config);
+    this.#afterWrite = afterWrite;
+  }
+
   override createAdapter(): DialectAdapter {
     return new LockingSqliteAdapter();
   }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    return this.#afterWrite === undefined ? driver : new WriteReportingDriver(driver, this.#afterWrite);
+  }
 }
 
-function openPostgres(url: string): Opened {
-  const pool = new Pool({ connectionString: url, max: 10 });
+/** Only these run without writing; anything else (writes, BEGIN, COMMIT, DDL) reports a write. */
+const isRead = (query: CompiledQuery): boolean =>
+  query.query.kind === 'SelectQueryNode' || (query.query.kind === 'RawNode' && /^\s*(select|pragma)\b/i.test(query.sql));
+
+/**
+ * Calls `afterWrite` when every statement that may have changed the database has finished, and
+ * after every COMMIT (SqliteDriver commits through the connection's executeQuery): the credential
+ * cache then drops what it holds without waiting for its next data_version check.
+ */
+class WriteReportingDriver implements Driver {
+  readonly #inner: Driver;
+  readonly #afterWrite: () => void;
+
+  constructor(inner: Driver, afterWrite: () => void) {
+    this.#inner = inner;
+    this.#afterWrite = afterWrite;
+  }
+
+  init(): Promise<void> {
+    return this.#inner.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await this.#inner.acquireConnection();
+    const afterWrite = this.#afterWrite;
+    return {
+      async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+        if (isRead(query)) return connection.executeQuery<R>(query);
+        try {
+          return await connection.executeQuery<R>(query);
+        } finally {
+          afterWrite();
+        }
+      },
+      streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
+    };
+  }
+
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return this.#inner.beginTransaction(connection, settings);
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.commitTransaction(connection);
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.rollbackTransaction(connection);
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
+    await this.#inner.savepoint?.(connection, name, compile);
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['rollbackToSavepoint']>>[2]): Promise<void> {
+    await this.#inner.rollbackToSavepoint?.(connection, name, compile);
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['releaseSavepoint']>>[2]): Promise<void> {
+    await this.#inner.releaseSavepoint?.(connection, name, compile);
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.releaseConnection(connection);
+  }
+
+  destroy(): Promise<void> {
+    return this.#inner.destroy();
+  }
+}
+
+function openPostgres(url: string, credentialCacheSize: number, onListener: PostgresSignalOptions['log']): Opened {
+  // A bounded wait for a connection: with the database unreachable, requests fail (503) instead of queueing forever.
+  const pool = new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
   // An idle client that loses its connection emits 'error'; without a listener it would crash the process.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const lookups = kyselyLookups(db);
-  return { db, lookups, release: () => undefined };
+  const reads = postgresReads(pool);
+  const lookups =
+    credentialCacheSize > 0 ? cachedLookups(reads, postgresChangeSignal(url, onListener === undefined ? {} : { log: onListener }), credentialCacheSize) : uncachedLookups(reads);
+  return { db, lookups };
 }
 
 /**
@@ -185,4 +290,28 @@ export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const code = (error as { code?: unknown }).code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Connection-level failures: the database (or the network to it) is down, not the query wrong. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * True when `error` says the database cannot be reached now, so the request may succeed later
+ * (the edge answers 503 with Retry-After): a refused or broken connection, PostgreSQL shutting
+ * down or starting up (57P01–57P03) or any connection exception (class 08), pg's own "Connection
+ * terminated" and connect timeouts; on SQLite, a lock held by another process beyond the busy
+ * timeout (SQLITE_BUSY*). Anything else is a bug or bad data, not an outage.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (UNREACHABLE_CODES.has(code) || code === '57P01' || code === '57P02' || code === '57P03' || code.startsWith('08')) return true;
+    if (code.startsWith('SQLITE_BUSY')) return true;
+  }
+  const message = error instanceof Error ? error.message : '';
+  if (/^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not open/.test(message)) return true;
+  if (error instanceof AggregateError && error.errors.some(isDatabaseUnreachable)) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isDatabaseUnreachable(cause);
 }

@@ -1,15 +1,16 @@
 /*
  * Several gatehouse instances on one database, as behind a load balancer (PostgreSQL), or as
  * processes sharing one SQLite file on one host: every credential decision must hold across them,
- * including changes made by a third process (the admin CLI). On SQLite each instance keeps a
- * credential cache, which these tests warm before every change. PostgreSQL runs where it answers
- * (always in CI).
+ * including changes made by a third process (the admin CLI) and after the PostgreSQL listening
+ * connections were lost. Each instance keeps a credential cache, which these tests warm before
+ * every change. PostgreSQL runs where it answers (always in CI).
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { Client } from 'pg';
+import { databasesUnderTest, POSTGRES_ADMIN_URL, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { randomSecret } from '../helpers/http';
 import { gql, registerProcessCleanup, ROOT, type Running, startServer, tempDir } from '../helpers/process';
 
@@ -136,6 +137,48 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
       }
     }
   }, 30_000);
+
+  (dialect === 'postgres' ? it : it.skip)('refuses a key revoked right after the listening connections were killed, and again once they are back', async () => {
+    const frank = await signUp(a);
+    const auth = { authorization: `Bearer ${frank.accessToken}` };
+    const newKey = async () => {
+      const created = await gql(a.url, 'mutation { createApiKey(name: "listener") { secret apiKey { id } } }', {}, auth);
+      return created.body.data?.['createApiKey'] as { secret: string; apiKey: { id: string } };
+    };
+    const revoke = (id: string) => gql(a.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id }, auth);
+    const meOnB = (secret: string) => gql(b.url, '{ me { id } }', {}, { 'x-api-key': secret });
+
+    const first = await newKey();
+    for (let i = 0; i < 3; i++) expect((await meOnB(first.secret)).status).toBe(200); // cached on B
+    const killed = await terminateListeners();
+    expect(killed).toBe(2); // one per instance
+    expect((await revoke(first.apiKey.id)).body.errors).toBeUndefined();
+    expect((await meOnB(first.secret)).status).toBe(401);
+
+    // The instances reconnect (back-off from 100 ms) and cache again; a revocation still applies at once.
+    const second = await newKey();
+    const deadline = Date.now() + 15_000;
+    while ((await listeners()) < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await listeners()).toBe(2);
+    for (let i = 0; i < 3; i++) expect((await meOnB(second.secret)).status).toBe(200);
+    expect((await revoke(second.apiKey.id)).body.errors).toBeUndefined();
+    expect((await meOnB(second.secret)).status).toBe(401);
+  }, 30_000);
+
+  /** The instances' LISTEN connections to this test's database, found by their application_name. */
+  async function onListeners<T>(sqlText: string): Promise<T[]> {
+    const client = new Client({ connectionString: POSTGRES_ADMIN_URL });
+    await client.connect();
+    try {
+      const name = new URL(databaseUrl).pathname.slice(1);
+      return (await client.query(sqlText, [name])).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+  const LISTENERS = "from pg_stat_activity where datname = $1 and application_name = 'gatehouse-credential-listener'";
+  const terminateListeners = async () => (await onListeners<{ ok: boolean }>(`select pg_terminate_backend(pid) as ok ${LISTENERS}`)).filter((r) => r.ok).length;
+  const listeners = async () => Number((await onListeners<{ n: string }>(`select count(*) as n ${LISTENERS}`))[0]?.n ?? 0);
 
   it('revokes the whole family when a refresh token used on A is replayed on B', async () => {
     const carol = await signUp(a);

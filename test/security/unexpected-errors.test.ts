@@ -6,6 +6,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLContext } from '../../src/graphql/context';
+import type { App } from '../../src/app';
 import { createHttpServer, type HttpServerOptions } from '../../src/http/server';
 import { type HttpHarness, readResponse, startHttpServer } from '../helpers/http';
 
@@ -26,38 +27,35 @@ describe('a plain Error thrown outside a resolver', () => {
   });
   afterAll(() => h?.close());
 
-  async function ask(options: HttpServerOptions) {
-    const server = await createHttpServer(h.app, options);
+  async function ask(options: HttpServerOptions, app: App = h.app, headers: Record<string, string> = {}) {
+    const server = await createHttpServer(app, options);
     try {
       const url = (await server.listen()).replace(/\/$/, '');
-      return await readResponse(await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ publicMessage }"}' }));
+      return await readResponse(await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"query":"{ publicMessage }"}' }));
     } finally {
       await server.fastify.close();
     }
   }
 
-  const cases: Array<[string, HttpServerOptions]> = [
-    // Authentication succeeded, then something in the context function threw.
+  type Case = [string, () => Parameters<typeof ask>];
+  const cases: Case[] = [
+    // Authentication itself threw (the store failed in a way that is not an outage).
     [
-      'the context function',
-      {
-        authenticateRequest: async () =>
-          ({
-            ok: true,
-            user: null,
-            get viewer(): never {
-              throw new Error(SECRET);
-            },
-          }) as never,
+      'authentication, while building the context',
+      () => {
+        const lookups = { ...h.app.store.lookups, userById: async () => Promise.reject(new Error(SECRET)) };
+        const app = { ...h.app, store: { ...h.app.store, lookups } };
+        const token = h.app.accessTokens.issue('00000000-0000-4000-8000-000000000000', new Date()).token;
+        return [{}, app, { authorization: `Bearer ${token}` }];
       },
     ],
     ...['requestDidStart', 'didResolveOperation', 'responseForOperation', 'executionDidStart', 'willSendResponse'].map(
-      (hook): [string, HttpServerOptions] => [`a plugin's ${hook}`, { plugins: [throwingIn(hook)] }],
+      (hook): Case => [`a plugin's ${hook}`, () => [{ plugins: [throwingIn(hook)] }]],
     ),
   ];
 
-  it.each(cases)('in %s: 500, the generic message and the request id, nothing of its text', async (_where, options) => {
-    const response = await ask(options);
+  it.each(cases)('in %s: 500, the generic message and the request id, nothing of its text', async (_where, setup) => {
+    const response = await ask(...setup());
     expect(response.status).toBe(500);
     expect(response.text).not.toContain('secret detail');
     expect(response.text).not.toMatch(/thing\.ts|select \*|Context creation failed/);

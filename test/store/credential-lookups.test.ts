@@ -1,20 +1,22 @@
 /*
- * The reads authentication makes, and the SQLite cache in front of them: whatever is cached, a
- * lookup must answer as the database stands after every commit made before the request arrived,
- * whether this connection, another connection or another process made it.
+ * The reads authentication makes, and the cache in front of them (src/store/credential-lookups.ts):
+ * whatever is cached, a lookup must answer as the database stands after every commit made before
+ * it was called, whether this connection, another connection or another process made it, and
+ * on PostgreSQL also when the listening connection was lost.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
+import { Client } from 'pg';
 import { insertApiKey, revokeApiKey } from '../../src/store/api-keys';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { newId } from '../../src/store/ids';
 import { insertUser, setUserDisabled, updateUserRole, type UserRecord } from '../../src/store/users';
-import { databasesUnderTest, sqliteFile, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { databasesUnderTest, POSTGRES_ADMIN_URL, sqliteFile, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { ROOT } from '../helpers/process';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -23,7 +25,7 @@ const NOW = new Date('2026-03-01T00:00:00.000Z');
 let counter = 0;
 async function aUser(store: Store, role: 'USER' | 'ADMIN' = 'USER'): Promise<UserRecord> {
   counter += 1;
-  return insertUser(store.db, { id: newId(), email: `cache${counter}@example.com`, name: null, passwordHash: 'h', role, now: NOW });
+  return insertUser(store.db, { id: newId(), email: `cache${counter}-${newId()}@example.com`, name: null, passwordHash: 'h', role, now: NOW });
 }
 
 async function aKey(store: Store, userId: string): Promise<{ id: string; hash: string }> {
@@ -32,23 +34,36 @@ async function aKey(store: Store, userId: string): Promise<{ id: string; hash: s
   return { id: key.id, hash };
 }
 
-describe('the SQLite credential cache', () => {
-  let file: ThrowawayDatabase;
+/** Waits until the store's cache answers from memory again (on PostgreSQL: its listener is up). */
+async function cacheInUse(store: Store, userId: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const before = store.lookups.cacheStats()!.hits;
+    await store.lookups.userById(userId);
+    await store.lookups.userById(userId);
+    if (store.lookups.cacheStats()!.hits > before) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the cache was not in use within 10 s');
+}
+
+describe.each(databasesUnderTest())('the credential cache on %s', (dialect) => {
+  let database: ThrowawayDatabase;
   /** The instance under test. */
   let store: Store;
-  /** Another connection to the same file, as another instance would have. */
+  /** Another connection to the same database, as another instance would have. */
   let other: Store;
 
   beforeEach(async () => {
-    file = sqliteFile();
-    store = openStore(file.config);
+    database = await throwawayDatabase(dialect);
+    store = openStore(database.config);
     await migrateToLatest(store);
-    other = openStore(file.config);
+    other = openStore(database.config, { credentialCacheSize: 0 });
   });
   afterEach(async () => {
     await other.close();
     await store.close();
-    await file.drop();
+    await database.drop();
   });
 
   const stats = () => {
@@ -60,22 +75,23 @@ describe('the SQLite credential cache', () => {
   it('answers a repeated lookup from the cache while nothing is committed', async () => {
     const user = await aUser(store);
     const key = await aKey(store, user.id);
-    expect(store.lookups.cacheStats()).not.toBeNull();
+    await cacheInUse(store, user.id);
+    const before = stats();
     for (let i = 0; i < 3; i++) {
       expect(await store.lookups.userById(user.id)).toEqual(user);
       expect((await store.lookups.apiKeyBySecretHash(key.hash))?.owner).toEqual(user);
     }
-    expect(stats()).toMatchObject({ misses: 2, hits: 4, entries: 2 });
+    expect(stats().misses - before.misses).toBe(1); // the key's first read
+    expect(stats().hits - before.hits).toBe(5);
   });
 
-  it('sees a disable, a role change and a revocation committed by another connection at the next lookup', async () => {
+  it('sees a disable, a role change, a revocation and a delete committed by another connection at the next lookup', async () => {
     await aUser(store, 'ADMIN'); // so that the user below may be disabled once made ADMIN
     const user = await aUser(store);
     const key = await aKey(store, user.id);
-    await store.lookups.userById(user.id);
+    await cacheInUse(store, user.id);
     await store.lookups.apiKeyBySecretHash(key.hash);
-    expect((await store.lookups.userById(user.id))?.role).toBe('USER');
-    const hitsBefore = stats().hits;
+    expect((await store.lookups.apiKeyBySecretHash(key.hash))?.owner.role).toBe('USER');
 
     expect((await updateUserRole(other.db, user.id, 'ADMIN')).status).toBe('changed');
     expect((await store.lookups.userById(user.id))?.role).toBe('ADMIN');
@@ -90,74 +106,124 @@ describe('the SQLite credential cache', () => {
     await sql`delete from users where id = ${user.id}`.execute(other.db);
     expect(await store.lookups.userById(user.id)).toBeUndefined();
     expect(await store.lookups.apiKeyBySecretHash(key.hash)).toBeUndefined();
-    // Every lookup after a commit read the database again.
-    expect(stats().hits).toBe(hitsBefore);
+  });
+
+  it('sees every change at the very next lookup, change after change (no notification in transit is missed)', async () => {
+    const user = await aUser(store);
+    await cacheInUse(store, user.id);
+    for (let i = 0; i < 40; i++) {
+      const role = i % 2 === 0 ? 'ADMIN' : 'USER';
+      await other.db.updateTable('users').set({ role }).where('id', '=', user.id).execute();
+      expect((await store.lookups.userById(user.id))?.role).toBe(role);
+      expect((await store.lookups.userById(user.id))?.role).toBe(role);
+    }
+    expect(stats().hits).toBeGreaterThan(40); // the second lookup of each round came from the cache
   });
 
   it("sees its own connection's commits at the next lookup", async () => {
     const user = await aUser(store);
-    await store.lookups.userById(user.id);
+    await cacheInUse(store, user.id);
     await setUserDisabled(store.db, user.id, NOW);
     expect((await store.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
   });
 
   it('sees a change committed by another process at the next lookup', async () => {
     const user = await aUser(store);
-    await store.lookups.userById(user.id);
-    await store.lookups.userById(user.id);
+    await cacheInUse(store, user.id);
     const script = `
       const { openStore } = require('./src/store/database');
-      const store = openStore(${JSON.stringify(file.config)});
+      const store = openStore(${JSON.stringify(database.config)}, { credentialCacheSize: 0 });
       store.db.updateTable('users').set({ disabled_at: ${JSON.stringify(NOW.toISOString())} }).where('id', '=', ${JSON.stringify(user.id)})
         .execute().then(() => store.close());`;
     await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT });
     expect((await store.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
   });
 
-  it('never keeps a row read inside a transaction that is then rolled back', async () => {
+  it('never serves a row of a transaction that is open, or that was rolled back', async () => {
     const user = await aUser(store);
     await setUserDisabled(store.db, user.id, NOW);
-    await expect(
-      store.db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ disabled_at: null }).where('id', '=', user.id).execute();
-        // Same connection: the lookup sees the uncommitted row.
-        expect((await store.lookups.userById(user.id))?.disabledAt).toBeNull();
-        throw new Error('roll back');
-      }),
-    ).rejects.toThrow('roll back');
-    expect((await store.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
-  });
-
-  it('never keeps a row whose read started inside a transaction that was rolled back before the read resolved', async () => {
-    const user = await aUser(store);
-    await setUserDisabled(store.db, user.id, NOW);
-    let during: Promise<UserRecord | undefined> | undefined;
+    await cacheInUse(store, user.id);
     await expect(
       store.db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ disabled_at: null, role: 'ADMIN' }).where('id', '=', user.id).execute();
-        // Another request's lookup, started now and resolved after the rollback below.
-        during = Promise.resolve().then(() => store.lookups.userById(user.id));
+        expect(await store.lookups.userById(user.id)).toMatchObject({ role: 'USER', disabledAt: NOW });
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
-    await during;
     expect(await store.lookups.userById(user.id)).toMatchObject({ role: 'USER', disabledAt: NOW });
   });
 
-  it('follows a symlinked database path to the wal-index SQLite uses, not a stale one beside the link', async () => {
+  it('shares one settle among lookups made together, and settles again for a lookup made after it', async () => {
+    const user = await aUser(store);
+    await cacheInUse(store, user.id);
+    const before = stats().settles;
+    await Promise.all([store.lookups.userById(user.id), store.lookups.userById(user.id), store.lookups.userById(user.id)]);
+    expect(stats().settles - before).toBe(1);
+    await store.lookups.userById(user.id);
+    expect(stats().settles - before).toBe(2);
+  });
+
+  it('keeps at most the configured number of users and keys, dropping the oldest', async () => {
+    const small = openStore(database.config, { credentialCacheSize: 2 });
+    try {
+      const users = [await aUser(store), await aUser(store), await aUser(store)];
+      await cacheInUse(small, users[0]!.id);
+      for (const user of users) await small.lookups.userById(user.id);
+      expect(small.lookups.cacheStats()?.entries).toBe(2);
+      const before = small.lookups.cacheStats()!;
+      await small.lookups.userById(users[2]!.id);
+      await small.lookups.userById(users[0]!.id);
+      expect(small.lookups.cacheStats()!.hits - before.hits).toBe(1);
+      expect(small.lookups.cacheStats()!.misses - before.misses).toBe(1);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('can be turned off', async () => {
+    const off = openStore(database.config, { credentialCacheSize: 0 });
+    try {
+      const user = await aUser(store);
+      expect(off.lookups.cacheStats()).toBeNull();
+      expect(await off.lookups.userById(user.id)).toEqual(user);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+describe('the credential cache on SQLite', () => {
+  it("drops its entries as soon as one of this process's writes finishes, before any data_version check", async () => {
+    const file = sqliteFile();
+    const store = openStore(file.config);
+    try {
+      await migrateToLatest(store);
+      const user = await aUser(store);
+      await cacheInUse(store, user.id);
+      expect(store.lookups.cacheStats()?.entries).toBe(1);
+      await store.db.updateTable('users').set({ name: 'x' }).where('id', '=', user.id).execute();
+      expect(store.lookups.cacheStats()?.entries).toBe(0);
+      // A read leaves them alone.
+      await cacheInUse(store, user.id);
+      await store.db.selectFrom('users').select('id').execute();
+      expect(store.lookups.cacheStats()?.entries).toBe(1);
+    } finally {
+      await store.close();
+      await file.drop();
+    }
+  });
+
+  it('works through a symlinked database path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-symlink-'));
     const real = join(dir, 'real.db');
     const link = join(dir, 'link.db');
     const setup = openStore({ dialect: 'sqlite', path: real });
     await migrateToLatest(setup);
     const user = await aUser(setup);
-    copyFileSync(`${real}-shm`, `${link}-shm`); // a leftover that never changes
     symlinkSync(real, link);
     const viaLink = openStore({ dialect: 'sqlite', path: link });
     try {
-      await viaLink.lookups.userById(user.id);
-      await viaLink.lookups.userById(user.id);
-      expect(viaLink.lookups.cacheStats()?.hits).toBe(1);
+      await cacheInUse(viaLink, user.id);
       await setUserDisabled(setup.db, user.id, NOW);
       expect((await viaLink.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
     } finally {
@@ -167,65 +233,67 @@ describe('the SQLite credential cache', () => {
     }
   });
 
-  it('lets requests that arrived before a check share it, and checks again for a request that arrived after it', async () => {
-    const user = await aUser(store);
-    const first = store.lookups.arrive();
-    const second = store.lookups.arrive();
-    await store.lookups.userById(user.id, first);
-    await store.lookups.userById(user.id, second);
-    expect(stats().checks).toBe(1);
-
-    await setUserDisabled(other.db, user.id, NOW);
-    const third = store.lookups.arrive();
-    expect((await store.lookups.userById(user.id, third))?.disabledAt).toEqual(NOW);
-    expect(stats().checks).toBe(2);
-    // A lookup that brings no arrival makes its own check.
-    await store.lookups.userById(user.id);
-    expect(stats().checks).toBe(3);
-  });
-
-  it('keeps at most the configured number of users and keys, dropping the oldest', async () => {
-    const small = openStore(file.config, { credentialCacheSize: 2 });
-    try {
-      const users = [await aUser(store), await aUser(store), await aUser(store)];
-      for (const user of users) await small.lookups.userById(user.id);
-      expect(small.lookups.cacheStats()?.entries).toBe(2);
-      await small.lookups.userById(users[2]!.id);
-      await small.lookups.userById(users[0]!.id);
-      expect(small.lookups.cacheStats()).toMatchObject({ hits: 1, misses: 4 });
-    } finally {
-      await small.close();
-    }
-  });
-
-  it('can be turned off, and is off for an in-memory database', async () => {
-    const off = openStore(file.config, { credentialCacheSize: 0 });
+  it('is off for an in-memory database', async () => {
     const memory = openStore({ dialect: 'sqlite', path: ':memory:' });
     try {
-      expect(off.lookups.cacheStats()).toBeNull();
       await migrateToLatest(memory);
       expect(memory.lookups.cacheStats()).toBeNull();
     } finally {
-      await off.close();
       await memory.close();
     }
   });
 });
 
-describe.each(databasesUnderTest().filter((d) => d === 'postgres'))('credential lookups on %s', (dialect) => {
-  it('read the database every time (no cache)', async () => {
-    const database = await throwawayDatabase(dialect);
-    const store = openStore(database.config);
+describe.each(databasesUnderTest().filter((d) => d === 'postgres'))('the credential cache on %s, when the listening connection is lost', (dialect) => {
+  let database: ThrowawayDatabase;
+  let store: Store;
+  let other: Store;
+  const events: string[] = [];
+
+  beforeEach(async () => {
+    database = await throwawayDatabase(dialect);
+    store = openStore(database.config, { onListener: (event) => events.push(event) });
+    await migrateToLatest(store);
+    other = openStore(database.config, { credentialCacheSize: 0 });
+  });
+  afterEach(async () => {
+    await other.close();
+    await store.close();
+    await database.drop();
+  });
+
+  /** Ends the store's listening connection from the server side, as a failover or an admin would. */
+  async function killListener(): Promise<number> {
+    const admin = new Client({ connectionString: POSTGRES_ADMIN_URL });
+    await admin.connect();
     try {
-      await migrateToLatest(store);
-      const user = await aUser(store);
-      expect(store.lookups.cacheStats()).toBeNull();
-      expect(await store.lookups.userById(user.id)).toEqual(user);
-      await setUserDisabled(store.db, user.id, NOW);
-      expect((await store.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
+      const result = await admin.query<{ killed: boolean }>(
+        `select pg_terminate_backend(pid) as killed from pg_stat_activity where datname = $1 and application_name = 'gatehouse-credential-listener'`,
+        [database.name === 'postgres' && database.config.dialect === 'postgres' ? new URL(database.config.url).pathname.slice(1) : ''],
+      );
+      return result.rows.filter((r) => r.killed).length;
     } finally {
-      await store.close();
-      await database.drop();
+      await admin.end();
     }
+  }
+
+  it('refuses a key revoked right after the kill, before the loss is noticed, and uses the cache again once it reconnects', async () => {
+    const user = await aUser(store);
+    const key = await aKey(store, user.id);
+    await cacheInUse(store, user.id);
+    await store.lookups.apiKeyBySecretHash(key.hash);
+    expect((await store.lookups.apiKeyBySecretHash(key.hash))?.key.revokedAt).toBeNull();
+
+    expect(await killListener()).toBe(1);
+    await revokeApiKey(other.db, key.id, NOW); // committed while nobody listens: no notification reaches the store
+    expect((await store.lookups.apiKeyBySecretHash(key.hash))?.key.revokedAt).toEqual(NOW);
+    await setUserDisabled(other.db, user.id, NOW);
+    expect((await store.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
+
+    // Back with a new listening connection; changes are seen again at the next lookup.
+    await cacheInUse(store, user.id);
+    expect(events).toEqual(['listening', 'lost', 'listening']);
+    await setUserDisabled(other.db, user.id, null);
+    expect((await store.lookups.userById(user.id))?.disabledAt).toBeNull();
   });
 });

@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import type { DatabaseConfig } from '../../src/config';
 import {
   findApiKeyById,
-  findApiKeyBySecretHash,
   insertApiKey,
   listApiKeysOfUser,
   revokeApiKey,
@@ -388,7 +387,8 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       expect(isUniqueViolation(error)).toBe(true);
     });
 
-    it('finds a key by secret hash with its owner, whose disabledAt follows the user', async () => {
+    it('finds a key by secret hash with its owner, whose disabledAt follows the user (the credential lookup)', async () => {
+      const findApiKeyBySecretHash = (_db: unknown, hash: string) => s.store().lookups.apiKeyBySecretHash(hash);
       const { key, secretHash } = await aKey(other.id, 'lookup', at('2026-08-02T00:00:00.000Z'));
       expect(await findApiKeyBySecretHash(s.db(), secretHash)).toEqual({ key, owner: other });
       const when = at('2026-08-03T01:02:03.004Z');

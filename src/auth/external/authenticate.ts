@@ -1,5 +1,4 @@
 import type { App } from '../../app';
-import type { Arrival } from '../../store/credential-lookups';
 import { linkExternalUser } from '../../store/external-identities';
 import type { UserRecord } from '../../store/users';
 import { rolesOf, type Viewer } from '../viewer';
@@ -30,7 +29,6 @@ export async function authenticateExternal(
   app: App,
   external: ExternalTokens,
   token: string,
-  arrival?: Arrival,
   recalled?: ExternalVerifyResult,
 ): Promise<ExternalAuthentication> {
   const verified = recalled ?? (await external.verify(token, app.now()));
@@ -45,7 +43,7 @@ export async function authenticateExternal(
     known.set(linkKey, userId);
     resolved.set(identity, (found = { userId, roles: expand(identity.roles) }));
   }
-  const user = await app.store.lookups.userById(found.userId, arrival);
+  const user = await app.store.lookups.userById(found.userId);
   if (user === undefined) {
     // The user was deleted (its link with it): the next request links a new one.
     known.delete(`${identity.issuer}\n${identity.subject}`);

@@ -6,6 +6,7 @@ import { auditAddressIndex } from './2026-11-28T03-00_audit-address-index';
 import { endedSessions } from './2026-11-29T00-00_ended-sessions';
 import { auditSource } from './2026-11-29T01-00_audit-source';
 import { signupAttempts } from './2026-11-29T02-00_signup-attempts';
+import { credentialNotify } from './2026-11-29T03-00_credential-notify';
 import { externalIdentities } from './2026-11-30T13-00_external-identities';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -24,6 +25,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-11-29T00-00_ended-sessions': endedSessions(dialect),
     '2026-11-29T01-00_audit-source': auditSource(dialect),
     '2026-11-29T02-00_signup-attempts': signupAttempts(dialect),
+    '2026-11-29T03-00_credential-notify': credentialNotify(dialect),
     '2026-11-30T13-00_external-identities': externalIdentities(dialect),
   };
 }

@@ -1,0 +1,184 @@
+/*
+ * The database goes away under load and comes back (CONTRACT: "While the database is unreachable,
+ * GraphQL requests answer 503 with Retry-After, the masked error body and its request id; they
+ * recover without a restart"). A PostgreSQL cluster of the test's own, on a free port, is stopped
+ * mid-load and started again; the gatehouse process is never restarted.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import type { GqlResponse } from '../helpers/http';
+import { randomSecret } from '../helpers/http';
+import { delay, freePort, gql, registerProcessCleanup, type Running, startServer } from '../helpers/process';
+
+registerProcessCleanup({ per: 'file' });
+
+const BIN = '/usr/lib/postgresql/15/bin';
+const SIGN_UP = 'mutation ($email: String!) { signUp(email: $email, password: "correct horse battery staple") { accessToken user { id } } }';
+
+/** initdb and the server refuse to run as root: as root, run them as the postgres user. */
+function pgCommand(command: string, args: string[]): void {
+  const asRoot = userInfo().uid === 0;
+  const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(BIN, command), ...args]] : [join(BIN, command), args];
+  execFileSync(file, argv, { stdio: 'pipe', timeout: 60_000 });
+}
+
+class Cluster {
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async create(): Promise<Cluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-outage-'));
+    if (userInfo().uid === 0) {
+      const ids = execFileSync('id', ['-u', 'postgres']).toString().trim();
+      const gid = execFileSync('id', ['-g', 'postgres']).toString().trim();
+      chownSync(dir, Number(ids), Number(gid));
+    }
+    chmodSync(dir, 0o700);
+    pgCommand('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+    const cluster = new Cluster(dir, await freePort());
+    cluster.start();
+    return cluster;
+  }
+
+  get url(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  start(): void {
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+    pgCommand('pg_ctl', ['-D', join(this.dir, 'data'), '-o', options, '-l', join(this.dir, 'log'), '-w', '-t', '60', 'start']);
+  }
+
+  stop(): void {
+    pgCommand('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'stop']);
+  }
+
+  remove(): void {
+    try {
+      this.stop();
+    } catch {
+      // already stopped
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const canRun = existsSync(join(BIN, 'initdb'));
+
+(canRun ? describe : describe.skip)('the database unreachable under load, then back', () => {
+  let cluster: Cluster;
+  let server: Running;
+
+  beforeAll(async () => {
+    cluster = await Cluster.create();
+    server = await startServer({
+      NODE_ENV: 'production',
+      DATABASE_URL: cluster.url,
+      JWT_SECRET: randomSecret(),
+      PASSWORD_HASH_COST: '10',
+      SIGNUPS_PER_ADDRESS: '100000',
+      LOG_LEVEL: 'warn',
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+    cluster?.remove();
+  }, 60_000);
+
+  function expectUnavailable(response: GqlResponse): void {
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);
+    const errors = response.body.errors ?? [];
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.extensions?.['code']).toBe('SERVICE_UNAVAILABLE');
+    expect(errors[0]?.extensions?.['retryAfter']).toBe(Number(response.headers.get('retry-after')));
+    expect(errors[0]?.extensions?.['requestId']).toBe(response.headers.get('x-request-id'));
+    // Masked: nothing of the driver's error, the database's address or a stack.
+    expect(JSON.stringify(response.body)).not.toMatch(/ECONN|terminat|5432|postgres|127\.0\.0\.1|stack|at \w+ \(/i);
+  }
+
+  it('answers 503 with Retry-After while it is down, loses nothing acknowledged, and recovers without a restart', async () => {
+    const first = await gql(server.url, SIGN_UP, { email: `first-${randomUUID()}@example.test` });
+    expect(first.status).toBe(200);
+    const token = (first.body.data?.['signUp'] as { accessToken: string }).accessToken;
+    const me = { authorization: `Bearer ${token}` };
+
+    // Load: sign-ups (writes) and `me` (the credential lookup) from 4 loops each, until told to stop.
+    const acknowledged: string[] = [];
+    const statuses = new Set<number>();
+    const unavailable: GqlResponse[] = [];
+    let running = true;
+    const loop = async (make: () => Promise<GqlResponse>, onOk?: (r: GqlResponse) => void) => {
+      while (running) {
+        const response = await make().catch(() => undefined);
+        if (response === undefined) {
+          // The gatehouse process itself must never go away; a refused connection is a failure.
+          running = false;
+          throw new Error('gatehouse did not answer');
+        }
+        statuses.add(response.status);
+        if (response.status === 200 && response.body.errors === undefined) onOk?.(response);
+        else if (response.status === 503) unavailable.push(response);
+        else throw new Error(`unexpected answer ${response.status}: ${JSON.stringify(response.body)}`);
+      }
+    };
+    const loops = [
+      ...Array.from({ length: 4 }, () => {
+        let email = '';
+        return loop(
+          () => gql(server.url, SIGN_UP, { email: (email = `load-${randomUUID()}@example.test`) }),
+          () => acknowledged.push(email),
+        );
+      }),
+      ...Array.from({ length: 4 }, () => loop(() => gql(server.url, '{ me { id } }', {}, me))),
+    ];
+
+    let acknowledgedBefore = Number.POSITIVE_INFINITY;
+    try {
+      await delay(500);
+      cluster.stop();
+      const whileDown = await gql(server.url, '{ me { id } }', {}, me);
+      expectUnavailable(whileDown);
+      expectUnavailable(await gql(server.url, SIGN_UP, { email: `down-${randomUUID()}@example.test` }));
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+      // Public fields that need no database still answer.
+      expect((await gql(server.url, '{ publicMessage }')).status).toBe(200);
+      await delay(500);
+
+      cluster.start();
+      const deadline = Date.now() + 20_000;
+      while ((await fetch(`${server.url}/readyz`)).status !== 200 && Date.now() < deadline) await delay(100);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      acknowledgedBefore = acknowledged.length;
+      await delay(500);
+    } finally {
+      running = false; // a failed expectation must not leave the loops running
+    }
+    await Promise.all(loops);
+
+    expect([...statuses].sort()).toEqual([200, 503]);
+    for (const response of unavailable) expectUnavailable(response);
+    expect(acknowledged.length).toBeGreaterThan(acknowledgedBefore); // writes work again
+    const after = await gql(server.url, '{ me { id } }', {}, me);
+    expect(after.status).toBe(200);
+    expect(after.body.data?.['me']).toEqual({ id: (first.body.data?.['signUp'] as { user: { id: string } }).user.id });
+
+    // Every sign-up that was answered with an account is in the database.
+    const client = new Client({ connectionString: cluster.url });
+    await client.connect();
+    try {
+      const stored = new Set((await client.query<{ email: string }>('select email from users')).rows.map((r) => r.email));
+      expect(acknowledged.filter((email) => !stored.has(email))).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  }, 120_000);
+});
