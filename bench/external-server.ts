@@ -21,8 +21,15 @@ async function main(): Promise<void> {
   const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   await migrateToLatest(store);
   const app = createApp(config, store);
-  const user = await createUser(app, { email: 'bench@example.test', password: 'benchmark password' }, { actorId: null, address: 'bench', source: 'request' });
-  const token = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens.issue(user.id, new Date()).token;
+  const user = await createUser(
+    app,
+    { email: 'bench@example.test', password: 'benchmark password' },
+    { actorId: null, address: 'bench', source: 'request' },
+  );
+  const token = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens.issue(
+    user.id,
+    new Date(),
+  ).token;
   const server = await createHttpServer(app);
   const url = await server.listen();
   process.stderr.write(`${JSON.stringify({ url, token, pid: process.pid })}\n`);

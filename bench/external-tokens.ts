@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   ];
   let issuer = '';
   const provider = createServer((request, response) => {
-    if (request.url === '/.well-known/openid-configuration') return void response.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+    if (request.url === '/.well-known/openid-configuration')
+      return void response.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
     if (request.url === '/jwks') {
       jwksFetches++;
       return void response.end(JSON.stringify({ keys }));
@@ -44,11 +45,15 @@ async function main(): Promise<void> {
       .sign(key);
   const rsToken = await sign(rsa.privateKey, 'RS256', 'rsa-1');
   const esToken = await sign(ec.privateKey, 'ES256', 'ec-1');
-  const floodTokens = await Promise.all(Array.from({ length: 500 }, (_, i) => sign(stranger.privateKey, 'ES256', `unknown-${i}`, `flood-${i}`)));
+  const floodTokens = await Promise.all(
+    Array.from({ length: 500 }, (_, i) => sign(stranger.privateKey, 'ES256', `unknown-${i}`, `flood-${i}`)),
+  );
 
   console.log(pinLoadGenerator());
   const server: Started = await startServer('external-server', [], {
-    OIDC_ISSUERS: JSON.stringify([{ issuer, audience: 'gatehouse-api', rolesClaim: 'realm_access.roles', roleMap: { 'gatehouse-user': 'USER' } }]),
+    OIDC_ISSUERS: JSON.stringify([
+      { issuer, audience: 'gatehouse-api', rolesClaim: 'realm_access.roles', roleMap: { 'gatehouse-user': 'USER' } },
+    ]),
   });
   const url = `${server.info.url}/graphql`;
   const body = JSON.stringify({ query });
@@ -61,7 +66,14 @@ async function main(): Promise<void> {
   const cpuPerRequestUs = async (headers: Record<string, string>): Promise<number> => {
     const amount = 20_000;
     const before = cpuMs(server.info.pid);
-    const result = await autocannon({ url, method: 'POST', connections: 10, amount, headers: { 'content-type': 'application/json', ...headers }, body });
+    const result = await autocannon({
+      url,
+      method: 'POST',
+      connections: 10,
+      amount,
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers, ${result.errors} errors`);
     return ((cpuMs(server.info.pid) - before) * 1000) / amount;
   };
@@ -74,7 +86,9 @@ async function main(): Promise<void> {
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
     console.log(`µs of server CPU per request, ${query}:`, cpu);
     for (const name of ['gatehouse', 'rs256', 'es256']) {
-      console.log(`${name}: anonymous / ${name} CPU per request (medians) = ${(median(cpu['anonymous'] as number[]) / median(cpu[name] as number[])).toFixed(3)}`);
+      console.log(
+        `${name}: anonymous / ${name} CPU per request (medians) = ${(median(cpu['anonymous'] as number[]) / median(cpu[name] as number[])).toFixed(3)}`,
+      );
     }
 
     // What one refused request costs: a token with an unknown kid against a malformed bearer token.
@@ -87,7 +101,15 @@ async function main(): Promise<void> {
         method: 'POST',
         connections: 10,
         amount,
-        requests: [{ setupRequest: (request) => ({ ...request, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i++ % tokens.length]}` }, body }) }],
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i++ % tokens.length]}` },
+              body,
+            }),
+          },
+        ],
       });
       return ((cpuMs(server.info.pid) - before) * 1000) / amount;
     };
@@ -100,7 +122,15 @@ async function main(): Promise<void> {
     console.log('µs of server CPU per refused request:', refused);
 
     const victims = (duration: number) =>
-      autocannon({ url, method: 'POST', connections: 10, overallRate: 1000, duration, headers: { 'content-type': 'application/json', ...credentials['es256'] }, body });
+      autocannon({
+        url,
+        method: 'POST',
+        connections: 10,
+        overallRate: 1000,
+        duration,
+        headers: { 'content-type': 'application/json', ...credentials['es256'] },
+        body,
+      });
     const floodOf = (tokens: string[]) => {
       let next = 0;
       return autocannon({
@@ -109,7 +139,15 @@ async function main(): Promise<void> {
         connections: 10,
         overallRate: 1000,
         duration: 5,
-        requests: [{ setupRequest: (request) => ({ ...request, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[next++ % tokens.length]}` }, body }) }],
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+              body,
+            }),
+          },
+        ],
       });
     };
     // Alternating rounds: this VM's speed changes within seconds, so one run of each says little.
@@ -125,7 +163,10 @@ async function main(): Promise<void> {
       p99['unknown-kid flood']!.push((await victims(5)).latency.p99);
       floodRefused += (await flood).non2xx;
     }
-    console.log(`p99 ms of valid ES256 callers at 1000 req/s, alone and beside 1000 req/s of refused tokens (3 alternating rounds of 5 s):`, p99);
+    console.log(
+      `p99 ms of valid ES256 callers at 1000 req/s, alone and beside 1000 req/s of refused tokens (3 alternating rounds of 5 s):`,
+      p99,
+    );
     console.log(`unknown-kid requests refused: ${floodRefused}; JWKS fetches they caused: ${jwksFetches - fetchesBefore}`);
   } finally {
     server.child.kill();

@@ -4,9 +4,7 @@ import { availableParallelism } from 'node:os';
 import { type ExternalIssuerConfig, IssuerConfigProblem, parseIssuers } from './auth/external/config';
 
 /** Where the data lives: an SQLite file (or `:memory:`) or a PostgreSQL URL. */
-export type DatabaseConfig =
-  | { readonly dialect: 'sqlite'; readonly path: string }
-  | { readonly dialect: 'postgres'; readonly url: string };
+export type DatabaseConfig = { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; readonly url: string };
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -99,7 +97,10 @@ export interface Config {
 /** A configuration value that cannot be used; the message names the variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
   }
 }

@@ -49,7 +49,8 @@ export async function authenticate(app: App, credential: PresentedCredential): P
       // before any payload is decoded, so neither kind of token pays for the other once cached.
       const external = app.externalTokens;
       const recalled = external?.recall(credential.token, app.now());
-      if (external != null && recalled !== undefined) return fromExternal(await authenticateExternal(app, external, credential.token, recalled));
+      if (external != null && recalled !== undefined)
+        return fromExternal(await authenticateExternal(app, external, credential.token, recalled));
       // Every gatehouse token starts with the same header ({"alg":"HS256","typ":"at+jwt"}); any
       // other token naming a provider skips the HMAC check and its thrown error.
       if (external != null && !credential.token.startsWith(OWN_HEADER) && external.issuerOf(credential.token) !== undefined) {
@@ -59,7 +60,8 @@ export async function authenticate(app: App, credential: PresentedCredential): P
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
       const user = await app.store.lookups.userById(verified.claims.sub);
       // The row that says whether the user is disabled also says which sessions have ended: no extra read.
-      if (user === undefined || user.disabledAt !== null || sessionEnded(user, verified.claims)) return { ok: false, problem: 'invalid_token' };
+      if (user === undefined || user.disabledAt !== null || sessionEnded(user, verified.claims))
+        return { ok: false, problem: 'invalid_token' };
       return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user, sessionId: verified.claims.sid ?? null };
     }
     case 'api-key': {

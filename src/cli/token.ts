@@ -29,8 +29,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const warnings: string[] = [];
   const log = { info: () => {}, warn: (obj: object) => warnings.push(String((obj as { problem?: unknown }).problem ?? '')) };
   const external =
-    config.externalIssuers.length === 0 ? null : createExternalTokens(config.externalIssuers, { clockToleranceSeconds: config.jwt.clockToleranceSeconds, log });
-  const explanation = await explainToken(config, (args[1] as string).replace(/^Bearer\s+/i, '').trim(), external, config.jwt.secret, new Date());
+    config.externalIssuers.length === 0
+      ? null
+      : createExternalTokens(config.externalIssuers, { clockToleranceSeconds: config.jwt.clockToleranceSeconds, log });
+  const explanation = await explainToken(
+    config,
+    (args[1] as string).replace(/^Bearer\s+/i, '').trim(),
+    external,
+    config.jwt.secret,
+    new Date(),
+  );
   for (const line of explanation.lines) console.log(line);
   for (const warning of warnings) console.log(`keys: ${warning}`);
   return explanation.accepted ? 0 : 1;

@@ -34,10 +34,17 @@ function placeholderEmail(issuer: string, subject: string): string {
  * instances: the link's primary key lets one insert win; the loser's transaction (its user row
  * too) rolls back and it reads the winner's link.
  */
-export async function linkExternalUser(db: Db, identity: { issuer: string; subject: string; email: string | null }, now: Date): Promise<string> {
+export async function linkExternalUser(
+  db: Db,
+  identity: { issuer: string; subject: string; email: string | null },
+  now: Date,
+): Promise<string> {
   const existing = await findLinkedUserId(db, identity.issuer, identity.subject);
   if (existing !== undefined) return existing;
-  const emails = identity.email === null ? [placeholderEmail(identity.issuer, identity.subject)] : [identity.email, placeholderEmail(identity.issuer, identity.subject)];
+  const emails =
+    identity.email === null
+      ? [placeholderEmail(identity.issuer, identity.subject)]
+      : [identity.email, placeholderEmail(identity.issuer, identity.subject)];
   for (const email of emails) {
     try {
       return await db.transaction().execute(async (trx) => {

@@ -47,13 +47,22 @@ it('reads every documented key, audience as an array too', () => {
       scopesClaim: 'scp',
     },
   ]);
-  expect(parsed).toMatchObject({ audiences: ['a', 'b'], jwksUri: 'https://idp.example.com/certs', algorithms: ['ES256'], audienceClaim: 'client_id', scopesClaim: 'scp' });
+  expect(parsed).toMatchObject({
+    audiences: ['a', 'b'],
+    jwksUri: 'https://idp.example.com/certs',
+    algorithms: ['ES256'],
+    audienceClaim: 'client_id',
+    scopesClaim: 'scp',
+  });
 });
 
 it('accepts http only on loopback addresses', () => {
-  for (const host of ['127.0.0.1:8080', '[::1]:8080', 'localhost']) expect(issuers([{ issuer: `http://${host}/x`, audience: 'a' }])).toHaveLength(1);
+  for (const host of ['127.0.0.1:8080', '[::1]:8080', 'localhost'])
+    expect(issuers([{ issuer: `http://${host}/x`, audience: 'a' }])).toHaveLength(1);
   expect(refusal(JSON.stringify([{ issuer: 'http://idp.example.com', audience: 'a' }]))).toMatch(/must use https/);
-  expect(refusal(JSON.stringify([{ issuer: 'https://idp.example.com', audience: 'a', jwksUri: 'http://10.0.0.1/certs' }]))).toMatch(/jwksUri .* must use https/);
+  expect(refusal(JSON.stringify([{ issuer: 'https://idp.example.com', audience: 'a', jwksUri: 'http://10.0.0.1/certs' }]))).toMatch(
+    /jwksUri .* must use https/,
+  );
 });
 
 it.each([
@@ -73,7 +82,10 @@ it.each([
 });
 
 it("refuses an issuer equal to gatehouse's own JWT_ISSUER", () => {
-  expect(() => parseConfig({ JWT_ISSUER: 'https://auth.example.com', OIDC_ISSUERS: JSON.stringify([{ issuer: 'https://auth.example.com', audience: 'a' }]) })).toThrow(
-    /OIDC_ISSUERS: .*gatehouse's own JWT_ISSUER/,
-  );
+  expect(() =>
+    parseConfig({
+      JWT_ISSUER: 'https://auth.example.com',
+      OIDC_ISSUERS: JSON.stringify([{ issuer: 'https://auth.example.com', audience: 'a' }]),
+    }),
+  ).toThrow(/OIDC_ISSUERS: .*gatehouse's own JWT_ISSUER/);
 });

@@ -13,7 +13,11 @@ let env: NodeJS.ProcessEnv;
 
 async function explain(token: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(join('node_modules', '.bin', 'tsx'), [join('src', 'cli', 'gatehouse.ts'), 'token', 'explain', token], { env });
+    const { stdout, stderr } = await run(
+      join('node_modules', '.bin', 'tsx'),
+      [join('src', 'cli', 'gatehouse.ts'), 'token', 'explain', token],
+      { env },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -31,7 +35,13 @@ beforeAll(async () => {
     DATABASE_URL: 'file::memory:',
     JWT_SECRET: randomSecret(),
     OIDC_ISSUERS: JSON.stringify([
-      { issuer: issuer.issuer, audience: 'gatehouse-api', rolesClaim: 'realm_access.roles', roleMap: { 'gh-admin': 'ADMIN' }, scopesClaim: 'scope' },
+      {
+        issuer: issuer.issuer,
+        audience: 'gatehouse-api',
+        rolesClaim: 'realm_access.roles',
+        roleMap: { 'gh-admin': 'ADMIN' },
+        scopesClaim: 'scope',
+      },
     ]),
   };
 });

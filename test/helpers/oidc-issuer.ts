@@ -51,7 +51,9 @@ export async function startTestIssuer(options: { path?: string; audience?: strin
       return;
     }
     if (url === `${path}/.well-known/openid-configuration`) {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, jwks_uri: `${base}/jwks`, id_token_signing_alg_values_supported: ['RS256'] }));
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ issuer, jwks_uri: `${base}/jwks`, id_token_signing_alg_values_supported: ['RS256'] }));
       return;
     }
     if (url === `${path}/jwks`) {

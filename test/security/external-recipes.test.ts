@@ -27,7 +27,14 @@ const WHOAMI_APP = {
       whoami: Whoami @auth
     }
   `,
-  resolvers: { Query: { whoami: (_: unknown, __: unknown, context: { viewer: { roles: string[]; scopes?: string[]; via: string } }) => ({ ...context.viewer, scopes: context.viewer.scopes ?? [] }) } },
+  resolvers: {
+    Query: {
+      whoami: (_: unknown, __: unknown, context: { viewer: { roles: string[]; scopes?: string[]; via: string } }) => ({
+        ...context.viewer,
+        scopes: context.viewer.scopes ?? [],
+      }),
+    },
+  },
 };
 
 interface Case {
@@ -43,28 +50,53 @@ const CASES: Case[] = [
   {
     name: 'auth0',
     path: '/',
-    claims: (aud) => ({ aud: [aud, 'https://tenant.us.auth0.com/userinfo'], azp: 'spa', scope: 'openid profile read:notes', 'https://gatehouse.example.com/roles': ['admin'] }),
+    claims: (aud) => ({
+      aud: [aud, 'https://tenant.us.auth0.com/userinfo'],
+      azp: 'spa',
+      scope: 'openid profile read:notes',
+      'https://gatehouse.example.com/roles': ['admin'],
+    }),
     roles: ['ADMIN', 'USER'],
     scopes: ['openid', 'profile', 'read:notes'],
   },
   {
     name: 'keycloak',
     path: '/realms/acme',
-    claims: (aud) => ({ aud: [aud, 'account'], azp: 'web', scope: 'openid email', realm_access: { roles: ['offline_access', 'gatehouse-user'] }, resource_access: { account: { roles: ['manage-account'] } } }),
+    claims: (aud) => ({
+      aud: [aud, 'account'],
+      azp: 'web',
+      scope: 'openid email',
+      realm_access: { roles: ['offline_access', 'gatehouse-user'] },
+      resource_access: { account: { roles: ['manage-account'] } },
+    }),
     roles: ['USER'],
     scopes: ['openid', 'email'],
   },
   {
     name: 'cognito',
     path: '/eu-west-1_EXAMPLE',
-    claims: (aud) => ({ aud: undefined, client_id: aud, token_use: 'access', scope: 'aws.cognito.signin.user.admin notes/read', 'cognito:groups': ['admins'], username: 'alice' }),
+    claims: (aud) => ({
+      aud: undefined,
+      client_id: aud,
+      token_use: 'access',
+      scope: 'aws.cognito.signin.user.admin notes/read',
+      'cognito:groups': ['admins'],
+      username: 'alice',
+    }),
     roles: ['ADMIN', 'USER'],
     scopes: ['aws.cognito.signin.user.admin', 'notes/read'],
   },
   {
     name: 'entra',
     path: '/tenant-id/v2.0',
-    claims: (aud) => ({ aud, azp: 'client', scp: 'Notes.Read Notes.Write', roles: ['Gatehouse.User', 'Something.Else'], tid: 'tenant-id', ver: '2.0' }),
+    claims: (aud) => ({
+      aud,
+      azp: 'client',
+      scp: 'Notes.Read Notes.Write',
+      roles: ['Gatehouse.User', 'Something.Else'],
+      tid: 'tenant-id',
+      ver: '2.0',
+    }),
     roles: ['USER'],
     scopes: ['Notes.Read', 'Notes.Write'],
   },

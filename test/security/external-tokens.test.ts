@@ -56,7 +56,12 @@ describe('tokens from a configured identity provider', () => {
     b.publish(bKey);
     h = await startGatehouse(
       [
-        { issuer: a.issuer, audience: ['gatehouse-api', 'other-api'], rolesClaim: 'realm_access.roles', roleMap: { 'gatehouse-admin': 'ADMIN', 'gatehouse-user': 'USER' } },
+        {
+          issuer: a.issuer,
+          audience: ['gatehouse-api', 'other-api'],
+          rolesClaim: 'realm_access.roles',
+          roleMap: { 'gatehouse-admin': 'ADMIN', 'gatehouse-user': 'USER' },
+        },
         { issuer: b.issuer, audience: 'gatehouse-api', jwksUri: b.jwksUri },
       ],
       clock,
@@ -139,7 +144,7 @@ describe('tokens from a configured identity provider', () => {
     }
   });
 
-  it('refuses alg none, HS256 signed with the provider public key, and an HS256 token signed with gatehouse\'s own secret but naming the provider', async () => {
+  it("refuses alg none, HS256 signed with the provider public key, and an HS256 token signed with gatehouse's own secret but naming the provider", async () => {
     const payload = { iss: a.issuer, sub: 'alice', aud: 'gatehouse-api', exp: Math.floor(clock.ms / 1000) + 600 };
     const none = rawJwt({ alg: 'none', kid: keys.RS256.kid }, payload);
     expectRefused(await h.gql(ME, bearer(none.replace(/\.$/, '.x'))));
@@ -153,12 +158,12 @@ describe('tokens from a configured identity provider', () => {
     expect(logs.filter((l) => l.obj['reason'] === 'HS256 is never accepted for an external issuer')).toHaveLength(2);
   });
 
-  it('keeps gatehouse\'s own tokens working beside the providers', async () => {
+  it("keeps gatehouse's own tokens working beside the providers", async () => {
     const { accessToken } = await signUp(h);
     expect((await h.gql(ME, bearer(accessToken))).status).toBe(200);
   });
 
-  it('refuses a token of issuer A carrying issuer B\'s kid, without touching B', async () => {
+  it("refuses a token of issuer A carrying issuer B's kid, without touching B", async () => {
     const bFetches = b.jwksFetches();
     const forged = await a.sign({ ...bKey }, { sub: 'alice' });
     expectRefused(await h.gql(ME, bearer(forged)), forged);
@@ -219,7 +224,7 @@ describe('tokens from a configured identity provider', () => {
 });
 
 describe('a provider that is down when gatehouse starts', () => {
-  it('starts, serves its own credentials, refuses the provider\'s tokens, and accepts them once the provider is back', async () => {
+  it("starts, serves its own credentials, refuses the provider's tokens, and accepts them once the provider is back", async () => {
     const issuer = await startTestIssuer();
     const key = await issuer.newKey('ES256');
     issuer.publish(key);

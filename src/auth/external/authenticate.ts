@@ -4,9 +4,7 @@ import type { UserRecord } from '../../store/users';
 import { rolesOf, type Viewer } from '../viewer';
 import type { ExternalIdentity, ExternalTokens, ExternalVerifyResult } from './tokens';
 
-export type ExternalAuthentication =
-  | { readonly ok: true; readonly viewer: Viewer; readonly user: UserRecord }
-  | { readonly ok: false };
+export type ExternalAuthentication = { readonly ok: true; readonly viewer: Viewer; readonly user: UserRecord } | { readonly ok: false };
 
 /** (issuer, subject) → user id, remembered per process: a link never changes once written. */
 const links = new WeakMap<ExternalTokens, Map<string, string>>();

@@ -55,7 +55,8 @@ function nonEmptyStrings(value: unknown, what: string): string[] {
 }
 
 function dotPath(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length > 200 || !DOT_PATH.test(value)) throw new IssuerConfigProblem(`${what} must be a claim name or dot path like realm_access.roles`);
+  if (typeof value !== 'string' || value.length > 200 || !DOT_PATH.test(value))
+    throw new IssuerConfigProblem(`${what} must be a claim name or dot path like realm_access.roles`);
   return value;
 }
 
@@ -89,13 +90,16 @@ export function parseIssuers(raw: string, ownIssuer: string, knownRoles: readonl
       const list = nonEmptyStrings(e['algorithms'], `${at}: algorithms`);
       for (const alg of list) {
         if (!(EXTERNAL_ALGORITHMS as readonly string[]).includes(alg)) {
-          throw new IssuerConfigProblem(`${at}: algorithm "${alg}" is not accepted (one of ${EXTERNAL_ALGORITHMS.join(', ')}; HS* never for an external issuer)`);
+          throw new IssuerConfigProblem(
+            `${at}: algorithm "${alg}" is not accepted (one of ${EXTERNAL_ALGORITHMS.join(', ')}; HS* never for an external issuer)`,
+          );
         }
       }
       algorithms = [...new Set(list)] as ExternalAlgorithm[];
     }
     const audienceClaim = e['audienceClaim'] ?? 'aud';
-    if (audienceClaim !== 'aud' && audienceClaim !== 'client_id') throw new IssuerConfigProblem(`${at}: audienceClaim must be "aud" or "client_id"`);
+    if (audienceClaim !== 'aud' && audienceClaim !== 'client_id')
+      throw new IssuerConfigProblem(`${at}: audienceClaim must be "aud" or "client_id"`);
     const rolesClaim = e['rolesClaim'] === undefined ? null : dotPath(e['rolesClaim'], `${at}: rolesClaim`);
     const roleMap: Record<string, string> = {};
     if (e['roleMap'] !== undefined) {

@@ -9,7 +9,8 @@ export interface Explanation {
   readonly lines: readonly string[];
 }
 
-const when = (seconds: unknown): string => (typeof seconds === 'number' ? `${new Date(seconds * 1000).toISOString()} (${seconds})` : '(none)');
+const when = (seconds: unknown): string =>
+  typeof seconds === 'number' ? `${new Date(seconds * 1000).toISOString()} (${seconds})` : '(none)';
 const list = (values: readonly string[]): string => (values.length === 0 ? '(none)' : values.join(' '));
 
 /**
@@ -41,7 +42,8 @@ export async function explainToken(
     `audience: ${typeof payload.aud === 'string' ? payload.aud : Array.isArray(payload.aud) ? list(payload.aud) : '(none)'}`,
   ];
   if (payload.iss === config.jwt.issuer) {
-    if (ownSecret === null) return { accepted: false, lines: [...facts, 'kind: gatehouse access token', 'refused: no JWT_SECRET to check it with'] };
+    if (ownSecret === null)
+      return { accepted: false, lines: [...facts, 'kind: gatehouse access token', 'refused: no JWT_SECRET to check it with'] };
     const verified = createAccessTokens({
       secret: ownSecret,
       issuer: config.jwt.issuer,
@@ -50,11 +52,17 @@ export async function explainToken(
       clockToleranceSeconds: config.jwt.clockToleranceSeconds,
     }).verify(token, now);
     return verified.ok
-      ? { accepted: true, lines: [...facts, 'kind: gatehouse access token', 'accepted: signature and claims valid (the user is checked per request)'] }
+      ? {
+          accepted: true,
+          lines: [...facts, 'kind: gatehouse access token', 'accepted: signature and claims valid (the user is checked per request)'],
+        }
       : { accepted: false, lines: [...facts, 'kind: gatehouse access token', `refused: ${verified.reason}`] };
   }
   if (external === null || external.issuerOf(token) === undefined) {
-    return { accepted: false, lines: [...facts, `refused: issuer is neither gatehouse's own (${config.jwt.issuer}) nor one in OIDC_ISSUERS`] };
+    return {
+      accepted: false,
+      lines: [...facts, `refused: issuer is neither gatehouse's own (${config.jwt.issuer}) nor one in OIDC_ISSUERS`],
+    };
   }
   const result = await external.verify(token, now);
   if (!result.ok) return { accepted: false, lines: [...facts, 'kind: external (OIDC_ISSUERS)', `refused: ${result.reason}`] };

@@ -34,9 +34,15 @@ const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 async function fetchJson(url: string, options: KeyFetchOptions): Promise<Record<string, unknown>> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs), redirect: 'error', headers: { accept: 'application/json' } });
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(options.timeoutMs),
+      redirect: 'error',
+      headers: { accept: 'application/json' },
+    });
   } catch (error) {
-    throw new KeyProblem(`${url}: ${error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : 'unreachable'}`);
+    throw new KeyProblem(
+      `${url}: ${error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : 'unreachable'}`,
+    );
   }
   if (response.status !== 200) {
     await response.body?.cancel();
@@ -185,8 +191,9 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
       } else if (now - attemptedAt >= options.cooldownMs) {
         await refresh();
       }
-      if (local === null) throw new KeyProblem(failing ? 'the issuer\'s keys could not be fetched' : 'no keys fetched yet (cooldown)');
-      if (header.kid !== undefined && !kids.has(header.kid)) throw new KeyProblem(`kid ${JSON.stringify(String(header.kid).slice(0, 64))} is not in the issuer's key set`);
+      if (local === null) throw new KeyProblem(failing ? "the issuer's keys could not be fetched" : 'no keys fetched yet (cooldown)');
+      if (header.kid !== undefined && !kids.has(header.kid))
+        throw new KeyProblem(`kid ${JSON.stringify(String(header.kid).slice(0, 64))} is not in the issuer's key set`);
       return local(header);
     },
     fetches: () => fetchCount,

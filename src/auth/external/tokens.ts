@@ -18,7 +18,9 @@ export interface ExternalIdentity {
   readonly audience: readonly string[];
 }
 
-export type ExternalVerifyResult = { readonly ok: true; readonly identity: ExternalIdentity } | { readonly ok: false; readonly reason: string };
+export type ExternalVerifyResult =
+  | { readonly ok: true; readonly identity: ExternalIdentity }
+  | { readonly ok: false; readonly reason: string };
 
 export interface ExternalTokens {
   /** The configured issuer the token's (unverified) `iss` names, or undefined: then it is not an external token. */
@@ -66,7 +68,7 @@ function refusalReason(error: unknown): string {
     return `claim ${error.claim} is invalid`;
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
-  if (error instanceof errors.JWKSNoMatchingKey) return 'no key in the issuer\'s set matches the token\'s kid and alg';
+  if (error instanceof errors.JWKSNoMatchingKey) return "no key in the issuer's set matches the token's kid and alg";
   if (error instanceof errors.JWKSMultipleMatchingKeys) return 'the token has no kid and several keys match';
   if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm not accepted';
   if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return 'malformed token';
@@ -81,12 +83,16 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
   // Successes only, until the token's exp; a token whose key the provider stops publishing is
   // forgotten then. Revocation is not this cache's business: the linked user is looked up on every
   // request (src/auth/authenticate.ts), so a disabled user is refused at once.
-  const verified = new Map<string, { readonly token: string; readonly identity: ExternalIdentity; readonly result: ExternalVerifyResult }>();
+  const verified = new Map<
+    string,
+    { readonly token: string; readonly identity: ExternalIdentity; readonly result: ExternalVerifyResult }
+  >();
   for (const issuer of issuers) {
     const set = createIssuerKeys(issuer.issuer, issuer.jwksUri, fetchOptions);
     set.onRemoved((kids) => {
       for (const [slot, entry] of verified) {
-        if (entry.identity.issuer === issuer.issuer && entry.identity.kid !== null && kids.includes(entry.identity.kid)) verified.delete(slot);
+        if (entry.identity.issuer === issuer.issuer && entry.identity.kid !== null && kids.includes(entry.identity.kid))
+          verified.delete(slot);
       }
     });
     keys.set(issuer.issuer, set);
@@ -106,7 +112,8 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
     const alg = typeof header.alg === 'string' ? header.alg : '';
     if (alg.toLowerCase() === 'none') return { ok: false, reason: 'alg none is never accepted' };
     if (alg.startsWith('HS')) return { ok: false, reason: `${alg} is never accepted for an external issuer` };
-    if (!(issuer.algorithms as readonly string[]).includes(alg)) return { ok: false, reason: `algorithm ${alg || '(none)'} is not accepted for this issuer` };
+    if (!(issuer.algorithms as readonly string[]).includes(alg))
+      return { ok: false, reason: `algorithm ${alg || '(none)'} is not accepted for this issuer` };
     const set = keys.get(issuer.issuer) as IssuerKeys;
     const atOnce = set.refusedAtOnce(typeof header.kid === 'string' ? header.kid : undefined);
     if (atOnce !== null) return { ok: false, reason: atOnce };
@@ -171,7 +178,10 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
     entry.logged++;
     const skipped = entry.skipped;
     entry.skipped = 0;
-    options.log.info({ issuer: unverifiedIssuer(token) ?? null, reason, ...(skipped > 0 ? { notLogged: skipped } : {}) }, 'external token refused');
+    options.log.info(
+      { issuer: unverifiedIssuer(token) ?? null, reason, ...(skipped > 0 ? { notLogged: skipped } : {}) },
+      'external token refused',
+    );
   }
 
   function recall(token: string, now: Date): ExternalVerifyResult | undefined {
