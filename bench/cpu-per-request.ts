@@ -27,7 +27,14 @@ function headersFor(name: string, server: Started): Record<string, string> {
 async function cpuPerRequestUs(server: Started, query: string, headers: Record<string, string>): Promise<number> {
   const amount = 20_000;
   const before = cpuMs(server.info.pid);
-  const result = await autocannon({ url: `${server.info.url}/graphql`, method: 'POST', connections: 10, amount, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+  const result = await autocannon({
+    url: `${server.info.url}/graphql`,
+    method: 'POST',
+    connections: 10,
+    amount,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${query}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   return ((cpuMs(server.info.pid) - before) * 1000) / amount;
 }
@@ -42,7 +49,8 @@ async function main(): Promise<void> {
     for (const [name, server] of Object.entries(servers)) await cpuPerRequestUs(server, query, headersFor(name, server)); // warm-up
     const results: Record<string, number[]> = {};
     for (let round = 0; round < rounds; round++) {
-      for (const [name, server] of Object.entries(servers)) (results[name] ??= []).push(Math.round(await cpuPerRequestUs(server, query, headersFor(name, server))));
+      for (const [name, server] of Object.entries(servers))
+        (results[name] ??= []).push(Math.round(await cpuPerRequestUs(server, query, headersFor(name, server))));
     }
     console.log(`µs of server CPU per request, ${query}:`, results);
   } finally {

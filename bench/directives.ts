@@ -29,7 +29,9 @@ function floorSchema(): GraphQLSchema {
 
 function shieldSchema(): GraphQLSchema {
   const isAuthenticated = rule({ cache: 'contextual' })((_parent, _args, context: { viewer: Viewer | null }) => context.viewer !== null);
-  const isUser = rule({ cache: 'contextual' })((_parent, _args, context: { viewer: Viewer | null }) => context.viewer !== null && rolesSatisfy(context.viewer.roles, 'USER'));
+  const isUser = rule({ cache: 'contextual' })(
+    (_parent, _args, context: { viewer: Viewer | null }) => context.viewer !== null && rolesSatisfy(context.viewer.roles, 'USER'),
+  );
   const permissions = shield(
     {
       Query: { items: isAuthenticated },
@@ -54,9 +56,12 @@ const viewer: Viewer = { id: 'bench', roles: ['USER'], via: 'jwt' };
 /** Runs one execution and returns its time in milliseconds, after checking the answer is complete. */
 export async function timeOnce(variant: Variant): Promise<number> {
   const started = process.hrtime.bigint();
-  const result = (await execute({ schema: variants[variant], document, contextValue: { viewer } })) as ExecutionResult<{ items: unknown[] }>;
+  const result = (await execute({ schema: variants[variant], document, contextValue: { viewer } })) as ExecutionResult<{
+    items: unknown[];
+  }>;
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.errors || result.data?.items.length !== ITEMS) throw new Error(`${variant}: incomplete result ${JSON.stringify(result.errors?.[0])}`);
+  if (result.errors || result.data?.items.length !== ITEMS)
+    throw new Error(`${variant}: incomplete result ${JSON.stringify(result.errors?.[0])}`);
   return elapsed;
 }
 

@@ -50,7 +50,8 @@ export function pinLoadGenerator(): string {
  */
 export function releaseCores(pids: readonly number[]): void {
   if (!hasTaskset) return;
-  for (const pid of [process.pid, ...pids]) execFileSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
+  for (const pid of [process.pid, ...pids])
+    execFileSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
 }
 
 /** Starts `bench/<script>.js` in its own process and waits for the JSON line it prints when listening. */

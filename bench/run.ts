@@ -80,7 +80,12 @@ async function directiveOverhead() {
   }
   const shieldMs = median(times['graphql-shield']);
   const medianMs: Record<Variant, number> = { floor: floorMs, gatehouse: gatehouseMs, 'graphql-shield': shieldMs };
-  return { medianMs, gatehouseOverFloor: gatehouseMs / floorMs, shieldOverGatehouse: shieldMs / median(versus), synchronous: staysSynchronous() };
+  return {
+    medianMs,
+    gatehouseOverFloor: gatehouseMs / floorMs,
+    shieldOverGatehouse: shieldMs / median(versus),
+    synchronous: staysSynchronous(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -89,7 +94,9 @@ async function main(): Promise<void> {
 
   console.log(`1. directive overhead: execute() over ${fmt(ITEMS)} objects × 5 fields …`);
   const directives = await directiveOverhead();
-  console.log(`   floor ${fmt(directives.medianMs.floor, 1)} ms, gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms, graphql-shield ${fmt(directives.medianMs['graphql-shield'], 1)} ms`);
+  console.log(
+    `   floor ${fmt(directives.medianMs.floor, 1)} ms, gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms, graphql-shield ${fmt(directives.medianMs['graphql-shield'], 1)} ms`,
+  );
 
   const placement = pinLoadGenerator();
   const pgName = `gatehouse_bench_${randomBytes(6).toString('hex')}`;
@@ -112,7 +119,12 @@ async function main(): Promise<void> {
     type Server = typeof sqlite;
     const jwt = (server: Server) => ({ authorization: `Bearer ${server.info.token!}` });
     const key = (server: Server) => ({ 'x-api-key': server.info.apiKey! });
-    const at = (server: Server, query: string, headers?: Record<string, string>): Load => ({ url: server.info.url, pid: server.info.pid, query, ...(headers ? { headers } : {}) });
+    const at = (server: Server, query: string, headers?: Record<string, string>): Load => ({
+      url: server.info.url,
+      pid: server.info.pid,
+      query,
+      ...(headers ? { headers } : {}),
+    });
     const loads = {
       'SQLite: publicMessage, anonymous': at(sqlite, pub),
       'SQLite: publicMessage, JWT': at(sqlite, pub, jwt(sqlite)),
@@ -146,10 +158,9 @@ async function main(): Promise<void> {
       }
       console.log(`   round ${round + 1} (µs CPU/request): ${names.map((n) => fmt(cpuUs[n].at(-1)!)).join(' | ')}`);
     }
-    const http = Object.fromEntries(names.map((n) => [n, { rps: median(rps[n]), p99Ms: median(p99[n]), cpuUsPerRequest: median(cpuUs[n]) }])) as Record<
-      Name,
-      { rps: number; p99Ms: number; cpuUsPerRequest: number }
-    >;
+    const http = Object.fromEntries(
+      names.map((n) => [n, { rps: median(rps[n]), p99Ms: median(p99[n]), cpuUsPerRequest: median(cpuUs[n]) }]),
+    ) as Record<Name, { rps: number; p99Ms: number; cpuUsPerRequest: number }>;
     // This VM's speed drifts by tens of percent over minutes: each ratio is the median of the
     // ratios of one round's two cases, measured seconds apart.
     /** CPU per request of `cheaper` over that of `dearer`: ≤ 1, and 1 when they cost the same. */
@@ -193,8 +204,15 @@ async function main(): Promise<void> {
     await rssEvery10k(2);
     const warmSamples = await rssEvery10k(3);
     const runSamples = await rssEvery10k(10);
-    const memory = { afterWarmUpMiB: median(warmSamples), after100kMiB: median(runSamples.slice(-3)), growthMiB: median(runSamples.slice(-3)) - median(warmSamples), samplesMiB: [...warmSamples, ...runSamples] };
-    console.log(`   RSS ${fmt(memory.afterWarmUpMiB, 1)} MiB → ${fmt(memory.after100kMiB, 1)} MiB (samples ${memory.samplesMiB.map((m) => fmt(m)).join(', ')})`);
+    const memory = {
+      afterWarmUpMiB: median(warmSamples),
+      after100kMiB: median(runSamples.slice(-3)),
+      growthMiB: median(runSamples.slice(-3)) - median(warmSamples),
+      samplesMiB: [...warmSamples, ...runSamples],
+    };
+    console.log(
+      `   RSS ${fmt(memory.afterWarmUpMiB, 1)} MiB → ${fmt(memory.after100kMiB, 1)} MiB (samples ${memory.samplesMiB.map((m) => fmt(m)).join(', ')})`,
+    );
 
     console.log('\n3. logins do not stall other requests (server and load generator on every core) …');
     releaseCores([sqlite.info.pid]);
@@ -207,7 +225,9 @@ async function main(): Promise<void> {
         const response = await fetch(`${sqlite.info.url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: `mutation { login(email: "${sqlite.info.email}", password: "${sqlite.info.password}") { expiresIn } }` }),
+          body: JSON.stringify({
+            query: `mutation { login(email: "${sqlite.info.email}", password: "${sqlite.info.password}") { expiresIn } }`,
+          }),
         });
         if (response.status !== 200) throw new Error(`login answered ${response.status}`);
         await response.text();
@@ -222,23 +242,95 @@ async function main(): Promise<void> {
     const round2 = (n: number) => Math.round(n * 100) / 100;
     const idleP99Ms = round2(percentile(idleMs, 99));
     const duringLoginsP99Ms = round2(percentile(busyMs, 99));
-    const stall = { idleP99Ms, duringLoginsP99Ms, ratio: duringLoginsP99Ms / idleP99Ms, loginsDone: logins, requests: { idle: idleMs.length, duringLogins: busyMs.length } };
+    const stall = {
+      idleP99Ms,
+      duringLoginsP99Ms,
+      ratio: duringLoginsP99Ms / idleP99Ms,
+      loginsDone: logins,
+      requests: { idle: idleMs.length, duringLogins: busyMs.length },
+    };
     console.log(`   idle p99 ${stall.idleP99Ms} ms, with 20 concurrent logins p99 ${stall.duringLoginsP99Ms} ms (${logins} logins)`);
 
     const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
     const us = (name: Name) => `${fmt(http[name].cpuUsPerRequest, 1)} µs`;
     const rows = [
-      ['1', `directive overhead, ${fmt(ITEMS)} objects (median time)`, `gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms / floor ${fmt(directives.medianMs.floor, 1)} ms = ${directives.gatehouseOverFloor.toFixed(3)}`, '≤ 1.05', verdict(directives.gatehouseOverFloor <= 1.05)],
-      ['1', 'graphql-shield, same rules', `shield ${fmt(directives.medianMs['graphql-shield'], 1)} ms = ${directives.shieldOverGatehouse.toFixed(1)} × gatehouse (measured after it)`, 'reported', directives.synchronous ? 'gatehouse stays synchronous' : '**gatehouse became async**'],
-      ['2', 'SQLite, `{ publicMessage }`: CPU anonymous / with a JWT', `**${ratios.sqliteJwt.toFixed(3)}** (${us('SQLite: publicMessage, anonymous')} / ${us('SQLite: publicMessage, JWT')}; req/s ratio ${rpsRatios.sqliteJwt.toFixed(3)})`, '≥ 0.95', verdict(ratios.sqliteJwt >= 0.95)],
-      ['2', 'SQLite, `{ publicMessage }`: CPU anonymous / with an API key', `**${ratios.sqliteKey.toFixed(3)}** (${us('SQLite: publicMessage, anonymous')} / ${us('SQLite: publicMessage, API key')}; req/s ratio ${rpsRatios.sqliteKey.toFixed(3)})`, '≥ 0.92', verdict(ratios.sqliteKey >= 0.92)],
-      ['2', 'PostgreSQL, `{ publicMessage }`: CPU anonymous / with a JWT', `**${ratios.postgresJwt.toFixed(3)}** (${us('PostgreSQL: publicMessage, anonymous')} / ${us('PostgreSQL: publicMessage, JWT')}; req/s ratio ${rpsRatios.postgresJwt.toFixed(3)})`, '≥ 0.90', verdict(ratios.postgresJwt >= 0.9)],
-      ['2', 'PostgreSQL, `{ publicMessage }`: CPU anonymous / with an API key', `**${ratios.postgresKey.toFixed(3)}** (${us('PostgreSQL: publicMessage, anonymous')} / ${us('PostgreSQL: publicMessage, API key')}; req/s ratio ${rpsRatios.postgresKey.toFixed(3)})`, '≥ 0.88', verdict(ratios.postgresKey >= 0.88)],
-      ['3', 'p99 of `me` during 20 concurrent logins', `${stall.duringLoginsP99Ms} ms / ${stall.idleP99Ms} ms idle = ${stall.ratio.toFixed(2)}`, '≤ 3', verdict(stall.ratio <= 3)],
-      ['4', 'RSS growth over 100,000 authenticated requests (medians of 3 samples)', `${fmt(memory.afterWarmUpMiB, 1)} → ${fmt(memory.after100kMiB, 1)} MiB = ${memory.growthMiB >= 0 ? '+' : ''}${fmt(memory.growthMiB, 1)} MiB`, '≤ 20 MiB', verdict(memory.growthMiB <= 20)],
-      ['5', '`{ publicMessage }`: CPU gatehouse (SQLite) / bare Apollo standalone', `${(1 / ratios.bareOverGatehouse).toFixed(3)} (${us('SQLite: publicMessage, anonymous')} / ${us('bare Apollo standalone: publicMessage')}; req/s ratio ${rpsRatios.gatehouseOverBare.toFixed(3)})`, '≤ 1.0', verdict(ratios.bareOverGatehouse >= 1)],
-      ['6', '`{ me { id } }` with a JWT: CPU gatehouse (SQLite) / Mercurius + mercurius-auth', `**${ratios.gatehouseOverMercurius.toFixed(3)}** (${us('SQLite: me, JWT')} / ${us('Mercurius + mercurius-auth: me, JWT')}; req/s ratio ${rpsRatios.gatehouseOverMercurius.toFixed(3)}); on PostgreSQL ${ratios.postgresOverMercurius.toFixed(3)}`, '≤ 1.0', verdict(ratios.gatehouseOverMercurius <= 1)],
-      ['6', '`{ me { id } }` with a JWT: CPU Yoga + generic-auth + plugin-jwt / gatehouse (SQLite)', `**${ratios.yogaOverGatehouse.toFixed(2)}** (${us('Yoga + generic-auth + plugin-jwt: me, JWT')} / ${us('SQLite: me, JWT')}; req/s ratio ${(1 / rpsRatios.gatehouseOverYoga).toFixed(3)})`, '≥ 4', verdict(ratios.yogaOverGatehouse >= 4)],
+      [
+        '1',
+        `directive overhead, ${fmt(ITEMS)} objects (median time)`,
+        `gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms / floor ${fmt(directives.medianMs.floor, 1)} ms = ${directives.gatehouseOverFloor.toFixed(3)}`,
+        '≤ 1.05',
+        verdict(directives.gatehouseOverFloor <= 1.05),
+      ],
+      [
+        '1',
+        'graphql-shield, same rules',
+        `shield ${fmt(directives.medianMs['graphql-shield'], 1)} ms = ${directives.shieldOverGatehouse.toFixed(1)} × gatehouse (measured after it)`,
+        'reported',
+        directives.synchronous ? 'gatehouse stays synchronous' : '**gatehouse became async**',
+      ],
+      [
+        '2',
+        'SQLite, `{ publicMessage }`: CPU anonymous / with a JWT',
+        `**${ratios.sqliteJwt.toFixed(3)}** (${us('SQLite: publicMessage, anonymous')} / ${us('SQLite: publicMessage, JWT')}; req/s ratio ${rpsRatios.sqliteJwt.toFixed(3)})`,
+        '≥ 0.95',
+        verdict(ratios.sqliteJwt >= 0.95),
+      ],
+      [
+        '2',
+        'SQLite, `{ publicMessage }`: CPU anonymous / with an API key',
+        `**${ratios.sqliteKey.toFixed(3)}** (${us('SQLite: publicMessage, anonymous')} / ${us('SQLite: publicMessage, API key')}; req/s ratio ${rpsRatios.sqliteKey.toFixed(3)})`,
+        '≥ 0.92',
+        verdict(ratios.sqliteKey >= 0.92),
+      ],
+      [
+        '2',
+        'PostgreSQL, `{ publicMessage }`: CPU anonymous / with a JWT',
+        `**${ratios.postgresJwt.toFixed(3)}** (${us('PostgreSQL: publicMessage, anonymous')} / ${us('PostgreSQL: publicMessage, JWT')}; req/s ratio ${rpsRatios.postgresJwt.toFixed(3)})`,
+        '≥ 0.90',
+        verdict(ratios.postgresJwt >= 0.9),
+      ],
+      [
+        '2',
+        'PostgreSQL, `{ publicMessage }`: CPU anonymous / with an API key',
+        `**${ratios.postgresKey.toFixed(3)}** (${us('PostgreSQL: publicMessage, anonymous')} / ${us('PostgreSQL: publicMessage, API key')}; req/s ratio ${rpsRatios.postgresKey.toFixed(3)})`,
+        '≥ 0.88',
+        verdict(ratios.postgresKey >= 0.88),
+      ],
+      [
+        '3',
+        'p99 of `me` during 20 concurrent logins',
+        `${stall.duringLoginsP99Ms} ms / ${stall.idleP99Ms} ms idle = ${stall.ratio.toFixed(2)}`,
+        '≤ 3',
+        verdict(stall.ratio <= 3),
+      ],
+      [
+        '4',
+        'RSS growth over 100,000 authenticated requests (medians of 3 samples)',
+        `${fmt(memory.afterWarmUpMiB, 1)} → ${fmt(memory.after100kMiB, 1)} MiB = ${memory.growthMiB >= 0 ? '+' : ''}${fmt(memory.growthMiB, 1)} MiB`,
+        '≤ 20 MiB',
+        verdict(memory.growthMiB <= 20),
+      ],
+      [
+        '5',
+        '`{ publicMessage }`: CPU gatehouse (SQLite) / bare Apollo standalone',
+        `${(1 / ratios.bareOverGatehouse).toFixed(3)} (${us('SQLite: publicMessage, anonymous')} / ${us('bare Apollo standalone: publicMessage')}; req/s ratio ${rpsRatios.gatehouseOverBare.toFixed(3)})`,
+        '≤ 1.0',
+        verdict(ratios.bareOverGatehouse >= 1),
+      ],
+      [
+        '6',
+        '`{ me { id } }` with a JWT: CPU gatehouse (SQLite) / Mercurius + mercurius-auth',
+        `**${ratios.gatehouseOverMercurius.toFixed(3)}** (${us('SQLite: me, JWT')} / ${us('Mercurius + mercurius-auth: me, JWT')}; req/s ratio ${rpsRatios.gatehouseOverMercurius.toFixed(3)}); on PostgreSQL ${ratios.postgresOverMercurius.toFixed(3)}`,
+        '≤ 1.0',
+        verdict(ratios.gatehouseOverMercurius <= 1),
+      ],
+      [
+        '6',
+        '`{ me { id } }` with a JWT: CPU Yoga + generic-auth + plugin-jwt / gatehouse (SQLite)',
+        `**${ratios.yogaOverGatehouse.toFixed(2)}** (${us('Yoga + generic-auth + plugin-jwt: me, JWT')} / ${us('SQLite: me, JWT')}; req/s ratio ${(1 / rpsRatios.gatehouseOverYoga).toFixed(3)})`,
+        '≥ 4',
+        verdict(ratios.yogaOverGatehouse >= 4),
+      ],
     ];
     const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
     const table = [
@@ -254,11 +346,18 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     writeFileSync(join(ROOT, 'bench', 'results.md'), `# Benchmark results\n\nProduced by \`npm run bench\`.\n\n${table}`);
-    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify({ when, machine, placement, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, directives, http, perRound: { rps, cpuUs }, stall, memory, ratios, rpsRatios }, null, 2)}\n`);
+    writeFileSync(
+      join(ROOT, 'bench', 'results.json'),
+      `${JSON.stringify({ when, machine, placement, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, directives, http, perRound: { rps, cpuUs }, stall, memory, ratios, rpsRatios }, null, 2)}\n`,
+    );
     console.log(`\n${table}\nWritten to bench/results.md and bench/results.json.`);
   } finally {
     for (const server of servers) server.child.kill('SIGTERM');
-    await Promise.all(servers.map((server) => new Promise((resolve) => (server.child.exitCode !== null ? resolve(null) : server.child.once('exit', resolve)))));
+    await Promise.all(
+      servers.map(
+        (server) => new Promise((resolve) => (server.child.exitCode !== null ? resolve(null) : server.child.once('exit', resolve))),
+      ),
+    );
     await admin.query(`drop database if exists ${pgName} with (force)`);
     await admin.end();
   }

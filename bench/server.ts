@@ -36,9 +36,17 @@ async function main(): Promise<void> {
   const email = 'bench@example.test';
   const password = 'benchmark password';
   const user = await createUser(app, { email, password }, { actorId: null, address: 'bench', source: 'request' });
-  const key = await createApiKey(app, { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, { name: 'bench' }, { actorId: user.id, address: 'bench', source: 'request' });
+  const key = await createApiKey(
+    app,
+    { id: user.id, roles: rolesOf(user.role), via: 'jwt' },
+    { name: 'bench' },
+    { actorId: user.id, address: 'bench', source: 'request' },
+  );
   // Access tokens live 15 minutes by default; a long one keeps the whole run on one token.
-  const token = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens.issue(user.id, new Date()).token;
+  const token = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens.issue(
+    user.id,
+    new Date(),
+  ).token;
 
   const server = await createHttpServer(app);
   const url = await server.listen();

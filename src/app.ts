@@ -26,7 +26,10 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
   return {
     config,
     store,
-    passwords: createPasswordHasher(config.passwordHashCost, { concurrency: config.passwordHashConcurrency, maxWaiting: config.passwordHashQueue }),
+    passwords: createPasswordHasher(config.passwordHashCost, {
+      concurrency: config.passwordHashConcurrency,
+      maxWaiting: config.passwordHashQueue,
+    }),
     accessTokens: createAccessTokens({
       secret,
       issuer: config.jwt.issuer,

@@ -34,4 +34,3 @@ export interface GatehouseContext extends AuthContext {
   /** The user with this id, batched per request, or null when there is none. */
   loadUser(id: string): Promise<GatehouseUser | null>;
 }
-

@@ -108,6 +108,9 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** The database did not answer: the same words whatever the cause, with the id that finds the detail in the log. */
 export function databaseUnavailable(requestId: string | undefined): GraphQLError {
-  const error = serviceUnavailable(DATABASE_RETRY_AFTER_SECONDS, `The service is unavailable right now. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`);
+  const error = serviceUnavailable(
+    DATABASE_RETRY_AFTER_SECONDS,
+    `The service is unavailable right now. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
+  );
   return requestId === undefined ? error : new GraphQLError(error.message, { extensions: { ...error.extensions, requestId } });
 }

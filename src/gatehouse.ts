@@ -37,7 +37,12 @@ export interface Gatehouse {
 
 /** The SDL and resolvers of `options`, for buildSchema. */
 export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles'>) {
-  const typeDefs = options.typeDefs === undefined ? [] : Array.isArray(options.typeDefs) ? [...options.typeDefs] : [options.typeDefs as string | DocumentNode];
+  const typeDefs =
+    options.typeDefs === undefined
+      ? []
+      : Array.isArray(options.typeDefs)
+        ? [...options.typeDefs]
+        : [options.typeDefs as string | DocumentNode];
   return {
     typeDefs: [...typeDefs, ...(options.schemaFiles === undefined ? [] : readSchemaFiles(options.schemaFiles))],
     ...(options.resolvers === undefined ? {} : { resolvers: options.resolvers }),

@@ -99,7 +99,10 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
  *
  * `db` and `loadUser` throw: a resolver that reads the database wants `createTestKit`.
  */
-export function testContext(viewer: Viewer | null, options: { now?: () => Date; requestId?: string; clientAddress?: string } = {}): GatehouseContext {
+export function testContext(
+  viewer: Viewer | null,
+  options: { now?: () => Date; requestId?: string; clientAddress?: string } = {},
+): GatehouseContext {
   const noDatabase = () => new TypeError('testContext() has no database: test resolvers that read it with createTestKit()');
   return {
     viewer,

@@ -144,7 +144,12 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     },
     async createApiKey(owner, { name = 'test key', expiresInDays } = {}) {
       const viewer: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'api-key' };
-      const created = await createApiKey(app, viewer, { name, expiresInDays: expiresInDays ?? null }, { actorId: viewer.id, address: '127.0.0.1', source: 'request' });
+      const created = await createApiKey(
+        app,
+        viewer,
+        { name, expiresInDays: expiresInDays ?? null },
+        { actorId: viewer.id, address: '127.0.0.1', source: 'request' },
+      );
       return { id: created.apiKey.id, secret: created.secret, context: contextFor(viewer, owner.user) };
     },
     async execute(query, { variables, as = null } = {}) {

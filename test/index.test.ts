@@ -8,7 +8,20 @@ import packageJson from '../package.json';
 describe('the package entry', () => {
   it('exports the documented surface and no internals', () => {
     expect(Object.keys(gatehouse).sort()).toEqual(
-      ['AuthCoverageError', 'ConfigError', 'ErrorCode', 'applyAuthDirectives', 'authDirectiveTypeDefs', 'badUserInput', 'createGatehouse', 'forbidden', 'hasRole', 'notFound', 'runGatehouse', 'unauthenticated'].sort(),
+      [
+        'AuthCoverageError',
+        'ConfigError',
+        'ErrorCode',
+        'applyAuthDirectives',
+        'authDirectiveTypeDefs',
+        'badUserInput',
+        'createGatehouse',
+        'forbidden',
+        'hasRole',
+        'notFound',
+        'runGatehouse',
+        'unauthenticated',
+      ].sort(),
     );
   });
 
@@ -23,13 +36,19 @@ describe('the package entry', () => {
     expect(gatehouse.authDirectiveTypeDefs).toContain('directive @public on OBJECT | FIELD_DEFINITION');
     const schema = gatehouse.applyAuthDirectives(
       makeExecutableSchema({
-        typeDefs: [gatehouse.authDirectiveTypeDefs, 'enum Role { USER ADMIN } type Query { open: String @public secret: String @hasRole(role: ADMIN) }'],
+        typeDefs: [
+          gatehouse.authDirectiveTypeDefs,
+          'enum Role { USER ADMIN } type Query { open: String @public secret: String @hasRole(role: ADMIN) }',
+        ],
         resolvers: { Query: { open: () => 'o', secret: () => 's' } },
       }),
     );
     const viewer: Viewer = { id: 'u1', roles: ['USER'], via: 'api-key' };
     const context: AuthContext = { viewer };
     const result = execute({ schema, document: parse('{ open secret }'), contextValue: context });
-    expect(result).toMatchObject({ data: { open: 'o', secret: null }, errors: [expect.objectContaining({ extensions: { code: 'FORBIDDEN' } })] });
+    expect(result).toMatchObject({
+      data: { open: 'o', secret: null },
+      errors: [expect.objectContaining({ extensions: { code: 'FORBIDDEN' } })],
+    });
   });
 });

@@ -29,7 +29,9 @@ it('gives each kit its own database', async () => {
   try {
     await other.createUser();
     const admin = await other.createUser({ role: 'ADMIN' });
-    expect((await other.execute<{ users: { totalCount: number } }>('{ users { totalCount } }', { as: admin })).data?.users.totalCount).toBe(2);
+    expect((await other.execute<{ users: { totalCount: number } }>('{ users { totalCount } }', { as: admin })).data?.users.totalCount).toBe(
+      2,
+    );
   } finally {
     await other.close();
   }
@@ -37,7 +39,9 @@ it('gives each kit its own database', async () => {
 
 it('acts as a viewer built by hand', async () => {
   const target = await kit.createUser();
-  const result = await kit.execute('{ users(first: 1) { edges { node { id } } } }', { as: kit.contextFor({ id: target.user.id, roles: ['ADMIN'], via: 'jwt' }) });
+  const result = await kit.execute('{ users(first: 1) { edges { node { id } } } }', {
+    as: kit.contextFor({ id: target.user.id, roles: ['ADMIN'], via: 'jwt' }),
+  });
   expect(result.errors).toBeUndefined();
 });
 
@@ -72,7 +76,10 @@ describe('createTestKit with an application schema', () => {
     const alice = await app.createUser({ name: 'Alice' });
     const greeted = await app.execute('{ greeting { text for { id name email } } me { id } }', { as: alice });
     expect(greeted.errors).toBeUndefined();
-    expect(greeted.data).toEqual({ greeting: { text: `hello, ${alice.user.id}`, for: { id: alice.user.id, name: 'Alice', email: alice.user.email } }, me: { id: alice.user.id } });
+    expect(greeted.data).toEqual({
+      greeting: { text: `hello, ${alice.user.id}`, for: { id: alice.user.id, name: 'Alice', email: alice.user.email } },
+      me: { id: alice.user.id },
+    });
     expect((await app.execute('{ adminsOnly }', { as: alice })).codes).toEqual(['FORBIDDEN']);
     const key = await app.createApiKey(await app.createUser({ role: 'ADMIN' }));
     expect((await app.execute('{ adminsOnly }', { as: key })).data).toEqual({ adminsOnly: 42 });
@@ -87,10 +94,15 @@ describe('createTestKit with an application schema', () => {
 
 describe('testContext: a resolver unit test with no database', () => {
   it('builds the context for a hand-made viewer', () => {
-    const greet = (_: unknown, __: unknown, context: GatehouseContext) => (hasRole(context.viewer, 'ADMIN') ? `hello, admin ${context.viewer?.id}` : 'hello');
+    const greet = (_: unknown, __: unknown, context: GatehouseContext) =>
+      hasRole(context.viewer, 'ADMIN') ? `hello, admin ${context.viewer?.id}` : 'hello';
     expect(greet({}, {}, testContext({ id: 'u1', roles: ['ADMIN'], via: 'jwt' }))).toBe('hello, admin u1');
     expect(greet({}, {}, testContext(null))).toBe('hello');
-    expect(testContext(null, { now: () => new Date('2026-01-01T00:00:00Z') }).now().toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(
+      testContext(null, { now: () => new Date('2026-01-01T00:00:00Z') })
+        .now()
+        .toISOString(),
+    ).toBe('2026-01-01T00:00:00.000Z');
   });
 
   it('says so when a resolver reaches for the database', async () => {

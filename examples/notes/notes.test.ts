@@ -57,14 +57,16 @@ interface NotesPage {
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
-
 function expectOnlyError(result: ExecuteResult<unknown>, code: string, path?: readonly (string | number)[]): void {
   expect(result.codes).toEqual([code]);
   if (path !== undefined) expect(result.errors?.[0]?.path).toEqual(path);
 }
 
 async function countNotes(kit: TestKit): Promise<number> {
-  const row = await kit.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await kit.db
+    .selectFrom('notes')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -72,7 +74,13 @@ async function noteRow(kit: TestKit, id: string) {
   return kit.db.selectFrom('notes').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-async function createNote(kit: TestKit, as: TestUser, title: string, visibility: 'PUBLIC' | 'PRIVATE', body = `${title} body`): Promise<NoteView> {
+async function createNote(
+  kit: TestKit,
+  as: TestUser,
+  title: string,
+  visibility: 'PUBLIC' | 'PRIVATE',
+  body = `${title} body`,
+): Promise<NoteView> {
   const result = await kit.execute<{ createNote: NoteView | null }>(CREATE, { variables: { title, body, visibility }, as });
   expect(result.errors).toBeUndefined();
   const note = result.data?.createNote;
@@ -106,7 +114,10 @@ describe('createNote', () => {
   });
 
   test('an explicit null visibility is PRIVATE too', async () => {
-    const result = await kit.execute<{ createNote: NoteView | null }>(CREATE, { variables: { title: 'T', body: 'B', visibility: null }, as: alice });
+    const result = await kit.execute<{ createNote: NoteView | null }>(CREATE, {
+      variables: { title: 'T', body: 'B', visibility: null },
+      as: alice,
+    });
     expect(result.errors).toBeUndefined();
     expect(result.data?.createNote?.visibility).toBe('PRIVATE');
   });
@@ -121,7 +132,12 @@ describe('createNote', () => {
       createdAt: clock.now().toISOString(),
       author: { id: alice.user.id, name: 'Alice' },
     });
-    expect(await noteRow(kit, note.id)).toMatchObject({ author_id: alice.user.id, title: 'Launch plan', body: 'step 1\nstep 2', visibility: 'PUBLIC' });
+    expect(await noteRow(kit, note.id)).toMatchObject({
+      author_id: alice.user.id,
+      title: 'Launch plan',
+      body: 'step 1\nstep 2',
+      visibility: 'PUBLIC',
+    });
   });
 
   test('accepts a 200-character title and a 20,000-character body', async () => {
@@ -181,7 +197,13 @@ describe('notes (list)', () => {
   let carol: TestUser;
   let admin: TestUser;
   /** Titles in creation order (one second apart). */
-  const titles = { alicePublic: 'alice public', alicePrivate: 'alice private', bobPublic: 'bob public', bobPrivate: 'bob private', adminPrivate: 'admin private' };
+  const titles = {
+    alicePublic: 'alice public',
+    alicePrivate: 'alice private',
+    bobPublic: 'bob public',
+    bobPrivate: 'bob private',
+    adminPrivate: 'admin private',
+  };
 
   beforeAll(async () => {
     const clock = manualClock();
@@ -444,16 +466,19 @@ describe('deleteNote', () => {
     expect(after.data?.note).toBeNull();
   });
 
-  test.each(['PUBLIC', 'PRIVATE'] as const)('another user deleting a %s note is FORBIDDEN and the note is unchanged', async (visibility) => {
-    const note = await createNote(kit, alice, 'not yours', visibility);
-    const before = await noteRow(kit, note.id);
+  test.each(['PUBLIC', 'PRIVATE'] as const)(
+    'another user deleting a %s note is FORBIDDEN and the note is unchanged',
+    async (visibility) => {
+      const note = await createNote(kit, alice, 'not yours', visibility);
+      const before = await noteRow(kit, note.id);
 
-    const result = await remove(note.id, bob);
-    expectOnlyError(result, 'FORBIDDEN', ['deleteNote']);
-    expect(result.data?.deleteNote ?? null).toBeNull();
-    expect(await noteRow(kit, note.id)).toEqual(before);
-    expect(await countNotes(kit)).toBe(1);
-  });
+      const result = await remove(note.id, bob);
+      expectOnlyError(result, 'FORBIDDEN', ['deleteNote']);
+      expect(result.data?.deleteNote ?? null).toBeNull();
+      expect(await noteRow(kit, note.id)).toEqual(before);
+      expect(await countNotes(kit)).toBe(1);
+    },
+  );
 
   test('another user deleting through their API key is FORBIDDEN and the note stays', async () => {
     const note = await createNote(kit, alice, 'not yours', 'PUBLIC');
@@ -527,9 +552,9 @@ describe('Note.author', () => {
     await createNote(kit, bob, 'b1', 'PUBLIC');
     await createNote(kit, alice, 'a2', 'PUBLIC');
 
-    const result = await kit.execute<{ notes: { edges: { node: { title: string; author: { id: string; name: string | null; role: string } } }[] } }>(
-      '{ notes(first: 10) { edges { node { title author { id name role } } } } }',
-    );
+    const result = await kit.execute<{
+      notes: { edges: { node: { title: string; author: { id: string; name: string | null; role: string } } }[] };
+    }>('{ notes(first: 10) { edges { node { title author { id name role } } } } }');
     expect(result.errors).toBeUndefined();
     const byTitle = Object.fromEntries((result.data?.notes.edges ?? []).map((edge) => [edge.node.title, edge.node.author]));
     expect(byTitle).toEqual({

@@ -51,7 +51,8 @@ function validId(raw: string, argument = 'id'): string {
 
 function validPageSize(first: number | null | undefined, argument = 'first'): number {
   const n = first ?? 20;
-  if (!Number.isInteger(n) || n < 1 || n > LIMITS.pageMax) throw badUserInput(`${argument} must be between 1 and ${LIMITS.pageMax}.`, argument);
+  if (!Number.isInteger(n) || n < 1 || n > LIMITS.pageMax)
+    throw badUserInput(`${argument} must be between 1 and ${LIMITS.pageMax}.`, argument);
   return n;
 }
 
@@ -66,7 +67,8 @@ function decodeCursor(cursor: string | null | undefined, argument = 'after'): Po
   if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (rest.length > 0 || id === undefined || id === '' || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at) throw invalid();
+  if (rest.length > 0 || id === undefined || id === '' || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at)
+    throw invalid();
   return { createdAt, id };
 }
 
@@ -89,7 +91,10 @@ export const resolvers = {
       const limit = validPageSize(args.first);
       const after = decodeCursor(args.after);
       const readerId = context.viewer?.id ?? null;
-      const [rows, totalCount] = await Promise.all([store.listVisibleNotes(db(context), readerId, limit + 1, after), store.countVisibleNotes(db(context), readerId)]);
+      const [rows, totalCount] = await Promise.all([
+        store.listVisibleNotes(db(context), readerId, limit + 1, after),
+        store.countVisibleNotes(db(context), readerId),
+      ]);
       const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node), node }));
       return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
     },
@@ -97,7 +102,8 @@ export const resolvers = {
     async note(_parent: unknown, args: { id: string }, context: GatehouseContext) {
       const note = await store.findNoteById(db(context), validId(args.id));
       if (note === undefined) return null;
-      if (!canRead(context.viewer, note)) throw context.viewer === null ? unauthenticated('You must be signed in to read this note.') : forbidden('This note is private.');
+      if (!canRead(context.viewer, note))
+        throw context.viewer === null ? unauthenticated('You must be signed in to read this note.') : forbidden('This note is private.');
       return note;
     },
   },

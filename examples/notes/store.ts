@@ -37,7 +37,14 @@ export interface Position {
 
 const COLUMNS = ['id', 'author_id', 'title', 'body', 'visibility', 'created_at'] as const;
 
-function toNote(row: { id: string; author_id: string; title: string; body: string; visibility: Visibility; created_at: Date | string }): NoteRecord {
+function toNote(row: {
+  id: string;
+  author_id: string;
+  title: string;
+  body: string;
+  visibility: Visibility;
+  created_at: Date | string;
+}): NoteRecord {
   return {
     id: row.id,
     authorId: row.author_id,
@@ -54,7 +61,14 @@ export async function insertNote(
 ): Promise<NoteRecord> {
   const row = await db
     .insertInto('notes')
-    .values({ id: note.id, author_id: note.authorId, title: note.title, body: note.body, visibility: note.visibility, created_at: note.now.toISOString() })
+    .values({
+      id: note.id,
+      author_id: note.authorId,
+      title: note.title,
+      body: note.body,
+      visibility: note.visibility,
+      created_at: note.now.toISOString(),
+    })
     .returning(COLUMNS)
     .executeTakeFirstOrThrow();
   return toNote(row);

@@ -154,7 +154,10 @@ function warningsFor(
 
 /** The map as an aligned text table, then open root fields and warnings. */
 export function formatAuthMapText(map: AuthMap): string {
-  const rows = [['FIELD', 'REQUIRES', 'FROM', 'REACHABLE BY'], ...map.entries.map((e) => [e.coordinate, e.requires, e.from, e.reachableBy.join(', ') || 'nobody'])];
+  const rows = [
+    ['FIELD', 'REQUIRES', 'FROM', 'REACHABLE BY'],
+    ...map.entries.map((e) => [e.coordinate, e.requires, e.from, e.reachableBy.join(', ') || 'nobody']),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
   if (map.openRootFields.length > 0) lines.push('', `Open root fields (no directive): ${map.openRootFields.join(', ')}`);

@@ -39,7 +39,8 @@ export async function authenticate(app: App, credential: PresentedCredential): P
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
       const user = await app.store.lookups.userById(verified.claims.sub);
       // The row that says whether the user is disabled also says which sessions have ended: no extra read.
-      if (user === undefined || user.disabledAt !== null || sessionEnded(user, verified.claims)) return { ok: false, problem: 'invalid_token' };
+      if (user === undefined || user.disabledAt !== null || sessionEnded(user, verified.claims))
+        return { ok: false, problem: 'invalid_token' };
       return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user, sessionId: verified.claims.sid ?? null };
     }
     case 'api-key': {

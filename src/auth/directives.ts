@@ -1,10 +1,4 @@
-import {
-  type GraphQLFieldConfig,
-  GraphQLError,
-  GraphQLObjectType,
-  type GraphQLSchema,
-  isObjectType,
-} from 'graphql';
+import { type GraphQLFieldConfig, GraphQLError, GraphQLObjectType, type GraphQLSchema, isObjectType } from 'graphql';
 import { getDirective, MapperKind, mapSchema } from '@graphql-tools/utils';
 import { forbidden, unauthenticated } from '../errors';
 import { type AuthContext, DEFAULT_ROLE_HIERARCHY, type RoleHierarchy, type Viewer } from './viewer';
@@ -87,7 +81,12 @@ interface DirectiveCarrier {
   extensions?: unknown;
 }
 
-function readDirectives(schema: GraphQLSchema, carrier: DirectiveCarrier, on: RequirementSource['on'], coordinate: string): RequirementSource[] {
+function readDirectives(
+  schema: GraphQLSchema,
+  carrier: DirectiveCarrier,
+  on: RequirementSource['on'],
+  coordinate: string,
+): RequirementSource[] {
   const found: RequirementSource[] = [];
   const node = carrier as Parameters<typeof getDirective>[1];
   if (getDirective(schema, node, 'public')?.length) found.push({ directive: 'public', on, coordinate });
@@ -233,7 +232,9 @@ function guardField(
         }
         if ((typeof source === 'object' && source !== null) || typeof source === 'function') {
           const property = (source as Record<string, unknown>)[info.fieldName];
-          return typeof property === 'function' ? (source as Record<string, (...a: unknown[]) => unknown>)[info.fieldName]!(args, context, info) : property;
+          return typeof property === 'function'
+            ? (source as Record<string, (...a: unknown[]) => unknown>)[info.fieldName]!(args, context, info)
+            : property;
         }
         return undefined;
       },

@@ -20,7 +20,6 @@ import {
 import { compileCheck, guardedRequirement } from './directives';
 import { DEFAULT_ROLE_HIERARCHY, type RoleHierarchy, type Viewer } from './viewer';
 
-
 type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
 
 /** One protected field an operation selects, on one possible parent type. */
@@ -62,7 +61,12 @@ function included(node: Conditional, variables: Readonly<Record<string, unknown>
  * of an abstract field considered. Depends only on the schema and the document, so it is computed
  * once per document and cached; checking a viewer against it is then a loop over closures.
  */
-function planOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, hierarchy: RoleHierarchy): Checkpoint[] {
+function planOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  hierarchy: RoleHierarchy,
+): Checkpoint[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -83,7 +87,13 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
     return [];
   };
 
-  const walk = (selectionSet: SelectionSetNode, types: readonly GraphQLObjectType[], path: readonly string[], conditions: readonly Conditional[], spreads: ReadonlySet<string>) => {
+  const walk = (
+    selectionSet: SelectionSetNode,
+    types: readonly GraphQLObjectType[],
+    path: readonly string[],
+    conditions: readonly Conditional[],
+    spreads: ReadonlySet<string>,
+  ) => {
     for (const selection of selectionSet.selections) {
       const nextConditions = hasConditions(selection) ? [...conditions, selection] : conditions;
       if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -97,7 +107,13 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
         const place = `${fragment.name.value}@${path.join('.')}:${types.map((t) => t.name).join(',')}:${nextConditions.map(nodeId).join(',')}`;
         if (expanded.has(place)) continue;
         expanded.add(place);
-        walk(fragment.selectionSet, narrow(types, fragment.typeCondition.name.value), path, nextConditions, new Set([...spreads, fragment.name.value]));
+        walk(
+          fragment.selectionSet,
+          narrow(types, fragment.typeCondition.name.value),
+          path,
+          nextConditions,
+          new Set([...spreads, fragment.name.value]),
+        );
         continue;
       }
       if (selection.name.value.startsWith('__')) continue;

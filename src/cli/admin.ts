@@ -77,10 +77,17 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
   });
   switch (command) {
     case 'create-user': {
-      const password = values['password-stdin'] ? (stdin().split(/\r?\n/)[0] ?? '') : required(values.password, '--password or --password-stdin');
+      const password = values['password-stdin']
+        ? (stdin().split(/\r?\n/)[0] ?? '')
+        : required(values.password, '--password or --password-stdin');
       const user = await createUser(
         app,
-        { email: required(values.email, '--email'), password, name: values.name ?? null, role: values.role === undefined ? 'USER' : role(values.role) },
+        {
+          email: required(values.email, '--email'),
+          password,
+          name: values.name ?? null,
+          role: values.role === undefined ? 'USER' : role(values.role),
+        },
         CLI_ORIGIN,
       );
       return `created ${describe(user)}`;
@@ -105,7 +112,12 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
       const days = values['expires-in-days'];
       if (days !== undefined && !/^\d+$/.test(days)) throw new UsageError('--expires-in-days must be a whole number');
       const viewer: Viewer = { id: owner.id, roles: rolesOf(owner.role), via: 'api-key' };
-      const created = await createApiKey(app, viewer, { name: required(values.name, '--name'), expiresInDays: days === undefined ? null : Number(days) }, CLI_ORIGIN);
+      const created = await createApiKey(
+        app,
+        viewer,
+        { name: required(values.name, '--name'), expiresInDays: days === undefined ? null : Number(days) },
+        CLI_ORIGIN,
+      );
       const expires = created.apiKey.expiresAt ? ` (expires ${created.apiKey.expiresAt.toISOString()})` : '';
       return `key ${created.apiKey.id} for ${printable(owner.email)}${expires}. It is shown once; store it now:\n${created.secret}`;
     }
@@ -119,7 +131,10 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
       const keys = await listApiKeys(app, owner.id);
       if (keys.length === 0) return `${printable(owner.email)} has no API keys`;
       return keys
-        .map((k) => `${k.id}  ${printable(k.prefix)}…  ${printable(k.name)}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  revoked ${k.revokedAt.toISOString()}` : ''}`)
+        .map(
+          (k) =>
+            `${k.id}  ${printable(k.prefix)}…  ${printable(k.name)}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  revoked ${k.revokedAt.toISOString()}` : ''}`,
+        )
         .join('\n');
     }
     case 'list-users': {
@@ -147,7 +162,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.log(await runCommand(app, argv, () => readFileSync(0, 'utf8')));
       return 0;
     } catch (error) {
-      if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      if (
+        error instanceof UsageError ||
+        (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+      ) {
         console.error(`admin: ${printable(error.message)}\n\n${USAGE}`);
         return 2;
       }

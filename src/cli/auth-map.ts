@@ -72,7 +72,13 @@ export function main(argv: readonly string[]): number {
     console.log(`auth:map: updated ${path}`);
     return 0;
   }
-  process.stdout.write(flags.has('--json') ? `${JSON.stringify(map, null, 2)}\n` : flags.has('--markdown') ? formatAuthMapMarkdown(map) : formatAuthMapText(map));
+  process.stdout.write(
+    flags.has('--json')
+      ? `${JSON.stringify(map, null, 2)}\n`
+      : flags.has('--markdown')
+        ? formatAuthMapMarkdown(map)
+        : formatAuthMapText(map),
+  );
   return 0;
 }
 

@@ -30,8 +30,14 @@ async function loadApplication(path: string): Promise<GatehouseOptions> {
   const file = resolve(path);
   if (!existsSync(file)) throw new Error(`no module at ${file}`);
   const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const candidates = [loaded, loaded['default'] as Record<string, unknown> | undefined, (loaded['default'] as Record<string, unknown> | undefined)?.['default']];
-  const app = candidates.find((c): c is Record<string, unknown> => typeof c === 'object' && c !== null && ('typeDefs' in c || 'schemaFiles' in c));
+  const candidates = [
+    loaded,
+    loaded['default'] as Record<string, unknown> | undefined,
+    (loaded['default'] as Record<string, unknown> | undefined)?.['default'],
+  ];
+  const app = candidates.find(
+    (c): c is Record<string, unknown> => typeof c === 'object' && c !== null && ('typeDefs' in c || 'schemaFiles' in c),
+  );
   if (app === undefined) throw new Error(`${path} exports neither typeDefs nor schemaFiles`);
   return app as GatehouseOptions;
 }

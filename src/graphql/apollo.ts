@@ -192,7 +192,14 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
 /** The per-request context; `viewer` and `user` come from authentication. */
 export function createContext(
   app: App,
-  request: { viewer: Viewer | null; user: UserRecord | null; sessionId?: string | null; clientAddress: string; requestId: string; log?: Logger },
+  request: {
+    viewer: Viewer | null;
+    user: UserRecord | null;
+    sessionId?: string | null;
+    clientAddress: string;
+    requestId: string;
+    log?: Logger;
+  },
 ): GraphQLContext {
   const loaders = lazyLoaders(app);
   return {

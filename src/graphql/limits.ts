@@ -130,7 +130,8 @@ export function directiveLimitRule(maxDirectives: number) {
       },
       Document: {
         leave() {
-          if (directives > maxDirectives) context.reportError(limitError(`The document uses ${directives} directives; the limit is ${maxDirectives}.`));
+          if (directives > maxDirectives)
+            context.reportError(limitError(`The document uses ${directives} directives; the limit is ${maxDirectives}.`));
         },
       },
     };
@@ -177,7 +178,12 @@ function multiplier(field: GraphQLField<unknown, unknown>, node: FieldNode, size
  * 1 + 100 × (1 + 1 + (1 + 10 × 1)) = 1301. Counting stops once it passes `cap`, so a document
  * built to explode through nested fragments costs no more than that to refuse.
  */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, cap = Number.MAX_SAFE_INTEGER): number {
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  cap = Number.MAX_SAFE_INTEGER,
+): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -236,7 +242,9 @@ export function costLimitRule(maxCost: number) {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(node) {
       if (operationCost(context.getSchema(), context.getDocument(), node, maxCost) > maxCost) {
-        context.reportError(limitError(`The operation's estimated cost is over ${maxCost}, the limit. Ask for fewer items (first) or fewer nested lists.`));
+        context.reportError(
+          limitError(`The operation's estimated cost is over ${maxCost}, the limit. Ask for fewer items (first) or fewer nested lists.`),
+        );
       }
     },
   });
@@ -244,5 +252,10 @@ export function costLimitRule(maxCost: number) {
 
 /** The validation rules for these limits, in the order their errors read best. */
 export function limitRules(limits: OperationLimits) {
-  return [depthLimitRule(limits.maxDepth), aliasLimitRule(limits.maxAliases), directiveLimitRule(limits.maxDirectives), costLimitRule(limits.maxCost)];
+  return [
+    depthLimitRule(limits.maxDepth),
+    aliasLimitRule(limits.maxAliases),
+    directiveLimitRule(limits.maxDirectives),
+    costLimitRule(limits.maxCost),
+  ];
 }

@@ -27,7 +27,9 @@ export function loadTypeDefs(dir: string = SCHEMA_DIR): string[] {
 
 /** The SDL of each path: a `.graphql` file, or every `.graphql` file in a folder. */
 export function readSchemaFiles(paths: string | readonly string[]): string[] {
-  return (typeof paths === 'string' ? [paths] : paths).flatMap((path) => (statSync(path).isDirectory() ? loadTypeDefs(path) : [readFileSync(path, 'utf8')]));
+  return (typeof paths === 'string' ? [paths] : paths).flatMap((path) =>
+    statSync(path).isDirectory() ? loadTypeDefs(path) : [readFileSync(path, 'utf8')],
+  );
 }
 
 function asList<T>(value: T | readonly T[] | undefined): T[] {

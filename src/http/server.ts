@@ -158,7 +158,12 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     const status = reply.statusCode;
     const level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
     reply.log[level](
-      { req: request, viewerId: viewerIds.get(request) ?? null, statusCode: status, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
+      {
+        req: request,
+        viewerId: viewerIds.get(request) ?? null,
+        statusCode: status,
+        responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
+      },
       'request completed',
     );
     done();
@@ -199,7 +204,11 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     return reply.status(status).send(httpErrorBody(message, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', request.id));
   });
   fastify.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(httpErrorBody(`Nothing at ${request.method} ${request.url.split('?')[0]}. GraphQL is at ${GRAPHQL_PATH}.`, 'NOT_FOUND', request.id));
+    reply
+      .status(404)
+      .send(
+        httpErrorBody(`Nothing at ${request.method} ${request.url.split('?')[0]}. GraphQL is at ${GRAPHQL_PATH}.`, 'NOT_FOUND', request.id),
+      );
   });
 
   if (config.nodeEnv !== 'production') registerSignInPage(fastify, { path: SIGN_IN_PATH, graphqlPath: GRAPHQL_PATH });

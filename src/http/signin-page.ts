@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 
 /** The mutation the sign-in page sends (exported so tests run exactly what the page runs). */
-export const SIGN_IN_MUTATION = 'mutation SignIn($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken expiresIn user { email role } } }';
+export const SIGN_IN_MUTATION =
+  'mutation SignIn($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken expiresIn user { email role } } }';
 
 /** What Sandbox opens with once signed in. */
 export const SIGNED_IN_DOCUMENT = `# Signed in: every operation from here sends your token.\nquery Me {\n  me { id email role }\n}\n`;
@@ -15,7 +16,12 @@ const SANDBOX_SCRIPT = 'https://embeddable-sandbox.cdn.apollographql.com/_latest
  * also shown, for other clients. Never served in production (no landing page there either).
  */
 function page(graphqlPath: string, initialDocument: string): string {
-  const config = JSON.stringify({ graphqlPath, mutation: SIGN_IN_MUTATION, sandboxScript: SANDBOX_SCRIPT, document: initialDocument }).replace(/</g, '\\u003c');
+  const config = JSON.stringify({
+    graphqlPath,
+    mutation: SIGN_IN_MUTATION,
+    sandboxScript: SANDBOX_SCRIPT,
+    document: initialDocument,
+  }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -3,8 +3,21 @@ import { HashQueueFull } from '../auth/passwords';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import { badUserInput, rateLimited, unauthenticated } from '../errors';
 import { isUniqueViolation } from '../store/database';
-import { clearAccountFailures, failuresForAccount, failuresForAddress, forgetLoginFailure, pruneLoginFailures, recordLoginFailure } from '../store/login-failures';
-import { claimRefreshToken, findRefreshTokenByHash, insertRefreshToken, isFamilyRevoked, revokeRefreshFamily } from '../store/refresh-tokens';
+import {
+  clearAccountFailures,
+  failuresForAccount,
+  failuresForAddress,
+  forgetLoginFailure,
+  pruneLoginFailures,
+  recordLoginFailure,
+} from '../store/login-failures';
+import {
+  claimRefreshToken,
+  findRefreshTokenByHash,
+  insertRefreshToken,
+  isFamilyRevoked,
+  revokeRefreshFamily,
+} from '../store/refresh-tokens';
 import { forgetSignupAttempt, pruneSignupAttempts, recordSignupAttempt } from '../store/signup-attempts';
 import { newId } from '../store/ids';
 import type { StoredRole } from '../store/schema';
@@ -88,7 +101,11 @@ export async function createUser(
  * second instance on the same database gets past the limit. Attempts refused before any work (this
  * limit, or no free hash slot) are forgotten, so refusals do not extend the wait.
  */
-export async function signUp(app: App, input: { email: string; password: string; name?: string | null }, origin: RequestOrigin): Promise<Session> {
+export async function signUp(
+  app: App,
+  input: { email: string; password: string; name?: string | null },
+  origin: RequestOrigin,
+): Promise<Session> {
   const { db } = app.store;
   const windowMs = app.config.loginFailures.windowSeconds * 1000;
   const now = app.now();
@@ -134,7 +151,10 @@ export async function login(app: App, input: { email: string; password: string }
     failuresForAccount(db, accountKey, new Date(now.getTime() - BACK_OFF_HORIZON_MS), attempt),
     failuresForAddress(db, clientAddress, since, attempt),
   ]);
-  const until = lockedUntil({ perAccount, perAddress, windowMs: windowSeconds * 1000, maxLockMs: BACK_OFF_HORIZON_MS }, { account, accountDay, address });
+  const until = lockedUntil(
+    { perAccount, perAddress, windowMs: windowSeconds * 1000, maxLockMs: BACK_OFF_HORIZON_MS },
+    { account, accountDay, address },
+  );
   if (until !== null && until > now) {
     await forgetLoginFailure(db, attempt); // a refused attempt guesses nothing, so it does not extend the lockout
     // Refusals cost the caller nothing; one row per account and address per window says enough.
@@ -146,7 +166,8 @@ export async function login(app: App, input: { email: string; password: string }
   let passwordMatches: boolean;
   try {
     // Unknown and known accounts take the same path through the hash queue, full or not.
-    passwordMatches = found === undefined ? (await app.passwords.verifyDummy(password), false) : await app.passwords.verify(password, found.passwordHash);
+    passwordMatches =
+      found === undefined ? (await app.passwords.verifyDummy(password), false) : await app.passwords.verify(password, found.passwordHash);
   } catch (error) {
     // No hash slot: the password was not checked, so this is no failed attempt and no lockout.
     if (error instanceof HashQueueFull) await forgetLoginFailure(db, attempt);
@@ -226,7 +247,10 @@ export async function ensureAdmin(app: App, rawEmail: string, password: string):
     }
     const changed = await updateUserRole(app.store.db, existing.user.id, 'ADMIN');
     if (changed.status !== 'changed') throw new Error(`could not promote ${email}`);
-    await audit(app, CLI_ORIGIN, 'user.role_changed', { subjectId: changed.user.id, detail: { from: existing.user.role, to: 'ADMIN', source: 'ADMIN_EMAIL' } });
+    await audit(app, CLI_ORIGIN, 'user.role_changed', {
+      subjectId: changed.user.id,
+      detail: { from: existing.user.role, to: 'ADMIN', source: 'ADMIN_EMAIL' },
+    });
     return { user: changed.user, outcome: 'promoted' };
   }
   const passwordHash = await app.passwords.hash(password);

@@ -3,7 +3,13 @@ import type { App } from '../app';
 import { generateApiKey } from '../auth/secrets';
 import { rolesSatisfy, type Viewer } from '../auth/viewer';
 import { badUserInput, forbidden, notFound } from '../errors';
-import { type ApiKeyRecord, findApiKeyById, insertApiKeyWithinCap, listApiKeysOfUser, revokeApiKey as revokeStoredKey } from '../store/api-keys';
+import {
+  type ApiKeyRecord,
+  findApiKeyById,
+  insertApiKeyWithinCap,
+  listApiKeysOfUser,
+  revokeApiKey as revokeStoredKey,
+} from '../store/api-keys';
 import { audit, type RequestOrigin } from './audit';
 import { LIMITS, requiredText, validId } from './validation';
 
@@ -40,7 +46,8 @@ export async function createApiKey(
     },
     LIMITS.apiKeysPerUser,
   );
-  if (apiKey === undefined) throw badUserInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
+  if (apiKey === undefined)
+    throw badUserInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
   await audit(app, origin, 'api_key.created', { subjectId: viewer.id, detail: { keyId: apiKey.id, prefix: apiKey.prefix, name } });
   return { secret: generated.secret, apiKey };
 }
@@ -54,9 +61,11 @@ export async function revokeApiKey(app: App, viewer: Viewer, rawId: string, orig
   const id = validId(rawId);
   const key = await findApiKeyById(app.store.db, id);
   if (key === undefined) throw notFound('API key');
-  if (key.userId !== viewer.id && !rolesSatisfy(viewer.roles, 'ADMIN')) throw forbidden('Only the owner of this API key or an ADMIN may revoke it.');
+  if (key.userId !== viewer.id && !rolesSatisfy(viewer.roles, 'ADMIN'))
+    throw forbidden('Only the owner of this API key or an ADMIN may revoke it.');
   const revoked = await revokeStoredKey(app.store.db, id, app.now());
   if (revoked === undefined) throw notFound('API key');
-  if (key.revokedAt === null) await audit(app, origin, 'api_key.revoked', { subjectId: key.userId, detail: { keyId: key.id, prefix: key.prefix } });
+  if (key.revokedAt === null)
+    await audit(app, origin, 'api_key.revoked', { subjectId: key.userId, detail: { keyId: key.id, prefix: key.prefix } });
   return revoked;
 }

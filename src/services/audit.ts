@@ -1,6 +1,13 @@
 import { newId } from '../store/ids';
 import type { App } from '../app';
-import { type AuditAction, type AuditEventRecord, countAuditEvents, insertAuditEvent, insertAuditEventUnlessRecent, listAuditEvents } from '../store/audit-events';
+import {
+  type AuditAction,
+  type AuditEventRecord,
+  countAuditEvents,
+  insertAuditEvent,
+  insertAuditEventUnlessRecent,
+  listAuditEvents,
+} from '../store/audit-events';
 import type { AuditSource } from '../store/schema';
 import { type Connection, decodeCursor, toConnection } from './pagination';
 import { validPageSize } from './validation';
@@ -45,7 +52,12 @@ export async function auditOncePerWindow(
   await insertAuditEventUnlessRecent(app.store.db, record, new Date(record.createdAt.getTime() - windowMs));
 }
 
-function event(app: App, origin: RequestOrigin, action: AuditAction, facts: { subjectId?: string | null; detail?: AuditEventRecord['detail'] }): AuditEventRecord {
+function event(
+  app: App,
+  origin: RequestOrigin,
+  action: AuditAction,
+  facts: { subjectId?: string | null; detail?: AuditEventRecord['detail'] },
+): AuditEventRecord {
   return {
     id: newId(),
     createdAt: app.now(),
@@ -61,6 +73,9 @@ function event(app: App, origin: RequestOrigin, action: AuditAction, facts: { su
 /** The audit log, newest first. */
 export async function listAudit(app: App, args: { first?: number | null; after?: string | null }): Promise<Connection<AuditEventRecord>> {
   const limit = validPageSize(args.first);
-  const [rows, total] = await Promise.all([listAuditEvents(app.store.db, limit + 1, decodeCursor(args.after)), countAuditEvents(app.store.db)]);
+  const [rows, total] = await Promise.all([
+    listAuditEvents(app.store.db, limit + 1, decodeCursor(args.after)),
+    countAuditEvents(app.store.db),
+  ]);
   return toConnection(rows, limit, total);
 }

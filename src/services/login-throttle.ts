@@ -29,8 +29,10 @@ export function lockedUntil(
   failures: { account: FailureWindow; accountDay: FailureWindow; address: FailureWindow },
 ): Date | null {
   const ends: number[] = [];
-  if (failures.account.count >= policy.perAccount && failures.account.oldest) ends.push(failures.account.oldest.getTime() + policy.windowMs);
-  if (failures.address.count >= policy.perAddress && failures.address.oldest) ends.push(failures.address.oldest.getTime() + policy.windowMs);
+  if (failures.account.count >= policy.perAccount && failures.account.oldest)
+    ends.push(failures.account.oldest.getTime() + policy.windowMs);
+  if (failures.address.count >= policy.perAddress && failures.address.oldest)
+    ends.push(failures.address.oldest.getTime() + policy.windowMs);
   const bursts = Math.floor(failures.accountDay.count / policy.perAccount);
   if (bursts >= 2 && failures.accountDay.newest) {
     ends.push(failures.accountDay.newest.getTime() + Math.min(policy.maxLockMs, policy.windowMs * 2 ** Math.min(bursts - 1, 30)));

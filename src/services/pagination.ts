@@ -12,7 +12,8 @@ export function decodeCursor(cursor: string | null | undefined, argument = 'afte
   if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (rest.length > 0 || id === undefined || id === '' || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at) throw invalid();
+  if (rest.length > 0 || id === undefined || id === '' || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at)
+    throw invalid();
   return { createdAt, id };
 }
 

@@ -3,7 +3,13 @@ import { serializeEndedSessions, withEndedSessions } from '../auth/session-ends'
 import { isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import type { Viewer } from '../auth/viewer';
 import { badUserInput, notFound, rateLimited } from '../errors';
-import { clearAccountFailures, failuresForAccount, failuresForAddress, forgetLoginFailure, recordLoginFailure } from '../store/login-failures';
+import {
+  clearAccountFailures,
+  failuresForAccount,
+  failuresForAddress,
+  forgetLoginFailure,
+  recordLoginFailure,
+} from '../store/login-failures';
 import { familiesIssuedSince, findRefreshTokenByHash, revokeRefreshFamily, revokeUserFamilies } from '../store/refresh-tokens';
 import { findLoginById, normalizeEmail, updatePasswordHash, updateSessionEnds } from '../store/users';
 import { audit, auditOncePerWindow, type RequestOrigin } from './audit';
@@ -31,7 +37,12 @@ function keptForSeconds(app: App): number {
 async function endSessionsOnRow(app: App, userId: string, sessionIds: readonly string[], cutOff: Date | null): Promise<boolean> {
   const nowSeconds = Math.floor(app.now().getTime() / 1000);
   const until = nowSeconds + keptForSeconds(app);
-  const updated = await updateSessionEnds(app.store.db, userId, (current) => serializeEndedSessions(withEndedSessions(current, sessionIds, until, nowSeconds)), cutOff);
+  const updated = await updateSessionEnds(
+    app.store.db,
+    userId,
+    (current) => serializeEndedSessions(withEndedSessions(current, sessionIds, until, nowSeconds)),
+    cutOff,
+  );
   return updated !== undefined;
 }
 
@@ -54,7 +65,12 @@ async function endAllSessions(app: App, userId: string, keep: string | null): Pr
   const now = app.now();
   await revokeUserFamilies(db, userId, now, keep);
   const recent = await familiesIssuedSince(db, userId, new Date(now.getTime() - keptForSeconds(app) * 1000));
-  return endSessionsOnRow(app, userId, recent.filter((id) => id !== keep), now);
+  return endSessionsOnRow(
+    app,
+    userId,
+    recent.filter((id) => id !== keep),
+    now,
+  );
 }
 
 /**
@@ -105,10 +121,16 @@ async function checkCurrentPassword(app: App, userId: string, password: string, 
     failuresForAccount(db, accountKey, new Date(now.getTime() - BACK_OFF_HORIZON_MS), attempt),
     failuresForAddress(db, clientAddress, new Date(now.getTime() - windowSeconds * 1000), attempt),
   ]);
-  const until = lockedUntil({ perAccount, perAddress, windowMs: windowSeconds * 1000, maxLockMs: BACK_OFF_HORIZON_MS }, { account, accountDay, address });
+  const until = lockedUntil(
+    { perAccount, perAddress, windowMs: windowSeconds * 1000, maxLockMs: BACK_OFF_HORIZON_MS },
+    { account, accountDay, address },
+  );
   if (until !== null && until > now) {
     await forgetLoginFailure(db, attempt);
-    await auditOncePerWindow(app, origin, 'login.rate_limited', windowSeconds * 1000, { subjectId: userId, detail: { email: accountKey, via: 'changePassword' } });
+    await auditOncePerWindow(app, origin, 'login.rate_limited', windowSeconds * 1000, {
+      subjectId: userId,
+      detail: { email: accountKey, via: 'changePassword' },
+    });
     throw rateLimited((until.getTime() - now.getTime()) / 1000);
   }
   let matches: boolean;

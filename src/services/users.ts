@@ -20,7 +20,8 @@ export async function setUserRole(app: App, rawUserId: string, role: StoredRole,
   const result = await updateUserRole(app.store.db, id, role);
   switch (result.status) {
     case 'changed':
-      if (before?.role !== role) await audit(app, origin, 'user.role_changed', { subjectId: id, detail: { from: before?.role ?? null, to: role } });
+      if (before?.role !== role)
+        await audit(app, origin, 'user.role_changed', { subjectId: id, detail: { from: before?.role ?? null, to: role } });
       return result.user;
     case 'not-found':
       throw notFound('User');

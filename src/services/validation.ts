@@ -30,7 +30,8 @@ const FORBIDDEN_IN_FREE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u
 /** Refuses `value` when it holds a character no text input may hold (see FORBIDDEN_IN_LINE). */
 export function plainText(value: string, argument: string, kind: 'line' | 'free' = 'line'): string {
   if ((kind === 'line' ? FORBIDDEN_IN_LINE : FORBIDDEN_IN_FREE_TEXT).test(value)) {
-    const allowed = kind === 'line' ? 'control characters (line breaks, tabs, NUL, escapes)' : 'control characters other than line breaks and tabs';
+    const allowed =
+      kind === 'line' ? 'control characters (line breaks, tabs, NUL, escapes)' : 'control characters other than line breaks and tabs';
     throw badUserInput(`${argument} must not contain ${allowed} or bidirectional overrides.`, argument);
   }
   return value;
@@ -97,6 +98,7 @@ export function validId(raw: string, argument = 'id'): string {
 
 export function validPageSize(first: number | null | undefined, argument = 'first'): number {
   const n = first ?? 20;
-  if (!Number.isInteger(n) || n < 1 || n > LIMITS.pageMax) throw badUserInput(`${argument} must be between 1 and ${LIMITS.pageMax}.`, argument);
+  if (!Number.isInteger(n) || n < 1 || n > LIMITS.pageMax)
+    throw badUserInput(`${argument} must be between 1 and ${LIMITS.pageMax}.`, argument);
   return n;
 }

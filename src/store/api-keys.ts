@@ -98,7 +98,13 @@ export async function findApiKeyById(db: Db, id: string): Promise<ApiKeyRecord |
 
 /** A user's keys, newest first, revoked ones included so the owner can see what happened. */
 export async function listApiKeysOfUser(db: Db, userId: string): Promise<ApiKeyRecord[]> {
-  const rows = await db.selectFrom('api_keys').select(KEY_COLUMNS).where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+  const rows = await db
+    .selectFrom('api_keys')
+    .select(KEY_COLUMNS)
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
   return rows.map(toApiKey);
 }
 

@@ -70,7 +70,10 @@ export async function listAuditEvents(db: Db, limit: number, before: Position | 
 }
 
 export async function countAuditEvents(db: Db): Promise<number> {
-  const row = await db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -84,7 +87,9 @@ export async function insertAuditEventUnlessRecent(db: Db, event: AuditEventReco
   const detail = event.detail === null ? null : JSON.stringify(event.detail);
   return db.transaction().execute(async (trx) => {
     if (db.getExecutor().adapter instanceof PostgresAdapter) {
-      await sql`select pg_advisory_xact_lock(hashtext(${`gatehouse.audit:${event.action}:${event.address ?? ''}:${detail ?? ''}`}))`.execute(trx);
+      await sql`select pg_advisory_xact_lock(hashtext(${`gatehouse.audit:${event.action}:${event.address ?? ''}:${detail ?? ''}`}))`.execute(
+        trx,
+      );
     }
     const recent = trx
       .selectFrom('audit_events')

@@ -148,7 +148,12 @@ export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxE
     return settle.catch(() => false);
   };
 
-  async function through<V>(map: Map<string, V>, key: string, read: () => Promise<V | undefined>, keep: (value: V) => void): Promise<V | undefined> {
+  async function through<V>(
+    map: Map<string, V>,
+    key: string,
+    read: () => Promise<V | undefined>,
+    keep: (value: V) => void,
+  ): Promise<V | undefined> {
     const usable = await settled();
     if (!usable) {
       misses++;
@@ -171,16 +176,26 @@ export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxE
 
   return {
     userById: (id) =>
-      through(users, id, () => reads.userById(id), (user) => {
-        room(users, (oldest) => users.delete(oldest));
-        users.set(id, user);
-      }),
+      through(
+        users,
+        id,
+        () => reads.userById(id),
+        (user) => {
+          room(users, (oldest) => users.delete(oldest));
+          users.set(id, user);
+        },
+      ),
     apiKeyBySecretHash: (hash) =>
-      through(keys, hash, () => reads.apiKeyBySecretHash(hash), (found) => {
-        room(keys, forgetKey);
-        keys.set(hash, found);
-        keyHashes.set(found.key.id, hash);
-      }),
+      through(
+        keys,
+        hash,
+        () => reads.apiKeyBySecretHash(hash),
+        (found) => {
+          room(keys, forgetKey);
+          keys.set(hash, found);
+          keyHashes.set(found.key.id, hash);
+        },
+      ),
     cacheStats: () => ({ hits, misses, settles, entries: users.size + keys.size }),
     close: () => signal.close(),
   };
@@ -340,7 +355,12 @@ export function postgresChangeSignal(connectionString: string, options: Postgres
   };
   const connect = async (): Promise<void> => {
     if (closed) return;
-    const client = new Client({ connectionString, application_name: 'gatehouse-credential-listener', connectionTimeoutMillis: 5_000, keepAlive: true });
+    const client = new Client({
+      connectionString,
+      application_name: 'gatehouse-credential-listener',
+      connectionTimeoutMillis: 5_000,
+      keepAlive: true,
+    });
     let lost = false;
     const fail = (error?: unknown) => {
       if (lost) return;

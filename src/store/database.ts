@@ -60,7 +60,8 @@ export interface StoreOptions {
 
 export function openStore(config: DatabaseConfig, options: StoreOptions = {}): Store {
   const cacheSize = options.credentialCacheSize ?? 10_000;
-  const { db, lookups } = config.dialect === 'sqlite' ? openSqlite(config.path, cacheSize) : openPostgres(config.url, cacheSize, options.onListener);
+  const { db, lookups } =
+    config.dialect === 'sqlite' ? openSqlite(config.path, cacheSize) : openPostgres(config.url, cacheSize, options.onListener);
   let closed = false;
   return {
     db,
@@ -94,7 +95,10 @@ function openSqlite(path: string, credentialCacheSize: number): Opened {
   database.pragma('foreign_keys = ON');
   // An in-memory database has one connection, and nothing else can change it: no cache needed.
   if (journalMode !== 'wal' || database.memory || credentialCacheSize <= 0) {
-    return { db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }), lookups: uncachedLookups(sqliteReads(database)) };
+    return {
+      db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }),
+      lookups: uncachedLookups(sqliteReads(database)),
+    };
   }
   // The cache's connection: it watches data_version and makes the cached lookups' reads, which
   // then see only committed rows (never those of a transaction the main connection has open).
@@ -223,11 +227,19 @@ class WriteReportingDriver implements Driver {
     await this.#inner.savepoint?.(connection, name, compile);
   }
 
-  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['rollbackToSavepoint']>>[2]): Promise<void> {
+  async rollbackToSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: Parameters<NonNullable<Driver['rollbackToSavepoint']>>[2],
+  ): Promise<void> {
     await this.#inner.rollbackToSavepoint?.(connection, name, compile);
   }
 
-  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['releaseSavepoint']>>[2]): Promise<void> {
+  async releaseSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: Parameters<NonNullable<Driver['releaseSavepoint']>>[2],
+  ): Promise<void> {
     await this.#inner.releaseSavepoint?.(connection, name, compile);
   }
 
@@ -248,7 +260,9 @@ function openPostgres(url: string, credentialCacheSize: number, onListener: Post
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const reads = postgresReads(pool);
   const lookups =
-    credentialCacheSize > 0 ? cachedLookups(reads, postgresChangeSignal(url, onListener === undefined ? {} : { log: onListener }), credentialCacheSize) : uncachedLookups(reads);
+    credentialCacheSize > 0
+      ? cachedLookups(reads, postgresChangeSignal(url, onListener === undefined ? {} : { log: onListener }), credentialCacheSize)
+      : uncachedLookups(reads);
   return { db, lookups };
 }
 
@@ -293,7 +307,16 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /** Connection-level failures: the database (or the network to it) is down, not the query wrong. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /**
  * True when `error` says the database cannot be reached now, so the request may succeed later
@@ -310,7 +333,12 @@ export function isDatabaseUnreachable(error: unknown): boolean {
     if (code.startsWith('SQLITE_BUSY')) return true;
   }
   const message = error instanceof Error ? error.message : '';
-  if (/^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not open/.test(message)) return true;
+  if (
+    /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not open/.test(
+      message,
+    )
+  )
+    return true;
   if (error instanceof AggregateError && error.errors.some(isDatabaseUnreachable)) return true;
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error && isDatabaseUnreachable(cause);

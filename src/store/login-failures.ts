@@ -31,7 +31,13 @@ export async function failuresForAddress(db: Db, address: string, since: Date, e
   return window(db, 'address', address, since, except);
 }
 
-async function window(db: Db, column: 'account_key' | 'address', value: string, since: Date, except: number | undefined): Promise<FailureWindow> {
+async function window(
+  db: Db,
+  column: 'account_key' | 'address',
+  value: string,
+  since: Date,
+  except: number | undefined,
+): Promise<FailureWindow> {
   let query = db
     .selectFrom('login_failures')
     .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('failed_at').as('oldest'), eb.fn.max('failed_at').as('newest')])

@@ -65,7 +65,12 @@ export async function claimRefreshToken(db: Db, id: string, now: Date): Promise<
 }
 
 export async function revokeRefreshFamily(db: Db, familyId: string, now: Date): Promise<void> {
-  await db.updateTable('refresh_tokens').set({ revoked_at: now.toISOString() }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now.toISOString() })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 /** True when any token of the family has been revoked: the whole family is then dead. */
@@ -82,7 +87,11 @@ export async function isFamilyRevoked(db: Db, familyId: string): Promise<boolean
 
 /** Revokes every refresh-token family of a user, except `keepFamily` when given. */
 export async function revokeUserFamilies(db: Db, userId: string, now: Date, keepFamily: string | null = null): Promise<void> {
-  let update = db.updateTable('refresh_tokens').set({ revoked_at: now.toISOString() }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+  let update = db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now.toISOString() })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null);
   if (keepFamily !== null) update = update.where('family_id', '<>', keepFamily);
   await update.execute();
 }

@@ -10,7 +10,10 @@ import { toDate } from './schema';
  * several, are counted one after another, and a burst gets exactly the limit through, not more and
  * not fewer. Returns this attempt's id and the others' count and oldest time.
  */
-export async function recordSignupAttempt(db: Db, attempt: { address: string; now: Date; since: Date }): Promise<{ id: number; others: number; oldest: Date | null }> {
+export async function recordSignupAttempt(
+  db: Db,
+  attempt: { address: string; now: Date; since: Date },
+): Promise<{ id: number; others: number; oldest: Date | null }> {
   return db.transaction().execute(async (trx) => {
     if (db.getExecutor().adapter instanceof PostgresAdapter) {
       await sql`select pg_advisory_xact_lock(hashtext(${`gatehouse.signups:${attempt.address}`}))`.execute(trx);

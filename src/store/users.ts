@@ -91,7 +91,10 @@ export async function listUsers(db: Db, limit: number, after: Position | null): 
 }
 
 export async function countUsers(db: Db): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -121,7 +124,8 @@ export type RoleChange = { status: 'changed'; user: UserRecord } | { status: 'no
  */
 async function withAdminLock<T>(db: Db, change: (trx: Db) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`select pg_advisory_xact_lock(hashtext('gatehouse.admins'))`.execute(trx);
+    if (db.getExecutor().adapter instanceof PostgresAdapter)
+      await sql`select pg_advisory_xact_lock(hashtext('gatehouse.admins'))`.execute(trx);
     return change(trx);
   });
 }
@@ -150,7 +154,10 @@ export function setUserDisabled(db: Db, id: string, disabledAt: Date | null): Pr
 }
 
 async function setUserDisabledLocked(db: Db, id: string, disabledAt: Date | null): Promise<DisabledChange> {
-  let update = db.updateTable('users').set({ disabled_at: disabledAt?.toISOString() ?? null }).where('id', '=', id);
+  let update = db
+    .updateTable('users')
+    .set({ disabled_at: disabledAt?.toISOString() ?? null })
+    .where('id', '=', id);
   if (disabledAt !== null) {
     update = update.where((eb) => eb.or([eb('role', '<>', 'ADMIN'), anotherActiveAdminExists(id)(eb)]));
   }

@@ -24,7 +24,12 @@ const entry = (coordinate: string) => map.entries.find((e) => e.coordinate === c
 
 describe('buildAuthMap', () => {
   it('lists fields reached through unions and interfaces, and not unreachable types', () => {
-    expect(entry('Post.title')).toEqual({ coordinate: 'Post.title', requires: 'public', from: 'no directive', reachableBy: ['anonymous', 'USER', 'ADMIN'] });
+    expect(entry('Post.title')).toEqual({
+      coordinate: 'Post.title',
+      requires: 'public',
+      from: 'no directive',
+      reachableBy: ['anonymous', 'USER', 'ADMIN'],
+    });
     expect(entry('Page.url')?.reachableBy).toEqual(['anonymous', 'USER', 'ADMIN']);
     expect(entry('Unreachable.x')).toBeUndefined();
   });
@@ -32,7 +37,11 @@ describe('buildAuthMap', () => {
   it('says what each field requires, where that comes from and who can reach it', () => {
     expect(entry('Post.secretNote')).toMatchObject({ requires: 'signed in', from: '@auth on field', reachableBy: ['USER', 'ADMIN'] });
     expect(entry('Query.vault')).toMatchObject({ requires: 'signed in', reachableBy: ['USER', 'ADMIN'] });
-    expect(entry('Vault.gold')).toMatchObject({ requires: 'role ADMIN', from: '@hasRole(role: ADMIN) on type Vault', reachableBy: ['ADMIN'] });
+    expect(entry('Vault.gold')).toMatchObject({
+      requires: 'role ADMIN',
+      from: '@hasRole(role: ADMIN) on type Vault',
+      reachableBy: ['ADMIN'],
+    });
     // @public opens the field inside an ADMIN type, but only callers who can reach a Vault get there.
     expect(entry('Vault.label')).toMatchObject({ requires: 'public', from: '@public on field', reachableBy: ['USER', 'ADMIN'] });
   });

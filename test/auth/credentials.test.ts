@@ -28,10 +28,16 @@ describe('readCredential', () => {
   it('refuses an empty or repeated X-API-Key', () => {
     expect(readCredential({ 'x-api-key': '' })).toEqual({ kind: 'refused', problem: 'invalid_api_key' });
     expect(readCredential({ 'x-api-key': 'gth_a, gth_b' })).toEqual({ kind: 'refused', problem: 'invalid_api_key' });
-    expect(readCredential({ 'x-api-key': ['gth_a', 'gth_b'] as unknown as string })).toEqual({ kind: 'refused', problem: 'invalid_api_key' });
+    expect(readCredential({ 'x-api-key': ['gth_a', 'gth_b'] as unknown as string })).toEqual({
+      kind: 'refused',
+      problem: 'invalid_api_key',
+    });
   });
 
   it('refuses two credentials at once', () => {
-    expect(readCredential({ authorization: 'Bearer a.b.c', 'x-api-key': 'gth_abc' })).toEqual({ kind: 'refused', problem: 'invalid_request' });
+    expect(readCredential({ authorization: 'Bearer a.b.c', 'x-api-key': 'gth_abc' })).toEqual({
+      kind: 'refused',
+      problem: 'invalid_request',
+    });
   });
 });

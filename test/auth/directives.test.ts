@@ -96,7 +96,7 @@ describe('applyAuthDirectives', () => {
     expect(run('{ account { id balance } }', admin).data).toEqual({ account: { id: 'a1', balance: 100 } });
   });
 
-  it('runs a @public field inside an @auth type for an anonymous caller; the type\'s other fields stay closed', () => {
+  it("runs a @public field inside an @auth type for an anonymous caller; the type's other fields stay closed", () => {
     const anonymous = run('{ openAccount { motto balance } }', null);
     expect(anonymous.data).toEqual({ openAccount: { motto: 'open motto', balance: null } });
     expect(codes(anonymous)).toEqual({ 'openAccount.balance': 'UNAUTHENTICATED' });
@@ -161,9 +161,12 @@ describe('applyAuthDirectives', () => {
     });
 
     it('can be switched off, and then a field without a directive is public', () => {
-      const lenient = applyAuthDirectives(makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, open], resolvers: { Query: { leaky: () => 'x' } } }), {
-        strict: false,
-      });
+      const lenient = applyAuthDirectives(
+        makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, open], resolvers: { Query: { leaky: () => 'x' } } }),
+        {
+          strict: false,
+        },
+      );
       expect(execute({ schema: lenient, document: parse('{ leaky }'), contextValue: { viewer: null } })).toEqual({ data: { leaky: 'x' } });
     });
   });
@@ -180,10 +183,20 @@ describe('combineRequirements', () => {
   });
 
   it('opens a field marked @public whatever its type demands; @public on a type adds nothing', () => {
-    expect(combineRequirements([{ directive: 'auth', on: 'type', coordinate: 'T' }, { directive: 'public', on: 'field', coordinate: 'T.f' }])).toMatchObject({
+    expect(
+      combineRequirements([
+        { directive: 'auth', on: 'type', coordinate: 'T' },
+        { directive: 'public', on: 'field', coordinate: 'T.f' },
+      ]),
+    ).toMatchObject({
       signedIn: false,
     });
-    expect(combineRequirements([{ directive: 'public', on: 'type', coordinate: 'T' }, { directive: 'auth', on: 'field', coordinate: 'T.f' }])).toMatchObject({
+    expect(
+      combineRequirements([
+        { directive: 'public', on: 'type', coordinate: 'T' },
+        { directive: 'auth', on: 'field', coordinate: 'T.f' },
+      ]),
+    ).toMatchObject({
       signedIn: true,
       roles: [],
     });

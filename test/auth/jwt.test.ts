@@ -20,7 +20,13 @@ describe('access tokens', () => {
     expect(tokens.verify(token, now)).toEqual({ ok: true, claims });
     const decoded = jwt.decode(token, { complete: true });
     expect(decoded?.header).toMatchObject({ alg: 'HS256', typ: 'at+jwt' });
-    expect(decoded?.payload).toMatchObject({ sub: 'user-1', iss: 'gatehouse', aud: 'gatehouse-api', exp: nowSeconds + 900, iat: nowSeconds });
+    expect(decoded?.payload).toMatchObject({
+      sub: 'user-1',
+      iss: 'gatehouse',
+      aud: 'gatehouse-api',
+      exp: nowSeconds + 900,
+      iat: nowSeconds,
+    });
     expect(typeof (decoded?.payload as jwt.JwtPayload).jti).toBe('string');
   });
 

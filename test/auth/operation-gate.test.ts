@@ -21,13 +21,21 @@ describe('refusal before side effects', () => {
   });
   afterAll(() => kit.close());
 
-  const countNotes = async () => (await kit.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  const countNotes = async () =>
+    (
+      await kit.db
+        .selectFrom('notes')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n;
 
   it('refuses a mutation that selects a forbidden nested field, and writes nothing', async () => {
     const before = await countNotes();
     const result = await kit.execute('mutation { createNote(title: "t", body: "b") { id author { id apiKeys { id } } } }', { as: user });
     expect(result.data).toBeUndefined();
-    expect(result.errors).toEqual([expect.objectContaining({ path: ['createNote', 'author', 'apiKeys'], extensions: { code: 'FORBIDDEN' } })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ path: ['createNote', 'author', 'apiKeys'], extensions: { code: 'FORBIDDEN' } }),
+    ]);
     expect(await countNotes()).toBe(before);
   });
 
@@ -67,7 +75,8 @@ describe('refusal before side effects', () => {
   });
 
   it('honours @skip and @include: a skipped forbidden field does not refuse the mutation', async () => {
-    const query = 'mutation ($withKeys: Boolean!) { createNote(title: "t", body: "b") { id author { apiKeys @include(if: $withKeys) { id } } } }';
+    const query =
+      'mutation ($withKeys: Boolean!) { createNote(title: "t", body: "b") { id author { apiKeys @include(if: $withKeys) { id } } } }';
     expect((await kit.execute(query, { as: user, variables: { withKeys: false } })).errors).toBeUndefined();
     expect((await kit.execute(query, { as: user, variables: { withKeys: true } })).codes).toEqual(['FORBIDDEN']);
   });
@@ -100,7 +109,13 @@ describe('the gate and @skip/@include', () => {
     user = await kit.createUser();
   });
   afterAll(() => kit.close());
-  const notes = async () => (await kit.db.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  const notes = async () =>
+    (
+      await kit.db
+        .selectFrom('notes')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n;
 
   it('is not fooled by one fragment spread under opposite conditions', async () => {
     const before = await notes();

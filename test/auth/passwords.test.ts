@@ -40,7 +40,12 @@ describe('password hashing', () => {
 describe('hashing under a flood', () => {
   it('runs at most `concurrency` hashes at once and refuses, with HashQueueFull, beyond a bounded queue', async () => {
     const hasher = createPasswordHasher(12, { concurrency: 1, maxWaiting: 4 });
-    const attempts = Array.from({ length: 14 }, (_, i) => hasher.hash(`password ${i}`).then(() => 'hashed', (e: unknown) => (e instanceof HashQueueFull ? `full ${e.retryAfterSeconds}` : e)));
+    const attempts = Array.from({ length: 14 }, (_, i) =>
+      hasher.hash(`password ${i}`).then(
+        () => 'hashed',
+        (e: unknown) => (e instanceof HashQueueFull ? `full ${e.retryAfterSeconds}` : e),
+      ),
+    );
     const results = await Promise.all(attempts);
     expect(results.filter((r) => r === 'hashed')).toHaveLength(5);
     expect(results.filter((r) => r === 'full 1')).toHaveLength(9);

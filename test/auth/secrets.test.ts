@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { API_KEY_PREFIX, generateApiKey, generateRefreshToken, isWellFormedApiKey, isWellFormedRefreshToken, sha256 } from '../../src/auth/secrets';
+import {
+  API_KEY_PREFIX,
+  generateApiKey,
+  generateRefreshToken,
+  isWellFormedApiKey,
+  isWellFormedRefreshToken,
+  sha256,
+} from '../../src/auth/secrets';
 
 describe('sha256', () => {
   it('gives the hex digest of the UTF-8 bytes, so hashes stored by earlier versions still match', () => {

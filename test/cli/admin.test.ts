@@ -19,11 +19,17 @@ describe('admin CLI commands', () => {
   const userRow = (email: string) => kit.store.db.selectFrom('users').selectAll().where('email_normalized', '=', email).executeTakeFirst();
 
   it('creates a user with a password read from stdin, and refuses a duplicate', async () => {
-    const out = await runCommand(kit.app, ['create-user', '--email', 'Ops@Example.com', '--role', 'ADMIN', '--password-stdin'], () => 'long enough password\n');
+    const out = await runCommand(
+      kit.app,
+      ['create-user', '--email', 'Ops@Example.com', '--role', 'ADMIN', '--password-stdin'],
+      () => 'long enough password\n',
+    );
     expect(out).toMatch(/^created \S+ {2}Ops@Example\.com {2}ADMIN$/);
     const login = await kit.execute('mutation { login(email: "ops@example.com", password: "long enough password") { user { role } } }');
     expect(login.data).toEqual({ login: { user: { role: 'ADMIN' } } });
-    await expect(runCommand(kit.app, ['create-user', '--email', 'ops@EXAMPLE.com', '--password', 'another password'], noStdin)).rejects.toThrow(/already exists/);
+    await expect(
+      runCommand(kit.app, ['create-user', '--email', 'ops@EXAMPLE.com', '--password', 'another password'], noStdin),
+    ).rejects.toThrow(/already exists/);
   });
 
   it('sets roles but never demotes or disables the last active ADMIN', async () => {
@@ -45,30 +51,48 @@ describe('admin CLI commands', () => {
     expect(await authenticate(kit.app, { kind: 'jwt', token: alice.accessToken })).toEqual({ ok: false, problem: 'invalid_token' });
     expect(await authenticate(kit.app, { kind: 'api-key', key: key.secret })).toEqual({ ok: false, problem: 'invalid_api_key' });
     await runCommand(kit.app, ['enable', '--email', 'alice@example.com'], noStdin);
-    expect(await authenticate(kit.app, { kind: 'jwt', token: alice.accessToken })).toMatchObject({ ok: true, viewer: { id: alice.user.id } });
+    expect(await authenticate(kit.app, { kind: 'jwt', token: alice.accessToken })).toMatchObject({
+      ok: true,
+      viewer: { id: alice.user.id },
+    });
   });
 
   it('ends every session of a user: their access tokens stop working, their API keys do not', async () => {
     const carol = await kit.createUser({ email: 'carol@example.com' });
     const key = await kit.createApiKey(carol);
-    const login = await kit.execute<{ login: { accessToken: string } }>('mutation { login(email: "carol@example.com", password: "%s") { accessToken } }'.replace('%s', carol.password));
+    const login = await kit.execute<{ login: { accessToken: string } }>(
+      'mutation { login(email: "carol@example.com", password: "%s") { accessToken } }'.replace('%s', carol.password),
+    );
     const sessionToken = login.data?.login.accessToken as string;
     expect(await authenticate(kit.app, { kind: 'jwt', token: sessionToken })).toMatchObject({ ok: true });
 
-    expect(await runCommand(kit.app, ['end-sessions', '--email', 'carol@example.com'], noStdin)).toMatch(/^ended every session of \S+ {2}carol@example\.com/);
+    expect(await runCommand(kit.app, ['end-sessions', '--email', 'carol@example.com'], noStdin)).toMatch(
+      /^ended every session of \S+ {2}carol@example\.com/,
+    );
     expect(await authenticate(kit.app, { kind: 'jwt', token: sessionToken })).toEqual({ ok: false, problem: 'invalid_token' });
     expect(await authenticate(kit.app, { kind: 'jwt', token: carol.accessToken })).toEqual({ ok: false, problem: 'invalid_token' });
     expect(await authenticate(kit.app, { kind: 'api-key', key: key.secret })).toMatchObject({ ok: true });
-    const events = await kit.store.db.selectFrom('audit_events').select(['action', 'address', 'source']).where('action', '=', 'user.sessions_ended').execute();
+    const events = await kit.store.db
+      .selectFrom('audit_events')
+      .select(['action', 'address', 'source'])
+      .where('action', '=', 'user.sessions_ended')
+      .execute();
     expect(events).toEqual([{ action: 'user.sessions_ended', address: null, source: 'cli' }]);
   });
 
   it('issues a key that works, lists it without the secret, and revokes it', async () => {
     const bob = await kit.createUser({ email: 'bob@example.com' });
-    const issued = await runCommand(kit.app, ['issue-key', '--email', 'bob@example.com', '--name', 'deploy', '--expires-in-days', '30'], noStdin);
+    const issued = await runCommand(
+      kit.app,
+      ['issue-key', '--email', 'bob@example.com', '--name', 'deploy', '--expires-in-days', '30'],
+      noStdin,
+    );
     const secret = issued.split('\n')[1] as string;
     expect(secret).toMatch(/^gth_[0-9A-Za-z]{49}$/);
-    expect(await authenticate(kit.app, { kind: 'api-key', key: secret })).toMatchObject({ ok: true, viewer: { id: bob.user.id, via: 'api-key' } });
+    expect(await authenticate(kit.app, { kind: 'api-key', key: secret })).toMatchObject({
+      ok: true,
+      viewer: { id: bob.user.id, via: 'api-key' },
+    });
 
     const listed = await runCommand(kit.app, ['list-keys', '--email', 'bob@example.com'], noStdin);
     expect(listed).toContain('deploy');
@@ -122,10 +146,16 @@ describe('admin CLI commands', () => {
   });
 
   it('explains unknown users, commands and bad values', async () => {
-    await expect(runCommand(kit.app, ['set-role', '--email', 'nobody@example.com', '--role', 'ADMIN'], noStdin)).rejects.toThrow('No user with email nobody@example.com.');
-    await expect(runCommand(kit.app, ['set-role', '--email', 'x@example.com', '--role', 'ROOT'], noStdin)).rejects.toThrow('--role must be USER or ADMIN');
+    await expect(runCommand(kit.app, ['set-role', '--email', 'nobody@example.com', '--role', 'ADMIN'], noStdin)).rejects.toThrow(
+      'No user with email nobody@example.com.',
+    );
+    await expect(runCommand(kit.app, ['set-role', '--email', 'x@example.com', '--role', 'ROOT'], noStdin)).rejects.toThrow(
+      '--role must be USER or ADMIN',
+    );
     await expect(runCommand(kit.app, ['frobnicate'], noStdin)).rejects.toThrow('unknown command "frobnicate"');
-    await expect(runCommand(kit.app, ['create-user', '--email', 'bad', '--password', 'password four'], noStdin)).rejects.toThrow('Enter a valid email address.');
+    await expect(runCommand(kit.app, ['create-user', '--email', 'bad', '--password', 'password four'], noStdin)).rejects.toThrow(
+      'Enter a valid email address.',
+    );
   });
 });
 
@@ -137,10 +167,16 @@ describe('admin CLI process', () => {
 
   it('prints help, and exits 2 on a usage mistake', async () => {
     expect((await admin('--help')).stdout).toContain('Usage: gatehouse admin <command>');
-    await expect(admin('set-role', '--bogus')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") });
+    await expect(admin('set-role', '--bogus')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Unknown option '--bogus'"),
+    });
   });
 
   it('exits 1 with a clear message when the command fails', async () => {
-    await expect(admin('disable', '--email', 'ghost@example.com')).rejects.toMatchObject({ code: 1, stderr: 'admin: No user with email ghost@example.com.\n' });
+    await expect(admin('disable', '--email', 'ghost@example.com')).rejects.toMatchObject({
+      code: 1,
+      stderr: 'admin: No user with email ghost@example.com.\n',
+    });
   });
 });

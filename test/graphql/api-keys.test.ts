@@ -44,7 +44,6 @@ interface Created {
 const KEY_SHAPE = /^gth_[0-9A-Za-z]{49}$/;
 const DAY_MS = 86_400_000;
 
-
 function expectOnlyError(result: ExecuteResult<unknown>, code: string, path?: readonly (string | number)[]): void {
   expect(result.codes).toEqual([code]);
   if (path !== undefined) expect(result.errors?.[0]?.path).toEqual(path);

@@ -4,11 +4,21 @@ interface AuditPage {
   auditEvents: {
     totalCount: number;
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: Array<{ node: { action: string; actorId: string | null; subjectId: string | null; address: string | null; detail: string | null; occurredAt: string } }>;
+    edges: Array<{
+      node: {
+        action: string;
+        actorId: string | null;
+        subjectId: string | null;
+        address: string | null;
+        detail: string | null;
+        occurredAt: string;
+      };
+    }>;
   };
 }
 
-const AUDIT = 'query ($first: Int, $after: String) { auditEvents(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { action actorId subjectId address detail occurredAt } } } }';
+const AUDIT =
+  'query ($first: Int, $after: String) { auditEvents(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { action actorId subjectId address detail occurredAt } } } }';
 
 describe('audit log', () => {
   let kit: TestKit;
@@ -27,12 +37,17 @@ describe('audit log', () => {
     secrets.push(session.refreshToken, session.accessToken);
     await kit.execute('mutation { login(email: "audited@example.test", password: "wrong password!") { accessToken } }');
     await kit.execute(`mutation { login(email: "audited@example.test", password: "${password}") { accessToken } }`);
-    const refreshed = await kit.execute<{ refreshToken: { refreshToken: string } }>(`mutation { refreshToken(refreshToken: "${session.refreshToken}") { refreshToken } }`);
+    const refreshed = await kit.execute<{ refreshToken: { refreshToken: string } }>(
+      `mutation { refreshToken(refreshToken: "${session.refreshToken}") { refreshToken } }`,
+    );
     secrets.push(refreshed.data!.refreshToken.refreshToken);
     await kit.execute(`mutation { refreshToken(refreshToken: "${session.refreshToken}") { refreshToken } }`); // replay
 
     const asUser = kit.contextFor({ id: session.user.id, roles: ['USER'], via: 'jwt' });
-    const created = await kit.execute<{ createApiKey: { secret: string; apiKey: { id: string } } }>('mutation { createApiKey(name: "ci") { secret apiKey { id } } }', { as: asUser });
+    const created = await kit.execute<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+      'mutation { createApiKey(name: "ci") { secret apiKey { id } } }',
+      { as: asUser },
+    );
     secrets.push(created.data!.createApiKey.secret);
     await kit.execute(`mutation { revokeApiKey(id: "${created.data!.createApiKey.apiKey.id}") { id } }`, { as: asUser });
     await kit.execute(`mutation { setUserRole(userId: "${session.user.id}", role: ADMIN) { id } }`, { as: admin });
@@ -64,8 +79,16 @@ describe('audit log', () => {
   it('pages with a cursor', async () => {
     const first = await kit.execute<AuditPage>(AUDIT, { as: admin, variables: { first: 3 } });
     expect(first.data!.auditEvents.pageInfo.hasNextPage).toBe(true);
-    const second = await kit.execute<AuditPage>(AUDIT, { as: admin, variables: { first: 10, after: first.data!.auditEvents.pageInfo.endCursor } });
-    expect(second.data!.auditEvents.edges.map((e) => e.node.action)).toEqual(['refresh_token.reused', 'login.succeeded', 'login.failed', 'user.signed_up']);
+    const second = await kit.execute<AuditPage>(AUDIT, {
+      as: admin,
+      variables: { first: 10, after: first.data!.auditEvents.pageInfo.endCursor },
+    });
+    expect(second.data!.auditEvents.edges.map((e) => e.node.action)).toEqual([
+      'refresh_token.reused',
+      'login.succeeded',
+      'login.failed',
+      'user.signed_up',
+    ]);
     expect(second.data!.auditEvents.pageInfo.hasNextPage).toBe(false);
   });
 

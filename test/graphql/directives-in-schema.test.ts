@@ -90,7 +90,9 @@ describe('which fields gatehouse protects', () => {
   });
 
   test('every protected query or object field is nullable, so a denial nulls only that field', () => {
-    const nonNull = protectedFields().filter((coordinate) => !coordinate.startsWith('Mutation.') && isNonNullType(fieldOf(coordinate).type));
+    const nonNull = protectedFields().filter(
+      (coordinate) => !coordinate.startsWith('Mutation.') && isNonNullType(fieldOf(coordinate).type),
+    );
     expect(nonNull).toEqual([]);
   });
 
@@ -112,7 +114,9 @@ describe('which fields gatehouse protects', () => {
   });
 
   test('guardedRequirement reports, on the built schema, the requirement each protected field enforces', () => {
-    const reported = Object.fromEntries(EXPECTED.map((coordinate) => [coordinate, guardedRequirement(fieldOf(coordinate))?.roles ?? 'missing']));
+    const reported = Object.fromEntries(
+      EXPECTED.map((coordinate) => [coordinate, guardedRequirement(fieldOf(coordinate))?.roles ?? 'missing']),
+    );
     expect(reported).toEqual({
       'Query.me': [],
       'Query.users': ['ADMIN'],
@@ -157,12 +161,15 @@ describe('protected query fields', () => {
     ['myApiKeys', 'myApiKeys { id }'],
   ];
 
-  test.each(PROTECTED_QUERIES)('anonymous: %s is null with UNAUTHENTICATED at its path; publicMessage still resolves', async (field, selection) => {
-    const result = await kit.execute<Record<string, unknown>>(`{ publicMessage ${selection} }`);
-    expectOnlyError(result, 'UNAUTHENTICATED', [field]);
-    expect(result.data?.[field]).toBeNull();
-    expect(typeof result.data?.['publicMessage']).toBe('string');
-  });
+  test.each(PROTECTED_QUERIES)(
+    'anonymous: %s is null with UNAUTHENTICATED at its path; publicMessage still resolves',
+    async (field, selection) => {
+      const result = await kit.execute<Record<string, unknown>>(`{ publicMessage ${selection} }`);
+      expectOnlyError(result, 'UNAUTHENTICATED', [field]);
+      expect(result.data?.[field]).toBeNull();
+      expect(typeof result.data?.['publicMessage']).toBe('string');
+    },
+  );
 
   test('anonymous: several protected fields in one query each fail at their own path, the public ones resolve', async () => {
     const result = await kit.execute<Record<string, unknown>>(
@@ -191,7 +198,9 @@ describe('protected query fields', () => {
   });
 
   test('USER: the ADMIN field reached through a fragment is still FORBIDDEN', async () => {
-    const result = await kit.execute<Record<string, unknown>>('query { ...Admin } fragment Admin on Query { users { totalCount } }', { as: alice });
+    const result = await kit.execute<Record<string, unknown>>('query { ...Admin } fragment Admin on Query { users { totalCount } }', {
+      as: alice,
+    });
     expectOnlyError(result, 'FORBIDDEN', ['users']);
   });
 
@@ -218,10 +227,11 @@ describe('protected query fields', () => {
   });
 
   test('ADMIN: every protected query field resolves, nested ADMIN fields too', async () => {
-    const result = await kit.execute<{ me: { id: string; apiKeys: unknown[] } | null; users: { totalCount: number } | null; myApiKeys: unknown[] | null }>(
-      '{ me { id apiKeys { id } } users { totalCount } myApiKeys { id } }',
-      { as: admin },
-    );
+    const result = await kit.execute<{
+      me: { id: string; apiKeys: unknown[] } | null;
+      users: { totalCount: number } | null;
+      myApiKeys: unknown[] | null;
+    }>('{ me { id apiKeys { id } } users { totalCount } myApiKeys { id } }', { as: admin });
     expect(result.errors).toBeUndefined();
     expect(result.data?.me).toEqual({ id: admin.user.id, apiKeys: [] });
     expect(result.data?.users?.totalCount).toBe(2);
@@ -247,10 +257,9 @@ describe('contexts built by hand with kit.contextFor', () => {
 
   test('{ roles: ["ADMIN"] } passes ADMIN fields, top-level and nested', async () => {
     const context = kit.contextFor(viewer(['ADMIN']));
-    const result = await kit.execute<{ users: { totalCount: number; edges: { node: { id: string; apiKeys: { name: string }[] | null } }[] } | null }>(
-      '{ users { totalCount edges { node { id apiKeys { name } } } } }',
-      { as: context },
-    );
+    const result = await kit.execute<{
+      users: { totalCount: number; edges: { node: { id: string; apiKeys: { name: string }[] | null } }[] } | null;
+    }>('{ users { totalCount edges { node { id apiKeys { name } } } } }', { as: context });
     expect(result.errors).toBeUndefined();
     expect(result.data?.users?.totalCount).toBe(1);
     expect(result.data?.users?.edges[0]?.node).toEqual({ id: alice.user.id, apiKeys: [{ name: 'alice key' }] });
@@ -264,7 +273,9 @@ describe('contexts built by hand with kit.contextFor', () => {
   });
 
   test('{ roles: ["ADMIN"], via: "api-key" } passes ADMIN fields as well', async () => {
-    const result = await kit.execute<{ users: { totalCount: number } | null }>('{ users { totalCount } }', { as: kit.contextFor(viewer(['ADMIN'], 'api-key')) });
+    const result = await kit.execute<{ users: { totalCount: number } | null }>('{ users { totalCount } }', {
+      as: kit.contextFor(viewer(['ADMIN'], 'api-key')),
+    });
     expect(result.errors).toBeUndefined();
     expect(result.data?.users?.totalCount).toBe(1);
   });
@@ -286,9 +297,12 @@ describe('contexts built by hand with kit.contextFor', () => {
     ['an unknown role', ['SUPERUSER']],
     ['a lower-case admin', ['admin']],
   ])('%s: ADMIN fields are FORBIDDEN, @auth fields resolve', async (_label, roles) => {
-    const result = await kit.execute<{ users: unknown; myApiKeys: { name: string }[] | null }>('{ users { totalCount } myApiKeys { name } }', {
-      as: kit.contextFor(viewer(roles)),
-    });
+    const result = await kit.execute<{ users: unknown; myApiKeys: { name: string }[] | null }>(
+      '{ users { totalCount } myApiKeys { name } }',
+      {
+        as: kit.contextFor(viewer(roles)),
+      },
+    );
     expectOnlyError(result, 'FORBIDDEN', ['users']);
     expect(result.data?.users).toBeNull();
     expect(result.data?.myApiKeys).toEqual([{ name: 'alice key' }]);
@@ -329,7 +343,11 @@ describe('the role hierarchy: an ADMIN passes @hasRole(role: USER)', () => {
     const response = await server.executeOperation({ query }, { contextValue });
     assert(response.body.kind === 'single');
     const { data, errors } = response.body.singleResult;
-    return { data: data as Record<string, unknown> | null | undefined, errors, codes: (errors ?? []).map((e) => String(e.extensions?.['code'])) };
+    return {
+      data: data as Record<string, unknown> | null | undefined,
+      errors,
+      codes: (errors ?? []).map((e) => String(e.extensions?.['code'])),
+    };
   }
 
   test.each<[string, readonly string[]]>([
@@ -380,7 +398,9 @@ describe('protected mutations', () => {
     mallory = await kit.createUser({ email: 'mallory@example.test' });
     await kit.createUser({ role: 'ADMIN', email: 'admin@example.test' });
     aliceKeyId = (await kit.createApiKey(alice)).id;
-    const created = await kit.execute<{ createNote: { id: string } }>('mutation { createNote(title: "a", body: "b") { id } }', { as: alice });
+    const created = await kit.execute<{ createNote: { id: string } }>('mutation { createNote(title: "a", body: "b") { id } }', {
+      as: alice,
+    });
     aliceNoteId = created.data?.createNote.id ?? '';
     assert(aliceNoteId !== '');
   });
@@ -447,7 +467,9 @@ describe('protected mutations', () => {
 
   test('anonymous: signUp selecting user.apiKeys is refused before it runs: no data, no account', async () => {
     const before = await snapshot(kit);
-    const result = await kit.execute('mutation { signUp(email: "eve@example.test", password: "long enough password") { accessToken user { apiKeys { id } } } }');
+    const result = await kit.execute(
+      'mutation { signUp(email: "eve@example.test", password: "long enough password") { accessToken user { apiKeys { id } } } }',
+    );
     expectOnlyError(result, 'UNAUTHENTICATED', ['signUp', 'user', 'apiKeys']);
     expect(result.data ?? null).toBeNull();
     expect(await snapshot(kit)).toEqual(before);

@@ -55,8 +55,11 @@ describe('cost limit', () => {
   });
 
   it('refuses an operation over the limit and lets one under it through', () => {
-    const heavy = '{ users(first: 100) { edges { node { apiKeys { id name prefix createdAt } } } } notes(first: 100) { edges { node { author { apiKeys { id } } } } } }';
-    expect(errorsOf(heavy, costLimitRule(5000))).toEqual(["The operation's estimated cost is over 5000, the limit. Ask for fewer items (first) or fewer nested lists."]);
+    const heavy =
+      '{ users(first: 100) { edges { node { apiKeys { id name prefix createdAt } } } } notes(first: 100) { edges { node { author { apiKeys { id } } } } } }';
+    expect(errorsOf(heavy, costLimitRule(5000))).toEqual([
+      "The operation's estimated cost is over 5000, the limit. Ask for fewer items (first) or fewer nested lists.",
+    ]);
     expect(errorsOf('{ notes(first: 10) { edges { node { title author { name } } } } }', costLimitRule(5000))).toEqual([]);
   });
 });
@@ -64,7 +67,10 @@ describe('cost limit', () => {
 describe('cost limit under fragment bombs', () => {
   it('counts fragments that spread each other twice, with only __typename at the bottom, in linear time', () => {
     const levels = 40;
-    const fragments = [`fragment F0 on Query { __typename }`, ...Array.from({ length: levels }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`)];
+    const fragments = [
+      `fragment F0 on Query { __typename }`,
+      ...Array.from({ length: levels }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`),
+    ];
     const document = parse(`query { ...F${levels} }\n${fragments.join('\n')}`);
     const started = Date.now();
     expect(operationCost(schema, document, document.definitions[0] as OperationDefinitionNode, 5000)).toBe(0);

@@ -88,7 +88,6 @@ const REFRESH_TOKEN_SHAPE = /^gtr_[A-Za-z0-9_-]{43}$/;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-
 let emailCounter = 0;
 function freshEmail(tag = 'user'): string {
   emailCounter += 1;
@@ -96,7 +95,10 @@ function freshEmail(tag = 'user'): string {
 }
 
 async function countUsers(kit: TestKit): Promise<number> {
-  const row = await kit.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await kit.store.db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -169,7 +171,11 @@ describe('signUp', () => {
     const verified = kit.app.accessTokens.verify(payload?.accessToken ?? '', kit.app.now());
     expect(verified.ok && verified.claims.sub).toBe(payload?.user.id);
 
-    const row = await kit.store.db.selectFrom('users').selectAll().where('id', '=', payload?.user.id ?? '').executeTakeFirst();
+    const row = await kit.store.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', payload?.user.id ?? '')
+      .executeTakeFirst();
     expect(row).toMatchObject({ email, role: 'USER' });
     expect(row?.password_hash).not.toContain(PASSWORD);
   });
@@ -955,10 +961,9 @@ describe('User.apiKeys (ADMIN only)', () => {
   });
 
   test('an ADMIN reads another user\u2019s keys, without their secrets', async () => {
-    const result = await kit.execute<{ users: { edges: { node: { id: string; apiKeys: { name: string; prefix: string }[] | null } }[] } | null }>(
-      '{ users { edges { node { id apiKeys { name prefix } } } } }',
-      { as: admin },
-    );
+    const result = await kit.execute<{
+      users: { edges: { node: { id: string; apiKeys: { name: string; prefix: string }[] | null } }[] } | null;
+    }>('{ users { edges { node { id apiKeys { name prefix } } } } }', { as: admin });
     expect(result.errors).toBeUndefined();
     const aliceNode = result.data?.users?.edges.find((edge) => edge.node.id === alice.user.id)?.node;
     expect(aliceNode?.apiKeys).toEqual([{ name: 'alice ci', prefix: expect.stringMatching(/^gth_/) }]);

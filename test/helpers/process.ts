@@ -114,7 +114,9 @@ export async function startServer(vars: Record<string, string>, command?: Comman
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exit !== undefined) {
-      throw new Error(`server exited during start-up (code ${exit.code}, signal ${exit.signal}); stderr:\n${running.stderr()}\nstdout:\n${running.stdout()}`);
+      throw new Error(
+        `server exited during start-up (code ${exit.code}, signal ${exit.signal}); stderr:\n${running.stderr()}\nstdout:\n${running.stdout()}`,
+      );
     }
     const healthy = await fetch(`${url}/healthz`).then(
       (response) => response.status === 200,
@@ -127,7 +129,12 @@ export async function startServer(vars: Record<string, string>, command?: Comman
 }
 
 /** POSTs a GraphQL operation as JSON to `url`/graphql. */
-export async function gql(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GqlResponse> {
+export async function gql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GqlResponse> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -152,7 +159,14 @@ export function registerProcessCleanup({ per = 'test' }: { per?: 'test' | 'file'
     groups.clear();
     const running = [...children];
     for (const child of running) child.kill('SIGKILL');
-    await Promise.all(running.map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())))));
+    await Promise.all(
+      running.map(
+        (child) =>
+          new Promise<void>((resolve) =>
+            child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+          ),
+      ),
+    );
   });
 
   afterAll(() => {

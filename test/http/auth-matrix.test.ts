@@ -150,7 +150,9 @@ const callers: Caller[] = [
   { name: 'ADMIN (API key)', viewer: { id: '', roles: ['ADMIN'], via: 'api-key' }, headers: {} },
 ];
 
-const cases = protectedFields.flatMap(({ type, field }) => callers.map((caller) => ({ coordinate: `${type.name}.${field}`, type, field, caller })));
+const cases = protectedFields.flatMap(({ type, field }) =>
+  callers.map((caller) => ({ coordinate: `${type.name}.${field}`, type, field, caller })),
+);
 
 describe('the generated authorization matrix', () => {
   let server: HttpHarness;
@@ -173,7 +175,9 @@ describe('the generated authorization matrix', () => {
 
   it('finds protected fields from the SDL alone: root fields, role fields and nested ones', () => {
     const coordinates = protectedFields.map(({ type, field }) => `${type.name}.${field}`);
-    expect(coordinates).toEqual(expect.arrayContaining(['Query.me', 'Query.users', 'Mutation.createNote', 'Mutation.setUserRole', 'User.apiKeys']));
+    expect(coordinates).toEqual(
+      expect.arrayContaining(['Query.me', 'Query.users', 'Mutation.createNote', 'Mutation.setUserRole', 'User.apiKeys']),
+    );
     expect(coordinates).not.toContain('Query.publicMessage');
   });
 
@@ -184,7 +188,9 @@ describe('the generated authorization matrix', () => {
     const deniedAt = path.findIndex((step) => refuses(fieldRequirement(schema, step.type, step.field.name), caller.viewer));
     // A new session for every case: cases such as logoutEverywhere end the caller's sessions.
     if (caller.viewer?.via === 'jwt') {
-      const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "matrix password") { accessToken } }', { variables: { e: caller.email } });
+      const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "matrix password") { accessToken } }', {
+        variables: { e: caller.email },
+      });
       caller.headers = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
     }
     const response = await server.gql(query, { headers: caller.headers });
@@ -195,7 +201,10 @@ describe('the generated authorization matrix', () => {
     if (deniedAt === -1) {
       expect({ query, authErrors }).toEqual({ query, authErrors: [] });
     } else {
-      const expected = { path: path.slice(0, deniedAt + 1).map((s) => s.field.name), code: caller.viewer === null ? 'UNAUTHENTICATED' : 'FORBIDDEN' };
+      const expected = {
+        path: path.slice(0, deniedAt + 1).map((s) => s.field.name),
+        code: caller.viewer === null ? 'UNAUTHENTICATED' : 'FORBIDDEN',
+      };
       expect({ query, authErrors }).toEqual({ query, authErrors: [expected] });
     }
   });

@@ -15,12 +15,20 @@ describe('parseIpAddress', () => {
     expect(parseIpAddress(raw)).toBe(parsed);
   });
 
-  it.each(['cli', '<script>', '', 'unknown', '203.0.113', '203.0.113.256', '01.2.3.4', 'fe80::1%eth0', '[2001:db8::1', '2001:db8::1:443:x'])(
-    '%j is no address',
-    (raw) => {
-      expect(parseIpAddress(raw)).toBeNull();
-    },
-  );
+  it.each([
+    'cli',
+    '<script>',
+    '',
+    'unknown',
+    '203.0.113',
+    '203.0.113.256',
+    '01.2.3.4',
+    'fe80::1%eth0',
+    '[2001:db8::1',
+    '2001:db8::1:443:x',
+  ])('%j is no address', (raw) => {
+    expect(parseIpAddress(raw)).toBeNull();
+  });
 });
 
 describe('clientAddress', () => {

@@ -17,7 +17,8 @@ import { gql, registerProcessCleanup, ROOT, type Running, startServer, tempDir }
 registerProcessCleanup({ per: 'file' });
 
 const PASSWORD = 'correct horse battery staple';
-const SIGN_UP = 'mutation ($email: String!) { signUp(email: $email, password: "correct horse battery staple") { accessToken refreshToken user { id } } }';
+const SIGN_UP =
+  'mutation ($email: String!) { signUp(email: $email, password: "correct horse battery staple") { accessToken refreshToken user { id } } }';
 const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }';
 const REFRESH = 'mutation ($token: String!) { refreshToken(refreshToken: $token) { accessToken refreshToken } }';
 
@@ -42,7 +43,10 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
       SIGNUPS_PER_ADDRESS: '1000',
     };
     // Both start at once: the migration runs once, under the database's lock.
-    [a, b] = await Promise.all([startServer({ ...vars, DATA_DIR: '/nonexistent-a' }), startServer({ ...vars, DATA_DIR: '/nonexistent-b' })]);
+    [a, b] = await Promise.all([
+      startServer({ ...vars, DATA_DIR: '/nonexistent-a' }),
+      startServer({ ...vars, DATA_DIR: '/nonexistent-b' }),
+    ]);
   }, 60_000);
 
   afterAll(async () => {
@@ -86,9 +90,15 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     const second = (await gql(b.url, LOGIN, { email: fred.email, password: PASSWORD })).body.data?.['login'] as { accessToken: string };
     const me = (on: Running, token: string) => gql(on.url, '{ me { id } }', {}, { authorization: `Bearer ${token}` });
     // Warm both instances with both tokens, twice: the second answer comes from a cache where there is one.
-    for (let i = 0; i < 2; i++) for (const on of [a, b]) for (const token of [fred.accessToken, second.accessToken]) expect((await me(on, token)).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      for (const on of [a, b]) for (const token of [fred.accessToken, second.accessToken]) expect((await me(on, token)).status).toBe(200);
 
-    const out = await gql(a.url, 'mutation ($t: String!) { logout(refreshToken: $t) }', { t: fred.refreshToken }, { authorization: `Bearer ${fred.accessToken}` });
+    const out = await gql(
+      a.url,
+      'mutation ($t: String!) { logout(refreshToken: $t) }',
+      { t: fred.refreshToken },
+      { authorization: `Bearer ${fred.accessToken}` },
+    );
     expect(out.body).toEqual({ data: { logout: true } });
     for (const on of [b, a]) {
       const refused = await me(on, fred.accessToken);
@@ -104,12 +114,19 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
 
   it('applies a role change and a disable made by the admin CLI, a third process, on both instances at the next request', async () => {
     const erin = await signUp(a);
-    const byKey = await gql(a.url, 'mutation { createApiKey(name: "cli") { secret } }', {}, { authorization: `Bearer ${erin.accessToken}` });
+    const byKey = await gql(
+      a.url,
+      'mutation { createApiKey(name: "cli") { secret } }',
+      {},
+      { authorization: `Bearer ${erin.accessToken}` },
+    );
     const secret = byKey.body.data?.['createApiKey']?.secret as string;
     const asErin: Record<string, string>[] = [{ authorization: `Bearer ${erin.accessToken}` }, { 'x-api-key': secret }];
     const me = (on: Running, headers: Record<string, string>) => gql(on.url, '{ me { role } }', {}, headers);
     // Warm both instances with both credentials, twice: the second answer comes from a cache where there is one.
-    for (let i = 0; i < 2; i++) for (const on of [a, b]) for (const headers of asErin) expect((await me(on, headers)).body).toEqual({ data: { me: { role: 'USER' } } });
+    for (let i = 0; i < 2; i++)
+      for (const on of [a, b])
+        for (const headers of asErin) expect((await me(on, headers)).body).toEqual({ data: { me: { role: 'USER' } } });
 
     const admin = (...args: string[]) =>
       run(process.execPath, ['--import', 'tsx', join('src', 'cli', 'admin.ts'), ...args], {
@@ -119,7 +136,8 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     // Another ADMIN first: gatehouse never disables the last one.
     await admin('set-role', '--email', (await signUp(b)).email, '--role', 'ADMIN');
     await admin('set-role', '--email', erin.email, '--role', 'ADMIN');
-    for (const on of [a, b]) for (const headers of asErin) expect((await me(on, headers)).body).toEqual({ data: { me: { role: 'ADMIN' } } });
+    for (const on of [a, b])
+      for (const headers of asErin) expect((await me(on, headers)).body).toEqual({ data: { me: { role: 'ADMIN' } } });
 
     // Ending her sessions from the command line refuses her token everywhere; her key keeps working.
     await admin('end-sessions', '--email', erin.email);
@@ -138,32 +156,36 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     }
   }, 30_000);
 
-  (dialect === 'postgres' ? it : it.skip)('refuses a key revoked right after the listening connections were killed, and again once they are back', async () => {
-    const frank = await signUp(a);
-    const auth = { authorization: `Bearer ${frank.accessToken}` };
-    const newKey = async () => {
-      const created = await gql(a.url, 'mutation { createApiKey(name: "listener") { secret apiKey { id } } }', {}, auth);
-      return created.body.data?.['createApiKey'] as { secret: string; apiKey: { id: string } };
-    };
-    const revoke = (id: string) => gql(a.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id }, auth);
-    const meOnB = (secret: string) => gql(b.url, '{ me { id } }', {}, { 'x-api-key': secret });
+  (dialect === 'postgres' ? it : it.skip)(
+    'refuses a key revoked right after the listening connections were killed, and again once they are back',
+    async () => {
+      const frank = await signUp(a);
+      const auth = { authorization: `Bearer ${frank.accessToken}` };
+      const newKey = async () => {
+        const created = await gql(a.url, 'mutation { createApiKey(name: "listener") { secret apiKey { id } } }', {}, auth);
+        return created.body.data?.['createApiKey'] as { secret: string; apiKey: { id: string } };
+      };
+      const revoke = (id: string) => gql(a.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id }, auth);
+      const meOnB = (secret: string) => gql(b.url, '{ me { id } }', {}, { 'x-api-key': secret });
 
-    const first = await newKey();
-    for (let i = 0; i < 3; i++) expect((await meOnB(first.secret)).status).toBe(200); // cached on B
-    const killed = await terminateListeners();
-    expect(killed).toBe(2); // one per instance
-    expect((await revoke(first.apiKey.id)).body.errors).toBeUndefined();
-    expect((await meOnB(first.secret)).status).toBe(401);
+      const first = await newKey();
+      for (let i = 0; i < 3; i++) expect((await meOnB(first.secret)).status).toBe(200); // cached on B
+      const killed = await terminateListeners();
+      expect(killed).toBe(2); // one per instance
+      expect((await revoke(first.apiKey.id)).body.errors).toBeUndefined();
+      expect((await meOnB(first.secret)).status).toBe(401);
 
-    // The instances reconnect (back-off from 100 ms) and cache again; a revocation still applies at once.
-    const second = await newKey();
-    const deadline = Date.now() + 15_000;
-    while ((await listeners()) < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await listeners()).toBe(2);
-    for (let i = 0; i < 3; i++) expect((await meOnB(second.secret)).status).toBe(200);
-    expect((await revoke(second.apiKey.id)).body.errors).toBeUndefined();
-    expect((await meOnB(second.secret)).status).toBe(401);
-  }, 30_000);
+      // The instances reconnect (back-off from 100 ms) and cache again; a revocation still applies at once.
+      const second = await newKey();
+      const deadline = Date.now() + 15_000;
+      while ((await listeners()) < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await listeners()).toBe(2);
+      for (let i = 0; i < 3; i++) expect((await meOnB(second.secret)).status).toBe(200);
+      expect((await revoke(second.apiKey.id)).body.errors).toBeUndefined();
+      expect((await meOnB(second.secret)).status).toBe(401);
+    },
+    30_000,
+  );
 
   /** The instances' LISTEN connections to this test's database, found by their application_name. */
   async function onListeners<T>(sqlText: string): Promise<T[]> {
@@ -177,7 +199,8 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     }
   }
   const LISTENERS = "from pg_stat_activity where datname = $1 and application_name = 'gatehouse-credential-listener'";
-  const terminateListeners = async () => (await onListeners<{ ok: boolean }>(`select pg_terminate_backend(pid) as ok ${LISTENERS}`)).filter((r) => r.ok).length;
+  const terminateListeners = async () =>
+    (await onListeners<{ ok: boolean }>(`select pg_terminate_backend(pid) as ok ${LISTENERS}`)).filter((r) => r.ok).length;
   const listeners = async () => Number((await onListeners<{ n: string }>(`select count(*) as n ${LISTENERS}`))[0]?.n ?? 0);
 
   it('revokes the whole family when a refresh token used on A is replayed on B', async () => {
@@ -209,11 +232,18 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     const operations = [
       // 20 sign-ups with distinct emails and 5 that race for one email
       ...Array.from({ length: 20 }, (_, i) => gql((i % 2 ? a : b).url, SIGN_UP, { email: `burst-${i}-${randomUUID()}@example.test` })),
-      ...Array.from({ length: 5 }, (_, i) => gql((i % 2 ? a : b).url, SIGN_UP, { email: sameEmail.replace('race', i % 2 ? 'RACE' : 'race') })),
+      ...Array.from({ length: 5 }, (_, i) =>
+        gql((i % 2 ? a : b).url, SIGN_UP, { email: sameEmail.replace('race', i % 2 ? 'RACE' : 'race') }),
+      ),
       // 15 logins and 10 key creations by the existing users
       ...Array.from({ length: 15 }, (_, i) => gql((i % 2 ? b : a).url, LOGIN, { email: existing[i % 10]!.email, password: PASSWORD })),
       ...Array.from({ length: 10 }, (_, i) =>
-        gql((i % 2 ? b : a).url, 'mutation { createApiKey(name: "burst") { secret } }', {}, { authorization: `Bearer ${existing[i]!.accessToken}` }),
+        gql(
+          (i % 2 ? b : a).url,
+          'mutation { createApiKey(name: "burst") { secret } }',
+          {},
+          { authorization: `Bearer ${existing[i]!.accessToken}` },
+        ),
       ),
     ];
     expect(operations).toHaveLength(50);

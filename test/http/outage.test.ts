@@ -17,7 +17,8 @@ import { delay, freePort, gql, registerProcessCleanup, type Running, startServer
 registerProcessCleanup({ per: 'file' });
 
 const BIN = '/usr/lib/postgresql/15/bin';
-const SIGN_UP = 'mutation ($email: String!) { signUp(email: $email, password: "correct horse battery staple") { accessToken user { id } } }';
+const SIGN_UP =
+  'mutation ($email: String!) { signUp(email: $email, password: "correct horse battery staple") { accessToken user { id } } }';
 
 /** initdb and the server refuse to run as root: as root, run them as the postgres user. */
 function pgCommand(command: string, args: string[]): void {

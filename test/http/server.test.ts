@@ -308,7 +308,7 @@ describe('gatehouse over HTTP', () => {
       expectRefused(await h.gql('{ publicMessage }', { headers: { 'x-api-key': key.secret } }), key.secret);
     });
 
-    it("the token and the API key of a user who was disabled in the database", async () => {
+    it('the token and the API key of a user who was disabled in the database', async () => {
       const user = await signUp(h);
       const key = await createKey(h, user.accessToken);
       expect((await h.gql(ME, { headers: { authorization: `Bearer ${user.accessToken}` } })).body.data?.['me']?.id).toBe(user.id);
@@ -365,7 +365,9 @@ describe('gatehouse over HTTP', () => {
 
     it('a text/plain POST is refused (CSRF prevention) and does not run the mutation', async () => {
       const email = uniqueEmail('csrf');
-      const response = await post(h, JSON.stringify({ query: SIGN_UP, variables: { email, password: PASSWORD } }), { 'content-type': 'text/plain' });
+      const response = await post(h, JSON.stringify({ query: SIGN_UP, variables: { email, password: PASSWORD } }), {
+        'content-type': 'text/plain',
+      });
       expect(response.status).toBe(400);
       expect(response.body).not.toHaveProperty('data');
       expect(await emailIsFree(h, email)).toBe(true);
@@ -373,7 +375,10 @@ describe('gatehouse over HTTP', () => {
 
     it.each([
       ['application/x-www-form-urlencoded', (q: string) => `query=${encodeURIComponent(q)}`],
-      ['multipart/form-data; boundary=xyz', (q: string) => `--xyz\r\nContent-Disposition: form-data; name="query"\r\n\r\n${q}\r\n--xyz--\r\n`],
+      [
+        'multipart/form-data; boundary=xyz',
+        (q: string) => `--xyz\r\nContent-Disposition: form-data; name="query"\r\n\r\n${q}\r\n--xyz--\r\n`,
+      ],
     ])('a %s POST is refused and does not run the mutation', async (contentType, encode) => {
       const email = uniqueEmail('form');
       const query = `mutation { signUp(email: "${email}", password: "${PASSWORD}") { accessToken } }`;
@@ -432,7 +437,11 @@ describe('gatehouse over HTTP', () => {
       expect(response.body.errors?.[0]?.message).toEqual(expect.any(String));
 
       const wrongPath = await readResponse(
-        await fetch(`${h.url}/graphql/extra`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ publicMessage }"}' }),
+        await fetch(`${h.url}/graphql/extra`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"query":"{ publicMessage }"}',
+        }),
       );
       expect(wrongPath.status).toBe(404);
       expect(wrongPath.headers.get('content-type')).toMatch(/^application\/json/);
@@ -455,7 +464,11 @@ describe('gatehouse over HTTP', () => {
       const preflight = (origin: string) =>
         fetch(`${h.url}/graphql`, {
           method: 'OPTIONS',
-          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization,x-api-key' },
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type,authorization,x-api-key',
+          },
         });
       const allowed = await preflight(ALLOWED_ORIGIN);
       expect(allowed.status).toBeLessThan(300);
@@ -568,14 +581,20 @@ describe('credentials over an SQLite file, where the credential cache is in use'
       { id: user.id, headers: { authorization: `Bearer ${user.accessToken}` } },
       { id: user.id, headers: { 'x-api-key': keys[i]!.secret } },
     ]);
-    const burst = () => Promise.all(Array.from({ length: 30 }, (_, i) => callers[i % callers.length]!).map(({ headers }) => h.gql('{ me { id } }', { headers })));
+    const burst = () =>
+      Promise.all(
+        Array.from({ length: 30 }, (_, i) => callers[i % callers.length]!).map(({ headers }) => h.gql('{ me { id } }', { headers })),
+      );
     for (let round = 0; round < 2; round++) {
       const answers = await burst();
       expect(answers.map((a) => a.body.data?.['me']?.id)).toEqual(Array.from({ length: 30 }, (_, i) => callers[i % callers.length]!.id));
     }
     expect(h.store.lookups.cacheStats()?.hits).toBeGreaterThan(0);
 
-    const revoked = await h.gql(REVOKE_API_KEY, { variables: { id: keys[1]!.id }, headers: { authorization: `Bearer ${users[1]!.accessToken}` } });
+    const revoked = await h.gql(REVOKE_API_KEY, {
+      variables: { id: keys[1]!.id },
+      headers: { authorization: `Bearer ${users[1]!.accessToken}` },
+    });
     expect(revoked.body.errors).toBeUndefined();
     expectRefused(await h.gql(ME, { headers: { 'x-api-key': keys[1]!.secret } }), keys[1]!.secret);
     expect((await h.gql(ME, { headers: { 'x-api-key': keys[0]!.secret } })).body.data?.['me']?.id).toBe(users[0]!.id);
@@ -623,7 +642,9 @@ describe('development and production modes', () => {
   });
 
   /** The configuration the landing page hands to Sandbox, as embedded in the served HTML. */
-  async function sandboxConfig(): Promise<{ initialState: { document?: string; headers?: Record<string, string>; sharedHeaders?: Record<string, string> } }> {
+  async function sandboxConfig(): Promise<{
+    initialState: { document?: string; headers?: Record<string, string>; sharedHeaders?: Record<string, string> };
+  }> {
     const response = await get(dev, '/graphql', { accept: 'text/html' });
     const match = /var embeddedSandboxConfig = (\{.*?\});\n/s.exec(response.text);
     assert(match?.[1] !== undefined, 'the landing page embeds its Sandbox configuration');
@@ -657,7 +678,13 @@ describe('development and production modes', () => {
     expect(page.text).toContain("sharedHeaders: { Authorization: 'Bearer ' + token }");
 
     const email = `signin-${Date.now()}@example.test`;
-    expect((await dev.gql('mutation ($e: String!) { signUp(email: $e, password: "correct horse battery staple") { accessToken } }', { variables: { e: email } })).status).toBe(200);
+    expect(
+      (
+        await dev.gql('mutation ($e: String!) { signUp(email: $e, password: "correct horse battery staple") { accessToken } }', {
+          variables: { e: email },
+        })
+      ).status,
+    ).toBe(200);
     const login = await dev.gql(config.mutation, { variables: { email, password: 'correct horse battery staple' } });
     const token = login.body.data?.['login']?.accessToken;
     expect(token).toEqual(expect.any(String));

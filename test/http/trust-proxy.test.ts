@@ -3,7 +3,12 @@ import { type HttpHarness, startHttpServer } from '../helpers/http';
 const FAILED_LOGIN = 'mutation { login(email: "nobody@example.test", password: "wrong password") { expiresIn } }';
 
 async function lastAuditAddress(server: HttpHarness): Promise<string | null> {
-  const row = await server.store.db.selectFrom('audit_events').select('address').orderBy('occurred_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+  const row = await server.store.db
+    .selectFrom('audit_events')
+    .select('address')
+    .orderBy('occurred_at', 'desc')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
   return row?.address ?? null;
 }
 

@@ -178,7 +178,10 @@ describe('login while the hash queue is full', () => {
   it('refuses unknown and known emails alike while full, and afterwards unknown emails are checked as before', async () => {
     const known = await signUp(h);
     const release = holdHashQueueFull(h);
-    const [unknownWhileFull, knownWhileFull] = await Promise.all([login(h, uniqueEmail('nobody'), 'a wrong password'), login(h, known.email, 'a wrong password')]);
+    const [unknownWhileFull, knownWhileFull] = await Promise.all([
+      login(h, uniqueEmail('nobody'), 'a wrong password'),
+      login(h, known.email, 'a wrong password'),
+    ]);
     await release();
     expectUnavailable(unknownWhileFull);
     expectUnavailable(knownWhileFull);
@@ -204,7 +207,6 @@ describe('login while the hash queue is full', () => {
     expect(ratio).toBeLessThan(2);
   });
 });
-
 
 describe.each(dialects)('refusals on a locked account (%s)', (dialect) => {
   let h: HttpHarness;

@@ -32,14 +32,22 @@ describe.each(dialects)('the API-key cap on %s', (dialect) => {
     const owner = await signUp(first);
     const answers = await Promise.all(
       Array.from({ length: 150 }, (_, i) =>
-        (servers[i % servers.length] as HttpHarness).gql(CREATE_API_KEY, { variables: { name: `key ${i}` }, headers: { authorization: `Bearer ${owner.accessToken}` } }),
+        (servers[i % servers.length] as HttpHarness).gql(CREATE_API_KEY, {
+          variables: { name: `key ${i}` },
+          headers: { authorization: `Bearer ${owner.accessToken}` },
+        }),
       ),
     );
     const created = answers.filter((a) => codes(a).length === 0);
     const refused = answers.filter((a) => codes(a).join() === 'BAD_USER_INPUT');
     expect(created).toHaveLength(LIMITS.apiKeysPerUser);
     expect(refused).toHaveLength(150 - LIMITS.apiKeysPerUser);
-    const rows = await first.store.db.selectFrom('api_keys').select('id').where('user_id', '=', owner.id).where('revoked_at', 'is', null).execute();
+    const rows = await first.store.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('user_id', '=', owner.id)
+      .where('revoked_at', 'is', null)
+      .execute();
     expect(rows).toHaveLength(LIMITS.apiKeysPerUser);
   });
 });
@@ -49,10 +57,17 @@ describe('the API-key cap inside one process (test kit, in-memory SQLite)', () =
     const kit = await createTestKit();
     try {
       const owner = await kit.createUser();
-      const results = await Promise.all(Array.from({ length: 150 }, (_, i) => kit.execute(CREATE_API_KEY, { variables: { name: `key ${i}` }, as: owner })));
+      const results = await Promise.all(
+        Array.from({ length: 150 }, (_, i) => kit.execute(CREATE_API_KEY, { variables: { name: `key ${i}` }, as: owner })),
+      );
       expect(results.filter((r) => r.errors === undefined)).toHaveLength(LIMITS.apiKeysPerUser);
       expect(results.filter((r) => r.codes.join() === 'BAD_USER_INPUT')).toHaveLength(150 - LIMITS.apiKeysPerUser);
-      const rows = await kit.store.db.selectFrom('api_keys').select('id').where('user_id', '=', owner.user.id).where('revoked_at', 'is', null).execute();
+      const rows = await kit.store.db
+        .selectFrom('api_keys')
+        .select('id')
+        .where('user_id', '=', owner.user.id)
+        .where('revoked_at', 'is', null)
+        .execute();
       expect(rows).toHaveLength(LIMITS.apiKeysPerUser);
     } finally {
       await kit.close();

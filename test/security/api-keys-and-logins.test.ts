@@ -85,7 +85,10 @@ describe('API keys', () => {
       .set({ expires_at: new Date(Date.now() - 60_000).toISOString() })
       .where('id', '=', toExpire.id)
       .execute();
-    const revoked = await h.gql(REVOKE_API_KEY, { variables: { id: toRevoke.id }, headers: { authorization: `Bearer ${owner.accessToken}` } });
+    const revoked = await h.gql(REVOKE_API_KEY, {
+      variables: { id: toRevoke.id },
+      headers: { authorization: `Bearer ${owner.accessToken}` },
+    });
     expect(revoked.body.data?.['revokeApiKey']?.revokedAt).toEqual(expect.any(String));
 
     const last = working.secret.slice(-1);
@@ -108,7 +111,10 @@ describe('API keys', () => {
     const reference = answers.get('unknown') as GqlResponse;
     for (const [label, response] of answers) {
       expect({ label, status: response.status }).toEqual({ label, status: reference.status });
-      expect({ label, challenge: response.headers.get('www-authenticate') }).toEqual({ label, challenge: reference.headers.get('www-authenticate') });
+      expect({ label, challenge: response.headers.get('www-authenticate') }).toEqual({
+        label,
+        challenge: reference.headers.get('www-authenticate'),
+      });
       expect({ label, message: response.body.errors?.[0]?.message }).toEqual({ label, message: reference.body.errors?.[0]?.message });
       expect({ label, code: response.body.errors?.[0]?.extensions?.['code'] }).toEqual({ label, code: 'UNAUTHENTICATED' });
       expect({ label, text: response.text }).toEqual({ label, text: reference.text });
@@ -119,26 +125,45 @@ describe('API keys', () => {
 
   it('an expired key is refused when its owner has valid keys too, and the expiry comes from the database (not the request)', async () => {
     const key = await createKey(h, owner.accessToken, 1);
-    await h.store.db.updateTable('api_keys').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', key.id).execute();
+    await h.store.db
+      .updateTable('api_keys')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('id', '=', key.id)
+      .execute();
     expectRefused(await h.gql(ME, { headers: { 'x-api-key': key.secret } }), key.secret);
   });
 
-  it.each(['api_key', 'x-api-key', 'apiKey', 'apikey', 'key'])('a key in the query string (?%s=…) is ignored: the caller stays anonymous', async (param) => {
-    const key = await createKey(h, owner.accessToken);
-    const response = await post(h, JSON.stringify({ query: ME }), { 'content-type': 'application/json' }, `/graphql?${param}=${encodeURIComponent(key.secret)}`);
-    expect(response.status).toBe(200);
-    expect(response.body.data?.['me']).toBeNull();
-    expect(codes(response)).toEqual(['UNAUTHENTICATED']);
-    expect(response.body.errors?.[0]?.path).toEqual(['me']);
+  it.each(['api_key', 'x-api-key', 'apiKey', 'apikey', 'key'])(
+    'a key in the query string (?%s=…) is ignored: the caller stays anonymous',
+    async (param) => {
+      const key = await createKey(h, owner.accessToken);
+      const response = await post(
+        h,
+        JSON.stringify({ query: ME }),
+        { 'content-type': 'application/json' },
+        `/graphql?${param}=${encodeURIComponent(key.secret)}`,
+      );
+      expect(response.status).toBe(200);
+      expect(response.body.data?.['me']).toBeNull();
+      expect(codes(response)).toEqual(['UNAUTHENTICATED']);
+      expect(response.body.errors?.[0]?.path).toEqual(['me']);
 
-    const overGet = await get(h, `/graphql?query=${encodeURIComponent(ME)}&${param}=${encodeURIComponent(key.secret)}`, { 'apollo-require-preflight': 'true' });
-    expect(overGet.status).toBe(200);
-    expect(overGet.body.data?.['me']).toBeNull();
-    expect(codes(overGet)).toEqual(['UNAUTHENTICATED']);
-  });
+      const overGet = await get(h, `/graphql?query=${encodeURIComponent(ME)}&${param}=${encodeURIComponent(key.secret)}`, {
+        'apollo-require-preflight': 'true',
+      });
+      expect(overGet.status).toBe(200);
+      expect(overGet.body.data?.['me']).toBeNull();
+      expect(codes(overGet)).toEqual(['UNAUTHENTICATED']);
+    },
+  );
 
   it('an access token in the query string (?access_token=…) is ignored too', async () => {
-    const response = await post(h, JSON.stringify({ query: ME }), { 'content-type': 'application/json' }, `/graphql?access_token=${owner.accessToken}`);
+    const response = await post(
+      h,
+      JSON.stringify({ query: ME }),
+      { 'content-type': 'application/json' },
+      `/graphql?access_token=${owner.accessToken}`,
+    );
     expect(response.status).toBe(200);
     expect(response.body.data?.['me']).toBeNull();
     expect(codes(response)).toEqual(['UNAUTHENTICATED']);
@@ -148,7 +173,9 @@ describe('API keys', () => {
 describe('login failures reveal nothing', () => {
   let h: HttpHarness;
   beforeAll(async () => {
-    h = await startHttpServer({ env: { PASSWORD_HASH_COST: '14', LOGIN_FAILURES_PER_ACCOUNT: '1000', LOGIN_FAILURES_PER_ADDRESS: '1000' } });
+    h = await startHttpServer({
+      env: { PASSWORD_HASH_COST: '14', LOGIN_FAILURES_PER_ACCOUNT: '1000', LOGIN_FAILURES_PER_ADDRESS: '1000' },
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -221,7 +248,8 @@ describe('brute force per account (default LOGIN_FAILURES_PER_ACCOUNT = 5)', () 
 
   it('the lockout also applies to the same email in another letter case', async () => {
     const victim = await signUp(h);
-    for (let attempt = 1; attempt <= 5; attempt++) expect(codes(await login(h, victim.email, `guess ${attempt}`))).toEqual(['UNAUTHENTICATED']);
+    for (let attempt = 1; attempt <= 5; attempt++)
+      expect(codes(await login(h, victim.email, `guess ${attempt}`))).toEqual(['UNAUTHENTICATED']);
     expectRateLimited(await login(h, victim.email.toUpperCase(), PASSWORD));
   });
 });

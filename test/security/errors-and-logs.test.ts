@@ -15,7 +15,8 @@ import { CREATE_API_KEY, LOGIN, ME, NO_STACK_OR_HTML, post, REFRESH, SIGN_UP, ty
 registerProcessCleanup({ per: 'file' });
 
 /** Things an internal failure must never show a client. */
-const LEAKS = /no such table|sqlite|SqliteError|select .* from|insert into|"notes"\s+where|\bfrom\s+"?notes"?|RangeError|TypeError|ReferenceError|stack|\/work\/|node_modules|\.ts:\d+|\.js:\d+/i;
+const LEAKS =
+  /no such table|sqlite|SqliteError|select .* from|insert into|"notes"\s+where|\bfrom\s+"?notes"?|RangeError|TypeError|ReferenceError|stack|\/work\/|node_modules|\.ts:\d+|\.js:\d+/i;
 
 function expectGenericInternalError(response: GqlResponse, secret: string): void {
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -60,7 +61,9 @@ describe.each(['development', 'production'] as const)('unexpected errors in %s',
   });
 
   it('the same through a mutation (createNote)', async () => {
-    const response = await h.gql('mutation { createNote(title: "t", body: "b") { id } }', { headers: { authorization: `Bearer ${user.accessToken}` } });
+    const response = await h.gql('mutation { createNote(title: "t", body: "b") { id } }', {
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
     expect(response.body.data?.['createNote'] ?? null).toBeNull();
     expectGenericInternalError(response, secret);
   });
@@ -177,7 +180,12 @@ describe('logs of the real process (LOG_LEVEL=debug)', () => {
     secrets['refreshed access token'] = refreshed.body.data?.['refreshToken'].accessToken;
     secrets['refreshed refresh token'] = refreshed.body.data?.['refreshToken'].refreshToken;
 
-    const created = await gql(url, CREATE_API_KEY, { name: 'logged key' }, { authorization: `Bearer ${secrets['refreshed access token']}` });
+    const created = await gql(
+      url,
+      CREATE_API_KEY,
+      { name: 'logged key' },
+      { authorization: `Bearer ${secrets['refreshed access token']}` },
+    );
     expect(created.body.errors).toBeUndefined();
     secrets['API key'] = created.body.data?.['createApiKey'].secret;
 
@@ -188,9 +196,12 @@ describe('logs of the real process (LOG_LEVEL=debug)', () => {
     const refused = await gql(url, ME, {}, { authorization: `Bearer ${secrets['sign-up access token']}x` });
     expect(refused.status).toBe(401);
 
-    const viaGet = await fetch(`${url}/graphql?query=${encodeURIComponent('{ publicMessage }')}&password=${urlPassword}&api_key=${secrets['API key']}`, {
-      headers: { 'apollo-require-preflight': 'true' },
-    });
+    const viaGet = await fetch(
+      `${url}/graphql?query=${encodeURIComponent('{ publicMessage }')}&password=${urlPassword}&api_key=${secrets['API key']}`,
+      {
+        headers: { 'apollo-require-preflight': 'true' },
+      },
+    );
     expect(viaGet.status).toBe(200);
     const loginOverGet = await fetch(
       `${url}/graphql?query=${encodeURIComponent('query { publicMessage }')}&variables=${encodeURIComponent(JSON.stringify({ password: urlPassword }))}`,
@@ -198,9 +209,14 @@ describe('logs of the real process (LOG_LEVEL=debug)', () => {
     );
     expect(loginOverGet.status).toBe(200);
 
-    const loggedOut = await gql(url, 'mutation ($t: String!) { logout(refreshToken: $t) }', { t: secrets['refreshed refresh token'] }, {
-      authorization: `Bearer ${secrets['refreshed access token']}`,
-    });
+    const loggedOut = await gql(
+      url,
+      'mutation ($t: String!) { logout(refreshToken: $t) }',
+      { t: secrets['refreshed refresh token'] },
+      {
+        authorization: `Bearer ${secrets['refreshed access token']}`,
+      },
+    );
     expect(loggedOut.body.data?.['logout']).toBe(true);
 
     // Unexpected failures, provoked by dropping tables under the running process: one in a resolver
@@ -238,7 +254,9 @@ describe('logs of the real process (LOG_LEVEL=debug)', () => {
   });
 
   it('request lines carry a reqId, and an authenticated request (API key) names its viewerId', () => {
-    const requestLines = lines.filter((line) => line['req'] !== undefined || line['res'] !== undefined || line['msg'] === 'request completed');
+    const requestLines = lines.filter(
+      (line) => line['req'] !== undefined || line['res'] !== undefined || line['msg'] === 'request completed',
+    );
     expect(requestLines.length).toBeGreaterThanOrEqual(10);
     for (const line of requestLines) expect(line['reqId']).toEqual(expect.stringMatching(/\S/));
     const ofKeyRequest = lines.filter((line) => line['reqId'] === apiKeyRequestId);
@@ -252,13 +270,19 @@ describe('logs of the real process (LOG_LEVEL=debug)', () => {
   it.each(['Authorization header', 'X-API-Key', 'passwords', 'refresh tokens', 'the JWT secret'])('never contains %s', (what) => {
     const values: string[] =
       what === 'Authorization header'
-        ? [secrets['sign-up access token'], secrets['login access token'], secrets['refreshed access token']].flatMap((t) => [t as string, (t as string).split('.')[2] as string])
+        ? [secrets['sign-up access token'], secrets['login access token'], secrets['refreshed access token']].flatMap((t) => [
+            t as string,
+            (t as string).split('.')[2] as string,
+          ])
         : what === 'X-API-Key'
           ? [secrets['API key'] as string, (secrets['API key'] as string).slice(12)]
           : what === 'passwords'
             ? [signUpPassword, wrongPassword, urlPassword]
             : what === 'refresh tokens'
-              ? [secrets['sign-up refresh token'], secrets['login refresh token'], secrets['refreshed refresh token']].flatMap((t) => [t as string, (t as string).slice(4)])
+              ? [secrets['sign-up refresh token'], secrets['login refresh token'], secrets['refreshed refresh token']].flatMap((t) => [
+                  t as string,
+                  (t as string).slice(4),
+                ])
               : [jwtSecret];
     expect(raw.length).toBeGreaterThan(0);
     for (const value of values) {

@@ -105,7 +105,8 @@ describe('GraphQL limits at their defaults', () => {
   });
 
   it('cost: list sizes count — users(first: 10) nested runs, the same with first: 100 is over 5000 → 400', async () => {
-    const shape = (first: number | string) => `{ users(first: ${first}) { edges { node { apiKeys { id name prefix createdAt expiresAt } } } } }`;
+    const shape = (first: number | string) =>
+      `{ users(first: ${first}) { edges { node { apiKeys { id name prefix createdAt expiresAt } } } } }`;
     expectServed(await h.gql(shape(10))); // 531
     expectLimitRefusal(await h.gql(shape(100)), /cost/i); // 5301
   });
@@ -242,7 +243,11 @@ describe('production hides the schema', () => {
   });
 
   it('no landing page in production (GET /graphql from a browser)', async () => {
-    const attempts: Record<string, string>[] = [{ accept: 'text/html' }, { accept: 'text/html', 'apollo-require-preflight': 'true' }, { accept: '*/*' }];
+    const attempts: Record<string, string>[] = [
+      { accept: 'text/html' },
+      { accept: 'text/html', 'apollo-require-preflight': 'true' },
+      { accept: '*/*' },
+    ];
     for (const headers of attempts) {
       const response = await get(prod, '/graphql', headers);
       expect(response.status).not.toBe(200);
@@ -286,7 +291,9 @@ describe('a protected field stays protected whatever the path', () => {
   beforeAll(async () => {
     h = await startHttpServer();
     user = await signUp(h);
-    const created = await h.gql('mutation { createNote(title: "public one", body: "b", visibility: PUBLIC) { id } }', { headers: as(user.accessToken) });
+    const created = await h.gql('mutation { createNote(title: "public one", body: "b", visibility: PUBLIC) { id } }', {
+      headers: as(user.accessToken),
+    });
     expect(created.body.errors).toBeUndefined();
     noteId = created.body.data?.['createNote']?.id;
     const adminEmail = uniqueEmail('admin');
@@ -309,7 +316,12 @@ describe('a protected field stays protected whatever the path', () => {
     ['a named fragment', 'query { publicMessage ...F } fragment F on Query { users { totalCount } }', ['users'], (d) => d['users']],
     ['an inline fragment', '{ publicMessage ... on Query { users { totalCount } } }', ['users'], (d) => d['users']],
     ['__typename alongside', '{ __typename users { __typename totalCount } }', ['users'], (d) => d['users']],
-    ['an aliased named fragment inside an inline fragment', '{ ... on Query { ...F } } fragment F on Query { y: users(first: 1) { edges { node { id } } } }', ['y'], (d) => d['y']],
+    [
+      'an aliased named fragment inside an inline fragment',
+      '{ ... on Query { ...F } } fragment F on Query { y: users(first: 1) { edges { node { id } } } }',
+      ['y'],
+      (d) => d['y'],
+    ],
     ['@include(if: true)', '{ publicMessage users @include(if: true) { totalCount } }', ['users'], (d) => d['users']],
   ];
 
@@ -340,7 +352,9 @@ describe('a protected field stays protected whatever the path', () => {
     expect(denials(response)).toContainEqual([JSON.stringify(['notes', 'edges', index, 'node', 'author', 'apiKeys']), 'FORBIDDEN']);
     expect(denials(response).every(([, code]) => code === 'FORBIDDEN')).toBe(true);
 
-    const viaFragment = await h.gql('{ notes(first: 100) { edges { node { author { ...K } } } } } fragment K on User { apiKeys { id } }', { headers: as(user.accessToken) });
+    const viaFragment = await h.gql('{ notes(first: 100) { edges { node { author { ...K } } } } } fragment K on User { apiKeys { id } }', {
+      headers: as(user.accessToken),
+    });
     expect(denials(viaFragment)).toContainEqual([JSON.stringify(['notes', 'edges', index, 'node', 'author', 'apiKeys']), 'FORBIDDEN']);
 
     const anonymous = await h.gql(query);
@@ -376,7 +390,8 @@ describe('a protected field stays protected whatever the path', () => {
   });
 
   it('@skip with a variable: refused when the protected field is selected, runs when it is skipped', async () => {
-    const query = 'mutation ($hide: Boolean!) { createNote(title: "conditional", body: "b") { id author { apiKeys @skip(if: $hide) { id } } } }';
+    const query =
+      'mutation ($hide: Boolean!) { createNote(title: "conditional", body: "b") { id author { apiKeys @skip(if: $hide) { id } } } }';
     const before = await countRows(h, 'notes');
     const shown = await h.gql(query, { variables: { hide: false }, headers: as(user.accessToken) });
     expect(shown.body.data ?? null).toBeNull();
@@ -430,7 +445,11 @@ describe('interfaces and unions (createApolloServer + executeOperation)', () => 
         resolvers: {
           Item: { __resolveType: resolveType },
           SearchResult: { __resolveType: resolveType },
-          Query: { item: (_: unknown, args: { id: string }) => records.find((r) => r.id === args.id) ?? null, items: () => records, search: () => records },
+          Query: {
+            item: (_: unknown, args: { id: string }) => records.find((r) => r.id === args.id) ?? null,
+            items: () => records,
+            search: () => records,
+          },
         },
       }),
     );
@@ -447,7 +466,10 @@ describe('interfaces and unions (createApolloServer + executeOperation)', () => 
     const response = await server.executeOperation({ query }, { contextValue: context });
     if (response.body.kind !== 'single') throw new Error('expected a single result');
     const { data, errors } = response.body.singleResult;
-    return { data: data as Record<string, any> | null | undefined, denials: (errors ?? []).map((e) => [JSON.stringify(e.path), String(e.extensions?.['code'])]) };
+    return {
+      data: data as Record<string, any> | null | undefined,
+      denials: (errors ?? []).map((e) => [JSON.stringify(e.path), String(e.extensions?.['code'])]),
+    };
   }
   const USER: Viewer = { id: 'u1', roles: rolesOf('USER'), via: 'jwt' };
   const ADMIN: Viewer = { id: 'a1', roles: rolesOf('ADMIN'), via: 'jwt' };

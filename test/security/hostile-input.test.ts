@@ -7,7 +7,8 @@ import { postgresDatabase, type ThrowawayDatabase } from '../helpers/databases';
 import { codes, countRows, CREATE_API_KEY, PASSWORD, signUp, uniqueEmail } from './support';
 
 const FAILED_LOGIN = 'mutation ($email: String!) { login(email: $email, password: "a wrong password") { expiresIn } }';
-const SIGN_UP_NAMED = 'mutation ($email: String!, $password: String!, $name: String) { signUp(email: $email, password: $password, name: $name) { user { id } } }';
+const SIGN_UP_NAMED =
+  'mutation ($email: String!, $password: String!, $name: String) { signUp(email: $email, password: $password, name: $name) { user { id } } }';
 const CREATE_NOTE = 'mutation ($title: String!, $body: String!) { createNote(title: $title, body: $body) { id title body } }';
 
 async function auditRows(h: HttpHarness): Promise<Array<{ address: string | null; source: string }>> {
@@ -22,7 +23,10 @@ describe('forwarded addresses (TRUST_PROXY=true)', () => {
   afterAll(() => h?.close());
 
   const failedLogin = (forwardedFor?: string) =>
-    h.gql(FAILED_LOGIN, { variables: { email: uniqueEmail('nobody') }, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } });
+    h.gql(FAILED_LOGIN, {
+      variables: { email: uniqueEmail('nobody') },
+      headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+    });
 
   it('an entry that is no IP address ("cli", "<script>") is replaced by the connection address, and counts against it', async () => {
     for (const forged of ['cli', '<script>alert(1)</script>', '10.0.0.1, cli']) {
@@ -69,7 +73,9 @@ describe.each(dialects)('hostile text on %s', (dialect) => {
   let token: string;
   beforeAll(async () => {
     database = dialect === 'postgres' ? await postgresDatabase() : undefined;
-    h = await startHttpServer({ env: database?.config.dialect === 'postgres' ? { DATABASE_URL: database.config.url, JWT_SECRET: randomSecret() } : {} });
+    h = await startHttpServer({
+      env: database?.config.dialect === 'postgres' ? { DATABASE_URL: database.config.url, JWT_SECRET: randomSecret() } : {},
+    });
     token = (await signUp(h)).accessToken;
   });
   afterAll(async () => {

@@ -25,7 +25,10 @@ describe('CSRF prevention', () => {
 
   it.each([
     ['application/x-www-form-urlencoded', (q: string) => `query=${encodeURIComponent(q)}`],
-    ['multipart/form-data; boundary=xyz', (q: string) => `--xyz\r\nContent-Disposition: form-data; name="query"\r\n\r\n${q}\r\n--xyz--\r\n`],
+    [
+      'multipart/form-data; boundary=xyz',
+      (q: string) => `--xyz\r\nContent-Disposition: form-data; name="query"\r\n\r\n${q}\r\n--xyz--\r\n`,
+    ],
     ['text/plain', (q: string) => JSON.stringify({ query: q })],
     ['text/plain;charset=UTF-8', (q: string) => JSON.stringify({ query: q })],
   ])('a %s POST (a "simple" browser request) is refused and runs nothing', async (contentType, encode) => {
@@ -39,7 +42,10 @@ describe('CSRF prevention', () => {
 
   it('a POST with no content-type at all is refused and runs nothing', async () => {
     const email = uniqueEmail('csrf-none');
-    const response = await fetch(`${h.url}/graphql`, { method: 'POST', body: new Blob([JSON.stringify({ query: signUpDocument(email) })]) });
+    const response = await fetch(`${h.url}/graphql`, {
+      method: 'POST',
+      body: new Blob([JSON.stringify({ query: signUpDocument(email) })]),
+    });
     expect([400, 415]).toContain(response.status);
     expect(await countUsersWithEmail(h, email)).toBe(0);
   });
@@ -73,9 +79,13 @@ describe('CSRF prevention', () => {
     expect(response.body).not.toHaveProperty('data');
     expect(await countUsersWithEmail(h, email)).toBe(0);
 
-    const named = await get(h, `/graphql?query=${encodeURIComponent(`query Q { publicMessage } ${signUpDocument(email).replace('mutation', 'mutation M')}`)}&operationName=M`, {
-      'apollo-require-preflight': 'true',
-    });
+    const named = await get(
+      h,
+      `/graphql?query=${encodeURIComponent(`query Q { publicMessage } ${signUpDocument(email).replace('mutation', 'mutation M')}`)}&operationName=M`,
+      {
+        'apollo-require-preflight': 'true',
+      },
+    );
     expect(named.status).toBe(405);
     expect(await countUsersWithEmail(h, email)).toBe(0);
   });
@@ -141,18 +151,21 @@ describe('CORS', () => {
     expect((await preflight(closed, ALLOWED)).headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it.each(['*', `${ALLOWED},*`, ` * `, `*,${ALLOWED}`])('CORS_ORIGINS=%p refuses to start (ConfigError naming CORS_ORIGINS)', async (value) => {
-    let caught: unknown;
-    try {
-      parseConfig({ NODE_ENV: 'test', DATABASE_URL: 'file::memory:', CORS_ORIGINS: value });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).variable).toBe('CORS_ORIGINS');
-    // and the server itself never comes up with it
-    await expect(startHttpServer({ env: { CORS_ORIGINS: value } })).rejects.toThrow(/CORS_ORIGINS/);
-  });
+  it.each(['*', `${ALLOWED},*`, ` * `, `*,${ALLOWED}`])(
+    'CORS_ORIGINS=%p refuses to start (ConfigError naming CORS_ORIGINS)',
+    async (value) => {
+      let caught: unknown;
+      try {
+        parseConfig({ NODE_ENV: 'test', DATABASE_URL: 'file::memory:', CORS_ORIGINS: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).variable).toBe('CORS_ORIGINS');
+      // and the server itself never comes up with it
+      await expect(startHttpServer({ env: { CORS_ORIGINS: value } })).rejects.toThrow(/CORS_ORIGINS/);
+    },
+  );
 });
 
 describe('body and header limits', () => {
@@ -196,9 +209,13 @@ describe('body and header limits', () => {
 
   it('a body over the limit announced by Content-Length is refused without reading it (413 fast)', async () => {
     const { port } = new URL(h.url);
-    const exchange = await rawExchange(h.url, [`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{"query":`], {
-      waitMs: 3000,
-    });
+    const exchange = await rawExchange(
+      h.url,
+      [`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{"query":`],
+      {
+        waitMs: 3000,
+      },
+    );
     expect(exchange.status).toBe(413);
     expect(exchange.ms).toBeLessThan(2000);
   });
@@ -206,7 +223,9 @@ describe('body and header limits', () => {
   it('a chunked body over the limit (no Content-Length) → 413', async () => {
     const { port } = new URL(small.url);
     const chunk = 'a'.repeat(1000);
-    const chunks = [`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`];
+    const chunks = [
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    ];
     for (let i = 0; i < 5; i++) chunks.push(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
     chunks.push('0\r\n\r\n');
     const exchange = await rawExchange(small.url, chunks, { waitMs: 3000 });
@@ -257,7 +276,12 @@ describe('security headers', () => {
       [400, await post(h, '{"query":', { 'content-type': 'application/json' })],
       [401, await h.gql('{ publicMessage }', { headers: { authorization: 'Bearer nope' } })],
       [404, await get(h, '/nowhere')],
-      [405, await get(h, `/graphql?query=${encodeURIComponent('mutation { logout(refreshToken: "x") }')}`, { 'apollo-require-preflight': 'true' })],
+      [
+        405,
+        await get(h, `/graphql?query=${encodeURIComponent('mutation { logout(refreshToken: "x") }')}`, {
+          'apollo-require-preflight': 'true',
+        }),
+      ],
       [413, await post(h, JSON.stringify({ query: `# ${'a'.repeat(3000)}\n{ publicMessage }` }), { 'content-type': 'application/json' })],
       [200, await get(h, '/healthz')],
       [200, await get(h, '/readyz')],

@@ -9,7 +9,18 @@ import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ConfigError, parseConfig } from '../../src/config';
 import { type GqlResponse, type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
-import { b64url, expectRefused, handMadeJwt, ME, rawExchange, type Recorder, type SignedUp, signUp, startRecorder, uniqueEmail } from './support';
+import {
+  b64url,
+  expectRefused,
+  handMadeJwt,
+  ME,
+  rawExchange,
+  type Recorder,
+  type SignedUp,
+  signUp,
+  startRecorder,
+  uniqueEmail,
+} from './support';
 
 const ISSUER = 'gatehouse';
 const AUDIENCE = 'gatehouse-api';
@@ -38,7 +49,10 @@ describe('JWT access tokens over HTTP', () => {
   }
 
   /** Signed by jsonwebtoken with the server's secret, HS256, typ at+jwt, unless a test says otherwise. */
-  function sign(payload: Record<string, unknown>, options: { key?: jwt.Secret; algorithm?: jwt.Algorithm; header?: Record<string, unknown> } = {}): string {
+  function sign(
+    payload: Record<string, unknown>,
+    options: { key?: jwt.Secret; algorithm?: jwt.Algorithm; header?: Record<string, unknown> } = {},
+  ): string {
     const algorithm = options.algorithm ?? 'HS256';
     return jwt.sign(payload, options.key ?? secret, {
       algorithm,
@@ -307,11 +321,14 @@ describe('JWT access tokens over HTTP', () => {
       expectRefused(response, echoed(token));
     });
 
-    it.each(['bearer', 'BEARER', 'bEaReR'])('the scheme is case-insensitive (RFC 9110): %p with a valid token acts as the user', async (scheme) => {
-      const response = await h.gql(ME, { headers: { authorization: `${scheme} ${sign(claims())}` } });
-      expect(response.status).toBe(200);
-      expect(response.body.data?.['me']?.id).toBe(user.id);
-    });
+    it.each(['bearer', 'BEARER', 'bEaReR'])(
+      'the scheme is case-insensitive (RFC 9110): %p with a valid token acts as the user',
+      async (scheme) => {
+        const response = await h.gql(ME, { headers: { authorization: `${scheme} ${sign(claims())}` } });
+        expect(response.status).toBe(200);
+        expect(response.body.data?.['me']?.id).toBe(user.id);
+      },
+    );
 
     it.each(['bearer', 'BEARER'])('%p with a bad token is refused like Bearer', async (scheme) => {
       const response = await h.gql(ME, { headers: { authorization: `${scheme} ${sign(claims({ aud: 'x' }))}` } });
@@ -319,7 +336,9 @@ describe('JWT access tokens over HTTP', () => {
     });
 
     it('both Authorization and X-API-Key at once are refused (invalid_request), even when both are valid', async () => {
-      const created = await h.gql('mutation { createApiKey(name: "both") { secret } }', { headers: { authorization: `Bearer ${user.accessToken}` } });
+      const created = await h.gql('mutation { createApiKey(name: "both") { secret } }', {
+        headers: { authorization: `Bearer ${user.accessToken}` },
+      });
       const key: string = created.body.data?.['createApiKey']?.secret;
       expect(key).toMatch(/^gth_/);
       const response = await h.gql(ME, { headers: { authorization: `Bearer ${user.accessToken}`, 'x-api-key': key } });
@@ -355,7 +374,8 @@ describe('a token accepted once is not trusted past its expiry or its user (veri
 
   it('accepted, then refused once the clock passes exp + tolerance', async () => {
     const user = await signUp(h);
-    for (let i = 0; i < 2; i++) expect((await h.gql(ME, { headers: { authorization: `Bearer ${user.accessToken}` } })).body.data?.['me']?.id).toBe(user.id);
+    for (let i = 0; i < 2; i++)
+      expect((await h.gql(ME, { headers: { authorization: `Bearer ${user.accessToken}` } })).body.data?.['me']?.id).toBe(user.id);
     offsetMs = (h.app.config.jwt.accessTokenTtlSeconds + h.app.config.jwt.clockToleranceSeconds + 1) * 1000;
     expectRefused(await h.gql(ME, { headers: { authorization: `Bearer ${user.accessToken}` } }), user.accessToken);
   });

@@ -43,7 +43,12 @@ describe.each(databasesUnderTest())('sessions that end, on %s', (dialect) => {
   }
   const refresh = (token: string): Promise<GqlResponse> => h.gql(REFRESH, { variables: { refreshToken: token } });
   async function auditActions(subjectId: string): Promise<string[]> {
-    const rows = await h.store.db.selectFrom('audit_events').select('action').where('subject_id', '=', subjectId).orderBy('occurred_at').execute();
+    const rows = await h.store.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('subject_id', '=', subjectId)
+      .orderBy('occurred_at')
+      .execute();
     return rows.map((row) => row.action);
   }
 
@@ -75,7 +80,9 @@ describe.each(databasesUnderTest())('sessions that end, on %s', (dialect) => {
     const sessions: Array<{ accessToken: string; refreshToken: string }> = [];
     // One after another: parallel logins count as pending failures and would lock the account.
     for (let i = 0; i < 10; i++) sessions.push(await login(jo.email));
-    const outs = await Promise.all(sessions.map((s) => h.gql(LOGOUT, { variables: { t: s.refreshToken }, headers: bearer(jo.accessToken) })));
+    const outs = await Promise.all(
+      sessions.map((s) => h.gql(LOGOUT, { variables: { t: s.refreshToken }, headers: bearer(jo.accessToken) })),
+    );
     expect(outs.map((out) => out.body.data?.['logout'])).toEqual(Array(10).fill(true));
     for (const s of sessions) expectRefused(await me(s.accessToken));
     await expectWorks(jo.accessToken, jo.id);
@@ -147,7 +154,10 @@ describe.each(databasesUnderTest())('sessions that end, on %s', (dialect) => {
   it('wrong current passwords count as failed logins: after five, even the right one is RATE_LIMITED, there and at login', async () => {
     const gus = await signUp(h);
     for (let i = 0; i < 5; i++) {
-      const wrong = await h.gql(CHANGE_PASSWORD, { variables: { c: `guess number ${i}`, n: NEW_PASSWORD }, headers: bearer(gus.accessToken) });
+      const wrong = await h.gql(CHANGE_PASSWORD, {
+        variables: { c: `guess number ${i}`, n: NEW_PASSWORD },
+        headers: bearer(gus.accessToken),
+      });
       expect(codes(wrong)).toEqual(['BAD_USER_INPUT']);
     }
     const locked = await h.gql(CHANGE_PASSWORD, { variables: { c: PASSWORD, n: NEW_PASSWORD }, headers: bearer(gus.accessToken) });
@@ -176,18 +186,29 @@ describe.each(databasesUnderTest())('sessions that end, on %s', (dialect) => {
       expectRefused(await me(other.accessToken));
       expect(codes(await refresh(hal.refreshToken))).toEqual(['UNAUTHENTICATED']);
       await expectWorks(admin.accessToken, admin.id);
-      const row = await h.store.db.selectFrom('audit_events').selectAll().where('action', '=', 'user.sessions_ended').where('subject_id', '=', hal.id).executeTakeFirst();
+      const row = await h.store.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('action', '=', 'user.sessions_ended')
+        .where('subject_id', '=', hal.id)
+        .executeTakeFirst();
       expect(row?.actor_id).toBe(admin.id);
     });
 
     it('is FORBIDDEN to a USER, NOT_FOUND for an unknown id, BAD_USER_INPUT for a malformed one', async () => {
       const ivy = await signUp(h);
       const victim = await signUp(h);
-      expect(codes(await h.gql(END_USER_SESSIONS, { variables: { id: victim.id }, headers: bearer(ivy.accessToken) }))).toEqual(['FORBIDDEN']);
+      expect(codes(await h.gql(END_USER_SESSIONS, { variables: { id: victim.id }, headers: bearer(ivy.accessToken) }))).toEqual([
+        'FORBIDDEN',
+      ]);
       await expectWorks(victim.accessToken, victim.id);
       const unknown = '0190a1b2-0000-7000-8000-000000000001';
-      expect(codes(await h.gql(END_USER_SESSIONS, { variables: { id: unknown }, headers: bearer(admin.accessToken) }))).toEqual(['NOT_FOUND']);
-      expect(codes(await h.gql(END_USER_SESSIONS, { variables: { id: 'nope' }, headers: bearer(admin.accessToken) }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await h.gql(END_USER_SESSIONS, { variables: { id: unknown }, headers: bearer(admin.accessToken) }))).toEqual([
+        'NOT_FOUND',
+      ]);
+      expect(codes(await h.gql(END_USER_SESSIONS, { variables: { id: 'nope' }, headers: bearer(admin.accessToken) }))).toEqual([
+        'BAD_USER_INPUT',
+      ]);
     });
   });
 });
@@ -216,7 +237,11 @@ describe.each(databasesUnderTest())('a refresh racing logoutEverywhere, on %s', 
 
   it('never leaves a working session, for a session idle longer than an access token lives (20 rounds)', async () => {
     const kim = await signUp(h);
-    const login = async () => (await h.gql(LOGIN, { variables: { email: kim.email, password: PASSWORD } })).body.data?.['login'] as { accessToken: string; refreshToken: string };
+    const login = async () =>
+      (await h.gql(LOGIN, { variables: { email: kim.email, password: PASSWORD } })).body.data?.['login'] as {
+        accessToken: string;
+        refreshToken: string;
+      };
     const me = (token: string) => h.gql(ME, { headers: { authorization: `Bearer ${token}` } });
     for (let round = 0; round < 20; round++) {
       const idle = await login();

@@ -88,7 +88,12 @@ export function expectRefused(response: GqlResponse, ...sent: string[]): void {
   for (const value of sent) if (value !== '') expect(response.text).not.toContain(value);
 }
 
-export async function post(h: HttpHarness, body: string | Uint8Array, headers: Record<string, string>, path = '/graphql'): Promise<GqlResponse> {
+export async function post(
+  h: HttpHarness,
+  body: string | Uint8Array,
+  headers: Record<string, string>,
+  path = '/graphql',
+): Promise<GqlResponse> {
   return readResponse(await fetch(`${h.url}${path}`, { method: 'POST', headers, body }));
 }
 
@@ -101,7 +106,10 @@ export async function countUsersWithEmail(h: HttpHarness, email: string): Promis
   return rows.length;
 }
 
-export async function countRows(h: HttpHarness, table: 'users' | 'notes' | 'api_keys' | 'refresh_tokens' | 'login_failures' | 'audit_events'): Promise<number> {
+export async function countRows(
+  h: HttpHarness,
+  table: 'users' | 'notes' | 'api_keys' | 'refresh_tokens' | 'login_failures' | 'audit_events',
+): Promise<number> {
   const row = await (h.store.db as Kysely<any>)
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -123,7 +131,12 @@ export function b64url(value: unknown): string {
  * A JWT built by hand, for shapes jsonwebtoken refuses to sign (exp as a string, `alg: none`,
  * an HMAC keyed with a PEM). `hmacKey` null leaves the signature to the caller.
  */
-export function handMadeJwt(header: Record<string, unknown>, payload: Record<string, unknown>, hmacKey: string | Buffer | null, hmac = 'sha256'): string {
+export function handMadeJwt(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  hmacKey: string | Buffer | null,
+  hmac = 'sha256',
+): string {
   const signingInput = `${b64url(header)}.${b64url(payload)}`;
   if (hmacKey === null) return signingInput;
   return `${signingInput}.${createHmac(hmac, hmacKey).update(signingInput).digest('base64url')}`;
@@ -174,7 +187,11 @@ export interface RawExchange {
  * Talks raw HTTP/1.1 to `url`: writes `chunks` one after the other (`gapMs` between them), then
  * waits until the server closes the connection or `waitMs` has passed since connecting.
  */
-export async function rawExchange(url: string, chunks: readonly (string | Buffer)[], { gapMs = 0, waitMs = 5_000 } = {}): Promise<RawExchange> {
+export async function rawExchange(
+  url: string,
+  chunks: readonly (string | Buffer)[],
+  { gapMs = 0, waitMs = 5_000 } = {},
+): Promise<RawExchange> {
   const { hostname, port } = new URL(url);
   if (hostname !== '127.0.0.1') throw new Error(`raw sockets only to loopback, got ${hostname}`);
   const started = Date.now();

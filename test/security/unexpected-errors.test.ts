@@ -31,7 +31,13 @@ describe('a plain Error thrown outside a resolver', () => {
     const server = await createHttpServer(app, options);
     try {
       const url = (await server.listen()).replace(/\/$/, '');
-      return await readResponse(await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"query":"{ publicMessage }"}' }));
+      return await readResponse(
+        await fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: '{"query":"{ publicMessage }"}',
+        }),
+      );
     } finally {
       await server.fastify.close();
     }
@@ -61,6 +67,8 @@ describe('a plain Error thrown outside a resolver', () => {
     expect(response.text).not.toMatch(/thing\.ts|select \*|Context creation failed/);
     const requestId = response.headers.get('x-request-id');
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(response.body).toEqual({ errors: [{ message: 'Something went wrong on our side.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
+    expect(response.body).toEqual({
+      errors: [{ message: 'Something went wrong on our side.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }],
+    });
   });
 });

@@ -14,7 +14,9 @@ describe('login throttling under concurrency', () => {
   it('checks at most LOGIN_FAILURES_PER_ACCOUNT passwords however many guesses arrive at once', async () => {
     const victim = await kit.createUser({ email: 'victim@example.test' });
     const guesses = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => kit.execute(LOGIN, { variables: { email: 'victim@example.test', password: `guess number ${i}` } })),
+      Array.from({ length: 30 }, (_, i) =>
+        kit.execute(LOGIN, { variables: { email: 'victim@example.test', password: `guess number ${i}` } }),
+      ),
     );
     const codes = guesses.map((g) => g.codes[0]);
     expect(codes.filter((c) => c !== 'UNAUTHENTICATED' && c !== 'RATE_LIMITED')).toEqual([]);
@@ -35,7 +37,10 @@ describe('refresh-token lifetimes', () => {
   let clock = new Date('2026-11-28T12:00:00Z');
   let kit: TestKit;
   beforeAll(async () => {
-    kit = await createTestKit({ now: () => clock, env: { REFRESH_TOKEN_IDLE_TTL: String(7 * 86_400), REFRESH_TOKEN_ABSOLUTE_TTL: String(20 * 86_400) } });
+    kit = await createTestKit({
+      now: () => clock,
+      env: { REFRESH_TOKEN_IDLE_TTL: String(7 * 86_400), REFRESH_TOKEN_ABSOLUTE_TTL: String(20 * 86_400) },
+    });
   });
   afterAll(() => kit.close());
 
@@ -97,7 +102,9 @@ describe('refresh-token reuse racing a real refresh', () => {
     try {
       for (let round = 0; round < 10; round++) {
         const user = await kit.createUser();
-        const login = await kit.execute<{ login: { refreshToken: string } }>(LOGIN, { variables: { email: user.user.email, password: user.password } });
+        const login = await kit.execute<{ login: { refreshToken: string } }>(LOGIN, {
+          variables: { email: user.user.email, password: user.password },
+        });
         const token = login.data!.login.refreshToken;
         const [a, b] = await Promise.all([
           kit.execute<{ refreshToken: { refreshToken: string } }>(REFRESH, { variables: { token } }),
@@ -118,12 +125,16 @@ describe('sign-ups per address', () => {
     let now = new Date('2026-11-28T12:00:00Z');
     const kit = await createTestKit({ now: () => now, env: { SIGNUPS_PER_ADDRESS: '3' } });
     try {
-      const signUp = (i: number) => kit.execute(`mutation { signUp(email: "new-${i}@example.test", password: "password ${i}!") { expiresIn } }`);
+      const signUp = (i: number) =>
+        kit.execute(`mutation { signUp(email: "new-${i}@example.test", password: "password ${i}!") { expiresIn } }`);
       for (let i = 0; i < 3; i++) expect((await signUp(i)).errors).toBeUndefined();
       const refused = await signUp(3);
       expect(refused.codes).toEqual(['RATE_LIMITED']);
       expect(refused.errors?.[0]?.extensions?.['retryAfter']).toBe(15 * 60);
-      const users = await kit.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const users = await kit.store.db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(users.n)).toBe(3);
       now = new Date(now.getTime() + 15 * 60_000 + 1000);
       expect((await signUp(4)).errors).toBeUndefined();

@@ -19,9 +19,15 @@ describe('lockedUntil', () => {
 
   it('doubles the lockout for every further burst within a day, up to the cap', () => {
     const recent = { count: 5, oldest: at(100), newest: at(104) };
-    expect(lockedUntil(policy, { account: recent, accountDay: { count: 10, oldest: at(0), newest: at(104) }, address: none })).toEqual(at(104 + 30));
-    expect(lockedUntil(policy, { account: none, accountDay: { count: 15, oldest: at(0), newest: at(104) }, address: none })).toEqual(at(104 + 60));
-    expect(lockedUntil(policy, { account: none, accountDay: { count: 500, oldest: at(0), newest: at(104) }, address: none })).toEqual(at(104 + 24 * 60));
+    expect(lockedUntil(policy, { account: recent, accountDay: { count: 10, oldest: at(0), newest: at(104) }, address: none })).toEqual(
+      at(104 + 30),
+    );
+    expect(lockedUntil(policy, { account: none, accountDay: { count: 15, oldest: at(0), newest: at(104) }, address: none })).toEqual(
+      at(104 + 60),
+    );
+    expect(lockedUntil(policy, { account: none, accountDay: { count: 500, oldest: at(0), newest: at(104) }, address: none })).toEqual(
+      at(104 + 24 * 60),
+    );
   });
 
   it('locks an address after its own limit', () => {
@@ -36,9 +42,12 @@ describe('exponential back-off through login', () => {
     try {
       const user = await kit.createUser({ email: 'target@example.test' });
       const login = (password: string) =>
-        kit.execute<{ login: { expiresIn: number } }>('mutation ($p: String!) { login(email: "target@example.test", password: $p) { expiresIn } }', {
-          variables: { p: password },
-        });
+        kit.execute<{ login: { expiresIn: number } }>(
+          'mutation ($p: String!) { login(email: "target@example.test", password: $p) { expiresIn } }',
+          {
+            variables: { p: password },
+          },
+        );
       const retryAfter = async (password: string) => (await login(password)).errors?.[0]?.extensions?.['retryAfter'];
 
       for (let i = 0; i < 3; i++) expect((await login(`wrong ${i}`)).codes).toEqual(['UNAUTHENTICATED']);

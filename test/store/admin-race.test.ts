@@ -20,13 +20,30 @@ describe.each(databasesUnderTest())('the last ADMIN on %s', (dialect) => {
     await store.db.updateTable('users').set({ role: 'USER' }).execute();
     const ids: string[] = [];
     for (const name of ['a', 'b']) {
-      const user = await insertUser(store.db, { id: newId(), email: `${name}-${newId()}@example.test`, name, passwordHash: 'x', role: 'ADMIN', now: new Date() });
+      const user = await insertUser(store.db, {
+        id: newId(),
+        email: `${name}-${newId()}@example.test`,
+        name,
+        passwordHash: 'x',
+        role: 'ADMIN',
+        now: new Date(),
+      });
       ids.push(user.id);
     }
     return ids as [string, string];
   }
 
-  const admins = async () => Number((await store.db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).where('role', '=', 'ADMIN').where('disabled_at', 'is', null).executeTakeFirstOrThrow()).n);
+  const admins = async () =>
+    Number(
+      (
+        await store.db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('role', '=', 'ADMIN')
+          .where('disabled_at', 'is', null)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('survives two admins demoting each other at the same moment', async () => {
     for (let round = 0; round < 5; round++) {

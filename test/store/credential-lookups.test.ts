@@ -25,12 +25,27 @@ const NOW = new Date('2026-03-01T00:00:00.000Z');
 let counter = 0;
 async function aUser(store: Store, role: 'USER' | 'ADMIN' = 'USER'): Promise<UserRecord> {
   counter += 1;
-  return insertUser(store.db, { id: newId(), email: `cache${counter}-${newId()}@example.com`, name: null, passwordHash: 'h', role, now: NOW });
+  return insertUser(store.db, {
+    id: newId(),
+    email: `cache${counter}-${newId()}@example.com`,
+    name: null,
+    passwordHash: 'h',
+    role,
+    now: NOW,
+  });
 }
 
 async function aKey(store: Store, userId: string): Promise<{ id: string; hash: string }> {
   const hash = sha256(`secret-${newId()}`);
-  const key = await insertApiKey(store.db, { id: newId(), userId, name: 'k', prefix: 'gth_test', secretHash: hash, now: NOW, expiresAt: null });
+  const key = await insertApiKey(store.db, {
+    id: newId(),
+    userId,
+    name: 'k',
+    prefix: 'gth_test',
+    secretHash: hash,
+    now: NOW,
+    expiresAt: null,
+  });
   return { id: key.id, hash };
 }
 
@@ -244,56 +259,59 @@ describe('the credential cache on SQLite', () => {
   });
 });
 
-describe.each(databasesUnderTest().filter((d) => d === 'postgres'))('the credential cache on %s, when the listening connection is lost', (dialect) => {
-  let database: ThrowawayDatabase;
-  let store: Store;
-  let other: Store;
-  const events: string[] = [];
+describe.each(databasesUnderTest().filter((d) => d === 'postgres'))(
+  'the credential cache on %s, when the listening connection is lost',
+  (dialect) => {
+    let database: ThrowawayDatabase;
+    let store: Store;
+    let other: Store;
+    const events: string[] = [];
 
-  beforeEach(async () => {
-    database = await throwawayDatabase(dialect);
-    store = openStore(database.config, { onListener: (event) => events.push(event) });
-    await migrateToLatest(store);
-    other = openStore(database.config, { credentialCacheSize: 0 });
-  });
-  afterEach(async () => {
-    await other.close();
-    await store.close();
-    await database.drop();
-  });
+    beforeEach(async () => {
+      database = await throwawayDatabase(dialect);
+      store = openStore(database.config, { onListener: (event) => events.push(event) });
+      await migrateToLatest(store);
+      other = openStore(database.config, { credentialCacheSize: 0 });
+    });
+    afterEach(async () => {
+      await other.close();
+      await store.close();
+      await database.drop();
+    });
 
-  /** Ends the store's listening connection from the server side, as a failover or an admin would. */
-  async function killListener(): Promise<number> {
-    const admin = new Client({ connectionString: POSTGRES_ADMIN_URL });
-    await admin.connect();
-    try {
-      const result = await admin.query<{ killed: boolean }>(
-        `select pg_terminate_backend(pid) as killed from pg_stat_activity where datname = $1 and application_name = 'gatehouse-credential-listener'`,
-        [database.name === 'postgres' && database.config.dialect === 'postgres' ? new URL(database.config.url).pathname.slice(1) : ''],
-      );
-      return result.rows.filter((r) => r.killed).length;
-    } finally {
-      await admin.end();
+    /** Ends the store's listening connection from the server side, as a failover or an admin would. */
+    async function killListener(): Promise<number> {
+      const admin = new Client({ connectionString: POSTGRES_ADMIN_URL });
+      await admin.connect();
+      try {
+        const result = await admin.query<{ killed: boolean }>(
+          `select pg_terminate_backend(pid) as killed from pg_stat_activity where datname = $1 and application_name = 'gatehouse-credential-listener'`,
+          [database.name === 'postgres' && database.config.dialect === 'postgres' ? new URL(database.config.url).pathname.slice(1) : ''],
+        );
+        return result.rows.filter((r) => r.killed).length;
+      } finally {
+        await admin.end();
+      }
     }
-  }
 
-  it('refuses a key revoked right after the kill, before the loss is noticed, and uses the cache again once it reconnects', async () => {
-    const user = await aUser(store);
-    const key = await aKey(store, user.id);
-    await cacheInUse(store, user.id);
-    await store.lookups.apiKeyBySecretHash(key.hash);
-    expect((await store.lookups.apiKeyBySecretHash(key.hash))?.key.revokedAt).toBeNull();
+    it('refuses a key revoked right after the kill, before the loss is noticed, and uses the cache again once it reconnects', async () => {
+      const user = await aUser(store);
+      const key = await aKey(store, user.id);
+      await cacheInUse(store, user.id);
+      await store.lookups.apiKeyBySecretHash(key.hash);
+      expect((await store.lookups.apiKeyBySecretHash(key.hash))?.key.revokedAt).toBeNull();
 
-    expect(await killListener()).toBe(1);
-    await revokeApiKey(other.db, key.id, NOW); // committed while nobody listens: no notification reaches the store
-    expect((await store.lookups.apiKeyBySecretHash(key.hash))?.key.revokedAt).toEqual(NOW);
-    await setUserDisabled(other.db, user.id, NOW);
-    expect((await store.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
+      expect(await killListener()).toBe(1);
+      await revokeApiKey(other.db, key.id, NOW); // committed while nobody listens: no notification reaches the store
+      expect((await store.lookups.apiKeyBySecretHash(key.hash))?.key.revokedAt).toEqual(NOW);
+      await setUserDisabled(other.db, user.id, NOW);
+      expect((await store.lookups.userById(user.id))?.disabledAt).toEqual(NOW);
 
-    // Back with a new listening connection; changes are seen again at the next lookup.
-    await cacheInUse(store, user.id);
-    expect(events).toEqual(['listening', 'lost', 'listening']);
-    await setUserDisabled(other.db, user.id, null);
-    expect((await store.lookups.userById(user.id))?.disabledAt).toBeNull();
-  });
-});
+      // Back with a new listening connection; changes are seen again at the next lookup.
+      await cacheInUse(store, user.id);
+      expect(events).toEqual(['listening', 'lost', 'listening']);
+      await setUserDisabled(other.db, user.id, null);
+      expect((await store.lookups.userById(user.id))?.disabledAt).toBeNull();
+    });
+  },
+);

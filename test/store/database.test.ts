@@ -12,7 +12,10 @@ const execFileAsync = promisify(execFile);
 
 /** Separate processes, as separate gatehouse instances would be (SQLite locks are per process). */
 async function migrateInChildProcess(config: DatabaseConfig): Promise<string[]> {
-  const { stdout } = await execFileAsync(join('node_modules', '.bin', 'tsx'), [join('test', 'helpers', 'migrate-child.ts'), JSON.stringify(config)]);
+  const { stdout } = await execFileAsync(join('node_modules', '.bin', 'tsx'), [
+    join('test', 'helpers', 'migrate-child.ts'),
+    JSON.stringify(config),
+  ]);
   return JSON.parse(stdout) as string[];
 }
 
@@ -47,7 +50,9 @@ describe.each(databasesUnderTest())('store on %s', (dialect) => {
 
   it('refuses a database migrated by a newer gatehouse, saying so', async () => {
     await migrateToLatest(store);
-    await sql`insert into kysely_migration (name, timestamp) values ('2099-01-01T00-00_from-the-future', '2099-01-01T00:00:00.000Z')`.execute(store.db);
+    await sql`insert into kysely_migration (name, timestamp) values ('2099-01-01T00-00_from-the-future', '2099-01-01T00:00:00.000Z')`.execute(
+      store.db,
+    );
     await expect(migrateToLatest(store)).rejects.toThrow(StoreError);
     await expect(migrateToLatest(store)).rejects.toThrow(/newer gatehouse.*2099-01-01T00-00_from-the-future/);
   });
@@ -57,7 +62,15 @@ describe.each(databasesUnderTest())('store on %s', (dialect) => {
     const id = randomUUID();
     await store.db
       .insertInto('users')
-      .values({ id, email: 'Keep@Example.com', email_normalized: 'keep@example.com', name: null, password_hash: 'x', role: 'USER', created_at: new Date().toISOString() })
+      .values({
+        id,
+        email: 'Keep@Example.com',
+        email_normalized: 'keep@example.com',
+        name: null,
+        password_hash: 'x',
+        role: 'USER',
+        created_at: new Date().toISOString(),
+      })
       .execute();
     await store.close();
     store = openStore(database.config);
@@ -74,8 +87,13 @@ describe.each(databasesUnderTest())('store on %s', (dialect) => {
     const { error } = await migrator.migrateTo(before[before.length - 1] as string);
     expect(error).toBeUndefined();
     const at = new Date().toISOString();
-    for (const [id, address] of [[randomUUID(), 'cli'], [randomUUID(), '203.0.113.9']] as const) {
-      await sql`insert into audit_events (id, occurred_at, action, address) values (${id}, ${at}, 'user.created', ${address})`.execute(store.db);
+    for (const [id, address] of [
+      [randomUUID(), 'cli'],
+      [randomUUID(), '203.0.113.9'],
+    ] as const) {
+      await sql`insert into audit_events (id, occurred_at, action, address) values (${id}, ${at}, 'user.created', ${address})`.execute(
+        store.db,
+      );
     }
     await migrateToLatest(store);
     const rows = await store.db.selectFrom('audit_events').select(['address', 'source']).orderBy('address').execute();
@@ -98,7 +116,10 @@ describe('isDatabaseUnreachable', () => {
     // A port nothing listens on: pg's own connection error, as a request would get it.
     const nowhere = openStore({ dialect: 'postgres', url: 'postgres://postgres@127.0.0.1:9/nowhere' }, { credentialCacheSize: 0 });
     try {
-      const error = await nowhere.ping().then(() => undefined, (e: unknown) => e);
+      const error = await nowhere.ping().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeDefined();
       expect(isDatabaseUnreachable(error)).toBe(true);
     } finally {

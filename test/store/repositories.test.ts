@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { DatabaseConfig } from '../../src/config';
-import {
-  findApiKeyById,
-  insertApiKey,
-  listApiKeysOfUser,
-  revokeApiKey,
-  touchApiKey,
-} from '../../src/store/api-keys';
+import { findApiKeyById, insertApiKey, listApiKeysOfUser, revokeApiKey, touchApiKey } from '../../src/store/api-keys';
 import { type AuditEventRecord, countAuditEvents, insertAuditEvent, listAuditEvents } from '../../src/store/audit-events';
 import { type Db, isUniqueViolation, migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { newId } from '../../src/store/ids';
@@ -120,8 +114,24 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
     it('inserts a user and finds it by id', async () => {
       const id = newId();
       const created = at('2026-02-03T04:05:06.789Z');
-      const user = await insertUser(s.db(), { id, email: 'Ada@Example.com', name: 'Ada', passwordHash: 'h-ada', role: 'USER', now: created });
-      const expected: UserRecord = { id, email: 'Ada@Example.com', name: 'Ada', role: 'USER', createdAt: created, disabledAt: null, endedSessions: null, sessionsEndedAt: null };
+      const user = await insertUser(s.db(), {
+        id,
+        email: 'Ada@Example.com',
+        name: 'Ada',
+        passwordHash: 'h-ada',
+        role: 'USER',
+        now: created,
+      });
+      const expected: UserRecord = {
+        id,
+        email: 'Ada@Example.com',
+        name: 'Ada',
+        role: 'USER',
+        createdAt: created,
+        disabledAt: null,
+        endedSessions: null,
+        sessionsEndedAt: null,
+      };
       expect(user).toEqual(expected);
       expect(await findUserById(s.db(), id)).toEqual(expected);
       expect(await findUserById(s.db(), newId())).toBeUndefined();
@@ -130,12 +140,24 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
     it('writes ended sessions and the cut-off to the user row, and reads them back with the user', async () => {
       const user = await aUser(s.db());
       const cutOff = at('2026-03-04T05:06:07.000Z');
-      const written = await updateSessionEnds(s.db(), user.id, (current) => (current === null ? '{"s1":1900000000}' : 'unexpected'), cutOff);
+      const written = await updateSessionEnds(
+        s.db(),
+        user.id,
+        (current) => (current === null ? '{"s1":1900000000}' : 'unexpected'),
+        cutOff,
+      );
       expect(written).toMatchObject({ id: user.id, endedSessions: new Map([['s1', 1_900_000_000]]), sessionsEndedAt: cutOff });
       expect(await findUserById(s.db(), user.id)).toEqual(written);
       // Without a cut-off the previous one stays; the change sees what is stored.
-      const again = await updateSessionEnds(s.db(), user.id, (current) => JSON.stringify({ ...Object.fromEntries(current ?? []), s2: 1_900_000_001 }));
-      expect(again?.endedSessions).toEqual(new Map([['s1', 1_900_000_000], ['s2', 1_900_000_001]]));
+      const again = await updateSessionEnds(s.db(), user.id, (current) =>
+        JSON.stringify({ ...Object.fromEntries(current ?? []), s2: 1_900_000_001 }),
+      );
+      expect(again?.endedSessions).toEqual(
+        new Map([
+          ['s1', 1_900_000_000],
+          ['s2', 1_900_000_001],
+        ]),
+      );
       expect(again?.sessionsEndedAt).toEqual(cutOff);
       expect(await updateSessionEnds(s.db(), newId(), () => null)).toBeUndefined();
     });
@@ -169,7 +191,14 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
     });
 
     it('refuses a second user whose email differs only in case, with a unique violation', async () => {
-      await insertUser(s.db(), { id: newId(), email: 'Dup@Example.com', name: null, passwordHash: 'h1', role: 'USER', now: at('2026-02-01T00:00:00.000Z') });
+      await insertUser(s.db(), {
+        id: newId(),
+        email: 'Dup@Example.com',
+        name: null,
+        passwordHash: 'h1',
+        role: 'USER',
+        now: at('2026-02-01T00:00:00.000Z'),
+      });
       const outcome = await insertUser(s.db(), {
         id: newId(),
         email: 'dUP@example.COM',
@@ -183,7 +212,12 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       );
       expect(outcome).toHaveProperty('error');
       expect('error' in outcome && isUniqueViolation(outcome.error)).toBe(true);
-      const rows = await s.db().selectFrom('users').select(['email', 'password_hash']).where('email_normalized', '=', 'dup@example.com').execute();
+      const rows = await s
+        .db()
+        .selectFrom('users')
+        .select(['email', 'password_hash'])
+        .where('email_normalized', '=', 'dup@example.com')
+        .execute();
       expect(rows).toEqual([{ email: 'Dup@Example.com', password_hash: 'h1' }]);
     });
 
@@ -299,7 +333,10 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       expect(await roleOf(active.id)).toBe('ADMIN');
       expect(await disabledAtOf(active.id)).toBeNull();
       // The dormant ADMIN may be demoted: an active one remains.
-      expect(await updateUserRole(s.db(), dormant.id, 'USER')).toMatchObject({ status: 'changed', user: { role: 'USER', disabledAt: when } });
+      expect(await updateUserRole(s.db(), dormant.id, 'USER')).toMatchObject({
+        status: 'changed',
+        user: { role: 'USER', disabledAt: when },
+      });
     });
 
     it("answers 'not-found' for an unknown id", async () => {
@@ -353,7 +390,15 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
 
     const aKey = (userId: string, name: string, now: Date, expiresAt: Date | null = null) => {
       const secret = `gh_${name}_${newId()}`;
-      return insertApiKey(s.db(), { id: newId(), userId, name, prefix: secret.slice(0, 8), secretHash: sha256(secret), now, expiresAt }).then((key) => ({
+      return insertApiKey(s.db(), {
+        id: newId(),
+        userId,
+        name,
+        prefix: secret.slice(0, 8),
+        secretHash: sha256(secret),
+        now,
+        expiresAt,
+      }).then((key) => ({
         key,
         secretHash: sha256(secret),
       }));
@@ -363,15 +408,40 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       const id = newId();
       const created = at('2026-08-01T12:00:00.123Z');
       const expires = at('2027-08-01T12:00:00.456Z');
-      const key = await insertApiKey(s.db(), { id, userId: owner.id, name: 'ci', prefix: 'gh_abcd', secretHash: sha256('one'), now: created, expiresAt: expires });
-      const expected = { id, userId: owner.id, name: 'ci', prefix: 'gh_abcd', createdAt: created, expiresAt: expires, lastUsedAt: null, revokedAt: null };
+      const key = await insertApiKey(s.db(), {
+        id,
+        userId: owner.id,
+        name: 'ci',
+        prefix: 'gh_abcd',
+        secretHash: sha256('one'),
+        now: created,
+        expiresAt: expires,
+      });
+      const expected = {
+        id,
+        userId: owner.id,
+        name: 'ci',
+        prefix: 'gh_abcd',
+        createdAt: created,
+        expiresAt: expires,
+        lastUsedAt: null,
+        revokedAt: null,
+      };
       expect(key).toEqual(expected);
       expect(await findApiKeyById(s.db(), id)).toEqual(expected);
       expect(await findApiKeyById(s.db(), newId())).toBeUndefined();
     });
 
     it('refuses a second key with the same secret hash', async () => {
-      await insertApiKey(s.db(), { id: newId(), userId: owner.id, name: 'a', prefix: 'p', secretHash: sha256('same'), now: at('2026-01-01T00:00:00.000Z'), expiresAt: null });
+      await insertApiKey(s.db(), {
+        id: newId(),
+        userId: owner.id,
+        name: 'a',
+        prefix: 'p',
+        secretHash: sha256('same'),
+        now: at('2026-01-01T00:00:00.000Z'),
+        expiresAt: null,
+      });
       const error = await insertApiKey(s.db(), {
         id: newId(),
         userId: other.id,
@@ -502,7 +572,12 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
     it('lets each of several different tokens be claimed once, concurrently', async () => {
       const family = newId();
       const tokens = await Promise.all(Array.from({ length: 5 }, () => aToken(family)));
-      const results = await Promise.all(tokens.flatMap(({ id }) => [claimRefreshToken(s.db(), id, at('2026-03-05T00:00:00.000Z')), claimRefreshToken(s.db(), id, at('2026-03-05T00:00:00.000Z'))]));
+      const results = await Promise.all(
+        tokens.flatMap(({ id }) => [
+          claimRefreshToken(s.db(), id, at('2026-03-05T00:00:00.000Z')),
+          claimRefreshToken(s.db(), id, at('2026-03-05T00:00:00.000Z')),
+        ]),
+      );
       expect(results.filter((r) => r)).toHaveLength(5);
     });
 
@@ -579,8 +654,22 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
     it('inserts a note and finds it by id', async () => {
       const id = newId();
       const created = at('2026-04-07T07:07:07.707Z');
-      const note = await insertNote(notesDb(), { id, authorId: carol.id, title: 'Ünïcode ✓', body: 'line 1\nline 2', visibility: 'PRIVATE', now: created });
-      const expected: NoteRecord = { id, authorId: carol.id, title: 'Ünïcode ✓', body: 'line 1\nline 2', visibility: 'PRIVATE', createdAt: created };
+      const note = await insertNote(notesDb(), {
+        id,
+        authorId: carol.id,
+        title: 'Ünïcode ✓',
+        body: 'line 1\nline 2',
+        visibility: 'PRIVATE',
+        now: created,
+      });
+      const expected: NoteRecord = {
+        id,
+        authorId: carol.id,
+        title: 'Ünïcode ✓',
+        body: 'line 1\nline 2',
+        visibility: 'PRIVATE',
+        createdAt: created,
+      };
       expect(note).toEqual(expected);
       expect(await findNoteById(notesDb(), id)).toEqual(expected);
       expect(await findNoteById(notesDb(), newId())).toBeUndefined();
@@ -705,7 +794,15 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
       const actor = newId();
       const subject = newId();
       const plan: Array<Omit<AuditEventRecord, 'id'>> = [
-        { createdAt: at('2026-06-01T00:00:00.000Z'), action: 'user.signed_up', actorId: null, subjectId: subject, address: '10.1.1.1', source: 'request', detail: null },
+        {
+          createdAt: at('2026-06-01T00:00:00.000Z'),
+          action: 'user.signed_up',
+          actorId: null,
+          subjectId: subject,
+          address: '10.1.1.1',
+          source: 'request',
+          detail: null,
+        },
         {
           createdAt: at('2026-06-01T00:00:00.001Z'),
           action: 'login.failed',
@@ -715,7 +812,15 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
           source: 'request',
           detail: { email: 'Ünï@example.com', attempts: 3, locked: false, reason: null },
         },
-        { createdAt: at('2026-06-01T00:00:00.001Z'), action: 'login.succeeded', actorId: subject, subjectId: subject, address: null, source: 'request', detail: {} },
+        {
+          createdAt: at('2026-06-01T00:00:00.001Z'),
+          action: 'login.succeeded',
+          actorId: subject,
+          subjectId: subject,
+          address: null,
+          source: 'request',
+          detail: {},
+        },
         {
           createdAt: at('2026-06-01T00:00:00.001Z'),
           action: 'user.role_changed',
@@ -725,9 +830,33 @@ describe.each(databasesUnderTest())('store repositories on %s', (dialect) => {
           source: 'cli',
           detail: { from: 'USER', to: 'ADMIN', quote: 'say "hi"\n\\', ratio: 0.5 },
         },
-        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.created', actorId: subject, subjectId: subject, address: null, source: 'request', detail: { prefix: 'gh_1234' } },
-        { createdAt: at('2026-06-02T00:00:00.000Z'), action: 'api_key.revoked', actorId: actor, subjectId: subject, address: null, source: 'request', detail: { prefix: 'gh_1234' } },
-        { createdAt: at('2026-06-03T10:00:00.000Z'), action: 'session.logged_out', actorId: subject, subjectId: null, address: '10.1.1.3', source: 'request', detail: null },
+        {
+          createdAt: at('2026-06-02T00:00:00.000Z'),
+          action: 'api_key.created',
+          actorId: subject,
+          subjectId: subject,
+          address: null,
+          source: 'request',
+          detail: { prefix: 'gh_1234' },
+        },
+        {
+          createdAt: at('2026-06-02T00:00:00.000Z'),
+          action: 'api_key.revoked',
+          actorId: actor,
+          subjectId: subject,
+          address: null,
+          source: 'request',
+          detail: { prefix: 'gh_1234' },
+        },
+        {
+          createdAt: at('2026-06-03T10:00:00.000Z'),
+          action: 'session.logged_out',
+          actorId: subject,
+          subjectId: null,
+          address: '10.1.1.3',
+          source: 'request',
+          detail: null,
+        },
       ];
       const ids = plan.map(() => newId());
       // Insert in an order unlike either time or id order.

@@ -7,7 +7,10 @@ import { serviceUnavailable } from '../../errors';
  */
 export function toGraphQLError(error: unknown): unknown {
   if (error instanceof HashQueueFull) {
-    return serviceUnavailable(error.retryAfterSeconds, `The server is busy checking passwords. Try again in ${Math.max(1, Math.ceil(error.retryAfterSeconds))} seconds.`);
+    return serviceUnavailable(
+      error.retryAfterSeconds,
+      `The server is busy checking passwords. Try again in ${Math.max(1, Math.ceil(error.retryAfterSeconds))} seconds.`,
+    );
   }
   return error;
 }

@@ -34,7 +34,9 @@ export const userResolvers: Resolvers = {
   User: {
     email: (user, _args, { viewer }) => {
       if (user.self === true || (viewer !== null && (viewer.id === user.id || rolesSatisfy(viewer.roles, 'ADMIN')))) return user.email;
-      throw viewer === null ? unauthenticated('You must be signed in to read User.email.') : forbidden('Only this user or an ADMIN may read User.email.');
+      throw viewer === null
+        ? unauthenticated('You must be signed in to read User.email.')
+        : forbidden('Only this user or an ADMIN may read User.email.');
     },
     apiKeys: (user, _args, context) => listApiKeys(context.app, user.id),
   },

@@ -9,7 +9,10 @@ import type { Dialect } from './index';
  */
 export const auditSource = (_dialect: Dialect): Migration => ({
   async up(db) {
-    await db.schema.alterTable('audit_events').addColumn('source', 'text', (c) => c.notNull().defaultTo('request')).execute();
+    await db.schema
+      .alterTable('audit_events')
+      .addColumn('source', 'text', (c) => c.notNull().defaultTo('request'))
+      .execute();
     await sql`update audit_events set source = 'cli' where address = 'cli'`.execute(db);
   },
   async down(db) {

@@ -27,7 +27,8 @@ export const credentialNotify = (dialect: Dialect): Migration => ({
   },
   async down(db) {
     if (dialect !== 'postgres') return;
-    for (const table of ['users', 'api_keys']) await sql`drop trigger if exists ${sql.raw(`${table}_notify_credential_change`)} on ${sql.table(table)}`.execute(db);
+    for (const table of ['users', 'api_keys'])
+      await sql`drop trigger if exists ${sql.raw(`${table}_notify_credential_change`)} on ${sql.table(table)}`.execute(db);
     await sql`drop function if exists gatehouse_notify_credential_change()`.execute(db);
   },
 });
