@@ -1,4 +1,4 @@
-import { type GraphQLFieldConfig, GraphQLError, GraphQLObjectType, type GraphQLSchema, isObjectType } from 'graphql';
+import { type GraphQLFieldConfig, type GraphQLError, type GraphQLObjectType, type GraphQLSchema, isObjectType } from 'graphql';
 import { getDirective, MapperKind, mapSchema } from '@graphql-tools/utils';
 import { forbidden, unauthenticated } from '../errors';
 import { holdsRole } from './roles';

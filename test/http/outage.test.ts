@@ -109,7 +109,7 @@ const canRun = existsSync(join(BIN, 'initdb'));
   it('answers 503 with Retry-After while it is down, loses nothing acknowledged, and recovers without a restart', async () => {
     const first = await gql(server.url, SIGN_UP, { email: `first-${randomUUID()}@example.test` });
     expect(first.status).toBe(200);
-    const token = (first.body.data?.['signUp'] as { accessToken: string }).accessToken;
+    const token = (first.body.data!['signUp'] as { accessToken: string }).accessToken;
     const me = { authorization: `Bearer ${token}` };
 
     // Load: sign-ups (writes) and `me` (the credential lookup) from 4 loops each, until told to stop.
@@ -170,7 +170,7 @@ const canRun = existsSync(join(BIN, 'initdb'));
     expect(acknowledged.length).toBeGreaterThan(acknowledgedBefore); // writes work again
     const after = await gql(server.url, '{ me { id } }', {}, me);
     expect(after.status).toBe(200);
-    expect(after.body.data?.['me']).toEqual({ id: (first.body.data?.['signUp'] as { user: { id: string } }).user.id });
+    expect(after.body.data?.['me']).toEqual({ id: (first.body.data!['signUp'] as { user: { id: string } }).user.id });
 
     // Every sign-up that was answered with an account is in the database.
     const client = new Client({ connectionString: cluster.url });
