@@ -5,7 +5,8 @@ import { execute, type ExecutionResult, type GraphQLSchema, parse } from 'graphq
 import { applyMiddleware } from 'graphql-middleware';
 import { and, rule, shield } from 'graphql-shield';
 import { applyAuthDirectives, authDirectiveTypeDefs } from '../src/auth/directives';
-import { rolesSatisfy, type Viewer } from '../src/auth/viewer';
+import { holdsRole } from '../src/auth/roles';
+import type { Viewer } from '../src/auth/viewer';
 
 export const ITEMS = 10_000;
 
@@ -30,7 +31,7 @@ function floorSchema(): GraphQLSchema {
 function shieldSchema(): GraphQLSchema {
   const isAuthenticated = rule({ cache: 'contextual' })((_parent, _args, context: { viewer: Viewer | null }) => context.viewer !== null);
   const isUser = rule({ cache: 'contextual' })(
-    (_parent, _args, context: { viewer: Viewer | null }) => context.viewer !== null && rolesSatisfy(context.viewer.roles, 'USER'),
+    (_parent, _args, context: { viewer: Viewer | null }) => context.viewer !== null && holdsRole(context.viewer.roles, 'USER'),
   );
   const permissions = shield(
     {

@@ -12,7 +12,8 @@ import {
   isObjectType,
 } from 'graphql';
 import { compileCheck, type FieldRequirement, fieldRequirement, openRootFields, type RequirementSource } from './directives';
-import { DEFAULT_ROLE_HIERARCHY, type RoleHierarchy, type Viewer } from './viewer';
+import { ROLE_HIERARCHY, rolesOf } from './roles';
+import type { Viewer } from './viewer';
 
 /** One field reachable from a root type, with what it demands and who can get to it. */
 export interface AuthMapEntry {
@@ -57,12 +58,12 @@ function possibleObjectTypes(schema: GraphQLSchema, type: GraphQLNamedType): rea
  * requires, and which callers can reach it: a caller reaches a field when every field on some path
  * from a root lets them through. Pure: reads the schema's directives.
  */
-export function buildAuthMap(schema: GraphQLSchema, hierarchy: RoleHierarchy = DEFAULT_ROLE_HIERARCHY): AuthMap {
+export function buildAuthMap(schema: GraphQLSchema): AuthMap {
   const roleEnum = schema.getType('Role');
-  const roles = isEnumType(roleEnum) ? (roleEnum as GraphQLEnumType).getValues().map((v) => v.name) : Object.keys(hierarchy);
+  const roles = isEnumType(roleEnum) ? (roleEnum as GraphQLEnumType).getValues().map((v) => v.name) : Object.keys(ROLE_HIERARCHY);
   const callers: Array<{ name: string; viewer: Viewer | null }> = [
     { name: ANONYMOUS, viewer: null },
-    ...roles.map((role) => ({ name: role, viewer: { id: `map-${role}`, roles: [role], via: 'jwt' as const } })),
+    ...roles.map((role) => ({ name: role, viewer: { id: `map-${role}`, roles: rolesOf(role), via: 'jwt' as const } })),
   ];
 
   const requirements = new Map<string, FieldRequirement>();
@@ -95,7 +96,7 @@ export function buildAuthMap(schema: GraphQLSchema, hierarchy: RoleHierarchy = D
           order.push(coordinate);
         }
         const requirement = requirementOf(type, field.name);
-        if (compileCheck(requirement, coordinate, hierarchy)(caller.viewer) !== null) continue;
+        if (compileCheck(requirement, coordinate)(caller.viewer) !== null) continue;
         let who = reachable.get(coordinate);
         if (who === undefined) reachable.set(coordinate, (who = new Set()));
         who.add(caller.name);

@@ -1,7 +1,8 @@
-import { type GraphQLFieldConfig, GraphQLError, GraphQLObjectType, type GraphQLSchema, isObjectType } from 'graphql';
+import { type GraphQLFieldConfig, type GraphQLError, type GraphQLObjectType, type GraphQLSchema, isObjectType } from 'graphql';
 import { getDirective, MapperKind, mapSchema } from '@graphql-tools/utils';
 import { forbidden, unauthenticated } from '../errors';
-import { type AuthContext, DEFAULT_ROLE_HIERARCHY, type RoleHierarchy, type Viewer } from './viewer';
+import { holdsRole } from './roles';
+import type { AuthContext, Viewer } from './viewer';
 
 /**
  * The SDL of gatehouse's directives. Add it to your type definitions; the `Role` enum is yours.
@@ -52,8 +53,6 @@ export interface ApplyAuthDirectivesOptions {
    * `@public`, `@auth` or `@hasRole` (on the field or its root type). Default true.
    */
   readonly strict?: boolean;
-  /** Which roles include which. Default: ADMIN includes USER. */
-  readonly roleHierarchy?: RoleHierarchy;
 }
 
 /** The schema leaves a root field open without saying so; thrown by applyAuthDirectives in strict mode. */
@@ -130,46 +129,19 @@ export function fieldRequirement(schema: GraphQLSchema, type: GraphQLObjectType,
 
 /**
  * Builds the decision for one requirement: given a viewer, the error to raise or null.
- * Role sets are expanded through the hierarchy here, once per schema build, so the per-call check
- * allocates nothing.
+ * Built once per schema build; the per-call check allocates nothing for viewers whose roles were
+ * expanded when they were built (src/auth/roles.ts).
  */
-export function compileCheck(
-  requirement: FieldRequirement,
-  coordinate: string,
-  hierarchy: RoleHierarchy = DEFAULT_ROLE_HIERARCHY,
-): (viewer: Viewer | null) => GraphQLError | null {
+export function compileCheck(requirement: FieldRequirement, coordinate: string): (viewer: Viewer | null) => GraphQLError | null {
   if (!requirement.signedIn) return () => null;
-  const acceptedPerRole = requirement.roles.map((role) => rolesIncluding(role, hierarchy));
+  const required = requirement.roles;
   return (viewer) => {
     if (viewer === null) return unauthenticated(`You must be signed in to read ${coordinate}.`);
-    for (const accepted of acceptedPerRole) {
-      let ok = false;
-      for (const held of viewer.roles) {
-        if (accepted.has(held)) {
-          ok = true;
-          break;
-        }
-      }
-      if (!ok) return forbidden(`You are not allowed to read ${coordinate}.`);
+    for (const role of required) {
+      if (!holdsRole(viewer.roles, role)) return forbidden(`You are not allowed to read ${coordinate}.`);
     }
     return null;
   };
-}
-
-/** Every role that satisfies `role`: itself and each role whose hierarchy reaches it. */
-function rolesIncluding(role: string, hierarchy: RoleHierarchy): ReadonlySet<string> {
-  const accepted = new Set([role]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [holder, implied] of Object.entries(hierarchy)) {
-      if (!accepted.has(holder) && implied.some((r) => accepted.has(r))) {
-        accepted.add(holder);
-        grew = true;
-      }
-    }
-  }
-  return accepted;
 }
 
 /** Root fields that carry no directive at all, as `Type.field`. */
@@ -192,7 +164,6 @@ export function openRootFields(schema: GraphQLSchema): string[] {
  * FORBIDDEN for a signed-in one. Introspection is never guarded.
  */
 export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDirectivesOptions = {}): GraphQLSchema {
-  const hierarchy = options.roleHierarchy ?? DEFAULT_ROLE_HIERARCHY;
   if (options.strict ?? true) {
     const open = openRootFields(schema);
     if (open.length > 0) throw new AuthCoverageError(open);
@@ -204,7 +175,7 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
       if (!isObjectType(type)) return fieldConfig;
       const requirement = fieldRequirement(schema, type, fieldName);
       if (!requirement.signedIn) return fieldConfig;
-      return guardField(fieldConfig, requirement, compileCheck(requirement, `${typeName}.${fieldName}`, hierarchy));
+      return guardField(fieldConfig, requirement, compileCheck(requirement, `${typeName}.${fieldName}`));
     },
   });
 }

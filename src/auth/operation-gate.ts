@@ -18,7 +18,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { compileCheck, guardedRequirement } from './directives';
-import { DEFAULT_ROLE_HIERARCHY, type RoleHierarchy, type Viewer } from './viewer';
+import type { Viewer } from './viewer';
 
 type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
 
@@ -61,12 +61,7 @@ function included(node: Conditional, variables: Readonly<Record<string, unknown>
  * of an abstract field considered. Depends only on the schema and the document, so it is computed
  * once per document and cached; checking a viewer against it is then a loop over closures.
  */
-function planOperation(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  hierarchy: RoleHierarchy,
-): Checkpoint[] {
+function planOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): Checkpoint[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -125,7 +120,7 @@ function planOperation(
         if (requirement !== undefined) {
           const coordinate = `${type.name}.${field.name}`;
           let check = checks.get(coordinate);
-          if (check === undefined) checks.set(coordinate, (check = compileCheck(requirement, coordinate, hierarchy)));
+          if (check === undefined) checks.set(coordinate, (check = compileCheck(requirement, coordinate)));
           checkpoints.push({ path: fieldPath, check, node: selection, conditions: nextConditions });
         }
         if (selection.selectionSet) {
@@ -152,14 +147,14 @@ export interface OperationGate {
 }
 
 /** Checks a whole operation against the viewer before it executes, with plans cached per document. */
-export function createOperationGate(hierarchy: RoleHierarchy = DEFAULT_ROLE_HIERARCHY): OperationGate {
+export function createOperationGate(): OperationGate {
   const plans = new WeakMap<DocumentNode, Map<OperationDefinitionNode, Checkpoint[]>>();
   return {
     deniedFields(schema, document, operation, viewer, variables) {
       let byOperation = plans.get(document);
       if (byOperation === undefined) plans.set(document, (byOperation = new Map()));
       let plan = byOperation.get(operation);
-      if (plan === undefined) byOperation.set(operation, (plan = planOperation(schema, document, operation, hierarchy)));
+      if (plan === undefined) byOperation.set(operation, (plan = planOperation(schema, document, operation)));
 
       const denied = new Map<string, GraphQLError>();
       for (const checkpoint of plan) {

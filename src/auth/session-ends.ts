@@ -22,7 +22,7 @@ export interface SessionEnds {
  */
 export function sessionEnded(user: SessionEnds, claims: Pick<AccessTokenClaims, 'sid' | 'iat'>): boolean {
   if (claims.sid === undefined) return user.sessionsEndedAt !== null && claims.iat * 1000 <= user.sessionsEndedAt.getTime();
-  return user.endedSessions !== null && user.endedSessions.has(claims.sid);
+  return user.endedSessions?.has(claims.sid) === true;
 }
 
 /**

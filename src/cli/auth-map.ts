@@ -4,7 +4,7 @@
 // mode refuses at start-up).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildAuthMap, formatAuthMapMarkdown, formatAuthMapText } from '../auth/auth-map';
+import { type AuthMap, buildAuthMap, formatAuthMapMarkdown, formatAuthMapText } from '../auth/auth-map';
 import { buildSourceSchema, readSchemaFiles, SCHEMA_DIR } from '../graphql/schema';
 
 const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --update-readme] [--schema FILE_OR_DIR ...]
@@ -49,7 +49,7 @@ export function main(argv: readonly string[]): number {
     console.error(`auth:map: unknown option ${unknown.join(', ')}\n${USAGE}`);
     return 2;
   }
-  let map;
+  let map: AuthMap;
   try {
     map = buildAuthMap(buildSourceSchema({ typeDefs: readSchemaFiles(schemaPaths) }));
   } catch (error) {

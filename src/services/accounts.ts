@@ -167,7 +167,9 @@ export async function login(app: App, input: { email: string; password: string }
   try {
     // Unknown and known accounts take the same path through the hash queue, full or not.
     passwordMatches =
-      found === undefined ? (await app.passwords.verifyDummy(password), false) : await app.passwords.verify(password, found.passwordHash);
+      found === undefined
+        ? await app.passwords.verifyDummy(password).then(() => false)
+        : await app.passwords.verify(password, found.passwordHash);
   } catch (error) {
     // No hash slot: the password was not checked, so this is no failed attempt and no lockout.
     if (error instanceof HashQueueFull) await forgetLoginFailure(db, attempt);

@@ -1,7 +1,8 @@
 import { newId } from '../store/ids';
 import type { App } from '../app';
 import { generateApiKey } from '../auth/secrets';
-import { rolesSatisfy, type Viewer } from '../auth/viewer';
+import { holdsRole } from '../auth/roles';
+import type { Viewer } from '../auth/viewer';
 import { badUserInput, forbidden, notFound } from '../errors';
 import {
   type ApiKeyRecord,
@@ -61,7 +62,7 @@ export async function revokeApiKey(app: App, viewer: Viewer, rawId: string, orig
   const id = validId(rawId);
   const key = await findApiKeyById(app.store.db, id);
   if (key === undefined) throw notFound('API key');
-  if (key.userId !== viewer.id && !rolesSatisfy(viewer.roles, 'ADMIN'))
+  if (key.userId !== viewer.id && !holdsRole(viewer.roles, 'ADMIN'))
     throw forbidden('Only the owner of this API key or an ADMIN may revoke it.');
   const revoked = await revokeStoredKey(app.store.db, id, app.now());
   if (revoked === undefined) throw notFound('API key');

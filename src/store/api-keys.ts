@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
-import type { Db } from './database';
+import type { Db } from './schema';
 import { type ApiKeyRow, toDate, toDateOrNull } from './schema';
 
 export interface ApiKeyRecord {

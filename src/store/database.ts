@@ -17,7 +17,7 @@ import {
 } from 'kysely';
 import { Pool } from 'pg';
 import type { DatabaseConfig } from '../config';
-import { type Dialect, migrationsFor } from './migrations';
+import { migrationsFor } from './migrations';
 import {
   cachedLookups,
   type CredentialLookups,
@@ -28,9 +28,9 @@ import {
   sqliteReads,
   uncachedLookups,
 } from './credential-lookups';
-import type { Database } from './schema';
+import type { Database, Db, Dialect } from './schema';
 
-export type Db = Kysely<Database>;
+export type { Db } from './schema';
 
 /** An open connection to gatehouse's database, SQLite or PostgreSQL. */
 export interface Store {

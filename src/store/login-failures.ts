@@ -1,4 +1,4 @@
-import type { Db } from './database';
+import type { Db } from './schema';
 import { toDate } from './schema';
 
 /** Failures recorded for an account or an address since `since`: how many, the oldest and the newest. */

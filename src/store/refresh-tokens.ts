@@ -1,4 +1,4 @@
-import type { Db } from './database';
+import type { Db } from './schema';
 import { toDate, toDateOrNull } from './schema';
 
 export interface RefreshTokenRecord {

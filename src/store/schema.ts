@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable } from 'kysely';
 
 /**
  * Timestamps are TEXT (ISO 8601, UTC) in SQLite and timestamptz in PostgreSQL. They are always
@@ -122,3 +122,12 @@ export function toDate(value: Date | string): Date {
 export function toDateOrNull(value: Date | string | null): Date | null {
   return value === null ? null : toDate(value);
 }
+
+/**
+ * A Kysely handle on gatehouse's tables. Declared here, beside the tables, so that the repositories
+ * and the store that opens the connection import it from a module that imports neither of them.
+ */
+export type Db = Kysely<Database>;
+
+/** The database engines gatehouse runs on; migrations branch on it where their SQL differs. */
+export type Dialect = 'sqlite' | 'postgres';

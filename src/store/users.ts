@@ -1,6 +1,6 @@
 import { type ExpressionBuilder, PostgresAdapter, sql } from 'kysely';
 import { parseEndedSessions, type SessionEnds } from '../auth/session-ends';
-import type { Db } from './database';
+import type { Db } from './schema';
 import { type Database, type StoredRole, toDate, toDateOrNull, type UserRow } from './schema';
 
 export interface UserRecord extends SessionEnds {

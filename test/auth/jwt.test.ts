@@ -1,7 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { createAccessTokens } from '../../src/auth/jwt';
 
-const secret = 'k'.repeat(16) + 'Q7w!x2#Z9p$L0m^v';
+const secret = `${'k'.repeat(16)}Q7w!x2#Z9p$L0m^v`;
 const options = { secret, issuer: 'gatehouse', audience: 'gatehouse-api', ttlSeconds: 900, clockToleranceSeconds: 5 };
 const tokens = createAccessTokens(options);
 const now = new Date('2026-11-28T10:00:00Z');
@@ -27,7 +27,7 @@ describe('access tokens', () => {
       exp: nowSeconds + 900,
       iat: nowSeconds,
     });
-    expect(typeof (decoded?.payload as jwt.JwtPayload).jti).toBe('string');
+    expect(typeof (decoded!.payload as jwt.JwtPayload).jti).toBe('string');
   });
 
   it('refuses an expired token beyond the tolerance and accepts one just inside it', () => {

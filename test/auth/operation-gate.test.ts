@@ -171,8 +171,14 @@ describe('the gate and abstract result types', () => {
           Item: { __resolveType: () => 'Doc' },
           Found: { __resolveType: () => 'Doc' },
           Mutation: {
-            touchItem: () => (effects++, { id: 'd1', title: 'Hello' }),
-            touchFound: () => (effects++, { id: 'd1', title: 'Hello' }),
+            touchItem: () => {
+              effects++;
+              return { id: 'd1', title: 'Hello' };
+            },
+            touchFound: () => {
+              effects++;
+              return { id: 'd1', title: 'Hello' };
+            },
           },
         },
       }),

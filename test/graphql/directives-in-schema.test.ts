@@ -11,7 +11,7 @@ import { createApolloServer } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
 import { resolvers } from '../../src/graphql/resolvers';
 import { loadTypeDefs } from '../../src/graphql/schema';
-import { type ExecuteResult, type TestKit, type TestUser } from '../../src/testkit';
+import type { ExecuteResult, TestKit, TestUser } from '../../src/testkit';
 
 /*
  * The @auth / @hasRole / @public directives as they are used in gatehouse's own schema, through

@@ -75,7 +75,7 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     const bob = await signUp(a);
     const auth = { authorization: `Bearer ${bob.accessToken}` };
     const created = await gql(a.url, 'mutation { createApiKey(name: "shared") { secret apiKey { id } } }', {}, auth);
-    const { secret, apiKey } = created.body.data?.['createApiKey'] as { secret: string; apiKey: { id: string } };
+    const { secret, apiKey } = created.body.data!['createApiKey'] as { secret: string; apiKey: { id: string } };
     expect((await gql(b.url, '{ me { id } }', {}, { 'x-api-key': secret })).status).toBe(200);
 
     const revoked = await gql(a.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: apiKey.id }, auth);
@@ -163,7 +163,7 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
       const auth = { authorization: `Bearer ${frank.accessToken}` };
       const newKey = async () => {
         const created = await gql(a.url, 'mutation { createApiKey(name: "listener") { secret apiKey { id } } }', {}, auth);
-        return created.body.data?.['createApiKey'] as { secret: string; apiKey: { id: string } };
+        return created.body.data!['createApiKey'] as { secret: string; apiKey: { id: string } };
       };
       const revoke = (id: string) => gql(a.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id }, auth);
       const meOnB = (secret: string) => gql(b.url, '{ me { id } }', {}, { 'x-api-key': secret });

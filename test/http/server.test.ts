@@ -163,7 +163,7 @@ describe('gatehouse over HTTP', () => {
       const created = await h.gql(CREATE_API_KEY, { variables: { name: 'ci' }, headers: { authorization: `Bearer ${accessToken}` } });
       expect(created.status).toBe(200);
       expect(created.body.errors).toBeUndefined();
-      const { secret, apiKey } = created.body.data?.['createApiKey'];
+      const { secret, apiKey } = created.body.data!['createApiKey'];
       expect(apiKey.name).toBe('ci');
       expect(secret.startsWith(apiKey.prefix)).toBe(true);
       expect(secret.length).toBeGreaterThan(apiKey.prefix.length);

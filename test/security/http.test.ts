@@ -334,7 +334,7 @@ describe('request timeout (REQUEST_TIMEOUT_MS)', () => {
 
   it('headers, then a few bytes of a 100-byte body, then nothing: 408 or closed within ~3 s', async () => {
     const { port } = new URL(h.url);
-    const exchange = await rawExchange(h.url, [head(port) + '{"query":'], { waitMs: 3500 });
+    const exchange = await rawExchange(h.url, [`${head(port)}{"query":`], { waitMs: 3500 });
     expect(exchange.status === 408 || exchange.closed).toBe(true);
     expect(exchange.ms).toBeLessThan(3500);
     expect(exchange.ms).toBeGreaterThanOrEqual(900); // it was the timeout, not an immediate refusal
@@ -343,7 +343,7 @@ describe('request timeout (REQUEST_TIMEOUT_MS)', () => {
 
   it('a body dribbled one byte every 200 ms (never idle, never finished) is cut off within ~3 s', async () => {
     const { port } = new URL(h.url);
-    const bytes = '{"query":"{ publicMessage }","x":"' + 'a'.repeat(60);
+    const bytes = `{"query":"{ publicMessage }","x":"${'a'.repeat(60)}`;
     const exchange = await rawExchange(h.url, [head(port), ...bytes.split('')], { gapMs: 200, waitMs: 3500 });
     expect(exchange.status === 408 || exchange.closed).toBe(true);
     expect(exchange.ms).toBeLessThan(3500);

@@ -201,7 +201,12 @@ export async function rawExchange(
   socket.setEncoding('latin1');
   socket.on('data', (chunk: string) => (received += chunk));
   socket.on('error', () => undefined); // EPIPE / ECONNRESET when the server gives up on us: that is the point
-  const closedAt = new Promise<void>((resolve) => socket.once('close', () => ((closed = true), resolve())));
+  const closedAt = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      closed = true;
+      resolve();
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);

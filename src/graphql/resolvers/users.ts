@@ -1,4 +1,4 @@
-import { rolesSatisfy } from '../../auth/viewer';
+import { holdsRole } from '../../auth/roles';
 import { forbidden, unauthenticated } from '../../errors';
 import * as accounts from '../../services/accounts';
 import * as sessions from '../../services/sessions';
@@ -33,7 +33,7 @@ export const userResolvers: Resolvers = {
   },
   User: {
     email: (user, _args, { viewer }) => {
-      if (user.self === true || (viewer !== null && (viewer.id === user.id || rolesSatisfy(viewer.roles, 'ADMIN')))) return user.email;
+      if (user.self === true || (viewer !== null && (viewer.id === user.id || holdsRole(viewer.roles, 'ADMIN')))) return user.email;
       throw viewer === null
         ? unauthenticated('You must be signed in to read User.email.')
         : forbidden('Only this user or an ADMIN may read User.email.');

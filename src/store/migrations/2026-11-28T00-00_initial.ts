@@ -1,5 +1,5 @@
 import { type Migration, sql } from 'kysely';
-import type { Dialect } from './index';
+import type { Dialect } from '../schema';
 
 /** Timestamps: timestamptz in PostgreSQL, ISO-8601 TEXT in SQLite (see store/schema.ts). */
 export const initial = (dialect: Dialect): Migration => ({

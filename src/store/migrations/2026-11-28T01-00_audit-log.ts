@@ -1,5 +1,5 @@
 import type { Migration } from 'kysely';
-import type { Dialect } from './index';
+import type { Dialect } from '../schema';
 
 /** Who did what to whom, when and from where. Never a secret: details are names, ids and prefixes. */
 export const auditLog = (dialect: Dialect): Migration => ({

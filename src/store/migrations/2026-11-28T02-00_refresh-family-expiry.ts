@@ -1,5 +1,5 @@
 import type { Migration } from 'kysely';
-import type { Dialect } from './index';
+import type { Dialect } from '../schema';
 
 /** When the refresh-token family (one login) ends, however often its tokens are renewed. */
 export const refreshFamilyExpiry = (dialect: Dialect): Migration => ({

@@ -1,5 +1,5 @@
 import type { Migration } from 'kysely';
-import type { Dialect } from './index';
+import type { Dialect } from '../schema';
 
 /** Sign-ups are throttled per client address by counting recent `user.signed_up` events. */
 export const auditAddressIndex = (_dialect: Dialect): Migration => ({

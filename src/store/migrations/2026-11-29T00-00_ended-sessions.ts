@@ -1,5 +1,5 @@
 import type { Migration } from 'kysely';
-import type { Dialect } from './index';
+import type { Dialect } from '../schema';
 
 /**
  * What ends an account's sessions, kept on the users row that every authenticated request reads

@@ -1,5 +1,5 @@
 import { sql, type Migration } from 'kysely';
-import type { Dialect } from './index';
+import type { Dialect } from '../schema';
 
 /**
  * Whether an audit event came from a request or from the command line. Before this column the

@@ -1,5 +1,5 @@
 import type { Migration } from 'kysely';
-import type { Dialect } from './index';
+import type { Dialect } from '../schema';
 
 /**
  * Every sign-up attempt, by client address, for SIGNUPS_PER_ADDRESS. A row is written before the

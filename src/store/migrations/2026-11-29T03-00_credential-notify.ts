@@ -1,5 +1,5 @@
 import { type Migration, sql } from 'kysely';
-import type { Dialect } from './index';
+import type { Dialect } from '../schema';
 
 /**
  * PostgreSQL: every change to a row of `users` or `api_keys` (any column, including columns added

@@ -1,4 +1,5 @@
 import type { Migration } from 'kysely';
+import type { Dialect } from '../schema';
 import { initial } from './2026-11-28T00-00_initial';
 import { auditLog } from './2026-11-28T01-00_audit-log';
 import { refreshFamilyExpiry } from './2026-11-28T02-00_refresh-family-expiry';
@@ -8,8 +9,6 @@ import { auditSource } from './2026-11-29T01-00_audit-source';
 import { signupAttempts } from './2026-11-29T02-00_signup-attempts';
 import { credentialNotify } from './2026-11-29T03-00_credential-notify';
 import { externalIdentities } from './2026-11-30T13-00_external-identities';
-
-export type Dialect = 'sqlite' | 'postgres';
 
 /**
  * Every migration, by name, for one dialect. Names sort by time; a released migration is never

@@ -1,0 +1,43 @@
+/**
+ * Decides what holding a role means, in one place. The hierarchy is fixed here (ADMIN includes
+ * USER) and is the only source: no option, schema build or request path carries another one.
+ * A viewer's roles are expanded once, when the viewer is built (`rolesOf`), and every check
+ * (directives, the mutation gate, the auth map, services, `hasRole`) asks `holdsRole`.
+ */
+
+/** Which roles include which others. */
+export type RoleHierarchy = Readonly<Record<string, readonly string[]>>;
+
+/** An ADMIN may do whatever a USER may. */
+export const ROLE_HIERARCHY: RoleHierarchy = Object.freeze({ ADMIN: Object.freeze(['USER']) });
+
+const expanded = new Map<string, readonly string[]>();
+
+/**
+ * The roles a stored user role grants, itself first: ADMIN holds ['ADMIN', 'USER']. Called on every
+ * authenticated request, so each role is expanded once per process.
+ */
+export function rolesOf(role: string): readonly string[] {
+  let roles = expanded.get(role);
+  if (roles === undefined) expanded.set(role, (roles = expandRole(role, ROLE_HIERARCHY)));
+  return roles;
+}
+
+/**
+ * True when any of `held` is `required` or includes it. Roles expanded by `rolesOf` match on the
+ * first, allocation-free test; the walk covers viewers built by hand, e.g. `roles: ['ADMIN']`.
+ */
+export function holdsRole(held: readonly string[], required: string): boolean {
+  if (held.includes(required)) return true;
+  for (const role of held) if (rolesOf(role).includes(required)) return true;
+  return false;
+}
+
+/** `role` and every role it reaches through `hierarchy`, each once (cycles end). Exported for tests. */
+export function expandRole(role: string, hierarchy: RoleHierarchy): readonly string[] {
+  const roles = [role];
+  for (let i = 0; i < roles.length; i++) {
+    for (const implied of hierarchy[roles[i] as string] ?? []) if (!roles.includes(implied)) roles.push(implied);
+  }
+  return Object.freeze(roles);
+}

@@ -1,0 +1,52 @@
+import { expandRole, holdsRole, ROLE_HIERARCHY, rolesOf } from '../../src/auth/roles';
+import { hasRole } from '../../src/auth/viewer';
+
+describe('rolesOf', () => {
+  it('expands a stored role into every role it holds, itself first', () => {
+    expect(rolesOf('ADMIN')).toEqual(['ADMIN', 'USER']);
+    expect(rolesOf('USER')).toEqual(['USER']);
+  });
+
+  it('expands each role once: the same frozen array every time', () => {
+    expect(rolesOf('ADMIN')).toBe(rolesOf('ADMIN'));
+    expect(Object.isFrozen(rolesOf('ADMIN'))).toBe(true);
+  });
+
+  it('leaves a role outside the hierarchy as itself', () => {
+    expect(rolesOf('AUDITOR')).toEqual(['AUDITOR']);
+  });
+});
+
+describe('holdsRole', () => {
+  it('lets a role satisfy itself and the roles it includes', () => {
+    expect(holdsRole(['USER'], 'USER')).toBe(true);
+    expect(holdsRole(rolesOf('ADMIN'), 'USER')).toBe(true);
+    expect(holdsRole(['ADMIN'], 'USER')).toBe(true);
+    expect(holdsRole(['ADMIN'], 'ADMIN')).toBe(true);
+  });
+
+  it('never goes up the hierarchy, and an empty set holds nothing', () => {
+    expect(holdsRole(['USER'], 'ADMIN')).toBe(false);
+    expect(holdsRole(rolesOf('USER'), 'ADMIN')).toBe(false);
+    expect(holdsRole([], 'USER')).toBe(false);
+  });
+
+  it('is what hasRole asks, for a viewer built by hand', () => {
+    expect(hasRole({ id: 'u', roles: ['ADMIN'], via: 'jwt' }, 'USER')).toBe(true);
+    expect(hasRole({ id: 'u', roles: ['USER'], via: 'jwt' }, 'ADMIN')).toBe(false);
+    expect(hasRole(null, 'USER')).toBe(false);
+  });
+});
+
+describe('expandRole', () => {
+  it('is the expansion behind the fixed hierarchy', () => {
+    expect(ROLE_HIERARCHY).toEqual({ ADMIN: ['USER'] });
+    expect(expandRole('ADMIN', ROLE_HIERARCHY)).toEqual(rolesOf('ADMIN'));
+  });
+
+  it('follows a hierarchy transitively and ends on cycles', () => {
+    const hierarchy = { OWNER: ['ADMIN'], ADMIN: ['USER'], A: ['B'], B: ['A'] };
+    expect(expandRole('OWNER', hierarchy)).toEqual(['OWNER', 'ADMIN', 'USER']);
+    expect(expandRole('A', hierarchy)).toEqual(['A', 'B']);
+  });
+});
