@@ -1,7 +1,7 @@
 // gatehouse token explain <jwt>: what gatehouse would make of a bearer token, and why.
 import { createExternalTokens } from '../auth/external/tokens';
 import { explainToken } from '../auth/external/explain';
-import { ConfigError, loadConfig } from '../config';
+import { type Config, ConfigError, loadConfig } from '../config';
 
 const USAGE = `Usage: gatehouse token explain <jwt>
 
@@ -19,7 +19,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {

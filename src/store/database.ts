@@ -255,8 +255,12 @@ class WriteReportingDriver implements Driver {
 function openPostgres(url: string, credentialCacheSize: number, onListener: PostgresSignalOptions['log']): Opened {
   // A bounded wait for a connection: with the database unreachable, requests fail (503) instead of queueing forever.
   const pool = new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
-  // An idle client that loses its connection emits 'error'; without a listener it would crash the process.
+  // A client that loses its connection emits 'error'; without a listener it would crash the process.
+  // The pool listens only while a client is idle, so a client checked out when the database goes
+  // away (a transaction between statements, say) needs one of its own; the query in flight, if any,
+  // fails on its own and is answered as an outage.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const reads = postgresReads(pool);
   const lookups =

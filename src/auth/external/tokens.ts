@@ -103,7 +103,7 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
     const iss = unverifiedIssuer(token);
     const issuer = iss === undefined ? undefined : byIssuer.get(iss);
     if (issuer === undefined) return { ok: false, reason: 'issuer is not configured' };
-    let header;
+    let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
     } catch {

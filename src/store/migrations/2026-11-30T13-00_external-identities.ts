@@ -1,5 +1,5 @@
 import type { Migration } from 'kysely';
-import type { Dialect } from './index';
+import type { Dialect } from '../schema';
 
 /**
  * Which gatehouse user a provider account (issuer, subject) acts as; written on the account's
