@@ -16,6 +16,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** The server cannot take this request now (a full password-hash queue, an unreachable database); retry after `extensions.retryAfter` seconds. HTTP 503. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** A fixed limit was reached (subscriptions per socket or per user); nothing was started. Not time-based: retrying will not help until one ends. */
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** Anything unexpected. The detail is in the server log under `extensions.requestId`. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -54,6 +56,11 @@ export function rateLimited(retryAfterSeconds: number, what = 'failed attempts')
       http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
     },
   });
+}
+
+/** A fixed limit was reached; the message names it. */
+export function limitExceeded(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.LIMIT_EXCEEDED } });
 }
 
 /** The server cannot take this request now: HTTP 503 with Retry-After. */

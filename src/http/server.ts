@@ -9,10 +9,12 @@ import { type Authentication, authenticate } from '../auth/authenticate';
 import { readCredential } from '../auth/credentials';
 import { credentialRefused, databaseUnavailable, ErrorCode, internalError } from '../errors';
 import { createApolloServer, createContext } from '../graphql/apollo';
+import { buildSchema } from '../graphql/schema';
 import { clientAddress } from './client-address';
 import type { GraphQLContext } from '../graphql/context';
 import { isDatabaseUnreachable } from '../store/database';
 import { registerSignInPage } from './signin-page';
+import { registerSubscriptions } from '../subscriptions/transport';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Development only: signs in and opens Sandbox with the token set (src/http/signin-page.ts). */
@@ -106,10 +108,11 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     return503OnClosing: true,
   });
 
+  const schema = options.schema ?? buildSchema({}, { strict: config.authStrict });
   const apollo = createApolloServer(app, {
     log: fastify.log as never,
     plugins: [fastifyApolloDrainPlugin(fastify), ...(options.plugins ?? [])],
-    ...(options.schema ? { schema: options.schema } : {}),
+    schema,
   });
   await apollo.start();
 
@@ -123,6 +126,9 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
       maxAge: 600,
     });
   }
+
+  // Subscriptions over WebSocket on the GraphQL path (src/subscriptions/transport.ts).
+  const subscriptions = await registerSubscriptions(fastify, app, { schema, path: GRAPHQL_PATH });
 
   let closing: Promise<void> | undefined;
   const viewerIds = new WeakMap<object, string | null>();
@@ -265,6 +271,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
     },
     close() {
       closing ??= (async () => {
+        await subscriptions.close(); // close frames first: open sockets would hold the drain below
         await apollo.stop(); // drains the HTTP server through fastifyApolloDrainPlugin
         await fastify.close();
         await app.store.close();
