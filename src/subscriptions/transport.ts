@@ -6,7 +6,8 @@
  * - Handshake: the `Origin` must be absent, this server's own or in CORS_ORIGINS (else 403 before
  *   the upgrade); `connection_init` within SUBSCRIPTION_INIT_TIMEOUT_MS (else 4408); its payload's
  *   credential is authenticated as HTTP's headers are (bad: 4401, no detail; none: anonymous);
- *   SUBSCRIPTION_SOCKETS_PER_USER sockets per user or anonymous address (else 1008).
+ *   SUBSCRIPTION_SOCKETS_PER_USER sockets per user or anonymous address (else 1008); the database
+ *   not answering closes with 1013 (try again later).
  * - Subscribe: subscriptions only (queries and mutations stay on HTTP, with their CSRF and
  *   operation-gate rules); HTTP's operation limits (tokens while parsing, then depth, aliases,
  *   directives, cost); root fields the viewer may not read answer UNAUTHENTICATED / FORBIDDEN and
@@ -48,6 +49,8 @@ import { subscriberEvents } from './streams';
 
 /** Close code for a socket over SUBSCRIPTION_SOCKETS_PER_USER (RFC 6455: policy violation). */
 export const CLOSE_TOO_MANY_SOCKETS = 1008;
+/** Close code when the database does not answer during the handshake (RFC 6455: try again later). */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Close code for every socket when the server shuts down (RFC 6455: going away); clients reconnect elsewhere. */
 export const CLOSE_GOING_AWAY = 1001;
 /** How often an idle socket is pinged, and how long a pong may take before it is dropped. */
@@ -133,8 +136,9 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       try {
         authentication = await authenticate(app, credential);
       } catch (error) {
+        // The store did not answer: the client may try again (RFC 6455 1013), as HTTP answers 503.
         request.log.warn({ err: error }, 'authentication failed on a WebSocket handshake');
-        socket.close(CloseCode.InternalServerError, 'Internal server error');
+        socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later');
         return false;
       }
       if (!authentication.ok) {

@@ -19,6 +19,7 @@ const extra = {
     extend type Subscription {
       adminPulse: Pulse @hasRole(role: ADMIN)
       pulse: Pulse @public
+      broken: String @public
     }
   `,
   resolvers: {
@@ -27,6 +28,12 @@ const extra = {
         subscribe: (_p: unknown, _a: unknown, context: any) =>
           context.events.subscribe('pulse', (id: string) => ({ id, adminNote: `admin ${id}` })),
         resolve: (pulse: unknown) => pulse,
+      },
+      broken: {
+        subscribe: (_p: unknown, _a: unknown, context: any) => context.events.subscribe('pulse', (id: string) => id),
+        resolve: () => {
+          throw new Error('secret detail of /work/db.ts:12');
+        },
       },
       pulse: {
         subscribe: (_p: unknown, _a: unknown, context: any) =>
@@ -167,6 +174,24 @@ describe('subscriptions over WebSocket', () => {
     await eventually(() => feed.events.length === 2, 'second event');
     expect(feed.events[1]?.data).toEqual({ pulse: { id: 'p2', adminNote: null } });
     expect(feed.events[1]?.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['pulse', 'adminNote'], 'FORBIDDEN']]);
+  });
+
+  it('masks an unexpected error in an event as INTERNAL_SERVER_ERROR with a request id', async () => {
+    const feed = open(h).subscribe('subscription { broken }').received;
+    await settle(200);
+    await h.app.events.publish('pulse', 'p1');
+    await eventually(() => feed.events.length === 1, 'the event');
+    expect(feed.events[0]).toEqual({
+      data: { broken: null },
+      errors: [
+        {
+          message: 'Something went wrong on our side.',
+          path: ['broken'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) },
+        },
+      ],
+    });
+    expect(JSON.stringify(feed.events)).not.toContain('secret detail');
   });
 
   describe('ends the socket with 4401 when the credential ends', () => {
