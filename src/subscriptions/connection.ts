@@ -44,6 +44,8 @@ export class Connection {
   private refreshing: Promise<Freshness> | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private ended = false;
+  /** The last re-check could not reach the store. */
+  private unsure = false;
   /** Running (or starting) subscriptions by the client's id. */
   readonly subscriptions = new Map<string, RunningSubscription>();
 
@@ -109,9 +111,16 @@ export class Connection {
     try {
       outcome = await authenticate(this.app, this.credential);
     } catch (error) {
-      this.hooks.warn({ err: error }, 'subscriber credential could not be re-checked (database)');
+      // Once per outage and socket, not once a second: the re-check keeps trying quietly.
+      if (!this.unsure)
+        this.hooks.warn(
+          { err: error },
+          'subscriber credential could not be re-checked (database); its events are skipped until the store answers',
+        );
+      this.unsure = true;
       return 'unknown';
     }
+    this.unsure = false;
     if (this.ended) return 'ended';
     if (!outcome.ok) {
       this.endCredential();
