@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { createEventBus, type EventBus } from '../../src/subscriptions/event-bus';
 import { openStore, type Store } from '../../src/store/database';
@@ -53,5 +54,37 @@ describe.each(databasesUnderTest())('the event bus on %s', (dialect) => {
     await first.publish('noteAdded', 'from-first');
     await eventually(() => got.length === 1, 'delivered across');
     expect(got).toEqual(['from-first']);
+  });
+
+  (dialect === 'postgres' ? it : it.skip)('reconnects its listening connection when PostgreSQL drops it, and delivers again', async () => {
+    const [first, second] = buses as [EventBus, EventBus];
+    const got: string[] = [];
+    second.on('noteAdded', (id) => got.push(id));
+    const url = (database.config as { url: string }).url;
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const listeners = async () =>
+        (
+          await admin.query<{ pid: number }>(
+            "select pid from pg_stat_activity where application_name = 'gatehouse-event-listener' and datname = current_database() and query like 'listen %'",
+          )
+        ).rows.map((row) => row.pid);
+      const before = await listeners();
+      expect(before).toHaveLength(2);
+      await admin.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [before]);
+      let after: number[] = [];
+      const until = Date.now() + 5_000;
+      while (Date.now() < until) {
+        after = await listeners();
+        if (after.length === 2 && after.every((pid) => !before.includes(pid))) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(after).toHaveLength(2);
+      await first.publish('noteAdded', 'after-reconnect');
+      await eventually(() => got.includes('after-reconnect'), 'delivered after the reconnect');
+    } finally {
+      await admin.end();
+    }
   });
 });
