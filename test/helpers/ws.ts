@@ -18,7 +18,7 @@ export interface Socket {
   readonly client: Client;
   /** The close event, once closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
-  /** Resolves once the server acknowledged connection_init. */
+  /** Resolves once the server acknowledged connection_init; rejects if the socket closed first. */
   readonly connected: Promise<void>;
   subscribe(query: string, variables?: Record<string, unknown>): { received: Received; stop(): void };
   dispose(): Promise<void>;
@@ -33,7 +33,12 @@ export function openSocket(httpUrl: string, params?: Record<string, unknown>, op
   let onClosed!: (event: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClosed = resolve));
   let onConnected!: () => void;
-  const connected = new Promise<void>((resolve) => (onConnected = resolve));
+  let onRefused!: (error: Error) => void;
+  const connected = new Promise<void>((resolve, reject) => {
+    onConnected = resolve;
+    onRefused = reject;
+  });
+  connected.catch(() => undefined); // awaited by the tests that care
   const headers = options.headers;
   const client = createClient({
     url: wsUrl(httpUrl),
@@ -51,6 +56,7 @@ export function openSocket(httpUrl: string, params?: Record<string, unknown>, op
       connected: () => onConnected(),
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string };
+        onRefused(new Error(`socket closed (${code} ${reason}) before connection_ack`));
         onClosed({ code, reason: String(reason) });
       },
     },

@@ -1,14 +1,16 @@
 /*
  * Subscriptions over the real server with the real graphql-ws client: the handshake, the same
  * directives on subscribe and on every event, a credential's end closing the socket, and the limits.
- * In-memory SQLite (events within the process); across PostgreSQL instances: instances.test.ts.
+ * In-memory SQLite (events within the process), then two in-process instances on PostgreSQL; two
+ * processes (the demo as `npm start` runs it): instances.test.ts.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import * as notes from '../../examples/notes';
 import { setUserDisabled, updateUserRole } from '../../src/store/users';
-import { type HttpHarness, startHttpServer } from '../helpers/http';
+import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { eventually, openSocket, type Socket, wsUrl } from '../helpers/ws';
 import { createKey, signUp } from '../security/support';
 
@@ -66,8 +68,14 @@ async function createNote(h: HttpHarness, token: string, title: string, visibili
 
 async function makeAdmin(h: HttpHarness) {
   const admin = await signUp(h);
-  await updateUserRole(h.store.db, admin.id, 'ADMIN');
+  expect((await updateUserRole(h.store.db, admin.id, 'ADMIN')).status).toBe('changed');
   return admin;
+}
+
+/** Demotes an ADMIN (another ADMIN is made first: the last one cannot be demoted). */
+async function demote(h: HttpHarness, id: string) {
+  await makeAdmin(h);
+  expect((await updateUserRole(h.store.db, id, 'USER')).status).toBe('changed');
 }
 
 /** Waits a little so that an event that should not arrive would have. */
@@ -152,7 +160,7 @@ describe('subscriptions over WebSocket', () => {
     await h.app.events.publish('pulse', 'p1');
     await eventually(() => feed.events.length === 1, 'the admin gets the pulse');
     const demotedAt = Date.now();
-    await updateUserRole(h.store.db, admin.id, 'USER');
+    await demote(h, admin.id);
     await eventually(() => feed.completed, 'the subscription ends', 2_000);
     expect(Date.now() - demotedAt).toBeLessThan(2_000);
     expect(feed.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
@@ -169,7 +177,7 @@ describe('subscriptions over WebSocket', () => {
     await h.app.events.publish('pulse', 'p1');
     await eventually(() => feed.events.length === 1, 'first event');
     expect(feed.events[0]).toEqual({ data: { pulse: { id: 'p1', adminNote: 'admin p1' } } });
-    await updateUserRole(h.store.db, admin.id, 'USER');
+    await demote(h, admin.id);
     await h.app.events.publish('pulse', 'p2');
     await eventually(() => feed.events.length === 2, 'second event');
     expect(feed.events[1]?.data).toEqual({ pulse: { id: 'p2', adminNote: null } });
@@ -362,3 +370,47 @@ function gc(): void {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
 }
+
+const onPostgres = databasesUnderTest().includes('postgres') ? describe : describe.skip;
+onPostgres('subscriptions on two instances sharing PostgreSQL (in-process servers)', () => {
+  let database: ThrowawayDatabase;
+  let a: HttpHarness;
+  let b: HttpHarness;
+  beforeAll(async () => {
+    database = await throwawayDatabase('postgres');
+    // One secret for both, as instances behind one load balancer share it.
+    const env = { DATABASE_URL: (database.config as { url: string }).url, JWT_SECRET: randomSecret() };
+    const app = { typeDefs: [notes.typeDefs, extra.typeDefs], resolvers: [notes.resolvers, extra.resolvers] } as never;
+    a = await startHttpServer({ env, app });
+    b = await startHttpServer({ env, app });
+  }, 30_000);
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await database?.drop();
+  });
+
+  it('a role change made through A ends the denied subscription on B within 2 s; a pulse published on A reaches B first', async () => {
+    const admin = await makeAdmin(a);
+    const feed = open(b, { authorization: `Bearer ${admin.accessToken}` }).subscribe('subscription { adminPulse { id } }').received;
+    await settle(300);
+    await a.app.events.publish('pulse', 'from-a');
+    await eventually(() => feed.events.length === 1, 'the pulse crosses instances');
+    const demotedAt = Date.now();
+    await demote(a, admin.id);
+    await eventually(() => feed.completed, 'ended on B', 2_000);
+    expect(Date.now() - demotedAt).toBeLessThan(2_000);
+    expect(feed.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+  });
+
+  it('a user disabled through A loses their socket on B within 2 s', async () => {
+    const user = await signUp(a);
+    const socket = open(b, { authorization: `Bearer ${user.accessToken}` });
+    socket.subscribe(NOTE_ADDED);
+    await socket.connected;
+    const disabledAt = Date.now();
+    await setUserDisabled(a.store.db, user.id, new Date());
+    expect((await socket.closed).code).toBe(4401);
+    expect(Date.now() - disabledAt).toBeLessThan(2_000);
+  });
+});
