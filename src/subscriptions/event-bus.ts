@@ -31,9 +31,9 @@ export interface EventBus {
   on(topic: string, listener: (id: string) => void): () => void;
   /**
    * Starts listening across instances (PostgreSQL) and resolves once listening or once the first
-   * attempt failed (it keeps retrying). The WebSocket transport calls it at start-up.
+   * attempt failed (it keeps retrying). The WebSocket transport calls it at start-up, with its log.
    */
-  start(): Promise<void>;
+  start(options?: EventBusOptions): Promise<void>;
   /** Listeners currently registered (tests, the memory check). */
   listenerCount(): number;
   /** Stops listening (closes PostgreSQL's listening connection). */
@@ -97,7 +97,8 @@ export function inProcessEventBus(): EventBus {
 }
 
 /** PostgreSQL LISTEN/NOTIFY across instances; see the top of this file. */
-export function postgresEventBus(db: Db, connectionString: string, options: EventBusOptions = {}): EventBus {
+export function postgresEventBus(db: Db, connectionString: string, initial: EventBusOptions = {}): EventBus {
+  let options = initial;
   const listeners = createListeners();
   let client: Client | undefined;
   let started: Promise<void> | undefined;
@@ -164,7 +165,10 @@ export function postgresEventBus(db: Db, connectionString: string, options: Even
       checked(topic, id);
       await sql`select pg_notify(${EVENT_CHANNEL}, ${`${topic}:${id}`})`.execute(db);
     },
-    start: () => (started ??= connect()),
+    start(more) {
+      if (more !== undefined) options = { ...options, ...more };
+      return (started ??= connect());
+    },
     on(topic, listener) {
       started ??= connect();
       return listeners.add(topic, listener);

@@ -384,7 +384,12 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     },
   });
 
-  await app.events.start();
+  await app.events.start({
+    log: (event, error) =>
+      event === 'lost'
+        ? fastify.log.warn({ err: error }, 'event listener lost: events published on other instances are missed until it reconnects')
+        : fastify.log.info('event listener connected: events from every instance reach this one'),
+  });
 
   return {
     socketCount: () => sockets.size,
