@@ -37,7 +37,7 @@ import { CloseCode, type Context, handleProtocols, makeServer, type SubscribePay
 import type { App } from '../app';
 import { authenticate } from '../auth/authenticate';
 import { createOperationGate } from '../auth/operation-gate';
-import { ErrorCode, internalError, limitExceeded } from '../errors';
+import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { createContext } from '../graphql/apollo';
 import { limitRules } from '../graphql/limits';
@@ -105,15 +105,17 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     return count;
   };
 
-  /** Client-facing errors: ours keep their code; anything else is logged and masked. */
+  /**
+   * Client-facing errors: ours keep their code; anything without one (a resolver's exception, a
+   * null in a non-null field) is logged and masked, as Apollo and formatError do over HTTP.
+   */
   const format = (errors: readonly GraphQLError[], request: FastifyRequest): GraphQLFormattedError[] =>
     errors.map((error) => {
-      const code = error.extensions['code'];
-      const cause = error.originalError;
-      if (code === undefined && cause !== undefined && !(cause instanceof GraphQLError)) {
+      if (error.extensions['code'] === undefined) {
+        const cause = error.originalError ?? error;
         const down = isDatabaseUnreachable(cause);
         request.log[down ? 'warn' : 'error']({ err: cause, path: error.path }, 'unexpected error in subscription');
-        const masked = internalError(request.id);
+        const masked = down ? databaseUnavailable(request.id) : internalError(request.id);
         return { message: masked.message, ...(error.path ? { path: error.path } : {}), extensions: masked.extensions };
       }
       const formatted = error.toJSON();
