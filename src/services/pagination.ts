@@ -1,5 +1,5 @@
 import { badUserInput } from '../errors';
-import type { Position } from '../store/users';
+import type { Position } from '../store/keyset';
 
 /** Cursors are opaque to clients: base64url of `<ISO time>|<id>`. */
 export function encodeCursor(position: Position): string {

@@ -5,6 +5,7 @@ import { findApiKeyById, insertApiKey, listApiKeysOfUser, revokeApiKey, touchApi
 import { type AuditEventRecord, countAuditEvents, insertAuditEvent, listAuditEvents } from '../../src/store/audit-events';
 import { type Db, isUniqueViolation, migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { newId } from '../../src/store/ids';
+import type { Position } from '../../src/store/keyset';
 import {
   clearAccountFailures,
   failuresForAccount,
@@ -24,7 +25,6 @@ import {
   findUsersByIds,
   insertUser,
   listUsers,
-  type Position,
   setUserDisabled,
   updateSessionEnds,
   updateUserRole,
