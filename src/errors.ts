@@ -44,7 +44,7 @@ export function notFound(what: string): GraphQLError {
   return new GraphQLError(`${what} not found.`, { extensions: { code: ErrorCode.NOT_FOUND } });
 }
 
-/** Throttling (logins, sign-ups): HTTP 429 with Retry-After, per CONTRACT.md. */
+/** Throttling (logins, sign-ups): HTTP 429 with Retry-After, per docs/contract.md ("Schema"). */
 export function rateLimited(retryAfterSeconds: number, what = 'failed attempts'): GraphQLError {
   const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
   return new GraphQLError(`Too many ${what}. Try again in ${retryAfter} seconds.`, {

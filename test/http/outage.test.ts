@@ -1,5 +1,5 @@
 /*
- * The database goes away under load and comes back (CONTRACT: "While the database is unreachable,
+ * The database goes away under load and comes back (docs/contract.md, "Running it": "While the database is unreachable,
  * GraphQL requests answer 503 with Retry-After, the masked error body and its request id; they
  * recover without a restart"). A PostgreSQL cluster of the test's own, on a free port, is stopped
  * mid-load and started again; the gatehouse process is never restarted.

@@ -69,7 +69,7 @@ async function createKey(h: HttpHarness, accessToken: string, expiresInDays?: nu
   return { id: created.apiKey.id, secret: created.secret };
 }
 
-/** The contract's refusal of a present-but-unusable credential, and that nothing sent is echoed back. */
+/** The contract's (docs/contract.md, "Credentials") refusal of a present-but-unusable credential, and that nothing sent is echoed back. */
 function expectRefused(response: GqlResponse, ...sent: string[]): void {
   expect(response.status).toBe(401);
   expect(response.headers.get('www-authenticate')).toEqual(expect.stringMatching(/\S/));

@@ -7,7 +7,7 @@ import { expectRefused, signUp } from './support';
 
 /**
  * Tokens from a real OpenID provider on loopback (test/helpers/oidc-issuer.ts), through the real
- * HTTP server: discovery, keys, rotation, outages and every refusal the contract lists.
+ * HTTP server: discovery, keys, rotation, outages and every refusal docs/contract.md lists.
  */
 
 interface Logged {

@@ -75,7 +75,7 @@ export async function createKey(h: HttpHarness, accessToken: string, expiresInDa
 }
 
 /**
- * The contract's refusal of a present-but-unusable credential: HTTP 401, a WWW-Authenticate
+ * The contract's (docs/contract.md, "Credentials") refusal of a present-but-unusable credential: HTTP 401, a WWW-Authenticate
  * challenge, one UNAUTHENTICATED error, no `data`, JSON, and nothing that was sent echoed back.
  */
 export function expectRefused(response: GqlResponse, ...sent: string[]): void {
