@@ -3,7 +3,7 @@ import { type HttpHarness, startHttpServer } from '../helpers/http';
 import { rawJwt, startTestIssuer, type TestAlgorithm, type TestIssuer, type TestKey } from '../helpers/oidc-issuer';
 import { CLI_ORIGIN } from '../../src/services/audit';
 import { setDisabled } from '../../src/services/users';
-import { expectRefused, signUp } from './support';
+import { expectRefused, signUp } from '../helpers/accounts';
 
 /**
  * Tokens from a real OpenID provider on loopback (test/helpers/oidc-issuer.ts), through the real
