@@ -33,6 +33,14 @@ export function holdsRole(held: readonly string[], required: string): boolean {
   return false;
 }
 
+/**
+ * The one role of `held` that includes every other (ADMIN of ['USER', 'ADMIN']), or undefined when
+ * none does or `held` is empty: what `User.role` says of a viewer whose roles come from a token.
+ */
+export function seniorRole(held: readonly string[]): string | undefined {
+  return held.find((role) => held.every((other) => rolesOf(role).includes(other)));
+}
+
 /** `role` and every role it reaches through `hierarchy`, each once (cycles end). Exported for tests. */
 export function expandRole(role: string, hierarchy: RoleHierarchy): readonly string[] {
   const roles = [role];

@@ -7,6 +7,7 @@ import { type AuditSource, toDate } from './schema';
 export type AuditAction =
   | 'user.signed_up'
   | 'user.created'
+  | 'user.linked'
   | 'user.role_changed'
   | 'user.disabled'
   | 'user.enabled'

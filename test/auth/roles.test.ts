@@ -1,4 +1,4 @@
-import { expandRole, holdsRole, ROLE_HIERARCHY, rolesOf } from '../../src/auth/roles';
+import { expandRole, holdsRole, ROLE_HIERARCHY, rolesOf, seniorRole } from '../../src/auth/roles';
 import { hasRole } from '../../src/auth/viewer';
 
 describe('rolesOf', () => {
@@ -35,6 +35,19 @@ describe('holdsRole', () => {
     expect(hasRole({ id: 'u', roles: ['ADMIN'], via: 'jwt' }, 'USER')).toBe(true);
     expect(hasRole({ id: 'u', roles: ['USER'], via: 'jwt' }, 'ADMIN')).toBe(false);
     expect(hasRole(null, 'USER')).toBe(false);
+  });
+});
+
+describe('seniorRole', () => {
+  it('names the role that includes every other, whatever the order', () => {
+    expect(seniorRole(['USER', 'ADMIN'])).toBe('ADMIN');
+    expect(seniorRole(['ADMIN', 'USER'])).toBe('ADMIN');
+    expect(seniorRole(['USER'])).toBe('USER');
+  });
+
+  it('names none for an empty set or roles no one of which includes the others', () => {
+    expect(seniorRole([])).toBeUndefined();
+    expect(seniorRole(['USER', 'AUDITOR'])).toBeUndefined();
   });
 });
 

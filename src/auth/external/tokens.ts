@@ -29,6 +29,8 @@ export interface ExternalTokens {
   recall(token: string, now: Date): ExternalVerifyResult | undefined;
   /** Signature, issuer, audience, times and subject; the exact reason when refused (for the log and `token explain`, never the client). */
   verify(token: string, now: Date): Promise<ExternalVerifyResult>;
+  /** Fetches every issuer's keys not yet in hand; resolves when each fetch has succeeded or failed (logged). */
+  prefetch(): Promise<void>;
   readonly keys: ReadonlyMap<string, IssuerKeys>;
 }
 
@@ -199,6 +201,9 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
 
   return {
     keys,
+    prefetch: async () => {
+      await Promise.all([...keys.values()].map((set) => set.prefetch()));
+    },
     issuerOf(token) {
       const iss = unverifiedIssuer(token);
       return iss === undefined ? undefined : byIssuer.get(iss);

@@ -1,4 +1,4 @@
-import { holdsRole } from '../../auth/roles';
+import { holdsRole, seniorRole } from '../../auth/roles';
 import { forbidden, unauthenticated } from '../../errors';
 import * as accounts from '../../services/accounts';
 import * as sessions from '../../services/sessions';
@@ -16,8 +16,14 @@ function asPayload(session: accounts.Session): AuthPayloadModel {
 
 export const userResolvers: Resolvers = {
   Query: {
-    // The HTTP layer has read the viewer's row already; a hand-built test context may not have.
-    me: (_parent, _args, context) => context.viewerUser ?? context.loaders.userById.load(signedIn(context).id),
+    me: async (_parent, _args, context) => {
+      // The HTTP layer has read the viewer's row already; a hand-built test context may not have.
+      const user = context.viewerUser ?? (await context.loaders.userById.load(signedIn(context).id));
+      // A provider's user holds the roles its token maps to on this request, not the stored row's
+      // (src/auth/external/authenticate.ts): `me` says what the caller may do now.
+      const role = context.viewer?.via === 'external' ? seniorRole(context.viewer.roles) : undefined;
+      return user != null && (role === 'USER' || role === 'ADMIN') ? { ...user, role } : user;
+    },
     users: (_parent, args, context) => users.listUsers(context.app, args),
   },
   Mutation: {
