@@ -7,7 +7,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { App } from '../app';
 import { type Authentication, authenticate } from '../auth/authenticate';
 import { readCredential } from '../auth/credentials';
-import { credentialRefused, databaseUnavailable, ErrorCode, internalError } from '../errors';
+import { credentialRefused, databaseUnavailable, ErrorCode, internalError } from '../graphql/errors';
 import { createApolloServer, createContext } from '../graphql/apollo';
 import { clientAddress } from './client-address';
 import type { GraphQLContext } from '../graphql/context';
