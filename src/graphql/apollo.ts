@@ -140,6 +140,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
             footer: false,
           }),
       ...(options.plugins ?? []),
+      ...(app.apolloPlugins ?? []),
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const masking = masked.get(error as object);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import {
   DatabaseUnavailable,
   Forbidden,
