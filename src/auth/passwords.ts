@@ -1,3 +1,5 @@
+// Decides whether a password matches its stored scrypt hash, and how many hashes run at once (the
+// rest wait in a bounded queue; beyond it, HashQueueFull).
 import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { HashQueueFull } from '../errors';
