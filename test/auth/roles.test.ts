@@ -1,4 +1,4 @@
-import { expandRole, holdsRole, ROLE_HIERARCHY, rolesOf, seniorRole } from '../../src/auth/roles';
+import { expandRole, holdsRole, ROLE_HIERARCHY, rolesOf, rolesOfAll, seniorRole } from '../../src/auth/roles';
 import { hasRole } from '../../src/auth/viewer';
 
 describe('rolesOf', () => {
@@ -14,6 +14,15 @@ describe('rolesOf', () => {
 
   it('leaves a role outside the hierarchy as itself', () => {
     expect(rolesOf('AUDITOR')).toEqual(['AUDITOR']);
+  });
+});
+
+describe('rolesOfAll', () => {
+  it('adds up several granted roles, each expanded and listed once', () => {
+    expect(rolesOfAll(['USER', 'ADMIN'])).toEqual(['USER', 'ADMIN']);
+    expect(rolesOfAll(['ADMIN', 'USER'])).toEqual(['ADMIN', 'USER']);
+    expect(rolesOfAll(['ADMIN'])).toBe(rolesOf('ADMIN'));
+    expect(rolesOfAll([])).toEqual([]);
   });
 });
 

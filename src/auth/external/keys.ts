@@ -1,3 +1,5 @@
+// Decides when an issuer's signing keys are fetched, and which set serves while the provider is
+// unreachable (the last good one).
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type KeyLike } from 'jose';
 
 /**

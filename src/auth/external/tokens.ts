@@ -1,3 +1,6 @@
+// Decides whether a provider's token is genuine and current: its issuer configured, signed by one of
+// that issuer's keys with an accepted algorithm, audience, times and subject; verifications are
+// remembered until the token expires. The exact reason for a refusal goes to the log, never the client.
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { mappedRoles, scopesOf } from './claims';
 import type { ExternalIssuerConfig } from './config';

@@ -1,12 +1,11 @@
 import { holdsRole, seniorRole } from '../../auth/roles';
-import { forbidden, unauthenticated } from '../../errors';
+import { forbidden, unauthenticated } from '../errors';
 import * as accounts from '../../services/accounts';
 import * as sessions from '../../services/sessions';
 import { listApiKeys } from '../../services/api-keys';
 import * as users from '../../services/users';
 import type { Resolvers } from '../generated/resolvers-types';
 import type { AuthPayloadModel } from '../models';
-import { atEdge } from './domain-errors';
 import { originOf, signedIn } from './viewer';
 
 /** The user of an AuthPayload may read their own email although the request is anonymous. */
@@ -27,13 +26,13 @@ export const userResolvers: Resolvers = {
     users: (_parent, args, context) => users.listUsers(context.app, args),
   },
   Mutation: {
-    signUp: async (_parent, args, context) => asPayload(await atEdge(accounts.signUp(context.app, args, originOf(context)))),
-    login: async (_parent, args, context) => asPayload(await atEdge(accounts.login(context.app, args, originOf(context)))),
+    signUp: async (_parent, args, context) => asPayload(await accounts.signUp(context.app, args, originOf(context))),
+    login: async (_parent, args, context) => asPayload(await accounts.login(context.app, args, originOf(context))),
     refreshToken: async (_parent, args, context) => asPayload(await accounts.refresh(context.app, args.refreshToken, originOf(context))),
     logout: (_parent, args, context) => sessions.logout(context.app, signedIn(context), args.refreshToken, originOf(context)),
     logoutEverywhere: (_parent, _args, context) => sessions.logoutEverywhere(context.app, signedIn(context), originOf(context)),
     changePassword: (_parent, args, context) =>
-      atEdge(sessions.changePassword(context.app, signedIn(context), context.sessionId ?? null, args, originOf(context))),
+      sessions.changePassword(context.app, signedIn(context), context.sessionId ?? null, args, originOf(context)),
     endUserSessions: (_parent, args, context) => sessions.endUserSessions(context.app, args.userId, originOf(context)),
     setUserRole: (_parent, args, context) => users.setUserRole(context.app, args.userId, args.role, originOf(context)),
   },
