@@ -1,3 +1,4 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Config } from './config';
 import { type AccessTokens, createAccessTokens } from './auth/jwt';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
@@ -18,6 +19,8 @@ export interface App {
   readonly now: () => Date;
   /** Events for subscriptions (ids only): src/subscriptions/event-bus.ts. Listens only once started or subscribed to. */
   readonly events: EventBus;
+  /** Apollo plugins run after gatehouse's own; none in production (tests: one that fails in a hook). */
+  readonly apolloPlugins?: readonly ApolloServerPlugin<BaseContext>[];
 }
 
 export interface AppOptions {
@@ -29,6 +32,8 @@ export interface AppOptions {
   readonly externalLog?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** Key-fetch timing for external issuers (tests: a manual clock, a short cooldown). */
   readonly externalKeyFetch?: Partial<Omit<import('./auth/external/keys').KeyFetchOptions, 'log'>>;
+  /** More Apollo plugins, after gatehouse's own (tests: a plugin that fails, to see what the client is told). */
+  readonly apolloPlugins?: readonly ApolloServerPlugin<BaseContext>[];
 }
 
 export function createApp(config: Config, store: Store, options: AppOptions = {}): App {
@@ -58,5 +63,6 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
           }),
     now: options.now ?? (() => new Date()),
     events: createEventBus(config.database, store.db),
+    ...(options.apolloPlugins ? { apolloPlugins: options.apolloPlugins } : {}),
   };
 }

@@ -3,7 +3,7 @@ import type { App } from '../app';
 import { generateApiKey } from '../auth/secrets';
 import { holdsRole } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
-import { badUserInput, forbidden, notFound } from '../errors';
+import { Forbidden, InvalidInput, NotFound } from '../errors';
 import {
   type ApiKeyRecord,
   findApiKeyById,
@@ -29,7 +29,7 @@ export async function createApiKey(
   const name = requiredText(input.name, LIMITS.apiKeyNameMax, 'name');
   const days = input.expiresInDays ?? null;
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
-    throw badUserInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
+    throw new InvalidInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
   }
   const now = app.now();
   const generated = generateApiKey();
@@ -48,7 +48,7 @@ export async function createApiKey(
     LIMITS.apiKeysPerUser,
   );
   if (apiKey === undefined)
-    throw badUserInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
+    throw new InvalidInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
   await audit(app, origin, 'api_key.created', { subjectId: viewer.id, detail: { keyId: apiKey.id, prefix: apiKey.prefix, name } });
   return { secret: generated.secret, apiKey };
 }
@@ -61,11 +61,11 @@ export function listApiKeys(app: App, userId: string): Promise<ApiKeyRecord[]> {
 export async function revokeApiKey(app: App, viewer: Viewer, rawId: string, origin: RequestOrigin): Promise<ApiKeyRecord> {
   const id = validId(rawId);
   const key = await findApiKeyById(app.store.db, id);
-  if (key === undefined) throw notFound('API key');
+  if (key === undefined) throw new NotFound('API key');
   if (key.userId !== viewer.id && !holdsRole(viewer.roles, 'ADMIN'))
-    throw forbidden('Only the owner of this API key or an ADMIN may revoke it.');
+    throw new Forbidden('Only the owner of this API key or an ADMIN may revoke it.');
   const revoked = await revokeStoredKey(app.store.db, id, app.now());
-  if (revoked === undefined) throw notFound('API key');
+  if (revoked === undefined) throw new NotFound('API key');
   if (key.revokedAt === null)
     await audit(app, origin, 'api_key.revoked', { subjectId: key.userId, detail: { keyId: key.id, prefix: key.prefix } });
   return revoked;

@@ -16,7 +16,8 @@
  *   against it, so nested fields it may no longer read are null with their error.
  * - Errors leave as HTTP's do: ours with their code, anything unexpected as INTERNAL_SERVER_ERROR
  *   with an id that finds the detail in the log.
- * - Shutdown: every socket gets a close frame (1001) before the HTTP server drains.
+ * - Shutdown: every socket gets a close frame (1001) in Fastify's preClose, before the HTTP server
+ *   waits for its connections (an open socket would hold it); the event bus stops in onClose.
  */
 import { randomUUID } from 'node:crypto';
 import websocket, { type WebSocket } from '@fastify/websocket';
@@ -25,6 +26,7 @@ import {
   type DocumentNode,
   type ExecutionArgs,
   getOperationAST,
+  getVariableValues,
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
@@ -32,16 +34,16 @@ import {
   specifiedRules,
   validate,
 } from 'graphql';
-import { getVariableValues } from 'graphql/execution/values';
 import { CloseCode, type Context, handleProtocols, makeServer, type SubscribePayload } from 'graphql-ws';
 import type { App } from '../app';
 import { authenticate } from '../auth/authenticate';
-import { createOperationGate } from '../auth/operation-gate';
-import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '../errors';
+import { createOperationGate } from '../enforcement/operation-gate';
+import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '../graphql/errors';
 import type { GraphQLContext } from '../graphql/context';
 import { createContext } from '../graphql/apollo';
 import { limitRules } from '../graphql/limits';
 import { clientAddress } from '../http/client-address';
+import { GRAPHQL_PATH, type RouteModule } from '../http/route';
 import { isDatabaseUnreachable } from '../store/database';
 import { Connection, type RunningSubscription } from './connection';
 import { originAllowed, readConnectionCredential } from './handshake';
@@ -68,9 +70,12 @@ export interface SubscriptionsOptions {
 export interface Subscriptions {
   /** Sockets open now (tests, the memory check). */
   socketCount(): number;
-  /** Sends every socket a close frame (1001), waits briefly for them, stops the re-check and the event bus. */
-  close(): Promise<void>;
 }
+
+/** The route module src/http/server.ts lists: subscriptions on the GraphQL path. Listed first, so @fastify/websocket sees every route. */
+export const subscriptionsRoute: RouteModule = async (fastify, { app, schema }) => {
+  await registerSubscriptions(fastify, app, { schema, path: GRAPHQL_PATH });
+};
 
 interface Extra {
   readonly socket: WebSocket;
@@ -81,7 +86,10 @@ interface Extra {
 /** Did-you-mean suggestions name fields; in production they are left out, as HTTP does. */
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
-/** Registers @fastify/websocket and the WebSocket route on `options.path`. Call before the HTTP routes are declared. */
+/**
+ * Registers @fastify/websocket and the WebSocket route on `options.path`, and the hooks that end
+ * them with the server. Call before the HTTP routes are declared.
+ */
 export async function registerSubscriptions(fastify: FastifyInstance, app: App, options: SubscriptionsOptions): Promise<Subscriptions> {
   const { config } = app;
   const limits = config.subscriptions;
@@ -393,33 +401,33 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
         : fastify.log.info('event listener connected: events from every instance reach this one'),
   });
 
-  return {
-    socketCount: () => sockets.size,
-    async close() {
-      if (closing) return;
-      closing = true;
-      clearInterval(recheck);
-      const open = [...sockets];
-      await Promise.all(
-        open.map(
-          (socket) =>
-            new Promise<void>((resolve) => {
-              if (socket.readyState === socket.CLOSED) return resolve();
-              const timer = setTimeout(() => {
-                socket.terminate();
-                resolve();
-              }, CLOSE_GRACE_MS);
-              socket.once('close', () => {
-                clearTimeout(timer);
-                resolve();
-              });
-              socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
-            }),
-        ),
-      );
-      await app.events.close();
-    },
-  };
+  // Fastify runs preClose before it closes the server: a socket left open would hold that close.
+  fastify.addHook('preClose', async () => {
+    closing = true;
+    clearInterval(recheck);
+    await Promise.all(
+      [...sockets].map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            if (socket.readyState === socket.CLOSED) return resolve();
+            const timer = setTimeout(() => {
+              socket.terminate();
+              resolve();
+            }, CLOSE_GRACE_MS);
+            socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
+          }),
+      ),
+    );
+  });
+  fastify.addHook('onClose', async () => {
+    await app.events.close();
+  });
+
+  return { socketCount: () => sockets.size };
 }
 
 /**

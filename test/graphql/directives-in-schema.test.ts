@@ -5,7 +5,7 @@ import type { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { isNonNullType, isObjectType } from 'graphql';
 import pino from 'pino';
-import { applyAuthDirectives, authDirectiveTypeDefs, fieldRequirement, guardedRequirement } from '../../src/auth/directives';
+import { applyAuthDirectives, authDirectiveTypeDefs, fieldRequirement, guardedRequirement } from '../../src/enforcement/directives';
 import type { Viewer } from '../../src/auth/viewer';
 import { createApolloServer } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
@@ -447,7 +447,7 @@ describe('protected mutations', () => {
     expect(result.data?.createNote?.author).toEqual({ id: mallory.user.id, email: 'mallory@example.test' });
   });
 
-  // CONTRACT.md: "A mutation that selects any field the caller may not access, at any depth, is
+  // docs/contract.md, "Authorization": "A mutation that selects any field the caller may not access, at any depth, is
   // refused before any resolver runs: no data, one error per denied field with its path and code,
   // nothing changed."
 

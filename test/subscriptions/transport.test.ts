@@ -12,7 +12,7 @@ import { setUserDisabled, updateUserRole } from '../../src/store/users';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { eventually, openSocket, type Socket, wsUrl } from '../helpers/ws';
-import { createKey, signUp } from '../security/support';
+import { createKey, signUp } from '../helpers/accounts';
 
 /** A test-only part of the schema: a root field for ADMINs, and a public one with an ADMIN-only nested field. */
 const extra = {
