@@ -5,6 +5,13 @@
  * (directives, the mutation gate, the auth map, services, `hasRole`) asks `holdsRole`.
  */
 
+/**
+ * Every role gatehouse knows: what a user row may store, an ADMIN may grant (`admin --role`) and a
+ * provider's role claim may map to (OIDC_ISSUERS `roleMap`). The schema's `Role` enum
+ * (schema/base.graphql) and the users table's CHECK say the same; a test holds the enum to this list.
+ */
+export const ROLES: readonly string[] = Object.freeze(['USER', 'ADMIN']);
+
 /** Which roles include which others. */
 export type RoleHierarchy = Readonly<Record<string, readonly string[]>>;
 

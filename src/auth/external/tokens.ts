@@ -34,7 +34,6 @@ export interface ExternalTokens {
   verify(token: string, now: Date): Promise<ExternalVerifyResult>;
   /** Fetches every issuer's keys not yet in hand; resolves when each fetch has succeeded or failed (logged). */
   prefetch(): Promise<void>;
-  readonly keys: ReadonlyMap<string, IssuerKeys>;
 }
 
 export interface ExternalTokenOptions {
@@ -203,7 +202,6 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
   }
 
   return {
-    keys,
     prefetch: async () => {
       await Promise.all([...keys.values()].map((set) => set.prefetch()));
     },
