@@ -1,6 +1,7 @@
 /**
- * Decides what holding a role means, in one place. The hierarchy is fixed here (ADMIN includes
- * USER) and is the only source: no option, schema build or request path carries another one.
+ * Decides which roles there are and what holding one means, in one place. The list and the
+ * hierarchy are fixed here (ADMIN includes USER) and are the only source: no option, schema build
+ * or request path carries another one.
  * A viewer's roles are expanded once, when the viewer is built (`rolesOf`), and every check
  * (directives, the mutation gate, the auth map, services, `hasRole`) asks `holdsRole`.
  */
