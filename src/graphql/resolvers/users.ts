@@ -15,13 +15,15 @@ function asPayload(session: accounts.Session): AuthPayloadModel {
 
 export const userResolvers: Resolvers = {
   Query: {
-    me: async (_parent, _args, context) => {
+    me: (_parent, _args, context) => {
       // The HTTP layer has read the viewer's row already; a hand-built test context may not have.
-      const user = context.viewerUser ?? (await context.loaders.userById.load(signedIn(context).id));
+      const user = context.viewerUser ?? context.loaders.userById.load(signedIn(context).id);
+      const { viewer } = context;
+      if (viewer?.via !== 'external') return user;
       // A provider's user holds the roles its token maps to on this request, not the stored row's
       // (src/auth/external/authenticate.ts): `me` says what the caller may do now.
-      const role = context.viewer?.via === 'external' ? seniorRole(context.viewer.roles) : undefined;
-      return user != null && (role === 'USER' || role === 'ADMIN') ? { ...user, role } : user;
+      const role = seniorRole(viewer.roles);
+      return Promise.resolve(user).then((found) => (found != null && (role === 'USER' || role === 'ADMIN') ? { ...found, role } : found));
     },
     users: (_parent, args, context) => users.listUsers(context.app, args),
   },
