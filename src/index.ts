@@ -10,6 +10,6 @@
 export { createGatehouse, type Gatehouse, type GatehouseOptions, runGatehouse } from './gatehouse';
 export type { GatehouseContext, GatehouseUser } from './context';
 export { type AuthContext, type CredentialKind, hasRole, type Viewer } from './auth/viewer';
-export { applyAuthDirectives, type ApplyAuthDirectivesOptions, AuthCoverageError, authDirectiveTypeDefs } from './auth/directives';
+export { applyAuthDirectives, type ApplyAuthDirectivesOptions, AuthCoverageError, authDirectiveTypeDefs } from './enforcement/directives';
 export { badUserInput, ErrorCode, forbidden, notFound, unauthenticated } from './errors';
 export { ConfigError } from './config';

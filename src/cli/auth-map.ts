@@ -4,7 +4,7 @@
 // mode refuses at start-up).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AuthMap, buildAuthMap, formatAuthMapMarkdown, formatAuthMapText } from '../auth/auth-map';
+import { type AuthMap, buildAuthMap, formatAuthMapMarkdown, formatAuthMapText } from '../tools/auth-map';
 import { buildSourceSchema, readSchemaFiles, SCHEMA_DIR } from '../graphql/schema';
 
 const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --update-readme] [--schema FILE_OR_DIR ...]

@@ -1,13 +1,12 @@
-import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import DataLoader from 'dataloader';
 import { type GraphQLFormattedError, GraphQLError, type GraphQLSchema } from 'graphql';
-import { getVariableValues } from 'graphql/execution/values';
 import type { Logger } from 'pino';
 import type { App } from '../app';
-import { createOperationGate } from '../auth/operation-gate';
+import { operationGatePlugin } from '../enforcement/operation-gate';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailable, ErrorCode, internalError } from '../errors';
 import { isDatabaseUnreachable } from '../store/database';
@@ -58,30 +57,6 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, Masking>): Apol
       if (!unavailable.has(contextValue)) return;
       response.http.status = 503;
       response.http.headers.set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
-    },
-  };
-  return { requestDidStart: async () => listeners };
-}
-
-/**
- * Refuses a mutation (and, with `refuseQueries`, a query) that selects any field the viewer may not
- * read, before any resolver runs: no data, one error per denied field, nothing changed. The
- * resolver-level checks stay; this gate only stops side effects from running first.
- */
-function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQLContext> {
-  const gate = createOperationGate();
-  const listeners: GraphQLRequestListener<GraphQLContext> = {
-    async responseForOperation({ operation, document, schema, contextValue, request }) {
-      if (operation.operation !== 'mutation' && !(refuseQueries && operation.operation === 'query')) return null;
-      // @skip/@include are judged with the variables as execution will see them: defaults filled
-      // in. Variables that do not coerce fail execution anyway; then every field counts.
-      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-      const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, coerced.coerced ?? {});
-      if (denied.length === 0) return null;
-      return {
-        http: { status: 200, headers: new HeaderMap() },
-        body: { kind: 'single', singleResult: { errors: denied.map((error) => error.toJSON()) } },
-      };
     },
   };
   return { requestDidStart: async () => listeners };

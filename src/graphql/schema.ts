@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
-import { applyAuthDirectives, authDirectiveTypeDefs } from '../auth/directives';
+import { applyAuthDirectives, authDirectiveTypeDefs } from '../enforcement/directives';
 import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */

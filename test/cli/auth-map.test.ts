@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildAuthMap, formatAuthMapMarkdown } from '../../src/auth/auth-map';
+import { buildAuthMap, formatAuthMapMarkdown } from '../../src/tools/auth-map';
 import { README_END, README_START } from '../../src/cli/auth-map';
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import type { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { isNonNullType, isObjectType } from 'graphql';
 import pino from 'pino';
-import { applyAuthDirectives, authDirectiveTypeDefs, fieldRequirement, guardedRequirement } from '../../src/auth/directives';
+import { applyAuthDirectives, authDirectiveTypeDefs, fieldRequirement, guardedRequirement } from '../../src/enforcement/directives';
 import type { Viewer } from '../../src/auth/viewer';
 import { createApolloServer } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';

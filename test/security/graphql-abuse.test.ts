@@ -7,7 +7,7 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { ApolloServer } from '@apollo/server';
 import pino from 'pino';
-import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/auth/directives';
+import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/enforcement/directives';
 import { rolesOf, type Viewer } from '../../src/auth/viewer';
 import { createApolloServer, createContext } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
@@ -407,7 +407,7 @@ describe('a protected field stays protected whatever the path', () => {
 
 /*
  * Interfaces and unions: gatehouse's own schema has none, so this builds a small schema with both,
- * wraps it with applyAuthDirectives (src/auth/directives.ts), and serves it with gatehouse's own
+ * wraps it with applyAuthDirectives (src/enforcement/directives.ts), and serves it with gatehouse's own
  * createApolloServer(app, { log, schema }) (src/graphql/apollo.ts: same limits, operation gate and
  * error policy as over HTTP), executed with Apollo's executeOperation and a context made by
  * createContext — not over HTTP.

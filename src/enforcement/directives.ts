@@ -1,8 +1,13 @@
+// Decides what each field demands of its caller (the @public/@auth/@hasRole directives on the
+// field, its type and its interface fields, combined) and enforces that in the field's resolver:
+// UNAUTHENTICATED for an anonymous caller, FORBIDDEN for a signed-in one without the role. The
+// requirement is stored on the field, where the operation gate (operation-gate.ts) and the auth map
+// (src/tools/auth-map.ts) read it; whether a viewer holds a role is src/auth/roles.ts's decision.
 import { type GraphQLFieldConfig, type GraphQLError, type GraphQLObjectType, type GraphQLSchema, isObjectType } from 'graphql';
 import { getDirective, MapperKind, mapSchema } from '@graphql-tools/utils';
 import { forbidden, unauthenticated } from '../errors';
-import { holdsRole } from './roles';
-import type { AuthContext, Viewer } from './viewer';
+import { holdsRole } from '../auth/roles';
+import type { AuthContext, Viewer } from '../auth/viewer';
 
 /**
  * The SDL of gatehouse's directives. Add it to your type definitions; the `Role` enum is yours.

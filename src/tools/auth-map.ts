@@ -1,3 +1,6 @@
+// Tooling, not enforcement: reports who can reach each field (the `gatehouse auth-map` command,
+// the README's generated table). It decides nothing of its own: requirements and checks come from
+// src/enforcement/directives.ts, role expansion from src/auth/roles.ts.
 import {
   getNamedType,
   type GraphQLEnumType,
@@ -11,9 +14,9 @@ import {
   isNonNullType,
   isObjectType,
 } from 'graphql';
-import { compileCheck, type FieldRequirement, fieldRequirement, openRootFields, type RequirementSource } from './directives';
-import { ROLE_HIERARCHY, rolesOf } from './roles';
-import type { Viewer } from './viewer';
+import { compileCheck, type FieldRequirement, fieldRequirement, openRootFields, type RequirementSource } from '../enforcement/directives';
+import { ROLE_HIERARCHY, rolesOf } from '../auth/roles';
+import type { Viewer } from '../auth/viewer';
 
 /** One field reachable from a root type, with what it demands and who can get to it. */
 export interface AuthMapEntry {

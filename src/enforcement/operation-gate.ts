@@ -1,3 +1,8 @@
+// Decides, before any resolver runs, whether a whole operation may execute: a mutation (and, with
+// REFUSE_DENIED_QUERIES, a query) that selects any field the viewer may not read is refused with one
+// error per denied field and nothing changed. It makes no access decision of its own: each field's
+// requirement and check come from directives.ts. Uses only graphql's public API.
+import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import {
   type DocumentNode,
   type FieldNode,
@@ -5,6 +10,7 @@ import {
   type FragmentSpreadNode,
   getDirectiveValues,
   getNamedType,
+  getVariableValues,
   GraphQLError,
   GraphQLIncludeDirective,
   type GraphQLObjectType,
@@ -18,7 +24,8 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { compileCheck, guardedRequirement } from './directives';
-import type { Viewer } from './viewer';
+import type { Viewer } from '../auth/viewer';
+import type { GraphQLContext } from '../graphql/context';
 
 type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
 
@@ -168,4 +175,28 @@ export function createOperationGate(): OperationGate {
       return [...denied.values()];
     },
   };
+}
+
+/**
+ * Refuses a mutation (and, with `refuseQueries`, a query) that selects any field the viewer may not
+ * read, before any resolver runs: no data, one error per denied field, nothing changed. The
+ * resolver-level checks stay; this gate only stops side effects from running first.
+ */
+export function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQLContext> {
+  const gate = createOperationGate();
+  const listeners: GraphQLRequestListener<GraphQLContext> = {
+    async responseForOperation({ operation, document, schema, contextValue, request }) {
+      if (operation.operation !== 'mutation' && !(refuseQueries && operation.operation === 'query')) return null;
+      // @skip/@include are judged with the variables as execution will see them: defaults filled
+      // in. Variables that do not coerce fail execution anyway; then every field counts.
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+      const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, coerced.coerced ?? {});
+      if (denied.length === 0) return null;
+      return {
+        http: { status: 200, headers: new HeaderMap() },
+        body: { kind: 'single', singleResult: { errors: denied.map((error) => error.toJSON()) } },
+      };
+    },
+  };
+  return { requestDidStart: async () => listeners };
 }

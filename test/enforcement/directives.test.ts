@@ -1,6 +1,6 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, type ExecutionResult, getIntrospectionQuery, graphqlSync, parse } from 'graphql';
-import { applyAuthDirectives, AuthCoverageError, authDirectiveTypeDefs, combineRequirements } from '../../src/auth/directives';
+import { applyAuthDirectives, AuthCoverageError, authDirectiveTypeDefs, combineRequirements } from '../../src/enforcement/directives';
 import type { Viewer } from '../../src/auth/viewer';
 
 // A schema of the user's own, as a library user would write it.

@@ -3,7 +3,7 @@ import assert from 'node:assert';
 import type { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import pino from 'pino';
-import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/auth/directives';
+import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/enforcement/directives';
 import { rolesOf, type Viewer } from '../../src/auth/viewer';
 import { createApolloServer } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
