@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert';
 import type { ApolloServer } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import pino from 'pino';
 import { type App, createApp } from './app';
 import { rolesOf } from './auth/roles';
@@ -15,6 +15,7 @@ import { appSchemaOf, type GatehouseOptions } from './gatehouse';
 import { buildSchema } from './graphql/schema';
 import type { Kysely } from 'kysely';
 import { createApiKey } from './services/api-keys';
+import { knownScopes } from './enforcement/scopes';
 import { migrateToLatest, openStore, type Store } from './store/database';
 import { newId } from './store/ids';
 import type { StoredRole } from './store/schema';
@@ -62,7 +63,8 @@ export interface TestKit {
   /** Creates a user in the database (USER unless said) and signs them in. */
   createUser(options?: { role?: StoredRole; email?: string; password?: string; name?: string }): Promise<TestUser>;
   /** Makes an API key for `owner` through the real service. */
-  createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number }): Promise<TestApiKey>;
+  /** `scopes`: exactly the scopes the key holds (each named by a @requiresScopes of the schema); none given: every scope. */
+  createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number; scopes?: readonly string[] }): Promise<TestApiKey>;
   /** Runs an operation through the same Apollo server the HTTP layer uses, as `as` (anonymous by default). */
   execute<TData = Record<string, unknown>>(
     query: string,
@@ -71,7 +73,7 @@ export interface TestKit {
   close(): Promise<void>;
 }
 
-export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles'> {
+export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders'> {
   /** Environment overrides, as the variables in `.env.example`. */
   readonly env?: Readonly<Record<string, string>>;
   /** Replaces the clock, e.g. to move past expiries. */
@@ -107,8 +109,9 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   await migrateToLatest(store);
   let app: App;
   let server: ApolloServer<GraphQLContext>;
+  let schema: GraphQLSchema;
   try {
-    const schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
+    schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
     app = createApp(config, store, options.now ? { now: options.now } : {});
     server = createApolloServer(app, { log: pino({ level: config.logLevel }), schema });
   } catch (error) {
@@ -143,14 +146,17 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
         context: contextFor({ id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user),
       };
     },
-    async createApiKey(owner, { name = 'test key', expiresInDays } = {}) {
-      const viewer: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'api-key' };
+    async createApiKey(owner, { name = 'test key', expiresInDays, scopes } = {}) {
+      const maker: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'jwt' };
       const created = await createApiKey(
         app,
-        viewer,
-        { name, expiresInDays: expiresInDays ?? null },
-        { actorId: viewer.id, address: '127.0.0.1', source: 'request' },
+        maker,
+        { name, expiresInDays: expiresInDays ?? null, scopes: scopes ?? null },
+        { actorId: maker.id, address: '127.0.0.1', source: 'request' },
+        knownScopes(schema),
       );
+      const held = created.apiKey.scopes;
+      const viewer: Viewer = { ...maker, via: 'api-key', ...(held === null ? {} : { scopes: held }) };
       return { id: created.apiKey.id, secret: created.secret, context: contextFor(viewer, owner.user) };
     },
     async execute(query, { variables, as = null } = {}) {

@@ -1,5 +1,7 @@
-// The notes domain: who may read and delete a note, and the resolvers. Uses only gatehouse's public
-// API: the viewer and database from the context, its error factories and its role check.
+// The notes domain: who may read a note, the resolvers, and the loader the schema's ownership rule
+// uses. Who may delete a note is declared in schema.graphql (@owner), not here. Uses only
+// gatehouse's public API: the viewer and database from the context, its error factories and its
+// role check.
 import { randomUUID } from 'node:crypto';
 import { badUserInput, forbidden, type GatehouseContext, hasRole, notFound, unauthenticated, type Viewer } from 'gatehouse';
 import * as store from './store';
@@ -10,11 +12,6 @@ export const LIMITS = Object.freeze({ titleMax: 200, bodyMax: 20_000, pageMax: 1
 /** May this viewer read this note? PUBLIC notes to anyone, PRIVATE ones to the author and ADMINs. */
 export function canRead(viewer: Viewer | null, note: NoteRecord): boolean {
   return note.visibility === 'PUBLIC' || (viewer !== null && (viewer.id === note.authorId || hasRole(viewer, 'ADMIN')));
-}
-
-/** May this viewer delete this note? Its author or an ADMIN. */
-export function canDelete(viewer: Viewer, note: NoteRecord): boolean {
-  return viewer.id === note.authorId || hasRole(viewer, 'ADMIN');
 }
 
 function length(value: string): number {
@@ -119,12 +116,10 @@ export const resolvers = {
         now: context.now(),
       });
     },
-    /** Only the author or an ADMIN may delete a note. */
+    /** The schema's @owner has let only the author or an ADMIN get here. */
     async deleteNote(_parent: unknown, args: { id: string }, context: GatehouseContext) {
-      const viewer = signedIn(context);
       const note = await store.findNoteById(db(context), validId(args.id));
       if (note === undefined) throw notFound('Note');
-      if (!canDelete(viewer, note)) throw forbidden('Only the author of this note or an ADMIN may delete it.');
       return store.deleteNote(db(context), note.id);
     },
   },
@@ -136,5 +131,17 @@ export const resolvers = {
       if (author === null) throw new Error(`note ${note.id} has no author ${note.authorId}`);
       return author;
     },
+  },
+};
+
+/**
+ * Notes by id for `@owner(loads: "Note")` (deleteNote): one query per batch. An id that is not a
+ * UUID names no note; the resolver then refuses it as BAD_USER_INPUT.
+ */
+export const loaders = {
+  async Note(ids: readonly string[], context: unknown): Promise<(NoteRecord | null)[]> {
+    const valid = ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase());
+    const found = new Map((await store.findNotesByIds(db(context as GatehouseContext), valid)).map((note) => [note.id, note]));
+    return ids.map((id) => found.get(id.toLowerCase()) ?? null);
   },
 };

@@ -31,6 +31,8 @@ export type ApiKey = {
   /** The first characters of the key, to tell keys apart. */
   prefix: Scalars['String']['output'];
   revokedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The scopes the key holds (for @requiresScopes); a key made without a scope list holds every scope its maker held. */
+  scopes: Array<Scalars['String']['output']>;
 };
 
 /** One entry of the audit log. Never holds a secret. */
@@ -91,7 +93,12 @@ export type Mutation = {
    * account, so repeated guesses give RATE_LIMITED.
    */
   changePassword: Scalars['Boolean']['output'];
-  /** Makes an API key that acts as the caller. `expiresInDays`: 1 to 365; none means it does not expire. */
+  /**
+   * Makes an API key that acts as the caller. `expiresInDays`: 1 to 365; none means it does not expire.
+   * `scopes`: exactly the scopes the key holds, each known to the schema (else BAD_USER_INPUT) and held
+   * by the caller (else FORBIDDEN); none given: every scope the caller holds. Not with an API key, so a
+   * leaked key cannot make more.
+   */
   createApiKey?: Maybe<CreatedApiKey>;
   /** Ends every session of a user (their API keys keep working; disable the user to stop those). */
   endUserSessions?: Maybe<Scalars['Boolean']['output']>;
@@ -107,9 +114,9 @@ export type Mutation = {
   logoutEverywhere: Scalars['Boolean']['output'];
   /** Exchanges a refresh token (once) for a new access and refresh token. */
   refreshToken: AuthPayload;
-  /** Revokes one of the caller's keys; an ADMIN may revoke any key. */
+  /** Revokes one of the caller's keys; an ADMIN may revoke any key. Not with an API key. */
   revokeApiKey?: Maybe<ApiKey>;
-  /** Changes a user's role. The last ADMIN cannot be demoted. */
+  /** Changes a user's role. The last ADMIN cannot be demoted. Not with an API key. */
   setUserRole?: Maybe<User>;
   /** Creates a USER account and signs it in. Password: 8 to 256 characters. */
   signUp: AuthPayload;
@@ -127,6 +134,7 @@ export type MutationChangePasswordArgs = {
 export type MutationCreateApiKeyArgs = {
   expiresInDays?: InputMaybe<Scalars['Int']['input']>;
   name: Scalars['String']['input'];
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
@@ -353,20 +361,6 @@ export type ResolversParentTypes = ResolversObject<{
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
 }>;
 
-export type AuthDirectiveArgs = { };
-
-export type AuthDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = AuthDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type HasRoleDirectiveArgs = {
-  role: Role;
-};
-
-export type HasRoleDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = HasRoleDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type PublicDirectiveArgs = { };
-
-export type PublicDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = PublicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
 export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = ResolversObject<{
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -375,6 +369,7 @@ export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends Res
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = ResolversObject<{
@@ -477,8 +472,3 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   UserEdge?: UserEdgeResolvers<ContextType>;
 }>;
 
-export type DirectiveResolvers<ContextType = GraphQLContext> = ResolversObject<{
-  auth?: AuthDirectiveResolver<any, any, ContextType>;
-  hasRole?: HasRoleDirectiveResolver<any, any, ContextType>;
-  public?: PublicDirectiveResolver<any, any, ContextType>;
-}>;
