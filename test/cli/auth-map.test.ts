@@ -66,7 +66,9 @@ describe('auth-map --schema with an application SDL', () => {
     const { code, stdout } = await authMap('--json', '--schema', join('examples', 'notes', 'schema.graphql'));
     expect(code).toBe(0);
     const parsed = JSON.parse(stdout) as { entries: Array<{ coordinate: string; requires: string }> };
-    expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'Mutation.createNote', requires: 'signed in' }));
+    expect(parsed.entries).toContainEqual(
+      expect.objectContaining({ coordinate: 'Mutation.createNote', requires: 'signed in + scopes notes:write', scopes: [['notes:write']] }),
+    );
     expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'Query.users', requires: 'role ADMIN' }));
   });
 
