@@ -1,0 +1,145 @@
+/*
+ * Introspection per caller over HTTP (CONTRACT.md: where introspection is on, it shows each caller
+ * only the fields that caller can reach, and no suggestion names a hidden field; executing a denied
+ * field still answers UNAUTHENTICATED / FORBIDDEN).
+ */
+import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
+import { createApiKey } from '../../src/services/api-keys';
+import { createUser } from '../../src/services/accounts';
+import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
+
+const ROOTS = '{ __schema { queryType { fields { name } } mutationType { fields { name } } } }';
+type Roots = { __schema: { queryType: { fields: { name: string }[] }; mutationType: { fields: { name: string }[] } | null } };
+
+async function callers(server: HttpHarness) {
+  const origin = { actorId: null, address: 'introspection', source: 'request' } as const;
+  const headers: Record<string, Record<string, string>> = { anonymous: {} };
+  for (const role of ['USER', 'ADMIN'] as const) {
+    const email = `${role.toLowerCase()}-${randomSecret().slice(0, 8)}@introspection.test`;
+    const user = await createUser(server.app, { email, password: 'introspection pw', role }, origin);
+    const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "introspection pw") { accessToken } }', {
+      variables: { e: email },
+    });
+    headers[role] = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
+    const maker = { id: user.id, roles: [role], via: 'jwt' } as const;
+    headers[`${role} key`] = { 'x-api-key': (await createApiKey(server.app, maker, { name: 'k' }, origin)).secret };
+    const bare = await createApiKey(server.app, maker, { name: 'no scopes', scopes: [] }, origin);
+    headers[`${role} key, no scopes`] = { 'x-api-key': bare.secret };
+  }
+  return headers;
+}
+
+describe('introspection shows each caller the schema it can reach', () => {
+  let server: HttpHarness;
+  let as: Record<string, Record<string, string>>;
+  beforeAll(async () => {
+    server = await startHttpServer({ env: { NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
+    as = await callers(server);
+  });
+  afterAll(() => server.close());
+
+  const roots = async (who: string) => {
+    const response = await server.gql(ROOTS, { headers: as[who] });
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+    const schema = (response.body.data as unknown as Roots).__schema;
+    return {
+      query: schema.queryType.fields.map((f) => f.name).sort(),
+      mutation: (schema.mutationType?.fields ?? []).map((f) => f.name).sort(),
+    };
+  };
+
+  it('anonymous callers see the public fields only', async () => {
+    expect(await roots('anonymous')).toEqual({
+      query: ['note', 'notes', 'publicMessage'],
+      mutation: ['login', 'refreshToken', 'signUp'],
+    });
+  });
+
+  it('a USER sees what a USER may use; an ADMIN everything; the three differ', async () => {
+    const user = await roots('USER');
+    const admin = await roots('ADMIN');
+    expect(user.query).toEqual(['me', 'myApiKeys', 'note', 'notes', 'publicMessage']);
+    expect(user.mutation).not.toEqual(expect.arrayContaining(['setUserRole']));
+    expect(user.mutation).toEqual(expect.arrayContaining(['createApiKey', 'createNote', 'deleteNote', 'logout']));
+    expect(admin.query).toEqual(['auditEvents', 'me', 'myApiKeys', 'note', 'notes', 'publicMessage', 'users']);
+    expect(admin.mutation).toEqual(expect.arrayContaining(['setUserRole', 'endUserSessions', 'createApiKey']));
+  });
+
+  it('an API key does not see what keys may not call, nor what its scopes do not allow', async () => {
+    const key = await roots('ADMIN key');
+    expect(key.mutation).not.toEqual(expect.arrayContaining(['createApiKey']));
+    expect(key.mutation.some((m) => ['createApiKey', 'revokeApiKey', 'setUserRole', 'logout', 'endUserSessions'].includes(m))).toBe(false);
+    expect(key.mutation).toContain('createNote');
+    expect((await roots('USER key, no scopes')).mutation).not.toContain('createNote');
+  });
+
+  it('hidden types are not found by name, and the whole introspection builds a client schema (Sandbox)', async () => {
+    const byName = '{ __type(name: "AuditEvent") { name fields { name } } user: __type(name: "User") { fields { name } } }';
+    const forUser = await server.gql(byName, { headers: as['USER'] });
+    expect(forUser.body.data?.['__type']).toBeNull();
+    expect(forUser.body.data?.['user']?.fields.map((f: { name: string }) => f.name)).not.toContain('apiKeys');
+    expect((await server.gql(byName, { headers: as['ADMIN'] })).body.data?.['__type']?.name).toBe('AuditEvent');
+    for (const who of Object.keys(as)) {
+      const full = await server.gql(getIntrospectionQuery(), { headers: as[who] });
+      expect(full.status).toBe(200);
+      expect(full.body.errors).toBeUndefined();
+      const client = buildClientSchema(full.body.data as unknown as IntrospectionQuery);
+      expect(client.getQueryType()?.getFields()['publicMessage']).toBeDefined();
+      expect(client.getType('AuditEvent') === undefined).toBe(!who.startsWith('ADMIN'));
+    }
+  });
+
+  it('no suggestion names a field hidden from the caller; visible ones are still suggested', async () => {
+    const typo = '{ usres { totalCount } }';
+    const forUser = await server.gql(typo, { headers: as['USER'] });
+    expect(forUser.status).toBe(400);
+    expect(forUser.text).not.toContain('"users"');
+    const forAdmin = await server.gql(typo, { headers: as['ADMIN'] });
+    expect(forAdmin.text).toMatch(/Did you mean [^?]*\\"users\\"/);
+    const visible = await server.gql('{ publicMesage }', { headers: as['anonymous'] });
+    expect(visible.text).toContain('Did you mean \\"publicMessage\\"?');
+    const nested = await server.gql('{ me { apiKey { id } } }', { headers: as['USER'] });
+    expect(nested.text).not.toContain('apiKeys');
+  });
+
+  it('an introspection that also names a hidden field is invalid for that caller and names nothing hidden', async () => {
+    const response = await server.gql('{ __schema { queryType { name } } users { totalCount } }', { headers: as['USER'] });
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(response.body.data).toBeUndefined();
+  });
+
+  it('executing a hidden field still answers as before: null and FORBIDDEN / UNAUTHENTICATED at its path', async () => {
+    const forUser = await server.gql('{ publicMessage users { totalCount } }', { headers: as['USER'] });
+    expect(forUser.body.data?.['users']).toBeNull();
+    expect(forUser.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['users'], 'FORBIDDEN']]);
+    const anonymous = await server.gql('{ me { id } }');
+    expect(anonymous.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['me'], 'UNAUTHENTICATED']]);
+  });
+});
+
+describe('introspection in production', () => {
+  it('is off by default, and per caller when INTROSPECTION=true', async () => {
+    const off = await startHttpServer({ env: { NODE_ENV: 'production', LOG_LEVEL: 'silent', JWT_SECRET: randomSecret() } });
+    try {
+      expect((await off.gql(ROOTS)).status).toBe(400);
+    } finally {
+      await off.close();
+    }
+    const on = await startHttpServer({
+      env: { NODE_ENV: 'production', LOG_LEVEL: 'silent', JWT_SECRET: randomSecret(), INTROSPECTION: 'true' },
+    });
+    try {
+      const as = await callers(on);
+      const anonymous = await on.gql(ROOTS);
+      expect(anonymous.status).toBe(200);
+      const names = (anonymous.body.data as unknown as Roots).__schema.queryType.fields.map((f) => f.name);
+      expect(names).not.toContain('users');
+      const admin = await on.gql(ROOTS, { headers: as['ADMIN'] });
+      expect((admin.body.data as unknown as Roots).__schema.queryType.fields.map((f) => f.name)).toContain('users');
+    } finally {
+      await on.close();
+    }
+  });
+});
