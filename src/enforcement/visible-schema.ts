@@ -11,6 +11,8 @@ import {
   type DocumentNode,
   execute,
   getNamedType,
+  type GraphQLField,
+  type GraphQLObjectType,
   type GraphQLSchema,
   isEnumType,
   isObjectType,
@@ -21,7 +23,7 @@ import {
 } from 'graphql';
 import type { Viewer } from '../auth/viewer';
 import type { GraphQLContext } from '../graphql/context';
-import { compileCheck, guardedRequirement } from './directives';
+import { compileCheck, type FieldRequirement, guardedRequirement } from './directives';
 
 /**
  * What decides which fields a caller can reach: roles, credential kind and scopes. Callers with the
@@ -40,7 +42,12 @@ export function visibilityKey(viewer: Viewer | null): string {
  * interface declares stays, since the interface would otherwise be unimplemented. Resolvers are kept,
  * so the result also executes what it shows.
  */
-export function buildVisibleSchema(schema: GraphQLSchema, viewer: Viewer | null): GraphQLSchema {
+export function buildVisibleSchema(
+  schema: GraphQLSchema,
+  viewer: Viewer | null,
+  requirementOf: (type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => FieldRequirement | undefined = (_type, field) =>
+    guardedRequirement(field),
+): GraphQLSchema {
   const hidden = new Set<string>();
   const objectTypes = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && !t.name.startsWith('__'));
   const declaredByInterface = (typeName: string, field: string): boolean => {
@@ -50,7 +57,7 @@ export function buildVisibleSchema(schema: GraphQLSchema, viewer: Viewer | null)
   for (const type of objectTypes) {
     if (!isObjectType(type)) continue;
     for (const field of Object.values(type.getFields())) {
-      const requirement = guardedRequirement(field);
+      const requirement = requirementOf(type, field);
       const coordinate = `${type.name}.${field.name}`;
       if (
         requirement !== undefined &&
