@@ -1,84 +1,81 @@
-// The schema each caller may see: introspection answers with the fields the caller can reach, so
-// anonymous callers see the public API, a USER what a USER may use, an ADMIN everything, and a scoped
-// key or a key-refusing field (@credentials) is left out for the credentials it refuses. Executing a
-// field is unaffected: a hidden field that is asked for still answers UNAUTHENTICATED / FORBIDDEN
-// (directives.ts). The decision per field is the directives' own (compileCheck); nothing is
-// decided here.
-import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
+// The schema each caller may see: the fields the caller can reach and the types they use, so that
+// introspection (visible-introspection.ts) and `auth-map --as` show anonymous callers the public
+// API, a USER what a USER may use, an ADMIN everything, and an API key or a scoped credential
+// nothing it would be refused. Whether a viewer may reach a field is the field guard's own static
+// check (compileCheck in directives.ts: signed in, roles, credential kind, scopes); nothing is
+// decided here. An @owner rule is decided on the object at run time, so a field whose other
+// requirements pass stays visible: the caller may own the object (User.email for anyone, since the
+// user signUp returns may read its own; deleteNote for a signed-in caller with notes:write).
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import {
-  BREAK,
-  type DocumentNode,
-  execute,
   getNamedType,
   type GraphQLField,
+  type GraphQLInterfaceType,
   type GraphQLObjectType,
   type GraphQLSchema,
-  isEnumType,
+  isInterfaceType,
   isObjectType,
-  Kind,
-  type OperationDefinitionNode,
-  validate,
-  visit,
+  isUnionType,
 } from 'graphql';
 import type { Viewer } from '../auth/viewer';
-import type { GraphQLContext } from '../graphql/context';
 import { compileCheck, type FieldRequirement, guardedRequirement } from './directives';
+import { knownScopes } from './scopes';
+
+/** Reads a field's requirement; by default the one the field guard stored (an enforced schema). */
+export type RequirementOf = (type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => FieldRequirement | undefined;
+
+const guarded: RequirementOf = (_type, field) => guardedRequirement(field);
 
 /**
- * What decides which fields a caller can reach: roles, credential kind and scopes. Callers with the
- * same key see the same schema.
+ * What decides which fields a caller can reach: roles, credential kind, and the scopes it holds among
+ * those the schema names (others change nothing). Callers with the same key see the same schema.
  */
-export function visibilityKey(viewer: Viewer | null): string {
+export function visibilityKey(schema: GraphQLSchema, viewer: Viewer | null): string {
   if (viewer === null) return 'anonymous';
-  const scopes = viewer.scopes === undefined ? '*' : [...viewer.scopes].sort().join(' ');
-  return `${[...viewer.roles].sort().join(',')}|${viewer.via}|${scopes}`;
+  const scopes =
+    viewer.scopes === undefined
+      ? '*'
+      : knownScopes(schema)
+          .filter((scope) => viewer.scopes?.includes(scope))
+          .join(' ');
+  return `${[...new Set(viewer.roles)].sort().join(',')}|${viewer.via}|${scopes}`;
 }
 
 /**
- * `schema` without the fields `viewer` cannot reach (their requirement refuses the viewer), without
- * the object types left with no field (and the fields that return them), and without the types no
- * remaining field uses. Fields with an ownership rule stay: the caller may own the object. A field an
- * interface declares stays, since the interface would otherwise be unimplemented. Resolvers are kept,
- * so the result also executes what it shows.
+ * `schema` as `viewer` may see it: without the fields whose requirement refuses the viewer, without
+ * the object and interface types left with no field (and the fields that return them, and unions
+ * left with no member), and without the types no remaining field uses. An interface loses a field
+ * that one of its implementations hides, so no implementation has to show it. Resolvers are kept.
  */
-export function buildVisibleSchema(
-  schema: GraphQLSchema,
-  viewer: Viewer | null,
-  requirementOf: (type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => FieldRequirement | undefined = (_type, field) =>
-    guardedRequirement(field),
-): GraphQLSchema {
+export function buildVisibleSchema(schema: GraphQLSchema, viewer: Viewer | null, requirementOf: RequirementOf = guarded): GraphQLSchema {
+  const types = Object.values(schema.getTypeMap()).filter((t) => !t.name.startsWith('__'));
+  const withFields = types.filter((t): t is GraphQLObjectType | GraphQLInterfaceType => isObjectType(t) || isInterfaceType(t));
   const hidden = new Set<string>();
-  const objectTypes = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && !t.name.startsWith('__'));
-  const declaredByInterface = (typeName: string, field: string): boolean => {
-    const type = schema.getType(typeName);
-    return isObjectType(type) && type.getInterfaces().some((i) => i.getFields()[field] !== undefined);
-  };
-  for (const type of objectTypes) {
+  for (const type of withFields) {
     if (!isObjectType(type)) continue;
     for (const field of Object.values(type.getFields())) {
       const requirement = requirementOf(type, field);
       const coordinate = `${type.name}.${field.name}`;
-      if (
-        requirement !== undefined &&
-        compileCheck(requirement, coordinate)(viewer) !== null &&
-        !declaredByInterface(type.name, field.name)
-      )
-        hidden.add(coordinate);
+      if (requirement !== undefined && compileCheck(requirement, coordinate)(viewer) !== null) hidden.add(coordinate);
     }
   }
-  // A type whose every field is hidden cannot be shown; nor can the fields that return it.
+  // Hiding spreads until nothing changes: a type with no field left is gone, and so is every field
+  // that returns it; an interface field goes when an implementation's goes.
   const empty = new Set<string>();
   for (let changed = true; changed; ) {
     changed = false;
-    for (const type of objectTypes) {
-      if (!isObjectType(type) || empty.has(type.name)) continue;
+    const hide = (coordinate: string) => {
+      if (hidden.has(coordinate)) return;
+      hidden.add(coordinate);
+      changed = true;
+    };
+    for (const type of withFields) {
+      if (empty.has(type.name)) continue;
       const fields = Object.values(type.getFields());
-      for (const field of fields) {
-        const coordinate = `${type.name}.${field.name}`;
-        if (!hidden.has(coordinate) && empty.has(getNamedType(field.type).name) && !declaredByInterface(type.name, field.name)) {
-          hidden.add(coordinate);
-          changed = true;
+      for (const field of fields) if (empty.has(getNamedType(field.type).name)) hide(`${type.name}.${field.name}`);
+      if (isObjectType(type)) {
+        for (const iface of type.getInterfaces()) {
+          for (const name of Object.keys(iface.getFields())) if (hidden.has(`${type.name}.${name}`)) hide(`${iface.name}.${name}`);
         }
       }
       if (fields.every((field) => hidden.has(`${type.name}.${field.name}`))) {
@@ -86,163 +83,64 @@ export function buildVisibleSchema(
         changed = true;
       }
     }
+    for (const union of types) {
+      if (isUnionType(union) && !empty.has(union.name) && union.getTypes().every((member) => empty.has(member.name))) {
+        empty.add(union.name);
+        changed = true;
+      }
+    }
   }
   const query = schema.getQueryType()?.name;
-  const mapped = mapSchema(schema, {
-    [MapperKind.OBJECT_TYPE]: (type) => (empty.has(type.name) && type.name !== query ? null : type),
-    [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => (hidden.has(`${typeName}.${fieldName}`) ? null : fieldConfig),
-  });
-  return pruneSchema(mapped);
+  const dropEmpty = <T extends { name: string }>(type: T): T | null => (empty.has(type.name) && type.name !== query ? null : type);
+  const dropHidden = <F>(field: F, name: string, typeName: string): F | null => (hidden.has(`${typeName}.${name}`) ? null : field);
+  return pruneSchema(
+    mapSchema(schema, {
+      [MapperKind.OBJECT_TYPE]: dropEmpty,
+      [MapperKind.INTERFACE_TYPE]: dropEmpty,
+      [MapperKind.UNION_TYPE]: dropEmpty,
+      [MapperKind.OBJECT_FIELD]: dropHidden,
+      [MapperKind.INTERFACE_FIELD]: dropHidden,
+    }),
+  );
 }
 
-/** Visible schemas by caller, built once per schema and visibility key; at most `max` kept per schema. */
-export function createVisibleSchemas(max = 256): (schema: GraphQLSchema, viewer: Viewer | null) => GraphQLSchema {
-  const bySchema = new WeakMap<GraphQLSchema, Map<string, GraphQLSchema>>();
-  return (schema, viewer) => {
-    let cache = bySchema.get(schema);
-    if (cache === undefined) bySchema.set(schema, (cache = new Map()));
-    const key = visibilityKey(viewer);
-    let visible = cache.get(key);
-    if (visible === undefined) {
-      visible = buildVisibleSchema(schema, viewer);
-      // Keys from external tokens' scope sets are not bounded by gatehouse: drop the oldest.
-      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
-      cache.set(key, visible);
-    }
-    return visible;
-  };
+/** At most this many visible schemas are kept per schema; scope sets from external tokens are not bounded by gatehouse. */
+export const VISIBLE_SCHEMAS_KEPT = 256;
+
+interface VisibleSchemaCache {
+  readonly byKey: Map<string, GraphQLSchema>;
+  builds: number;
 }
 
-const introspecting = new WeakMap<DocumentNode, boolean>();
+const caches = new WeakMap<GraphQLSchema, VisibleSchemaCache>();
 
-/**
- * True when the operation reads `__schema` or `__type` anywhere (fragments included). Asked on every
- * query; Apollo hands repeated queries the same parsed document, so each is walked once.
- */
-function introspects(document: DocumentNode): boolean {
-  let known = introspecting.get(document);
-  if (known === undefined) introspecting.set(document, (known = walkForIntrospection(document)));
-  return known;
-}
-
-function walkForIntrospection(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    Field(node) {
-      if (node.name.value === '__schema' || node.name.value === '__type') {
-        found = true;
-        return BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
+function cacheOf(schema: GraphQLSchema): VisibleSchemaCache {
+  let cache = caches.get(schema);
+  if (cache === undefined) caches.set(schema, (cache = { byKey: new Map(), builds: 0 }));
+  return cache;
 }
 
 /**
- * Runs every operation that introspects against the caller's visible schema, validated there first:
- * an operation that also names a field hidden from the caller is refused as invalid (for that
- * caller the field does not exist), which names nothing hidden. Other operations are untouched.
- * And "Did you mean …?" in validation errors is recomputed on the caller's visible schema, so it
- * suggests only what the caller can see (Apollo drops suggestions altogether in production).
+ * The schema `viewer` may see of the enforced `schema`, built once per visibility key and kept (the
+ * least recently used is dropped beyond VISIBLE_SCHEMAS_KEPT). A visible schema depends only on the
+ * schema and the key, so one cache serves every server built on the same schema.
  */
-export function visibleSchemaPlugin(): ApolloServerPlugin<GraphQLContext> {
-  const visibleFor = createVisibleSchemas();
-  const listeners: GraphQLRequestListener<GraphQLContext> = {
-    async willSendResponse({ response, document, schema, contextValue }) {
-      if (document === undefined || response.body.kind !== 'single') return;
-      const errors = response.body.singleResult.errors;
-      if (!errors?.some((e) => e.message.includes(' Did you mean '))) return;
-      const visible = visibleFor(schema, contextValue.viewer);
-      const again = validate(visible, document).map((e) => e.message);
-      response.body.singleResult.errors = errors.map((error) => {
-        const at = error.message.indexOf(' Did you mean ');
-        if (at === -1) return error;
-        const statement = error.message.slice(0, at);
-        // The same complaint on the visible schema suggests from what the caller sees; when it does
-        // not arise there (the mistake sits under a field hidden from the caller), only suggested
-        // names the visible schema has anywhere are kept.
-        return { ...error, message: again.find((m) => m.startsWith(statement)) ?? suggestOnly(error.message, namesIn(visible)) };
-      });
-    },
-    async responseForOperation({ operation, document, schema, contextValue, request }) {
-      if (operation.operation !== 'query' || !introspects(document)) return null;
-      const visible = visibleFor(schema, contextValue.viewer);
-      const single = {
-        ...document,
-        definitions: document.definitions.filter((d) => d.kind !== Kind.OPERATION_DEFINITION || d === operation),
-      };
-      const invalid = validate(visible, single);
-      if (invalid.length > 0) {
-        return {
-          http: { status: 400, headers: new HeaderMap() },
-          body: {
-            kind: 'single',
-            singleResult: {
-              errors: invalid.map((error) => ({
-                message: error.message, // suggestions drawn from the visible schema
-                ...(error.locations ? { locations: error.locations } : {}),
-                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-              })),
-            },
-          },
-        };
-      }
-      const result = await execute({
-        schema: visible,
-        document: single,
-        operationName: (operation as OperationDefinitionNode).name?.value ?? null,
-        variableValues: request.variables ?? {},
-        contextValue,
-      });
-      return {
-        http: { status: 200, headers: new HeaderMap() },
-        body: {
-          kind: 'single',
-          singleResult: { data: result.data ?? null, ...(result.errors ? { errors: result.errors.map((e) => e.toJSON()) } : {}) },
-        },
-      };
-    },
-  };
-  return { requestDidStart: async () => listeners };
-}
-
-const names = new WeakMap<GraphQLSchema, ReadonlySet<string>>();
-
-/** Every type, field, argument and enum value name in `schema`. */
-function namesIn(schema: GraphQLSchema): ReadonlySet<string> {
-  let found = names.get(schema);
-  if (found !== undefined) return found;
-  const all = new Set<string>();
-  for (const type of Object.values(schema.getTypeMap())) {
-    all.add(type.name);
-    if ('getFields' in type) {
-      for (const field of Object.values(type.getFields())) {
-        all.add(field.name);
-        for (const arg of 'args' in field ? field.args : []) all.add(arg.name);
-      }
-    }
-    if (isEnumType(type)) for (const value of type.getValues()) all.add(value.name);
+export function visibleSchemaFor(schema: GraphQLSchema, viewer: Viewer | null): GraphQLSchema {
+  const cache = cacheOf(schema);
+  const key = visibilityKey(schema, viewer);
+  let visible = cache.byKey.get(key);
+  if (visible !== undefined) {
+    cache.byKey.delete(key);
+  } else {
+    visible = buildVisibleSchema(schema, viewer);
+    cache.builds++;
+    if (cache.byKey.size >= VISIBLE_SCHEMAS_KEPT) cache.byKey.delete(cache.byKey.keys().next().value as string);
   }
-  names.set(schema, (found = all));
-  return found;
+  cache.byKey.set(key, visible);
+  return visible;
 }
 
-/**
- * A validation message whose "Did you mean …?" keeps only the suggested names in `allowed`
- * (graphql's wording: "X", "X" or "Y", "X", "Y", or "Z"); none left, no suggestion.
- */
-export function suggestOnly(message: string, allowed: ReadonlySet<string>): string {
-  const at = message.indexOf(' Did you mean ');
-  if (at === -1) return message;
-  const kept = [...message.slice(at).matchAll(/"([^"]*)"/g)].map((m) => m[1] as string).filter((name) => allowed.has(name));
-  if (kept.length === 0) return message.slice(0, at);
-  const quoted = kept.map((name) => `"${name}"`);
-  const list =
-    quoted.length === 1
-      ? quoted[0]
-      : quoted.length === 2
-        ? `${quoted[0]} or ${quoted[1]}`
-        : `${quoted.slice(0, -1).join(', ')}, or ${quoted.at(-1)}`;
-  return `${message.slice(0, at)} Did you mean ${list}?`;
+/** How many visible schemas have been built for `schema` so far (each build costs milliseconds). */
+export function visibleSchemaBuilds(schema: GraphQLSchema): number {
+  return caches.get(schema)?.builds ?? 0;
 }

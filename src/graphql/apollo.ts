@@ -7,7 +7,7 @@ import { type GraphQLFormattedError, GraphQLError, type GraphQLSchema } from 'gr
 import type { Logger } from 'pino';
 import type { App } from '../app';
 import { operationGatePlugin } from '../enforcement/operation-gate';
-import { visibleSchemaPlugin } from '../enforcement/visible-schema';
+import { visibleIntrospectionPlugin } from '../enforcement/visible-introspection';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailable, ErrorCode, internalError } from '../errors';
 import { isDatabaseUnreachable } from '../store/database';
@@ -113,7 +113,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
   const masked = new WeakMap<object, Masking>();
   return new ApolloServer<GraphQLContext>({
     schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
-    // Per caller (visibleIntrospectionPlugin): off in production unless INTROSPECTION=true.
+    // Per caller (src/enforcement/visible-introspection.ts): off in production unless INTROSPECTION=true.
     introspection: app.config.introspection,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
@@ -132,7 +132,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       errorLoggingPlugin(options.log, masked),
       subscriptionsOverHttpPlugin(),
       operationGatePlugin(app.config.refuseDeniedQueries),
-      visibleSchemaPlugin(),
+      visibleIntrospectionPlugin(),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({

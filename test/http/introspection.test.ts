@@ -4,6 +4,8 @@
  * field still answers UNAUTHENTICATED / FORBIDDEN).
  */
 import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
+import { knownScopes } from '../../src/enforcement/scopes';
+import { visibleSchemaBuilds } from '../../src/enforcement/visible-schema';
 import { createApiKey } from '../../src/services/api-keys';
 import { createUser } from '../../src/services/accounts';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
@@ -25,6 +27,8 @@ async function callers(server: HttpHarness) {
     headers[`${role} key`] = { 'x-api-key': (await createApiKey(server.app, maker, { name: 'k' }, origin)).secret };
     const bare = await createApiKey(server.app, maker, { name: 'no scopes', scopes: [] }, origin);
     headers[`${role} key, no scopes`] = { 'x-api-key': bare.secret };
+    const writer = await createApiKey(server.app, maker, { name: 'writer', scopes: ['notes:write'] }, origin, knownScopes(server.schema));
+    headers[`${role} key, notes:write`] = { 'x-api-key': writer.secret };
   }
   return headers;
 }
@@ -71,7 +75,13 @@ describe('introspection shows each caller the schema it can reach', () => {
     expect(key.mutation).not.toEqual(expect.arrayContaining(['createApiKey']));
     expect(key.mutation.some((m) => ['createApiKey', 'revokeApiKey', 'setUserRole', 'logout', 'endUserSessions'].includes(m))).toBe(false);
     expect(key.mutation).toContain('createNote');
-    expect((await roots('USER key, no scopes')).mutation).not.toContain('createNote');
+    const bare = await roots('USER key, no scopes');
+    expect(bare.mutation).not.toContain('createNote');
+    expect(bare.mutation).not.toContain('deleteNote');
+    const writer = await roots('USER key, notes:write');
+    expect(writer.mutation).toEqual(expect.arrayContaining(['createNote', 'deleteNote']));
+    expect(writer.mutation).not.toContain('createApiKey');
+    expect(writer.query).toEqual(bare.query);
   });
 
   it('hidden types are not found by name, and the whole introspection builds a client schema (Sandbox)', async () => {
@@ -101,13 +111,53 @@ describe('introspection shows each caller the schema it can reach', () => {
     expect(visible.text).toContain('Did you mean \\"publicMessage\\"?');
     const nested = await server.gql('{ me { apiKey { id } } }', { headers: as['USER'] });
     expect(nested.text).not.toContain('apiKeys');
+    expect((await server.gql('{ me { apiKey { id } } }', { headers: as['ADMIN'] })).text).toContain('Did you mean \\"apiKeys\\"?');
   });
 
-  it('an introspection that also names a hidden field is invalid for that caller and names nothing hidden', async () => {
-    const response = await server.gql('{ __schema { queryType { name } } users { totalCount } }', { headers: as['USER'] });
-    expect(response.status).toBe(400);
-    expect(response.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-    expect(response.body.data).toBeUndefined();
+  it('a hidden field named in a query gets no suggestion naming another hidden field, nor its arguments', async () => {
+    // users is hidden from a USER; User.apiKeys and users' arguments must not be suggested either.
+    const underHidden = '{ users(frist: 1) { edges { node { apiKey { id } } } } }';
+    const forUser = await server.gql(underHidden, { headers: as['USER'] });
+    expect(forUser.status).toBe(400);
+    const messages = forUser.body.errors?.map((e) => e.message) ?? [];
+    expect(messages).toEqual(
+      expect.arrayContaining([expect.stringContaining('Unknown argument "frist"'), expect.stringContaining('Cannot query field "apiKey"')]),
+    );
+    expect(messages.join('\n')).not.toContain('Did you mean');
+    const forAdmin = await server.gql(underHidden, { headers: as['ADMIN'] });
+    const adminMessages = forAdmin.body.errors?.map((e) => e.message).join('\n');
+    expect(adminMessages).toContain('Did you mean "first"?');
+    expect(adminMessages).toContain('Did you mean "apiKeys"?');
+    // A hidden type by name, in a fragment: not suggested to a USER, suggested to an ADMIN.
+    const fragment = '{ ...F } fragment F on AuditEvnt { id }';
+    expect((await server.gql(fragment, { headers: as['USER'] })).text).not.toContain('AuditEvent');
+    expect((await server.gql(fragment, { headers: as['ADMIN'] })).text).toContain('Did you mean \\"AuditEvent\\"?');
+  });
+
+  it('an introspection that also reads a hidden field gets both: the visible schema, and null with FORBIDDEN at the field', async () => {
+    const response = await server.gql('{ __schema { queryType { fields { name } } } users { totalCount } publicMessage }', {
+      headers: as['USER'],
+    });
+    expect(response.status).toBe(200);
+    const data = response.body.data as unknown as Roots & { users: unknown; publicMessage: string };
+    expect(data.__schema.queryType.fields.map((f) => f.name)).not.toContain('users');
+    expect(data.users).toBeNull();
+    expect(typeof data.publicMessage).toBe('string');
+    expect(response.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['users'], 'FORBIDDEN']]);
+    const anonymous = await server.gql('{ __type(name: "Query") { fields { name } } me { id } }');
+    expect(anonymous.body.data?.['__type'].fields.map((f: { name: string }) => f.name)).not.toContain('me');
+    expect(anonymous.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['me'], 'UNAUTHENTICATED']]);
+  });
+
+  it('introspection through fragments, aliases and variables answers from the visible schema too', async () => {
+    const query = `query ($t: String!, $yes: Boolean!) { ...Roots q: __type(name: $t) @include(if: $yes) { fields { name } } }
+      fragment Roots on Query { ... on Query { s: __schema { queryType { fields { name } } } } }`;
+    const forUser = await server.gql(query, { headers: as['USER'], variables: { t: 'User', yes: true } });
+    expect(forUser.status).toBe(200);
+    expect(forUser.body.data?.['s'].queryType.fields.map((f: { name: string }) => f.name)).not.toContain('users');
+    expect(forUser.body.data?.['q'].fields.map((f: { name: string }) => f.name)).not.toContain('apiKeys');
+    const forAdmin = await server.gql(query, { headers: as['ADMIN'], variables: { t: 'User', yes: true } });
+    expect(forAdmin.body.data?.['q'].fields.map((f: { name: string }) => f.name)).toContain('apiKeys');
   });
 
   it('executing a hidden field still answers as before: null and FORBIDDEN / UNAUTHENTICATED at its path', async () => {
@@ -116,6 +166,29 @@ describe('introspection shows each caller the schema it can reach', () => {
     expect(forUser.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['users'], 'FORBIDDEN']]);
     const anonymous = await server.gql('{ me { id } }');
     expect(anonymous.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['me'], 'UNAUTHENTICATED']]);
+  });
+});
+
+describe('visible schemas are built once per kind of caller', () => {
+  it('counts one build per (roles, credential kind, scopes), however many callers and requests', async () => {
+    const server = await startHttpServer({ env: { NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
+    try {
+      const as = await callers(server);
+      const second = await callers(server); // other users and keys with the same roles and scopes
+      expect(visibleSchemaBuilds(server.schema)).toBe(0);
+      await server.gql('{ publicMessage }', { headers: as['USER'] });
+      expect(visibleSchemaBuilds(server.schema)).toBe(0);
+      for (const who of ['anonymous', 'USER', 'ADMIN']) {
+        for (const headers of [as[who], as[who], second[who]]) expect((await server.gql(ROOTS, { headers })).status).toBe(200);
+      }
+      expect(visibleSchemaBuilds(server.schema)).toBe(3);
+      for (const headers of [as['USER key, notes:write'], second['USER key, notes:write'], as['USER key, no scopes']]) {
+        expect((await server.gql(ROOTS, { headers })).status).toBe(200);
+      }
+      expect(visibleSchemaBuilds(server.schema)).toBe(5);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -1,0 +1,160 @@
+// Introspection answers with the schema the caller may see (visible-schema.ts), and "Did you mean"
+// suggests only what it may see (hidden-suggestions.ts). Everything else is as without this plugin:
+// operations are validated and executed against the whole schema by Apollo, so a hidden field asked
+// for by name still answers null and UNAUTHENTICATED / FORBIDDEN at its path, its errors are masked
+// and logged like any other, and an operation that introspects and also reads such a field gets both
+// answers. Only the introspection fields' values are replaced: the root `__schema` and `__type`
+// fields are run again on the caller's visible schema and their answers put in place of the whole
+// schema's before the response leaves.
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
+import {
+  type DocumentNode,
+  execute,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionNode,
+  type SelectionSetNode,
+  visit,
+} from 'graphql';
+import type { GraphQLContext } from '../graphql/context';
+import { hasSuggestion, withoutHiddenSuggestions } from './hidden-suggestions';
+import { visibleSchemaFor } from './visible-schema';
+
+const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(['__schema', '__type']);
+
+/**
+ * How to answer one operation's introspection on another schema: the operation cut down to its
+ * root introspection fields (fragments inlined, variables it no longer uses dropped), the response
+ * keys those fields fill, and whether an introspection field sits below the root (possible only in
+ * a schema where some field returns the Query type), which cannot be answered this way.
+ */
+interface IntrospectionPlan {
+  readonly document: DocumentNode;
+  readonly keys: readonly string[];
+  readonly nested: boolean;
+}
+
+/** Plans by document and operation: Apollo hands repeated queries the same parsed document. */
+const plans = new WeakMap<DocumentNode, Map<OperationDefinitionNode, IntrospectionPlan | null>>();
+
+/** The plan for `operation`, or null when it reads no `__schema` / `__type` anywhere. */
+function planFor(document: DocumentNode, operation: OperationDefinitionNode): IntrospectionPlan | null {
+  let byOperation = plans.get(document);
+  if (byOperation === undefined) plans.set(document, (byOperation = new Map()));
+  let plan = byOperation.get(operation);
+  if (plan === undefined) byOperation.set(operation, (plan = makePlan(document, operation)));
+  return plan;
+}
+
+function makePlan(document: DocumentNode, operation: OperationDefinitionNode): IntrospectionPlan | null {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const keys: string[] = [];
+  let nested = false;
+  // Below the root, each fragment is searched once (validation has refused cycles).
+  const searched = new Set<string>();
+  const searchBelow = (selectionSet: SelectionSetNode | undefined): void => {
+    for (const selection of selectionSet?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) {
+        if (INTROSPECTION_FIELDS.has(selection.name.value)) nested = true;
+        else searchBelow(selection.selectionSet);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        searchBelow(selection.selectionSet);
+      } else if (!searched.has(selection.name.value)) {
+        searched.add(selection.name.value);
+        searchBelow(fragments.get(selection.name.value)?.selectionSet);
+      }
+    }
+  };
+  // At the root: keep the introspection fields and __typename, inline fragments, drop the rest.
+  const atRoot = (selectionSet: SelectionSetNode): SelectionNode[] =>
+    selectionSet.selections.flatMap((selection): SelectionNode[] => {
+      if (selection.kind === Kind.FIELD) {
+        if (INTROSPECTION_FIELDS.has(selection.name.value)) {
+          keys.push(selection.alias?.value ?? selection.name.value);
+          return [selection];
+        }
+        if (selection.name.value === '__typename') return [selection];
+        searchBelow(selection.selectionSet);
+        return [];
+      }
+      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
+      if (fragment === undefined) return [];
+      const kept = atRoot(fragment.selectionSet);
+      if (kept.length === 0) return [];
+      return [
+        {
+          kind: Kind.INLINE_FRAGMENT,
+          ...(fragment.typeCondition ? { typeCondition: fragment.typeCondition } : {}),
+          directives: selection.directives ?? [],
+          selectionSet: { kind: Kind.SELECTION_SET, selections: kept },
+        },
+      ];
+    });
+  const selections = atRoot(operation.selectionSet);
+  if (keys.length === 0 && !nested) return null;
+  // The fields kept may spread fragments (a full introspection query does); their variables count.
+  const cut = { ...operation, selectionSet: { kind: Kind.SELECTION_SET, selections } } as OperationDefinitionNode;
+  const used = new Set<string>();
+  const spread: FragmentDefinitionNode[] = [];
+  const collect = (node: OperationDefinitionNode | FragmentDefinitionNode): void => {
+    visit(node, {
+      Variable(variable) {
+        used.add(variable.name.value);
+      },
+      FragmentSpread(fragmentSpread) {
+        const fragment = fragments.get(fragmentSpread.name.value);
+        if (fragment === undefined || spread.includes(fragment)) return;
+        spread.push(fragment);
+        collect(fragment);
+      },
+    });
+  };
+  collect(cut);
+  const variableDefinitions = (operation.variableDefinitions ?? []).filter((v) => used.has(v.variable.name.value));
+  return { document: { kind: Kind.DOCUMENT, definitions: [{ ...cut, variableDefinitions }, ...spread] }, keys, nested };
+}
+
+/**
+ * The Apollo plugin. Asks for nothing on operations that do not introspect and carry no suggestion
+ * (one WeakMap lookup per document and operation).
+ */
+export function visibleIntrospectionPlugin(): ApolloServerPlugin<GraphQLContext> {
+  const listeners: GraphQLRequestListener<GraphQLContext> = {
+    async didResolveOperation({ document, operation }) {
+      if (operation === undefined || !planFor(document, operation)?.nested) return;
+      throw new GraphQLError('Introspection (__schema, __type) is answered at the root of a query only.', {
+        extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+      });
+    },
+    async willSendResponse({ response, document, operation, schema, contextValue, request }) {
+      if (response.body.kind !== 'single') return;
+      const result = response.body.singleResult;
+      const plan = document !== undefined && operation !== undefined ? planFor(document, operation) : null;
+      if (plan !== null && result.data !== null && result.data !== undefined) {
+        const visible = visibleSchemaFor(schema, contextValue.viewer);
+        const answer = await execute({
+          schema: visible,
+          document: plan.document,
+          variableValues: request.variables ?? {},
+          contextValue,
+        });
+        const data = result.data as Record<string, unknown>;
+        // Introspection fields cannot fail; should the visible run fail anyway, the whole schema's
+        // answer must not go out in its place.
+        const answered = answer.errors === undefined ? (answer.data as Record<string, unknown> | null | undefined) : undefined;
+        for (const key of plan.keys) if (Object.hasOwn(data, key)) data[key] = answered?.[key] ?? null;
+      }
+      if (result.errors?.some((error) => hasSuggestion(error.message))) {
+        const visible = visibleSchemaFor(schema, contextValue.viewer);
+        result.errors = result.errors.map((error) =>
+          hasSuggestion(error.message) ? { ...error, message: withoutHiddenSuggestions(error.message, visible) } : error,
+        );
+      }
+    },
+  };
+  return { requestDidStart: async () => listeners };
+}
