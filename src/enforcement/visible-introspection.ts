@@ -48,6 +48,8 @@ function planFor(document: DocumentNode, operation: OperationDefinitionNode): In
   return plan;
 }
 
+const selectionSetOf = (selections: readonly SelectionNode[]): SelectionSetNode => ({ kind: Kind.SELECTION_SET, selections });
+
 function makePlan(document: DocumentNode, operation: OperationDefinitionNode): IntrospectionPlan | null {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions)
@@ -69,35 +71,38 @@ function makePlan(document: DocumentNode, operation: OperationDefinitionNode): I
       }
     }
   };
-  // At the root: keep the introspection fields and __typename, inline fragments, drop the rest.
+  // At the root: keep the introspection fields and __typename, drop the rest. A fragment spread at
+  // the root stays a spread, of a cut-down copy made once per fragment, so graphql still collects
+  // each fragment once per selection set (a fragment bomb stays as cheap as it was).
+  const cutFragments = new Map<string, FragmentDefinitionNode | null>();
+  const cutFragment = (name: string): FragmentDefinitionNode | null => {
+    if (cutFragments.has(name)) return cutFragments.get(name) ?? null;
+    cutFragments.set(name, null);
+    const fragment = fragments.get(name);
+    const kept = fragment === undefined ? [] : atRoot(fragment.selectionSet);
+    const cut = fragment === undefined || kept.length === 0 ? null : { ...fragment, selectionSet: selectionSetOf(kept) };
+    cutFragments.set(name, cut);
+    return cut;
+  };
   const atRoot = (selectionSet: SelectionSetNode): SelectionNode[] =>
     selectionSet.selections.flatMap((selection): SelectionNode[] => {
-      if (selection.kind === Kind.FIELD) {
-        if (INTROSPECTION_FIELDS.has(selection.name.value)) {
-          keys.push(selection.alias?.value ?? selection.name.value);
-          return [selection];
-        }
-        if (selection.name.value === '__typename') return [selection];
-        searchBelow(selection.selectionSet);
-        return [];
+      if (selection.kind === Kind.FRAGMENT_SPREAD) return cutFragment(selection.name.value) === null ? [] : [selection];
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const kept = atRoot(selection.selectionSet);
+        return kept.length === 0 ? [] : [{ ...selection, selectionSet: selectionSetOf(kept) }];
       }
-      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
-      if (fragment === undefined) return [];
-      const kept = atRoot(fragment.selectionSet);
-      if (kept.length === 0) return [];
-      return [
-        {
-          kind: Kind.INLINE_FRAGMENT,
-          ...(fragment.typeCondition ? { typeCondition: fragment.typeCondition } : {}),
-          directives: selection.directives ?? [],
-          selectionSet: { kind: Kind.SELECTION_SET, selections: kept },
-        },
-      ];
+      if (INTROSPECTION_FIELDS.has(selection.name.value)) {
+        keys.push(selection.alias?.value ?? selection.name.value);
+        return [selection];
+      }
+      if (selection.name.value === '__typename') return [selection];
+      searchBelow(selection.selectionSet);
+      return [];
     });
   const selections = atRoot(operation.selectionSet);
   if (keys.length === 0 && !nested) return null;
   // The fields kept may spread fragments (a full introspection query does); their variables count.
-  const cut = { ...operation, selectionSet: { kind: Kind.SELECTION_SET, selections } } as OperationDefinitionNode;
+  const cut: OperationDefinitionNode = { ...operation, selectionSet: selectionSetOf(selections) };
   const used = new Set<string>();
   const spread: FragmentDefinitionNode[] = [];
   const collect = (node: OperationDefinitionNode | FragmentDefinitionNode): void => {
@@ -106,8 +111,9 @@ function makePlan(document: DocumentNode, operation: OperationDefinitionNode): I
         used.add(variable.name.value);
       },
       FragmentSpread(fragmentSpread) {
-        const fragment = fragments.get(fragmentSpread.name.value);
-        if (fragment === undefined || spread.includes(fragment)) return;
+        const name = fragmentSpread.name.value;
+        const fragment = cutFragments.has(name) ? cutFragments.get(name) : fragments.get(name);
+        if (fragment === undefined || fragment === null || spread.includes(fragment)) return;
         spread.push(fragment);
         collect(fragment);
       },

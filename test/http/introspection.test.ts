@@ -160,6 +160,19 @@ describe('introspection shows each caller the schema it can reach', () => {
     expect(forAdmin.body.data?.['q'].fields.map((f: { name: string }) => f.name)).toContain('apiKeys');
   });
 
+  it('a fragment bomb around __schema is answered quickly, from the visible schema', async () => {
+    const n = 20;
+    const fragments = Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join('\n');
+    const started = performance.now();
+    const response = await server.gql(`{ ...F0 }\n${fragments}\nfragment F${n} on Query { __schema { queryType { fields { name } } } }`, {
+      headers: as['USER'],
+    });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(response.status).toBe(200);
+    expect(response.body.data?.['__schema'].queryType.fields.map((f: { name: string }) => f.name)).toContain('me');
+    expect(response.text).not.toContain('"users"');
+  });
+
   it('executing a hidden field still answers as before: null and FORBIDDEN / UNAUTHENTICATED at its path', async () => {
     const forUser = await server.gql('{ publicMessage users { totalCount } }', { headers: as['USER'] });
     expect(forUser.body.data?.['users']).toBeNull();
