@@ -2,7 +2,7 @@
 // requests per second on a noisy machine. Starts the servers named in SERVERS (comma-separated:
 // info, warn, debug = gatehouse on SQLite at that LOG_LEVEL; nocache = gatehouse without its
 // credential cache; postgres = gatehouse on the empty database at BENCH_DATABASE_URL; mercurius,
-// yoga = the peers; bare = Apollo's standalone server), sends 20,000 requests of query Q to each
+// yoga = the peers; apollo-fastify = Apollo on Fastify with only a JWT check; bare = Apollo's standalone server), sends 20,000 requests of query Q to each
 // per round, R rounds interleaved. AUTH=jwt or AUTH=key sends each server its own credential
 // (bare gets none; the peers take only a JWT). Example:
 //   SERVERS=info,mercurius AUTH=jwt Q='{ me { id } }' R=5 npm run bench:cpu
@@ -12,6 +12,7 @@ import { cpuMs, pinLoadGenerator, type Started, startServer } from './processes'
 function start(name: string): Promise<Started> {
   if (name === 'bare') return startServer('bare-apollo');
   if (name === 'mercurius' || name === 'yoga') return startServer(`peer-${name}`);
+  if (name === 'apollo-fastify') return startServer('peer-apollo-fastify', [], { NODE_ENV: 'production' });
   if (name === 'nocache') return startServer('server', ['sqlite'], { CREDENTIAL_CACHE_SIZE: '0' });
   if (name === 'postgres') return startServer('server', [process.env['BENCH_DATABASE_URL'] ?? '']);
   return startServer('server', ['sqlite'], { LOG_LEVEL: name });

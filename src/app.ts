@@ -1,3 +1,4 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Config } from './config';
 import { type AccessTokens, createAccessTokens } from './auth/jwt';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
@@ -15,6 +16,8 @@ export interface App {
   readonly externalTokens: ExternalTokens | null;
   /** The current time. Tests replace it to move past expiries without waiting. */
   readonly now: () => Date;
+  /** Apollo plugins run after gatehouse's own; none in production (tests: one that fails in a hook). */
+  readonly apolloPlugins?: readonly ApolloServerPlugin<BaseContext>[];
 }
 
 export interface AppOptions {
@@ -26,6 +29,8 @@ export interface AppOptions {
   readonly externalLog?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** Key-fetch timing for external issuers (tests: a manual clock, a short cooldown). */
   readonly externalKeyFetch?: Partial<Omit<import('./auth/external/keys').KeyFetchOptions, 'log'>>;
+  /** More Apollo plugins, after gatehouse's own (tests: a plugin that fails, to see what the client is told). */
+  readonly apolloPlugins?: readonly ApolloServerPlugin<BaseContext>[];
 }
 
 export function createApp(config: Config, store: Store, options: AppOptions = {}): App {
@@ -54,5 +59,6 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
             ...(options.externalKeyFetch ? { fetch: options.externalKeyFetch } : {}),
           }),
     now: options.now ?? (() => new Date()),
+    ...(options.apolloPlugins ? { apolloPlugins: options.apolloPlugins } : {}),
   };
 }

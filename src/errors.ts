@@ -1,116 +1,126 @@
-import { GraphQLError } from 'graphql';
+// The failures services, auth and the store report to their callers, as typed errors with stable
+// codes (one class per failure; `switch (error.code)` or `instanceof`). Nothing here knows GraphQL
+// or HTTP: what each failure is answered with (extensions.code, status, Retry-After) is decided
+// once, at the edge, in src/graphql/errors.ts. Start-up and configuration mistakes are not these:
+// they are their own errors (ConfigError, AuthCoverageError, …) and stop the process.
+
+/** The code of every domain error; stable, so callers may switch on it. */
+export type GatehouseErrorCode =
+  | 'ERR_INVALID_INPUT'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_UNAUTHENTICATED'
+  | 'ERR_FORBIDDEN'
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_HASH_QUEUE_FULL'
+  | 'ERR_DATABASE_UNAVAILABLE';
+
+/** An expected failure; its message is written for the person who asked. */
+export abstract class GatehouseError extends Error {
+  abstract readonly code: GatehouseErrorCode;
+}
+
+/** Seconds to wait, as a client is told: a whole number, at least 1. */
+function wholeSeconds(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds));
+}
+
+/** An argument failed validation (format, length, duplicate, a rule such as "the last ADMIN"). */
+export class InvalidInput extends GatehouseError {
+  readonly code = 'ERR_INVALID_INPUT';
+  override readonly name = 'InvalidInput';
+  /** The argument at fault, when there is one. */
+  readonly argument: string | undefined;
+  constructor(message: string, argument?: string) {
+    super(message);
+    this.argument = argument;
+  }
+}
+
+/** The id is well-formed but names nothing the caller can act on. */
+export class NotFound extends GatehouseError {
+  readonly code = 'ERR_NOT_FOUND';
+  override readonly name = 'NotFound';
+  /** `what` names the thing ("User", "API key"); the message defaults to "<what> not found.". */
+  constructor(
+    readonly what: string,
+    message = `${what} not found.`,
+  ) {
+    super(message);
+  }
+}
+
+/** No valid caller: not signed in, a login that failed, a refresh token that is no longer good. */
+export class Unauthenticated extends GatehouseError {
+  readonly code = 'ERR_UNAUTHENTICATED';
+  override readonly name = 'Unauthenticated';
+  constructor(message = 'You must be signed in to do this.') {
+    super(message);
+  }
+}
+
+/** Signed in, but not permitted. */
+export class Forbidden extends GatehouseError {
+  readonly code = 'ERR_FORBIDDEN';
+  override readonly name = 'Forbidden';
+  constructor(message = 'You are not allowed to do this.') {
+    super(message);
+  }
+}
+
+/** Too many attempts (logins, sign-ups, password changes) in the window. */
+export class RateLimited extends GatehouseError {
+  readonly code = 'ERR_RATE_LIMITED';
+  override readonly name = 'RateLimited';
+  /** Whole seconds until the caller may try again (at least 1). */
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number, what = 'failed attempts') {
+    const retryAfter = wholeSeconds(retryAfterSeconds);
+    super(`Too many ${what}. Try again in ${retryAfter} seconds.`);
+    this.retryAfterSeconds = retryAfter;
+  }
+}
 
 /**
- * The error codes gatehouse puts in `extensions.code`. Clients switch on these; messages are for people.
+ * Every password-hash slot is busy and the waiting line is full. Not the caller's fault and says
+ * nothing about the password: callers answer "unavailable, retry after `retryAfterSeconds`", never
+ * count it as a failed login.
  */
-export const ErrorCode = {
-  /** No valid credential: anonymous caller on a protected field, or a bad credential on the request. */
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  /** Signed in, but not permitted. */
-  FORBIDDEN: 'FORBIDDEN',
-  /** An argument failed validation (format, length, duplicate). */
-  BAD_USER_INPUT: 'BAD_USER_INPUT',
-  /** The id is well-formed but names nothing the caller can act on. */
-  NOT_FOUND: 'NOT_FOUND',
-  /** Too many attempts; `extensions.retryAfter` says how many seconds to wait. */
-  RATE_LIMITED: 'RATE_LIMITED',
-  /** The server cannot take this request now (a full password-hash queue, an unreachable database); retry after `extensions.retryAfter` seconds. HTTP 503. */
-  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
-  /** Anything unexpected. The detail is in the server log under `extensions.requestId`. */
-  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** The realm advertised in `WWW-Authenticate`. */
-const REALM = 'gatehouse';
-
-/** Field-level: an anonymous caller reached a protected field. The query goes on (HTTP 200). */
-export function unauthenticated(message = 'You must be signed in to do this.'): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
-}
-
-/** Field-level: the caller is signed in but not permitted. */
-export function forbidden(message = 'You are not allowed to do this.'): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
-}
-
-export function badUserInput(message: string, argument?: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: argument === undefined ? { code: ErrorCode.BAD_USER_INPUT } : { code: ErrorCode.BAD_USER_INPUT, argument },
-  });
-}
-
-export function notFound(what: string): GraphQLError {
-  return new GraphQLError(`${what} not found.`, { extensions: { code: ErrorCode.NOT_FOUND } });
-}
-
-/** Throttling (logins, sign-ups): HTTP 429 with Retry-After, per CONTRACT.md. */
-export function rateLimited(retryAfterSeconds: number, what = 'failed attempts'): GraphQLError {
-  const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
-  return new GraphQLError(`Too many ${what}. Try again in ${retryAfter} seconds.`, {
-    extensions: {
-      code: ErrorCode.RATE_LIMITED,
-      retryAfter,
-      http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
-    },
-  });
-}
-
-/** The server cannot take this request now: HTTP 503 with Retry-After. */
-export function serviceUnavailable(retryAfterSeconds: number, message: string): GraphQLError {
-  const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
-  return new GraphQLError(message, {
-    extensions: {
-      code: ErrorCode.SERVICE_UNAVAILABLE,
-      retryAfter,
-      http: { status: 503, headers: new Map([['retry-after', String(retryAfter)]]) },
-    },
-  });
-}
-
-/** Why a credential on the request was refused; decides the WWW-Authenticate challenge. */
-export type CredentialProblem = 'invalid_token' | 'invalid_api_key' | 'invalid_request';
-
-/**
- * Request-level: the credential that came with the request is not usable. The whole request is
- * refused with 401. The message is the same for every cause so that it reveals nothing.
- */
-export function credentialRefused(problem: CredentialProblem): GraphQLError {
-  const challenge =
-    problem === 'invalid_api_key'
-      ? `ApiKey realm="${REALM}"`
-      : `Bearer realm="${REALM}", error="${problem === 'invalid_request' ? 'invalid_request' : 'invalid_token'}"`;
-  const message =
-    problem === 'invalid_request'
-      ? 'Send one credential: either Authorization: Bearer <token> or X-API-Key: <key>, not both.'
-      : 'The credential sent with this request is invalid, expired or revoked.';
-  return new GraphQLError(message, {
-    extensions: {
-      code: ErrorCode.UNAUTHENTICATED,
-      http: { status: 401, headers: new Map([['www-authenticate', challenge]]) },
-    },
-  });
-}
-
-/** Something failed on our side. `httpStatus` when the whole request fails (not just a field). */
-export function internalError(requestId: string | undefined, httpStatus?: number): GraphQLError {
-  return new GraphQLError('Something went wrong on our side.', {
-    extensions: {
-      code: ErrorCode.INTERNAL_SERVER_ERROR,
-      ...(requestId === undefined ? {} : { requestId }),
-      ...(httpStatus === undefined ? {} : { http: { status: httpStatus } }),
-    },
-  });
+export class HashQueueFull extends GatehouseError {
+  readonly code = 'ERR_HASH_QUEUE_FULL';
+  override readonly name = 'HashQueueFull';
+  /** Whole seconds after which a retry may find a slot (at least 1). */
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    const retryAfter = wholeSeconds(retryAfterSeconds);
+    super(`The server is busy checking passwords. Try again in ${retryAfter} seconds.`);
+    this.retryAfterSeconds = retryAfter;
+  }
 }
 
 /** How long a client is asked to wait while the database does not answer. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-/** The database did not answer: the same words whatever the cause, with the id that finds the detail in the log. */
-export function databaseUnavailable(requestId: string | undefined): GraphQLError {
-  const error = serviceUnavailable(
-    DATABASE_RETRY_AFTER_SECONDS,
-    `The service is unavailable right now. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
-  );
-  return requestId === undefined ? error : new GraphQLError(error.message, { extensions: { ...error.extensions, requestId } });
+/**
+ * The database did not answer. The same words whatever the cause: the detail (driver error,
+ * address) belongs in the log, never in an answer. Made at the edge from a driver error that
+ * `isDatabaseUnreachable` (src/store/database.ts) recognises.
+ */
+export class DatabaseUnavailable extends GatehouseError {
+  readonly code = 'ERR_DATABASE_UNAVAILABLE';
+  override readonly name = 'DatabaseUnavailable';
+  readonly retryAfterSeconds = DATABASE_RETRY_AFTER_SECONDS;
+  constructor() {
+    super(`The service is unavailable right now. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`);
+  }
 }
+
+/** Every domain error, as a union the edge can switch over exhaustively. */
+export type DomainError = InvalidInput | NotFound | Unauthenticated | Forbidden | RateLimited | HashQueueFull | DatabaseUnavailable;
+
+/** True for the expected failures above; anything else thrown is unexpected (masked and logged at the edge). */
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof GatehouseError;
+}
+
+/** Why a credential on the request was refused; decides the WWW-Authenticate challenge at the edge. */
+export type CredentialProblem = 'invalid_token' | 'invalid_api_key' | 'invalid_request';

@@ -79,6 +79,9 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
         ? log.warn({ err: error }, 'credential change listener lost: the credential cache is bypassed until it reconnects')
         : log.info('credential change listener connected: the credential cache is in use');
     if (early !== undefined) logListener(...early);
+    // Providers' keys are fetched now, in the background: the first token of a provider does not
+    // wait for them, and start-up does not wait for (or fail on) a provider that is down.
+    if (app.externalTokens !== null) void app.externalTokens.prefetch();
     if (config.adminBootstrap !== null) {
       const { user, outcome } = await ensureAdmin(app, config.adminBootstrap.email, config.adminBootstrap.password);
       const said = {

@@ -12,5 +12,5 @@ export type { GatehouseContext, GatehouseUser } from './context';
 export { type AuthContext, type CredentialKind, hasRole, type Viewer } from './auth/viewer';
 export { applyAuthDirectives, type ApplyAuthDirectivesOptions, AuthCoverageError, authDirectiveTypeDefs } from './enforcement/directives';
 export type { OwnedObjectLoader } from './enforcement/ownership';
-export { badUserInput, ErrorCode, forbidden, notFound, unauthenticated } from './errors';
+export { badUserInput, ErrorCode, forbidden, notFound, unauthenticated } from './graphql/errors';
 export { ConfigError } from './config';

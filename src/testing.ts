@@ -9,67 +9,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
 import type { Kysely } from 'kysely';
 import type { Viewer } from './auth/viewer';
 import type { GatehouseContext } from './context';
-import type { GatehouseOptions } from './gatehouse';
 import { createTestKit as createInternalTestKit } from './testkit';
+import type { ExecuteResult, Kit, KitApiKey, KitUser, TestKitOptions } from './testkit-shapes';
 
 export { type ManualClock, manualClock } from './manual-clock';
 
 /** A signed-in caller made by the kit: a real user row, a real access token and a ready context. */
-export interface TestUser {
-  readonly user: { readonly id: string; readonly email: string; readonly name: string | null; readonly role: string };
-  readonly password: string;
-  /** A real JWT for `Authorization: Bearer …` in HTTP tests. */
-  readonly accessToken: string;
-  /** The context `execute` passes when acting as this user (`via: 'jwt'`). */
-  readonly context: GatehouseContext;
-}
-
+export interface TestUser
+  extends KitUser<GatehouseContext, { readonly id: string; readonly email: string; readonly name: string | null; readonly role: string }> {}
 /** An API key made by the kit for a user: the secret for `X-API-Key`, and the matching context. */
-export interface TestApiKey {
-  readonly id: string;
-  readonly secret: string;
-  readonly context: GatehouseContext;
-}
-
-export interface ExecuteResult<TData> {
-  readonly data: TData | null | undefined;
-  readonly errors: readonly GraphQLFormattedError[] | undefined;
-  /** Just the codes of `errors`, in order: handy in assertions. */
-  readonly codes: readonly string[];
-}
-
-export interface TestKit {
-  /** The kit's database (what `context.db` is in resolvers): for setting up rows and checking them. */
-  readonly db: Kysely<any>;
-  /** The Apollo server, for `executeOperation` with options `execute` does not take. */
-  readonly server: ApolloServer<GatehouseContext>;
-  /** The context of a caller with no credential. */
-  anonymous(): GatehouseContext;
-  /** The context for a viewer built by hand, e.g. `{ id, roles: ['ADMIN'], via: 'jwt' }`. */
-  contextFor(viewer: Viewer | null): GatehouseContext;
-  /** Creates a user in the database (USER unless said) and signs them in. */
-  createUser(options?: { role?: 'USER' | 'ADMIN'; email?: string; password?: string; name?: string }): Promise<TestUser>;
-  /** Makes an API key for `owner` through gatehouse's own service. */
-  /** `scopes`: exactly the scopes the key holds (each named by a @requiresScopes of the schema); none given: every scope. */
-  createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number; scopes?: readonly string[] }): Promise<TestApiKey>;
-  /** Runs an operation through the same Apollo server the HTTP layer uses, as `as` (anonymous by default). */
-  execute<TData = Record<string, unknown>>(
-    query: string,
-    options?: { variables?: Record<string, unknown>; as?: TestUser | TestApiKey | GatehouseContext | null },
-  ): Promise<ExecuteResult<TData>>;
-  close(): Promise<void>;
-}
-
-export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders'> {
-  /** Configuration overrides, as the variables in `.env.example`. */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Replaces the clock (`context.now()` and every expiry), e.g. `manualClock().now`. */
-  readonly now?: () => Date;
-}
+export interface TestApiKey extends KitApiKey<GatehouseContext> {}
+/** The kit `createTestKit` returns. */
+export interface TestKit extends Kit<GatehouseContext, TestUser, TestApiKey, 'USER' | 'ADMIN'> {}
+export type { ExecuteResult, TestKitOptions };
 
 /**
  * gatehouse with your schema over a fresh, migrated database (SQLite in memory unless

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert';
 import type { ApolloServer } from '@apollo/server';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import pino from 'pino';
 import { type App, createApp } from './app';
 import { rolesOf } from './auth/roles';
@@ -11,73 +11,27 @@ import type { Viewer } from './auth/viewer';
 import { parseConfig } from './config';
 import { createApolloServer, createContext } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
-import { appSchemaOf, type GatehouseOptions } from './gatehouse';
+import { appSchemaOf } from './gatehouse';
 import { buildSchema } from './graphql/schema';
-import type { Kysely } from 'kysely';
 import { createApiKey } from './services/api-keys';
 import { knownScopes } from './enforcement/scopes';
 import { migrateToLatest, openStore, type Store } from './store/database';
 import { newId } from './store/ids';
 import type { StoredRole } from './store/schema';
 import { insertUser, type UserRecord } from './store/users';
+import type { ExecuteResult, Kit, KitApiKey, KitUser, TestKitOptions } from './testkit-shapes';
 
 export { type ManualClock, manualClock } from './manual-clock';
 
-/** A signed-in caller made by the kit: a real user row, a real access token and a ready context. */
-export interface TestUser {
-  readonly user: UserRecord;
-  readonly password: string;
-  /** A real JWT for `Authorization: Bearer …` in HTTP tests. */
-  readonly accessToken: string;
-  /** The context `executeOperation` gets when acting as this user (`via: 'jwt'`). */
-  readonly context: GraphQLContext;
-}
+export type TestUser = KitUser<GraphQLContext, UserRecord>;
+export type TestApiKey = KitApiKey<GraphQLContext>;
+export type { ExecuteResult, TestKitOptions };
 
-/** An API key made by the kit for a user: the secret for `X-API-Key`, and the matching context. */
-export interface TestApiKey {
-  readonly id: string;
-  readonly secret: string;
-  readonly context: GraphQLContext;
-}
-
-export interface ExecuteResult<TData> {
-  readonly data: TData | null | undefined;
-  readonly errors: readonly GraphQLFormattedError[] | undefined;
-  /** Just the codes of `errors`, in order: handy in assertions. */
-  readonly codes: readonly string[];
-}
-
-export interface TestKit {
-  /** The kit's database (the same one `context.db` is in resolvers): for setting up rows and checking them. */
-  readonly db: Kysely<any>;
-  /** The Apollo server, for `executeOperation` with options `execute` does not take. */
-  readonly server: ApolloServer<GraphQLContext>;
+export interface TestKit extends Kit<GraphQLContext, TestUser, TestApiKey, StoredRole> {
   /** gatehouse's internals, for gatehouse's own tests; not part of the public API. @internal */
   readonly app: App;
   /** @internal */
   readonly store: Store;
-  /** The context of a caller with no credential. */
-  anonymous(): GraphQLContext;
-  /** The context for a viewer built by hand, e.g. `{ id, roles: ['ADMIN'], via: 'jwt' }`. */
-  contextFor(viewer: Viewer | null): GraphQLContext;
-  /** Creates a user in the database (USER unless said) and signs them in. */
-  createUser(options?: { role?: StoredRole; email?: string; password?: string; name?: string }): Promise<TestUser>;
-  /** Makes an API key for `owner` through the real service. */
-  /** `scopes`: exactly the scopes the key holds (each named by a @requiresScopes of the schema); none given: every scope. */
-  createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number; scopes?: readonly string[] }): Promise<TestApiKey>;
-  /** Runs an operation through the same Apollo server the HTTP layer uses, as `as` (anonymous by default). */
-  execute<TData = Record<string, unknown>>(
-    query: string,
-    options?: { variables?: Record<string, unknown>; as?: TestUser | TestApiKey | GraphQLContext | null },
-  ): Promise<ExecuteResult<TData>>;
-  close(): Promise<void>;
-}
-
-export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders'> {
-  /** Environment overrides, as the variables in `.env.example`. */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Replaces the clock, e.g. to move past expiries. */
-  readonly now?: () => Date;
 }
 
 /** A secret for tests only; never used outside a kit. */

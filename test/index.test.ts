@@ -1,4 +1,4 @@
-// The package entry (CONTRACT.md, "Library entry"): what a user imports.
+// The package entry (docs/contract.md, "Library entry"): what a user imports.
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, parse } from 'graphql';
 import * as gatehouse from '../src/index';

@@ -53,7 +53,11 @@ function validPageSize(first: number | null | undefined, argument = 'first'): nu
   return n;
 }
 
-/** Cursors are opaque to clients: base64url of `<ISO time>|<id>`. */
+/**
+ * Cursors are opaque to clients: base64url of `<ISO time>|<id>`. The same shape as gatehouse's own
+ * lists, written here because an application owns its cursors (their format is its API, not
+ * gatehouse's) and gatehouse's pagination helpers are not part of its public API.
+ */
 function encodeCursor(position: Position): string {
   return Buffer.from(`${position.createdAt.toISOString()}|${position.id}`, 'utf8').toString('base64url');
 }

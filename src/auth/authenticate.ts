@@ -1,3 +1,8 @@
+// Decides who the caller is. Turns what a request presented (credentials.ts) into a viewer, an
+// anonymous caller, or a refusal with its problem: a gatehouse access token (genuine: jwt.ts; its
+// session not ended: session-ends.ts), an API key (well-formed, not revoked, not expired) or a
+// provider's token (external/); and, for all three, that a disabled account cannot act. What the
+// viewer may then read is src/enforcement/'s decision, not this file's.
 import type { App } from '../app';
 import type { CredentialProblem } from '../errors';
 import { touchApiKey } from '../store/api-keys';
@@ -7,7 +12,8 @@ import { authenticateExternal, type ExternalAuthentication } from './external/au
 import { ACCESS_TOKEN_TYPE } from './jwt';
 import { isWellFormedApiKey, sha256 } from './secrets';
 import { sessionEnded } from './session-ends';
-import { rolesOf, type Viewer } from './viewer';
+import { rolesOf } from './roles';
+import type { Viewer } from './viewer';
 
 export type Authentication =
   | {
@@ -21,8 +27,15 @@ export type Authentication =
 
 const OWN_HEADER = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE })).toString('base64url')}.`;
 
+/** A disabled account acts through none of its credentials: decided here, for all three kinds. */
+function mayAct(user: Pick<UserRecord, 'disabledAt'>): boolean {
+  return user.disabledAt === null;
+}
+
 function fromExternal(outcome: ExternalAuthentication): Authentication {
-  return outcome.ok ? { ok: true, viewer: outcome.viewer, user: outcome.user, sessionId: null } : { ok: false, problem: 'invalid_token' };
+  return outcome.ok && mayAct(outcome.user)
+    ? { ok: true, viewer: outcome.viewer, user: outcome.user, sessionId: null }
+    : { ok: false, problem: 'invalid_token' };
 }
 
 /** `lastUsedAt` is written at most this often per key. */
@@ -60,8 +73,7 @@ export async function authenticate(app: App, credential: PresentedCredential): P
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
       const user = await app.store.lookups.userById(verified.claims.sub);
       // The row that says whether the user is disabled also says which sessions have ended: no extra read.
-      if (user === undefined || user.disabledAt !== null || sessionEnded(user, verified.claims))
-        return { ok: false, problem: 'invalid_token' };
+      if (user === undefined || !mayAct(user) || sessionEnded(user, verified.claims)) return { ok: false, problem: 'invalid_token' };
       return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user, sessionId: verified.claims.sid ?? null };
     }
     case 'api-key': {
@@ -72,7 +84,7 @@ export async function authenticate(app: App, credential: PresentedCredential): P
         found === undefined ||
         found.key.revokedAt !== null ||
         (found.key.expiresAt !== null && found.key.expiresAt <= now) ||
-        found.owner.disabledAt !== null
+        !mayAct(found.owner)
       ) {
         return { ok: false, problem: 'invalid_api_key' };
       }

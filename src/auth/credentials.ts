@@ -1,3 +1,6 @@
+// Decides what a request presented: no credential, a bearer token, an API key, or something
+// malformed or doubled, which is refused and never mistaken for an anonymous caller. Pure: reads
+// headers, checks nothing against the store.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CredentialProblem } from '../errors';
 

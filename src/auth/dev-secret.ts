@@ -1,3 +1,4 @@
+// Decides where the JWT secret comes from outside production when JWT_SECRET is unset.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,6 @@
+// Decides whether a gatehouse access token is genuine and current (HS256 signature, `typ`, issuer,
+// audience, expiry), and issues them. Whether its user and session still stand is decided in
+// authenticate.ts and session-ends.ts.
 import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 

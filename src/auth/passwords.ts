@@ -1,5 +1,8 @@
+// Decides whether a password matches its stored scrypt hash, and how many hashes run at once (the
+// rest wait in a bounded queue; beyond it, HashQueueFull).
 import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { HashQueueFull } from '../errors';
 
 /**
  * Hashes and checks passwords with scrypt, off the main thread (libuv's pool), so logins never block
@@ -12,18 +15,6 @@ export interface PasswordHasher {
   verify(password: string, stored: string): Promise<boolean>;
   /** Spends the same time as a real check (and meets a full queue the same way); used when the account does not exist. */
   verifyDummy(password: string): Promise<void>;
-}
-
-/**
- * Every hash slot is busy and the waiting line is full. Not the caller's fault and says nothing
- * about the password: callers answer "unavailable, retry after `retryAfterSeconds`", never count
- * it as a failed login.
- */
-export class HashQueueFull extends Error {
-  override readonly name = 'HashQueueFull';
-  constructor(readonly retryAfterSeconds: number) {
-    super('Every password-hash slot is busy and the queue is full.');
-  }
 }
 
 const KEY_LENGTH = 32;

@@ -23,6 +23,14 @@ export function rolesOf(role: string): readonly string[] {
   return roles;
 }
 
+/** The roles several granted roles add up to (an external token may map to more than one), each once. */
+export function rolesOfAll(roles: readonly string[]): readonly string[] {
+  if (roles.length === 1) return rolesOf(roles[0] as string);
+  const all = new Set<string>();
+  for (const role of roles) for (const r of rolesOf(role)) all.add(r);
+  return [...all];
+}
+
 /**
  * True when any of `held` is `required` or includes it. Roles expanded by `rolesOf` match on the
  * first, allocation-free test; the walk covers viewers built by hand, e.g. `roles: ['ADMIN']`.
@@ -31,6 +39,14 @@ export function holdsRole(held: readonly string[], required: string): boolean {
   if (held.includes(required)) return true;
   for (const role of held) if (rolesOf(role).includes(required)) return true;
   return false;
+}
+
+/**
+ * The one role of `held` that includes every other (ADMIN of ['USER', 'ADMIN']), or undefined when
+ * none does or `held` is empty: what `User.role` says of a viewer whose roles come from a token.
+ */
+export function seniorRole(held: readonly string[]): string | undefined {
+  return held.find((role) => held.every((other) => rolesOf(role).includes(other)));
 }
 
 /** `role` and every role it reaches through `hierarchy`, each once (cycles end). Exported for tests. */

@@ -1,3 +1,6 @@
+// Decides the shape of gatehouse's own secrets, API keys and refresh tokens (prefix, length,
+// checksum), and how they are stored (SHA-256). Whether a key still works is authenticate.ts's
+// decision; whether a refresh token does, src/services/accounts.ts's.
 import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 

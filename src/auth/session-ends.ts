@@ -1,3 +1,5 @@
+// Decides whether an access token's session was ended (logout, logoutEverywhere, a password change,
+// an ADMIN ending sessions) before the token expires, and keeps the list of ended sessions short.
 import type { AccessTokenClaims } from './jwt';
 
 /**

@@ -1,3 +1,5 @@
+// What the authorization checks see of a caller (Viewer), and `hasRole` for resolvers. Decides
+// nothing itself: role membership is roles.ts's decision.
 import { holdsRole } from './roles';
 
 /** How the caller proved who they are. */

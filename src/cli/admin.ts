@@ -1,9 +1,9 @@
 // npm run admin -- <command> [options]: manage users and keys on the database named by DATABASE_URL.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { GraphQLError } from 'graphql';
 import { type App, createApp } from '../app';
 import { readOrCreateDevSecret } from '../auth/dev-secret';
+import { NotFound } from '../errors';
 import { rolesOf } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
 import { createUser } from '../services/accounts';
@@ -51,7 +51,7 @@ function required(value: string | undefined, flag: string): string {
 
 async function userByEmail(app: App, email: string): Promise<UserRecord> {
   const found = await findLoginByEmail(app.store.db, email);
-  if (found === undefined) throw new GraphQLError(`No user with email ${printable(email)}.`);
+  if (found === undefined) throw new NotFound('User', `No user with email ${printable(email)}.`);
   return found.user;
 }
 

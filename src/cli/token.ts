@@ -1,6 +1,6 @@
 // gatehouse token explain <jwt>: what gatehouse would make of a bearer token, and why.
 import { createExternalTokens } from '../auth/external/tokens';
-import { explainToken } from '../auth/external/explain';
+import { explainToken } from '../tools/token-explain';
 import { type Config, ConfigError, loadConfig } from '../config';
 
 const USAGE = `Usage: gatehouse token explain <jwt>

@@ -5,7 +5,7 @@
 // (src/tools/auth-map.ts) read it; whether a viewer holds a role is src/auth/roles.ts's decision.
 import { type GraphQLFieldConfig, type GraphQLError, type GraphQLObjectType, type GraphQLSchema, isObjectType } from 'graphql';
 import { getDirective, MapperKind, mapSchema } from '@graphql-tools/utils';
-import { forbidden, unauthenticated } from '../errors';
+import { forbidden, unauthenticated } from '../graphql/errors';
 import { holdsRole } from '../auth/roles';
 import type { AuthContext, CredentialKind, Viewer } from '../auth/viewer';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule, ownershipDenial, passesOwnership } from './ownership';

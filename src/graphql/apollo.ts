@@ -9,7 +9,8 @@ import type { App } from '../app';
 import { operationGatePlugin } from '../enforcement/operation-gate';
 import { visibleIntrospectionPlugin } from '../enforcement/visible-introspection';
 import type { Viewer } from '../auth/viewer';
-import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailable, ErrorCode, internalError } from '../errors';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../errors';
+import { databaseUnavailable, ErrorCode, internalError } from './errors';
 import { isDatabaseUnreachable } from '../store/database';
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
@@ -142,6 +143,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
             footer: false,
           }),
       ...(options.plugins ?? []),
+      ...(app.apolloPlugins ?? []),
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const masking = masked.get(error as object);

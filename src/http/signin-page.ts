@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { GRAPHQL_PATH, type RouteModule, SIGN_IN_PATH } from './route';
 
 /** The mutation the sign-in page sends (exported so tests run exactly what the page runs). */
 export const SIGN_IN_MUTATION =
@@ -107,3 +108,8 @@ export function registerSignInPage(fastify: FastifyInstance, options: { path: st
   const html = page(options.graphqlPath, SIGNED_IN_DOCUMENT);
   fastify.get(options.path, async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
 }
+
+/** The sign-in page as a route module: served outside production only. */
+export const signInRoute: RouteModule = (fastify, { app }) => {
+  if (app.config.nodeEnv !== 'production') registerSignInPage(fastify, { path: SIGN_IN_PATH, graphqlPath: GRAPHQL_PATH });
+};

@@ -1,7 +1,6 @@
 import type { App } from '../app';
-import { HashQueueFull } from '../auth/passwords';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
-import { badUserInput, rateLimited, unauthenticated } from '../errors';
+import { HashQueueFull, InvalidInput, RateLimited, Unauthenticated } from '../errors';
 import { isUniqueViolation } from '../store/database';
 import {
   clearAccountFailures,
@@ -62,7 +61,7 @@ async function startSession(app: App, user: UserRecord, family?: { id: string; e
 }
 
 /**
- * Validates and stores a new account. A duplicate email (in any letter case) is BAD_USER_INPUT,
+ * Validates and stores a new account. A duplicate email (in any letter case) is InvalidInput,
  * found before the password is hashed: a duplicate costs no hash. (What that answer reveals, and
  * why it is given, is in README.md, "Sign-up and what it reveals".)
  */
@@ -74,7 +73,7 @@ export async function createUser(
   const email = validEmail(input.email);
   const password = validNewPassword(input.password);
   const name = optionalText(input.name, LIMITS.nameMax, 'name');
-  const duplicate = () => badUserInput('An account with this email already exists.', 'email');
+  const duplicate = () => new InvalidInput('An account with this email already exists.', 'email');
   if ((await findLoginByEmail(app.store.db, email)) !== undefined) throw duplicate();
   const passwordHash = await app.passwords.hash(password);
   let user: UserRecord;
@@ -114,7 +113,7 @@ export async function signUp(
   if (attempt.others >= app.config.signUpsPerAddress) {
     await forgetSignupAttempt(db, attempt.id);
     const retryAtMs = (attempt.oldest ?? now).getTime() + windowMs;
-    throw rateLimited((retryAtMs - now.getTime()) / 1000, 'sign-ups from this address');
+    throw new RateLimited((retryAtMs - now.getTime()) / 1000, 'sign-ups from this address');
   }
   let user: UserRecord;
   try {
@@ -159,7 +158,7 @@ export async function login(app: App, input: { email: string; password: string }
     await forgetLoginFailure(db, attempt); // a refused attempt guesses nothing, so it does not extend the lockout
     // Refusals cost the caller nothing; one row per account and address per window says enough.
     await auditOncePerWindow(app, origin, 'login.rate_limited', windowSeconds * 1000, { detail: { email: accountKey } });
-    throw rateLimited((until.getTime() - now.getTime()) / 1000);
+    throw new RateLimited((until.getTime() - now.getTime()) / 1000);
   }
 
   const found = await findLoginByEmail(db, email);
@@ -177,7 +176,7 @@ export async function login(app: App, input: { email: string; password: string }
   }
   if (found === undefined || !passwordMatches || found.user.disabledAt !== null) {
     await audit(app, origin, 'login.failed', { subjectId: found?.user.id ?? null, detail: { email: accountKey } });
-    throw unauthenticated(LOGIN_FAILED);
+    throw new Unauthenticated(LOGIN_FAILED);
   }
   await clearAccountFailures(db, accountKey);
   await pruneLoginFailures(db, new Date(now.getTime() - BACK_OFF_HORIZON_MS));
@@ -190,7 +189,7 @@ export async function login(app: App, input: { email: string; password: string }
  * again means it was stolen or replayed, so its whole family is revoked (RFC 9700 §4.14.2).
  */
 export async function refresh(app: App, token: string, origin: RequestOrigin): Promise<Session> {
-  const refused = () => unauthenticated('The refresh token is invalid, expired or revoked.');
+  const refused = () => new Unauthenticated('The refresh token is invalid, expired or revoked.');
   if (!isWellFormedRefreshToken(token)) throw refused();
   const { db } = app.store;
   const now = app.now();

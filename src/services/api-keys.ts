@@ -4,7 +4,7 @@ import { generateApiKey } from '../auth/secrets';
 import { holdsRole } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
 import { scopesForNewKey } from '../enforcement/scopes';
-import { badUserInput, forbidden, notFound } from '../errors';
+import { Forbidden, InvalidInput, NotFound } from '../errors';
 import {
   type ApiKeyRecord,
   findApiKeyById,
@@ -37,16 +37,16 @@ export async function createApiKey(
   const name = requiredText(input.name, LIMITS.apiKeyNameMax, 'name');
   const days = input.expiresInDays ?? null;
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
-    throw badUserInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
+    throw new InvalidInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
   }
   const scopes = scopesForNewKey(input.scopes, viewer.scopes, schemaScopes);
   if (!scopes.ok) {
     const names = scopes.scopes.map((s) => JSON.stringify(s)).join(', ');
     if (scopes.problem === 'unknown') {
       const knownList = schemaScopes.length === 0 ? 'none' : schemaScopes.join(', ');
-      throw badUserInput(`Unknown scope(s) ${names}; the scopes this API knows are: ${knownList}.`, 'scopes');
+      throw new InvalidInput(`Unknown scope(s) ${names}; the scopes this API knows are: ${knownList}.`, 'scopes');
     }
-    throw forbidden(`Your credential does not hold the scope(s) ${names}, so a key made with it cannot either.`);
+    throw new Forbidden(`Your credential does not hold the scope(s) ${names}, so a key made with it cannot either.`);
   }
   const now = app.now();
   const generated = generateApiKey();
@@ -66,7 +66,7 @@ export async function createApiKey(
     LIMITS.apiKeysPerUser,
   );
   if (apiKey === undefined)
-    throw badUserInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
+    throw new InvalidInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
   await audit(app, origin, 'api_key.created', {
     subjectId: viewer.id,
     detail: { keyId: apiKey.id, prefix: apiKey.prefix, name, scopes: apiKey.scopes === null ? 'all' : apiKey.scopes.join(' ') },
@@ -82,11 +82,11 @@ export function listApiKeys(app: App, userId: string): Promise<ApiKeyRecord[]> {
 export async function revokeApiKey(app: App, viewer: Viewer, rawId: string, origin: RequestOrigin): Promise<ApiKeyRecord> {
   const id = validId(rawId);
   const key = await findApiKeyById(app.store.db, id);
-  if (key === undefined) throw notFound('API key');
+  if (key === undefined) throw new NotFound('API key');
   if (key.userId !== viewer.id && !holdsRole(viewer.roles, 'ADMIN'))
-    throw forbidden('Only the owner of this API key or an ADMIN may revoke it.');
+    throw new Forbidden('Only the owner of this API key or an ADMIN may revoke it.');
   const revoked = await revokeStoredKey(app.store.db, id, app.now());
-  if (revoked === undefined) throw notFound('API key');
+  if (revoked === undefined) throw new NotFound('API key');
   if (key.revokedAt === null)
     await audit(app, origin, 'api_key.revoked', { subjectId: key.userId, detail: { keyId: key.id, prefix: key.prefix } });
   return revoked;

@@ -1,5 +1,5 @@
-import { badUserInput } from '../errors';
-import type { Position } from '../store/users';
+import { InvalidInput } from '../errors';
+import type { Position } from '../store/keyset';
 
 /** Cursors are opaque to clients: base64url of `<ISO time>|<id>`. */
 export function encodeCursor(position: Position): string {
@@ -8,7 +8,7 @@ export function encodeCursor(position: Position): string {
 
 export function decodeCursor(cursor: string | null | undefined, argument = 'after'): Position | null {
   if (cursor === null || cursor === undefined) return null;
-  const invalid = () => badUserInput(`${argument} is not a cursor from this list.`, argument);
+  const invalid = () => new InvalidInput(`${argument} is not a cursor from this list.`, argument);
   if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');

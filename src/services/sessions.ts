@@ -2,7 +2,7 @@ import type { App } from '../app';
 import { serializeEndedSessions, withEndedSessions } from '../auth/session-ends';
 import { isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import type { Viewer } from '../auth/viewer';
-import { badUserInput, notFound, rateLimited } from '../errors';
+import { InvalidInput, NotFound, RateLimited } from '../errors';
 import {
   clearAccountFailures,
   failuresForAccount,
@@ -96,7 +96,7 @@ export async function logoutEverywhere(app: App, viewer: Viewer, origin: Request
 /** An ADMIN (or the command line) ends every session of a user. */
 export async function endUserSessions(app: App, rawUserId: string, origin: RequestOrigin): Promise<boolean> {
   const id = validId(rawUserId, 'userId');
-  if (!(await endAllSessions(app, id, null))) throw notFound('User');
+  if (!(await endAllSessions(app, id, null))) throw new NotFound('User');
   await audit(app, origin, 'user.sessions_ended', { subjectId: id });
   return true;
 }
@@ -109,7 +109,7 @@ export async function endUserSessions(app: App, rawUserId: string, origin: Reque
 async function checkCurrentPassword(app: App, userId: string, password: string, origin: RequestOrigin): Promise<void> {
   const { db } = app.store;
   const found = await findLoginById(db, userId);
-  if (found === undefined) throw notFound('User');
+  if (found === undefined) throw new NotFound('User');
   const accountKey = normalizeEmail(found.user.email);
   const { perAccount, perAddress, windowSeconds } = app.config.loginFailures;
   const now = app.now();
@@ -131,7 +131,7 @@ async function checkCurrentPassword(app: App, userId: string, password: string, 
       subjectId: userId,
       detail: { email: accountKey, via: 'changePassword' },
     });
-    throw rateLimited((until.getTime() - now.getTime()) / 1000);
+    throw new RateLimited((until.getTime() - now.getTime()) / 1000);
   }
   let matches: boolean;
   try {
@@ -143,7 +143,7 @@ async function checkCurrentPassword(app: App, userId: string, password: string, 
   }
   if (!matches) {
     await audit(app, origin, 'login.failed', { subjectId: userId, detail: { email: accountKey, via: 'changePassword' } });
-    throw badUserInput('The current password is not correct.', 'currentPassword');
+    throw new InvalidInput('The current password is not correct.', 'currentPassword');
   }
   await clearAccountFailures(db, accountKey);
 }
@@ -165,7 +165,7 @@ export async function changePassword(
   const next = validNewPassword(input.newPassword, 'newPassword');
   await checkCurrentPassword(app, viewer.id, current, origin);
   const passwordHash = await app.passwords.hash(next);
-  if (!(await updatePasswordHash(app.store.db, viewer.id, passwordHash))) throw notFound('User');
+  if (!(await updatePasswordHash(app.store.db, viewer.id, passwordHash))) throw new NotFound('User');
   await endAllSessions(app, viewer.id, currentSession);
   await audit(app, origin, 'user.password_changed', { subjectId: viewer.id });
   return true;

@@ -1,5 +1,5 @@
 import type { App } from '../app';
-import { badUserInput, notFound } from '../errors';
+import { InvalidInput, NotFound } from '../errors';
 import type { StoredRole } from '../store/schema';
 import { countUsers, findUserById, listUsers as listStoredUsers, setUserDisabled, updateUserRole, type UserRecord } from '../store/users';
 import { type Connection, decodeCursor, toConnection } from './pagination';
@@ -24,9 +24,9 @@ export async function setUserRole(app: App, rawUserId: string, role: StoredRole,
         await audit(app, origin, 'user.role_changed', { subjectId: id, detail: { from: before?.role ?? null, to: role } });
       return result.user;
     case 'not-found':
-      throw notFound('User');
+      throw new NotFound('User');
     case 'last-admin':
-      throw badUserInput('This is the last ADMIN; make another user ADMIN first.', 'role');
+      throw new InvalidInput('This is the last ADMIN; make another user ADMIN first.', 'role');
   }
 }
 
@@ -39,8 +39,8 @@ export async function setDisabled(app: App, rawUserId: string, disabled: boolean
       await audit(app, origin, disabled ? 'user.disabled' : 'user.enabled', { subjectId: id });
       return result.user;
     case 'not-found':
-      throw notFound('User');
+      throw new NotFound('User');
     case 'last-admin':
-      throw badUserInput('This is the last active ADMIN; make another user ADMIN first.', 'userId');
+      throw new InvalidInput('This is the last active ADMIN; make another user ADMIN first.', 'userId');
   }
 }

@@ -1,4 +1,4 @@
-import { badUserInput } from '../errors';
+import { InvalidInput } from '../errors';
 
 /** Input limits. Lengths count characters (code points) after trimming where the value is trimmed. */
 export const LIMITS = Object.freeze({
@@ -32,7 +32,7 @@ export function plainText(value: string, argument: string, kind: 'line' | 'free'
   if ((kind === 'line' ? FORBIDDEN_IN_LINE : FORBIDDEN_IN_FREE_TEXT).test(value)) {
     const allowed =
       kind === 'line' ? 'control characters (line breaks, tabs, NUL, escapes)' : 'control characters other than line breaks and tabs';
-    throw badUserInput(`${argument} must not contain ${allowed} or bidirectional overrides.`, argument);
+    throw new InvalidInput(`${argument} must not contain ${allowed} or bidirectional overrides.`, argument);
   }
   return value;
 }
@@ -46,7 +46,7 @@ function length(value: string): number {
 export function validEmail(raw: string, argument = 'email'): string {
   const email = plainText(raw.trim(), argument);
   if (email === '' || length(email) > LIMITS.emailMax || !EMAIL.test(email)) {
-    throw badUserInput('Enter a valid email address.', argument);
+    throw new InvalidInput('Enter a valid email address.', argument);
   }
   return email;
 }
@@ -59,15 +59,15 @@ export function validEmail(raw: string, argument = 'email'): string {
 export function validNewPassword(password: string, argument = 'password'): string {
   plainText(password, argument);
   const n = length(password);
-  if (n < LIMITS.passwordMin) throw badUserInput(`The password must have at least ${LIMITS.passwordMin} characters.`, argument);
-  if (n > LIMITS.passwordMax) throw badUserInput(`The password must have at most ${LIMITS.passwordMax} characters.`, argument);
+  if (n < LIMITS.passwordMin) throw new InvalidInput(`The password must have at least ${LIMITS.passwordMin} characters.`, argument);
+  if (n > LIMITS.passwordMax) throw new InvalidInput(`The password must have at most ${LIMITS.passwordMax} characters.`, argument);
   return password;
 }
 
 /** For login: only refuses what cannot possibly be a password, before any hashing. */
 export function plausiblePassword(password: string, argument = 'password'): string {
   const n = length(password);
-  if (n === 0 || n > LIMITS.passwordMax) throw badUserInput(`The password must have 1 to ${LIMITS.passwordMax} characters.`, argument);
+  if (n === 0 || n > LIMITS.passwordMax) throw new InvalidInput(`The password must have 1 to ${LIMITS.passwordMax} characters.`, argument);
   return password;
 }
 
@@ -76,7 +76,7 @@ export function optionalText(raw: string | null | undefined, max: number, argume
   if (raw === null || raw === undefined) return null;
   const value = plainText(raw.trim(), argument);
   if (value === '') return null;
-  if (length(value) > max) throw badUserInput(`${argument} must have at most ${max} characters.`, argument);
+  if (length(value) > max) throw new InvalidInput(`${argument} must have at most ${max} characters.`, argument);
   return value;
 }
 
@@ -86,19 +86,19 @@ export function optionalText(raw: string | null | undefined, max: number, argume
  */
 export function requiredText(raw: string, max: number, argument: string, trim = true): string {
   const value = plainText(trim ? raw.trim() : raw, argument, trim ? 'line' : 'free');
-  if (value.trim() === '') throw badUserInput(`${argument} must not be empty.`, argument);
-  if (length(value) > max) throw badUserInput(`${argument} must have at most ${max} characters.`, argument);
+  if (value.trim() === '') throw new InvalidInput(`${argument} must not be empty.`, argument);
+  if (length(value) > max) throw new InvalidInput(`${argument} must have at most ${max} characters.`, argument);
   return value;
 }
 
 export function validId(raw: string, argument = 'id'): string {
-  if (!UUID.test(raw)) throw badUserInput(`${argument} is not a valid id.`, argument);
+  if (!UUID.test(raw)) throw new InvalidInput(`${argument} is not a valid id.`, argument);
   return raw.toLowerCase();
 }
 
 export function validPageSize(first: number | null | undefined, argument = 'first'): number {
   const n = first ?? 20;
   if (!Number.isInteger(n) || n < 1 || n > LIMITS.pageMax)
-    throw badUserInput(`${argument} must be between 1 and ${LIMITS.pageMax}.`, argument);
+    throw new InvalidInput(`${argument} must be between 1 and ${LIMITS.pageMax}.`, argument);
   return n;
 }

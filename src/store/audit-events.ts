@@ -1,12 +1,13 @@
 import { PostgresAdapter, sql } from 'kysely';
+import { type Position, pastPosition } from './keyset';
 import type { Db } from './schema';
 import { type AuditSource, toDate } from './schema';
-import type { Position } from './users';
 
 /** Everything the audit log records. */
 export type AuditAction =
   | 'user.signed_up'
   | 'user.created'
+  | 'user.linked'
   | 'user.role_changed'
   | 'user.disabled'
   | 'user.enabled'
@@ -52,10 +53,7 @@ export async function insertAuditEvent(db: Db, event: AuditEventRecord): Promise
 /** Up to `limit` events, newest first, older than `before`. */
 export async function listAuditEvents(db: Db, limit: number, before: Position | null): Promise<AuditEventRecord[]> {
   let query = db.selectFrom('audit_events').selectAll();
-  if (before !== null) {
-    const at = before.createdAt.toISOString();
-    query = query.where((eb) => eb.or([eb('occurred_at', '<', at), eb.and([eb('occurred_at', '=', at), eb('id', '<', before.id)])]));
-  }
+  if (before !== null) query = query.where(pastPosition(before, 'desc', 'occurred_at'));
   const rows = await query.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   return rows.map((row) => ({
     id: row.id,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { insertAuditEvent } from './audit-events';
 import { type Db, isUniqueViolation } from './database';
 import { newId } from './ids';
 import { insertUser } from './users';
@@ -53,6 +54,18 @@ export async function linkExternalUser(
           .insertInto('external_identities')
           .values({ issuer: identity.issuer, subject: identity.subject, user_id: user.id, created_at: now.toISOString() })
           .execute();
+        // In the link's transaction: exactly one `user.linked` per linked user, even when several
+        // instances race to link the same subject (the losers' rows roll back with their link).
+        await insertAuditEvent(trx, {
+          id: newId(now.getTime()),
+          createdAt: now,
+          action: 'user.linked',
+          actorId: user.id,
+          subjectId: user.id,
+          address: null,
+          source: 'request',
+          detail: { issuer: identity.issuer, subject: identity.subject },
+        });
         return user.id;
       });
     } catch (error) {

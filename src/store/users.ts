@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, PostgresAdapter, sql } from 'kysely';
 import { parseEndedSessions, type SessionEnds } from '../auth/session-ends';
+import { type Position, pastPosition } from './keyset';
 import type { Db } from './schema';
 import { type Database, type StoredRole, toDate, toDateOrNull, type UserRow } from './schema';
 
@@ -10,12 +11,6 @@ export interface UserRecord extends SessionEnds {
   readonly role: StoredRole;
   readonly createdAt: Date;
   readonly disabledAt: Date | null;
-}
-
-/** A position in a (created_at, id) ordered list; what an opaque cursor decodes to. */
-export interface Position {
-  readonly createdAt: Date;
-  readonly id: string;
 }
 
 export const USER_COLUMNS = ['id', 'email', 'name', 'role', 'created_at', 'disabled_at', 'ended_sessions', 'sessions_ended_at'] as const;
@@ -82,10 +77,7 @@ export async function findLoginByEmail(db: Db, email: string): Promise<{ user: U
 /** Up to `limit` users after `after`, oldest first. */
 export async function listUsers(db: Db, limit: number, after: Position | null): Promise<UserRecord[]> {
   let query = db.selectFrom('users').select(USER_COLUMNS);
-  if (after !== null) {
-    const at = after.createdAt.toISOString();
-    query = query.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', after.id)])]));
-  }
+  if (after !== null) query = query.where(pastPosition(after, 'asc'));
   const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
   return rows.map(toUser);
 }

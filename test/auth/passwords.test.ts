@@ -1,4 +1,5 @@
-import { createPasswordHasher, HashQueueFull } from '../../src/auth/passwords';
+import { createPasswordHasher } from '../../src/auth/passwords';
+import { HashQueueFull } from '../../src/errors';
 
 describe('password hashing', () => {
   const hasher = createPasswordHasher(10);

@@ -1,4 +1,4 @@
-import { expandRole, holdsRole, ROLE_HIERARCHY, rolesOf } from '../../src/auth/roles';
+import { expandRole, holdsRole, ROLE_HIERARCHY, rolesOf, rolesOfAll, seniorRole } from '../../src/auth/roles';
 import { hasRole } from '../../src/auth/viewer';
 
 describe('rolesOf', () => {
@@ -14,6 +14,15 @@ describe('rolesOf', () => {
 
   it('leaves a role outside the hierarchy as itself', () => {
     expect(rolesOf('AUDITOR')).toEqual(['AUDITOR']);
+  });
+});
+
+describe('rolesOfAll', () => {
+  it('adds up several granted roles, each expanded and listed once', () => {
+    expect(rolesOfAll(['USER', 'ADMIN'])).toEqual(['USER', 'ADMIN']);
+    expect(rolesOfAll(['ADMIN', 'USER'])).toEqual(['ADMIN', 'USER']);
+    expect(rolesOfAll(['ADMIN'])).toBe(rolesOf('ADMIN'));
+    expect(rolesOfAll([])).toEqual([]);
   });
 });
 
@@ -35,6 +44,19 @@ describe('holdsRole', () => {
     expect(hasRole({ id: 'u', roles: ['ADMIN'], via: 'jwt' }, 'USER')).toBe(true);
     expect(hasRole({ id: 'u', roles: ['USER'], via: 'jwt' }, 'ADMIN')).toBe(false);
     expect(hasRole(null, 'USER')).toBe(false);
+  });
+});
+
+describe('seniorRole', () => {
+  it('names the role that includes every other, whatever the order', () => {
+    expect(seniorRole(['USER', 'ADMIN'])).toBe('ADMIN');
+    expect(seniorRole(['ADMIN', 'USER'])).toBe('ADMIN');
+    expect(seniorRole(['USER'])).toBe('USER');
+  });
+
+  it('names none for an empty set or roles no one of which includes the others', () => {
+    expect(seniorRole([])).toBeUndefined();
+    expect(seniorRole(['USER', 'AUDITOR'])).toBeUndefined();
   });
 });
 

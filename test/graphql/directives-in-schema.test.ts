@@ -447,7 +447,7 @@ describe('protected mutations', () => {
     expect(result.data?.createNote?.author).toEqual({ id: mallory.user.id, email: 'mallory@example.test' });
   });
 
-  // CONTRACT.md: "A mutation that selects any field the caller may not access, at any depth, is
+  // docs/contract.md, "Authorization": "A mutation that selects any field the caller may not access, at any depth, is
   // refused before any resolver runs: no data, one error per denied field with its path and code,
   // nothing changed."
 

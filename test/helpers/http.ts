@@ -136,3 +136,20 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
     close: () => server.close(),
   };
 }
+
+/** Stack frames, HTML pages, file paths and source locations: never in an answer. */
+export const NO_STACK_OR_HTML = /<html|<!doctype|\n\s+at |\bat [\w.<>]+ \(|node_modules|\/work\/|\.(ts|js):\d+/i;
+
+/** POSTs a raw body (not necessarily JSON, not necessarily GraphQL) to `path` on the harness. */
+export async function post(
+  h: Pick<HttpHarness, 'url'>,
+  body: string | Uint8Array,
+  headers: Record<string, string>,
+  path = '/graphql',
+): Promise<GqlResponse> {
+  return readResponse(await fetch(`${h.url}${path}`, { method: 'POST', headers, body }));
+}
+
+export async function get(h: Pick<HttpHarness, 'url'>, path: string, headers: Record<string, string> = {}): Promise<GqlResponse> {
+  return readResponse(await fetch(`${h.url}${path}`, { headers }));
+}

@@ -128,6 +128,44 @@ export async function startServer(vars: Record<string, string>, command?: Comman
   throw new Error(`server did not answer /healthz within ${STARTUP_TIMEOUT_MS} ms; stderr:\n${running.stderr()}`);
 }
 
+/** Sends SIGTERM to the child itself and waits (up to 15 s) for it to exit; also says how long that took. */
+export async function stopWithSigterm(running: Running): Promise<Exit & { readonly ms: number }> {
+  const sentAt = Date.now();
+  expect(running.child.kill('SIGTERM')).toBe(true);
+  const exit = await exitWithin(running, 15_000);
+  return { ...exit, ms: Date.now() - sentAt };
+}
+
+/** A development-mode environment over an SQLite file in `dir` (a cheap password hash unless `extra` says otherwise). */
+export function devVars(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    DATABASE_URL: `file:${join(dir, 'g.db')}`,
+    DATA_DIR: dir,
+    LOG_LEVEL: 'warn',
+    PASSWORD_HASH_COST: '10',
+    ...extra,
+  };
+}
+
+/**
+ * Starts `send` and waits (up to 10 s) until the server has logged that the request arrived (it
+ * must run with LOG_LEVEL debug); fails the test if it never does. Returns the pending answer, and
+ * where in stdout the server's logs for it begin.
+ */
+export async function sendAndWaitForArrival<T>(
+  running: Running,
+  send: () => Promise<T>,
+): Promise<{ pending: Promise<T>; logsFrom: number }> {
+  const logsFrom = running.stdout().length;
+  const pending = send();
+  const arrivedBy = Date.now() + 10_000;
+  const arrived = () => running.stdout().slice(logsFrom).includes('"msg":"request received"');
+  while (!arrived() && Date.now() < arrivedBy) await delay(5);
+  expect(arrived()).toBe(true);
+  return { pending, logsFrom };
+}
+
 /** POSTs a GraphQL operation as JSON to `url`/graphql. */
 export async function gql(
   url: string,

@@ -13,14 +13,9 @@ import { Client } from 'pg';
 import { databasesUnderTest, POSTGRES_ADMIN_URL, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { randomSecret } from '../helpers/http';
 import { gql, registerProcessCleanup, ROOT, type Running, startServer, tempDir } from '../helpers/process';
+import { LOGIN, PASSWORD, REFRESH, SIGN_UP } from '../helpers/accounts';
 
 registerProcessCleanup({ per: 'file' });
-
-const PASSWORD = 'correct horse battery staple';
-const SIGN_UP =
-  'mutation ($email: String!) { signUp(email: $email, password: "correct horse battery staple") { accessToken refreshToken user { id } } }';
-const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }';
-const REFRESH = 'mutation ($token: String!) { refreshToken(refreshToken: $token) { accessToken refreshToken } }';
 
 const run = promisify(execFile);
 
@@ -59,7 +54,7 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
   });
 
   async function signUp(on: Running, email = `user-${randomUUID()}@example.test`) {
-    const response = await gql(on.url, SIGN_UP, { email });
+    const response = await gql(on.url, SIGN_UP, { password: PASSWORD, email });
     expect(response.body.errors).toBeUndefined();
     return { email, ...(response.body.data?.['signUp'] as { accessToken: string; refreshToken: string; user: { id: string } }) };
   }
@@ -205,14 +200,14 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
 
   it('revokes the whole family when a refresh token used on A is replayed on B', async () => {
     const carol = await signUp(a);
-    const renewed = await gql(a.url, REFRESH, { token: carol.refreshToken });
+    const renewed = await gql(a.url, REFRESH, { refreshToken: carol.refreshToken });
     const next = renewed.body.data?.['refreshToken'] as { refreshToken: string };
     expect(next.refreshToken).toMatch(/^gtr_/);
 
-    const replay = await gql(b.url, REFRESH, { token: carol.refreshToken });
+    const replay = await gql(b.url, REFRESH, { refreshToken: carol.refreshToken });
     expect(replay.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     // The token A handed out after the first use is dead too: the thief and the victim both must log in again.
-    const afterReplay = await gql(a.url, REFRESH, { token: next.refreshToken });
+    const afterReplay = await gql(a.url, REFRESH, { refreshToken: next.refreshToken });
     expect(afterReplay.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     expect(afterReplay.body.data).toBeNull();
   });
@@ -231,9 +226,11 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     const sameEmail = `race-${randomUUID()}@example.test`;
     const operations = [
       // 20 sign-ups with distinct emails and 5 that race for one email
-      ...Array.from({ length: 20 }, (_, i) => gql((i % 2 ? a : b).url, SIGN_UP, { email: `burst-${i}-${randomUUID()}@example.test` })),
+      ...Array.from({ length: 20 }, (_, i) =>
+        gql((i % 2 ? a : b).url, SIGN_UP, { password: PASSWORD, email: `burst-${i}-${randomUUID()}@example.test` }),
+      ),
       ...Array.from({ length: 5 }, (_, i) =>
-        gql((i % 2 ? a : b).url, SIGN_UP, { email: sameEmail.replace('race', i % 2 ? 'RACE' : 'race') }),
+        gql((i % 2 ? a : b).url, SIGN_UP, { password: PASSWORD, email: sameEmail.replace('race', i % 2 ? 'RACE' : 'race') }),
       ),
       // 15 logins and 10 key creations by the existing users
       ...Array.from({ length: 15 }, (_, i) => gql((i % 2 ? b : a).url, LOGIN, { email: existing[i % 10]!.email, password: PASSWORD })),

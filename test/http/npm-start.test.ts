@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { delay, exitWithin, gql, registerProcessCleanup, ROOT, startServer, tempDir } from '../helpers/process';
+import { PASSWORD, SIGN_UP } from '../helpers/accounts';
+import { devVars, exitWithin, gql, registerProcessCleanup, ROOT, sendAndWaitForArrival, startServer, tempDir } from '../helpers/process';
 
 /*
  * `npm start` as Docker's `CMD npm start`, systemd or Kubernetes run it: SIGTERM goes to the npm
@@ -12,10 +13,6 @@ import { delay, exitWithin, gql, registerProcessCleanup, ROOT, startServer, temp
 
 registerProcessCleanup();
 
-const PASSWORD = 'correct horse battery staple';
-const SIGN_UP =
-  'mutation ($email: String!, $password: String!) { signUp(email: $email, password: $password) { accessToken user { id email } } }';
-
 beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'examples', 'notes', 'main.js')))
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
@@ -24,17 +21,9 @@ beforeAll(() => {
 it('SIGTERM to the npm start process finishes the request in flight, closes the port and exits 0', async () => {
   const dir = tempDir();
   const email = `npm-start-${randomUUID()}@example.test`;
-  const server = await startServer(
-    // debug logs show when the request has arrived; the full scrypt cost keeps it busy for a while.
-    { NODE_ENV: 'development', DATABASE_URL: `file:${join(dir, 'g.db')}`, DATA_DIR: dir, LOG_LEVEL: 'debug', PASSWORD_HASH_COST: '17' },
-    ['npm', 'start', '--silent'],
-  );
-  const logsBefore = server.stdout().length;
-  const pending = gql(server.url, SIGN_UP, { email, password: PASSWORD });
-  const arrivedBy = Date.now() + 10_000;
-  const arrived = () => server.stdout().slice(logsBefore).includes('"msg":"request received"');
-  while (!arrived() && Date.now() < arrivedBy) await delay(5);
-  expect(arrived()).toBe(true);
+  // debug logs show when the request has arrived; the full scrypt cost keeps it busy for a while.
+  const server = await startServer(devVars(dir, { LOG_LEVEL: 'debug', PASSWORD_HASH_COST: '17' }), ['npm', 'start', '--silent']);
+  const { pending } = await sendAndWaitForArrival(server, () => gql(server.url, SIGN_UP, { email, password: PASSWORD }));
 
   expect(server.child.kill('SIGTERM')).toBe(true); // the npm process
   const response = await pending;

@@ -1,5 +1,5 @@
 /*
- * The database goes away under load and comes back (CONTRACT: "While the database is unreachable,
+ * The database goes away under load and comes back (docs/contract.md, "Running it": "While the database is unreachable,
  * GraphQL requests answer 503 with Retry-After, the masked error body and its request id; they
  * recover without a restart"). A PostgreSQL cluster of the test's own, on a free port, is stopped
  * mid-load and started again; the gatehouse process is never restarted.
@@ -13,12 +13,11 @@ import { Client } from 'pg';
 import type { GqlResponse } from '../helpers/http';
 import { randomSecret } from '../helpers/http';
 import { delay, freePort, gql, registerProcessCleanup, type Running, startServer } from '../helpers/process';
+import { PASSWORD, SIGN_UP } from '../helpers/accounts';
 
 registerProcessCleanup({ per: 'file' });
 
 const BIN = '/usr/lib/postgresql/15/bin';
-const SIGN_UP =
-  'mutation ($email: String!) { signUp(email: $email, password: "correct horse battery staple") { accessToken user { id } } }';
 
 /** initdb and the server refuse to run as root: as root, run them as the postgres user. */
 function pgCommand(command: string, args: string[]): void {
@@ -110,7 +109,7 @@ const canRun = existsSync(join(BIN, 'initdb'));
   }
 
   it('answers 503 with Retry-After while it is down, loses nothing acknowledged, and recovers without a restart', async () => {
-    const first = await gql(server.url, SIGN_UP, { email: `first-${randomUUID()}@example.test` });
+    const first = await gql(server.url, SIGN_UP, { password: PASSWORD, email: `first-${randomUUID()}@example.test` });
     expect(first.status).toBe(200);
     const token = (first.body.data!['signUp'] as { accessToken: string }).accessToken;
     const me = { authorization: `Bearer ${token}` };
@@ -138,7 +137,7 @@ const canRun = existsSync(join(BIN, 'initdb'));
       ...Array.from({ length: 4 }, () => {
         let email = '';
         return loop(
-          () => gql(server.url, SIGN_UP, { email: (email = `load-${randomUUID()}@example.test`) }),
+          () => gql(server.url, SIGN_UP, { password: PASSWORD, email: (email = `load-${randomUUID()}@example.test`) }),
           () => acknowledged.push(email),
         );
       }),
@@ -158,7 +157,7 @@ const canRun = existsSync(join(BIN, 'initdb'));
       cluster.stop();
       const whileDown = await gql(server.url, '{ me { id } }', {}, me);
       expectUnavailable(whileDown);
-      expectUnavailable(await gql(server.url, SIGN_UP, { email: `down-${randomUUID()}@example.test` }));
+      expectUnavailable(await gql(server.url, SIGN_UP, { password: PASSWORD, email: `down-${randomUUID()}@example.test` }));
       expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
       // Public fields that need no database still answer.
       expect((await gql(server.url, '{ publicMessage }')).status).toBe(200);

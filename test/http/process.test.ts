@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { randomSecret } from '../helpers/http';
+import { LOGIN, PASSWORD, SIGN_UP } from '../helpers/accounts';
 import {
-  delay,
+  devVars,
   exitWithin,
   freePort,
   gql,
   registerProcessCleanup,
-  type Exit,
-  type Running,
+  sendAndWaitForArrival,
   spawnServer,
   startServer,
+  stopWithSigterm,
   tempDir,
 } from '../helpers/process';
-
-const PASSWORD = 'correct horse battery staple';
 
 registerProcessCleanup();
 
@@ -23,31 +22,6 @@ registerProcessCleanup();
  * (and Kubernetes' grace period is often set that short), so an exit near 10 s is an exit by SIGKILL.
  */
 const PROMPT_EXIT_MS = 5_000;
-
-/** Sends SIGTERM to the child itself and waits (up to 15 s) for it to exit; also says how long that took. */
-async function stopWithSigterm(running: Running): Promise<Exit & { readonly ms: number }> {
-  const sentAt = Date.now();
-  expect(running.child.kill('SIGTERM')).toBe(true);
-  const exit = await exitWithin(running, 15_000);
-  return { ...exit, ms: Date.now() - sentAt };
-}
-
-const SIGN_UP =
-  'mutation ($email: String!, $password: String!) { signUp(email: $email, password: $password) { accessToken user { id email } } }';
-const LOGIN =
-  'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken user { id email role } } }';
-
-/** A development-mode environment over an SQLite file in `dir`. */
-function devVars(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    NODE_ENV: 'development',
-    DATABASE_URL: `file:${join(dir, 'g.db')}`,
-    DATA_DIR: dir,
-    LOG_LEVEL: 'warn',
-    PASSWORD_HASH_COST: '10',
-    ...extra,
-  };
-}
 
 describe('the gatehouse process', () => {
   it('SIGTERM exits 0, and a restart on the same file keeps accounts, passwords and access tokens', async () => {
@@ -85,15 +59,10 @@ describe('the gatehouse process', () => {
     // debug logs show when the request has arrived; the full scrypt cost keeps it busy for a while.
     const server = await startServer(devVars(dir, { LOG_LEVEL: 'debug', PASSWORD_HASH_COST: '17' }));
 
-    const logsBefore = server.stdout().length;
-    const pending = gql(server.url, SIGN_UP, { email, password: PASSWORD });
-    const arrivedBy = Date.now() + 10_000;
-    const arrived = () => server.stdout().slice(logsBefore).includes('"msg":"request received"');
-    while (!arrived() && Date.now() < arrivedBy) await delay(5);
-    expect(arrived()).toBe(true);
+    const { pending, logsFrom } = await sendAndWaitForArrival(server, () => gql(server.url, SIGN_UP, { email, password: PASSWORD }));
     const completedGraphql = server
       .stdout()
-      .slice(logsBefore)
+      .slice(logsFrom)
       .split('\n')
       .filter((line) => line.includes('"path":"/graphql"') && line.includes('"msg":"request completed"'));
     expect(completedGraphql).toEqual([]);

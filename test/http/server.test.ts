@@ -1,100 +1,31 @@
 import assert from 'node:assert';
 import { getIntrospectionQuery } from 'graphql';
 import { SIGN_IN_MUTATION } from '../../src/http/signin-page';
-import { randomUUID } from 'node:crypto';
 import { createAccessTokens } from '../../src/auth/jwt';
 import { generateApiKey } from '../../src/auth/secrets';
 import { ensureAdmin } from '../../src/services/accounts';
 import { sqliteFile, type ThrowawayDatabase } from '../helpers/databases';
-import { type GqlResponse, type HttpHarness, randomSecret, readResponse, startHttpServer } from '../helpers/http';
+import {
+  CREATE_API_KEY,
+  codes,
+  createKey,
+  expectRefused,
+  LOGIN,
+  ME,
+  PASSWORD,
+  REVOKE_API_KEY,
+  SIGN_UP,
+  signUp,
+  uniqueEmail,
+} from '../helpers/accounts';
+import { get, type HttpHarness, NO_STACK_OR_HTML, post, randomSecret, readResponse, startHttpServer } from '../helpers/http';
 
 const ALLOWED_ORIGIN = 'https://app.example.test';
-const PASSWORD = 'correct horse battery staple';
-
-const SIGN_UP = /* GraphQL */ `
-  mutation SignUp($email: String!, $password: String!, $name: String) {
-    signUp(email: $email, password: $password, name: $name) {
-      accessToken
-      refreshToken
-      expiresIn
-      user { id email name role }
-    }
-  }
-`;
-const LOGIN = /* GraphQL */ `
-  mutation Login($email: String!, $password: String!) {
-    login(email: $email, password: $password) { accessToken user { id email role } }
-  }
-`;
-const CREATE_API_KEY = /* GraphQL */ `
-  mutation CreateKey($name: String!, $expiresInDays: Int) {
-    createApiKey(name: $name, expiresInDays: $expiresInDays) { secret apiKey { id name prefix } }
-  }
-`;
-const REVOKE_API_KEY = /* GraphQL */ `
-  mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }
-`;
-const ME = '{ me { id email role } }';
-
-function uniqueEmail(label = 'user'): string {
-  return `${label}-${randomUUID()}@example.test`;
-}
-
-function codes(response: GqlResponse): string[] {
-  return (response.body.errors ?? []).map((error) => String(error.extensions?.['code']));
-}
-
-interface SignedUp {
-  readonly id: string;
-  readonly email: string;
-  readonly accessToken: string;
-}
-
-async function signUp(h: HttpHarness, email = uniqueEmail()): Promise<SignedUp> {
-  const response = await h.gql(SIGN_UP, { variables: { email, password: PASSWORD } });
-  expect(response.status).toBe(200);
-  expect(response.body.errors).toBeUndefined();
-  const payload = response.body.data?.['signUp'];
-  return { id: payload.user.id, email, accessToken: payload.accessToken };
-}
-
-async function createKey(h: HttpHarness, accessToken: string, expiresInDays?: number): Promise<{ id: string; secret: string }> {
-  const response = await h.gql(CREATE_API_KEY, {
-    variables: { name: 'test key', ...(expiresInDays === undefined ? {} : { expiresInDays }) },
-    headers: { authorization: `Bearer ${accessToken}` },
-  });
-  expect(response.status).toBe(200);
-  expect(response.body.errors).toBeUndefined();
-  const created = response.body.data?.['createApiKey'];
-  return { id: created.apiKey.id, secret: created.secret };
-}
-
-/** The contract's refusal of a present-but-unusable credential, and that nothing sent is echoed back. */
-function expectRefused(response: GqlResponse, ...sent: string[]): void {
-  expect(response.status).toBe(401);
-  expect(response.headers.get('www-authenticate')).toEqual(expect.stringMatching(/\S/));
-  expect(response.body).not.toHaveProperty('data');
-  expect(response.body.errors).toHaveLength(1);
-  expect(response.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
-  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-  for (const value of sent) expect(response.text).not.toContain(value);
-}
-
-async function post(h: HttpHarness, body: string, headers: Record<string, string>): Promise<GqlResponse> {
-  return readResponse(await fetch(`${h.url}/graphql`, { method: 'POST', headers, body }));
-}
-
-async function get(h: HttpHarness, path: string, headers: Record<string, string> = {}): Promise<GqlResponse> {
-  return readResponse(await fetch(`${h.url}${path}`, { headers }));
-}
-
 /** Whether an email can still be signed up: true means no account with it exists. */
 async function emailIsFree(h: HttpHarness, email: string): Promise<boolean> {
   const response = await h.gql(SIGN_UP, { variables: { email, password: PASSWORD } });
   return response.body.errors === undefined && response.body.data?.['signUp']?.user?.email === email;
 }
-
-const NO_STACK_OR_HTML = /<html|<!doctype|\n\s+at |node_modules|\.(ts|js):\d+/i;
 
 describe('gatehouse over HTTP', () => {
   let h: HttpHarness;

@@ -8,7 +8,8 @@
  */
 import { type GqlResponse, type HttpHarness, startHttpServer } from '../helpers/http';
 import { postgresDatabase, throwawayDatabase, type ThrowawayDatabase } from '../helpers/databases';
-import { codes, countRows, LOGIN, median, PASSWORD, SIGN_UP, signUp, uniqueEmail } from './support';
+import { codes, LOGIN, PASSWORD, SIGN_UP, signUp, uniqueEmail } from '../helpers/accounts';
+import { countRows, median } from './support';
 
 function login(h: HttpHarness, email: string, password: string): Promise<GqlResponse> {
   return h.gql(LOGIN, { variables: { email, password } });

@@ -3,14 +3,12 @@
  * ADMIN_EMAIL was set must not become ADMIN (issue 17, "Admin takeover at start-up").
  */
 import { join } from 'node:path';
+import { LOGIN, SIGN_UP } from '../helpers/accounts';
 import { randomSecret } from '../helpers/http';
 import { exitWithin, gql, registerProcessCleanup, type Running, spawnServer, startServer, tempDir } from '../helpers/process';
 import { openStore } from '../../src/store/database';
 
 registerProcessCleanup();
-
-const SIGN_UP = 'mutation ($email: String!, $password: String!) { signUp(email: $email, password: $password) { user { id role } } }';
-const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { user { id role } } }';
 
 const ATTACKER_PASSWORD = 'the attacker chose this one';
 const OPERATOR_PASSWORD = 'the operator chose this one';

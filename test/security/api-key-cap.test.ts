@@ -7,7 +7,7 @@ import { throwawayDatabase, type ThrowawayDatabase } from '../helpers/databases'
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { LIMITS } from '../../src/services/validation';
 import { createTestKit } from '../../src/testkit';
-import { codes, CREATE_API_KEY, signUp } from './support';
+import { codes, CREATE_API_KEY, signUp } from '../helpers/accounts';
 
 const dialects = process.env['GATEHOUSE_TEST_POSTGRES'] === '1' ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
 

@@ -6,25 +6,21 @@
  * before any hashing.
  */
 import { generateApiKey } from '../../src/auth/secrets';
-import { type GqlResponse, type HttpHarness, startHttpServer } from '../helpers/http';
+import { type GqlResponse, type HttpHarness, startHttpServer, get, post } from '../helpers/http';
 import {
   codes,
-  countRows,
-  countUsersWithEmail,
   createKey,
   expectRefused,
-  get,
   LOGIN,
   ME,
-  median,
   PASSWORD,
-  post,
   REVOKE_API_KEY,
   SIGN_UP,
   type SignedUp,
   signUp,
   uniqueEmail,
-} from './support';
+} from '../helpers/accounts';
+import { countRows, countUsersWithEmail, median } from './support';
 
 async function auditCount(h: HttpHarness, action: string, subjectId?: string): Promise<number> {
   let query = h.store.db.selectFrom('audit_events').select('id').where('action', '=', action);

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
-import { type GqlResponse, type HttpHarness, randomSecret, readResponse, startHttpServer } from '../helpers/http';
+import { type GqlResponse, type HttpHarness, randomSecret, readResponse, startHttpServer, NO_STACK_OR_HTML, post } from '../helpers/http';
 import { delay, gql, registerProcessCleanup, type Running, startServer, tempDir } from '../helpers/process';
-import { CREATE_API_KEY, LOGIN, ME, NO_STACK_OR_HTML, post, REFRESH, SIGN_UP, type SignedUp, signUp, uniqueEmail } from './support';
+import { CREATE_API_KEY, LOGIN, ME, REFRESH, SIGN_UP, type SignedUp, signUp, uniqueEmail } from '../helpers/accounts';
 
 registerProcessCleanup({ per: 'file' });
 

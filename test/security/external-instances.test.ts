@@ -3,7 +3,7 @@ import { setDisabled } from '../../src/services/users';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type HttpHarness, startHttpServer } from '../helpers/http';
 import { startTestIssuer, type TestIssuer, type TestKey } from '../helpers/oidc-issuer';
-import { expectRefused } from './support';
+import { expectRefused } from '../helpers/accounts';
 
 /*
  * Two gatehouse instances on one database take a provider account's first requests at once: one

@@ -1,13 +1,18 @@
 import { createHmac, createPublicKey } from 'node:crypto';
-import { type HttpHarness, startHttpServer } from '../helpers/http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGatehouse } from '../../src/gatehouse';
+import { demo } from '../helpers/demo';
+import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { rawJwt, startTestIssuer, type TestAlgorithm, type TestIssuer, type TestKey } from '../helpers/oidc-issuer';
 import { CLI_ORIGIN } from '../../src/services/audit';
 import { setDisabled } from '../../src/services/users';
-import { expectRefused, signUp } from './support';
+import { expectRefused, signUp } from '../helpers/accounts';
 
 /**
  * Tokens from a real OpenID provider on loopback (test/helpers/oidc-issuer.ts), through the real
- * HTTP server: discovery, keys, rotation, outages and every refusal the contract lists.
+ * HTTP server: discovery, keys, rotation, outages and every refusal docs/contract.md lists.
  */
 
 interface Logged {
@@ -104,6 +109,12 @@ describe('tokens from a configured identity provider', () => {
     expect(admin.body.errors).toBeUndefined();
     const plain = await h.gql(USERS, bearer(await userToken(keys.ES256, { sub: 'root', realm_access: { roles: ['gatehouse-user'] } })));
     expect(plain.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    // `me` says what the caller holds on this request, not the stored row (always USER for a linked user).
+    const role = async (roles: string[]) =>
+      (await h.gql('{ me { role } }', bearer(await userToken(keys.ES256, { sub: 'root', realm_access: { roles } })))).body.data?.['me'];
+    expect(await role(['gatehouse-admin'])).toEqual({ role: 'ADMIN' });
+    expect(await role(['gatehouse-user', 'gatehouse-admin'])).toEqual({ role: 'ADMIN' });
+    expect(await role(['gatehouse-user'])).toEqual({ role: 'USER' });
     const unmapped = await userToken(keys.ES256, { sub: 'nobody', realm_access: { roles: ['marketing'] } });
     expect((await h.gql(ME, bearer(unmapped))).body.data?.['me']).toEqual(expect.objectContaining({ id: expect.any(String) }));
     expect((await h.gql(USERS, bearer(unmapped))).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
@@ -126,6 +137,17 @@ describe('tokens from a configured identity provider', () => {
     expect(ids.has(aliceId)).toBe(false);
     // The email was alice's already: the new user gets a placeholder, not alice's account.
     expect(responses[0]?.body.data?.['me'].email).toMatch(/@external\.invalid$/);
+    // One audit event for the one link the twelve requests raced to make.
+    const [racerId] = ids;
+    const linked = await h.store.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'user.linked')
+      .where('subject_id', '=', racerId)
+      .execute();
+    expect(linked).toHaveLength(1);
+    expect(linked[0]).toMatchObject({ actor_id: racerId, source: 'request' });
+    expect(JSON.parse(String(linked[0]?.detail))).toEqual({ issuer: a.issuer, subject: 'racer' });
   });
 
   it('refuses expired, not-yet-valid, wrong-audience and sub-less tokens with the same 401, and logs the reason at info', async () => {
@@ -267,6 +289,47 @@ describe('refusal logging under a flood', () => {
     } finally {
       await h.close();
       await issuer.close();
+    }
+  });
+});
+
+describe('a provider that is up when gatehouse starts', () => {
+  it('has its keys fetched at start-up, so its first token is accepted while the provider is down', async () => {
+    const issuer = await startTestIssuer();
+    const key = await issuer.newKey('RS256');
+    issuer.publish(key);
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-prefetch-'));
+    const gatehouse = await createGatehouse({
+      ...demo,
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: `file:${join(dir, 'gatehouse.db')}`,
+        DATA_DIR: dir,
+        JWT_SECRET: randomSecret(),
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        OIDC_ISSUERS: JSON.stringify([{ issuer: issuer.issuer, audience: 'gatehouse-api' }]),
+      },
+    });
+    try {
+      const url = (await gatehouse.listen()).replace(/\/$/, '');
+      const deadline = Date.now() + 5000;
+      while (issuer.jwksFetches() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(issuer.jwksFetches()).toBe(1);
+      issuer.down = true;
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await issuer.sign(key, { sub: 'early' })}` },
+        body: JSON.stringify({ query: '{ me { id } }' }),
+      });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { data: { me: { id: string } } }).data.me.id).toEqual(expect.any(String));
+      expect(issuer.jwksFetches()).toBe(1);
+    } finally {
+      await gatehouse.close();
+      await issuer.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

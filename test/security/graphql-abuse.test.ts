@@ -12,8 +12,9 @@ import { rolesOf, type Viewer } from '../../src/auth/viewer';
 import { createApolloServer, createContext } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
 import { ensureAdmin } from '../../src/services/accounts';
-import { type GqlResponse, type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
-import { codes, countRows, get, LOGIN, PASSWORD, post, type SignedUp, signUp, uniqueEmail } from './support';
+import { type GqlResponse, type HttpHarness, randomSecret, startHttpServer, get, post } from '../helpers/http';
+import { codes, LOGIN, PASSWORD, type SignedUp, signUp, uniqueEmail } from '../helpers/accounts';
+import { countRows } from './support';
 
 /** A limit's refusal: HTTP 400, JSON, no data, and an error whose message names the limit. */
 function expectLimitRefusal(response: GqlResponse, names: RegExp): void {

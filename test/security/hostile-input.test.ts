@@ -4,7 +4,8 @@
  */
 import { type GqlResponse, type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { postgresDatabase, type ThrowawayDatabase } from '../helpers/databases';
-import { codes, countRows, CREATE_API_KEY, PASSWORD, signUp, uniqueEmail } from './support';
+import { codes, CREATE_API_KEY, PASSWORD, signUp, uniqueEmail } from '../helpers/accounts';
+import { countRows } from './support';
 
 const FAILED_LOGIN = 'mutation ($email: String!) { login(email: $email, password: "a wrong password") { expiresIn } }';
 const SIGN_UP_NAMED =

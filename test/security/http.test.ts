@@ -4,8 +4,9 @@
  * clients that never finish sending (slowloris).
  */
 import { ConfigError, parseConfig } from '../../src/config';
-import { type GqlResponse, type HttpHarness, startHttpServer } from '../helpers/http';
-import { countUsersWithEmail, get, PASSWORD, post, rawExchange, uniqueEmail } from './support';
+import { type GqlResponse, type HttpHarness, startHttpServer, get, post } from '../helpers/http';
+import { PASSWORD, uniqueEmail } from '../helpers/accounts';
+import { countUsersWithEmail, rawExchange } from './support';
 
 const ALLOWED = 'https://app.example.test';
 const OTHER_ALLOWED = 'https://admin.example.test';

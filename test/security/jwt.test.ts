@@ -9,18 +9,8 @@ import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ConfigError, parseConfig } from '../../src/config';
 import { type GqlResponse, type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
-import {
-  b64url,
-  expectRefused,
-  handMadeJwt,
-  ME,
-  rawExchange,
-  type Recorder,
-  type SignedUp,
-  signUp,
-  startRecorder,
-  uniqueEmail,
-} from './support';
+import { expectRefused, ME, type SignedUp, signUp, uniqueEmail } from '../helpers/accounts';
+import { b64url, handMadeJwt, rawExchange, type Recorder, startRecorder } from './support';
 
 const ISSUER = 'gatehouse';
 const AUDIENCE = 'gatehouse-api';

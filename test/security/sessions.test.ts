@@ -7,7 +7,7 @@ import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '.
 import { type GqlResponse, type HttpHarness, startHttpServer } from '../helpers/http';
 import { updateUserRole } from '../../src/store/users';
 import { manualClock } from '../../src/testkit';
-import { codes, createKey, expectRefused, LOGIN, ME, PASSWORD, REFRESH, type SignedUp, signUp } from './support';
+import { codes, createKey, expectRefused, LOGIN, ME, PASSWORD, REFRESH, type SignedUp, signUp } from '../helpers/accounts';
 
 const LOGOUT = 'mutation ($t: String!) { logout(refreshToken: $t) }';
 const LOGOUT_EVERYWHERE = 'mutation { logoutEverywhere }';

@@ -1,105 +1,15 @@
 /*
- * Shared helpers for the security suite. Every test in test/security talks to a real gatehouse
- * HTTP server listening on 127.0.0.1 (test/helpers/http.ts startHttpServer) with fetch or raw
- * sockets; nothing here talks to anything but loopback.
+ * Helpers only the security suite uses; the account operations and HTTP helpers every test shares
+ * are in test/helpers/accounts.ts and test/helpers/http.ts. Every test in test/security talks to a
+ * real gatehouse HTTP server listening on 127.0.0.1 (test/helpers/http.ts startHttpServer) with
+ * fetch or raw sockets; nothing here talks to anything but loopback.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
-import { type GqlResponse, type HttpHarness, readResponse } from '../helpers/http';
-
-export const PASSWORD = 'correct horse battery staple';
-
-export const SIGN_UP = /* GraphQL */ `
-  mutation SignUp($email: String!, $password: String!) {
-    signUp(email: $email, password: $password) { accessToken refreshToken expiresIn user { id email role } }
-  }
-`;
-export const LOGIN = /* GraphQL */ `
-  mutation Login($email: String!, $password: String!) {
-    login(email: $email, password: $password) { accessToken refreshToken user { id email role } }
-  }
-`;
-export const REFRESH = /* GraphQL */ `
-  mutation Refresh($refreshToken: String!) {
-    refreshToken(refreshToken: $refreshToken) { accessToken refreshToken user { id } }
-  }
-`;
-export const CREATE_API_KEY = /* GraphQL */ `
-  mutation CreateKey($name: String!, $expiresInDays: Int) {
-    createApiKey(name: $name, expiresInDays: $expiresInDays) { secret apiKey { id name prefix } }
-  }
-`;
-export const REVOKE_API_KEY = /* GraphQL */ `
-  mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }
-`;
-export const ME = '{ me { id email role } }';
-
-/** Stack frames, HTML pages, file paths and source locations: never in an answer. */
-export const NO_STACK_OR_HTML = /<html|<!doctype|\n\s+at |\bat [\w.<>]+ \(|node_modules|\/work\/|\.(ts|js):\d+/i;
-
-export function uniqueEmail(label = 'user'): string {
-  return `${label}-${randomUUID()}@example.test`;
-}
-
-export function codes(response: GqlResponse): string[] {
-  return (response.body.errors ?? []).map((error) => String(error.extensions?.['code']));
-}
-
-export interface SignedUp {
-  readonly id: string;
-  readonly email: string;
-  readonly accessToken: string;
-  readonly refreshToken: string;
-}
-
-export async function signUp(h: HttpHarness, email = uniqueEmail(), password = PASSWORD): Promise<SignedUp> {
-  const response = await h.gql(SIGN_UP, { variables: { email, password } });
-  expect(response.status).toBe(200);
-  expect(response.body.errors).toBeUndefined();
-  const payload = response.body.data?.['signUp'];
-  return { id: payload.user.id, email, accessToken: payload.accessToken, refreshToken: payload.refreshToken };
-}
-
-export async function createKey(h: HttpHarness, accessToken: string, expiresInDays?: number): Promise<{ id: string; secret: string }> {
-  const response = await h.gql(CREATE_API_KEY, {
-    variables: { name: 'security test key', ...(expiresInDays === undefined ? {} : { expiresInDays }) },
-    headers: { authorization: `Bearer ${accessToken}` },
-  });
-  expect(response.status).toBe(200);
-  expect(response.body.errors).toBeUndefined();
-  const created = response.body.data?.['createApiKey'];
-  return { id: created.apiKey.id, secret: created.secret };
-}
-
-/**
- * The contract's refusal of a present-but-unusable credential: HTTP 401, a WWW-Authenticate
- * challenge, one UNAUTHENTICATED error, no `data`, JSON, and nothing that was sent echoed back.
- */
-export function expectRefused(response: GqlResponse, ...sent: string[]): void {
-  expect(response.status).toBe(401);
-  expect(response.headers.get('www-authenticate')).toEqual(expect.stringMatching(/\S/));
-  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(response.body).not.toHaveProperty('data');
-  expect(response.body.errors).toHaveLength(1);
-  expect(response.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
-  for (const value of sent) if (value !== '') expect(response.text).not.toContain(value);
-}
-
-export async function post(
-  h: HttpHarness,
-  body: string | Uint8Array,
-  headers: Record<string, string>,
-  path = '/graphql',
-): Promise<GqlResponse> {
-  return readResponse(await fetch(`${h.url}${path}`, { method: 'POST', headers, body }));
-}
-
-export async function get(h: HttpHarness, path: string, headers: Record<string, string> = {}): Promise<GqlResponse> {
-  return readResponse(await fetch(`${h.url}${path}`, { headers }));
-}
+import type { HttpHarness } from '../helpers/http';
 
 export async function countUsersWithEmail(h: HttpHarness, email: string): Promise<number> {
   const rows = await h.store.db.selectFrom('users').select('id').where('email_normalized', '=', email.toLowerCase()).execute();

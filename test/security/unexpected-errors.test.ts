@@ -4,15 +4,14 @@
  * response header carries, never with its own text. Apollo answers these itself (no resolver, and
  * for some no request context): this is what keeps formatError's catch-all honest.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { GraphQLContext } from '../../src/graphql/context';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { App } from '../../src/app';
-import { createHttpServer, type HttpServerOptions } from '../../src/http/server';
+import { createHttpServer } from '../../src/http/server';
 import { type HttpHarness, readResponse, startHttpServer } from '../helpers/http';
 
 const SECRET = 'secret detail /work/src/thing.ts:12 select * from users';
 
-function throwingIn(hook: string): ApolloServerPlugin<GraphQLContext> {
+function throwingIn(hook: string): ApolloServerPlugin<BaseContext> {
   const fail = async () => {
     throw new Error(`${SECRET} (${hook})`);
   };
@@ -27,8 +26,8 @@ describe('a plain Error thrown outside a resolver', () => {
   });
   afterAll(() => h?.close());
 
-  async function ask(options: HttpServerOptions, app: App = h.app, headers: Record<string, string> = {}) {
-    const server = await createHttpServer(app, options);
+  async function ask(app: App, headers: Record<string, string> = {}) {
+    const server = await createHttpServer(app);
     try {
       const url = (await server.listen()).replace(/\/$/, '');
       return await readResponse(
@@ -52,11 +51,11 @@ describe('a plain Error thrown outside a resolver', () => {
         const lookups = { ...h.app.store.lookups, userById: async () => Promise.reject(new Error(SECRET)) };
         const app = { ...h.app, store: { ...h.app.store, lookups } };
         const token = h.app.accessTokens.issue('00000000-0000-4000-8000-000000000000', new Date()).token;
-        return [{}, app, { authorization: `Bearer ${token}` }];
+        return [app, { authorization: `Bearer ${token}` }];
       },
     ],
     ...['requestDidStart', 'didResolveOperation', 'responseForOperation', 'executionDidStart', 'willSendResponse'].map(
-      (hook): Case => [`a plugin's ${hook}`, () => [{ plugins: [throwingIn(hook)] }]],
+      (hook): Case => [`a plugin's ${hook}`, () => [{ ...h.app, apolloPlugins: [throwingIn(hook)] }]],
     ),
   ];
 

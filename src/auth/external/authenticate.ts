@@ -1,7 +1,11 @@
+// Decides which gatehouse user a verified provider token acts as: (issuer, subject) linked to a
+// user, created on first use, with the roles and scopes the token grants. Whether the token is
+// genuine is tokens.ts's decision; whether the user may act, authenticate.ts's.
 import type { App } from '../../app';
 import { linkExternalUser } from '../../store/external-identities';
 import type { UserRecord } from '../../store/users';
-import { rolesOf, type Viewer } from '../viewer';
+import { rolesOfAll } from '../roles';
+import type { Viewer } from '../viewer';
 import type { ExternalIdentity, ExternalTokens, ExternalVerifyResult } from './tokens';
 
 export type ExternalAuthentication = { readonly ok: true; readonly viewer: Viewer; readonly user: UserRecord } | { readonly ok: false };
@@ -11,17 +15,11 @@ const links = new WeakMap<ExternalTokens, Map<string, string>>();
 /** Per verified token (its identity object, remembered until exp): the linked user and the expanded roles, so a repeat request allocates nothing for them. */
 const resolved = new WeakMap<ExternalIdentity, { readonly userId: string; readonly roles: readonly string[] }>();
 
-function expand(roles: readonly string[]): readonly string[] {
-  if (roles.length === 1) return rolesOf(roles[0] as string);
-  const all = new Set<string>();
-  for (const role of roles) for (const r of rolesOf(role)) all.add(r);
-  return [...all];
-}
-
 /**
  * A provider token: verified against its issuer's keys, then the linked user (created on first
- * use) is read through the store's lookups like any gatehouse credential, so a disabled user is
- * refused on the next request. Roles and scopes come from the token, not the users row.
+ * use) is read through the store's lookups like any gatehouse credential. Whether that user may
+ * act (not disabled) is authenticate.ts's decision, as for every credential. Roles and scopes come
+ * from the token, not the users row.
  */
 export async function authenticateExternal(
   app: App,
@@ -39,7 +37,7 @@ export async function authenticateExternal(
     const linkKey = `${identity.issuer}\n${identity.subject}`;
     const userId = known.get(linkKey) ?? (await linkExternalUser(app.store.db, identity, app.now()));
     known.set(linkKey, userId);
-    resolved.set(identity, (found = { userId, roles: expand(identity.roles) }));
+    resolved.set(identity, (found = { userId, roles: rolesOfAll(identity.roles) }));
   }
   const user = await app.store.lookups.userById(found.userId);
   if (user === undefined) {
@@ -48,6 +46,5 @@ export async function authenticateExternal(
     resolved.delete(identity);
     return { ok: false };
   }
-  if (user.disabledAt !== null) return { ok: false };
   return { ok: true, user, viewer: { id: user.id, roles: found.roles, via: 'external', scopes: identity.scopes } };
 }

@@ -1,3 +1,5 @@
+// Decides what a provider token's claims grant: the gatehouse roles its role claim maps to (per
+// issuer, OIDC_ISSUERS) and its scopes.
 import type { ExternalIssuerConfig } from './config';
 
 /**

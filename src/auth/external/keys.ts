@@ -1,3 +1,5 @@
+// Decides when an issuer's signing keys are fetched, and which set serves while the provider is
+// unreachable (the last good one).
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type KeyLike } from 'jose';
 
 /**
@@ -100,6 +102,11 @@ export interface IssuerKeys {
   refusedAtOnce(kid: string | undefined): string | null;
   /** Starts a background refresh when the set in hand is older than maxAge; cheap, for every use of a remembered token. */
   maintain(): void;
+  /**
+   * Fetches the set when none is in hand yet (start-up), sharing a fetch already under way. Never
+   * rejects: a failure is logged once, like any other, and the first token retries after the cooldown.
+   */
+  prefetch(): Promise<void>;
   /** Fetches counted since start (discovery documents and key sets), for tests and the bench. */
   readonly fetches: () => number;
   /** Called with the `kid`s a refresh removed, so verified tokens signed with them are forgotten. */
@@ -177,6 +184,7 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
 
   return {
     maintain: () => stale(options.now()),
+    prefetch: () => (local === null ? refresh() : Promise.resolve()),
     refusedAtOnce(kid) {
       if (kid === undefined || kids.has(kid) || inflight !== null || options.now() - attemptedAt >= options.cooldownMs) return null;
       return local === null ? 'no keys fetched yet (cooldown)' : `kid ${JSON.stringify(kid.slice(0, 64))} is not in the issuer's key set`;

@@ -1,3 +1,6 @@
+// Decides whether a provider's token is genuine and current: its issuer configured, signed by one of
+// that issuer's keys with an accepted algorithm, audience, times and subject; verifications are
+// remembered until the token expires. The exact reason for a refusal goes to the log, never the client.
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { mappedRoles, scopesOf } from './claims';
 import type { ExternalIssuerConfig } from './config';
@@ -29,6 +32,8 @@ export interface ExternalTokens {
   recall(token: string, now: Date): ExternalVerifyResult | undefined;
   /** Signature, issuer, audience, times and subject; the exact reason when refused (for the log and `token explain`, never the client). */
   verify(token: string, now: Date): Promise<ExternalVerifyResult>;
+  /** Fetches every issuer's keys not yet in hand; resolves when each fetch has succeeded or failed (logged). */
+  prefetch(): Promise<void>;
   readonly keys: ReadonlyMap<string, IssuerKeys>;
 }
 
@@ -199,6 +204,9 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
 
   return {
     keys,
+    prefetch: async () => {
+      await Promise.all([...keys.values()].map((set) => set.prefetch()));
+    },
     issuerOf(token) {
       const iss = unverifiedIssuer(token);
       return iss === undefined ? undefined : byIssuer.get(iss);

@@ -38,7 +38,7 @@ export type ApiKey = {
 /** One entry of the audit log. Never holds a secret. */
 export type AuditEvent = {
   __typename?: 'AuditEvent';
-  /** What happened: user.signed_up, user.created, user.role_changed, user.disabled, user.enabled, user.password_changed, user.sessions_ended (an ADMIN ended them), login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, session.logged_out_everywhere, api_key.created, api_key.revoked. */
+  /** What happened: user.signed_up, user.created, user.linked (a provider account's first request created its gatehouse user), user.role_changed, user.disabled, user.enabled, user.password_changed, user.sessions_ended (an ADMIN ended them), login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, session.logged_out_everywhere, api_key.created, api_key.revoked. */
   action: Scalars['String']['output'];
   /** The user who acted; null for anonymous callers and the command line. */
   actorId?: Maybe<Scalars['ID']['output']>;
@@ -83,6 +83,15 @@ export type CreatedApiKey = {
   /** The whole key, for the `X-API-Key` header. Shown here once; it cannot be read again. */
   secret: Scalars['String']['output'];
 };
+
+/** How the caller proved who they are (Viewer.via). */
+export type CredentialKind =
+  /** An X-API-Key (via 'api-key'). */
+  | 'API_KEY'
+  /** A token from a configured identity provider (via 'external'). */
+  | 'EXTERNAL'
+  /** An access token from gatehouse's login (via 'jwt'). */
+  | 'JWT';
 
 /** Each area (users, API keys, and the application's own) adds its mutations with `extend type Mutation`. */
 export type Mutation = {
@@ -327,6 +336,7 @@ export type ResolversTypes = ResolversObject<{
   AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKeyModel>;
+  CredentialKind: CredentialKind;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -360,6 +370,41 @@ export type ResolversParentTypes = ResolversObject<{
   UserConnection: UserConnectionModel;
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
 }>;
+
+export type AuthDirectiveArgs = { };
+
+export type AuthDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = AuthDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type CredentialsDirectiveArgs = {
+  allow: Array<CredentialKind>;
+};
+
+export type CredentialsDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = CredentialsDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type HasRoleDirectiveArgs = {
+  role: Role;
+};
+
+export type HasRoleDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = HasRoleDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type OwnerDirectiveArgs = {
+  field: Scalars['String']['input'];
+  idArgument?: Scalars['String']['input'];
+  loads?: Maybe<Scalars['String']['input']>;
+  orRole?: Maybe<Role>;
+};
+
+export type OwnerDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = OwnerDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PublicDirectiveArgs = { };
+
+export type PublicDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = PublicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RequiresScopesDirectiveArgs = {
+  scopes: Array<Array<Scalars['String']['input']>>;
+};
+
+export type RequiresScopesDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = RequiresScopesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = ResolversObject<{
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -472,3 +517,11 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   UserEdge?: UserEdgeResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = GraphQLContext> = ResolversObject<{
+  auth?: AuthDirectiveResolver<any, any, ContextType>;
+  credentials?: CredentialsDirectiveResolver<any, any, ContextType>;
+  hasRole?: HasRoleDirectiveResolver<any, any, ContextType>;
+  owner?: OwnerDirectiveResolver<any, any, ContextType>;
+  public?: PublicDirectiveResolver<any, any, ContextType>;
+  requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
+}>;

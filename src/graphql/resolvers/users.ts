@@ -1,3 +1,4 @@
+import { seniorRole } from '../../auth/roles';
 import { ownedByCaller } from '../../enforcement/ownership';
 import * as accounts from '../../services/accounts';
 import * as sessions from '../../services/sessions';
@@ -5,7 +6,6 @@ import { listApiKeys } from '../../services/api-keys';
 import * as users from '../../services/users';
 import type { Resolvers } from '../generated/resolvers-types';
 import type { AuthPayloadModel } from '../models';
-import { atEdge } from './domain-errors';
 import { originOf, signedIn } from './viewer';
 
 /** The user of an AuthPayload is the caller's own (`@owner` on User.email) although the request is anonymous. */
@@ -15,18 +15,24 @@ function asPayload(session: accounts.Session): AuthPayloadModel {
 
 export const userResolvers: Resolvers = {
   Query: {
-    // The HTTP layer has read the viewer's row already; a hand-built test context may not have.
-    me: (_parent, _args, context) => context.viewerUser ?? context.loaders.userById.load(signedIn(context).id),
+    me: async (_parent, _args, context) => {
+      // The HTTP layer has read the viewer's row already; a hand-built test context may not have.
+      const user = context.viewerUser ?? (await context.loaders.userById.load(signedIn(context).id));
+      // A provider's user holds the roles its token maps to on this request, not the stored row's
+      // (src/auth/external/authenticate.ts): `me` says what the caller may do now.
+      const role = context.viewer?.via === 'external' ? seniorRole(context.viewer.roles) : undefined;
+      return user != null && (role === 'USER' || role === 'ADMIN') ? { ...user, role } : user;
+    },
     users: (_parent, args, context) => users.listUsers(context.app, args),
   },
   Mutation: {
-    signUp: async (_parent, args, context) => asPayload(await atEdge(accounts.signUp(context.app, args, originOf(context)))),
-    login: async (_parent, args, context) => asPayload(await atEdge(accounts.login(context.app, args, originOf(context)))),
+    signUp: async (_parent, args, context) => asPayload(await accounts.signUp(context.app, args, originOf(context))),
+    login: async (_parent, args, context) => asPayload(await accounts.login(context.app, args, originOf(context))),
     refreshToken: async (_parent, args, context) => asPayload(await accounts.refresh(context.app, args.refreshToken, originOf(context))),
     logout: (_parent, args, context) => sessions.logout(context.app, signedIn(context), args.refreshToken, originOf(context)),
     logoutEverywhere: (_parent, _args, context) => sessions.logoutEverywhere(context.app, signedIn(context), originOf(context)),
     changePassword: (_parent, args, context) =>
-      atEdge(sessions.changePassword(context.app, signedIn(context), context.sessionId ?? null, args, originOf(context))),
+      sessions.changePassword(context.app, signedIn(context), context.sessionId ?? null, args, originOf(context)),
     endUserSessions: (_parent, args, context) => sessions.endUserSessions(context.app, args.userId, originOf(context)),
     setUserRole: (_parent, args, context) => users.setUserRole(context.app, args.userId, args.role, originOf(context)),
   },

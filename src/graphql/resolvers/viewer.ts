@@ -1,5 +1,5 @@
 import type { Viewer } from '../../auth/viewer';
-import { unauthenticated } from '../../errors';
+import { unauthenticated } from '../errors';
 import type { RequestOrigin } from '../../services/audit';
 import type { GraphQLContext } from '../context';
 

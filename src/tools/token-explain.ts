@@ -1,7 +1,9 @@
+// Tooling, not enforcement: what gatehouse would make of a bearer token, for `gatehouse token
+// explain`. It decides nothing: it reports what jwt.ts and external/tokens.ts decide.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import type { Config } from '../../config';
-import { createAccessTokens } from '../jwt';
-import type { ExternalTokens } from './tokens';
+import type { Config } from '../config';
+import { createAccessTokens } from '../auth/jwt';
+import type { ExternalTokens } from '../auth/external/tokens';
 
 export interface Explanation {
   readonly accepted: boolean;

@@ -1,0 +1,135 @@
+// The edge: how each failure is answered over GraphQL and HTTP. The one place that decides a
+// failure's `extensions.code`, its extensions and its HTTP status and headers (README.md, "Errors"
+// table); services, auth and the store throw the domain errors of src/errors.ts and know none of it.
+import { GraphQLError } from 'graphql';
+import {
+  type CredentialProblem,
+  DatabaseUnavailable,
+  type DomainError,
+  Forbidden,
+  InvalidInput,
+  NotFound,
+  Unauthenticated,
+} from '../errors';
+
+/**
+ * The error codes gatehouse puts in `extensions.code`. Clients switch on these; messages are for people.
+ */
+export const ErrorCode = {
+  /** No valid credential: anonymous caller on a protected field, or a bad credential on the request. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Signed in, but not permitted. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** An argument failed validation (format, length, duplicate). */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** The id is well-formed but names nothing the caller can act on. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** Too many attempts; `extensions.retryAfter` says how many seconds to wait. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The server cannot take this request now (a full password-hash queue, an unreachable database); retry after `extensions.retryAfter` seconds. HTTP 503. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** Anything unexpected. The detail is in the server log under `extensions.requestId`. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The realm advertised in `WWW-Authenticate`. */
+const REALM = 'gatehouse';
+
+/** A status with a Retry-After header, in Apollo's `extensions.http` shape. */
+function retryLater(status: number, retryAfter: number) {
+  return { status, headers: new Map([['retry-after', String(retryAfter)]]) };
+}
+
+/**
+ * The GraphQL error a domain error is answered with. Field-level failures (not signed in,
+ * forbidden, bad input, not found) leave the status at 200; throttling answers 429 and a busy or
+ * unreachable server 503, both with Retry-After.
+ */
+export function toGraphQLError(error: DomainError): GraphQLError {
+  switch (error.code) {
+    case 'ERR_INVALID_INPUT':
+      return new GraphQLError(error.message, {
+        extensions:
+          error.argument === undefined ? { code: ErrorCode.BAD_USER_INPUT } : { code: ErrorCode.BAD_USER_INPUT, argument: error.argument },
+      });
+    case 'ERR_NOT_FOUND':
+      return new GraphQLError(error.message, { extensions: { code: ErrorCode.NOT_FOUND } });
+    case 'ERR_UNAUTHENTICATED':
+      return new GraphQLError(error.message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+    case 'ERR_FORBIDDEN':
+      return new GraphQLError(error.message, { extensions: { code: ErrorCode.FORBIDDEN } });
+    case 'ERR_RATE_LIMITED':
+    case 'ERR_HASH_QUEUE_FULL':
+    case 'ERR_DATABASE_UNAVAILABLE': {
+      const retryAfter = error.retryAfterSeconds;
+      const limited = error.code === 'ERR_RATE_LIMITED';
+      return new GraphQLError(error.message, {
+        extensions: {
+          code: limited ? ErrorCode.RATE_LIMITED : ErrorCode.SERVICE_UNAVAILABLE,
+          retryAfter,
+          http: retryLater(limited ? 429 : 503, retryAfter),
+        },
+      });
+    }
+  }
+}
+
+// For resolvers (gatehouse's and an application's, through the package entry): the answer a
+// domain failure gets, as a GraphQLError to throw.
+
+/** Field-level: an anonymous caller reached a protected field. The query goes on (HTTP 200). */
+export function unauthenticated(message?: string): GraphQLError {
+  return toGraphQLError(new Unauthenticated(message));
+}
+
+/** Field-level: the caller is signed in but not permitted. */
+export function forbidden(message?: string): GraphQLError {
+  return toGraphQLError(new Forbidden(message));
+}
+
+export function badUserInput(message: string, argument?: string): GraphQLError {
+  return toGraphQLError(new InvalidInput(message, argument));
+}
+
+export function notFound(what: string): GraphQLError {
+  return toGraphQLError(new NotFound(what));
+}
+
+/**
+ * Request-level: the credential that came with the request is not usable. The whole request is
+ * refused with 401. The message is the same for every cause so that it reveals nothing.
+ */
+export function credentialRefused(problem: CredentialProblem): GraphQLError {
+  const challenge =
+    problem === 'invalid_api_key'
+      ? `ApiKey realm="${REALM}"`
+      : `Bearer realm="${REALM}", error="${problem === 'invalid_request' ? 'invalid_request' : 'invalid_token'}"`;
+  const message =
+    problem === 'invalid_request'
+      ? 'Send one credential: either Authorization: Bearer <token> or X-API-Key: <key>, not both.'
+      : 'The credential sent with this request is invalid, expired or revoked.';
+  return new GraphQLError(message, {
+    extensions: {
+      code: ErrorCode.UNAUTHENTICATED,
+      http: { status: 401, headers: new Map([['www-authenticate', challenge]]) },
+    },
+  });
+}
+
+/** Something failed on our side. `httpStatus` when the whole request fails (not just a field). */
+export function internalError(requestId: string | undefined, httpStatus?: number): GraphQLError {
+  return new GraphQLError('Something went wrong on our side.', {
+    extensions: {
+      code: ErrorCode.INTERNAL_SERVER_ERROR,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(httpStatus === undefined ? {} : { http: { status: httpStatus } }),
+    },
+  });
+}
+
+/** The database did not answer: HTTP 503 with Retry-After, and the id that finds the detail in the log. */
+export function databaseUnavailable(requestId: string | undefined): GraphQLError {
+  const error = toGraphQLError(new DatabaseUnavailable());
+  return requestId === undefined ? error : new GraphQLError(error.message, { extensions: { ...error.extensions, requestId } });
+}

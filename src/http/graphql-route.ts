@@ -1,0 +1,47 @@
+// The GraphQL route: authenticates each request once its body is here, refuses it as a whole when
+// the credential is unusable (401) or the store fails (503 or 500, with the request id), and
+// otherwise hands Apollo the request's context. Who may read what is decided later, by
+// src/enforcement/; how errors are worded, by src/graphql/errors.ts.
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import { type Authentication, authenticate } from '../auth/authenticate';
+import { readCredential } from '../auth/credentials';
+import { createContext } from '../graphql/apollo';
+import { credentialRefused, databaseUnavailable, internalError } from '../graphql/errors';
+import { isDatabaseUnreachable } from '../store/database';
+import { clientAddress } from './client-address';
+import { GRAPHQL_PATH, type RouteModule } from './route';
+
+export const graphqlRoute: RouteModule = (fastify, { app, apollo, viewers }) => {
+  const { config } = app;
+  fastify.route({
+    url: GRAPHQL_PATH,
+    method: ['GET', 'POST'],
+    handler: fastifyApolloHandler(apollo, {
+      context: async (request) => {
+        // Called once the whole request is here: the lookups answer as of this moment.
+        let authentication: Authentication;
+        try {
+          authentication = await authenticate(app, readCredential(request.headers));
+        } catch (error) {
+          // The store failed, not the caller: log the detail, answer with an id to find it by.
+          if (isDatabaseUnreachable(error)) {
+            request.log.warn({ err: error }, 'database unreachable during authentication');
+            throw databaseUnavailable(request.id);
+          }
+          request.log.error({ err: error }, 'authentication failed unexpectedly');
+          throw internalError(request.id, 500);
+        }
+        if (!authentication.ok) throw credentialRefused(authentication.problem);
+        viewers.set(request, authentication.viewer?.id ?? null);
+        return createContext(app, {
+          viewer: authentication.viewer,
+          user: authentication.user,
+          sessionId: authentication.sessionId ?? null,
+          clientAddress: clientAddress(config.trustProxy ? request.ip : undefined, request.socket.remoteAddress),
+          requestId: request.id,
+          log: request.log as never,
+        });
+      },
+    }),
+  });
+};

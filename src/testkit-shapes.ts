@@ -1,0 +1,70 @@
+/**
+ * The shape of the test kit, written once and filled in twice: `gatehouse/testing` (src/testing.ts)
+ * with the public context and user, src/testkit.ts with gatehouse's internal ones. Imports only
+ * public types, so the package's declarations reach nothing internal through it.
+ */
+import type { ApolloServer } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import type { Kysely } from 'kysely';
+import type { Viewer } from './auth/viewer';
+import type { GatehouseContext } from './context';
+import type { GatehouseOptions } from './gatehouse';
+
+/** A signed-in caller made by the kit: a real user row, a real access token and a ready context. */
+export interface KitUser<Context, User> {
+  readonly user: User;
+  readonly password: string;
+  /** A real JWT for `Authorization: Bearer …` in HTTP tests. */
+  readonly accessToken: string;
+  /** The context `execute` passes when acting as this user (`via: 'jwt'`). */
+  readonly context: Context;
+}
+
+/** An API key made by the kit for a user: the secret for `X-API-Key`, and the matching context. */
+export interface KitApiKey<Context> {
+  readonly id: string;
+  readonly secret: string;
+  readonly context: Context;
+}
+
+export interface ExecuteResult<TData> {
+  readonly data: TData | null | undefined;
+  readonly errors: readonly GraphQLFormattedError[] | undefined;
+  /** Just the codes of `errors`, in order: handy in assertions. */
+  readonly codes: readonly string[];
+}
+
+/** The kit's operations; `TestUser` and `TestApiKey` are what `createUser` and `createApiKey` return. */
+export interface Kit<
+  Context extends GatehouseContext,
+  TestUser extends KitUser<Context, unknown>,
+  TestApiKey extends KitApiKey<Context>,
+  Role,
+> {
+  /** The kit's database (what `context.db` is in resolvers): for setting up rows and checking them. */
+  readonly db: Kysely<any>;
+  /** The Apollo server, for `executeOperation` with options `execute` does not take. */
+  readonly server: ApolloServer<Context>;
+  /** The context of a caller with no credential. */
+  anonymous(): Context;
+  /** The context for a viewer built by hand, e.g. `{ id, roles: ['ADMIN'], via: 'jwt' }`. */
+  contextFor(viewer: Viewer | null): Context;
+  /** Creates a user in the database (USER unless said) and signs them in. */
+  createUser(options?: { role?: Role; email?: string; password?: string; name?: string }): Promise<TestUser>;
+  /** Makes an API key for `owner` through gatehouse's own service. */
+  /** `scopes`: exactly the scopes the key holds (each named by a @requiresScopes of the schema); none given: every scope. */
+  createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number; scopes?: readonly string[] }): Promise<TestApiKey>;
+  /** Runs an operation through the same Apollo server the HTTP layer uses, as `as` (anonymous by default). */
+  execute<TData = Record<string, unknown>>(
+    query: string,
+    options?: { variables?: Record<string, unknown>; as?: TestUser | TestApiKey | Context | null },
+  ): Promise<ExecuteResult<TData>>;
+  close(): Promise<void>;
+}
+
+export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders'> {
+  /** Configuration overrides, as the variables in `.env.example`. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Replaces the clock (`context.now()` and every expiry), e.g. `manualClock().now`. */
+  readonly now?: () => Date;
+}

@@ -1,0 +1,82 @@
+/*
+ * Helpers for the store's repository tests: a fresh migrated database per describe block, users
+ * inserted straight through the repository, and a walker for cursor-paged lists.
+ */
+import { createHash } from 'node:crypto';
+import type { DatabaseConfig } from '../../src/config';
+import { type Db, migrateToLatest, openStore, type Store } from '../../src/store/database';
+import { newId } from '../../src/store/ids';
+import type { Position } from '../../src/store/keyset';
+import type { StoredRole } from '../../src/store/schema';
+import { insertUser, type UserRecord } from '../../src/store/users';
+import { type ThrowawayDatabase, throwawayDatabase } from './databases';
+
+export const at = (iso: string): Date => new Date(iso);
+export const plus = (date: Date, ms: number): Date => new Date(date.getTime() + ms);
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** A fresh, migrated database for the enclosing describe block. */
+export function freshStore(dialect: 'sqlite' | 'postgres'): { db(): Db; store(): Store; config(): DatabaseConfig } {
+  let database: ThrowawayDatabase | undefined;
+  let store: Store | undefined;
+  beforeAll(async () => {
+    database = await throwawayDatabase(dialect);
+    store = openStore(database.config);
+    await migrateToLatest(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+  const opened = (): Store => {
+    if (store === undefined) throw new Error('store not open yet');
+    return store;
+  };
+  return {
+    db: () => opened().db,
+    store: opened,
+    config: () => {
+      if (database === undefined) throw new Error('database not created yet');
+      return database.config;
+    },
+  };
+}
+
+let emailCounter = 0;
+
+export async function aUser(
+  db: Db,
+  fields: { email?: string; role?: StoredRole; now?: Date; id?: string; name?: string | null } = {},
+): Promise<UserRecord> {
+  emailCounter += 1;
+  return insertUser(db, {
+    id: fields.id ?? newId(),
+    email: fields.email ?? `user${emailCounter}@example.com`,
+    name: fields.name === undefined ? `User ${emailCounter}` : fields.name,
+    passwordHash: `hash-${emailCounter}`,
+    role: fields.role ?? 'USER',
+    now: fields.now ?? at('2026-01-01T00:00:00.000Z'),
+  });
+}
+
+/** Walks a cursor-paged list to its end, page by page. */
+export async function walk<T extends { id: string; createdAt: Date }>(
+  pageSize: number,
+  page: (limit: number, after: Position | null) => Promise<T[]>,
+): Promise<{ items: T[]; pageLengths: number[] }> {
+  const items: T[] = [];
+  const pageLengths: number[] = [];
+  let after: Position | null = null;
+  for (let guard = 0; guard < 100; guard += 1) {
+    const rows = await page(pageSize, after);
+    pageLengths.push(rows.length);
+    items.push(...rows);
+    const last = rows[rows.length - 1];
+    if (last === undefined || rows.length < pageSize) break;
+    after = { createdAt: last.createdAt, id: last.id };
+  }
+  return { items, pageLengths };
+}
+
+export const byCreatedThenId = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }): number =>
+  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
