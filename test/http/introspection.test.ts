@@ -3,12 +3,17 @@
  * only the fields that caller can reach, and no suggestion names a hidden field; executing a denied
  * field still answers UNAUTHENTICATED / FORBIDDEN).
  */
-import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery, printSchema } from 'graphql';
 import { knownScopes } from '../../src/enforcement/scopes';
 import { visibleSchemaBuilds } from '../../src/enforcement/visible-schema';
 import { createApiKey } from '../../src/services/api-keys';
 import { createUser } from '../../src/services/accounts';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
+
+const run = promisify(execFile);
 
 const ROOTS = '{ __schema { queryType { fields { name } } mutationType { fields { name } } } }';
 type Roots = { __schema: { queryType: { fields: { name: string }[] }; mutationType: { fields: { name: string }[] } | null } };
@@ -179,6 +184,34 @@ describe('introspection shows each caller the schema it can reach', () => {
     expect(forUser.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['users'], 'FORBIDDEN']]);
     const anonymous = await server.gql('{ me { id } }');
     expect(anonymous.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['me'], 'UNAUTHENTICATED']]);
+  });
+});
+
+describe('npm run auth:map -- --as prints what introspection answers', () => {
+  it('the same SDL for anonymous, USER, ADMIN and a notes:write key as the server shows them', async () => {
+    const server = await startHttpServer({ env: { NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
+    try {
+      const as = await callers(server);
+      const cases: [string, string[]][] = [
+        ['anonymous', ['--as', 'anonymous']],
+        ['USER', ['--as', 'USER']],
+        ['ADMIN', ['--as', 'ADMIN']],
+        ['USER key, notes:write', ['--as', 'USER', '--via', 'api-key', '--scopes', 'notes:write']],
+      ];
+      for (const [who, args] of cases) {
+        const response = await server.gql(getIntrospectionQuery(), { headers: as[who] });
+        const served = printSchema(buildClientSchema(response.body.data as unknown as IntrospectionQuery));
+        const { stdout } = await run(join('node_modules', '.bin', 'tsx'), [
+          join('src', 'cli', 'auth-map.ts'),
+          '--schema',
+          join('examples', 'notes', 'schema.graphql'),
+          ...args,
+        ]);
+        expect(stdout.trim()).toBe(served.trim());
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
 
