@@ -1,15 +1,18 @@
-// The notes domain: who may read a note, the resolvers, and the loader the schema's ownership rule
-// uses. Who may delete a note is declared in schema.graphql (@owner), not here. Uses only
-// gatehouse's public API: the viewer and database from the context, its error factories and its
-// role check.
+// The notes domain: the resolvers and the loader the schema's ownership rules use. Who may read one
+// note and who may delete it are declared in schema.graphql (@owner), not here; `notes` lists only
+// rows the caller may read (the store's filter). Uses only gatehouse's public API: the viewer and
+// database from the context, its error factories and its role check.
 import { randomUUID } from 'node:crypto';
-import { badUserInput, forbidden, type GatehouseContext, hasRole, notFound, unauthenticated, type Viewer } from 'gatehouse';
+import { badUserInput, type GatehouseContext, hasRole, notFound, unauthenticated, type Viewer } from 'gatehouse';
 import * as store from './store';
 import type { NoteRecord, NotesDb, Position, Visibility } from './store';
 
 export const LIMITS = Object.freeze({ titleMax: 200, bodyMax: 20_000, pageMax: 100 });
 
-/** May this viewer read this note? PUBLIC notes to anyone, PRIVATE ones to the author and ADMINs. */
+/**
+ * May this viewer read this note? PUBLIC notes to anyone, PRIVATE ones to the author and ADMINs: the
+ * rule `note(id)`'s @owner declares, for code that filters notes outside a resolver's field.
+ */
 export function canRead(viewer: Viewer | null, note: NoteRecord): boolean {
   return note.visibility === 'PUBLIC' || (viewer !== null && (viewer.id === note.authorId || hasRole(viewer, 'ADMIN')));
 }
@@ -99,13 +102,9 @@ export const resolvers = {
       const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node), node }));
       return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
     },
-    /** The note, null when there is none; another's PRIVATE note is an error, not a silent null. */
+    /** The note, null when there is none. Another's PRIVATE note never gets here: the schema's @owner refuses it. */
     async note(_parent: unknown, args: { id: string }, context: GatehouseContext) {
-      const note = await store.findNoteById(db(context), validId(args.id));
-      if (note === undefined) return null;
-      if (!canRead(context.viewer, note))
-        throw context.viewer === null ? unauthenticated('You must be signed in to read this note.') : forbidden('This note is private.');
-      return note;
+      return (await store.findNoteById(db(context), validId(args.id))) ?? null;
     },
   },
   Mutation: {

@@ -62,8 +62,17 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
   the object is the parent and \`field\` names its property holding the owner's user id (no extra
   query). On a root field, \`loads\` names the type of the object whose id is in argument
   \`idArgument\`, loaded with the application's loader for that type before anything runs.
+  With \`openWhen\` and \`openValue\`, objects whose \`openWhen\` property equals \`openValue\` are open to
+  anyone (openWhen: "visibility", openValue: "PUBLIC").
   """
-  directive @owner(field: String!, orRole: Role, loads: String, idArgument: String! = "id") on FIELD_DEFINITION
+  directive @owner(
+    field: String!
+    orRole: Role
+    loads: String
+    idArgument: String! = "id"
+    openWhen: String
+    openValue: String
+  ) on FIELD_DEFINITION
 `;
 
 /** CredentialKind enum values and the Viewer.via each one names. */
@@ -163,6 +172,10 @@ function readDirectives(
       orRole: args['orRole'] === undefined || args['orRole'] === null ? null : String(args['orRole']),
       loads: args['loads'] === undefined || args['loads'] === null ? null : String(args['loads']),
       idArgument: String(args['idArgument'] ?? 'id'),
+      openWhen:
+        args['openWhen'] === undefined || args['openWhen'] === null
+          ? null
+          : { field: String(args['openWhen']), value: String(args['openValue'] ?? '') },
     };
     found.push({ directive: 'owner', on, coordinate, owner });
   }
@@ -178,13 +191,15 @@ function readDirectives(
 export function combineRequirements(sources: readonly RequirementSource[]): FieldRequirement {
   const declared = sources.length > 0;
   if (sources.some((s) => s.directive === 'public' && s.on === 'field')) {
+    // @public opens the field to every caller; an @owner on the field itself still decides per object.
+    const kept = sources.filter((s) => s.on === 'field' && (s.directive === 'public' || s.directive === 'owner'));
     return {
       signedIn: false,
       roles: [],
       scopes: [],
       kinds: null,
-      owner: null,
-      sources: sources.filter((s) => s.directive === 'public' && s.on === 'field'),
+      owner: kept.find((s) => s.owner !== undefined)?.owner ?? null,
+      sources: kept,
       declared,
     };
   }

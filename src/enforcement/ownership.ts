@@ -18,6 +18,8 @@ export interface OwnerRule {
   readonly loads: string | null;
   /** On a root field: the argument holding the object's id. */
   readonly idArgument: string;
+  /** Objects whose `field` property equals `value` are open to anyone (a PUBLIC note); null: none. */
+  readonly openWhen: { readonly field: string; readonly value: string } | null;
 }
 
 /**
@@ -39,6 +41,8 @@ export function ownedByCaller<T extends object>(object: T): T & { readonly [CALL
 /** True when `viewer` owns `object` under `rule`, or holds its role. Pure. */
 export function passesOwnership(rule: OwnerRule, viewer: Viewer | null, object: object): boolean {
   if ((object as { [CALLER_OWNS]?: unknown })[CALLER_OWNS] === true) return true;
+  const open = rule.openWhen;
+  if (open !== null && String((object as Record<string, unknown>)[open.field]) === open.value) return true;
   if (viewer === null) return false;
   if (rule.orRole !== null && holdsRole(viewer.roles, rule.orRole)) return true;
   const owner = (object as Record<string, unknown>)[rule.field];

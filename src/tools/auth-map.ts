@@ -41,7 +41,13 @@ export interface AuthMapEntry {
   /** `@credentials`: the kinds of credential allowed. Present only when not every kind is. */
   readonly credentials?: readonly string[];
   /** `@owner`: the property holding the owner's id, the role that passes anyway, and on a root field the type loaded. */
-  readonly owner?: { readonly field: string; readonly orRole: string | null; readonly loads: string | null };
+  readonly owner?: {
+    readonly field: string;
+    readonly orRole: string | null;
+    readonly loads: string | null;
+    /** Present when objects with this property value are open to anyone. */
+    readonly openWhen?: { readonly field: string; readonly value: string };
+  };
 }
 
 export interface AuthMap {
@@ -65,7 +71,10 @@ function describeRequirement(requirement: FieldRequirement): string {
     parts.push(`not via ${refused.join(', ')}`);
   }
   const owner = requirement.owner;
-  if (owner !== null) parts.push(`owner (${owner.field})${owner.orRole === null ? '' : ` or ${owner.orRole}`}`);
+  if (owner !== null) {
+    const open = owner.openWhen === null ? '' : `, or ${owner.openWhen.field} ${owner.openWhen.value}`;
+    parts.push(`owner (${owner.field})${owner.orRole === null ? '' : ` or ${owner.orRole}`}${open}`);
+  }
   return parts.length === 0 ? 'public' : parts.join(' + ');
 }
 
@@ -75,8 +84,14 @@ function describeSource(source: RequirementSource): string {
   if (source.scopes !== undefined) directive = `@requiresScopes(scopes: ${JSON.stringify(source.scopes)})`;
   if (source.kinds !== undefined) directive = `@credentials(allow: [${source.kinds.map((k) => KIND_ENUM[k]).join(', ')}])`;
   if (source.owner !== undefined) {
-    const { field, orRole, loads } = source.owner;
-    directive = `@owner(${[...(loads === null ? [] : [`loads: "${loads}"`]), `field: "${field}"`, ...(orRole === null ? [] : [`orRole: ${orRole}`])].join(', ')})`;
+    const { field, orRole, loads, openWhen } = source.owner;
+    const args = [
+      ...(loads === null ? [] : [`loads: "${loads}"`]),
+      `field: "${field}"`,
+      ...(orRole === null ? [] : [`orRole: ${orRole}`]),
+      ...(openWhen === null ? [] : [`openWhen: "${openWhen.field}"`, `openValue: "${openWhen.value}"`]),
+    ];
+    directive = `@owner(${args.join(', ')})`;
   }
   return `${directive} on ${source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate}`;
 }
@@ -87,7 +102,16 @@ function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 's
   return {
     ...(requirement.scopes.length > 0 ? { scopes: requirement.scopes } : {}),
     ...(requirement.kinds !== null ? { credentials: requirement.kinds.map((k) => KIND_ENUM[k]) } : {}),
-    ...(owner !== null ? { owner: { field: owner.field, orRole: owner.orRole, loads: owner.loads } } : {}),
+    ...(owner !== null
+      ? {
+          owner: {
+            field: owner.field,
+            orRole: owner.orRole,
+            loads: owner.loads,
+            ...(owner.openWhen === null ? {} : { openWhen: owner.openWhen }),
+          },
+        }
+      : {}),
   };
 }
 
@@ -147,7 +171,8 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
         const owner = requirement.owner;
         const ownsOnly =
           owner !== null && (owner.orRole === null || caller.viewer === null || !holdsRole(caller.viewer.roles, owner.orRole));
-        who.add(ownsOnly ? `${caller.name} (owner)` : caller.name);
+        const label = owner?.openWhen ? ` (owner, or ${owner.openWhen.field} ${owner.openWhen.value})` : ' (owner)';
+        who.add(ownsOnly ? `${caller.name}${label}` : caller.name);
         queue.push(...possibleObjectTypes(schema, getNamedType(field.type)));
       }
     }
@@ -160,7 +185,9 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
       coordinate,
       requires: describeRequirement(requirement),
       from: requirement.sources.length === 0 ? 'no directive' : requirement.sources.map(describeSource).join(', '),
-      reachableBy: callers.flatMap((c) => [c.name, `${c.name} (owner)`]).filter((name) => reachable.get(coordinate)?.has(name)),
+      reachableBy: callers.flatMap((c) =>
+        [...(reachable.get(coordinate) ?? [])].filter((name) => name === c.name || name.startsWith(`${c.name} (`)),
+      ),
       ...requirementDetail(requirement),
     };
   });

@@ -295,6 +295,21 @@ describe('ownership rules: the owner versus a non-owner', () => {
       const login = await server.gql('mutation { login(email: "bob@owners.test", password: "matrix password") { user { email } } }');
       expect(login.body.data?.['login']).toEqual({ user: { email: email('bob') } });
     },
+    'Query.note': async () => {
+      const read = (id: string, headers: Record<string, string>) =>
+        server.gql('query ($id: ID!) { note(id: $id) { title } }', { variables: { id }, headers });
+      const privateNote = await createNote('alice', 'PRIVATE');
+      expect((await read(privateNote, session.alice)).body).toEqual({ data: { note: { title: 't' } } });
+      const other = await read(privateNote, session.bob);
+      expect(other.body.data).toEqual({ note: null });
+      expect(authErrors(other.body.errors)).toEqual([{ path: ['note'], code: 'FORBIDDEN' }]);
+      expect(other.text).not.toContain('"t"');
+      expect(authErrors((await read(privateNote, {})).body.errors)).toEqual([{ path: ['note'], code: 'UNAUTHENTICATED' }]);
+      expect((await read(privateNote, session.admin)).body).toEqual({ data: { note: { title: 't' } } });
+      // The rule's open case: a PUBLIC note is anyone's to read.
+      const publicNote = await createNote('alice', 'PUBLIC');
+      for (const headers of [session.bob, {}]) expect((await read(publicNote, headers)).body).toEqual({ data: { note: { title: 't' } } });
+    },
     'Mutation.deleteNote': async () => {
       const del = (id: string, headers: Record<string, string>) =>
         server.gql('mutation ($id: ID!) { deleteNote(id: $id) }', { variables: { id }, headers });
