@@ -96,7 +96,15 @@ describe('introspection shows each caller the schema it can reach', () => {
     expect(forUser.body.data?.['user']?.fields.map((f: { name: string }) => f.name)).not.toContain('apiKeys');
     expect((await server.gql(byName, { headers: as['ADMIN'] })).body.data?.['__type']?.name).toBe('AuditEvent');
     for (const who of Object.keys(as)) {
-      const full = await server.gql(getIntrospectionQuery(), { headers: as[who] });
+      // With every option Sandbox's own introspection query may ask for.
+      const sandboxLike = getIntrospectionQuery({
+        descriptions: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        schemaDescription: true,
+        inputValueDeprecation: true,
+      });
+      const full = await server.gql(sandboxLike, { headers: as[who], operationName: 'IntrospectionQuery' });
       expect(full.status).toBe(200);
       expect(full.body.errors).toBeUndefined();
       const client = buildClientSchema(full.body.data as unknown as IntrospectionQuery);
