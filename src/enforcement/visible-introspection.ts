@@ -6,7 +6,7 @@
 // answers. Only the introspection fields' values are replaced: the root `__schema` and `__type`
 // fields are run again on the caller's visible schema and their answers put in place of the whole
 // schema's before the response leaves. That second run costs what an introspection costs (about
-// 2-3 ms for the full introspection query on the demo schema); operations that do not introspect
+// 1.9 ms for a USER's full introspection query on the demo schema, measured with tsx); operations that do not introspect
 // pay a lookup.
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {

@@ -246,6 +246,26 @@ describe('visible schemas are built once per kind of caller', () => {
   });
 });
 
+describe('introspection below the root', () => {
+  it('is refused with 400 where a field returns the Query type; at the root beside such a field it is answered', async () => {
+    const server = await startHttpServer({
+      env: { NODE_ENV: 'development', LOG_LEVEL: 'silent' },
+      app: { typeDefs: 'extend type Query { again: Query @public }', resolvers: { Query: { again: () => ({}) } } },
+    });
+    try {
+      const nested = await server.gql('{ again { __schema { queryType { fields { name } } } } }');
+      expect(nested.status).toBe(400);
+      expect(nested.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['BAD_REQUEST']);
+      expect(nested.text).not.toContain('"users"');
+      const atRoot = await server.gql('{ again { publicMessage } __schema { queryType { fields { name } } } }');
+      expect(atRoot.status).toBe(200);
+      expect(atRoot.body.data?.['again']).toEqual({ publicMessage: expect.any(String) });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('introspection in production', () => {
   it('is off by default, and per caller when INTROSPECTION=true', async () => {
     const off = await startHttpServer({ env: { NODE_ENV: 'production', LOG_LEVEL: 'silent', JWT_SECRET: randomSecret() } });
