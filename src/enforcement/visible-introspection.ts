@@ -145,16 +145,17 @@ export function visibleIntrospectionPlugin(): ApolloServerPlugin<GraphQLContext>
       const plan = document !== undefined && operation !== undefined ? planFor(document, operation) : null;
       if (plan !== null && result.data !== null && result.data !== undefined) {
         const visible = visibleSchemaFor(schema, contextValue.viewer);
-        const answer = await execute({
-          schema: visible,
-          document: plan.document,
-          variableValues: request.variables ?? {},
-          contextValue,
-        });
         const data = result.data as Record<string, unknown>;
-        // Introspection fields cannot fail; should the visible run fail anyway, the whole schema's
-        // answer must not go out in its place.
-        const answered = answer.errors === undefined ? (answer.data as Record<string, unknown> | null | undefined) : undefined;
+        // Introspection fields cannot fail; should the visible run fail anyway (graphql refuses to
+        // run on a schema whose Query type was left with no field, possible in an application where
+        // a caller can reach no query at all), the whole schema's answer must not go out instead.
+        let answered: Record<string, unknown> | null | undefined;
+        try {
+          const answer = await execute({ schema: visible, document: plan.document, variableValues: request.variables ?? {}, contextValue });
+          if (answer.errors === undefined) answered = answer.data as Record<string, unknown> | null | undefined;
+        } catch {
+          answered = undefined;
+        }
         for (const key of plan.keys) if (Object.hasOwn(data, key)) data[key] = answered?.[key] ?? null;
       }
       if (result.errors?.some((error) => hasSuggestion(error.message))) {
