@@ -151,6 +151,25 @@ describe('subscriptions over WebSocket', () => {
     expect(asUser.events).toEqual([]);
   });
 
+  it('suggests ("Did you mean") only what the subscriber may see, as HTTP does', async () => {
+    const user = await signUp(h);
+    const admin = await makeAdmin(h);
+    const typo = 'subscription { adminPuls { id } }';
+    const nestedTypo = 'subscription { pulse { adminNot } }';
+    const asUser = open(h, { authorization: `Bearer ${user.accessToken}` });
+    const asAdmin = open(h, { authorization: `Bearer ${admin.accessToken}` });
+    const [userRoot, userNested] = [asUser.subscribe(typo).received, asUser.subscribe(nestedTypo).received];
+    const [adminRoot, adminNested] = [asAdmin.subscribe(typo).received, asAdmin.subscribe(nestedTypo).received];
+    await eventually(() => [userRoot, userNested, adminRoot, adminNested].every((r) => r.completed), 'all four refused');
+    const text = (received: typeof userRoot) => (received.errors ?? []).map((e) => e.message).join('\n');
+    expect(text(userRoot)).toContain('Cannot query field "adminPuls"');
+    expect(text(userRoot)).not.toContain('adminPulse');
+    expect(text(userNested)).toContain('Cannot query field "adminNot"');
+    expect(text(userNested)).not.toContain('adminNote');
+    expect(text(adminRoot)).toContain('"adminPulse"');
+    expect(text(adminNested)).toContain('Did you mean "adminNote"?');
+  });
+
   it('ends a subscription whose root field a role change denies, within 2 s, and keeps the socket', async () => {
     const admin = await makeAdmin(h);
     const socket = open(h, { authorization: `Bearer ${admin.accessToken}` });
