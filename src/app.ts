@@ -5,6 +5,7 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import type { Store } from './store/database';
 import { createExternalTokens, type ExternalTokens } from './auth/external/tokens';
 import pino from 'pino';
+import { createEventBus, type EventBus } from './subscriptions/event-bus';
 
 /** What every service and resolver works with: the parsed config, the store and the primitives built from them. */
 export interface App {
@@ -16,6 +17,8 @@ export interface App {
   readonly externalTokens: ExternalTokens | null;
   /** The current time. Tests replace it to move past expiries without waiting. */
   readonly now: () => Date;
+  /** Events for subscriptions (ids only): src/subscriptions/event-bus.ts. Listens only once started or subscribed to. */
+  readonly events: EventBus;
   /** Apollo plugins run after gatehouse's own; none in production (tests: one that fails in a hook). */
   readonly apolloPlugins?: readonly ApolloServerPlugin<BaseContext>[];
 }
@@ -59,6 +62,7 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
             ...(options.externalKeyFetch ? { fetch: options.externalKeyFetch } : {}),
           }),
     now: options.now ?? (() => new Date()),
+    events: createEventBus(config.database, store.db),
     ...(options.apolloPlugins ? { apolloPlugins: options.apolloPlugins } : {}),
   };
 }

@@ -95,8 +95,26 @@ export interface Config {
   readonly credentialCacheSize: number;
   /** Identity providers whose tokens are accepted beside gatehouse's own (OIDC_ISSUERS). Default none. */
   readonly externalIssuers: readonly ExternalIssuerConfig[];
+  /** GraphQL over WebSocket (src/subscriptions/): limits and how often credentials are re-checked. */
+  readonly subscriptions: SubscriptionLimits;
   /** pino level. Default `info` (`silent` under test). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Limits of the WebSocket transport (README, "Subscriptions"). */
+export interface SubscriptionLimits {
+  /** Open sockets per signed-in user, or per client address for anonymous sockets. Default 10. */
+  readonly socketsPerUser: number;
+  /** Active subscriptions on one socket. Default 20. */
+  readonly perSocket: number;
+  /** Active subscriptions per signed-in user (per client address when anonymous), all sockets together. Default 50. */
+  readonly perUser: number;
+  /** Largest WebSocket message accepted, in bytes; a larger one closes the socket (1009). Default 64 KiB. */
+  readonly maxMessageBytes: number;
+  /** How long a socket may stay open without `connection_init`, in milliseconds; then 4408. Default 3 s. */
+  readonly initTimeoutMs: number;
+  /** How often every signed-in socket's credential is checked again, in milliseconds. Default 1000. */
+  readonly recheckMs: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -279,6 +297,14 @@ export function parseConfig(env: Env): Config {
     passwordHashQueue: integer(env, 'PASSWORD_HASH_QUEUE', 64, 0, 10_000),
     credentialCacheSize: integer(env, 'CREDENTIAL_CACHE_SIZE', 10_000, 0, 1_000_000),
     externalIssuers,
+    subscriptions: {
+      socketsPerUser: integer(env, 'SUBSCRIPTION_SOCKETS_PER_USER', 10, 1, 100_000),
+      perSocket: integer(env, 'SUBSCRIPTIONS_PER_SOCKET', 20, 1, 10_000),
+      perUser: integer(env, 'SUBSCRIPTIONS_PER_USER', 50, 1, 1_000_000),
+      maxMessageBytes: integer(env, 'SUBSCRIPTION_MESSAGE_MAX_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+      initTimeoutMs: integer(env, 'SUBSCRIPTION_INIT_TIMEOUT_MS', 3_000, 100, 60_000),
+      recheckMs: integer(env, 'SUBSCRIPTION_RECHECK_MS', 1_000, 50, 1_000),
+    },
     logLevel: logLevel as Config['logLevel'],
   };
   return deepFreeze(config);

@@ -14,6 +14,27 @@ export interface GatehouseUser {
 }
 
 /**
+ * Live events for subscriptions: ids only, across instances (PostgreSQL) or within the process
+ * (SQLite). README, "Subscriptions".
+ */
+export interface GatehouseEvents {
+  /**
+   * Tells every subscriber of `topic`, on every instance, that the thing with this id changed.
+   * Send ids, never data: each subscriber reads the data under its own rules. A failure to send is
+   * logged, not thrown (a live feed is best effort); a malformed topic or id throws TypeError.
+   */
+  publish(topic: string, id: string): Promise<void>;
+  /**
+   * For a `Subscription` field's `subscribe`: the events of `topic` from now on, each turned into
+   * the field's source by `select`, which runs for this subscriber with `context.viewer` re-read
+   * from the database just before (a revoked or disabled subscriber gets nothing more). Return
+   * `undefined` from `select` to skip an event this subscriber may not see. Over WebSocket only;
+   * anywhere else it throws.
+   */
+  subscribe<T>(topic: string, select: (id: string) => Promise<T | undefined> | T | undefined): AsyncIterableIterator<T>;
+}
+
+/**
  * What your resolvers get as `context`. The directives read only `viewer`; the same object is what
  * `createTestKit().execute` and `testContext()` (from `gatehouse/testing`) pass.
  */
@@ -33,4 +54,6 @@ export interface GatehouseContext extends AuthContext {
   now(): Date;
   /** The user with this id, batched per request, or null when there is none. */
   loadUser(id: string): Promise<GatehouseUser | null>;
+  /** Publish events and subscribe to them (subscriptions over WebSocket). */
+  readonly events: GatehouseEvents;
 }

@@ -8,7 +8,7 @@
  * Test helpers are in `gatehouse/testing`.
  */
 export { createGatehouse, type Gatehouse, type GatehouseOptions, runGatehouse } from './gatehouse';
-export type { GatehouseContext, GatehouseUser } from './context';
+export type { GatehouseContext, GatehouseEvents, GatehouseUser } from './context';
 export { type AuthContext, type CredentialKind, hasRole, type Viewer } from './auth/viewer';
 export { applyAuthDirectives, type ApplyAuthDirectivesOptions, AuthCoverageError, authDirectiveTypeDefs } from './enforcement/directives';
 export type { OwnedObjectLoader } from './enforcement/ownership';

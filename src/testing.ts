@@ -53,7 +53,8 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
  *     const context = testContext({ id: 'u1', roles: ['USER'], via: 'jwt' });
  *     expect(await resolvers.Query.greeting({}, {}, context)).toBe('hello, u1');
  *
- * `db` and `loadUser` throw: a resolver that reads the database wants `createTestKit`.
+ * `db` and `loadUser` throw: a resolver that reads the database wants `createTestKit`. `events.publish`
+ * sends nothing; `events.subscribe` throws (subscriptions run over WebSocket).
  */
 export function testContext(
   viewer: Viewer | null,
@@ -69,5 +70,11 @@ export function testContext(
       throw noDatabase();
     },
     loadUser: () => Promise.reject(noDatabase()),
+    events: {
+      publish: async () => undefined,
+      subscribe: () => {
+        throw new TypeError('testContext() serves no subscriptions: test them over WebSocket against a running gatehouse');
+      },
+    },
   };
 }

@@ -26,6 +26,29 @@ describe('parseConfig', () => {
     expect(Object.isFrozen(config.jwt)).toBe(true);
   });
 
+  it('reads the subscription limits, with their defaults, and refuses a re-check slower than 1 s', () => {
+    expect(parseConfig({}).subscriptions).toEqual({
+      socketsPerUser: 10,
+      perSocket: 20,
+      perUser: 50,
+      maxMessageBytes: 65_536,
+      initTimeoutMs: 3_000,
+      recheckMs: 1_000,
+    });
+    expect(
+      parseConfig({
+        SUBSCRIPTION_SOCKETS_PER_USER: '2',
+        SUBSCRIPTIONS_PER_SOCKET: '3',
+        SUBSCRIPTIONS_PER_USER: '4',
+        SUBSCRIPTION_MESSAGE_MAX_BYTES: '2048',
+        SUBSCRIPTION_INIT_TIMEOUT_MS: '500',
+        SUBSCRIPTION_RECHECK_MS: '250',
+      }).subscriptions,
+    ).toEqual({ socketsPerUser: 2, perSocket: 3, perUser: 4, maxMessageBytes: 2048, initTimeoutMs: 500, recheckMs: 250 });
+    expect(() => parseConfig({ SUBSCRIPTION_RECHECK_MS: '5000' })).toThrow(ConfigError);
+    expect(() => parseConfig({ SUBSCRIPTIONS_PER_SOCKET: '0' })).toThrow(/SUBSCRIPTIONS_PER_SOCKET/);
+  });
+
   it('reads every variable', () => {
     const config = parseConfig({
       NODE_ENV: 'production',

@@ -7,6 +7,9 @@ import { badUserInput, type GatehouseContext, hasRole, notFound, unauthenticated
 import * as store from './store';
 import type { NoteRecord, NotesDb, Position, Visibility } from './store';
 
+/** The event createNote publishes (the new note's id). */
+export const NOTE_ADDED = 'noteAdded';
+
 export const LIMITS = Object.freeze({ titleMax: 200, bodyMax: 20_000, pageMax: 100 });
 
 /**
@@ -108,9 +111,9 @@ export const resolvers = {
     },
   },
   Mutation: {
-    createNote(_parent: unknown, args: { title: string; body: string; visibility?: Visibility | null }, context: GatehouseContext) {
+    async createNote(_parent: unknown, args: { title: string; body: string; visibility?: Visibility | null }, context: GatehouseContext) {
       const viewer = signedIn(context);
-      return store.insertNote(db(context), {
+      const note = await store.insertNote(db(context), {
         id: randomUUID(),
         authorId: viewer.id,
         title: requiredText(args.title, LIMITS.titleMax, 'title'),
@@ -118,12 +121,26 @@ export const resolvers = {
         visibility: args.visibility ?? 'PRIVATE',
         now: context.now(),
       });
+      // The id only: each subscriber reads the note under its own rules (noteAdded below).
+      await context.events.publish(NOTE_ADDED, note.id);
+      return note;
     },
     /** The schema's @owner has let only the author or an ADMIN get here. */
     async deleteNote(_parent: unknown, args: { id: string }, context: GatehouseContext) {
       const note = await store.findNoteById(db(context), validId(args.id));
       if (note === undefined) throw notFound('Note');
       return store.deleteNote(db(context), note.id);
+    },
+  },
+  Subscription: {
+    noteAdded: {
+      /** Runs per subscriber and event, with the subscriber's viewer as of that event. */
+      subscribe: (_parent: unknown, _args: unknown, context: GatehouseContext) =>
+        context.events.subscribe(NOTE_ADDED, async (id) => {
+          const note = await store.findNoteById(db(context), id);
+          return note !== undefined && canRead(context.viewer, note) ? note : undefined;
+        }),
+      resolve: (note: NoteRecord) => note,
     },
   },
   Note: {

@@ -16,6 +16,7 @@ import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
 import { buildSchema } from './schema';
+import { publishOnlyEvents } from '../subscriptions/streams';
 
 /** How an unexpected error is answered: `internal` (500-style, masked) or `unavailable` (the database is down: 503). */
 type Masking = { readonly as: 'internal' | 'unavailable'; readonly requestId: string | undefined };
@@ -194,6 +195,7 @@ export function createContext(
     ...(request.log ? { log: request.log } : {}),
     loaders,
     loadUser: (id) => loaders.userById.load(id),
+    events: publishOnlyEvents(app.events, request.log),
   };
 }
 

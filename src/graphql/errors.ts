@@ -28,6 +28,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** The server cannot take this request now (a full password-hash queue, an unreachable database); retry after `extensions.retryAfter` seconds. HTTP 503. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** A fixed limit was reached (subscriptions per socket or per user); nothing was started. Not time-based: retrying helps only once one ends. */
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** Anything unexpected. The detail is in the server log under `extensions.requestId`. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -132,4 +134,9 @@ export function internalError(requestId: string | undefined, httpStatus?: number
 export function databaseUnavailable(requestId: string | undefined): GraphQLError {
   const error = toGraphQLError(new DatabaseUnavailable());
   return requestId === undefined ? error : new GraphQLError(error.message, { extensions: { ...error.extensions, requestId } });
+}
+
+/** A fixed limit of the WebSocket transport was reached; the message names it (src/subscriptions/transport.ts). */
+export function limitExceeded(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.LIMIT_EXCEEDED } });
 }

@@ -115,10 +115,11 @@ describe.each(dialects)('hostile text on %s', (dialect) => {
   });
 });
 
-describe('a subscription operation over HTTP', () => {
+describe('a subscription operation over HTTP, on a schema without a Subscription type', () => {
   let h: HttpHarness;
   beforeAll(async () => {
-    h = await startHttpServer();
+    // The accounts schema alone: the demo's noteAdded would make these documents fail validation first.
+    h = await startHttpServer({ app: {} });
   });
   afterAll(() => h?.close());
 
@@ -132,5 +133,23 @@ describe('a subscription operation over HTTP', () => {
     expect(response.body.errors?.[0]?.message).toMatch(/Subscription operations are not served over HTTP/);
     expect(response.body.errors?.[0]?.extensions?.['requestId']).toBe(response.headers.get('x-request-id'));
     expect(response.body.data ?? null).toBeNull();
+  });
+});
+
+describe('a valid subscription operation over HTTP (the demo has a Subscription type)', () => {
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttpServer();
+  });
+  afterAll(() => h?.close());
+
+  it('is a 400 client error saying subscriptions are served over WebSocket, with the request id; nothing runs', async () => {
+    const response = await h.gql('subscription { noteAdded { id } }');
+    expect(response.status).toBe(400);
+    expect(codes(response)).toEqual(['BAD_REQUEST']);
+    expect(response.body.errors?.[0]?.message).toMatch(/Subscription operations are not served over HTTP/);
+    expect(response.body.errors?.[0]?.extensions?.['requestId']).toBe(response.headers.get('x-request-id'));
+    expect(response.body.data ?? null).toBeNull();
+    expect(h.app.events.listenerCount()).toBe(0);
   });
 });

@@ -1,0 +1,72 @@
+// A gatehouse server for the subscription benchmark (bench/subscriptions.ts), in its own process,
+// in production mode on a fresh SQLite file. Its schema: `tick`, a mutation that publishes one
+// event, and `ticked`, the subscription that receives it (each subscriber reads it under its
+// current viewer, like the demo's noteAdded). Prints {"url", "token", "pid"} when it listens.
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createApp } from '../src/app';
+import { parseConfig } from '../src/config';
+import type { GatehouseContext } from '../src/context';
+import { buildSchema } from '../src/graphql/schema';
+import { createHttpServer } from '../src/http/server';
+import { createUser } from '../src/services/accounts';
+import { migrateToLatest, openStore } from '../src/store/database';
+
+const typeDefs = /* GraphQL */ `
+  type Tick { id: ID! }
+  extend type Mutation { tick: Boolean! @public }
+  type Subscription { ticked: Tick @public }
+`;
+const resolvers = {
+  Mutation: {
+    tick: async (_p: unknown, _a: unknown, context: GatehouseContext) => {
+      await context.events.publish('tick', randomUUID());
+      return true;
+    },
+  },
+  Subscription: {
+    ticked: {
+      subscribe: (_p: unknown, _a: unknown, context: GatehouseContext) => context.events.subscribe('tick', (id) => ({ id })),
+      resolve: (tick: unknown) => tick,
+    },
+  },
+};
+
+async function main(): Promise<void> {
+  const dbPath = `/tmp/gatehouse-bench-ws-${process.pid}.db`;
+  const config = parseConfig({
+    NODE_ENV: 'production',
+    DATABASE_URL: `file:${dbPath}`,
+    JWT_SECRET: 'bench-only-secret-8f3a1c9e7b2d4f6a0c5e8b1d3f7a9c2e',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    PASSWORD_HASH_COST: '10',
+    SUBSCRIPTION_SOCKETS_PER_USER: '2000',
+    SUBSCRIPTIONS_PER_USER: '2000',
+  });
+  const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
+  await migrateToLatest(store);
+  const app = createApp(config, store);
+  const user = await createUser(
+    app,
+    { email: 'bench@example.test', password: 'benchmark password' },
+    { actorId: null, address: 'bench', source: 'request' },
+  );
+  const token = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens.issue(
+    user.id,
+    new Date(),
+  ).token;
+  const server = await createHttpServer(app, { schema: buildSchema({ typeDefs, resolvers }) });
+  const url = await server.listen();
+  process.stderr.write(`${JSON.stringify({ url, token, pid: process.pid })}\n`);
+  const stop = () => {
+    void server.close().then(() => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+void main();

@@ -1,0 +1,144 @@
+/**
+ * One WebSocket's caller, kept current: the credential from `connection_init` is authenticated
+ * again (with the same `authenticate` as HTTP, whose store lookups own freshness) before every
+ * event and every SUBSCRIPTION_RECHECK_MS, and the socket closes with 4401 when it no longer holds:
+ * a token past its `exp` (a timer, at `exp`), a revoked or expired key, a disabled or deleted user,
+ * an ended session. A role change that denies a running subscription ends that subscription.
+ */
+import type { DocumentNode, GraphQLError, OperationDefinitionNode } from 'graphql';
+import type { App } from '../app';
+import { type Authentication, authenticate } from '../auth/authenticate';
+import type { PresentedCredential } from '../auth/credentials';
+import type { Viewer } from '../auth/viewer';
+import type { UserRecord } from '../store/users';
+import { tokenExpiry } from './handshake';
+
+/** graphql-transport-ws's code for an unusable credential; also what an expired or revoked one ends with. */
+export const CLOSE_UNAUTHORIZED = 4401;
+
+/** What a refresh found: the viewer is current, the credential has ended (the socket is closing), or the store could not say. */
+export type Freshness = 'current' | 'ended' | 'unknown';
+
+/** A subscription the socket runs, as its root fields are re-checked against a changed viewer. */
+export interface RunningSubscription {
+  readonly document: DocumentNode;
+  readonly operation: OperationDefinitionNode;
+  readonly variables: Readonly<Record<string, unknown>>;
+  /** Ends it with these errors sent to the client; set once it runs. */
+  end?: (errors: readonly GraphQLError[]) => void;
+}
+
+export interface ConnectionHooks {
+  /** Closes the socket. */
+  close(code: number, reason: string): void;
+  /** The errors for root fields of `subscription` that `viewer` may no longer read; empty while it may. */
+  deniedRoots(subscription: RunningSubscription, viewer: Viewer | null): readonly GraphQLError[];
+  warn(details: object, message: string): void;
+}
+
+/** Largest delay setTimeout keeps (about 24.8 days); a later `exp` re-arms the timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class Connection {
+  private current: Extract<Authentication, { ok: true }>;
+  private refreshing: Promise<Freshness> | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private ended = false;
+  /** The last re-check could not reach the store. */
+  private unsure = false;
+  /** Running (or starting) subscriptions by the client's id. */
+  readonly subscriptions = new Map<string, RunningSubscription>();
+
+  constructor(
+    private readonly app: App,
+    private readonly credential: PresentedCredential,
+    authentication: Extract<Authentication, { ok: true }>,
+    /** Who the socket counts against: `user:<id>`, or `address:<ip>` when anonymous. */
+    readonly limitKey: string,
+    readonly clientAddress: string,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.current = authentication;
+    const exp = credential.kind === 'jwt' ? tokenExpiry(credential.token) : undefined;
+    if (exp !== undefined) this.armExpiry(exp * 1000);
+  }
+
+  get viewer(): Viewer | null {
+    return this.current.viewer;
+  }
+  get user(): UserRecord | null {
+    return this.current.user;
+  }
+  get sessionId(): string | null {
+    return this.current.sessionId ?? null;
+  }
+  /** True once the credential has ended or the socket closed. */
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  private armExpiry(expiresAtMs: number): void {
+    const delay = expiresAtMs - this.app.now().getTime();
+    if (delay <= 0) {
+      this.endCredential();
+      return;
+    }
+    this.expiryTimer = setTimeout(
+      () => (delay > MAX_TIMER_MS ? this.armExpiry(expiresAtMs) : this.endCredential()),
+      Math.min(delay, MAX_TIMER_MS),
+    );
+    this.expiryTimer.unref();
+  }
+
+  /** The credential no longer holds: close with 4401 and no detail. */
+  endCredential(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.hooks.close(CLOSE_UNAUTHORIZED, 'Unauthorized');
+  }
+
+  /** Re-authenticates (anonymous sockets have nothing to re-read); calls made while one runs share it. */
+  refresh(): Promise<Freshness> {
+    if (this.ended) return Promise.resolve('ended');
+    if (this.credential.kind === 'none') return Promise.resolve('current');
+    return (this.refreshing ??= this.reauthenticate().finally(() => {
+      this.refreshing = undefined;
+    }));
+  }
+
+  private async reauthenticate(): Promise<Freshness> {
+    let outcome: Authentication;
+    try {
+      outcome = await authenticate(this.app, this.credential);
+    } catch (error) {
+      // Once per outage and socket, not once a second: the re-check keeps trying quietly.
+      if (!this.unsure)
+        this.hooks.warn(
+          { err: error },
+          'subscriber credential could not be re-checked (database); its events are skipped until the store answers',
+        );
+      this.unsure = true;
+      return 'unknown';
+    }
+    this.unsure = false;
+    if (this.ended) return 'ended';
+    if (!outcome.ok) {
+      this.endCredential();
+      return 'ended';
+    }
+    this.current = outcome;
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.end === undefined) continue;
+      const denied = this.hooks.deniedRoots(subscription, outcome.viewer);
+      if (denied.length > 0) subscription.end(denied);
+    }
+    return 'current';
+  }
+
+  /** The socket closed: stop the timer. */
+  dispose(): void {
+    this.ended = true;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.subscriptions.clear();
+  }
+}

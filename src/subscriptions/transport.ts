@@ -1,0 +1,500 @@
+/**
+ * GraphQL over WebSocket (graphql-transport-ws, the `graphql-ws` package) on the HTTP server's
+ * GraphQL path, through @fastify/websocket: a GET with `Upgrade: websocket` goes here (a route
+ * constraint), any other GET or POST to the HTTP route as before. README, "Subscriptions".
+ *
+ * - Handshake: the `Origin` must be absent, this server's own or in CORS_ORIGINS (else 403 before
+ *   the upgrade); `connection_init` within SUBSCRIPTION_INIT_TIMEOUT_MS (else 4408); its payload's
+ *   credential is authenticated as HTTP's headers are (bad: 4401, no detail; none: anonymous);
+ *   SUBSCRIPTION_SOCKETS_PER_USER sockets per user or anonymous address (else 1008); the database
+ *   not answering closes with 1013 (try again later).
+ * - Subscribe: subscriptions only (queries and mutations stay on HTTP, with their CSRF and
+ *   operation-gate rules); HTTP's operation limits (tokens while parsing, then depth, aliases,
+ *   directives, cost); root fields the viewer may not read answer UNAUTHENTICATED / FORBIDDEN and
+ *   start nothing; SUBSCRIPTIONS_PER_SOCKET and SUBSCRIPTIONS_PER_USER (else LIMIT_EXCEEDED).
+ * - While it runs: src/subscriptions/connection.ts keeps the viewer current; every event executes
+ *   against it, so nested fields it may no longer read are null with their error.
+ * - Errors leave as HTTP's do: ours with their code, anything unexpected as INTERNAL_SERVER_ERROR
+ *   with an id that finds the detail in the log.
+ * - Shutdown: every socket gets a close frame (1001) in Fastify's preClose, before the HTTP server
+ *   waits for its connections (an open socket would hold it); the event bus stops in onClose.
+ */
+import { randomUUID } from 'node:crypto';
+import websocket, { type WebSocket } from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
+import { CloseCode, type Context, handleProtocols, makeServer, type SubscribePayload } from 'graphql-ws';
+import type { App } from '../app';
+import { authenticate } from '../auth/authenticate';
+import { createOperationGate } from '../enforcement/operation-gate';
+import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '../graphql/errors';
+import type { GraphQLContext } from '../graphql/context';
+import { createContext } from '../graphql/apollo';
+import { limitRules } from '../graphql/limits';
+import { clientAddress } from '../http/client-address';
+import { GRAPHQL_PATH, type RouteModule } from '../http/route';
+import { isDatabaseUnreachable } from '../store/database';
+import { Connection, type RunningSubscription } from './connection';
+import { originAllowed, readConnectionCredential } from './handshake';
+import { subscriberEvents } from './streams';
+
+/** Close code for a socket over SUBSCRIPTION_SOCKETS_PER_USER (RFC 6455: policy violation). */
+export const CLOSE_TOO_MANY_SOCKETS = 1008;
+/** Close code when the database does not answer during the handshake (RFC 6455: try again later). */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Close code for every socket when the server shuts down (RFC 6455: going away); clients reconnect elsewhere. */
+export const CLOSE_GOING_AWAY = 1001;
+/** How often an idle socket is pinged, and how long a pong may take before it is dropped. */
+const KEEP_ALIVE_MS = 12_000;
+/** How long shutdown waits for clients to answer the close frame before dropping their sockets. */
+const CLOSE_GRACE_MS = 1_000;
+
+export interface SubscriptionsOptions {
+  /** The enforced schema (the one HTTP serves). */
+  readonly schema: GraphQLSchema;
+  /** The GraphQL path shared with HTTP. */
+  readonly path: string;
+}
+
+export interface Subscriptions {
+  /** Sockets open now (tests, the memory check). */
+  socketCount(): number;
+}
+
+/** The route module src/http/server.ts lists: subscriptions on the GraphQL path. Listed first, so @fastify/websocket sees every route. */
+export const subscriptionsRoute: RouteModule = async (fastify, { app, schema }) => {
+  await registerSubscriptions(fastify, app, { schema, path: GRAPHQL_PATH });
+};
+
+interface Extra {
+  readonly socket: WebSocket;
+  readonly request: FastifyRequest;
+  connection?: Connection;
+}
+
+/** Did-you-mean suggestions name fields; in production they are left out, as HTTP does. */
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+/**
+ * Registers @fastify/websocket and the WebSocket route on `options.path`, and the hooks that end
+ * them with the server. Call before the HTTP routes are declared.
+ */
+export async function registerSubscriptions(fastify: FastifyInstance, app: App, options: SubscriptionsOptions): Promise<Subscriptions> {
+  const { config } = app;
+  const limits = config.subscriptions;
+  const production = config.nodeEnv === 'production';
+  const { schema } = options;
+  const gate = createOperationGate();
+  const validationRules = [...specifiedRules, ...limitRules(config.operationLimits)];
+  /** Open sockets (acknowledged) by limit key. */
+  const byKey = new Map<string, Set<Connection>>();
+  const sockets = new Set<WebSocket>();
+  let closing = false;
+
+  const deniedRoots = (subscription: RunningSubscription, viewer: GraphQLContext['viewer']): GraphQLError[] =>
+    gate
+      .deniedFields(schema, subscription.document, subscription.operation, viewer, subscription.variables)
+      .filter((error) => error.path?.length === 1);
+
+  const subscriptionsOf = (key: string): number => {
+    let count = 0;
+    for (const connection of byKey.get(key) ?? []) count += connection.subscriptions.size;
+    return count;
+  };
+
+  /**
+   * Client-facing errors: ours keep their code; anything without one (a resolver's exception, a
+   * null in a non-null field) is logged and masked, as Apollo and formatError do over HTTP.
+   */
+  const format = (errors: readonly GraphQLError[], request: FastifyRequest): GraphQLFormattedError[] =>
+    errors.map((error) => {
+      if (error.extensions['code'] === undefined) {
+        const cause = error.originalError ?? error;
+        const down = isDatabaseUnreachable(cause);
+        request.log[down ? 'warn' : 'error']({ err: cause, path: error.path }, 'unexpected error in subscription');
+        const masked = down ? databaseUnavailable(request.id) : internalError(request.id);
+        return { message: masked.message, ...(error.path ? { path: error.path } : {}), extensions: masked.extensions };
+      }
+      const formatted = error.toJSON();
+      return production ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
+    });
+
+  const refuse = (message: string, code: string): GraphQLError[] => [new GraphQLError(message, { extensions: { code } })];
+
+  const server = makeServer<Record<string, unknown>, Extra>({
+    connectionInitWaitTimeout: limits.initTimeoutMs,
+
+    async onConnect(ctx) {
+      const { socket, request } = ctx.extra;
+      if (closing) {
+        socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
+        return false;
+      }
+      const credential = readConnectionCredential(ctx.connectionParams);
+      let authentication: Awaited<ReturnType<typeof authenticate>>;
+      try {
+        authentication = await authenticate(app, credential);
+      } catch (error) {
+        // The store did not answer: the client may try again (RFC 6455 1013), as HTTP answers 503.
+        request.log.warn({ err: error }, 'authentication failed on a WebSocket handshake');
+        socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later');
+        return false;
+      }
+      if (!authentication.ok) {
+        socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        return false;
+      }
+      if (socket.readyState !== socket.OPEN) return false;
+      const address = clientAddress(config.trustProxy ? request.ip : undefined, request.socket.remoteAddress);
+      const key = authentication.viewer === null ? `address:${address}` : `user:${authentication.viewer.id}`;
+      const peers = byKey.get(key);
+      if (peers !== undefined && peers.size >= limits.socketsPerUser) {
+        socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many connections');
+        return false;
+      }
+      const connection = new Connection(app, credential, authentication, key, address, {
+        close: (code, reason) => socket.close(code, reason),
+        deniedRoots,
+        warn: (details, message) => request.log.warn(details, message),
+      });
+      if (connection.closed) return false; // a token already past its exp
+      ctx.extra.connection = connection;
+      if (peers === undefined) byKey.set(key, new Set([connection]));
+      else peers.add(connection);
+      return true;
+    },
+
+    async onSubscribe(ctx, id, payload: SubscribePayload) {
+      const connection = ctx.extra.connection;
+      if (connection === undefined || connection.closed) return refuse('The connection is closing.', ErrorCode.UNAUTHENTICATED);
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query, { maxTokens: config.operationLimits.maxTokens });
+      } catch (error) {
+        return [
+          new GraphQLError(error instanceof GraphQLError ? error.message : 'The document could not be parsed.', {
+            extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+          }),
+        ];
+      }
+      const invalid = validate(schema, document, validationRules);
+      if (invalid.length > 0) {
+        return invalid.map((error) =>
+          error.extensions['code'] === undefined
+            ? new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })
+            : error,
+        );
+      }
+      const operation = getOperationAST(document, payload.operationName);
+      if (operation === null || operation === undefined) return refuse('Name the operation to run.', 'BAD_REQUEST');
+      if (operation.operation !== 'subscription') {
+        return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP.', 'BAD_REQUEST');
+      }
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
+      if (coerced.errors !== undefined) {
+        return coerced.errors.map(
+          (error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } }),
+        );
+      }
+      // The viewer as of now, not as of the handshake.
+      if ((await connection.refresh()) !== 'current') return refuse('The credential could not be confirmed.', ErrorCode.UNAUTHENTICATED);
+      const subscription: RunningSubscription = { document, operation, variables: coerced.coerced };
+      const denied = deniedRoots(subscription, connection.viewer);
+      if (denied.length > 0) return denied;
+      if (connection.subscriptions.size >= limits.perSocket) {
+        return [limitExceeded(`At most ${limits.perSocket} subscriptions run on one connection.`)];
+      }
+      if (subscriptionsOf(connection.limitKey) >= limits.perUser) {
+        return [limitExceeded(`At most ${limits.perUser} subscriptions run for one user at a time.`)];
+      }
+      connection.subscriptions.set(id, subscription);
+      const requestId = randomUUID();
+      const base = (): GraphQLContext =>
+        createContext(app, {
+          viewer: connection.viewer,
+          user: connection.user,
+          sessionId: connection.sessionId,
+          clientAddress: connection.clientAddress,
+          requestId,
+          log: ctx.extra.request.log as never,
+        });
+      let current = base();
+      const events = subscriberEvents(app.events, {
+        refresh: async () => {
+          const freshness = await connection.refresh();
+          // A fresh per-request cache for each event: users read for it are read as of now.
+          if (freshness === 'current') current = base();
+          return freshness;
+        },
+        warn: (details, message) => ctx.extra.request.log.warn(details, message),
+      });
+      // The viewer and loaders are read through the connection on every access: each event sees the current ones.
+      const contextValue = Object.defineProperties(
+        { ...current },
+        {
+          viewer: { get: () => connection.viewer, enumerable: true },
+          viewerUser: { get: () => connection.user, enumerable: true },
+          sessionId: { get: () => connection.sessionId, enumerable: true },
+          loaders: { get: () => current.loaders, enumerable: true },
+          loadUser: { get: () => current.loadUser, enumerable: true },
+          events: { value: events, enumerable: true },
+        },
+      ) as GraphQLContext;
+      const args: ExecutionArgs = {
+        schema,
+        document,
+        operationName: payload.operationName ?? null,
+        variableValues: payload.variables ?? null,
+        contextValue,
+      };
+      return args;
+    },
+
+    onOperation(ctx, id, _payload, _args, result) {
+      const connection = ctx.extra.connection;
+      const subscription = connection?.subscriptions.get(id);
+      if (connection === undefined || subscription === undefined) return;
+      const release = () => {
+        if (connection.subscriptions.get(id) === subscription) connection.subscriptions.delete(id);
+      };
+      if (!(Symbol.asyncIterator in (result as object))) {
+        release(); // it failed to start: the result carries its errors
+        return;
+      }
+      const endable = new EndableStream(result as AsyncIterableIterator<unknown>, release);
+      subscription.end = (errors) => endable.fail(errors);
+      return endable as never;
+    },
+
+    onNext(ctx, _id, _payload, _args, result) {
+      if (result.errors === undefined) return;
+      return { ...result, errors: format(result.errors as readonly GraphQLError[], ctx.extra.request) } as never;
+    },
+
+    onError(ctx, _id, _payload, errors) {
+      return format(errors, ctx.extra.request);
+    },
+
+    onComplete(ctx, id) {
+      ctx.extra.connection?.subscriptions.delete(id);
+    },
+
+    onClose(ctx: Context<Record<string, unknown>, Extra>) {
+      const connection = ctx.extra.connection;
+      if (connection === undefined) return;
+      connection.dispose();
+      const peers = byKey.get(connection.limitKey);
+      peers?.delete(connection);
+      if (peers?.size === 0) byKey.delete(connection.limitKey);
+    },
+  });
+
+  // Every signed-in socket, re-authenticated on a timer: a credential that ends between events
+  // still ends the socket within SUBSCRIPTION_RECHECK_MS (plus one store read).
+  const recheck = setInterval(() => {
+    for (const peers of byKey.values()) for (const connection of peers) void connection.refresh();
+  }, limits.recheckMs);
+  recheck.unref();
+
+  await fastify.register(websocket, {
+    options: { maxPayload: limits.maxMessageBytes, handleProtocols: (protocols) => handleProtocols(protocols) },
+    // Shutdown closes the sockets itself (close() below), with the code it chooses.
+    preClose: (done) => done(),
+  });
+  fastify.addConstraintStrategy({
+    name: 'websocketUpgrade',
+    storage() {
+      const handlers = new Map<string, unknown>();
+      return {
+        get: (value: string) => (handlers.get(value) ?? null) as never,
+        set: (value: string, handler: unknown) => handlers.set(value, handler),
+      };
+    },
+    deriveConstraint: (request: { headers: Record<string, string | string[] | undefined> }) => {
+      const upgrade = request.headers['upgrade'];
+      return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket' ? 'yes' : (undefined as never);
+    },
+    mustMatchWhenDerived: false,
+  });
+
+  fastify.route({
+    method: 'GET',
+    url: options.path,
+    constraints: { websocketUpgrade: 'yes' },
+    preValidation: (request, reply, done) => {
+      if (closing) {
+        void reply.code(503).send({ errors: [{ message: 'The server is shutting down.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+        return;
+      }
+      const origin = request.headers.origin;
+      if (!originAllowed(origin, request.headers.host, config.corsOrigins)) {
+        request.log.info({ origin }, 'WebSocket refused: origin not allowed');
+        void reply
+          .code(403)
+          .send({ errors: [{ message: 'This origin may not open a WebSocket here.', extensions: { code: 'FORBIDDEN' } }] });
+        return;
+      }
+      done();
+    },
+    handler: (_request, reply) => {
+      void reply
+        .code(426)
+        .send({ errors: [{ message: 'Upgrade to a WebSocket (graphql-transport-ws).', extensions: { code: 'BAD_REQUEST' } }] });
+    },
+    wsHandler: (socket, request) => {
+      sockets.add(socket);
+      const extra: Extra = { socket, request };
+      let pongWait: NodeJS.Timeout | undefined;
+      const ping = setInterval(() => {
+        if (socket.readyState !== socket.OPEN) return;
+        pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
+        socket.once('pong', () => clearTimeout(pongWait));
+        socket.ping();
+      }, KEEP_ALIVE_MS);
+      ping.unref();
+      const closed = server.opened(
+        {
+          protocol: socket.protocol,
+          send: (data) =>
+            new Promise<void>((resolve, reject) => {
+              if (socket.readyState !== socket.OPEN) return resolve();
+              socket.send(data, (error) => (error ? reject(error) : resolve()));
+            }),
+          close: (code, reason) => socket.close(code, reason),
+          onMessage: (handle) =>
+            socket.on('message', async (data) => {
+              try {
+                await handle(String(data));
+              } catch (error) {
+                // graphql-ws throws for a message type it does not know; anything else is ours.
+                request.log.info({ err: error }, 'WebSocket message refused');
+                socket.close(CloseCode.BadRequest, 'Invalid message received');
+              }
+            }),
+        },
+        extra,
+      );
+      socket.once('close', (code, reason) => {
+        sockets.delete(socket);
+        clearInterval(ping);
+        clearTimeout(pongWait);
+        void closed(code, String(reason));
+      });
+    },
+  });
+
+  await app.events.start({
+    log: (event, error) =>
+      event === 'lost'
+        ? fastify.log.warn({ err: error }, 'event listener lost: events published on other instances are missed until it reconnects')
+        : fastify.log.info('event listener connected: events from every instance reach this one'),
+  });
+
+  // Fastify runs preClose before it closes the server: a socket left open would hold that close.
+  fastify.addHook('preClose', async () => {
+    closing = true;
+    clearInterval(recheck);
+    await Promise.all(
+      [...sockets].map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            if (socket.readyState === socket.CLOSED) return resolve();
+            const timer = setTimeout(() => {
+              socket.terminate();
+              resolve();
+            }, CLOSE_GRACE_MS);
+            socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
+          }),
+      ),
+    );
+  });
+  fastify.addHook('onClose', async () => {
+    await app.events.close();
+  });
+
+  return { socketCount: () => sockets.size };
+}
+
+/**
+ * A running subscription's results, which the server can end with errors (a role change denied
+ * it): the client gets an `error` message for it, and the source stops.
+ */
+class EndableStream<T> implements AsyncIterableIterator<T> {
+  private rejectWaiting: ((error: unknown) => void) | undefined;
+  private failure: GraphQLError | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly source: AsyncIterableIterator<T>,
+    private readonly onFinish: () => void,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.onFinish();
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      return Promise.reject(failure);
+    }
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.rejectWaiting = reject;
+      this.source.next().then(
+        (result) => {
+          if (this.rejectWaiting !== reject) return; // failed meanwhile
+          this.rejectWaiting = undefined;
+          if (result.done) this.finish();
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (this.rejectWaiting !== reject) return;
+          this.rejectWaiting = undefined;
+          this.finish();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Ends with `errors` (graphql-ws sends the first one's message and extensions as the subscription's error). */
+  fail(errors: readonly GraphQLError[]): void {
+    if (this.finished) return;
+    const error = errors[0] as GraphQLError;
+    this.finish();
+    void this.source.return?.();
+    const reject = this.rejectWaiting;
+    this.rejectWaiting = undefined;
+    if (reject !== undefined) reject(error);
+    else this.failure = error;
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    this.finish();
+    await this.source.return?.();
+    return { value: undefined, done: true };
+  }
+}

@@ -1,0 +1,420 @@
+/*
+ * Subscriptions over the real server with the real graphql-ws client: the handshake, the same
+ * directives on subscribe and on every event, a credential's end closing the socket, and the limits.
+ * In-memory SQLite (events within the process), then two in-process instances on PostgreSQL; two
+ * processes (the demo as `npm start` runs it): instances.test.ts.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import WebSocket from 'ws';
+import * as notes from '../../examples/notes';
+import { setUserDisabled, updateUserRole } from '../../src/store/users';
+import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
+import { eventually, openSocket, type Socket, wsUrl } from '../helpers/ws';
+import { createKey, signUp } from '../helpers/accounts';
+
+/** A test-only part of the schema: a root field for ADMINs, and a public one with an ADMIN-only nested field. */
+const extra = {
+  typeDefs: /* GraphQL */ `
+    type Pulse { id: ID! adminNote: String @hasRole(role: ADMIN) }
+    extend type Subscription {
+      adminPulse: Pulse @hasRole(role: ADMIN)
+      pulse: Pulse @public
+      broken: String @public
+    }
+  `,
+  resolvers: {
+    Subscription: {
+      adminPulse: {
+        subscribe: (_p: unknown, _a: unknown, context: any) =>
+          context.events.subscribe('pulse', (id: string) => ({ id, adminNote: `admin ${id}` })),
+        resolve: (pulse: unknown) => pulse,
+      },
+      broken: {
+        subscribe: (_p: unknown, _a: unknown, context: any) => context.events.subscribe('pulse', (id: string) => id),
+        resolve: () => {
+          throw new Error('secret detail of /work/db.ts:12');
+        },
+      },
+      pulse: {
+        subscribe: (_p: unknown, _a: unknown, context: any) =>
+          context.events.subscribe('pulse', (id: string) => ({ id, adminNote: `admin ${id}` })),
+        resolve: (pulse: unknown) => pulse,
+      },
+    },
+  },
+};
+
+const NOTE_ADDED = 'subscription { noteAdded { id title visibility } }';
+const CREATE_NOTE =
+  'mutation ($title: String!, $visibility: Visibility) { createNote(title: $title, body: "b", visibility: $visibility) { id } }';
+
+const sockets: Socket[] = [];
+function open(h: HttpHarness, params?: Record<string, unknown>, options?: { headers?: Record<string, string> }): Socket {
+  const socket = openSocket(h.url, params, options);
+  sockets.push(socket);
+  return socket;
+}
+afterEach(async () => {
+  await Promise.all(sockets.splice(0).map((socket) => socket.dispose()));
+});
+
+async function createNote(h: HttpHarness, token: string, title: string, visibility: 'PUBLIC' | 'PRIVATE') {
+  const response = await h.gql(CREATE_NOTE, { variables: { title, visibility }, headers: { authorization: `Bearer ${token}` } });
+  expect(response.body.errors).toBeUndefined();
+  return response.body.data!['createNote'].id as string;
+}
+
+async function makeAdmin(h: HttpHarness) {
+  const admin = await signUp(h);
+  expect((await updateUserRole(h.store.db, admin.id, 'ADMIN')).status).toBe('changed');
+  return admin;
+}
+
+/** Demotes an ADMIN (another ADMIN is made first: the last one cannot be demoted). */
+async function demote(h: HttpHarness, id: string) {
+  await makeAdmin(h);
+  expect((await updateUserRole(h.store.db, id, 'USER')).status).toBe('changed');
+}
+
+/** Waits a little so that an event that should not arrive would have. */
+const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('subscriptions over WebSocket', () => {
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttpServer({
+      app: { typeDefs: [notes.typeDefs, extra.typeDefs], resolvers: [notes.resolvers, extra.resolvers], loaders: notes.loaders } as never,
+      env: {
+        CORS_ORIGINS: 'https://app.example.test',
+        SUBSCRIPTIONS_PER_SOCKET: '3',
+        SUBSCRIPTION_SOCKETS_PER_USER: '3',
+        SUBSCRIPTION_MESSAGE_MAX_BYTES: '16384',
+        SUBSCRIPTION_INIT_TIMEOUT_MS: '300',
+        MAX_QUERY_DEPTH: '3',
+      },
+    });
+  });
+  afterAll(() => h.close());
+
+  it('delivers public notes to everyone and private ones only to their author and ADMINs', async () => {
+    const author = await signUp(h);
+    const other = await signUp(h);
+    const admin = await makeAdmin(h);
+    const anonymous = open(h).subscribe(NOTE_ADDED).received;
+    const asAuthor = open(h, { authorization: `Bearer ${author.accessToken}` }).subscribe(NOTE_ADDED).received;
+    const asOther = open(h, { authorization: `Bearer ${other.accessToken}` }).subscribe(NOTE_ADDED).received;
+    const key = await createKey(h, admin.accessToken);
+    const asAdmin = open(h, { 'x-api-key': key.secret }).subscribe(NOTE_ADDED).received;
+    await settle(200);
+
+    const publicId = await createNote(h, author.accessToken, 'for all', 'PUBLIC');
+    const privateId = await createNote(h, author.accessToken, 'mine', 'PRIVATE');
+    await eventually(() => asAuthor.events.length === 2 && asAdmin.events.length === 2, 'author and admin get both notes');
+    await eventually(() => anonymous.events.length === 1 && asOther.events.length === 1, 'the others get the public note');
+    await settle();
+    const ids = (r: typeof anonymous) => r.events.map((e) => e.data?.['noteAdded']?.id);
+    expect(ids(asAuthor)).toEqual([publicId, privateId]);
+    expect(ids(asAdmin)).toEqual([publicId, privateId]);
+    expect(ids(anonymous)).toEqual([publicId]);
+    expect(ids(asOther)).toEqual([publicId]);
+    expect(anonymous.events[0]).toEqual({ data: { noteAdded: { id: publicId, title: 'for all', visibility: 'PUBLIC' } } });
+  });
+
+  it('closes with 4401 and no detail on a bad credential, and on two credentials at once', async () => {
+    for (const params of [
+      { authorization: 'Bearer not-a-token' },
+      { 'x-api-key': 'gh_nonsense' },
+      { authorization: 'Basic abc' },
+      { authorization: 42 },
+    ]) {
+      const socket = open(h, params);
+      expect(await socket.closed).toEqual({ code: 4401, reason: 'Unauthorized' });
+    }
+    const user = await signUp(h);
+    const key = await createKey(h, user.accessToken);
+    const both = open(h, { authorization: `Bearer ${user.accessToken}`, 'x-api-key': key.secret });
+    expect((await both.closed).code).toBe(4401);
+  });
+
+  it('refuses a subscribe the viewer may not make with UNAUTHENTICATED / FORBIDDEN, and starts nothing', async () => {
+    const user = await signUp(h);
+    const anonymous = open(h).subscribe('subscription { adminPulse { id } }').received;
+    const asUser = open(h, { authorization: `Bearer ${user.accessToken}` }).subscribe('subscription { adminPulse { id } }').received;
+    await eventually(() => anonymous.completed && asUser.completed, 'both refused');
+    expect(anonymous.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    expect(asUser.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    await h.app.events.publish('pulse', 'p0');
+    await settle();
+    expect(anonymous.events).toEqual([]);
+    expect(asUser.events).toEqual([]);
+  });
+
+  it('ends a subscription whose root field a role change denies, within 2 s, and keeps the socket', async () => {
+    const admin = await makeAdmin(h);
+    const socket = open(h, { authorization: `Bearer ${admin.accessToken}` });
+    const feed = socket.subscribe('subscription { adminPulse { id } }').received;
+    const open2 = socket.subscribe(NOTE_ADDED).received;
+    await settle(200);
+    await h.app.events.publish('pulse', 'p1');
+    await eventually(() => feed.events.length === 1, 'the admin gets the pulse');
+    const demotedAt = Date.now();
+    await demote(h, admin.id);
+    await eventually(() => feed.completed, 'the subscription ends', 2_000);
+    expect(Date.now() - demotedAt).toBeLessThan(2_000);
+    expect(feed.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    await h.app.events.publish('pulse', 'p2');
+    await settle();
+    expect(feed.events).toHaveLength(1);
+    expect(open2.completed).toBe(false);
+  });
+
+  it('executes every event against the current viewer: a field no longer readable is null with FORBIDDEN', async () => {
+    const admin = await makeAdmin(h);
+    const feed = open(h, { authorization: `Bearer ${admin.accessToken}` }).subscribe('subscription { pulse { id adminNote } }').received;
+    await settle(200);
+    await h.app.events.publish('pulse', 'p1');
+    await eventually(() => feed.events.length === 1, 'first event');
+    expect(feed.events[0]).toEqual({ data: { pulse: { id: 'p1', adminNote: 'admin p1' } } });
+    await demote(h, admin.id);
+    await h.app.events.publish('pulse', 'p2');
+    await eventually(() => feed.events.length === 2, 'second event');
+    expect(feed.events[1]?.data).toEqual({ pulse: { id: 'p2', adminNote: null } });
+    expect(feed.events[1]?.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['pulse', 'adminNote'], 'FORBIDDEN']]);
+  });
+
+  it('masks an unexpected error in an event as INTERNAL_SERVER_ERROR with a request id', async () => {
+    const feed = open(h).subscribe('subscription { broken }').received;
+    await settle(200);
+    await h.app.events.publish('pulse', 'p1');
+    await eventually(() => feed.events.length === 1, 'the event');
+    expect(feed.events[0]).toEqual({
+      data: { broken: null },
+      errors: [
+        {
+          message: 'Something went wrong on our side.',
+          path: ['broken'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) },
+        },
+      ],
+    });
+    expect(JSON.stringify(feed.events)).not.toContain('secret detail');
+  });
+
+  describe('ends the socket with 4401 when the credential ends', () => {
+    it('a token at its exp', async () => {
+      const user = await signUp(h);
+      // Issued 898 s ago with the 900 s lifetime: it expires in 2 s.
+      const { token, claims } = h.app.accessTokens.issue(user.id, new Date(Date.now() - 898_000));
+      const socket = open(h, { authorization: `Bearer ${token}` });
+      const feed = socket.subscribe(NOTE_ADDED).received;
+      await socket.connected;
+      const { code } = await socket.closed;
+      const closedAt = Date.now();
+      expect(code).toBe(4401);
+      expect(closedAt).toBeGreaterThanOrEqual(claims.exp * 1000 - 20);
+      expect(closedAt).toBeLessThan(claims.exp * 1000 + 500);
+      await eventually(() => feed.completed, 'the subscription ends with the socket');
+    });
+
+    it('a revoked API key, within 2 s', async () => {
+      const user = await signUp(h);
+      const key = await createKey(h, user.accessToken);
+      const socket = open(h, { 'x-api-key': key.secret });
+      socket.subscribe(NOTE_ADDED);
+      await socket.connected;
+      await settle(100);
+      const revokedAt = Date.now();
+      const revoked = await h.gql('mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', {
+        variables: { id: key.id },
+        headers: { authorization: `Bearer ${user.accessToken}` },
+      });
+      expect(revoked.body.errors).toBeUndefined();
+      expect((await socket.closed).code).toBe(4401);
+      expect(Date.now() - revokedAt).toBeLessThan(2_000);
+    });
+
+    it('a disabled user, within 2 s', async () => {
+      const user = await signUp(h);
+      const socket = open(h, { authorization: `Bearer ${user.accessToken}` });
+      socket.subscribe(NOTE_ADDED);
+      await socket.connected;
+      const disabledAt = Date.now();
+      await setUserDisabled(h.store.db, user.id, new Date());
+      expect((await socket.closed).code).toBe(4401);
+      expect(Date.now() - disabledAt).toBeLessThan(2_000);
+    });
+
+    it('a session ended by logoutEverywhere, within 2 s', async () => {
+      const user = await signUp(h);
+      const socket = open(h, { authorization: `Bearer ${user.accessToken}` });
+      socket.subscribe(NOTE_ADDED);
+      await socket.connected;
+      const endedAt = Date.now();
+      const out = await h.gql('mutation { logoutEverywhere }', { headers: { authorization: `Bearer ${user.accessToken}` } });
+      expect(out.body).toEqual({ data: { logoutEverywhere: true } });
+      expect((await socket.closed).code).toBe(4401);
+      expect(Date.now() - endedAt).toBeLessThan(2_000);
+    });
+  });
+
+  describe('limits', () => {
+    it('applies HTTP operation limits on subscribe: depth, aliases, tokens', async () => {
+      const socket = open(h);
+      const [fine, deep, aliases, tokens] = [
+        'subscription { noteAdded { author { id } } }',
+        'subscription { noteAdded { author { apiKeys { id } } } }',
+        `subscription { noteAdded { ${Array.from({ length: 20 }, (_, i) => `a${i}: id`).join(' ')} } }`,
+        `subscription { noteAdded { id ${'id '.repeat(2100)} } }`,
+      ].map((query) => socket.subscribe(query).received);
+      await eventually(() => [deep, aliases, tokens].every((r) => r?.completed), 'refused');
+      expect(fine?.completed).toBe(false);
+      expect(deep?.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(deep?.errors?.[0]?.message).toMatch(/nested 4 levels deep/);
+      expect(aliases?.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(aliases?.errors?.[0]?.message).toMatch(/alias/i);
+      expect(tokens?.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    });
+
+    it('serves only subscriptions: a query over WebSocket is refused', async () => {
+      const query = open(h).subscribe('{ publicMessage }').received;
+      await eventually(() => query.completed, 'refused');
+      expect(query.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    });
+
+    it('caps subscriptions per socket', async () => {
+      const socket = open(h);
+      const running = [1, 2, 3].map(() => socket.subscribe(NOTE_ADDED).received);
+      await settle(200);
+      const fourth = socket.subscribe(NOTE_ADDED).received;
+      await eventually(() => fourth.completed, 'fourth refused');
+      expect(fourth.errors?.[0]?.extensions?.code).toBe('LIMIT_EXCEEDED');
+      expect(running.every((r) => !r.completed)).toBe(true);
+    });
+
+    it('caps sockets per user (1008)', async () => {
+      const user = await signUp(h);
+      const params = { authorization: `Bearer ${user.accessToken}` };
+      const first = [1, 2, 3].map(() => open(h, params));
+      await Promise.all(first.map((s) => s.connected));
+      const fourth = open(h, params);
+      expect((await fourth.closed).code).toBe(1008);
+    });
+
+    it('closes a socket that sends a message over the size limit (1009)', async () => {
+      const socket = open(h);
+      socket.subscribe(`subscription { noteAdded { id } } # ${'x'.repeat(20_000)}`);
+      expect((await socket.closed).code).toBe(1009);
+    });
+
+    it('closes a socket that does not send connection_init in time (4408)', async () => {
+      const raw = new WebSocket(wsUrl(h.url), 'graphql-transport-ws');
+      const code = await new Promise<number>((resolve) => raw.on('close', (c) => resolve(c)));
+      expect(code).toBe(4408);
+    });
+
+    it('refuses the upgrade from a foreign Origin; accepts none, its own and CORS_ORIGINS', async () => {
+      const tryOrigin = (origin?: string) =>
+        new Promise<number | 'open'>((resolve) => {
+          const raw = new WebSocket(wsUrl(h.url), 'graphql-transport-ws', origin ? { headers: { origin } } : {});
+          raw.on('open', () => {
+            raw.close();
+            resolve('open');
+          });
+          raw.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          raw.on('error', () => undefined);
+        });
+      expect(await tryOrigin('https://evil.example')).toBe(403);
+      expect(await tryOrigin()).toBe('open');
+      expect(await tryOrigin(h.url)).toBe('open');
+      expect(await tryOrigin('https://app.example.test')).toBe('open');
+    });
+  });
+
+  it('still serves HTTP GET and POST on /graphql', async () => {
+    const get = await fetch(`${h.url}/graphql?query=${encodeURIComponent('{ publicMessage }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(get.status).toBe(200);
+    expect(((await get.json()) as any).data.publicMessage).toEqual(expect.any(String));
+    const post = await h.gql('{ publicMessage }');
+    expect(post.status).toBe(200);
+  });
+
+  it('leaves no socket, listener or memory behind after 1,000 connect/subscribe/close cycles', async () => {
+    const server = h.server as unknown as { fastify: { websocketServer: { clients: Set<unknown> } } };
+    const cycle = async () => {
+      const socket = openSocket(h.url);
+      const { received } = socket.subscribe(NOTE_ADDED);
+      await socket.connected;
+      await eventually(() => h.app.events.listenerCount() > 0 || received.completed, 'subscribed', 2_000);
+      await socket.dispose();
+      await socket.closed;
+    };
+    for (let i = 0; i < 100; i++) await cycle(); // warm-up
+    await eventually(() => h.app.events.listenerCount() === 0, 'warm-up listeners gone');
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 1_000; i++) await cycle();
+    await eventually(() => server.fastify.websocketServer.clients.size === 0 && h.app.events.listenerCount() === 0, 'all closed');
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    console.log(`heap growth after 1,000 cycles: ${(grown / 1024 / 1024).toFixed(2)} MiB`);
+    expect(grown).toBeLessThan(10 * 1024 * 1024);
+  }, 120_000);
+});
+
+/** A full garbage collection, without starting node with --expose-gc. */
+function gc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+const onPostgres = databasesUnderTest().includes('postgres') ? describe : describe.skip;
+onPostgres('subscriptions on two instances sharing PostgreSQL (in-process servers)', () => {
+  let database: ThrowawayDatabase;
+  let a: HttpHarness;
+  let b: HttpHarness;
+  beforeAll(async () => {
+    database = await throwawayDatabase('postgres');
+    // One secret for both, as instances behind one load balancer share it.
+    const env = { DATABASE_URL: (database.config as { url: string }).url, JWT_SECRET: randomSecret() };
+    const app = {
+      typeDefs: [notes.typeDefs, extra.typeDefs],
+      resolvers: [notes.resolvers, extra.resolvers],
+      loaders: notes.loaders,
+    } as never;
+    a = await startHttpServer({ env, app });
+    b = await startHttpServer({ env, app });
+  }, 30_000);
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await database?.drop();
+  });
+
+  it('a role change made through A ends the denied subscription on B within 2 s; a pulse published on A reaches B first', async () => {
+    const admin = await makeAdmin(a);
+    const feed = open(b, { authorization: `Bearer ${admin.accessToken}` }).subscribe('subscription { adminPulse { id } }').received;
+    await settle(300);
+    await a.app.events.publish('pulse', 'from-a');
+    await eventually(() => feed.events.length === 1, 'the pulse crosses instances');
+    const demotedAt = Date.now();
+    await demote(a, admin.id);
+    await eventually(() => feed.completed, 'ended on B', 2_000);
+    expect(Date.now() - demotedAt).toBeLessThan(2_000);
+    expect(feed.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+  });
+
+  it('a user disabled through A loses their socket on B within 2 s', async () => {
+    const user = await signUp(a);
+    const socket = open(b, { authorization: `Bearer ${user.accessToken}` });
+    socket.subscribe(NOTE_ADDED);
+    await socket.connected;
+    const disabledAt = Date.now();
+    await setUserDisabled(a.store.db, user.id, new Date());
+    expect((await socket.closed).code).toBe(4401);
+    expect(Date.now() - disabledAt).toBeLessThan(2_000);
+  });
+});
