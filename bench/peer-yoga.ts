@@ -1,6 +1,7 @@
 // Peer: GraphQL Yoga 5 over node:http + @graphql-yoga/plugin-jwt (HS256, a KeyObject rather than
-// a string secret: see STACK-NOTES) + @envelop/generic-auth in protect-granular mode with its
-// @authenticated directive. `me` answers from the token's `sub`: no user lookup.
+// a string secret, which jsonwebtoken verifies ~30x slower: the comment in src/auth/jwt.ts) +
+// @envelop/generic-auth in protect-granular mode with its @authenticated directive. `me` answers
+// from the token's `sub`: no user lookup.
 // Prints one JSON line {"url", "pid", "token"} on stderr when it listens.
 import { createSecretKey } from 'node:crypto';
 import { createServer } from 'node:http';

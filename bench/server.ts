@@ -3,7 +3,7 @@
 // postgres:// URL of an empty database.
 // Prints one JSON line {"url", "token", "apiKey", "email", "password", "pid"} when it listens.
 import { cpus } from 'node:os';
-import { rolesOf } from '../src/auth/viewer';
+import { rolesOf } from '../src/auth/roles';
 import { createApiKey } from '../src/services/api-keys';
 import { BENCH_EMAIL, BENCH_PASSWORD, serveForBenchmark } from './serve';
 

@@ -27,8 +27,11 @@ export type Authentication =
 
 const OWN_HEADER = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE })).toString('base64url')}.`;
 
-/** A disabled account acts through none of its credentials: decided here, for all three kinds. */
-function mayAct(user: Pick<UserRecord, 'disabledAt'>): boolean {
+/**
+ * A disabled account acts through none of its credentials: decided here, for the three kinds a
+ * request presents and for login and refresh (src/services/accounts.ts), which ask this too.
+ */
+export function mayAct(user: Pick<UserRecord, 'disabledAt'>): boolean {
   return user.disabledAt === null;
 }
 

@@ -3,6 +3,7 @@
 // authenticate.ts and session-ends.ts.
 import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { createVerifiedTokens } from './verified-tokens';
 
 export interface AccessTokenOptions {
   /** HS256 secret, at least 32 bytes. */
@@ -46,28 +47,15 @@ export interface AccessTokens {
   verify(token: string, now: Date): VerifyResult;
 }
 
-/** Verified tokens remembered per process; each entry is dropped at its token's expiry. */
-const VERIFIED_CACHE_SIZE = 10_000;
-/**
- * The signature's last 12 characters: ~70 bits of an HMAC nobody can choose without the secret. A
- * hit also needs the whole token to be equal, so two tokens with one key only displace each other,
- * and a forged token is never stored. (Under 13 characters V8 copies a slice rather than pointing
- * into the token, which makes the key quick to hash.)
- */
-const cacheKey = (token: string): string => token.slice(-12);
-
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   // A KeyObject, not a string: jsonwebtoken 9 tries createPublicKey on a string secret first and
   // throws internally, which costs ~30x more per verify.
   const key: KeyObject = createSecretKey(Buffer.from(options.secret, 'utf8'));
   // A signature check is a pure function of the token, so its success can be remembered until the
-  // token expires; that saves the HMAC and JSON parsing on every later request with the token.
-  // Revocation is not this cache's business: a disabled user or an ended session is refused by the
-  // user lookup that follows (src/auth/authenticate.ts), so the cache cannot outlive anything but
-  // expiry, which each hit checks. Failures are not kept.
-  // Keyed by the signature's last characters, not the whole token: hashing a ~330-character string
-  // cost ~0.8 µs per lookup in a loop here; the short key and the comparison, ~0.2 µs together.
-  const verified = new Map<string, { readonly token: string; readonly result: VerifyResult & { ok: true } }>();
+  // token expires (verified-tokens.ts); that saves the HMAC and JSON parsing on every later request
+  // with the token. A disabled user or an ended session is refused by the user lookup that follows
+  // (src/auth/authenticate.ts).
+  const verified = createVerifiedTokens<VerifyResult & { ok: true }>(options.clockToleranceSeconds);
   return {
     issue(userId, now, sessionId) {
       const iat = Math.floor(now.getTime() / 1000);
@@ -82,13 +70,8 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       return { token, expiresIn: options.ttlSeconds, claims };
     },
     verify(token, now) {
-      const nowSeconds = now.getTime() / 1000;
-      const slot = cacheKey(token);
-      const remembered = verified.get(slot);
-      if (remembered !== undefined && remembered.token === token) {
-        if (nowSeconds < remembered.result.claims.exp + options.clockToleranceSeconds) return remembered.result;
-        verified.delete(slot);
-      }
+      const remembered = verified.recall(token, now.getTime() / 1000);
+      if (remembered !== undefined) return remembered;
       if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) return { ok: false, reason: 'malformed' };
       let decoded: jwt.Jwt;
       try {
@@ -112,9 +95,8 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       }
       if (sid !== undefined && (typeof sid !== 'string' || sid === '')) return { ok: false, reason: 'invalid' };
       const claims: AccessTokenClaims = Object.freeze(sid === undefined ? { sub, jti, iat, exp } : { sub, jti, iat, exp, sid });
-      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
       const result = Object.freeze({ ok: true, claims } as const);
-      verified.set(slot, { token, result });
+      verified.remember(token, result, exp);
       return result;
     },
   };

@@ -1,9 +1,17 @@
 /**
- * Decides what holding a role means, in one place. The hierarchy is fixed here (ADMIN includes
- * USER) and is the only source: no option, schema build or request path carries another one.
+ * Decides which roles there are and what holding one means, in one place. The list and the
+ * hierarchy are fixed here (ADMIN includes USER) and are the only source: no option, schema build
+ * or request path carries another one.
  * A viewer's roles are expanded once, when the viewer is built (`rolesOf`), and every check
  * (directives, the mutation gate, the auth map, services, `hasRole`) asks `holdsRole`.
  */
+
+/**
+ * Every role gatehouse knows: what a user row may store, an ADMIN may grant (`admin --role`) and a
+ * provider's role claim may map to (OIDC_ISSUERS `roleMap`). The schema's `Role` enum
+ * (schema/base.graphql) and the users table's CHECK say the same; a test holds the enum to this list.
+ */
+export const ROLES: readonly string[] = Object.freeze(['USER', 'ADMIN']);
 
 /** Which roles include which others. */
 export type RoleHierarchy = Readonly<Record<string, readonly string[]>>;

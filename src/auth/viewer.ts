@@ -23,8 +23,6 @@ export interface AuthContext {
   readonly viewer: Viewer | null;
 }
 
-export { rolesOf } from './roles';
-
 /** True when the viewer holds `role` or a role that includes it (an ADMIN has every USER permission). */
 export function hasRole(viewer: Viewer | null, role: string): boolean {
   return viewer !== null && holdsRole(viewer.roles, role);

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { type App, createApp } from '../app';
 import { readOrCreateDevSecret } from '../auth/dev-secret';
 import { NotFound } from '../errors';
-import { rolesOf } from '../auth/roles';
+import { ROLES, rolesOf } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
 import { createUser } from '../services/accounts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
@@ -37,10 +37,8 @@ Nobody can demote or disable the last active ADMIN.`;
 /** A mistake in how the command was called: usage text, exit 2. */
 class UsageError extends Error {}
 
-const ROLES: readonly StoredRole[] = ['USER', 'ADMIN'];
-
 function role(value: string | undefined): StoredRole {
-  if (value === undefined || !(ROLES as readonly string[]).includes(value)) throw new UsageError('--role must be USER or ADMIN');
+  if (value === undefined || !ROLES.includes(value)) throw new UsageError(`--role must be ${ROLES.join(' or ')}`);
   return value as StoredRole;
 }
 

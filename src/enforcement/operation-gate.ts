@@ -163,11 +163,22 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
 
 export interface OperationGate {
   /**
-   * One error (with path and code) per field of `operation` the viewer may not read; empty when it
-   * may run. Root fields with `@owner(loads: …)` load their object through `context` (the request's,
-   * shared with execution, so it is read once).
+   * One error (with path and code) per field of `operation` the viewer may not read, from what the
+   * schema and the viewer alone decide; empty when it may run.
    */
   deniedFields(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    viewer: Viewer | null,
+    variables: Readonly<Record<string, unknown>>,
+  ): GraphQLError[];
+  /**
+   * One error per root field with `@owner(loads: …)` whose object the viewer may not use, for the
+   * fields deniedFields lets through. The objects are loaded through `context` (the request's, so
+   * execution reuses them), every id of a type in one batch.
+   */
+  deniedOwnership(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation: OperationDefinitionNode,
@@ -209,32 +220,38 @@ async function ownershipOf(
 /** Checks a whole operation against the viewer before it executes, with plans cached per document. */
 export function createOperationGate(): OperationGate {
   const plans = new WeakMap<DocumentNode, Map<OperationDefinitionNode, Checkpoint[]>>();
+  const planOf = (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): Checkpoint[] => {
+    let byOperation = plans.get(document);
+    if (byOperation === undefined) plans.set(document, (byOperation = new Map()));
+    let plan = byOperation.get(operation);
+    if (plan === undefined) byOperation.set(operation, (plan = planOperation(schema, document, operation)));
+    return plan;
+  };
+  const located = (checkpoint: Checkpoint, error: GraphQLError) =>
+    new GraphQLError(error.message, { nodes: checkpoint.node, path: checkpoint.path, extensions: error.extensions });
   return {
-    async deniedFields(schema, document, operation, viewer, variables, context) {
-      let byOperation = plans.get(document);
-      if (byOperation === undefined) plans.set(document, (byOperation = new Map()));
-      let plan = byOperation.get(operation);
-      if (plan === undefined) byOperation.set(operation, (plan = planOperation(schema, document, operation)));
-
+    deniedFields(schema, document, operation, viewer, variables) {
       const denied = new Map<string, GraphQLError>();
-      const owned: Promise<{ checkpoint: Checkpoint; error: GraphQLError | null }>[] = [];
-      for (const checkpoint of plan) {
+      for (const checkpoint of planOf(schema, document, operation)) {
         const error = checkpoint.check(viewer);
-        if (error === null && checkpoint.owned !== undefined && checkpoint.conditions.every((node) => included(node, variables))) {
-          owned.push(ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context).then((e) => ({ checkpoint, error: e })));
-        }
         if (error === null || !checkpoint.conditions.every((node) => included(node, variables))) continue;
         const key = checkpoint.path.join('.');
-        if (!denied.has(key)) {
-          denied.set(key, new GraphQLError(error.message, { nodes: checkpoint.node, path: checkpoint.path, extensions: error.extensions }));
-        }
+        if (!denied.has(key)) denied.set(key, located(checkpoint, error));
       }
-      // Loaded together: ids of one type asked for in this tick go to the loader as one batch.
+      return [...denied.values()];
+    },
+    async deniedOwnership(schema, document, operation, viewer, variables, context) {
+      const owned: Promise<{ checkpoint: Checkpoint; error: GraphQLError | null }>[] = [];
+      for (const checkpoint of planOf(schema, document, operation)) {
+        if (checkpoint.owned === undefined || checkpoint.check(viewer) !== null) continue;
+        if (!checkpoint.conditions.every((node) => included(node, variables))) continue;
+        // Started together: ids of one type asked for in this tick go to the loader as one batch.
+        owned.push(ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context).then((error) => ({ checkpoint, error })));
+      }
+      const denied = new Map<string, GraphQLError>();
       for (const { checkpoint, error } of await Promise.all(owned)) {
         const key = checkpoint.path.join('.');
-        if (error !== null && !denied.has(key)) {
-          denied.set(key, new GraphQLError(error.message, { nodes: checkpoint.node, path: checkpoint.path, extensions: error.extensions }));
-        }
+        if (error !== null && !denied.has(key)) denied.set(key, located(checkpoint, error));
       }
       return [...denied.values()];
     },
@@ -254,7 +271,9 @@ export function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<
       // @skip/@include are judged with the variables as execution will see them: defaults filled
       // in. Variables that do not coerce fail execution anyway; then every field counts.
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-      const denied = await gate.deniedFields(schema, document, operation, contextValue.viewer, coerced.coerced ?? {}, contextValue);
+      const variables = coerced.coerced ?? {};
+      const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, variables);
+      denied.push(...(await gate.deniedOwnership(schema, document, operation, contextValue.viewer, variables, contextValue)));
       if (denied.length === 0) return null;
       return {
         http: { status: 200, headers: new HeaderMap() },

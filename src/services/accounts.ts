@@ -1,4 +1,5 @@
 import type { App } from '../app';
+import { mayAct } from '../auth/authenticate';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import { HashQueueFull, InvalidInput, RateLimited, Unauthenticated } from '../errors';
 import { isUniqueViolation } from '../store/database';
@@ -174,7 +175,7 @@ export async function login(app: App, input: { email: string; password: string }
     if (error instanceof HashQueueFull) await forgetLoginFailure(db, attempt);
     throw error;
   }
-  if (found === undefined || !passwordMatches || found.user.disabledAt !== null) {
+  if (found === undefined || !passwordMatches || !mayAct(found.user)) {
     await audit(app, origin, 'login.failed', { subjectId: found?.user.id ?? null, detail: { email: accountKey } });
     throw new Unauthenticated(LOGIN_FAILED);
   }
@@ -202,7 +203,7 @@ export async function refresh(app: App, token: string, origin: RequestOrigin): P
     throw refused();
   }
   const user = await findUserById(db, stored.userId);
-  if (user === undefined || user.disabledAt !== null) throw refused();
+  if (user === undefined || !mayAct(user)) throw refused();
   const session = await startSession(app, user, { id: stored.familyId, expiresAt: stored.familyExpiresAt ?? stored.expiresAt });
   // A replay racing this refresh may have revoked the family between our claim and the insert of
   // the new token, which that revocation did not see. Checking after the insert closes the gap:

@@ -17,7 +17,7 @@ export const BACK_OFF_HORIZON_MS = 24 * 3600 * 1000;
  * When the next login attempt may be made, or null when it may be made now. Pure.
  *
  * - An account with `perAccount` failures in the window is locked until the oldest of them leaves
- *   it (docs/contract.md, configuration table); an address likewise with `perAddress`.
+ *   it (docs/contract.md, "Running it": LOGIN_FAILURES_PER_ACCOUNT); an address likewise with `perAddress`.
  * - Exponential back-off for an account that keeps failing: with k × `perAccount` failures in the
  *   last 24 hours (k ≥ 2), it is locked for window × 2^(k−1) after its latest failure, at most
  *   `maxLockMs`. Five failures lock for 15 minutes, five more after that for 30, then 60, …

@@ -105,11 +105,10 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
   const sockets = new Set<WebSocket>();
   let closing = false;
 
-  /** Root fields with `@owner(loads: …)` load their object through `context`, as over HTTP. */
-  const deniedRoots = async (subscription: RunningSubscription, context: GraphQLContext): Promise<GraphQLError[]> =>
-    (
-      await gate.deniedFields(schema, subscription.document, subscription.operation, context.viewer, subscription.variables, context)
-    ).filter((error) => error.path?.length === 1);
+  const deniedRoots = (subscription: RunningSubscription, viewer: GraphQLContext['viewer']): GraphQLError[] =>
+    gate
+      .deniedFields(schema, subscription.document, subscription.operation, viewer, subscription.variables)
+      .filter((error) => error.path?.length === 1);
 
   const subscriptionsOf = (key: string): number => {
     let count = 0;
@@ -171,19 +170,9 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
         socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many connections');
         return false;
       }
-      const connection: Connection = new Connection(app, credential, authentication, key, address, {
+      const connection = new Connection(app, credential, authentication, key, address, {
         close: (code, reason) => socket.close(code, reason),
-        deniedRoots: (subscription, viewer) =>
-          deniedRoots(
-            subscription,
-            createContext(app, {
-              viewer,
-              user: connection.user,
-              clientAddress: address,
-              requestId: randomUUID(),
-              log: request.log as never,
-            }),
-          ),
+        deniedRoots,
         warn: (details, message) => request.log.warn(details, message),
       });
       if (connection.closed) return false; // a token already past its exp
@@ -228,6 +217,15 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       // The viewer as of now, not as of the handshake.
       if ((await connection.refresh()) !== 'current') return refuse('The credential could not be confirmed.', ErrorCode.UNAUTHENTICATED);
       const subscription: RunningSubscription = { document, operation, variables: coerced.coerced };
+      const denied = deniedRoots(subscription, connection.viewer);
+      if (denied.length > 0) return denied;
+      if (connection.subscriptions.size >= limits.perSocket) {
+        return [limitExceeded(`At most ${limits.perSocket} subscriptions run on one connection.`)];
+      }
+      if (subscriptionsOf(connection.limitKey) >= limits.perUser) {
+        return [limitExceeded(`At most ${limits.perUser} subscriptions run for one user at a time.`)];
+      }
+      connection.subscriptions.set(id, subscription);
       const requestId = randomUUID();
       const base = (): GraphQLContext =>
         createContext(app, {
@@ -239,15 +237,6 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
           log: ctx.extra.request.log as never,
         });
       let current = base();
-      const denied = await deniedRoots(subscription, current);
-      if (denied.length > 0) return denied;
-      if (connection.subscriptions.size >= limits.perSocket) {
-        return [limitExceeded(`At most ${limits.perSocket} subscriptions run on one connection.`)];
-      }
-      if (subscriptionsOf(connection.limitKey) >= limits.perUser) {
-        return [limitExceeded(`At most ${limits.perUser} subscriptions run for one user at a time.`)];
-      }
-      connection.subscriptions.set(id, subscription);
       const events = subscriberEvents(app.events, {
         refresh: async () => {
           const freshness = await connection.refresh();

@@ -15,7 +15,7 @@ import {
   isObjectType,
 } from 'graphql';
 import { compileCheck, type FieldRequirement, fieldRequirement, openRootFields, type RequirementSource } from '../enforcement/directives';
-import { holdsRole, ROLE_HIERARCHY, rolesOf } from '../auth/roles';
+import { holdsRole, ROLES, rolesOf } from '../auth/roles';
 import type { CredentialKind, Viewer } from '../auth/viewer';
 
 /** One field reachable from a root type, with what it demands and who can get to it. */
@@ -129,7 +129,7 @@ function possibleObjectTypes(schema: GraphQLSchema, type: GraphQLNamedType): rea
  */
 export function buildAuthMap(schema: GraphQLSchema): AuthMap {
   const roleEnum = schema.getType('Role');
-  const roles = isEnumType(roleEnum) ? (roleEnum as GraphQLEnumType).getValues().map((v) => v.name) : Object.keys(ROLE_HIERARCHY);
+  const roles = isEnumType(roleEnum) ? (roleEnum as GraphQLEnumType).getValues().map((v) => v.name) : ROLES;
   const callers: Array<{ name: string; viewer: Viewer | null }> = [
     { name: ANONYMOUS, viewer: null },
     ...roles.map((role) => ({ name: role, viewer: { id: `map-${role}`, roles: rolesOf(role), via: 'jwt' as const } })),

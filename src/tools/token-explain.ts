@@ -1,5 +1,6 @@
 // Tooling, not enforcement: what gatehouse would make of a bearer token, for `gatehouse token
-// explain`. It decides nothing: it reports what jwt.ts and external/tokens.ts decide.
+// explain`. It decides nothing: it reports what src/auth/jwt.ts and src/auth/external/tokens.ts
+// decide.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Config } from '../config';
 import { createAccessTokens } from '../auth/jwt';

@@ -1,5 +1,16 @@
-import { expandRole, holdsRole, ROLE_HIERARCHY, rolesOf, rolesOfAll, seniorRole } from '../../src/auth/roles';
+import { isEnumType } from 'graphql';
+import { expandRole, holdsRole, ROLE_HIERARCHY, ROLES, rolesOf, rolesOfAll, seniorRole } from '../../src/auth/roles';
 import { hasRole } from '../../src/auth/viewer';
+import { buildSourceSchema } from '../../src/graphql/schema';
+
+describe('ROLES', () => {
+  it("is the schema's Role enum, value for value, and covers every role of the hierarchy", () => {
+    const role = buildSourceSchema().getType('Role');
+    if (!isEnumType(role)) throw new Error('the schema has no Role enum');
+    expect(role.getValues().map((v) => v.name)).toEqual(ROLES);
+    for (const [role, included] of Object.entries(ROLE_HIERARCHY)) expect(ROLES).toEqual(expect.arrayContaining([role, ...included]));
+  });
+});
 
 describe('rolesOf', () => {
   it('expands a stored role into every role it holds, itself first', () => {

@@ -4,10 +4,20 @@ import type { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import pino from 'pino';
 import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/enforcement/directives';
-import { rolesOf, type Viewer } from '../../src/auth/viewer';
+import { rolesOf } from '../../src/auth/roles';
+import type { Viewer } from '../../src/auth/viewer';
 import { createApolloServer } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
 import { createTestKit, type TestKit, type TestUser } from '../../src/testkit';
+
+/** How many notes the kit's database holds: a refused mutation must leave it unchanged. */
+async function notesIn(kit: TestKit): Promise<number> {
+  const row = await kit.db
+    .selectFrom('notes')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
 
 describe('refusal before side effects', () => {
   let kit: TestKit;
@@ -21,13 +31,7 @@ describe('refusal before side effects', () => {
   });
   afterAll(() => kit.close());
 
-  const countNotes = async () =>
-    (
-      await kit.db
-        .selectFrom('notes')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n;
+  const countNotes = () => notesIn(kit);
 
   it('refuses a mutation that selects a forbidden nested field, and writes nothing', async () => {
     const before = await countNotes();
@@ -109,13 +113,7 @@ describe('the gate and @skip/@include', () => {
     user = await kit.createUser();
   });
   afterAll(() => kit.close());
-  const notes = async () =>
-    (
-      await kit.db
-        .selectFrom('notes')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n;
+  const notes = () => notesIn(kit);
 
   it('is not fooled by one fragment spread under opposite conditions', async () => {
     const before = await notes();

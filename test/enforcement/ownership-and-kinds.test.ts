@@ -110,10 +110,11 @@ describe('@owner on a root mutation field, with the gate', () => {
   const denied = async (query: string, viewer: Viewer | null, context: object = { viewer }) => {
     const document = parse(query);
     const operation = document.definitions[0] as Parameters<typeof gate.deniedFields>[2];
-    return (await gate.deniedFields(schema, document, operation, viewer, {}, context)).map((e) => ({
-      path: e.path,
-      code: e.extensions['code'],
-    }));
+    const denied = [
+      ...gate.deniedFields(schema, document, operation, viewer, {}),
+      ...(await gate.deniedOwnership(schema, document, operation, viewer, {}, context)),
+    ];
+    return denied.map((e) => ({ path: e.path, code: e.extensions['code'] }));
   };
 
   it('refuses a non-owner before anything runs, one error per denied field, loading each object once per batch', async () => {
@@ -144,7 +145,7 @@ describe('@credentials and @requiresScopes', () => {
     const document = parse('mutation { mint }');
     const operation = document.definitions[0] as Parameters<typeof gate.deniedFields>[2];
     const viaKey = keyOf(u1);
-    expect((await gate.deniedFields(schema, document, operation, viaKey, {}, {})).map((e) => e.extensions['code'])).toEqual(['FORBIDDEN']);
+    expect(gate.deniedFields(schema, document, operation, viaKey, {}).map((e) => e.extensions['code'])).toEqual(['FORBIDDEN']);
     expect(errors(await run('mutation { mint }', viaKey))).toEqual([{ path: ['mint'], code: 'FORBIDDEN' }]);
     expect(await run('mutation { mint }', u1)).toEqual({ data: { mint: 'minted' } });
     expect(await run('mutation { mint }', { ...u1, via: 'external' })).toEqual({ data: { mint: 'minted' } });

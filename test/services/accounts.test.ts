@@ -1,3 +1,5 @@
+import { CLI_ORIGIN } from '../../src/services/audit';
+import { setDisabled } from '../../src/services/users';
 import { createTestKit, type TestKit } from '../../src/testkit';
 
 const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { refreshToken } }';
@@ -141,5 +143,25 @@ describe('sign-ups per address', () => {
     } finally {
       await kit.close();
     }
+  });
+});
+
+describe('a disabled account', () => {
+  let kit: TestKit;
+  beforeAll(async () => {
+    kit = await createTestKit();
+  });
+  afterAll(() => kit.close());
+
+  it('can neither log in nor refresh, with the right password and a live refresh token; enabled again, it can', async () => {
+    const user = await kit.createUser();
+    const variables = { email: user.user.email, password: user.password };
+    const login = await kit.execute<{ login: { refreshToken: string } }>(LOGIN, { variables });
+    const refreshToken = login.data?.login.refreshToken as string;
+    await setDisabled(kit.app, user.user.id, true, CLI_ORIGIN);
+    expect((await kit.execute(LOGIN, { variables })).codes).toEqual(['UNAUTHENTICATED']);
+    expect((await kit.execute(REFRESH, { variables: { token: refreshToken } })).codes).toEqual(['UNAUTHENTICATED']);
+    await setDisabled(kit.app, user.user.id, false, CLI_ORIGIN);
+    expect((await kit.execute(LOGIN, { variables })).errors).toBeUndefined();
   });
 });

@@ -14,6 +14,8 @@ export type ExternalAuthentication = { readonly ok: true; readonly viewer: Viewe
 const links = new WeakMap<ExternalTokens, Map<string, string>>();
 /** Per verified token (its identity object, remembered until exp): the linked user and the expanded roles, so a repeat request allocates nothing for them. */
 const resolved = new WeakMap<ExternalIdentity, { readonly userId: string; readonly roles: readonly string[] }>();
+/** Built only when `resolved` has no entry, so a repeat request does not pay for the string. */
+const linkKeyOf = (identity: ExternalIdentity): string => `${identity.issuer}\n${identity.subject}`;
 
 /**
  * A provider token: verified against its issuer's keys, then the linked user (created on first
@@ -34,7 +36,7 @@ export async function authenticateExternal(
   if (known === undefined) links.set(external, (known = new Map()));
   let found = resolved.get(identity);
   if (found === undefined) {
-    const linkKey = `${identity.issuer}\n${identity.subject}`;
+    const linkKey = linkKeyOf(identity);
     const userId = known.get(linkKey) ?? (await linkExternalUser(app.store.db, identity, app.now()));
     known.set(linkKey, userId);
     resolved.set(identity, (found = { userId, roles: rolesOfAll(identity.roles) }));
@@ -42,7 +44,7 @@ export async function authenticateExternal(
   const user = await app.store.lookups.userById(found.userId);
   if (user === undefined) {
     // The user was deleted (its link with it): the next request links a new one.
-    known.delete(`${identity.issuer}\n${identity.subject}`);
+    known.delete(linkKeyOf(identity));
     resolved.delete(identity);
     return { ok: false };
   }

@@ -1,7 +1,9 @@
-/**
- * OIDC_ISSUERS: the identity providers whose tokens gatehouse accepts beside its own. Parsed once
- * by parseConfig; the format is the README's "Tokens from your identity provider".
- */
+// Decides which identity providers gatehouse trusts beside itself and on what terms (OIDC_ISSUERS:
+// issuer, audiences, algorithms, where the keys are, which claims carry roles and scopes), and which
+// URLs a provider's keys may be fetched from (isFetchableUrl, also applied to a discovered
+// jwks_uri). Parsed once by parseConfig; the format is the README's "Tokens from your identity
+// provider".
+import { ROLES } from '../roles';
 
 export type ExternalAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
 export const EXTERNAL_ALGORITHMS: readonly ExternalAlgorithm[] = Object.freeze(['RS256', 'PS256', 'ES256', 'EdDSA']);
@@ -32,7 +34,11 @@ const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 /** A claim name (whole, as Auth0's URL-namespaced claims) or a dot path; no spaces, no empty segments. */
 const DOT_PATH = /^[\x21-\x2d\x2f-\x7e]+(\.[\x21-\x2d\x2f-\x7e]+)*$/;
 
-/** https, or http on a loopback address (local development and tests). */
+/** https, or http on a loopback address (local development and tests): for configured and discovered URLs alike. */
+export function isFetchableUrl(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+}
+
 function checkUrl(value: unknown, what: string): string {
   if (typeof value !== 'string' || value === '') throw new IssuerConfigProblem(`${what} must be a URL string`);
   let url: URL;
@@ -41,8 +47,7 @@ function checkUrl(value: unknown, what: string): string {
   } catch {
     throw new IssuerConfigProblem(`${what} "${value}" is not a URL`);
   }
-  if (url.protocol === 'https:') return value;
-  if (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) return value;
+  if (isFetchableUrl(url)) return value;
   throw new IssuerConfigProblem(`${what} "${value}" must use https (http only on 127.0.0.1, ::1 or localhost)`);
 }
 
@@ -64,7 +69,7 @@ function dotPath(value: unknown, what: string): string {
  * Parses the JSON array. Pure. `ownIssuer` is gatehouse's own JWT_ISSUER: an external issuer with
  * that name would let the provider's tokens pass for gatehouse's own, so it is refused.
  */
-export function parseIssuers(raw: string, ownIssuer: string, knownRoles: readonly string[] = ['USER', 'ADMIN']): ExternalIssuerConfig[] {
+export function parseIssuers(raw: string, ownIssuer: string, knownRoles: readonly string[] = ROLES): ExternalIssuerConfig[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

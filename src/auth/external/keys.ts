@@ -1,6 +1,7 @@
 // Decides when an issuer's signing keys are fetched, and which set serves while the provider is
 // unreachable (the last good one).
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type KeyLike } from 'jose';
+import { isFetchableUrl } from './config';
 
 /**
  * One issuer's signing keys. jose does the key selection and the cryptography (createLocalJWKSet);
@@ -29,8 +30,6 @@ export const DEFAULT_KEY_FETCH: Omit<KeyFetchOptions, 'now' | 'log'> = Object.fr
 });
 
 export class KeyProblem extends Error {}
-
-const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /** GET with a deadline and a size cap; JSON object or a KeyProblem. */
 async function fetchJson(url: string, options: KeyFetchOptions): Promise<Record<string, unknown>> {
@@ -107,8 +106,6 @@ export interface IssuerKeys {
    * rejects: a failure is logged once, like any other, and the first token retries after the cooldown.
    */
   prefetch(): Promise<void>;
-  /** Fetches counted since start (discovery documents and key sets), for tests and the bench. */
-  readonly fetches: () => number;
   /** Called with the `kid`s a refresh removed, so verified tokens signed with them are forgotten. */
   onRemoved(listener: (kids: readonly string[]) => void): void;
 }
@@ -121,12 +118,10 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
   let attemptedAt = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | null = null;
   let failing = false;
-  let fetchCount = 0;
   const removedListeners: ((kids: readonly string[]) => void)[] = [];
 
   async function discover(): Promise<string> {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    fetchCount++;
     const doc = await fetchJson(url, options);
     // OpenID Connect Discovery 1.0 §4.3: the document's issuer must be the one asked about.
     if (doc['issuer'] !== issuer) throw new KeyProblem(`${url}: names issuer ${JSON.stringify(doc['issuer'])}, not ${issuer}`);
@@ -138,9 +133,7 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
     } catch {
       throw new KeyProblem(`${url}: jwks_uri is not a URL`);
     }
-    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname))) {
-      throw new KeyProblem(`${url}: jwks_uri must use https`);
-    }
+    if (!isFetchableUrl(parsed)) throw new KeyProblem(`${url}: jwks_uri must use https`);
     return uri;
   }
 
@@ -148,7 +141,6 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
     attemptedAt = options.now();
     try {
       jwksUri ??= await discover();
-      fetchCount++;
       const keys = usableKeys(await fetchJson(jwksUri, options), jwksUri);
       const set: JSONWebKeySet = { keys };
       const next = new Set(keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
@@ -204,7 +196,6 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
         throw new KeyProblem(`kid ${JSON.stringify(String(header.kid).slice(0, 64))} is not in the issuer's key set`);
       return local(header);
     },
-    fetches: () => fetchCount,
     onRemoved(listener) {
       removedListeners.push(listener);
     },

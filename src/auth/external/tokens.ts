@@ -5,6 +5,7 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose'
 import { mappedRoles, scopesOf } from './claims';
 import type { ExternalIssuerConfig } from './config';
 import { createIssuerKeys, DEFAULT_KEY_FETCH, type IssuerKeys, type KeyFetchOptions, KeyProblem } from './keys';
+import { createVerifiedTokens } from '../verified-tokens';
 
 /** Who a verified provider token says the caller is. */
 export interface ExternalIdentity {
@@ -34,7 +35,6 @@ export interface ExternalTokens {
   verify(token: string, now: Date): Promise<ExternalVerifyResult>;
   /** Fetches every issuer's keys not yet in hand; resolves when each fetch has succeeded or failed (logged). */
   prefetch(): Promise<void>;
-  readonly keys: ReadonlyMap<string, IssuerKeys>;
 }
 
 export interface ExternalTokenOptions {
@@ -45,8 +45,6 @@ export interface ExternalTokenOptions {
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const REFUSALS_LOGGED_PER_SECOND = 10;
-const VERIFIED_CACHE_SIZE = 10_000;
-const cacheKey = (token: string): string => token.slice(-12);
 
 function unverifiedIssuer(token: string): string | undefined {
   const first = token.indexOf('.');
@@ -85,20 +83,13 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
   const byIssuer = new Map(issuers.map((issuer) => [issuer.issuer, issuer]));
   const fetchOptions: KeyFetchOptions = { ...DEFAULT_KEY_FETCH, now: Date.now, ...options.fetch, log: options.log };
   const keys = new Map<string, IssuerKeys>();
-  // Successes only, until the token's exp; a token whose key the provider stops publishing is
-  // forgotten then. Revocation is not this cache's business: the linked user is looked up on every
-  // request (src/auth/authenticate.ts), so a disabled user is refused at once.
-  const verified = new Map<
-    string,
-    { readonly token: string; readonly identity: ExternalIdentity; readonly result: ExternalVerifyResult }
-  >();
+  // Successes until the token's exp (verified-tokens.ts); a token whose key the provider stops
+  // publishing is forgotten then.
+  const verified = createVerifiedTokens<ExternalVerifyResult & { ok: true }>(options.clockToleranceSeconds);
   for (const issuer of issuers) {
     const set = createIssuerKeys(issuer.issuer, issuer.jwksUri, fetchOptions);
     set.onRemoved((kids) => {
-      for (const [slot, entry] of verified) {
-        if (entry.identity.issuer === issuer.issuer && entry.identity.kid !== null && kids.includes(entry.identity.kid))
-          verified.delete(slot);
-      }
+      verified.forgetWhere(({ identity }) => identity.issuer === issuer.issuer && identity.kid !== null && kids.includes(identity.kid));
     });
     keys.set(issuer.issuer, set);
   }
@@ -190,20 +181,13 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
   }
 
   function recall(token: string, now: Date): ExternalVerifyResult | undefined {
-    const slot = cacheKey(token);
-    const remembered = verified.get(slot);
-    if (remembered === undefined || remembered.token !== token) return undefined;
-    if (now.getTime() / 1000 < remembered.identity.expiresAt + options.clockToleranceSeconds) {
-      // A refresh that finds the token's key retired forgets the token (onRemoved above).
-      keys.get(remembered.identity.issuer)?.maintain();
-      return remembered.result;
-    }
-    verified.delete(slot);
-    return undefined;
+    const remembered = verified.recall(token, now.getTime() / 1000);
+    // A refresh that finds the token's key retired forgets the token (onRemoved above).
+    if (remembered !== undefined) keys.get(remembered.identity.issuer)?.maintain();
+    return remembered;
   }
 
   return {
-    keys,
     prefetch: async () => {
       await Promise.all([...keys.values()].map((set) => set.prefetch()));
     },
@@ -215,14 +199,12 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
     async verify(token, now) {
       const remembered = recall(token, now);
       if (remembered !== undefined) return remembered;
-      const slot = cacheKey(token);
       const result = await check(token, now);
       if (!result.ok) {
         logRefusal(token, result.reason);
         return result;
       }
-      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
-      verified.set(slot, { token, identity: result.identity, result });
+      verified.remember(token, result, result.identity.expiresAt);
       return result;
     },
   };

@@ -391,6 +391,8 @@ export type OwnerDirectiveArgs = {
   field: Scalars['String']['input'];
   idArgument?: Scalars['String']['input'];
   loads?: Maybe<Scalars['String']['input']>;
+  openValue?: Maybe<Scalars['String']['input']>;
+  openWhen?: Maybe<Scalars['String']['input']>;
   orRole?: Maybe<Role>;
 };
 
