@@ -171,6 +171,18 @@ describe('introspection shows each caller the schema it can reach', () => {
     expect(forUser.body.data?.['q'].fields.map((f: { name: string }) => f.name)).not.toContain('apiKeys');
     const forAdmin = await server.gql(query, { headers: as['ADMIN'], variables: { t: 'User', yes: true } });
     expect(forAdmin.body.data?.['q'].fields.map((f: { name: string }) => f.name)).toContain('apiKeys');
+    // A root fragment that also reads a hidden field: both answers, as without the fragment.
+    const mixed = await server.gql('{ ...F } fragment F on Query { users { totalCount } __schema { queryType { fields { name } } } }', {
+      headers: as['USER'],
+    });
+    expect(mixed.body.data?.['__schema'].queryType.fields.map((f: { name: string }) => f.name)).not.toContain('users');
+    expect(mixed.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['users'], 'FORBIDDEN']]);
+    // Skipped, it is not answered at all.
+    const skipped = await server.gql('query ($no: Boolean!) { publicMessage __schema @include(if: $no) { queryType { name } } }', {
+      headers: as['USER'],
+      variables: { no: false },
+    });
+    expect(Object.keys(skipped.body.data ?? {})).toEqual(['publicMessage']);
   });
 
   it('a fragment bomb around __schema is answered quickly, from the visible schema', async () => {
