@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { ITEMS, staysSynchronous, timeOnce, type Variant } from './directives';
+import { OWNED_ITEMS, ownershipOverhead } from './ownership';
 import { cpuMs, pinLoadGenerator, releaseCores, ROOT, rssMiB, startServer } from './processes';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 15);
@@ -96,6 +97,11 @@ async function main(): Promise<void> {
   const directives = await directiveOverhead();
   console.log(
     `   floor ${fmt(directives.medianMs.floor, 1)} ms, gatehouse ${fmt(directives.medianMs.gatehouse, 1)} ms, graphql-shield ${fmt(directives.medianMs['graphql-shield'], 1)} ms`,
+  );
+  console.log(`1b. ownership rule on every item: execute() over ${fmt(OWNED_ITEMS)} objects × 5 fields …`);
+  const ownership = await ownershipOverhead();
+  console.log(
+    `   floor ${fmt(ownership.medianMs.floor, 1)} ms, gatehouse ${fmt(ownership.medianMs.gatehouse, 1)} ms, graphql-shield ${fmt(ownership.medianMs['graphql-shield'], 1)} ms`,
   );
 
   const placement = pinLoadGenerator();
@@ -269,6 +275,20 @@ async function main(): Promise<void> {
         directives.synchronous ? 'gatehouse stays synchronous' : '**gatehouse became async**',
       ],
       [
+        '1b',
+        `@owner on every item, ${fmt(OWNED_ITEMS)} objects (median time)`,
+        `gatehouse ${fmt(ownership.medianMs.gatehouse, 1)} ms / floor ${fmt(ownership.medianMs.floor, 1)} ms = ${ownership.gatehouseOverFloor.toFixed(3)}`,
+        '≤ 1.10',
+        verdict(ownership.gatehouseOverFloor <= 1.1),
+      ],
+      [
+        '1b',
+        'graphql-shield, same ownership rule',
+        `shield / floor = ${ownership.shieldOverFloor.toFixed(2)}; shield = ${ownership.shieldOverGatehouse.toFixed(1)} × gatehouse (measured after it)`,
+        'reported',
+        '',
+      ],
+      [
         '2',
         'SQLite, `{ publicMessage }`: CPU anonymous / with a JWT',
         `**${ratios.sqliteJwt.toFixed(3)}** (${us('SQLite: publicMessage, anonymous')} / ${us('SQLite: publicMessage, JWT')}; req/s ratio ${rpsRatios.sqliteJwt.toFixed(3)})`,
@@ -348,7 +368,7 @@ async function main(): Promise<void> {
     writeFileSync(join(ROOT, 'bench', 'results.md'), `# Benchmark results\n\nProduced by \`npm run bench\`.\n\n${table}`);
     writeFileSync(
       join(ROOT, 'bench', 'results.json'),
-      `${JSON.stringify({ when, machine, placement, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, directives, http, perRound: { rps, cpuUs }, stall, memory, ratios, rpsRatios }, null, 2)}\n`,
+      `${JSON.stringify({ when, machine, placement, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, directives, ownership, http, perRound: { rps, cpuUs }, stall, memory, ratios, rpsRatios }, null, 2)}\n`,
     );
     console.log(`\n${table}\nWritten to bench/results.md and bench/results.json.`);
   } finally {

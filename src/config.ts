@@ -74,6 +74,11 @@ export interface Config {
    * always are. Default false: queries get partial results with an error per denied field.
    */
   readonly refuseDeniedQueries: boolean;
+  /**
+   * Answer introspection, each caller seeing only the fields they can reach. Default: on outside
+   * production, off in production (INTROSPECTION=true turns it on there).
+   */
+  readonly introspection: boolean;
   /** log2 of scrypt's cost N for new password hashes. Default 17 (OWASP). */
   readonly passwordHashCost: number;
   /** Password hashes computed at once; more wait their turn. Default: cores − 1 (at least 1). */
@@ -286,6 +291,7 @@ export function parseConfig(env: Env): Config {
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     authStrict: boolean(env, 'AUTH_STRICT', true),
     refuseDeniedQueries: boolean(env, 'REFUSE_DENIED_QUERIES', false),
+    introspection: boolean(env, 'INTROSPECTION', nodeEnv !== 'production'),
     passwordHashCost: integer(env, 'PASSWORD_HASH_COST', 17, 10, 20),
     passwordHashConcurrency: integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
     passwordHashQueue: integer(env, 'PASSWORD_HASH_QUEUE', 64, 0, 10_000),

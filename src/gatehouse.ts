@@ -5,6 +5,7 @@ import { readOrCreateDevSecret } from './auth/dev-secret';
 import { type Config, ConfigError, loadConfig, parseConfig } from './config';
 import { buildSchema, readSchemaFiles } from './graphql/schema';
 import { createHttpServer, type HttpServer } from './http/server';
+import type { OwnedObjectLoader } from './enforcement/ownership';
 import { ensureAdmin } from './services/accounts';
 import { migrateToLatest, openStore } from './store/database';
 
@@ -19,6 +20,12 @@ export interface GatehouseOptions {
   readonly resolvers?: IResolvers<any, any> | readonly IResolvers<any, any>[];
   /** `.graphql` files, or folders of them, read as more type definitions (added after `typeDefs`). */
   readonly schemaFiles?: string | readonly string[];
+  /**
+   * Loaders for the types your root fields' `@owner(loads: "Type")` name: given ids (and the
+   * request's context), one object or null per id, in order. The mutation gate and the field use
+   * them to find an object's owner before anything runs; one call per type and request tick.
+   */
+  readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
   /**
    * The configuration variables (as in `.env.example`). Default: `process.env` plus a `.env` file
    * in the working directory.
@@ -36,7 +43,7 @@ export interface Gatehouse {
 }
 
 /** The SDL and resolvers of `options`, for buildSchema. */
-export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles'>) {
+export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders'>) {
   const typeDefs =
     options.typeDefs === undefined
       ? []
@@ -46,6 +53,7 @@ export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolv
   return {
     typeDefs: [...typeDefs, ...(options.schemaFiles === undefined ? [] : readSchemaFiles(options.schemaFiles))],
     ...(options.resolvers === undefined ? {} : { resolvers: options.resolvers }),
+    ...(options.loaders === undefined ? {} : { loaders: options.loaders }),
   };
 }
 

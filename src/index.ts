@@ -11,5 +11,6 @@ export { createGatehouse, type Gatehouse, type GatehouseOptions, runGatehouse } 
 export type { GatehouseContext, GatehouseEvents, GatehouseUser } from './context';
 export { type AuthContext, type CredentialKind, hasRole, type Viewer } from './auth/viewer';
 export { applyAuthDirectives, type ApplyAuthDirectivesOptions, AuthCoverageError, authDirectiveTypeDefs } from './enforcement/directives';
+export type { OwnedObjectLoader } from './enforcement/ownership';
 export { badUserInput, ErrorCode, forbidden, notFound, unauthenticated } from './graphql/errors';
 export { ConfigError } from './config';

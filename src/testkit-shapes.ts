@@ -52,7 +52,8 @@ export interface Kit<
   /** Creates a user in the database (USER unless said) and signs them in. */
   createUser(options?: { role?: Role; email?: string; password?: string; name?: string }): Promise<TestUser>;
   /** Makes an API key for `owner` through gatehouse's own service. */
-  createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number }): Promise<TestApiKey>;
+  /** `scopes`: exactly the scopes the key holds (each named by a @requiresScopes of the schema); none given: every scope. */
+  createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number; scopes?: readonly string[] }): Promise<TestApiKey>;
   /** Runs an operation through the same Apollo server the HTTP layer uses, as `as` (anonymous by default). */
   execute<TData = Record<string, unknown>>(
     query: string,
@@ -61,7 +62,7 @@ export interface Kit<
   close(): Promise<void>;
 }
 
-export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles'> {
+export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders'> {
   /** Configuration overrides, as the variables in `.env.example`. */
   readonly env?: Readonly<Record<string, string>>;
   /** Replaces the clock (`context.now()` and every expiry), e.g. `manualClock().now`. */

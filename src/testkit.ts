@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert';
 import type { ApolloServer } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
 import pino from 'pino';
 import { type App, createApp } from './app';
 import { rolesOf } from './auth/roles';
@@ -13,6 +14,7 @@ import type { GraphQLContext } from './graphql/context';
 import { appSchemaOf } from './gatehouse';
 import { buildSchema } from './graphql/schema';
 import { createApiKey } from './services/api-keys';
+import { knownScopes } from './enforcement/scopes';
 import { migrateToLatest, openStore, type Store } from './store/database';
 import { newId } from './store/ids';
 import type { StoredRole } from './store/schema';
@@ -61,8 +63,9 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   await migrateToLatest(store);
   let app: App;
   let server: ApolloServer<GraphQLContext>;
+  let schema: GraphQLSchema;
   try {
-    const schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
+    schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
     app = createApp(config, store, options.now ? { now: options.now } : {});
     server = createApolloServer(app, { log: pino({ level: config.logLevel }), schema });
   } catch (error) {
@@ -97,14 +100,17 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
         context: contextFor({ id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user),
       };
     },
-    async createApiKey(owner, { name = 'test key', expiresInDays } = {}) {
-      const viewer: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'api-key' };
+    async createApiKey(owner, { name = 'test key', expiresInDays, scopes } = {}) {
+      const maker: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'jwt' };
       const created = await createApiKey(
         app,
-        viewer,
-        { name, expiresInDays: expiresInDays ?? null },
-        { actorId: viewer.id, address: '127.0.0.1', source: 'request' },
+        maker,
+        { name, expiresInDays: expiresInDays ?? null, scopes: scopes ?? null },
+        { actorId: maker.id, address: '127.0.0.1', source: 'request' },
+        knownScopes(schema),
       );
+      const held = created.apiKey.scopes;
+      const viewer: Viewer = { ...maker, via: 'api-key', ...(held === null ? {} : { scopes: held }) };
       return { id: created.apiKey.id, secret: created.secret, context: contextFor(viewer, owner.user) };
     },
     async execute(query, { variables, as = null } = {}) {

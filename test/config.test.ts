@@ -81,7 +81,15 @@ describe('parseConfig', () => {
     });
   });
 
+  it('answers introspection outside production, and in production only with INTROSPECTION=true', () => {
+    expect(parseConfig({}).introspection).toBe(true);
+    expect(parseConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).introspection).toBe(false);
+    expect(parseConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, INTROSPECTION: 'true' }).introspection).toBe(true);
+    expect(parseConfig({ INTROSPECTION: 'false' }).introspection).toBe(false);
+  });
+
   it.each([
+    [{ INTROSPECTION: 'yes please' }, 'INTROSPECTION'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ JWT_SECRET: 'a'.repeat(40) }, 'JWT_SECRET'],

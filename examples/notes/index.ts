@@ -2,8 +2,8 @@
 // createTestKit and `gatehouse start`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolvers } from './resolvers';
+import { loaders, resolvers } from './resolvers';
 
 /** schema.graphql beside this file (the build copies it next to the compiled JavaScript). */
 export const typeDefs = readFileSync(join(__dirname, 'schema.graphql'), 'utf8');
-export { resolvers };
+export { loaders, resolvers };

@@ -1,5 +1,5 @@
 // The demo server that `npm start` runs: gatehouse's accounts plus the notes example.
 import { runGatehouse } from 'gatehouse';
-import { resolvers, typeDefs } from './index';
+import { loaders, resolvers, typeDefs } from './index';
 
-runGatehouse({ typeDefs, resolvers });
+runGatehouse({ typeDefs, resolvers, loaders });

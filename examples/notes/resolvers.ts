@@ -1,7 +1,9 @@
-// The notes domain: who may read and delete a note, and the resolvers. Uses only gatehouse's public
-// API: the viewer and database from the context, its error factories and its role check.
+// The notes domain: the resolvers and the loader the schema's ownership rules use. Who may read one
+// note and who may delete it are declared in schema.graphql (@owner), not here; `notes` lists only
+// rows the caller may read (the store's filter). Uses only gatehouse's public API: the viewer and
+// database from the context, its error factories and its role check.
 import { randomUUID } from 'node:crypto';
-import { badUserInput, forbidden, type GatehouseContext, hasRole, notFound, unauthenticated, type Viewer } from 'gatehouse';
+import { badUserInput, type GatehouseContext, hasRole, notFound, unauthenticated, type Viewer } from 'gatehouse';
 import * as store from './store';
 import type { NoteRecord, NotesDb, Position, Visibility } from './store';
 
@@ -10,14 +12,12 @@ export const NOTE_ADDED = 'noteAdded';
 
 export const LIMITS = Object.freeze({ titleMax: 200, bodyMax: 20_000, pageMax: 100 });
 
-/** May this viewer read this note? PUBLIC notes to anyone, PRIVATE ones to the author and ADMINs. */
+/**
+ * May this viewer read this note? PUBLIC notes to anyone, PRIVATE ones to the author and ADMINs: the
+ * rule `note(id)`'s @owner declares, for code that filters notes outside a resolver's field.
+ */
 export function canRead(viewer: Viewer | null, note: NoteRecord): boolean {
   return note.visibility === 'PUBLIC' || (viewer !== null && (viewer.id === note.authorId || hasRole(viewer, 'ADMIN')));
-}
-
-/** May this viewer delete this note? Its author or an ADMIN. */
-export function canDelete(viewer: Viewer, note: NoteRecord): boolean {
-  return viewer.id === note.authorId || hasRole(viewer, 'ADMIN');
 }
 
 function length(value: string): number {
@@ -105,13 +105,9 @@ export const resolvers = {
       const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node), node }));
       return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
     },
-    /** The note, null when there is none; another's PRIVATE note is an error, not a silent null. */
+    /** The note, null when there is none. Another's PRIVATE note never gets here: the schema's @owner refuses it. */
     async note(_parent: unknown, args: { id: string }, context: GatehouseContext) {
-      const note = await store.findNoteById(db(context), validId(args.id));
-      if (note === undefined) return null;
-      if (!canRead(context.viewer, note))
-        throw context.viewer === null ? unauthenticated('You must be signed in to read this note.') : forbidden('This note is private.');
-      return note;
+      return (await store.findNoteById(db(context), validId(args.id))) ?? null;
     },
   },
   Mutation: {
@@ -129,12 +125,10 @@ export const resolvers = {
       await context.events.publish(NOTE_ADDED, note.id);
       return note;
     },
-    /** Only the author or an ADMIN may delete a note. */
+    /** The schema's @owner has let only the author or an ADMIN get here. */
     async deleteNote(_parent: unknown, args: { id: string }, context: GatehouseContext) {
-      const viewer = signedIn(context);
       const note = await store.findNoteById(db(context), validId(args.id));
       if (note === undefined) throw notFound('Note');
-      if (!canDelete(viewer, note)) throw forbidden('Only the author of this note or an ADMIN may delete it.');
       return store.deleteNote(db(context), note.id);
     },
   },
@@ -157,5 +151,17 @@ export const resolvers = {
       if (author === null) throw new Error(`note ${note.id} has no author ${note.authorId}`);
       return author;
     },
+  },
+};
+
+/**
+ * Notes by id for `@owner(loads: "Note")` (deleteNote): one query per batch. An id that is not a
+ * UUID names no note; the resolver then refuses it as BAD_USER_INPUT.
+ */
+export const loaders = {
+  async Note(ids: readonly string[], context: unknown): Promise<(NoteRecord | null)[]> {
+    const valid = ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase());
+    const found = new Map((await store.findNotesByIds(db(context as GatehouseContext), valid)).map((note) => [note.id, note]));
+    return ids.map((id) => found.get(id.toLowerCase()) ?? null);
   },
 };

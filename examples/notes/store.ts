@@ -79,6 +79,17 @@ export async function findNoteById(db: NotesDb, id: string): Promise<NoteRecord 
   return row && toNote(row);
 }
 
+/** The notes with these ids, in one query; the caller matches them up by id. */
+export async function findNotesByIds(db: NotesDb, ids: readonly string[]): Promise<NoteRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('notes')
+    .select(COLUMNS)
+    .where('id', 'in', [...ids])
+    .execute();
+  return rows.map(toNote);
+}
+
 /** Which notes a reader may list: every PUBLIC note, plus their own when signed in. */
 function visibleTo(readerId: string | null) {
   return (eb: ExpressionBuilder<NotesTables, 'notes'>) =>

@@ -94,7 +94,12 @@ export async function authenticate(app: App, credential: PresentedCredential): P
       if (found.key.lastUsedAt === null || now.getTime() - found.key.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS) {
         await touchApiKey(app.store.db, found.key.id, now, API_KEY_TOUCH_INTERVAL_MS);
       }
-      return { ok: true, viewer: { id: found.owner.id, roles: rolesOf(found.owner.role), via: 'api-key' }, user: found.owner };
+      const roles = rolesOf(found.owner.role);
+      const viewer: Viewer =
+        found.key.scopes === null
+          ? { id: found.owner.id, roles, via: 'api-key' }
+          : { id: found.owner.id, roles, via: 'api-key', scopes: found.key.scopes };
+      return { ok: true, viewer, user: found.owner };
     }
   }
 }

@@ -10,7 +10,11 @@ export interface Viewer {
   readonly id: string;
   readonly roles: readonly string[];
   readonly via: CredentialKind;
-  /** The scopes an external token grants (its `scope` / `scp` claim); absent for gatehouse's own credentials. */
+  /**
+   * The scopes the credential holds, for `@requiresScopes`. Absent: every scope (gatehouse's own
+   * sessions, and API keys made without a scope list). An API key holds the scopes it was made with;
+   * an external token holds its token's scopes (its `scope` / `scp` claim).
+   */
   readonly scopes?: readonly string[];
 }
 

@@ -1,4 +1,4 @@
-// gatehouse auth-map [--json | --markdown | --check | --update-readme] [--schema FILE_OR_DIR ...]
+// gatehouse auth-map [--json | --markdown | --check | --update-readme | --as ROLE] [--schema FILE_OR_DIR ...]
 // Prints who can reach every field of the schema: gatehouse's account schema plus the SDL named by
 // --schema. --check exits 1 naming every root field without @public, @auth or @hasRole (what strict
 // mode refuses at start-up).
@@ -6,6 +6,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AuthMap, buildAuthMap, formatAuthMapMarkdown, formatAuthMapText } from '../tools/auth-map';
 import { buildSourceSchema, readSchemaFiles, SCHEMA_DIR } from '../graphql/schema';
+import { type GraphQLSchema, isEnumType, printSchema } from 'graphql';
+import { rolesOf } from '../auth/roles';
+import type { Viewer } from '../auth/viewer';
+import { fieldRequirement } from '../enforcement/directives';
+import { buildVisibleSchema } from '../enforcement/visible-schema';
 
 const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --update-readme] [--schema FILE_OR_DIR ...]
   (no flag)        a table: every reachable field, what it requires, where that comes from, who reaches it
@@ -13,6 +18,9 @@ const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --upda
   --markdown       the same as a Markdown table
   --check          exit 1 naming each root Query/Mutation field without @public, @auth or @hasRole
   --update-readme  rewrite the auth map section of README.md
+  --as ROLE        print the schema (SDL) that caller sees in introspection: anonymous, USER, ADMIN …
+    --via KIND     with --as: the credential, jwt (default), api-key or external
+    --scopes A,B   with --as: the scopes the credential holds (default: every scope)
   --schema PATH    your SDL: a .graphql file or a folder of them, added to gatehouse's account
                    schema (repeat for several)`;
 
@@ -27,6 +35,46 @@ export function withAuthMapSection(readme: string, markdown: string): string {
   return `${readme.slice(0, start + README_START.length)}\n${markdown}${readme.slice(end)}`;
 }
 
+/** `--as`: the SDL a caller with this role (or anonymous), credential kind and scopes sees. */
+function printVisibleSchema(schemaPaths: readonly string[], role: string, via: string, scopes: string | undefined): number {
+  if (via !== 'jwt' && via !== 'api-key' && via !== 'external') {
+    console.error(`auth-map: --via must be jwt, api-key or external, got "${via}"`);
+    return 2;
+  }
+  let schema: GraphQLSchema;
+  try {
+    schema = buildSourceSchema({ typeDefs: readSchemaFiles(schemaPaths) });
+  } catch (error) {
+    console.error(`auth-map: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const roleEnum = schema.getType('Role');
+  const roles = isEnumType(roleEnum) ? roleEnum.getValues().map((v) => v.name) : [];
+  if (role !== 'anonymous' && !roles.includes(role)) {
+    console.error(`auth-map: --as must be anonymous or a role of the Role enum (${roles.join(', ')}), got "${role}"`);
+    return 2;
+  }
+  const viewer: Viewer | null =
+    role === 'anonymous'
+      ? null
+      : {
+          id: `as-${role}`,
+          roles: rolesOf(role),
+          via,
+          ...(scopes === undefined
+            ? {}
+            : {
+                scopes: scopes
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter((s) => s !== ''),
+              }),
+        };
+  const visible = buildVisibleSchema(schema, viewer, (type, field) => fieldRequirement(schema, type, field.name));
+  process.stdout.write(`${printSchema(visible)}\n`);
+  return 0;
+}
+
 export function main(argv: readonly string[]): number {
   const args = [...argv];
   const schemaPaths: string[] = [];
@@ -39,6 +87,18 @@ export function main(argv: readonly string[]): number {
     schemaPaths.push(path);
     args.splice(at, 2);
   }
+  const valued: Record<string, string> = {};
+  for (const name of ['--as', '--via', '--scopes']) {
+    const at = args.indexOf(name);
+    if (at === -1) continue;
+    const value = args[at + 1];
+    if (value === undefined || value.startsWith('--')) {
+      console.error(`auth-map: ${name} needs a value\n${USAGE}`);
+      return 2;
+    }
+    valued[name] = value;
+    args.splice(at, 2);
+  }
   const flags = new Set(args);
   if (flags.has('--help') || flags.has('-h')) {
     console.log(USAGE);
@@ -47,6 +107,11 @@ export function main(argv: readonly string[]): number {
   const unknown = [...flags].filter((f) => !['--json', '--markdown', '--check', '--update-readme'].includes(f));
   if (unknown.length > 0) {
     console.error(`auth:map: unknown option ${unknown.join(', ')}\n${USAGE}`);
+    return 2;
+  }
+  if (valued['--as'] !== undefined) return printVisibleSchema(schemaPaths, valued['--as'], valued['--via'] ?? 'jwt', valued['--scopes']);
+  if (valued['--via'] !== undefined || valued['--scopes'] !== undefined) {
+    console.error(`auth-map: --via and --scopes go with --as\n${USAGE}`);
     return 2;
   }
   let map: AuthMap;

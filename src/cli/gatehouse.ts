@@ -79,8 +79,13 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
           return 1;
         }
       }
-      const { typeDefs, resolvers, schemaFiles } = options;
-      runGatehouse({ ...(typeDefs ? { typeDefs } : {}), ...(resolvers ? { resolvers } : {}), ...(schemaFiles ? { schemaFiles } : {}) });
+      const { typeDefs, resolvers, schemaFiles, loaders } = options;
+      runGatehouse({
+        ...(typeDefs ? { typeDefs } : {}),
+        ...(resolvers ? { resolvers } : {}),
+        ...(schemaFiles ? { schemaFiles } : {}),
+        ...(loaders ? { loaders } : {}),
+      });
       return undefined; // runs until signalled
     }
     case 'migrate':

@@ -8,8 +8,10 @@ import {
   type FieldNode,
   type FragmentDefinitionNode,
   type FragmentSpreadNode,
+  getArgumentValues,
   getDirectiveValues,
   getNamedType,
+  type GraphQLField,
   getVariableValues,
   GraphQLError,
   GraphQLIncludeDirective,
@@ -23,7 +25,8 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { compileCheck, guardedRequirement } from './directives';
+import { compileCheck, compileOwnerCheck, guardedRequirement, ownedObjectLoader } from './directives';
+import { loadOwned, type OwnedObjectLoader } from './ownership';
 import type { Viewer } from '../auth/viewer';
 import type { GraphQLContext } from '../graphql/context';
 
@@ -36,6 +39,14 @@ interface Checkpoint {
   readonly node: FieldNode;
   /** Nodes on the way that carry @skip/@include: the field is selected only if all of them say so. */
   readonly conditions: readonly Conditional[];
+  /** A root field with `@owner(loads: …)`: the object its id argument names is loaded and checked. */
+  readonly owned?: {
+    readonly field: GraphQLField<unknown, unknown>;
+    readonly type: string;
+    readonly idArgument: string;
+    readonly loader: OwnedObjectLoader;
+    readonly check: (viewer: Viewer | null, object: object) => GraphQLError | null;
+  };
 }
 
 const nodeIds = new WeakMap<object, number>();
@@ -128,7 +139,15 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
           const coordinate = `${type.name}.${field.name}`;
           let check = checks.get(coordinate);
           if (check === undefined) checks.set(coordinate, (check = compileCheck(requirement, coordinate)));
-          checkpoints.push({ path: fieldPath, check, node: selection, conditions: nextConditions });
+          const loader = path.length === 0 ? ownedObjectLoader(field) : undefined;
+          const ownerCheck = compileOwnerCheck(requirement, coordinate);
+          // Ownership on an object's field is decided on the object, during execution: its parent
+          // does not exist before the operation runs. Root fields that take an id are decided here.
+          const owned =
+            loader !== undefined && ownerCheck !== null && requirement.owner?.loads
+              ? { field, type: requirement.owner.loads, idArgument: requirement.owner.idArgument, loader, check: ownerCheck }
+              : undefined;
+          checkpoints.push({ path: fieldPath, check, node: selection, conditions: nextConditions, ...(owned ? { owned } : {}) });
         }
         if (selection.selectionSet) {
           const named = getNamedType(field.type);
@@ -143,7 +162,10 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
 }
 
 export interface OperationGate {
-  /** One error (with path and code) per field of `operation` the viewer may not read; empty when it may run. */
+  /**
+   * One error (with path and code) per field of `operation` the viewer may not read, from what the
+   * schema and the viewer alone decide; empty when it may run.
+   */
   deniedFields(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -151,26 +173,85 @@ export interface OperationGate {
     viewer: Viewer | null,
     variables: Readonly<Record<string, unknown>>,
   ): GraphQLError[];
+  /**
+   * One error per root field with `@owner(loads: …)` whose object the viewer may not use, for the
+   * fields deniedFields lets through. The objects are loaded through `context` (the request's, so
+   * execution reuses them), every id of a type in one batch.
+   */
+  deniedOwnership(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    viewer: Viewer | null,
+    variables: Readonly<Record<string, unknown>>,
+    context: object,
+  ): Promise<GraphQLError[]>;
+}
+
+/**
+ * The ownership decision of a root field whose id argument names an object: null when the viewer
+ * may go on, or when it cannot be decided here (arguments that do not coerce, an id that names
+ * nothing, a loader that fails): execution then answers as it would, and the field's own check
+ * still stands.
+ */
+async function ownershipOf(
+  checkpoint: Checkpoint,
+  owned: NonNullable<Checkpoint['owned']>,
+  viewer: Viewer | null,
+  variables: Readonly<Record<string, unknown>>,
+  context: object,
+): Promise<GraphQLError | null> {
+  let id: unknown;
+  try {
+    id = getArgumentValues(owned.field, checkpoint.node, variables)[owned.idArgument];
+  } catch {
+    return null;
+  }
+  if (typeof id !== 'string') return null;
+  let object: object | null;
+  try {
+    object = await loadOwned(context, owned.type, owned.loader, id);
+  } catch {
+    return null;
+  }
+  return object === null ? null : owned.check(viewer, object);
 }
 
 /** Checks a whole operation against the viewer before it executes, with plans cached per document. */
 export function createOperationGate(): OperationGate {
   const plans = new WeakMap<DocumentNode, Map<OperationDefinitionNode, Checkpoint[]>>();
+  const planOf = (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): Checkpoint[] => {
+    let byOperation = plans.get(document);
+    if (byOperation === undefined) plans.set(document, (byOperation = new Map()));
+    let plan = byOperation.get(operation);
+    if (plan === undefined) byOperation.set(operation, (plan = planOperation(schema, document, operation)));
+    return plan;
+  };
+  const located = (checkpoint: Checkpoint, error: GraphQLError) =>
+    new GraphQLError(error.message, { nodes: checkpoint.node, path: checkpoint.path, extensions: error.extensions });
   return {
     deniedFields(schema, document, operation, viewer, variables) {
-      let byOperation = plans.get(document);
-      if (byOperation === undefined) plans.set(document, (byOperation = new Map()));
-      let plan = byOperation.get(operation);
-      if (plan === undefined) byOperation.set(operation, (plan = planOperation(schema, document, operation)));
-
       const denied = new Map<string, GraphQLError>();
-      for (const checkpoint of plan) {
+      for (const checkpoint of planOf(schema, document, operation)) {
         const error = checkpoint.check(viewer);
         if (error === null || !checkpoint.conditions.every((node) => included(node, variables))) continue;
         const key = checkpoint.path.join('.');
-        if (!denied.has(key)) {
-          denied.set(key, new GraphQLError(error.message, { nodes: checkpoint.node, path: checkpoint.path, extensions: error.extensions }));
-        }
+        if (!denied.has(key)) denied.set(key, located(checkpoint, error));
+      }
+      return [...denied.values()];
+    },
+    async deniedOwnership(schema, document, operation, viewer, variables, context) {
+      const owned: Promise<{ checkpoint: Checkpoint; error: GraphQLError | null }>[] = [];
+      for (const checkpoint of planOf(schema, document, operation)) {
+        if (checkpoint.owned === undefined || checkpoint.check(viewer) !== null) continue;
+        if (!checkpoint.conditions.every((node) => included(node, variables))) continue;
+        // Started together: ids of one type asked for in this tick go to the loader as one batch.
+        owned.push(ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context).then((error) => ({ checkpoint, error })));
+      }
+      const denied = new Map<string, GraphQLError>();
+      for (const { checkpoint, error } of await Promise.all(owned)) {
+        const key = checkpoint.path.join('.');
+        if (error !== null && !denied.has(key)) denied.set(key, located(checkpoint, error));
       }
       return [...denied.values()];
     },
@@ -190,7 +271,9 @@ export function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<
       // @skip/@include are judged with the variables as execution will see them: defaults filled
       // in. Variables that do not coerce fail execution anyway; then every field counts.
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-      const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, coerced.coerced ?? {});
+      const variables = coerced.coerced ?? {};
+      const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, variables);
+      denied.push(...(await gate.deniedOwnership(schema, document, operation, contextValue.viewer, variables, contextValue)));
       if (denied.length === 0) return null;
       return {
         http: { status: 200, headers: new HeaderMap() },

@@ -7,6 +7,7 @@ import { type GraphQLFormattedError, GraphQLError, type GraphQLSchema } from 'gr
 import type { Logger } from 'pino';
 import type { App } from '../app';
 import { operationGatePlugin } from '../enforcement/operation-gate';
+import { visibleIntrospectionPlugin } from '../enforcement/visible-introspection';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors';
 import { databaseUnavailable, ErrorCode, internalError } from './errors';
@@ -114,7 +115,8 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
   const masked = new WeakMap<object, Masking>();
   return new ApolloServer<GraphQLContext>({
     schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
-    introspection: !production,
+    // Per caller (src/enforcement/visible-introspection.ts): off in production unless INTROSPECTION=true.
+    introspection: app.config.introspection,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
     allowBatchedHttpRequests: false,
@@ -132,6 +134,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       errorLoggingPlugin(options.log, masked),
       subscriptionsOverHttpPlugin(),
       operationGatePlugin(app.config.refuseDeniedQueries),
+      visibleIntrospectionPlugin(),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({

@@ -4,6 +4,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { applyAuthDirectives, authDirectiveTypeDefs } from '../enforcement/directives';
+import type { OwnedObjectLoader } from '../enforcement/ownership';
 import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
@@ -15,6 +16,8 @@ export interface AppSchema {
   readonly typeDefs?: string | DocumentNode | readonly (string | DocumentNode)[];
   /** One resolver map or several (merged in order). */
   readonly resolvers?: IResolvers<any, any> | readonly IResolvers<any, any>[];
+  /** Loaders for the types named by root fields' `@owner(loads: …)`, by type name. */
+  readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
 }
 
 /** The SDL of every `.graphql` file in `dir`, one string per file, in name order. */
@@ -49,5 +52,5 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
 
 /** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
 export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
-  return applyAuthDirectives(buildSourceSchema(app), { strict: options.strict ?? true });
+  return applyAuthDirectives(buildSourceSchema(app), { strict: options.strict ?? true, ...(app.loaders ? { loaders: app.loaders } : {}) });
 }

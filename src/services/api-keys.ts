@@ -3,6 +3,7 @@ import type { App } from '../app';
 import { generateApiKey } from '../auth/secrets';
 import { holdsRole } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
+import { scopesForNewKey } from '../enforcement/scopes';
 import { Forbidden, InvalidInput, NotFound } from '../errors';
 import {
   type ApiKeyRecord,
@@ -20,16 +21,32 @@ export interface CreatedApiKey {
   readonly apiKey: ApiKeyRecord;
 }
 
+/**
+ * Makes a key acting as `viewer`. `input.scopes`: exactly the scopes it holds, each one of
+ * `schemaScopes` (the scopes the schema's @requiresScopes name) and held by the viewer; absent: the
+ * viewer's own scopes (every scope for a gatehouse session: such a key is what keys were before scopes).
+ * Without `schemaScopes` (the command line), no scope can be asked for by name.
+ */
 export async function createApiKey(
   app: App,
   viewer: Viewer,
-  input: { name: string; expiresInDays?: number | null },
+  input: { name: string; expiresInDays?: number | null; scopes?: readonly string[] | null },
   origin: RequestOrigin,
+  schemaScopes: readonly string[] = [],
 ): Promise<CreatedApiKey> {
   const name = requiredText(input.name, LIMITS.apiKeyNameMax, 'name');
   const days = input.expiresInDays ?? null;
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
     throw new InvalidInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
+  }
+  const scopes = scopesForNewKey(input.scopes, viewer.scopes, schemaScopes);
+  if (!scopes.ok) {
+    const names = scopes.scopes.map((s) => JSON.stringify(s)).join(', ');
+    if (scopes.problem === 'unknown') {
+      const knownList = schemaScopes.length === 0 ? 'none' : schemaScopes.join(', ');
+      throw new InvalidInput(`Unknown scope(s) ${names}; the scopes this API knows are: ${knownList}.`, 'scopes');
+    }
+    throw new Forbidden(`Your credential does not hold the scope(s) ${names}, so a key made with it cannot either.`);
   }
   const now = app.now();
   const generated = generateApiKey();
@@ -44,12 +61,16 @@ export async function createApiKey(
       secretHash: generated.secretHash,
       now,
       expiresAt: days === null ? null : new Date(now.getTime() + days * 86_400_000),
+      scopes: scopes.scopes,
     },
     LIMITS.apiKeysPerUser,
   );
   if (apiKey === undefined)
     throw new InvalidInput(`You have ${LIMITS.apiKeysPerUser} API keys that are not revoked; revoke one first.`, 'name');
-  await audit(app, origin, 'api_key.created', { subjectId: viewer.id, detail: { keyId: apiKey.id, prefix: apiKey.prefix, name } });
+  await audit(app, origin, 'api_key.created', {
+    subjectId: viewer.id,
+    detail: { keyId: apiKey.id, prefix: apiKey.prefix, name, scopes: apiKey.scopes === null ? 'all' : apiKey.scopes.join(' ') },
+  });
   return { secret: generated.secret, apiKey };
 }
 

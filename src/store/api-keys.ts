@@ -11,9 +11,24 @@ export interface ApiKeyRecord {
   readonly expiresAt: Date | null;
   readonly lastUsedAt: Date | null;
   readonly revokedAt: Date | null;
+  /** The scopes the key holds; null: every scope. */
+  readonly scopes: readonly string[] | null;
 }
 
-export const KEY_COLUMNS = ['id', 'user_id', 'name', 'prefix', 'created_at', 'expires_at', 'last_used_at', 'revoked_at'] as const;
+export const KEY_COLUMNS = ['id', 'user_id', 'name', 'prefix', 'created_at', 'expires_at', 'last_used_at', 'revoked_at', 'scopes'] as const;
+
+/** The stored form of a key's scopes: a JSON array, or null for every scope. */
+function storedScopes(scopes: readonly string[] | null | undefined): string | null {
+  return scopes === null || scopes === undefined ? null : JSON.stringify(scopes);
+}
+
+function readScopes(stored: string | null): readonly string[] | null {
+  if (stored === null) return null;
+  const parsed: unknown = JSON.parse(stored);
+  // Written only by storedScopes; anything else is a corrupt row, which must not widen a key.
+  if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'string')) return Object.freeze([]);
+  return Object.freeze(parsed as string[]);
+}
 
 export function toApiKey(row: Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>): ApiKeyRecord {
   return {
@@ -25,13 +40,23 @@ export function toApiKey(row: Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>): Ap
     expiresAt: toDateOrNull(row.expires_at),
     lastUsedAt: toDateOrNull(row.last_used_at),
     revokedAt: toDateOrNull(row.revoked_at),
+    scopes: readScopes(row.scopes),
   };
 }
 
-export async function insertApiKey(
-  db: Db,
-  key: { id: string; userId: string; name: string; prefix: string; secretHash: string; now: Date; expiresAt: Date | null },
-): Promise<ApiKeyRecord> {
+export interface NewApiKey {
+  readonly id: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly secretHash: string;
+  readonly now: Date;
+  readonly expiresAt: Date | null;
+  /** The scopes the key holds; null or absent: every scope. */
+  readonly scopes?: readonly string[] | null;
+}
+
+export async function insertApiKey(db: Db, key: NewApiKey): Promise<ApiKeyRecord> {
   const row = await db
     .insertInto('api_keys')
     .values({
@@ -42,6 +67,7 @@ export async function insertApiKey(
       secret_hash: key.secretHash,
       created_at: key.now.toISOString(),
       expires_at: key.expiresAt?.toISOString() ?? null,
+      scopes: storedScopes(key.scopes),
     })
     .returning(KEY_COLUMNS)
     .executeTakeFirstOrThrow();
@@ -55,11 +81,7 @@ export async function insertApiKey(
  * PostgreSQL two such statements under READ COMMITTED would not see each other's row, so they first
  * take a transaction-scoped advisory lock on the owner: keys of one user are added one at a time.
  */
-export async function insertApiKeyWithinCap(
-  db: Db,
-  key: { id: string; userId: string; name: string; prefix: string; secretHash: string; now: Date; expiresAt: Date | null },
-  cap: number,
-): Promise<ApiKeyRecord | undefined> {
+export async function insertApiKeyWithinCap(db: Db, key: NewApiKey, cap: number): Promise<ApiKeyRecord | undefined> {
   return db.transaction().execute(async (trx) => {
     if (db.getExecutor().adapter instanceof PostgresAdapter) {
       await sql`select pg_advisory_xact_lock(hashtext(${`gatehouse.api_keys:${key.userId}`}))`.execute(trx);
@@ -71,7 +93,7 @@ export async function insertApiKeyWithinCap(
       .where('revoked_at', 'is', null);
     const row = await trx
       .insertInto('api_keys')
-      .columns(['id', 'user_id', 'name', 'prefix', 'secret_hash', 'created_at', 'expires_at'])
+      .columns(['id', 'user_id', 'name', 'prefix', 'secret_hash', 'created_at', 'expires_at', 'scopes'])
       .expression(
         trx
           .selectNoFrom((eb) => [
@@ -82,6 +104,7 @@ export async function insertApiKeyWithinCap(
             eb.val(key.secretHash).as('secret_hash'),
             eb.val(key.now.toISOString()).as('created_at'),
             eb.val(key.expiresAt?.toISOString() ?? null).as('expires_at'),
+            eb.val(storedScopes(key.scopes)).as('scopes'),
           ])
           .where(held, '<', cap),
       )

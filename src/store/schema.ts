@@ -41,6 +41,8 @@ export interface ApiKeysTable {
   expires_at: NullableTimestamp;
   last_used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
+  /** JSON array of the scope names the key holds; NULL: every scope (see migration 2026-11-30T20-00_api-key-scopes). */
+  scopes: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RefreshTokensTable {

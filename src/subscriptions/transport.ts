@@ -37,7 +37,10 @@ import {
 import { CloseCode, type Context, handleProtocols, makeServer, type SubscribePayload } from 'graphql-ws';
 import type { App } from '../app';
 import { authenticate } from '../auth/authenticate';
+import type { Viewer } from '../auth/viewer';
+import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
 import { createOperationGate } from '../enforcement/operation-gate';
+import { visibleSchemaFor } from '../enforcement/visible-schema';
 import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '../graphql/errors';
 import type { GraphQLContext } from '../graphql/context';
 import { createContext } from '../graphql/apollo';
@@ -117,7 +120,7 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
    * Client-facing errors: ours keep their code; anything without one (a resolver's exception, a
    * null in a non-null field) is logged and masked, as Apollo and formatError do over HTTP.
    */
-  const format = (errors: readonly GraphQLError[], request: FastifyRequest): GraphQLFormattedError[] =>
+  const format = (errors: readonly GraphQLError[], request: FastifyRequest, viewer: Viewer | null): GraphQLFormattedError[] =>
     errors.map((error) => {
       if (error.extensions['code'] === undefined) {
         const cause = error.originalError ?? error;
@@ -127,7 +130,11 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
         return { message: masked.message, ...(error.path ? { path: error.path } : {}), extensions: masked.extensions };
       }
       const formatted = error.toJSON();
-      return production ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
+      if (production) return { ...formatted, message: formatted.message.replace(SUGGESTION, '') };
+      // As over HTTP (src/enforcement/visible-introspection.ts): suggest only what this caller may see.
+      return hasSuggestion(formatted.message)
+        ? { ...formatted, message: withoutHiddenSuggestions(formatted.message, visibleSchemaFor(schema, viewer)) }
+        : formatted;
     });
 
   const refuse = (message: string, code: string): GraphQLError[] => [new GraphQLError(message, { extensions: { code } })];
@@ -279,11 +286,14 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
 
     onNext(ctx, _id, _payload, _args, result) {
       if (result.errors === undefined) return;
-      return { ...result, errors: format(result.errors as readonly GraphQLError[], ctx.extra.request) } as never;
+      return {
+        ...result,
+        errors: format(result.errors as readonly GraphQLError[], ctx.extra.request, ctx.extra.connection?.viewer ?? null),
+      } as never;
     },
 
     onError(ctx, _id, _payload, errors) {
-      return format(errors, ctx.extra.request);
+      return format(errors, ctx.extra.request, ctx.extra.connection?.viewer ?? null);
     },
 
     onComplete(ctx, id) {

@@ -15,19 +15,39 @@ import {
   isObjectType,
 } from 'graphql';
 import { compileCheck, type FieldRequirement, fieldRequirement, openRootFields, type RequirementSource } from '../enforcement/directives';
-import { ROLES, rolesOf } from '../auth/roles';
-import type { Viewer } from '../auth/viewer';
+import { holdsRole, ROLES, rolesOf } from '../auth/roles';
+import type { CredentialKind, Viewer } from '../auth/viewer';
 
 /** One field reachable from a root type, with what it demands and who can get to it. */
 export interface AuthMapEntry {
   /** `Type.field`. */
   readonly coordinate: string;
-  /** `public`, `signed in`, or `role ADMIN` (several roles joined with ` + `). */
+  /**
+   * `public`, `signed in`, or `role ADMIN` (several roles joined with ` + `), followed by what else
+   * applies, each after ` + `: `scopes a and b or c`, `not via API_KEY` (the kinds refused), `owner
+   * (authorId) or ADMIN`.
+   */
   readonly requires: string;
   /** Where the requirement comes from, e.g. `@hasRole(role: ADMIN) on field`, or `no directive`. */
   readonly from: string;
-  /** The callers (anonymous, then each role) who can reach this field from a root and read it. */
+  /**
+   * The callers (anonymous, then each role, signed in with a gatehouse session, which holds every
+   * scope) who can reach this field from a root and read it. `USER (owner)`: only on objects that
+   * caller owns.
+   */
   readonly reachableBy: readonly string[];
+  /** `@requiresScopes`: one of these lists of scopes, all of it. Present only when some scope is needed. */
+  readonly scopes?: readonly (readonly string[])[];
+  /** `@credentials`: the kinds of credential allowed. Present only when not every kind is. */
+  readonly credentials?: readonly string[];
+  /** `@owner`: the property holding the owner's id, the role that passes anyway, and on a root field the type loaded. */
+  readonly owner?: {
+    readonly field: string;
+    readonly orRole: string | null;
+    readonly loads: string | null;
+    /** Present when objects with this property value are open to anyone. */
+    readonly openWhen?: { readonly field: string; readonly value: string };
+  };
 }
 
 export interface AuthMap {
@@ -39,14 +59,60 @@ export interface AuthMap {
 
 const ANONYMOUS = 'anonymous';
 
+/** The CredentialKind enum value of each Viewer.via. */
+const KIND_ENUM: Readonly<Record<CredentialKind, string>> = { jwt: 'JWT', 'api-key': 'API_KEY', external: 'EXTERNAL' };
+
 function describeRequirement(requirement: FieldRequirement): string {
-  if (!requirement.signedIn) return 'public';
-  return requirement.roles.length === 0 ? 'signed in' : `role ${requirement.roles.join(' + ')}`;
+  const parts: string[] = [];
+  if (requirement.signedIn) parts.push(requirement.roles.length === 0 ? 'signed in' : `role ${requirement.roles.join(' + ')}`);
+  if (requirement.scopes.length > 0) parts.push(`scopes ${requirement.scopes.map((group) => group.join(' and ')).join(' or ')}`);
+  if (requirement.kinds !== null) {
+    const refused = (Object.keys(KIND_ENUM) as CredentialKind[]).filter((k) => !requirement.kinds?.includes(k)).map((k) => KIND_ENUM[k]);
+    parts.push(`not via ${refused.join(', ')}`);
+  }
+  const owner = requirement.owner;
+  if (owner !== null) {
+    const open = owner.openWhen === null ? '' : `, or ${owner.openWhen.field} ${owner.openWhen.value}`;
+    parts.push(`owner (${owner.field})${owner.orRole === null ? '' : ` or ${owner.orRole}`}${open}`);
+  }
+  return parts.length === 0 ? 'public' : parts.join(' + ');
 }
 
 function describeSource(source: RequirementSource): string {
-  const directive = source.directive === 'hasRole' ? `@hasRole(role: ${source.role})` : `@${source.directive}`;
+  let directive = `@${source.directive}`;
+  if (source.directive === 'hasRole') directive = `@hasRole(role: ${source.role})`;
+  if (source.scopes !== undefined) directive = `@requiresScopes(scopes: ${JSON.stringify(source.scopes)})`;
+  if (source.kinds !== undefined) directive = `@credentials(allow: [${source.kinds.map((k) => KIND_ENUM[k]).join(', ')}])`;
+  if (source.owner !== undefined) {
+    const { field, orRole, loads, openWhen } = source.owner;
+    const args = [
+      ...(loads === null ? [] : [`loads: "${loads}"`]),
+      `field: "${field}"`,
+      ...(orRole === null ? [] : [`orRole: ${orRole}`]),
+      ...(openWhen === null ? [] : [`openWhen: "${openWhen.field}"`, `openValue: "${openWhen.value}"`]),
+    ];
+    directive = `@owner(${args.join(', ')})`;
+  }
   return `${directive} on ${source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate}`;
+}
+
+/** The structured parts of a requirement for the JSON form; only those that apply. */
+function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 'scopes' | 'credentials' | 'owner'> {
+  const owner = requirement.owner;
+  return {
+    ...(requirement.scopes.length > 0 ? { scopes: requirement.scopes } : {}),
+    ...(requirement.kinds !== null ? { credentials: requirement.kinds.map((k) => KIND_ENUM[k]) } : {}),
+    ...(owner !== null
+      ? {
+          owner: {
+            field: owner.field,
+            orRole: owner.orRole,
+            loads: owner.loads,
+            ...(owner.openWhen === null ? {} : { openWhen: owner.openWhen }),
+          },
+        }
+      : {}),
+  };
 }
 
 /** Object types a field's value may be: the type itself, or every possible type of an interface or union. */
@@ -102,7 +168,11 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
         if (compileCheck(requirement, coordinate)(caller.viewer) !== null) continue;
         let who = reachable.get(coordinate);
         if (who === undefined) reachable.set(coordinate, (who = new Set()));
-        who.add(caller.name);
+        const owner = requirement.owner;
+        const ownsOnly =
+          owner !== null && (owner.orRole === null || caller.viewer === null || !holdsRole(caller.viewer.roles, owner.orRole));
+        const label = owner?.openWhen ? ` (owner, or ${owner.openWhen.field} ${owner.openWhen.value})` : ' (owner)';
+        who.add(ownsOnly ? `${caller.name}${label}` : caller.name);
         queue.push(...possibleObjectTypes(schema, getNamedType(field.type)));
       }
     }
@@ -115,7 +185,10 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
       coordinate,
       requires: describeRequirement(requirement),
       from: requirement.sources.length === 0 ? 'no directive' : requirement.sources.map(describeSource).join(', '),
-      reachableBy: callers.map((c) => c.name).filter((name) => reachable.get(coordinate)?.has(name)),
+      reachableBy: callers.flatMap((c) =>
+        [...(reachable.get(coordinate) ?? [])].filter((name) => name === c.name || name.startsWith(`${c.name} (`)),
+      ),
+      ...requirementDetail(requirement),
     };
   });
 

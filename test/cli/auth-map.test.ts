@@ -28,6 +28,27 @@ describe('npm run auth:map', () => {
     expect(stdout).toContain('every root field declares who may call it');
   });
 
+  it('--as prints the schema a caller sees: anonymous, a role, a credential kind and scopes', async () => {
+    const notes = join('examples', 'notes', 'schema.graphql');
+    const anonymous = await authMap('--schema', notes, '--as', 'anonymous');
+    expect(anonymous.code).toBe(0);
+    expect(anonymous.stdout).toMatch(/^type Query \{/m);
+    expect(anonymous.stdout).not.toMatch(/^\s+(me|users|createNote)\(|^\s+me: /m);
+    const user = await authMap('--schema', notes, '--as', 'USER');
+    expect(user.stdout).toMatch(/^\s+me: User$/m);
+    expect(user.stdout).toMatch(/^\s+createApiKey\(/m);
+    expect(user.stdout).not.toMatch(/^\s+users\(/m);
+    const admin = await authMap('--schema', notes, '--as', 'ADMIN');
+    expect(admin.stdout).toMatch(/^\s+users\(/m);
+    expect(admin.stdout).toMatch(/^type AuditEvent \{/m);
+    const key = await authMap('--schema', notes, '--as', 'USER', '--via', 'api-key', '--scopes', '');
+    expect(key.stdout).not.toMatch(/^\s+createApiKey\(|^\s+createNote\(/m);
+    expect(key.stdout).toMatch(/^\s+myApiKeys: /m);
+    const wrong = await authMap('--as', 'ROOT');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--as must be anonymous or a role');
+  });
+
   it('fails --check naming each open root field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sdl-'));
     writeFileSync(join(dir, 'a.graphql'), 'extend type Query { ok: String @public leak: String }\nextend type Mutation { drop: Boolean }');
@@ -66,7 +87,9 @@ describe('auth-map --schema with an application SDL', () => {
     const { code, stdout } = await authMap('--json', '--schema', join('examples', 'notes', 'schema.graphql'));
     expect(code).toBe(0);
     const parsed = JSON.parse(stdout) as { entries: Array<{ coordinate: string; requires: string }> };
-    expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'Mutation.createNote', requires: 'signed in' }));
+    expect(parsed.entries).toContainEqual(
+      expect.objectContaining({ coordinate: 'Mutation.createNote', requires: 'signed in + scopes notes:write', scopes: [['notes:write']] }),
+    );
     expect(parsed.entries).toContainEqual(expect.objectContaining({ coordinate: 'Query.users', requires: 'role ADMIN' }));
   });
 

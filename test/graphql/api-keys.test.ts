@@ -296,11 +296,17 @@ describe('revokeApiKey', () => {
     expect(await ownerOf(kit, created.secret)).toBeNull();
   });
 
-  test('a key may revoke itself when used as the credential', async () => {
+  // CONTRACT.md: an API key cannot create or revoke API keys unless the schema allows it, and
+  // gatehouse's schema does not (@credentials on revokeApiKey). Its owner's session can.
+  test('a key cannot revoke a key, not even itself: FORBIDDEN before anything runs, and it keeps working', async () => {
     const key = await kit.createApiKey(alice);
     const result = await revoke(key.id, key);
-    expect(result.errors).toBeUndefined();
-    expect(result.data?.revokeApiKey?.revokedAt).not.toBeNull();
+    expect(result.data ?? null).toBeNull();
+    expect(result.codes).toEqual(['FORBIDDEN']);
+    expect(result.errors?.[0]?.path).toEqual(['revokeApiKey']);
+    expect((await keyRow(kit, key.id))?.revoked_at).toBeNull();
+    expect(await ownerOf(kit, key.secret)).toBe(alice.user.id);
+    expect((await revoke(key.id, alice)).errors).toBeUndefined();
     expect(await ownerOf(kit, key.secret)).toBeNull();
   });
 

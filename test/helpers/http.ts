@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
 import { type App, type AppOptions, createApp } from '../../src/app';
 import { parseConfig } from '../../src/config';
 import { createHttpServer, type HttpServer } from '../../src/http/server';
@@ -42,6 +43,8 @@ export interface HttpHarness {
   readonly app: App;
   readonly store: Store;
   readonly server: HttpServer;
+  /** The enforced schema the server serves. */
+  readonly schema: GraphQLSchema;
   /** POSTs a GraphQL operation as JSON to `/graphql`. */
   gql(query: string, options?: GqlOptions): Promise<GqlResponse>;
   /** Closes the HTTP server and the store. Safe to call twice. */
@@ -94,10 +97,11 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
   const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   let app: App;
   let server: HttpServer;
+  let schema: GraphQLSchema;
   try {
     await migrateToLatest(store);
     app = createApp(config, store, { ...options.appOptions, ...(options.now ? { now: options.now } : {}) });
-    const schema = buildSchema((options.app ?? notes) as never, { strict: config.authStrict });
+    schema = buildSchema((options.app ?? notes) as never, { strict: config.authStrict });
     server = await createHttpServer(app, { schema });
   } catch (error) {
     await store.close();
@@ -120,6 +124,7 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
     app,
     store,
     server,
+    schema,
     async gql(query, { variables, headers = {}, operationName } = {}) {
       const response = await fetch(`${url}/graphql`, {
         method: 'POST',

@@ -116,13 +116,20 @@ function operationFor(schema: GraphQLSchema, path: readonly Step[]): string {
 
 /**
  * The expected decision, written out independently of the code under test: anonymous callers pass
- * only public fields; an ADMIN holds ADMIN and USER; every role the field names must be held.
+ * only public fields; an ADMIN holds ADMIN and USER; every role the field names must be held; the
+ * credential's kind must be one the field allows; a credential with a scope list must hold one of
+ * the field's scope groups whole (no list: every scope).
  */
 function refuses(requirement: FieldRequirement, viewer: Viewer | null): boolean {
   if (!requirement.signedIn) return false;
   if (viewer === null) return true;
   const held = viewer.roles.includes('ADMIN') ? ['ADMIN', 'USER'] : viewer.roles;
-  return !requirement.roles.every((role) => held.includes(role));
+  if (!requirement.roles.every((role) => held.includes(role))) return true;
+  if (requirement.kinds !== null && !requirement.kinds.includes(viewer.via)) return true;
+  const scopes = viewer.scopes;
+  if (scopes !== undefined && requirement.scopes.length > 0)
+    return !requirement.scopes.some((group) => group.every((s) => scopes.includes(s)));
+  return false;
 }
 
 interface Caller {
@@ -148,6 +155,9 @@ const callers: Caller[] = [
   { name: 'USER (API key)', viewer: { id: '', roles: ['USER'], via: 'api-key' }, headers: {} },
   { name: 'ADMIN (JWT)', viewer: { id: '', roles: ['ADMIN'], via: 'jwt' }, headers: {} },
   { name: 'ADMIN (API key)', viewer: { id: '', roles: ['ADMIN'], via: 'api-key' }, headers: {} },
+  // Keys made with an empty scope list: every field that asks for a scope refuses them.
+  { name: 'USER (API key, no scopes)', viewer: { id: '', roles: ['USER'], via: 'api-key', scopes: [] }, headers: {} },
+  { name: 'ADMIN (API key, no scopes)', viewer: { id: '', roles: ['ADMIN'], via: 'api-key', scopes: [] }, headers: {} },
 ];
 
 const cases = protectedFields.flatMap(({ type, field }) =>
@@ -162,12 +172,15 @@ describe('the generated authorization matrix', () => {
     const origin = { actorId: null, address: 'matrix', source: 'request' } as const;
     for (const role of ['USER', 'ADMIN'] as const) {
       const user = await createUser(server.app, { email: `${role.toLowerCase()}@matrix.test`, password: 'matrix password', role }, origin);
-      const viewer: Viewer = { id: user.id, roles: [role], via: 'api-key' };
-      const key = await createApiKey(server.app, viewer, { name: 'matrix' }, origin);
+      const maker: Viewer = { id: user.id, roles: [role], via: 'jwt' };
+      const key = await createApiKey(server.app, maker, { name: 'matrix' }, origin);
+      const unscoped = await createApiKey(server.app, maker, { name: 'matrix, no scopes', scopes: [] }, origin);
+      expect(unscoped.apiKey.scopes).toEqual([]);
       for (const caller of callers) {
         if (caller.viewer?.roles[0] !== role) continue;
         caller.email = user.email;
-        caller.headers = caller.viewer.via === 'jwt' ? {} : { 'x-api-key': key.secret };
+        const secret = caller.viewer.scopes === undefined ? key.secret : unscoped.secret;
+        caller.headers = caller.viewer.via === 'jwt' ? {} : { 'x-api-key': secret };
       }
     }
   });
@@ -179,6 +192,15 @@ describe('the generated authorization matrix', () => {
       expect.arrayContaining(['Query.me', 'Query.users', 'Mutation.createNote', 'Mutation.setUserRole', 'User.apiKeys']),
     );
     expect(coordinates).not.toContain('Query.publicMessage');
+  });
+
+  it('covers scope and credential-kind denials: some cases refuse a caller for its scopes or its kind alone', () => {
+    const scoped = protectedFields.filter(({ type, field }) => fieldRequirement(schema, type, field).scopes.length > 0);
+    const kinded = protectedFields.filter(({ type, field }) => fieldRequirement(schema, type, field).kinds !== null);
+    expect(scoped.map(({ type, field }) => `${type.name}.${field}`)).toEqual(expect.arrayContaining(['Mutation.createNote']));
+    expect(kinded.map(({ type, field }) => `${type.name}.${field}`)).toEqual(
+      expect.arrayContaining(['Mutation.createApiKey', 'Mutation.revokeApiKey', 'Mutation.setUserRole']),
+    );
   });
 
   it.each(cases)('$coordinate as $caller.name', async ({ type, field, caller }) => {
@@ -208,4 +230,117 @@ describe('the generated authorization matrix', () => {
       expect({ query, authErrors }).toEqual({ query, authErrors: [expected] });
     }
   });
+});
+
+/*
+ * Ownership rules cannot be derived from the SDL alone (who owns what depends on data), so each
+ * @owner rule of the demo schema has an owner and a non-owner case here, over HTTP; a rule added to
+ * the schema without one fails the first test, naming it.
+ */
+describe('ownership rules: the owner versus a non-owner', () => {
+  let server: HttpHarness;
+  const session: Record<'alice' | 'bob' | 'admin', Record<string, string>> = { alice: {}, bob: {}, admin: {} };
+  const ids: Record<'alice' | 'bob', string> = { alice: '', bob: '' };
+  const email = (who: string) => `${who}@owners.test`;
+
+  beforeAll(async () => {
+    server = await startHttpServer();
+    const origin = { actorId: null, address: 'matrix', source: 'request' } as const;
+    for (const who of ['alice', 'bob', 'admin'] as const) {
+      const user = await createUser(
+        server.app,
+        { email: email(who), password: 'matrix password', role: who === 'admin' ? 'ADMIN' : 'USER' },
+        origin,
+      );
+      if (who !== 'admin') ids[who] = user.id;
+      const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "matrix password") { accessToken } }', {
+        variables: { e: email(who) },
+      });
+      session[who] = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
+    }
+  });
+  afterAll(() => server.close());
+
+  const createNote = async (as: 'alice' | 'bob', visibility = 'PUBLIC'): Promise<string> => {
+    const created = await server.gql(`mutation { createNote(title: "t", body: "b", visibility: ${visibility}) { id } }`, {
+      headers: session[as],
+    });
+    expect(created.body.errors).toBeUndefined();
+    return created.body.data?.['createNote']?.id as string;
+  };
+  const noteExists = async (id: string): Promise<boolean> =>
+    (await server.gql('query ($id: ID!) { note(id: $id) { id } }', { variables: { id }, headers: session.admin })).body.data?.['note'] !==
+    null;
+  const authErrors = (errors: readonly WireError[] | undefined) =>
+    (errors ?? []).map((e) => ({ path: e.path, code: e.extensions?.['code'] }));
+
+  const cases: Record<string, () => Promise<void>> = {
+    'User.email': async () => {
+      const noteId = await createNote('alice');
+      const authorEmail = 'query ($id: ID!) { note(id: $id) { title author { email } } }';
+      const as = (headers: Record<string, string>) => server.gql(authorEmail, { variables: { id: noteId }, headers });
+      // The owner, through the same path.
+      const own = await as(session.alice);
+      expect(own.body).toEqual({ data: { note: { title: 't', author: { email: email('alice') } } } });
+      // A non-owner: null at the field, FORBIDDEN with its path, the rest resolves.
+      const other = await as(session.bob);
+      expect(other.body.data).toEqual({ note: { title: 't', author: { email: null } } });
+      expect(authErrors(other.body.errors)).toEqual([{ path: ['note', 'author', 'email'], code: 'FORBIDDEN' }]);
+      // Anonymous: UNAUTHENTICATED.
+      const anonymous = await as({});
+      expect(authErrors(anonymous.body.errors)).toEqual([{ path: ['note', 'author', 'email'], code: 'UNAUTHENTICATED' }]);
+      // orRole: ADMIN.
+      expect((await as(session.admin)).body).toEqual({ data: { note: { title: 't', author: { email: email('alice') } } } });
+      // The caller of signUp/login owns the user in its AuthPayload although it is anonymous.
+      const login = await server.gql('mutation { login(email: "bob@owners.test", password: "matrix password") { user { email } } }');
+      expect(login.body.data?.['login']).toEqual({ user: { email: email('bob') } });
+    },
+    'Query.note': async () => {
+      const read = (id: string, headers: Record<string, string>) =>
+        server.gql('query ($id: ID!) { note(id: $id) { title } }', { variables: { id }, headers });
+      const privateNote = await createNote('alice', 'PRIVATE');
+      expect((await read(privateNote, session.alice)).body).toEqual({ data: { note: { title: 't' } } });
+      const other = await read(privateNote, session.bob);
+      expect(other.body.data).toEqual({ note: null });
+      expect(authErrors(other.body.errors)).toEqual([{ path: ['note'], code: 'FORBIDDEN' }]);
+      expect(other.text).not.toContain('"t"');
+      expect(authErrors((await read(privateNote, {})).body.errors)).toEqual([{ path: ['note'], code: 'UNAUTHENTICATED' }]);
+      expect((await read(privateNote, session.admin)).body).toEqual({ data: { note: { title: 't' } } });
+      // The rule's open case: a PUBLIC note is anyone's to read.
+      const publicNote = await createNote('alice', 'PUBLIC');
+      for (const headers of [session.bob, {}]) expect((await read(publicNote, headers)).body).toEqual({ data: { note: { title: 't' } } });
+    },
+    'Mutation.deleteNote': async () => {
+      const del = (id: string, headers: Record<string, string>) =>
+        server.gql('mutation ($id: ID!) { deleteNote(id: $id) }', { variables: { id }, headers });
+      const noteId = await createNote('alice', 'PRIVATE');
+      // A non-owner: refused before anything runs, nothing deleted.
+      const other = await del(noteId, session.bob);
+      expect(other.body.data ?? null).toBeNull();
+      expect(authErrors(other.body.errors)).toEqual([{ path: ['deleteNote'], code: 'FORBIDDEN' }]);
+      expect(await noteExists(noteId)).toBe(true);
+      // Anonymous: UNAUTHENTICATED, nothing deleted.
+      expect(authErrors((await del(noteId, {})).body.errors)).toEqual([{ path: ['deleteNote'], code: 'UNAUTHENTICATED' }]);
+      expect(await noteExists(noteId)).toBe(true);
+      // The owner.
+      expect((await del(noteId, session.alice)).body).toEqual({ data: { deleteNote: true } });
+      expect(await noteExists(noteId)).toBe(false);
+      // orRole: an ADMIN deletes another's note.
+      const bobs = await createNote('bob');
+      expect((await del(bobs, session.admin)).body).toEqual({ data: { deleteNote: true } });
+      expect(await noteExists(bobs)).toBe(false);
+    },
+  };
+
+  it('has a case for every @owner rule in the schema', () => {
+    const rules: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.keys(type.getFields()))
+        if (fieldRequirement(schema, type, field).owner !== null) rules.push(`${type.name}.${field}`);
+    }
+    expect(rules.sort()).toEqual(Object.keys(cases).sort());
+  });
+
+  it.each(Object.keys(cases))('%s', (coordinate) => cases[coordinate]!());
 });

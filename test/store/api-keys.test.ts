@@ -58,10 +58,30 @@ describe.each(databasesUnderTest())('api keys on %s', (dialect) => {
         expiresAt: expires,
         lastUsedAt: null,
         revokedAt: null,
+        scopes: null,
       };
       expect(key).toEqual(expected);
       expect(await findApiKeyById(s.db(), id)).toEqual(expected);
       expect(await findApiKeyById(s.db(), newId())).toBeUndefined();
+    });
+
+    it("keeps a key's scopes as given: a list, an empty list (no scope at all) or null (every scope)", async () => {
+      const stored = async (scopes: readonly string[] | null) => {
+        const key = await insertApiKey(s.db(), {
+          id: newId(),
+          userId: owner.id,
+          name: 'scoped',
+          prefix: 'p',
+          secretHash: sha256(`scoped ${JSON.stringify(scopes)}`),
+          now: at('2026-08-01T12:00:00.000Z'),
+          expiresAt: null,
+          scopes,
+        });
+        return (await findApiKeyById(s.db(), key.id))?.scopes;
+      };
+      expect(await stored(['notes:read', 'notes:write'])).toEqual(['notes:read', 'notes:write']);
+      expect(await stored([])).toEqual([]);
+      expect(await stored(null)).toBeNull();
     });
 
     it('refuses a second key with the same secret hash', async () => {

@@ -100,6 +100,28 @@ describe.each(databasesUnderTest())('the credential cache on %s', (dialect) => {
     expect(stats().hits - before.hits).toBe(5);
   });
 
+  it("carries a key's scopes, from the database and from the cache alike", async () => {
+    const user = await aUser(store);
+    const hash = sha256(`scoped-${newId()}`);
+    await insertApiKey(store.db, {
+      id: newId(),
+      userId: user.id,
+      name: 'scoped',
+      prefix: 'gth_test',
+      secretHash: hash,
+      now: NOW,
+      expiresAt: null,
+      scopes: ['notes:read'],
+    });
+    const unscoped = await aKey(store, user.id);
+    await cacheInUse(store, user.id);
+    for (let i = 0; i < 2; i++) {
+      expect((await store.lookups.apiKeyBySecretHash(hash))?.key.scopes).toEqual(['notes:read']);
+      expect((await store.lookups.apiKeyBySecretHash(unscoped.hash))?.key.scopes).toBeNull();
+    }
+    expect(stats().hits).toBeGreaterThan(0);
+  });
+
   it('sees a disable, a role change, a revocation and a delete committed by another connection at the next lookup', async () => {
     await aUser(store, 'ADMIN'); // so that the user below may be disabled once made ADMIN
     const user = await aUser(store);

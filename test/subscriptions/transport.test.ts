@@ -85,7 +85,7 @@ describe('subscriptions over WebSocket', () => {
   let h: HttpHarness;
   beforeAll(async () => {
     h = await startHttpServer({
-      app: { typeDefs: [notes.typeDefs, extra.typeDefs], resolvers: [notes.resolvers, extra.resolvers] } as never,
+      app: { typeDefs: [notes.typeDefs, extra.typeDefs], resolvers: [notes.resolvers, extra.resolvers], loaders: notes.loaders } as never,
       env: {
         CORS_ORIGINS: 'https://app.example.test',
         SUBSCRIPTIONS_PER_SOCKET: '3',
@@ -149,6 +149,25 @@ describe('subscriptions over WebSocket', () => {
     await settle();
     expect(anonymous.events).toEqual([]);
     expect(asUser.events).toEqual([]);
+  });
+
+  it('suggests ("Did you mean") only what the subscriber may see, as HTTP does', async () => {
+    const user = await signUp(h);
+    const admin = await makeAdmin(h);
+    const typo = 'subscription { adminPuls { id } }';
+    const nestedTypo = 'subscription { pulse { adminNot } }';
+    const asUser = open(h, { authorization: `Bearer ${user.accessToken}` });
+    const asAdmin = open(h, { authorization: `Bearer ${admin.accessToken}` });
+    const [userRoot, userNested] = [asUser.subscribe(typo).received, asUser.subscribe(nestedTypo).received];
+    const [adminRoot, adminNested] = [asAdmin.subscribe(typo).received, asAdmin.subscribe(nestedTypo).received];
+    await eventually(() => [userRoot, userNested, adminRoot, adminNested].every((r) => r.completed), 'all four refused');
+    const text = (received: typeof userRoot) => (received.errors ?? []).map((e) => e.message).join('\n');
+    expect(text(userRoot)).toContain('Cannot query field "adminPuls"');
+    expect(text(userRoot)).not.toContain('adminPulse');
+    expect(text(userNested)).toContain('Cannot query field "adminNot"');
+    expect(text(userNested)).not.toContain('adminNote');
+    expect(text(adminRoot)).toContain('"adminPulse"');
+    expect(text(adminNested)).toContain('Did you mean "adminNote"?');
   });
 
   it('ends a subscription whose root field a role change denies, within 2 s, and keeps the socket', async () => {
@@ -380,7 +399,11 @@ onPostgres('subscriptions on two instances sharing PostgreSQL (in-process server
     database = await throwawayDatabase('postgres');
     // One secret for both, as instances behind one load balancer share it.
     const env = { DATABASE_URL: (database.config as { url: string }).url, JWT_SECRET: randomSecret() };
-    const app = { typeDefs: [notes.typeDefs, extra.typeDefs], resolvers: [notes.resolvers, extra.resolvers] } as never;
+    const app = {
+      typeDefs: [notes.typeDefs, extra.typeDefs],
+      resolvers: [notes.resolvers, extra.resolvers],
+      loaders: notes.loaders,
+    } as never;
     a = await startHttpServer({ env, app });
     b = await startHttpServer({ env, app });
   }, 30_000);

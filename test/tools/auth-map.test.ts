@@ -61,6 +61,43 @@ describe('buildAuthMap', () => {
     expect(map.warnings.some((w) => w.startsWith('Mutation.wipe'))).toBe(false);
   });
 
+  it('shows scopes, credential kinds and ownership, and who reaches a field only as its owner', () => {
+    const policy = buildAuthMap(
+      makeExecutableSchema({
+        typeDefs: [
+          authDirectiveTypeDefs,
+          /* GraphQL */ `
+            enum Role { USER ADMIN }
+            type Doc { id: ID! body: String @owner(field: "ownerId", orRole: ADMIN) }
+            type Query { docs: [Doc!] @auth @requiresScopes(scopes: [["docs:read"], ["docs:admin", "audit"]]) }
+            type Mutation {
+              dropDoc(id: ID!): Boolean @auth @owner(loads: "Doc", field: "ownerId")
+              mintKey: String @auth @credentials(allow: [JWT])
+            }
+          `,
+        ],
+      }),
+    );
+    const at = (coordinate: string) => policy.entries.find((e) => e.coordinate === coordinate);
+    expect(at('Query.docs')).toMatchObject({
+      requires: 'signed in + scopes docs:read or docs:admin and audit',
+      scopes: [['docs:read'], ['docs:admin', 'audit']],
+      reachableBy: ['USER', 'ADMIN'],
+    });
+    expect(at('Doc.body')).toMatchObject({
+      requires: 'owner (ownerId) or ADMIN',
+      from: '@owner(field: "ownerId", orRole: ADMIN) on field',
+      owner: { field: 'ownerId', orRole: 'ADMIN', loads: null },
+      reachableBy: ['USER (owner)', 'ADMIN'],
+    });
+    expect(at('Mutation.dropDoc')).toMatchObject({
+      requires: 'signed in + owner (ownerId)',
+      reachableBy: ['USER (owner)', 'ADMIN (owner)'],
+    });
+    expect(at('Mutation.mintKey')).toMatchObject({ requires: 'signed in + not via API_KEY, EXTERNAL', credentials: ['JWT'] });
+    expect(at('Doc.id')).not.toHaveProperty('scopes');
+  });
+
   it('formats a table with a row per field', () => {
     const text = formatAuthMapText(map);
     expect(text.split('\n')[0]).toMatch(/^FIELD\s+REQUIRES\s+FROM\s+REACHABLE BY$/);

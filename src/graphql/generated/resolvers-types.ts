@@ -31,6 +31,8 @@ export type ApiKey = {
   /** The first characters of the key, to tell keys apart. */
   prefix: Scalars['String']['output'];
   revokedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The scopes the key holds (for @requiresScopes); a key made without a scope list holds every scope its maker held. */
+  scopes: Array<Scalars['String']['output']>;
 };
 
 /** One entry of the audit log. Never holds a secret. */
@@ -82,6 +84,15 @@ export type CreatedApiKey = {
   secret: Scalars['String']['output'];
 };
 
+/** How the caller proved who they are (Viewer.via). */
+export type CredentialKind =
+  /** An X-API-Key (via 'api-key'). */
+  | 'API_KEY'
+  /** A token from a configured identity provider (via 'external'). */
+  | 'EXTERNAL'
+  /** An access token from gatehouse's login (via 'jwt'). */
+  | 'JWT';
+
 /** Each area (users, API keys, and the application's own) adds its mutations with `extend type Mutation`. */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -91,7 +102,12 @@ export type Mutation = {
    * account, so repeated guesses give RATE_LIMITED.
    */
   changePassword: Scalars['Boolean']['output'];
-  /** Makes an API key that acts as the caller. `expiresInDays`: 1 to 365; none means it does not expire. */
+  /**
+   * Makes an API key that acts as the caller. `expiresInDays`: 1 to 365; none means it does not expire.
+   * `scopes`: exactly the scopes the key holds, each known to the schema (else BAD_USER_INPUT) and held
+   * by the caller (else FORBIDDEN); none given: every scope the caller holds. Not with an API key, so a
+   * leaked key cannot make more.
+   */
   createApiKey?: Maybe<CreatedApiKey>;
   /** Ends every session of a user (their API keys keep working; disable the user to stop those). */
   endUserSessions?: Maybe<Scalars['Boolean']['output']>;
@@ -107,9 +123,9 @@ export type Mutation = {
   logoutEverywhere: Scalars['Boolean']['output'];
   /** Exchanges a refresh token (once) for a new access and refresh token. */
   refreshToken: AuthPayload;
-  /** Revokes one of the caller's keys; an ADMIN may revoke any key. */
+  /** Revokes one of the caller's keys; an ADMIN may revoke any key. Not with an API key. */
   revokeApiKey?: Maybe<ApiKey>;
-  /** Changes a user's role. The last ADMIN cannot be demoted. */
+  /** Changes a user's role. The last ADMIN cannot be demoted. Not with an API key. */
   setUserRole?: Maybe<User>;
   /** Creates a USER account and signs it in. Password: 8 to 256 characters. */
   signUp: AuthPayload;
@@ -127,6 +143,7 @@ export type MutationChangePasswordArgs = {
 export type MutationCreateApiKeyArgs = {
   expiresInDays?: InputMaybe<Scalars['Int']['input']>;
   name: Scalars['String']['input'];
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
@@ -319,6 +336,7 @@ export type ResolversTypes = ResolversObject<{
   AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKeyModel>;
+  CredentialKind: CredentialKind;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -357,15 +375,38 @@ export type AuthDirectiveArgs = { };
 
 export type AuthDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = AuthDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type CredentialsDirectiveArgs = {
+  allow: Array<CredentialKind>;
+};
+
+export type CredentialsDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = CredentialsDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type HasRoleDirectiveArgs = {
   role: Role;
 };
 
 export type HasRoleDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = HasRoleDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type OwnerDirectiveArgs = {
+  field: Scalars['String']['input'];
+  idArgument?: Scalars['String']['input'];
+  loads?: Maybe<Scalars['String']['input']>;
+  openValue?: Maybe<Scalars['String']['input']>;
+  openWhen?: Maybe<Scalars['String']['input']>;
+  orRole?: Maybe<Role>;
+};
+
+export type OwnerDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = OwnerDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type PublicDirectiveArgs = { };
 
 export type PublicDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = PublicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RequiresScopesDirectiveArgs = {
+  scopes: Array<Array<Scalars['String']['input']>>;
+};
+
+export type RequiresScopesDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = RequiresScopesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = ResolversObject<{
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -375,6 +416,7 @@ export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends Res
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = ResolversObject<{
@@ -479,6 +521,9 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
 
 export type DirectiveResolvers<ContextType = GraphQLContext> = ResolversObject<{
   auth?: AuthDirectiveResolver<any, any, ContextType>;
+  credentials?: CredentialsDirectiveResolver<any, any, ContextType>;
   hasRole?: HasRoleDirectiveResolver<any, any, ContextType>;
+  owner?: OwnerDirectiveResolver<any, any, ContextType>;
   public?: PublicDirectiveResolver<any, any, ContextType>;
+  requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
 }>;

@@ -1,3 +1,4 @@
+import { knownScopes } from '../../enforcement/scopes';
 import * as apiKeys from '../../services/api-keys';
 import type { Resolvers } from '../generated/resolvers-types';
 import { originOf, signedIn } from './viewer';
@@ -7,7 +8,12 @@ export const apiKeyResolvers: Resolvers = {
     myApiKeys: (_parent, _args, context) => apiKeys.listApiKeys(context.app, signedIn(context).id),
   },
   Mutation: {
-    createApiKey: (_parent, args, context) => apiKeys.createApiKey(context.app, signedIn(context), args, originOf(context)),
+    createApiKey: (_parent, args, context, info) =>
+      apiKeys.createApiKey(context.app, signedIn(context), args, originOf(context), knownScopes(info.schema)),
     revokeApiKey: (_parent, args, context) => apiKeys.revokeApiKey(context.app, signedIn(context), args.id, originOf(context)),
+  },
+  ApiKey: {
+    // A key that holds every scope shows every scope the schema knows.
+    scopes: (key, _args, _context, info) => [...(key.scopes ?? knownScopes(info.schema))],
   },
 };

@@ -1,5 +1,5 @@
-import { holdsRole, seniorRole } from '../../auth/roles';
-import { forbidden, unauthenticated } from '../errors';
+import { seniorRole } from '../../auth/roles';
+import { ownedByCaller } from '../../enforcement/ownership';
 import * as accounts from '../../services/accounts';
 import * as sessions from '../../services/sessions';
 import { listApiKeys } from '../../services/api-keys';
@@ -8,9 +8,9 @@ import type { Resolvers } from '../generated/resolvers-types';
 import type { AuthPayloadModel } from '../models';
 import { originOf, signedIn } from './viewer';
 
-/** The user of an AuthPayload may read their own email although the request is anonymous. */
+/** The user of an AuthPayload is the caller's own (`@owner` on User.email) although the request is anonymous. */
 function asPayload(session: accounts.Session): AuthPayloadModel {
-  return { ...session, user: { ...session.user, self: true } };
+  return { ...session, user: ownedByCaller(session.user) };
 }
 
 export const userResolvers: Resolvers = {
@@ -39,12 +39,6 @@ export const userResolvers: Resolvers = {
     setUserRole: (_parent, args, context) => users.setUserRole(context.app, args.userId, args.role, originOf(context)),
   },
   User: {
-    email: (user, _args, { viewer }) => {
-      if (user.self === true || (viewer !== null && (viewer.id === user.id || holdsRole(viewer.roles, 'ADMIN')))) return user.email;
-      throw viewer === null
-        ? unauthenticated('You must be signed in to read User.email.')
-        : forbidden('Only this user or an ADMIN may read User.email.');
-    },
     apiKeys: (user, _args, context) => listApiKeys(context.app, user.id),
   },
 };

@@ -9,6 +9,7 @@ import { auditSource } from './2026-11-29T01-00_audit-source';
 import { signupAttempts } from './2026-11-29T02-00_signup-attempts';
 import { credentialNotify } from './2026-11-29T03-00_credential-notify';
 import { externalIdentities } from './2026-11-30T13-00_external-identities';
+import { apiKeyScopes } from './2026-11-30T20-00_api-key-scopes';
 
 /**
  * Every migration, by name, for one dialect. Names sort by time; a released migration is never
@@ -26,5 +27,6 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-11-29T02-00_signup-attempts': signupAttempts(dialect),
     '2026-11-29T03-00_credential-notify': credentialNotify(dialect),
     '2026-11-30T13-00_external-identities': externalIdentities(dialect),
+    '2026-11-30T20-00_api-key-scopes': apiKeyScopes(dialect),
   };
 }

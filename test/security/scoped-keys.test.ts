@@ -1,0 +1,183 @@
+/*
+ * What a credential may do beyond its roles, over the real HTTP server (CONTRACT.md, Authorization):
+ * a scoped API key does exactly what its scopes allow; an API key can never mint or revoke keys,
+ * change a role or end sessions; a key never holds a scope its maker lacks; an external token holds
+ * its token's scopes.
+ */
+import { type HttpHarness, startHttpServer, type WireError } from '../helpers/http';
+import { startTestIssuer, type TestIssuer, type TestKey } from '../helpers/oidc-issuer';
+import type { Kysely } from 'kysely';
+import { createUser } from '../../src/services/accounts';
+
+const PASSWORD = 'scoped password';
+const codes = (errors: readonly WireError[] | undefined) => (errors ?? []).map((e) => e.extensions?.['code']);
+const CREATE_KEY = 'mutation ($s: [String!]) { createApiKey(name: "k", scopes: $s) { secret apiKey { id scopes } } }';
+
+describe('scoped keys and credential kinds over HTTP', () => {
+  let server: HttpHarness;
+  let issuer: TestIssuer;
+  let providerKey: TestKey;
+  const session: Record<'user' | 'admin', Record<string, string>> = { user: {}, admin: {} };
+  const userId: Record<'user' | 'admin', string> = { user: '', admin: '' };
+
+  beforeAll(async () => {
+    issuer = await startTestIssuer({ path: '/realms/scopes' });
+    providerKey = await issuer.newKey('ES256');
+    issuer.publish(providerKey);
+    server = await startHttpServer({ env: { OIDC_ISSUERS: JSON.stringify([{ issuer: issuer.issuer, audience: 'gatehouse-api' }]) } });
+    const origin = { actorId: null, address: 'scopes', source: 'request' } as const;
+    for (const role of ['user', 'admin'] as const) {
+      const email = `${role}@scopes.test`;
+      const user = await createUser(server.app, { email, password: PASSWORD, role: role === 'admin' ? 'ADMIN' : 'USER' }, origin);
+      userId[role] = user.id;
+      const login = await server.gql('mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', {
+        variables: { e: email, p: PASSWORD },
+      });
+      session[role] = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
+    }
+  });
+  afterAll(async () => {
+    await server?.close();
+    await issuer?.close();
+  });
+
+  const makeKey = async (as: Record<string, string>, scopes?: string[] | null) => {
+    const made = await server.gql(CREATE_KEY, { variables: scopes === undefined ? {} : { s: scopes }, headers: as });
+    return made;
+  };
+  const keyOf = async (as: Record<string, string>, scopes?: string[] | null) => {
+    const made = await makeKey(as, scopes);
+    expect(made.body.errors).toBeUndefined();
+    return {
+      headers: { 'x-api-key': made.body.data?.['createApiKey']?.secret as string },
+      scopes: made.body.data?.['createApiKey']?.apiKey.scopes,
+    };
+  };
+  const noteCount = async () =>
+    Number(
+      (
+        await (server.store.db as unknown as Kysely<{ notes: { id: string } }>)
+          .selectFrom('notes')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const keyCount = async () =>
+    Number(
+      (
+        await server.store.db
+          .selectFrom('api_keys')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('a key holds exactly the scopes it was made with, and ApiKey.scopes shows them', async () => {
+    expect((await keyOf(session.user, ['notes:write'])).scopes).toEqual(['notes:write']);
+    expect((await keyOf(session.user, [])).scopes).toEqual([]);
+    // No list: every scope the maker holds; a session holds every scope the schema knows.
+    expect((await keyOf(session.user)).scopes).toEqual(['notes:write']);
+    const listed = await server.gql('{ myApiKeys { scopes } }', { headers: session.user });
+    expect(listed.body.data?.['myApiKeys']).toEqual(expect.arrayContaining([{ scopes: [] }, { scopes: ['notes:write'] }]));
+  });
+
+  it('a scoped key does exactly what its scopes allow', async () => {
+    const writer = await keyOf(session.user, ['notes:write']);
+    const reader = await keyOf(session.user, []);
+    const create = 'mutation { createNote(title: "from a key", body: "b", visibility: PUBLIC) { id } }';
+
+    const before = await noteCount();
+    const refused = await server.gql(create, { headers: reader.headers });
+    expect(refused.status).toBe(200);
+    expect(refused.body.data ?? null).toBeNull();
+    expect(refused.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['createNote'], 'FORBIDDEN']]);
+    expect(refused.body.errors?.[0]?.message).toContain('notes:write');
+    expect(await noteCount()).toBe(before);
+
+    const written = await server.gql(create, { headers: writer.headers });
+    expect(written.body.errors).toBeUndefined();
+    const noteId = written.body.data?.['createNote']?.id as string;
+    expect(await noteCount()).toBe(before + 1);
+
+    // Fields that ask for no scope work with either key; deleting asks for notes:write.
+    for (const key of [reader, writer]) {
+      const read = await server.gql('query ($id: ID!) { me { id email } note(id: $id) { title } }', {
+        variables: { id: noteId },
+        headers: key.headers,
+      });
+      expect(read.body).toEqual({ data: { me: { id: userId.user, email: 'user@scopes.test' }, note: { title: 'from a key' } } });
+    }
+    const del = 'mutation ($id: ID!) { deleteNote(id: $id) }';
+    expect(codes((await server.gql(del, { variables: { id: noteId }, headers: reader.headers })).body.errors)).toEqual(['FORBIDDEN']);
+    expect(await noteCount()).toBe(before + 1);
+    expect((await server.gql(del, { variables: { id: noteId }, headers: writer.headers })).body).toEqual({ data: { deleteNote: true } });
+  });
+
+  it('unknown scopes are BAD_USER_INPUT and make no key', async () => {
+    const before = await keyCount();
+    const made = await makeKey(session.user, ['notes:write', 'root:everything']);
+    expect(made.body.errors?.map((e) => [e.extensions?.['code'], e.extensions?.['argument']])).toEqual([['BAD_USER_INPUT', 'scopes']]);
+    expect(made.body.errors?.[0]?.message).toContain('"root:everything"');
+    expect(await keyCount()).toBe(before);
+  });
+
+  it('a key can never mint a key, revoke one, change a role or end sessions: FORBIDDEN before anything runs', async () => {
+    const userKey = await keyOf(session.user);
+    const adminKey = await keyOf(session.admin);
+    const victim = (await keyOf(session.user)).headers;
+    const victimId = (await server.gql('{ myApiKeys { id } }', { headers: session.user })).body.data?.['myApiKeys']?.[0]?.id as string;
+
+    const keysBefore = await keyCount();
+    for (const key of [userKey, adminKey]) {
+      const minted = await makeKey(key.headers);
+      expect(minted.body.data ?? null).toBeNull();
+      expect(minted.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['createApiKey'], 'FORBIDDEN']]);
+      const revoked = await server.gql('mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', {
+        variables: { id: victimId },
+        headers: key.headers,
+      });
+      expect(codes(revoked.body.errors)).toEqual(['FORBIDDEN']);
+      expect(codes((await server.gql('mutation { logoutEverywhere }', { headers: key.headers })).body.errors)).toEqual(['FORBIDDEN']);
+    }
+    expect(await keyCount()).toBe(keysBefore);
+    expect((await server.gql('{ me { id } }', { headers: victim })).status).toBe(200);
+
+    const promote = await server.gql('mutation ($id: ID!) { setUserRole(userId: $id, role: ADMIN) { role } }', {
+      variables: { id: userId.user },
+      headers: adminKey.headers,
+    });
+    expect(promote.body.data ?? null).toBeNull();
+    expect(promote.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['setUserRole'], 'FORBIDDEN']]);
+    const role = await server.store.db.selectFrom('users').select('role').where('id', '=', userId.user).executeTakeFirstOrThrow();
+    expect(role.role).toBe('USER');
+    const ended = await server.gql('mutation ($id: ID!) { endUserSessions(userId: $id) }', {
+      variables: { id: userId.user },
+      headers: adminKey.headers,
+    });
+    expect(codes(ended.body.errors)).toEqual(['FORBIDDEN']);
+    expect((await server.gql('{ me { id } }', { headers: session.user })).body.data?.['me']).toEqual({ id: userId.user });
+  });
+
+  describe('external tokens hold their token’s scopes', () => {
+    const token = (scope: string) =>
+      issuer.sign(providerKey, { sub: `scoped-${scope || 'none'}`, scope }).then((t) => ({ authorization: `Bearer ${t}` }));
+    const create = 'mutation { createNote(title: "external", body: "b") { id } }';
+
+    it('a token with notes:write writes; one without is FORBIDDEN', async () => {
+      expect((await server.gql(create, { headers: await token('openid notes:write') })).body.errors).toBeUndefined();
+      const refused = await server.gql(create, { headers: await token('openid profile') });
+      expect(refused.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['createNote'], 'FORBIDDEN']]);
+    });
+
+    it('a key made with a token never holds a scope the token lacks', async () => {
+      const lacking = await token('openid');
+      const before = await keyCount();
+      const made = await makeKey(lacking, ['notes:write']);
+      expect(codes(made.body.errors)).toEqual(['FORBIDDEN']);
+      expect(await keyCount()).toBe(before);
+      // Without a list, the key gets what the token holds of the schema's scopes: nothing here.
+      expect((await keyOf(lacking)).scopes).toEqual([]);
+      expect((await keyOf(await token('notes:write'))).scopes).toEqual(['notes:write']);
+    });
+  });
+});
