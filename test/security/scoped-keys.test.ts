@@ -121,7 +121,7 @@ describe('scoped keys and credential kinds over HTTP', () => {
     expect(await keyCount()).toBe(before);
   });
 
-  it('a key can never mint a key, revoke one, change a role or end sessions: FORBIDDEN before anything runs', async () => {
+  it('a key can never mint a key, revoke one, change a role or a password, or end sessions: FORBIDDEN before anything runs', async () => {
     const userKey = await keyOf(session.user);
     const adminKey = await keyOf(session.admin);
     const victim = (await keyOf(session.user)).headers;
@@ -138,6 +138,12 @@ describe('scoped keys and credential kinds over HTTP', () => {
       });
       expect(codes(revoked.body.errors)).toEqual(['FORBIDDEN']);
       expect(codes((await server.gql('mutation { logoutEverywhere }', { headers: key.headers })).body.errors)).toEqual(['FORBIDDEN']);
+      // Even with the right current password: changing it ends the owner's other sessions.
+      const changed = await server.gql('mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', {
+        variables: { c: PASSWORD, n: 'a new password for the key' },
+        headers: key.headers,
+      });
+      expect(changed.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['changePassword'], 'FORBIDDEN']]);
     }
     expect(await keyCount()).toBe(keysBefore);
     expect((await server.gql('{ me { id } }', { headers: victim })).status).toBe(200);

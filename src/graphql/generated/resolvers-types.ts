@@ -99,7 +99,8 @@ export type Mutation = {
   /**
    * Sets a new password (8 to 256 characters) and ends every other session of the account; this one
    * keeps working. A wrong current password is BAD_USER_INPUT and counts as a failed login for the
-   * account, so repeated guesses give RATE_LIMITED.
+   * account, so repeated guesses give RATE_LIMITED. Not with an API key: it ends sessions, and a
+   * leaked key must not be able to sign its owner out or take over the account's password.
    */
   changePassword: Scalars['Boolean']['output'];
   /**
