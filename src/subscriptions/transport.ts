@@ -30,7 +30,12 @@ import {
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
+  getDirectiveValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
   parse,
+  type SelectionSetNode,
   specifiedRules,
   validate,
 } from 'graphql';
@@ -195,7 +200,15 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
           }),
         ];
       }
-      const invalid = validate(schema, document, validationRules);
+      let invalid: readonly GraphQLError[];
+      try {
+        invalid = validate(schema, document, validationRules);
+      } catch (error) {
+        // graphql 16's SingleFieldSubscriptionsRule evaluates a root @skip/@include without the
+        // variables and throws when one is required; an answer, not a closed socket.
+        if (!(error instanceof GraphQLError)) throw error;
+        invalid = [error];
+      }
       if (invalid.length > 0) {
         return invalid.map((error) =>
           error.extensions['code'] === undefined
@@ -213,6 +226,11 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
         return coerced.errors.map(
           (error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } }),
         );
+      }
+      // graphql 16's subscribe() throws a TypeError when no root field is left (not a GraphQLError
+      // it could answer), which graphql-ws turns into closing the whole socket.
+      if (!selectsSomething(document, operation.selectionSet, coerced.coerced)) {
+        return refuse('@skip/@include leave this subscription without a root field.', 'BAD_REQUEST');
       }
       // The viewer as of now, not as of the handshake.
       if ((await connection.refresh()) !== 'current') return refuse('The credential could not be confirmed.', ErrorCode.UNAUTHENTICATED);
@@ -438,6 +456,30 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
   });
 
   return { socketCount: () => sockets.size };
+}
+
+/** Does `selectionSet` select at least one field once @skip/@include are applied with `variables`? */
+function selectsSomething(
+  document: DocumentNode,
+  selectionSet: SelectionSetNode,
+  variables: Record<string, unknown>,
+  seen = new Set<string>(),
+): boolean {
+  for (const selection of selectionSet.selections) {
+    if (getDirectiveValues(GraphQLSkipDirective, selection, variables)?.['if'] === true) continue;
+    if (getDirectiveValues(GraphQLIncludeDirective, selection, variables)?.['if'] === false) continue;
+    if (selection.kind === Kind.FIELD) return true;
+    if (selection.kind === Kind.INLINE_FRAGMENT) {
+      if (selectsSomething(document, selection.selectionSet, variables, seen)) return true;
+      continue;
+    }
+    const name = selection.name.value;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === name);
+    if (fragment?.kind === Kind.FRAGMENT_DEFINITION && selectsSomething(document, fragment.selectionSet, variables, seen)) return true;
+  }
+  return false;
 }
 
 /**

@@ -302,6 +302,25 @@ describe('subscriptions over WebSocket', () => {
       expect(query.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
     });
 
+    it('answers a root @skip/@include that leaves no field (or that graphql cannot judge) with an error, and keeps the socket', async () => {
+      const socket = open(h);
+      // graphql 16 validates a root @skip/@include without the variables: a variable there is refused, not a closed socket.
+      const withVariable = socket.subscribe('subscription ($s: Boolean!) { noteAdded @skip(if: $s) { id } }', { s: true }).received;
+      const skipped = socket.subscribe('subscription { noteAdded @skip(if: true) { id } }').received;
+      const viaFragment = socket.subscribe(
+        'subscription { ...F } fragment F on Subscription { pulse @include(if: false) { id } }',
+      ).received;
+      await eventually(() => withVariable.completed && skipped.completed && viaFragment.completed, 'all three refused');
+      expect(withVariable.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(skipped.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
+      expect(viaFragment.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
+      const kept = socket.subscribe('subscription { ...F } fragment F on Subscription { pulse @include(if: true) { id } }').received;
+      await settle(200);
+      await h.app.events.publish('pulse', 'p1');
+      await eventually(() => kept.events.length === 1, 'the socket still serves');
+      expect(kept.events[0]).toEqual({ data: { pulse: { id: 'p1' } } });
+    });
+
     it('caps subscriptions per socket', async () => {
       const socket = open(h);
       const running = [1, 2, 3].map(() => socket.subscribe(NOTE_ADDED).received);
