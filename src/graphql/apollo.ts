@@ -3,7 +3,15 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import DataLoader from 'dataloader';
-import { type GraphQLFormattedError, GraphQLError, type GraphQLSchema } from 'graphql';
+import {
+  type DocumentNode,
+  type GraphQLFormattedError,
+  GraphQLError,
+  type GraphQLSchema,
+  parse,
+  SingleFieldSubscriptionsRule,
+  validate,
+} from 'graphql';
 import type { Logger } from 'pino';
 import type { App } from '../app';
 import { operationGatePlugin } from '../enforcement/operation-gate';
@@ -63,6 +71,30 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, Masking>): Apol
     },
   };
   return { requestDidStart: async () => listeners };
+}
+
+/**
+ * graphql 16's SingleFieldSubscriptionsRule evaluates a subscription's root `@skip`/`@include`
+ * without the variables and throws (rather than reports) when one uses a variable; Apollo answers a
+ * throw in validation as a 500, whichever operation the document selects. The GraphQL route asks
+ * this first and answers the error as the validation failure it is. Documents that do not parse,
+ * or never say "subscription", are left to Apollo.
+ */
+export function subscriptionRuleThrows(schema: GraphQLSchema, query: unknown, maxTokens: number): GraphQLError | undefined {
+  if (typeof query !== 'string' || !query.includes('subscription')) return undefined;
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens });
+  } catch {
+    return undefined;
+  }
+  try {
+    validate(schema, document, [SingleFieldSubscriptionsRule]);
+    return undefined;
+  } catch (error) {
+    if (error instanceof GraphQLError) return error;
+    throw error;
+  }
 }
 
 /**

@@ -5,17 +5,28 @@
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import { type Authentication, authenticate } from '../auth/authenticate';
 import { readCredential } from '../auth/credentials';
-import { createContext } from '../graphql/apollo';
+import { createContext, subscriptionRuleThrows } from '../graphql/apollo';
 import { credentialRefused, databaseUnavailable, internalError } from '../graphql/errors';
+import { httpErrorBody } from './errors';
 import { isDatabaseUnreachable } from '../store/database';
 import { clientAddress } from './client-address';
 import { GRAPHQL_PATH, type RouteModule } from './route';
 
-export const graphqlRoute: RouteModule = (fastify, { app, apollo, viewers }) => {
+export const graphqlRoute: RouteModule = (fastify, { app, apollo, schema, viewers }) => {
   const { config } = app;
   fastify.route({
     url: GRAPHQL_PATH,
     method: ['GET', 'POST'],
+    // What graphql's validation would throw on (a 500 from Apollo) is answered here as the 400 it is.
+    preHandler: (request, reply, done) => {
+      const source = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | null | undefined;
+      const thrown = subscriptionRuleThrows(schema, source?.['query'], config.operationLimits.maxTokens);
+      if (thrown !== undefined) {
+        void reply.code(400).send(httpErrorBody(thrown.message, 'GRAPHQL_VALIDATION_FAILED', request.id));
+        return;
+      }
+      done();
+    },
     handler: fastifyApolloHandler(apollo, {
       context: async (request) => {
         // Called once the whole request is here: the lookups answer as of this moment.

@@ -152,4 +152,27 @@ describe('a valid subscription operation over HTTP (the demo has a Subscription 
     expect(response.body.data ?? null).toBeNull();
     expect(h.app.events.listenerCount()).toBe(0);
   });
+
+  it('a root @skip/@include on a variable (graphql 16 validation throws on it) is a 400 validation failure, not a 500, by POST and GET', async () => {
+    const query = 'subscription ($s: Boolean!) { noteAdded @skip(if: $s) { id } }';
+    const post = await h.gql(query, { variables: { s: true } });
+    expect(post.status).toBe(400);
+    expect(codes(post)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(post.body.errors?.[0]?.message).toMatch(/Argument "if" of required type "Boolean!"/);
+    expect(post.body.errors?.[0]?.extensions?.['requestId']).toBe(post.headers.get('x-request-id'));
+    const params = new URLSearchParams({ query, variables: '{"s":false}' });
+    const get = await fetch(`${h.url}/graphql?${params}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(get.status).toBe(400);
+    expect(((await get.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
+    // The whole document is validated, whichever operation it selects.
+    const beside = await h.gql(`query Q { publicMessage } ${query.replace('subscription', 'subscription S')}`, { operationName: 'Q' });
+    expect(beside.status).toBe(400);
+    expect(codes(beside)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    // Without the variable it is the usual refusal of a subscription over HTTP.
+    const literal = await h.gql('subscription { noteAdded @skip(if: false) { id } }');
+    expect(literal.status).toBe(400);
+    expect(codes(literal)).toEqual(['BAD_REQUEST']);
+  });
 });
