@@ -60,6 +60,14 @@ export function ownershipDenial(rule: OwnerRule, viewer: Viewer | null, coordina
 const perRequest = new WeakMap<object, Map<string, DataLoader<string, object | null>>>();
 
 /**
+ * Forgets what was loaded for `context`: a subscription keeps one context for all its events, and
+ * each event must judge ownership on the object as it is now (src/subscriptions/transport.ts).
+ */
+export function forgetOwned(context: object): void {
+  perRequest.delete(context);
+}
+
+/**
  * The object `id` names, through `loader`, batched with every other id of the same type asked for in
  * the same tick of the same request, and remembered for the rest of the request.
  */

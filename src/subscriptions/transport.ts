@@ -45,6 +45,7 @@ import { authenticate } from '../auth/authenticate';
 import type { Viewer } from '../auth/viewer';
 import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
 import { createOperationGate } from '../enforcement/operation-gate';
+import { forgetOwned } from '../enforcement/ownership';
 import { visibleSchemaFor } from '../enforcement/visible-schema';
 import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '../graphql/errors';
 import type { GraphQLContext } from '../graphql/context';
@@ -237,13 +238,6 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       const subscription: RunningSubscription = { document, operation, variables: coerced.coerced };
       const denied = deniedRoots(subscription, connection.viewer);
       if (denied.length > 0) return denied;
-      if (connection.subscriptions.size >= limits.perSocket) {
-        return [limitExceeded(`At most ${limits.perSocket} subscriptions run on one connection.`)];
-      }
-      if (subscriptionsOf(connection.limitKey) >= limits.perUser) {
-        return [limitExceeded(`At most ${limits.perUser} subscriptions run for one user at a time.`)];
-      }
-      connection.subscriptions.set(id, subscription);
       const requestId = randomUUID();
       const base = (): GraphQLContext =>
         createContext(app, {
@@ -254,12 +248,28 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
           requestId,
           log: ctx.extra.request.log as never,
         });
+      // A root @owner field loads the object its id names: a non-owner's subscribe starts nothing either.
+      const notOwned = (await gate.deniedOwnership(schema, document, operation, connection.viewer, coerced.coerced, base())).filter(
+        (error) => error.path?.length === 1,
+      );
+      if (notOwned.length > 0) return notOwned;
+      if (connection.closed) return refuse('The connection is closing.', ErrorCode.UNAUTHENTICATED);
+      if (connection.subscriptions.size >= limits.perSocket) {
+        return [limitExceeded(`At most ${limits.perSocket} subscriptions run on one connection.`)];
+      }
+      if (subscriptionsOf(connection.limitKey) >= limits.perUser) {
+        return [limitExceeded(`At most ${limits.perUser} subscriptions run for one user at a time.`)];
+      }
+      connection.subscriptions.set(id, subscription);
       let current = base();
       const events = subscriberEvents(app.events, {
         refresh: async () => {
           const freshness = await connection.refresh();
-          // A fresh per-request cache for each event: users read for it are read as of now.
-          if (freshness === 'current') current = base();
+          // A fresh per-request cache for each event: users and owned objects read for it are read as of now.
+          if (freshness === 'current') {
+            current = base();
+            forgetOwned(contextValue);
+          }
           return freshness;
         },
         warn: (details, message) => ctx.extra.request.log.warn(details, message),

@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import * as notes from '../../examples/notes';
+import { findNoteById } from '../../examples/notes/store';
 import { setUserDisabled, updateUserRole } from '../../src/store/users';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
@@ -22,6 +23,9 @@ const extra = {
       adminPulse: Pulse @hasRole(role: ADMIN)
       pulse: Pulse @public
       broken: String @public
+      noteWatch(id: ID!): Note
+        @public
+        @owner(loads: "Note", field: "authorId", orRole: ADMIN, openWhen: "visibility", openValue: "PUBLIC")
     }
   `,
   resolvers: {
@@ -36,6 +40,11 @@ const extra = {
         resolve: () => {
           throw new Error('secret detail of /work/db.ts:12');
         },
+      },
+      noteWatch: {
+        subscribe: (_p: unknown, args: { id: string }, context: any) =>
+          context.events.subscribe('noteWatch', async (id: string) => (id === args.id ? await findNoteById(context.db, id) : undefined)),
+        resolve: (note: unknown) => note,
       },
       pulse: {
         subscribe: (_p: unknown, _a: unknown, context: any) =>
@@ -201,6 +210,35 @@ describe('subscriptions over WebSocket', () => {
     await eventually(() => feed.events.length === 2, 'second event');
     expect(feed.events[1]?.data).toEqual({ pulse: { id: 'p2', adminNote: null } });
     expect(feed.events[1]?.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['pulse', 'adminNote'], 'FORBIDDEN']]);
+  });
+
+  it('checks a root @owner on subscribe (a non-owner starts nothing) and on every event against the object as it is then', async () => {
+    const author = await signUp(h);
+    const other = await signUp(h);
+    const watch = 'subscription ($id: ID!) { noteWatch(id: $id) { id title } }';
+    const privateId = await createNote(h, author.accessToken, 'mine', 'PRIVATE');
+    const listeners = h.app.events.listenerCount();
+    const socket = open(h, { authorization: `Bearer ${other.accessToken}` });
+    const refused = socket.subscribe(watch, { id: privateId }).received;
+    await eventually(() => refused.completed, 'refused');
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(h.app.events.listenerCount()).toBe(listeners);
+
+    const publicId = await createNote(h, author.accessToken, 'open', 'PUBLIC');
+    const feed = socket.subscribe(watch, { id: publicId }).received;
+    await settle(200);
+    await h.app.events.publish('noteWatch', publicId);
+    await eventually(() => feed.events.length === 1, 'the public note');
+    expect(feed.events[0]).toEqual({ data: { noteWatch: { id: publicId, title: 'open' } } });
+    await h.store.db
+      .updateTable('notes' as never)
+      .set({ visibility: 'PRIVATE' } as never)
+      .where('id' as never, '=', publicId as never)
+      .execute();
+    await h.app.events.publish('noteWatch', publicId);
+    await eventually(() => feed.events.length === 2, 'the second event');
+    expect(feed.events[1]?.data).toEqual({ noteWatch: null });
+    expect(feed.events[1]?.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
   });
 
   it('masks an unexpected error in an event as INTERNAL_SERVER_ERROR with a request id', async () => {
