@@ -393,6 +393,14 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     wsHandler: (socket, request) => {
       sockets.add(socket);
       const extra: Extra = { socket, request };
+      // Ids of the subscribe messages graphql-ws is still handling here (starting, running or ending).
+      // graphql-ws frees an id as soon as the client completes it, though the handling of that
+      // subscribe goes on (it may still be starting) and ends by deleting the id from its table: a
+      // subscribe reusing the id meanwhile would run beside the first, past SUBSCRIPTIONS_PER_SOCKET,
+      // with one of them out of the client's reach and left listening after the socket closes. The
+      // id is free again once that handling has ended; before, it is a duplicate (4409, as graphql-ws
+      // answers one).
+      const handling = new Set<string>();
       let pongWait: NodeJS.Timeout | undefined;
       const ping = setInterval(() => {
         if (socket.readyState !== socket.OPEN) return;
@@ -412,12 +420,23 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
           close: (code, reason) => socket.close(code, reason),
           onMessage: (handle) =>
             socket.on('message', async (data) => {
+              const text = String(data);
+              const id = subscribeId(text);
+              if (id !== undefined) {
+                if (handling.has(id)) {
+                  socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id.slice(0, 50)} already exists`);
+                  return;
+                }
+                handling.add(id);
+              }
               try {
-                await handle(String(data));
+                await handle(text);
               } catch (error) {
                 // graphql-ws throws for a message type it does not know; anything else is ours.
                 request.log.info({ err: error }, 'WebSocket message refused');
                 socket.close(CloseCode.BadRequest, 'Invalid message received');
+              } finally {
+                if (id !== undefined) handling.delete(id);
               }
             }),
         },
@@ -490,6 +509,17 @@ function selectsSomething(
     if (fragment?.kind === Kind.FRAGMENT_DEFINITION && selectsSomething(document, fragment.selectionSet, variables, seen)) return true;
   }
   return false;
+}
+
+/** The id of a `subscribe` message, or undefined for any other message (graphql-ws judges those). */
+function subscribeId(text: string): string | undefined {
+  if (!text.includes('"subscribe"')) return undefined;
+  try {
+    const message = JSON.parse(text) as { type?: unknown; id?: unknown } | null;
+    return message?.type === 'subscribe' && typeof message.id === 'string' ? message.id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

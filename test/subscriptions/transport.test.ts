@@ -369,6 +369,51 @@ describe('subscriptions over WebSocket', () => {
       expect(running.every((r) => !r.completed)).toBe(true);
     });
 
+    it('runs one subscription per id: an id sent again before its subscription has ended closes the socket (4409), leaving nothing running', async () => {
+      const user = await signUp(h);
+      const raw = new WebSocket(wsUrl(h.url), 'graphql-transport-ws');
+      const messages: Array<{ type: string; id?: string; payload?: any }> = [];
+      raw.on('message', (data) => messages.push(JSON.parse(String(data))));
+      const closed = new Promise<number>((resolve) => raw.on('close', (code) => resolve(code)));
+      await new Promise((resolve) => raw.on('open', resolve));
+      raw.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${user.accessToken}` } }));
+      await eventually(() => messages.some((m) => m.type === 'connection_ack'), 'acknowledged');
+      const listeners = h.app.events.listenerCount();
+      const subscribe = JSON.stringify({ id: 'X', type: 'subscribe', payload: { query: NOTE_ADDED } });
+      const complete = JSON.stringify({ id: 'X', type: 'complete' });
+      for (let i = 0; i < 20; i++) {
+        raw.send(subscribe);
+        raw.send(complete);
+      }
+      raw.send(subscribe);
+      expect(await closed).toBe(4409);
+      await eventually(() => h.app.events.listenerCount() === listeners, 'nothing left listening');
+      await createNote(h, user.accessToken, 'after', 'PUBLIC');
+      await settle();
+      expect(messages.filter((m) => m.type === 'next')).toEqual([]);
+
+      // An id is free again once its subscription has ended.
+      const second = new WebSocket(wsUrl(h.url), 'graphql-transport-ws');
+      const received: Array<{ type: string; id?: string }> = [];
+      second.on('message', (data) => received.push(JSON.parse(String(data))));
+      await new Promise((resolve) => second.on('open', resolve));
+      second.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${user.accessToken}` } }));
+      await eventually(() => received.some((m) => m.type === 'connection_ack'), 'acknowledged');
+      second.send(subscribe);
+      await eventually(() => h.app.events.listenerCount() === listeners + 1, 'running');
+      second.send(complete);
+      await eventually(() => h.app.events.listenerCount() === listeners, 'ended');
+      await settle(50);
+      second.send(subscribe);
+      await settle(200);
+      await createNote(h, user.accessToken, 'again', 'PUBLIC');
+      await eventually(() => received.some((m) => m.type === 'next' && m.id === 'X'), 'the later subscription runs');
+      await settle();
+      expect(received.filter((m) => m.type === 'next')).toHaveLength(1);
+      expect(second.readyState).toBe(WebSocket.OPEN);
+      second.close();
+    });
+
     it('caps sockets per user (1008)', async () => {
       const user = await signUp(h);
       const params = { authorization: `Bearer ${user.accessToken}` };
