@@ -32,7 +32,7 @@ export interface ConnectionHooks {
   /** Closes the socket. */
   close(code: number, reason: string): void;
   /** The errors for root fields of `subscription` that `viewer` may no longer read; empty while it may. */
-  deniedRoots(subscription: RunningSubscription, viewer: Viewer | null): readonly GraphQLError[];
+  deniedRoots(subscription: RunningSubscription, viewer: Viewer | null): Promise<readonly GraphQLError[]>;
   warn(details: object, message: string): void;
 }
 
@@ -129,8 +129,9 @@ export class Connection {
     this.current = outcome;
     for (const subscription of this.subscriptions.values()) {
       if (subscription.end === undefined) continue;
-      const denied = this.hooks.deniedRoots(subscription, outcome.viewer);
-      if (denied.length > 0) subscription.end(denied);
+      const denied = await this.hooks.deniedRoots(subscription, outcome.viewer);
+      if (this.ended) return 'ended';
+      if (denied.length > 0) subscription.end?.(denied);
     }
     return 'current';
   }

@@ -178,7 +178,22 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       }
       const connection = new Connection(app, credential, authentication, key, address, {
         close: (code, reason) => socket.close(code, reason),
-        deniedRoots,
+        // A root @owner field loads its object again: a role change (or the object's change) that
+        // denies it ends the subscription as a denied root field does.
+        deniedRoots: async (subscription, viewer) => {
+          const denied = deniedRoots(subscription, viewer);
+          if (denied.length > 0) return denied;
+          const context = createContext(app, { viewer, user: null, clientAddress: address, requestId: randomUUID() });
+          const owned = await gate.deniedOwnership(
+            schema,
+            subscription.document,
+            subscription.operation,
+            viewer,
+            subscription.variables,
+            context,
+          );
+          return owned.filter((error) => error.path?.length === 1);
+        },
         warn: (details, message) => request.log.warn(details, message),
       });
       if (connection.closed) return false; // a token already past its exp

@@ -212,7 +212,7 @@ describe('subscriptions over WebSocket', () => {
     expect(feed.events[1]?.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['pulse', 'adminNote'], 'FORBIDDEN']]);
   });
 
-  it('checks a root @owner on subscribe (a non-owner starts nothing) and on every event against the object as it is then', async () => {
+  it('checks a root @owner on subscribe (a non-owner starts nothing) and again against the object as it is later', async () => {
     const author = await signUp(h);
     const other = await signUp(h);
     const watch = 'subscription ($id: ID!) { noteWatch(id: $id) { id title } }';
@@ -226,9 +226,10 @@ describe('subscriptions over WebSocket', () => {
 
     const publicId = await createNote(h, author.accessToken, 'open', 'PUBLIC');
     const feed = socket.subscribe(watch, { id: publicId }).received;
+    const anonymous = open(h).subscribe(watch, { id: publicId }).received;
     await settle(200);
     await h.app.events.publish('noteWatch', publicId);
-    await eventually(() => feed.events.length === 1, 'the public note');
+    await eventually(() => feed.events.length === 1 && anonymous.events.length === 1, 'the public note');
     expect(feed.events[0]).toEqual({ data: { noteWatch: { id: publicId, title: 'open' } } });
     await h.store.db
       .updateTable('notes' as never)
@@ -236,9 +237,33 @@ describe('subscriptions over WebSocket', () => {
       .where('id' as never, '=', publicId as never)
       .execute();
     await h.app.events.publish('noteWatch', publicId);
-    await eventually(() => feed.events.length === 2, 'the second event');
-    expect(feed.events[1]?.data).toEqual({ noteWatch: null });
-    expect(feed.events[1]?.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    // Now denied: the subscription ends (the re-check before the event sees the note as it is).
+    await eventually(() => feed.completed, 'the subscription ends', 2_000);
+    expect(feed.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    await settle();
+    expect(JSON.stringify(feed.events.slice(1))).not.toContain('open');
+    // An anonymous socket has no credential to re-check: its event is judged on the note as it is now.
+    await eventually(() => anonymous.events.length === 2, 'the anonymous event');
+    expect(anonymous.events[1]?.data).toEqual({ noteWatch: null });
+    expect(anonymous.events[1]?.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('ends a subscription to a root @owner field when a role change denies it, within 2 s', async () => {
+    const author = await signUp(h);
+    const admin = await makeAdmin(h);
+    const privateId = await createNote(h, author.accessToken, 'mine', 'PRIVATE');
+    const feed = open(h, { authorization: `Bearer ${admin.accessToken}` }).subscribe(
+      'subscription ($id: ID!) { noteWatch(id: $id) { id title } }',
+      { id: privateId },
+    ).received;
+    await settle(200);
+    await h.app.events.publish('noteWatch', privateId);
+    await eventually(() => feed.events.length === 1, 'the ADMIN may watch it');
+    const demotedAt = Date.now();
+    await demote(h, admin.id);
+    await eventually(() => feed.completed, 'the subscription ends', 2_000);
+    expect(Date.now() - demotedAt).toBeLessThan(2_000);
+    expect(feed.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
   });
 
   it('masks an unexpected error in an event as INTERNAL_SERVER_ERROR with a request id', async () => {
