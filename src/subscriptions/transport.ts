@@ -10,8 +10,8 @@
  *   not answering closes with 1013 (try again later).
  * - Subscribe: subscriptions only (queries and mutations stay on HTTP, with their CSRF and
  *   operation-gate rules); HTTP's operation limits (tokens while parsing, then depth, aliases,
- *   directives, cost); root fields the viewer may not read answer UNAUTHENTICATED / FORBIDDEN and
- *   start nothing; SUBSCRIPTIONS_PER_SOCKET and SUBSCRIPTIONS_PER_USER (else LIMIT_EXCEEDED).
+ *   directives, cost); root fields the viewer may not read, or whose @owner(loads: …) object it may
+ *   not use, answer UNAUTHENTICATED / FORBIDDEN and start nothing; SUBSCRIPTIONS_PER_SOCKET and SUBSCRIPTIONS_PER_USER (else LIMIT_EXCEEDED).
  * - While it runs: src/subscriptions/connection.ts keeps the viewer current; every event executes
  *   against it, so nested fields it may no longer read are null with their error.
  * - Errors leave as HTTP's do: ours with their code, anything unexpected as INTERNAL_SERVER_ERROR
@@ -40,6 +40,7 @@ import { authenticate } from '../auth/authenticate';
 import type { Viewer } from '../auth/viewer';
 import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
 import { createOperationGate } from '../enforcement/operation-gate';
+import { OWNED_OBJECTS_SCOPE } from '../enforcement/ownership';
 import { visibleSchemaFor } from '../enforcement/visible-schema';
 import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '../graphql/errors';
 import type { GraphQLContext } from '../graphql/context';
@@ -225,6 +226,7 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       if (subscriptionsOf(connection.limitKey) >= limits.perUser) {
         return [limitExceeded(`At most ${limits.perUser} subscriptions run for one user at a time.`)];
       }
+      // Counted now, before anything else is awaited, so parallel subscribes cannot all pass the limits.
       connection.subscriptions.set(id, subscription);
       const requestId = randomUUID();
       const base = (): GraphQLContext =>
@@ -237,6 +239,13 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
           log: ctx.extra.request.log as never,
         });
       let current = base();
+      // A root field's @owner(loads: …) names an object the subscriber may not use: refused as a
+      // field it may not read is, starting nothing. Each event then decides on the object as it is.
+      const notOwned = await gate.deniedOwnership(schema, document, operation, connection.viewer, coerced.coerced, current);
+      if (notOwned.length > 0) {
+        if (connection.subscriptions.get(id) === subscription) connection.subscriptions.delete(id);
+        return notOwned;
+      }
       const events = subscriberEvents(app.events, {
         refresh: async () => {
           const freshness = await connection.refresh();
@@ -256,6 +265,8 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
           loaders: { get: () => current.loaders, enumerable: true },
           loadUser: { get: () => current.loadUser, enumerable: true },
           events: { value: events, enumerable: true },
+          // Objects loaded for @owner are remembered per event, not for the subscription's life.
+          [OWNED_OBJECTS_SCOPE]: { get: () => current },
         },
       ) as GraphQLContext;
       const args: ExecutionArgs = {

@@ -7,7 +7,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
+import type { Kysely } from 'kysely';
 import * as notes from '../../examples/notes';
+import * as notesStore from '../../examples/notes/store';
 import { setUserDisabled, updateUserRole } from '../../src/store/users';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
@@ -385,6 +387,77 @@ describe('subscriptions over WebSocket', () => {
 });
 
 /** A full garbage collection, without starting node with --expose-gc. */
+/** A root subscription field with @owner(loads: …): one note's changes, to whoever may read that note. */
+const watched = {
+  typeDefs: /* GraphQL */ `
+    extend type Subscription {
+      noteWatch(id: ID!): Note @public @owner(loads: "Note", field: "authorId", orRole: ADMIN, openWhen: "visibility", openValue: "PUBLIC")
+    }
+  `,
+  resolvers: {
+    Subscription: {
+      noteWatch: {
+        subscribe: (_p: unknown, args: { id: string }, context: any) =>
+          context.events.subscribe('watch', (id: string) => (id === args.id ? notesStore.findNoteById(context.db, id) : undefined)),
+        resolve: (note: unknown) => note,
+      },
+    },
+  },
+};
+const WATCH = 'subscription ($id: ID!) { noteWatch(id: $id) { id body visibility } }';
+
+describe('a subscription root field with @owner(loads: …)', () => {
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttpServer({
+      app: {
+        typeDefs: [notes.typeDefs, watched.typeDefs],
+        resolvers: [notes.resolvers, watched.resolvers],
+        loaders: notes.loaders,
+      } as never,
+    });
+  });
+  afterAll(() => h.close());
+
+  it('refuses a non-owner at subscribe, starting nothing (UNAUTHENTICATED anonymous)', async () => {
+    const author = await signUp(h);
+    const other = await signUp(h);
+    const privateId = await createNote(h, author.accessToken, 'mine', 'PRIVATE');
+    const asOther = open(h, { authorization: `Bearer ${other.accessToken}` }).subscribe(WATCH, { id: privateId }).received;
+    const anonymous = open(h).subscribe(WATCH, { id: privateId }).received;
+    const asAuthor = open(h, { authorization: `Bearer ${author.accessToken}` }).subscribe(WATCH, { id: privateId }).received;
+    await eventually(() => asOther.completed && anonymous.completed, 'both refused');
+    expect(asOther.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(anonymous.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    await settle(200);
+    await h.app.events.publish('watch', privateId);
+    await eventually(() => asAuthor.events.length === 1, 'the author gets the change');
+    await settle();
+    expect(asOther.events).toEqual([]);
+    expect(anonymous.events).toEqual([]);
+  });
+
+  it('decides each event on the note as it is then: a note made PRIVATE stops reaching a non-owner', async () => {
+    const author = await signUp(h);
+    const other = await signUp(h);
+    const noteId = await createNote(h, author.accessToken, 'open for now', 'PUBLIC');
+    const asOther = open(h, { authorization: `Bearer ${other.accessToken}` }).subscribe(WATCH, { id: noteId }).received;
+    await settle(200);
+    await h.app.events.publish('watch', noteId);
+    await eventually(() => asOther.events.length === 1, 'the PUBLIC note reaches anyone');
+    await (h.store.db as unknown as Kysely<{ notes: { id: string; visibility: string } }>)
+      .updateTable('notes')
+      .set({ visibility: 'PRIVATE' })
+      .where('id', '=', noteId)
+      .execute();
+    await h.app.events.publish('watch', noteId);
+    await eventually(() => asOther.events.length === 2, 'the next event is answered');
+    expect(asOther.events[1]?.data?.['noteWatch']).toBeNull();
+    expect(asOther.events[1]?.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(JSON.stringify(asOther.events[1])).not.toContain('"body"');
+  });
+});
+
 function gc(): void {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
