@@ -40,6 +40,7 @@ import { authenticate } from '../auth/authenticate';
 import type { Viewer } from '../auth/viewer';
 import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
 import { createOperationGate } from '../enforcement/operation-gate';
+import { readsIntrospection } from '../enforcement/visible-introspection';
 import { OWNED_OBJECTS_SCOPE } from '../enforcement/ownership';
 import { visibleSchemaFor } from '../enforcement/visible-schema';
 import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '../graphql/errors';
@@ -208,6 +209,11 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       if (operation === null || operation === undefined) return refuse('Name the operation to run.', 'BAD_REQUEST');
       if (operation.operation !== 'subscription') {
         return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP.', 'BAD_REQUEST');
+      }
+      // Below the root (a field returning Query) introspection would answer from the whole schema,
+      // whoever asks and whether or not INTROSPECTION is on: refused, as HTTP refuses it there.
+      if (readsIntrospection(document, operation)) {
+        return refuse('Introspection (__schema, __type) is answered at the root of a query only.', 'BAD_REQUEST');
       }
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
       if (coerced.errors !== undefined) {

@@ -387,15 +387,24 @@ describe('subscriptions over WebSocket', () => {
 });
 
 /** A full garbage collection, without starting node with --expose-gc. */
-/** A root subscription field with @owner(loads: …): one note's changes, to whoever may read that note. */
+/**
+ * A root subscription field with @owner(loads: …): one note's changes, to whoever may read that
+ * note; and one whose events hold a field returning Query (as Relay payloads do).
+ */
 const watched = {
   typeDefs: /* GraphQL */ `
+    type Tick { id: ID! query: Query! }
     extend type Subscription {
       noteWatch(id: ID!): Note @public @owner(loads: "Note", field: "authorId", orRole: ADMIN, openWhen: "visibility", openValue: "PUBLIC")
+      tick: Tick @public
     }
   `,
   resolvers: {
     Subscription: {
+      tick: {
+        subscribe: (_p: unknown, _a: unknown, context: any) => context.events.subscribe('tick', (id: string) => ({ id, query: {} })),
+        resolve: (tick: unknown) => tick,
+      },
       noteWatch: {
         subscribe: (_p: unknown, args: { id: string }, context: any) =>
           context.events.subscribe('watch', (id: string) => (id === args.id ? notesStore.findNoteById(context.db, id) : undefined)),
@@ -406,7 +415,7 @@ const watched = {
 };
 const WATCH = 'subscription ($id: ID!) { noteWatch(id: $id) { id body visibility } }';
 
-describe('a subscription root field with @owner(loads: …)', () => {
+describe('subscription fields of an application: @owner(loads: …) at the root, Query below it', () => {
   let h: HttpHarness;
   beforeAll(async () => {
     h = await startHttpServer({
@@ -455,6 +464,25 @@ describe('a subscription root field with @owner(loads: …)', () => {
     expect(asOther.events[1]?.data?.['noteWatch']).toBeNull();
     expect(asOther.events[1]?.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     expect(JSON.stringify(asOther.events[1])).not.toContain('"body"');
+  });
+
+  it('refuses introspection below the root (a field returning Query), which no visible schema answers', async () => {
+    // It answered from the whole schema: an anonymous subscriber got every mutation and hidden type.
+    const socket = open(h);
+    const nested = socket.subscribe('subscription { tick { id query { __schema { mutationType { fields { name } } } } } }').received;
+    const throughFragment = socket.subscribe(
+      'subscription { tick { query { ...T } } } fragment T on Query { __type(name: "AuditEvent") { name } }',
+    ).received;
+    await eventually(() => nested.completed && throughFragment.completed, 'both refused');
+    for (const refused of [nested, throughFragment]) {
+      expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
+    }
+    const plain = socket.subscribe('subscription { tick { id query { publicMessage } } }').received;
+    await settle(200);
+    await h.app.events.publish('tick', 't1');
+    await eventually(() => plain.events.length === 1, 'a tick without introspection still arrives');
+    expect(plain.events[0]?.data?.['tick']?.id).toBe('t1');
+    expect(JSON.stringify([nested, throughFragment])).not.toContain('createApiKey');
   });
 });
 
