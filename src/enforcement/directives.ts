@@ -3,7 +3,15 @@
 // UNAUTHENTICATED for an anonymous caller, FORBIDDEN for a signed-in one without the role. The
 // requirement is stored on the field, where the operation gate (operation-gate.ts) and the auth map
 // (src/tools/auth-map.ts) read it; whether a viewer holds a role is src/auth/roles.ts's decision.
-import { type GraphQLFieldConfig, type GraphQLError, type GraphQLObjectType, type GraphQLSchema, isObjectType } from 'graphql';
+import {
+  type GraphQLFieldConfig,
+  type GraphQLError,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  getNullableType,
+  isObjectType,
+  isScalarType,
+} from 'graphql';
 import { getDirective, MapperKind, mapSchema } from '@graphql-tools/utils';
 import { forbidden, unauthenticated } from '../graphql/errors';
 import { holdsRole } from '../auth/roles';
@@ -315,10 +323,26 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
   });
 }
 
-/** The loader a root field's `@owner(loads: …)` needs, or a clear refusal of the schema. */
-function loaderFor(rule: OwnerRule, coordinate: string, options: ApplyAuthDirectivesOptions): OwnedObjectLoader {
+/**
+ * The loader a root field's `@owner(loads: …)` needs, or a clear refusal of the schema. The id
+ * argument must exist and hold one ID or String: the check runs only on a string id, so an argument
+ * of another type, or a misspelt name, would let every caller through unchecked.
+ */
+function loaderFor(
+  rule: OwnerRule,
+  coordinate: string,
+  fieldConfig: GraphQLFieldConfig<unknown, unknown>,
+  options: ApplyAuthDirectivesOptions,
+): OwnedObjectLoader {
   const loader = rule.loads === null ? undefined : options.loaders?.[rule.loads];
   if (rule.loads === null) throw new TypeError(`${coordinate}: @owner on a root field must name the type it loads (loads: "…").`);
+  const argument = fieldConfig.args?.[rule.idArgument];
+  const argumentType = argument === undefined ? undefined : getNullableType(argument.type);
+  if (!isScalarType(argumentType) || (argumentType.name !== 'ID' && argumentType.name !== 'String'))
+    throw new TypeError(
+      `${coordinate}: @owner(loads: "${rule.loads}") reads the id from argument "${rule.idArgument}", which must be an argument ` +
+        'of type ID or String (name another with idArgument).',
+    );
   if (loader === undefined)
     throw new TypeError(`${coordinate}: @owner(loads: "${rule.loads}") needs a loader for ${rule.loads} (the loaders option).`);
   return loader;
@@ -340,6 +364,11 @@ function guardOwnership(
 ): GraphQLFieldConfig<unknown, unknown> {
   const inner = fieldConfig.resolve!;
   if (!onRoot) {
+    // Checking the parent instead of the object `loads` names would be a check of another object.
+    if (rule.loads !== null)
+      throw new TypeError(
+        `${coordinate}: @owner(loads: "${rule.loads}") is for root fields; on an object's field the object is the parent.`,
+      );
     return {
       ...fieldConfig,
       resolve(source, args, context, info) {
@@ -351,7 +380,7 @@ function guardOwnership(
       },
     };
   }
-  const loader = loaderFor(rule, coordinate, options);
+  const loader = loaderFor(rule, coordinate, fieldConfig, options);
   const extensions = { ...fieldConfig.extensions, [OWNED_LOADER]: loader };
   return {
     ...fieldConfig,

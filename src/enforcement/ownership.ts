@@ -60,20 +60,20 @@ export function ownershipDenial(rule: OwnerRule, viewer: Viewer | null, coordina
 const perRequest = new WeakMap<object, Map<string, DataLoader<string, object | null>>>();
 
 /**
- * Forgets what was loaded for `context`: a subscription keeps one context for all its events, and
- * each event must judge ownership on the object as it is now (src/subscriptions/transport.ts).
+ * A context property naming what the loaded objects are remembered for, when that is not the context
+ * object itself: a subscription keeps one context for its whole life, and each of its events must
+ * decide ownership on the object as it is then (src/subscriptions/transport.ts).
  */
-export function forgetOwned(context: object): void {
-  perRequest.delete(context);
-}
+export const OWNED_OBJECTS_SCOPE: unique symbol = Symbol.for('gatehouse.ownedObjectsScope');
 
 /**
  * The object `id` names, through `loader`, batched with every other id of the same type asked for in
  * the same tick of the same request, and remembered for the rest of the request.
  */
 export function loadOwned(context: object, type: string, loader: OwnedObjectLoader, id: string): Promise<object | null> {
-  let loaders = perRequest.get(context);
-  if (loaders === undefined) perRequest.set(context, (loaders = new Map()));
+  const scope = (context as { [OWNED_OBJECTS_SCOPE]?: object })[OWNED_OBJECTS_SCOPE] ?? context;
+  let loaders = perRequest.get(scope);
+  if (loaders === undefined) perRequest.set(scope, (loaders = new Map()));
   let byId = loaders.get(type);
   if (byId === undefined) {
     byId = new DataLoader<string, object | null>(async (ids) => {

@@ -128,6 +128,15 @@ function makePlan(document: DocumentNode, operation: OperationDefinitionNode): I
 }
 
 /**
+ * True when `operation` reads `__schema` or `__type` anywhere. A subscription can only do so below
+ * its root (through a field returning the Query type), where no visible schema answers it: the
+ * WebSocket transport refuses such an operation, as HTTP refuses nested introspection.
+ */
+export function readsIntrospection(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  return planFor(document, operation) !== null;
+}
+
+/**
  * The Apollo plugin. Asks for nothing on operations that do not introspect and carry no suggestion
  * (one WeakMap lookup per document and operation).
  */

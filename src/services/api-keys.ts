@@ -39,6 +39,15 @@ export async function createApiKey(
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
     throw new InvalidInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
   }
+  // A key acts with its owner's stored role (src/auth/authenticate.ts). An identity provider's token
+  // takes its roles from the token instead, and may hold less than that row (a linked user's row is
+  // USER, or what an ADMIN set it to): a key made with it must not act with more than its maker.
+  const owner = await app.store.lookups.userById(viewer.id);
+  if (owner === undefined || !holdsRole(viewer.roles, owner.role)) {
+    throw new Forbidden(
+      `Your credential does not hold the role ${owner?.role ?? 'USER'} a key of this account acts with, so it cannot make one.`,
+    );
+  }
   const scopes = scopesForNewKey(input.scopes, viewer.scopes, schemaScopes);
   if (!scopes.ok) {
     const names = scopes.scopes.map((s) => JSON.stringify(s)).join(', ');

@@ -10,8 +10,8 @@
  *   not answering closes with 1013 (try again later).
  * - Subscribe: subscriptions only (queries and mutations stay on HTTP, with their CSRF and
  *   operation-gate rules); HTTP's operation limits (tokens while parsing, then depth, aliases,
- *   directives, cost); root fields the viewer may not read answer UNAUTHENTICATED / FORBIDDEN and
- *   start nothing; SUBSCRIPTIONS_PER_SOCKET and SUBSCRIPTIONS_PER_USER (else LIMIT_EXCEEDED).
+ *   directives, cost); root fields the viewer may not read, or whose @owner(loads: …) object it may
+ *   not use, answer UNAUTHENTICATED / FORBIDDEN and start nothing; SUBSCRIPTIONS_PER_SOCKET and SUBSCRIPTIONS_PER_USER (else LIMIT_EXCEEDED).
  * - While it runs: src/subscriptions/connection.ts keeps the viewer current; every event executes
  *   against it, so nested fields it may no longer read are null with their error.
  * - Errors leave as HTTP's do: ours with their code, anything unexpected as INTERNAL_SERVER_ERROR
@@ -45,7 +45,8 @@ import { authenticate } from '../auth/authenticate';
 import type { Viewer } from '../auth/viewer';
 import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
 import { createOperationGate } from '../enforcement/operation-gate';
-import { forgetOwned } from '../enforcement/ownership';
+import { readsIntrospection } from '../enforcement/visible-introspection';
+import { OWNED_OBJECTS_SCOPE } from '../enforcement/ownership';
 import { visibleSchemaFor } from '../enforcement/visible-schema';
 import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '../graphql/errors';
 import type { GraphQLContext } from '../graphql/context';
@@ -237,6 +238,11 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       if (operation.operation !== 'subscription') {
         return refuse('Only subscriptions are served over WebSocket; send queries and mutations over HTTP.', 'BAD_REQUEST');
       }
+      // Below the root (a field returning Query) introspection would answer from the whole schema,
+      // whoever asks and whether or not INTROSPECTION is on: refused, as HTTP refuses it there.
+      if (readsIntrospection(document, operation)) {
+        return refuse('Introspection (__schema, __type) is answered at the root of a query only.', 'BAD_REQUEST');
+      }
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
       if (coerced.errors !== undefined) {
         return coerced.errors.map(
@@ -253,6 +259,14 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       const subscription: RunningSubscription = { document, operation, variables: coerced.coerced };
       const denied = deniedRoots(subscription, connection.viewer);
       if (denied.length > 0) return denied;
+      if (connection.subscriptions.size >= limits.perSocket) {
+        return [limitExceeded(`At most ${limits.perSocket} subscriptions run on one connection.`)];
+      }
+      if (subscriptionsOf(connection.limitKey) >= limits.perUser) {
+        return [limitExceeded(`At most ${limits.perUser} subscriptions run for one user at a time.`)];
+      }
+      // Counted now, before anything else is awaited, so parallel subscribes cannot all pass the limits.
+      connection.subscriptions.set(id, subscription);
       const requestId = randomUUID();
       const base = (): GraphQLContext =>
         createContext(app, {
@@ -263,28 +277,19 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
           requestId,
           log: ctx.extra.request.log as never,
         });
-      // A root @owner field loads the object its id names: a non-owner's subscribe starts nothing either.
-      const notOwned = (await gate.deniedOwnership(schema, document, operation, connection.viewer, coerced.coerced, base())).filter(
-        (error) => error.path?.length === 1,
-      );
-      if (notOwned.length > 0) return notOwned;
-      if (connection.closed) return refuse('The connection is closing.', ErrorCode.UNAUTHENTICATED);
-      if (connection.subscriptions.size >= limits.perSocket) {
-        return [limitExceeded(`At most ${limits.perSocket} subscriptions run on one connection.`)];
-      }
-      if (subscriptionsOf(connection.limitKey) >= limits.perUser) {
-        return [limitExceeded(`At most ${limits.perUser} subscriptions run for one user at a time.`)];
-      }
-      connection.subscriptions.set(id, subscription);
       let current = base();
+      // A root field's @owner(loads: …) names an object the subscriber may not use: refused as a
+      // field it may not read is, starting nothing. Each event then decides on the object as it is.
+      const notOwned = await gate.deniedOwnership(schema, document, operation, connection.viewer, coerced.coerced, current);
+      if (notOwned.length > 0) {
+        if (connection.subscriptions.get(id) === subscription) connection.subscriptions.delete(id);
+        return notOwned;
+      }
       const events = subscriberEvents(app.events, {
         refresh: async () => {
           const freshness = await connection.refresh();
-          // A fresh per-request cache for each event: users and owned objects read for it are read as of now.
-          if (freshness === 'current') {
-            current = base();
-            forgetOwned(contextValue);
-          }
+          // A fresh per-request cache for each event: users read for it are read as of now.
+          if (freshness === 'current') current = base();
           return freshness;
         },
         warn: (details, message) => ctx.extra.request.log.warn(details, message),
@@ -299,6 +304,8 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
           loaders: { get: () => current.loaders, enumerable: true },
           loadUser: { get: () => current.loadUser, enumerable: true },
           events: { value: events, enumerable: true },
+          // Objects loaded for @owner are remembered per event, not for the subscription's life.
+          [OWNED_OBJECTS_SCOPE]: { get: () => current },
         },
       ) as GraphQLContext;
       const args: ExecutionArgs = {

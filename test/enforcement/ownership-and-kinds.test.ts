@@ -164,3 +164,44 @@ describe('@credentials and @requiresScopes', () => {
     expect(() => applyAuthDirectives(source)).toThrow('Mutation.dropDoc: @owner(loads: "Doc") needs a loader for Doc');
   });
 });
+
+describe('@owner misplaced or pointed at the wrong argument', () => {
+  // Each of these once built and let every caller through: the ownership check ran only on a string
+  // id it never found (or checked the parent instead of the object named).
+  const build = (mutation: string, extraTypes = '') =>
+    applyAuthDirectives(
+      makeExecutableSchema({
+        typeDefs: [
+          authDirectiveTypeDefs,
+          `enum Role { USER ADMIN } type Doc { id: ID! ownerId: ID! } input DocRef { id: ID! } ${extraTypes}
+           type Query { x: Int @public } type Mutation { ${mutation} }`,
+        ],
+      }),
+      { loaders: { Doc: async (ids) => ids.map((id) => docs.get(id) ?? null) } },
+    );
+
+  it.each([
+    ['a misspelt argument', 'drop(docId: ID!): Boolean @auth @owner(loads: "Doc", field: "ownerId")', 'argument "id"'],
+    ['an Int argument', 'drop(id: Int!): Boolean @auth @owner(loads: "Doc", field: "ownerId")', 'argument "id"'],
+    ['an input object', 'drop(ref: DocRef!): Boolean @auth @owner(loads: "Doc", field: "ownerId", idArgument: "ref")', 'argument "ref"'],
+    ['a list of ids', 'drop(id: [ID!]!): Boolean @auth @owner(loads: "Doc", field: "ownerId")', 'argument "id"'],
+  ])('refuses %s as the id', (_what, mutation, named) => {
+    expect(() => build(mutation)).toThrow(
+      `Mutation.drop: @owner(loads: "Doc") reads the id from ${named}, which must be an argument of type ID or String`,
+    );
+  });
+
+  it('refuses loads on an object field', () => {
+    expect(() =>
+      build(
+        'x: Int @public',
+        'type Folder { id: ID! ownerId: ID! doc(id: ID!): Doc @owner(loads: "Doc", field: "ownerId") }  extend type Query { folder: Folder @public }',
+      ),
+    ).toThrow('Folder.doc: @owner(loads: "Doc") is for root fields');
+  });
+
+  it('takes a nullable ID or a String, named by idArgument', () => {
+    expect(() => build('drop(docId: ID): Boolean @auth @owner(loads: "Doc", field: "ownerId", idArgument: "docId")')).not.toThrow();
+    expect(() => build('drop(id: String!): Boolean @auth @owner(loads: "Doc", field: "ownerId")')).not.toThrow();
+  });
+});

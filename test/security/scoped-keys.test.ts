@@ -185,5 +185,28 @@ describe('scoped keys and credential kinds over HTTP', () => {
       expect((await keyOf(lacking)).scopes).toEqual([]);
       expect((await keyOf(await token('notes:write'))).scopes).toEqual(['notes:write']);
     });
+
+    it('a key made with a token never acts with a role the token lacks', async () => {
+      // A key acts with its owner's stored role; a linked user's row decides nothing for its
+      // tokens (they are USER here), so an ADMIN may have set it to ADMIN. A key made with such a
+      // token once acted as ADMIN: it read every user.
+      const asToken = async () =>
+        ({ authorization: `Bearer ${await issuer.sign(providerKey, { sub: 'row-promoted', scope: 'notes:write' })}` }) as Record<
+          string,
+          string
+        >;
+      const linked = (await server.gql('{ me { id } }', { headers: await asToken() })).body.data?.['me']?.id as string;
+      const promoted = await server.gql('mutation ($id: ID!) { setUserRole(userId: $id, role: ADMIN) { role } }', {
+        variables: { id: linked },
+        headers: session.admin,
+      });
+      expect(promoted.body.data?.['setUserRole']).toEqual({ role: 'ADMIN' });
+      expect(codes((await server.gql('{ users { totalCount } }', { headers: await asToken() })).body.errors)).toEqual(['FORBIDDEN']);
+      const before = await keyCount();
+      const made = await makeKey(await asToken());
+      expect(codes(made.body.errors)).toEqual(['FORBIDDEN']);
+      expect(made.body.data?.['createApiKey']).toBeNull();
+      expect(await keyCount()).toBe(before);
+    });
   });
 });

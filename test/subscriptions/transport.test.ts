@@ -7,8 +7,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
+import type { Kysely } from 'kysely';
 import * as notes from '../../examples/notes';
-import { findNoteById } from '../../examples/notes/store';
+import * as notesStore from '../../examples/notes/store';
 import { setUserDisabled, updateUserRole } from '../../src/store/users';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
@@ -43,7 +44,9 @@ const extra = {
       },
       noteWatch: {
         subscribe: (_p: unknown, args: { id: string }, context: any) =>
-          context.events.subscribe('noteWatch', async (id: string) => (id === args.id ? await findNoteById(context.db, id) : undefined)),
+          context.events.subscribe('noteWatch', async (id: string) =>
+            id === args.id ? await notesStore.findNoteById(context.db, id) : undefined,
+          ),
         resolve: (note: unknown) => note,
       },
       pulse: {
@@ -512,6 +515,108 @@ describe('subscriptions over WebSocket', () => {
 });
 
 /** A full garbage collection, without starting node with --expose-gc. */
+/**
+ * A root subscription field with @owner(loads: …): one note's changes, to whoever may read that
+ * note; and one whose events hold a field returning Query (as Relay payloads do).
+ */
+const watched = {
+  typeDefs: /* GraphQL */ `
+    type Tick { id: ID! query: Query! }
+    extend type Subscription {
+      noteWatch(id: ID!): Note @public @owner(loads: "Note", field: "authorId", orRole: ADMIN, openWhen: "visibility", openValue: "PUBLIC")
+      tick: Tick @public
+    }
+  `,
+  resolvers: {
+    Subscription: {
+      tick: {
+        subscribe: (_p: unknown, _a: unknown, context: any) => context.events.subscribe('tick', (id: string) => ({ id, query: {} })),
+        resolve: (tick: unknown) => tick,
+      },
+      noteWatch: {
+        subscribe: (_p: unknown, args: { id: string }, context: any) =>
+          context.events.subscribe('watch', (id: string) => (id === args.id ? notesStore.findNoteById(context.db, id) : undefined)),
+        resolve: (note: unknown) => note,
+      },
+    },
+  },
+};
+const WATCH = 'subscription ($id: ID!) { noteWatch(id: $id) { id body visibility } }';
+
+describe('subscription fields of an application: @owner(loads: …) at the root, Query below it', () => {
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttpServer({
+      app: {
+        typeDefs: [notes.typeDefs, watched.typeDefs],
+        resolvers: [notes.resolvers, watched.resolvers],
+        loaders: notes.loaders,
+      } as never,
+    });
+  });
+  afterAll(() => h.close());
+
+  it('refuses a non-owner at subscribe, starting nothing (UNAUTHENTICATED anonymous)', async () => {
+    const author = await signUp(h);
+    const other = await signUp(h);
+    const privateId = await createNote(h, author.accessToken, 'mine', 'PRIVATE');
+    const asOther = open(h, { authorization: `Bearer ${other.accessToken}` }).subscribe(WATCH, { id: privateId }).received;
+    const anonymous = open(h).subscribe(WATCH, { id: privateId }).received;
+    const asAuthor = open(h, { authorization: `Bearer ${author.accessToken}` }).subscribe(WATCH, { id: privateId }).received;
+    await eventually(() => asOther.completed && anonymous.completed, 'both refused');
+    expect(asOther.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(anonymous.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    await settle(200);
+    await h.app.events.publish('watch', privateId);
+    await eventually(() => asAuthor.events.length === 1, 'the author gets the change');
+    await settle();
+    expect(asOther.events).toEqual([]);
+    expect(anonymous.events).toEqual([]);
+  });
+
+  it('decides each event on the note as it is then: a note made PRIVATE stops reaching a non-owner', async () => {
+    const author = await signUp(h);
+    const other = await signUp(h);
+    const noteId = await createNote(h, author.accessToken, 'open for now', 'PUBLIC');
+    const asOther = open(h, { authorization: `Bearer ${other.accessToken}` }).subscribe(WATCH, { id: noteId }).received;
+    await settle(200);
+    await h.app.events.publish('watch', noteId);
+    await eventually(() => asOther.events.length === 1, 'the PUBLIC note reaches anyone');
+    await (h.store.db as unknown as Kysely<{ notes: { id: string; visibility: string } }>)
+      .updateTable('notes')
+      .set({ visibility: 'PRIVATE' })
+      .where('id', '=', noteId)
+      .execute();
+    await h.app.events.publish('watch', noteId);
+    // The re-check before the event loads the note again: the subscription is now denied and ends,
+    // as one whose root field a role change denies does (src/subscriptions/connection.ts).
+    await eventually(() => asOther.completed, 'the subscription ends');
+    expect(asOther.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    await settle();
+    expect(asOther.events).toHaveLength(1);
+    expect(JSON.stringify(asOther.events.slice(1))).not.toContain('"body"');
+  });
+
+  it('refuses introspection below the root (a field returning Query), which no visible schema answers', async () => {
+    // It answered from the whole schema: an anonymous subscriber got every mutation and hidden type.
+    const socket = open(h);
+    const nested = socket.subscribe('subscription { tick { id query { __schema { mutationType { fields { name } } } } } }').received;
+    const throughFragment = socket.subscribe(
+      'subscription { tick { query { ...T } } } fragment T on Query { __type(name: "AuditEvent") { name } }',
+    ).received;
+    await eventually(() => nested.completed && throughFragment.completed, 'both refused');
+    for (const refused of [nested, throughFragment]) {
+      expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
+    }
+    const plain = socket.subscribe('subscription { tick { id query { publicMessage } } }').received;
+    await settle(200);
+    await h.app.events.publish('tick', 't1');
+    await eventually(() => plain.events.length === 1, 'a tick without introspection still arrives');
+    expect(plain.events[0]?.data?.['tick']?.id).toBe('t1');
+    expect(JSON.stringify([nested, throughFragment])).not.toContain('createApiKey');
+  });
+});
+
 function gc(): void {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
