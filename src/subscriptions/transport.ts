@@ -7,7 +7,8 @@
  *   the upgrade); `connection_init` within SUBSCRIPTION_INIT_TIMEOUT_MS (else 4408); its payload's
  *   credential is authenticated as HTTP's headers are (bad: 4401, no detail; none: anonymous);
  *   SUBSCRIPTION_SOCKETS_PER_USER sockets per user or anonymous address (else 1008); the database
- *   not answering closes with 1013 (try again later).
+ *   not answering closes with 1013 (try again later). Sockets not yet past `connection_init` count
+ *   per client address against PENDING_SOCKETS_PER_ADDRESS (else 1008 at once).
  * - Subscribe: subscriptions only (queries and mutations stay on HTTP, with their CSRF and
  *   operation-gate rules); HTTP's operation limits (tokens while parsing, then depth, aliases,
  *   directives, cost); root fields the viewer may not read, or whose @owner(loads: …) object it may
@@ -65,6 +66,14 @@ export const CLOSE_TOO_MANY_SOCKETS = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Close code for every socket when the server shuts down (RFC 6455: going away); clients reconnect elsewhere. */
 export const CLOSE_GOING_AWAY = 1001;
+/**
+ * Sockets one client address may hold before their `connection_init` is answered (README,
+ * "Subscriptions"). Fixed, not SUBSCRIPTION_SOCKETS_PER_USER: before `connection_init` there is no
+ * user, and every user behind one proxy or NAT shares the address, so a per-user number would
+ * refuse their simultaneous handshakes; a real client sends `connection_init` as soon as the socket
+ * opens, so a handshake lasts milliseconds and 16 at once from one address is already a crowd.
+ */
+export const PENDING_SOCKETS_PER_ADDRESS = 16;
 /** How often an idle socket is pinged, and how long a pong may take before it is dropped. */
 const KEEP_ALIVE_MS = 12_000;
 /** How long shutdown waits for clients to answer the close frame before dropping their sockets. */
@@ -90,6 +99,8 @@ export const subscriptionsRoute: RouteModule = async (fastify, { app, schema }) 
 interface Extra {
   readonly socket: WebSocket;
   readonly request: FastifyRequest;
+  /** The handshake has been answered (or the socket closed): it no longer counts as pending. */
+  readonly handshakeDone: () => void;
   connection?: Connection;
 }
 
@@ -110,6 +121,8 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
   /** Open sockets (acknowledged) by limit key. */
   const byKey = new Map<string, Set<Connection>>();
   const sockets = new Set<WebSocket>();
+  /** Sockets whose `connection_init` is not yet answered, by client address. */
+  const pendingByAddress = new Map<string, number>();
   let closing = false;
 
   const deniedRoots = (subscription: RunningSubscription, viewer: GraphQLContext['viewer']): GraphQLError[] =>
@@ -146,62 +159,71 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
 
   const refuse = (message: string, code: string): GraphQLError[] => [new GraphQLError(message, { extensions: { code } })];
 
+  /** `connection_init`: authenticate, count the socket against its user's (or address's) cap. */
+  const connect = async (ctx: Context<Record<string, unknown>, Extra>): Promise<boolean> => {
+    const { socket, request } = ctx.extra;
+    if (closing) {
+      socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
+      return false;
+    }
+    const credential = readConnectionCredential(ctx.connectionParams);
+    let authentication: Awaited<ReturnType<typeof authenticate>>;
+    try {
+      authentication = await authenticate(app, credential);
+    } catch (error) {
+      // The store did not answer: the client may try again (RFC 6455 1013), as HTTP answers 503.
+      request.log.warn({ err: error }, 'authentication failed on a WebSocket handshake');
+      socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later');
+      return false;
+    }
+    if (!authentication.ok) {
+      socket.close(CloseCode.Unauthorized, 'Unauthorized');
+      return false;
+    }
+    if (socket.readyState !== socket.OPEN) return false;
+    const address = clientAddress(config.trustProxy ? request.ip : undefined, request.socket.remoteAddress);
+    const key = authentication.viewer === null ? `address:${address}` : `user:${authentication.viewer.id}`;
+    const peers = byKey.get(key);
+    if (peers !== undefined && peers.size >= limits.socketsPerUser) {
+      socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many connections');
+      return false;
+    }
+    const connection = new Connection(app, credential, authentication, key, address, {
+      close: (code, reason) => socket.close(code, reason),
+      // A root @owner field loads its object again: a role change (or the object's change) that
+      // denies it ends the subscription as a denied root field does.
+      deniedRoots: async (subscription, viewer) => {
+        const denied = deniedRoots(subscription, viewer);
+        if (denied.length > 0) return denied;
+        const context = createContext(app, { viewer, user: null, clientAddress: address, requestId: randomUUID() });
+        const owned = await gate.deniedOwnership(
+          schema,
+          subscription.document,
+          subscription.operation,
+          viewer,
+          subscription.variables,
+          context,
+        );
+        return owned.filter((error) => error.path?.length === 1);
+      },
+      warn: (details, message) => request.log.warn(details, message),
+    });
+    if (connection.closed) return false; // a token already past its exp
+    ctx.extra.connection = connection;
+    if (peers === undefined) byKey.set(key, new Set([connection]));
+    else peers.add(connection);
+    return true;
+  };
+
   const server = makeServer<Record<string, unknown>, Extra>({
     connectionInitWaitTimeout: limits.initTimeoutMs,
 
     async onConnect(ctx) {
-      const { socket, request } = ctx.extra;
-      if (closing) {
-        socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
-        return false;
-      }
-      const credential = readConnectionCredential(ctx.connectionParams);
-      let authentication: Awaited<ReturnType<typeof authenticate>>;
       try {
-        authentication = await authenticate(app, credential);
-      } catch (error) {
-        // The store did not answer: the client may try again (RFC 6455 1013), as HTTP answers 503.
-        request.log.warn({ err: error }, 'authentication failed on a WebSocket handshake');
-        socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later');
-        return false;
+        return await connect(ctx);
+      } finally {
+        ctx.extra.handshakeDone();
       }
-      if (!authentication.ok) {
-        socket.close(CloseCode.Unauthorized, 'Unauthorized');
-        return false;
-      }
-      if (socket.readyState !== socket.OPEN) return false;
-      const address = clientAddress(config.trustProxy ? request.ip : undefined, request.socket.remoteAddress);
-      const key = authentication.viewer === null ? `address:${address}` : `user:${authentication.viewer.id}`;
-      const peers = byKey.get(key);
-      if (peers !== undefined && peers.size >= limits.socketsPerUser) {
-        socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many connections');
-        return false;
-      }
-      const connection = new Connection(app, credential, authentication, key, address, {
-        close: (code, reason) => socket.close(code, reason),
-        // A root @owner field loads its object again: a role change (or the object's change) that
-        // denies it ends the subscription as a denied root field does.
-        deniedRoots: async (subscription, viewer) => {
-          const denied = deniedRoots(subscription, viewer);
-          if (denied.length > 0) return denied;
-          const context = createContext(app, { viewer, user: null, clientAddress: address, requestId: randomUUID() });
-          const owned = await gate.deniedOwnership(
-            schema,
-            subscription.document,
-            subscription.operation,
-            viewer,
-            subscription.variables,
-            context,
-          );
-          return owned.filter((error) => error.path?.length === 1);
-        },
-        warn: (details, message) => request.log.warn(details, message),
-      });
-      if (connection.closed) return false; // a token already past its exp
-      ctx.extra.connection = connection;
-      if (peers === undefined) byKey.set(key, new Set([connection]));
-      else peers.add(connection);
-      return true;
     },
 
     async onSubscribe(ctx, id, payload: SubscribePayload) {
@@ -414,7 +436,24 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     },
     wsHandler: (socket, request) => {
       sockets.add(socket);
-      const extra: Extra = { socket, request };
+      const address = clientAddress(config.trustProxy ? request.ip : undefined, request.socket.remoteAddress);
+      const pending = pendingByAddress.get(address) ?? 0;
+      if (pending >= PENDING_SOCKETS_PER_ADDRESS) {
+        request.log.info({ address }, 'WebSocket refused: too many sockets before connection_init from this address');
+        socket.once('close', () => sockets.delete(socket));
+        socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many connections');
+        return;
+      }
+      pendingByAddress.set(address, pending + 1);
+      let counted = true;
+      const handshakeDone = () => {
+        if (!counted) return;
+        counted = false;
+        const left = (pendingByAddress.get(address) ?? 1) - 1;
+        if (left <= 0) pendingByAddress.delete(address);
+        else pendingByAddress.set(address, left);
+      };
+      const extra: Extra = { socket, request, handshakeDone };
       // Ids of the subscribe messages graphql-ws is still handling here (starting, running or ending).
       // graphql-ws frees an id as soon as the client completes it, though the handling of that
       // subscribe goes on (it may still be starting) and ends by deleting the id from its table: a
@@ -466,6 +505,7 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       );
       socket.once('close', (code, reason) => {
         sockets.delete(socket);
+        handshakeDone();
         clearInterval(ping);
         clearTimeout(pongWait);
         void closed(code, String(reason));

@@ -15,6 +15,7 @@ import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '.
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { eventually, openSocket, type Socket, wsUrl } from '../helpers/ws';
 import { createKey, signUp } from '../helpers/accounts';
+import { PENDING_SOCKETS_PER_ADDRESS } from '../../src/subscriptions/transport';
 
 /** A test-only part of the schema: a root field for ADMINs, and a public one with an ADMIN-only nested field. */
 const extra = {
@@ -449,6 +450,22 @@ describe('subscriptions over WebSocket', () => {
       await Promise.all(first.map((s) => s.connected));
       const fourth = open(h, params);
       expect((await fourth.closed).code).toBe(1008);
+    });
+
+    it('caps sockets that have not sent connection_init per client address (1008); they count no more once acknowledged', async () => {
+      const silent = Array.from({ length: PENDING_SOCKETS_PER_ADDRESS }, () => new WebSocket(wsUrl(h.url), 'graphql-transport-ws'));
+      await Promise.all(silent.map((raw) => new Promise((resolve) => raw.once('open', resolve))));
+      const closes = silent.map((raw) => new Promise<number>((resolve) => raw.once('close', (c) => resolve(c))));
+      const extra = new WebSocket(wsUrl(h.url), 'graphql-transport-ws');
+      expect(await new Promise<number>((resolve) => extra.once('close', (c) => resolve(c)))).toBe(1008);
+      // An acknowledged socket is counted by its user (or address) cap instead: the slot is free again.
+      silent[0]!.send(JSON.stringify({ type: 'connection_init' }));
+      await new Promise((resolve) => silent[0]!.once('message', resolve));
+      const next = open(h);
+      await next.connected;
+      // The others still wait and are closed by the init timeout (4408), not by the cap.
+      expect(await Promise.all(closes.slice(1))).toEqual(Array(PENDING_SOCKETS_PER_ADDRESS - 1).fill(4408));
+      silent[0]!.close();
     });
 
     it('closes a socket that sends a message over the size limit (1009)', async () => {
