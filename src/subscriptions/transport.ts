@@ -276,8 +276,18 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       if (!selectsSomething(document, operation.selectionSet, coerced.coerced)) {
         return refuse('@skip/@include leave this subscription without a root field.', 'BAD_REQUEST');
       }
+      // Named in the log line of an outage below and carried by the subscription's context.
+      const requestId = randomUUID();
+      // The store did not answer: 503's error, as HTTP answers the same outage, with the id that
+      // finds the log line; the socket stays open for a later try.
+      const unavailable = (error: unknown): GraphQLError[] => {
+        ctx.extra.request.log.warn({ err: error, requestId }, 'database unreachable on a WebSocket subscribe');
+        return [databaseUnavailable(requestId)];
+      };
       // The viewer as of now, not as of the handshake.
-      if ((await connection.refresh()) !== 'current') return refuse('The credential could not be confirmed.', ErrorCode.UNAUTHENTICATED);
+      const freshness = await connection.refresh();
+      if (freshness === 'unknown') return unavailable(undefined);
+      if (freshness !== 'current') return refuse('The credential could not be confirmed.', ErrorCode.UNAUTHENTICATED);
       const subscription: RunningSubscription = { document, operation, variables: coerced.coerced };
       const denied = deniedRoots(subscription, connection.viewer);
       if (denied.length > 0) return denied;
@@ -289,7 +299,6 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       }
       // Counted now, before anything else is awaited, so parallel subscribes cannot all pass the limits.
       connection.subscriptions.set(id, subscription);
-      const requestId = randomUUID();
       const base = (): GraphQLContext =>
         createContext(app, {
           viewer: connection.viewer,
@@ -302,10 +311,20 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       let current = base();
       // A root field's @owner(loads: …) names an object the subscriber may not use: refused as a
       // field it may not read is, starting nothing. Each event then decides on the object as it is.
-      const notOwned = await gate.deniedOwnership(schema, document, operation, connection.viewer, coerced.coerced, current);
-      if (notOwned.length > 0) {
+      const release = () => {
         if (connection.subscriptions.get(id) === subscription) connection.subscriptions.delete(id);
-        return notOwned;
+      };
+      let notOwned: readonly GraphQLError[];
+      try {
+        notOwned = await gate.deniedOwnership(schema, document, operation, connection.viewer, coerced.coerced, current);
+      } catch (error) {
+        release();
+        if (isDatabaseUnreachable(error)) return unavailable(error);
+        throw error;
+      }
+      if (notOwned.length > 0) {
+        release();
+        return [...notOwned];
       }
       const events = subscriberEvents(app.events, {
         refresh: async () => {
