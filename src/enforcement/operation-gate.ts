@@ -29,6 +29,7 @@ import { compileCheck, compileOwnerCheck, guardedRequirement, ownedObjectLoader 
 import { loadOwned, type OwnedObjectLoader } from './ownership';
 import type { Viewer } from '../auth/viewer';
 import type { GraphQLContext } from '../graphql/context';
+import { isDatabaseUnreachable } from '../store/database';
 
 type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
 
@@ -185,6 +186,8 @@ export interface OperationGate {
     viewer: Viewer | null,
     variables: Readonly<Record<string, unknown>>,
     context: object,
+    /** Rethrow a load that failed because the database is unreachable (a subscribe answers it SERVICE_UNAVAILABLE). */
+    options?: { readonly rethrowUnreachable?: boolean },
   ): Promise<GraphQLError[]>;
 }
 
@@ -192,7 +195,7 @@ export interface OperationGate {
  * The ownership decision of a root field whose id argument names an object: null when the viewer
  * may go on, or when it cannot be decided here (arguments that do not coerce, an id that names
  * nothing, a loader that fails): execution then answers as it would, and the field's own check
- * still stands.
+ * still stands. With `rethrowUnreachable`, a load the database did not answer is thrown instead.
  */
 async function ownershipOf(
   checkpoint: Checkpoint,
@@ -200,6 +203,7 @@ async function ownershipOf(
   viewer: Viewer | null,
   variables: Readonly<Record<string, unknown>>,
   context: object,
+  rethrowUnreachable: boolean,
 ): Promise<GraphQLError | null> {
   let id: unknown;
   try {
@@ -211,7 +215,8 @@ async function ownershipOf(
   let object: object | null;
   try {
     object = await loadOwned(context, owned.type, owned.loader, id);
-  } catch {
+  } catch (error) {
+    if (rethrowUnreachable && isDatabaseUnreachable(error)) throw error;
     return null;
   }
   return object === null ? null : owned.check(viewer, object);
@@ -240,13 +245,18 @@ export function createOperationGate(): OperationGate {
       }
       return [...denied.values()];
     },
-    async deniedOwnership(schema, document, operation, viewer, variables, context) {
+    async deniedOwnership(schema, document, operation, viewer, variables, context, options) {
       const owned: Promise<{ checkpoint: Checkpoint; error: GraphQLError | null }>[] = [];
       for (const checkpoint of planOf(schema, document, operation)) {
         if (checkpoint.owned === undefined || checkpoint.check(viewer) !== null) continue;
         if (!checkpoint.conditions.every((node) => included(node, variables))) continue;
         // Started together: ids of one type asked for in this tick go to the loader as one batch.
-        owned.push(ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context).then((error) => ({ checkpoint, error })));
+        owned.push(
+          ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context, options?.rethrowUnreachable === true).then((error) => ({
+            checkpoint,
+            error,
+          })),
+        );
       }
       const denied = new Map<string, GraphQLError>();
       for (const { checkpoint, error } of await Promise.all(owned)) {

@@ -316,7 +316,9 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       };
       let notOwned: readonly GraphQLError[];
       try {
-        notOwned = await gate.deniedOwnership(schema, document, operation, connection.viewer, coerced.coerced, current);
+        notOwned = await gate.deniedOwnership(schema, document, operation, connection.viewer, coerced.coerced, current, {
+          rethrowUnreachable: true,
+        });
       } catch (error) {
         release();
         if (isDatabaseUnreachable(error)) return unavailable(error);

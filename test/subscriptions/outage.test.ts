@@ -4,12 +4,45 @@
  * nothing, and the socket stays open for a later try. A PostgreSQL cluster of the test's own is
  * stopped and started again (test/helpers/postgres-cluster.ts); the server runs in-process.
  */
+import * as notes from '../../examples/notes';
+import * as notesStore from '../../examples/notes/store';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { canRunCluster, Cluster } from '../helpers/postgres-cluster';
 import { eventually, openSocket, type Socket } from '../helpers/ws';
 import { signUp } from '../helpers/accounts';
 
 const NOTE_ADDED = 'subscription { noteAdded { id title } }';
+const NOTE_WATCH = 'subscription ($id: ID!) { noteWatch(id: $id) { id title } }';
+
+/** A root field with @owner(loads: …): subscribing loads the note. */
+const extra = {
+  typeDefs: /* GraphQL */ `
+    extend type Subscription {
+      noteWatch(id: ID!): Note
+        @public
+        @owner(loads: "Note", field: "authorId", orRole: ADMIN, openWhen: "visibility", openValue: "PUBLIC")
+    }
+  `,
+  resolvers: {
+    Subscription: {
+      noteWatch: {
+        subscribe: (_p: unknown, args: { id: string }, context: any) =>
+          context.events.subscribe('noteWatch', async (id: string) =>
+            id === args.id ? await notesStore.findNoteById(context.db, id) : undefined,
+          ),
+        resolve: (note: unknown) => note,
+      },
+    },
+  },
+};
+
+function expectUnavailable(received: { completed: boolean; events: unknown[]; errors?: ReadonlyArray<{ extensions?: any }> }) {
+  expect(received.errors).toHaveLength(1);
+  expect(received.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+  expect(received.errors?.[0]?.extensions?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  expect(JSON.stringify(received.errors)).not.toMatch(/ECONN|terminat|postgres|127\.0\.0\.1|stack/i);
+  expect(received.events).toEqual([]);
+}
 
 (canRunCluster ? describe : describe.skip)('subscribe while the database is unreachable', () => {
   let cluster: Cluster;
@@ -18,7 +51,10 @@ const NOTE_ADDED = 'subscription { noteAdded { id title } }';
 
   beforeAll(async () => {
     cluster = await Cluster.create();
-    h = await startHttpServer({ env: { DATABASE_URL: cluster.url, JWT_SECRET: randomSecret() } });
+    h = await startHttpServer({
+      app: { typeDefs: [notes.typeDefs, extra.typeDefs], resolvers: [notes.resolvers, extra.resolvers], loaders: notes.loaders } as never,
+      env: { DATABASE_URL: cluster.url, JWT_SECRET: randomSecret() },
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -29,6 +65,14 @@ const NOTE_ADDED = 'subscription { noteAdded { id title } }';
 
   it('answers SERVICE_UNAVAILABLE with a request id, starts nothing, keeps the socket, and works once it is back', async () => {
     const user = await signUp(h);
+    const created = await h.gql('mutation { createNote(title: "watched", body: "b", visibility: PUBLIC) { id } }', {
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    const noteId = created.body.data!['createNote'].id as string;
+    // Anonymous: no credential to re-check, so it is the root @owner's load of the note that fails.
+    const anonymous = openSocket(h.url);
+    sockets.push(anonymous);
+    await anonymous.connected;
     const socket = openSocket(h.url, { authorization: `Bearer ${user.accessToken}` });
     sockets.push(socket);
     await socket.connected;
@@ -36,11 +80,10 @@ const NOTE_ADDED = 'subscription { noteAdded { id title } }';
     cluster.stop();
     const down = socket.subscribe(NOTE_ADDED).received;
     await eventually(() => down.completed, 'the subscribe is answered', 10_000);
-    expect(down.errors).toHaveLength(1);
-    expect(down.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
-    expect(down.errors?.[0]?.extensions?.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(JSON.stringify(down.errors)).not.toMatch(/ECONN|terminat|postgres|127\.0\.0\.1|stack/i);
-    expect(down.events).toEqual([]);
+    expectUnavailable(down);
+    const watch = anonymous.subscribe(NOTE_WATCH, { id: noteId }).received;
+    await eventually(() => watch.completed, 'the @owner subscribe is answered', 10_000);
+    expectUnavailable(watch);
 
     cluster.start();
     let back = false;
@@ -55,6 +98,9 @@ const NOTE_ADDED = 'subscription { noteAdded { id title } }';
     const again = socket.subscribe(NOTE_ADDED);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(again.received.completed).toBe(false);
+    const watchAgain = anonymous.subscribe(NOTE_WATCH, { id: noteId }).received;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(watchAgain.completed).toBe(false);
     const response = await h.gql('mutation { createNote(title: "back", body: "b", visibility: PUBLIC) { id } }', {
       headers: { authorization: `Bearer ${user.accessToken}` },
     });
