@@ -40,8 +40,9 @@
  */
 import { setImmediate as nextTurn } from 'node:timers';
 import type SQLite from 'better-sqlite3';
-import { Client, type Pool } from 'pg';
+import type { Pool } from 'pg';
 import { type ApiKeyRecord, KEY_COLUMNS, toApiKey } from './api-keys';
+import { listenOn } from './pg-listener';
 import type { ApiKeyRow, UserRow } from './schema';
 import { USER_COLUMNS, toUser, type UserRecord } from './users';
 
@@ -319,88 +320,42 @@ export interface PostgresSignalOptions {
 }
 
 /**
- * PostgreSQL: a pg Client of its own (not from the pool) that LISTENs on CREDENTIAL_CHANNEL and
- * reconnects with back-off when it is lost. A settle is one round trip on it; calls made while one
- * is in flight share the next.
+ * PostgreSQL: a listening connection of its own (pg-listener.ts) on CREDENTIAL_CHANNEL. A settle is
+ * one round trip on it; calls made while one is in flight share the next. While it is lost (or
+ * before it listens) the cache is emptied and bypassed: anything committed meanwhile was never
+ * notified.
  */
 export function postgresChangeSignal(connectionString: string, options: PostgresSignalOptions = {}): ChangeSignal {
-  const minRetryMs = options.minRetryMs ?? 100;
-  const maxRetryMs = options.maxRetryMs ?? 5_000;
   let onChange: (change: CredentialChange) => void = () => undefined;
-  /** Set only while connected and listening. */
-  let listening: Client | undefined;
-  let closed = false;
-  let retryMs = minRetryMs;
-  let retryTimer: NodeJS.Timeout | undefined;
-
-  const lose = (client: Client, error?: unknown): void => {
-    if (listening === client) {
-      listening = undefined;
+  const connection = listenOn({
+    connectionString,
+    channel: CREDENTIAL_CHANNEL,
+    applicationName: 'gatehouse-credential-listener',
+    ...(options.minRetryMs === undefined ? {} : { minRetryMs: options.minRetryMs }),
+    ...(options.maxRetryMs === undefined ? {} : { maxRetryMs: options.maxRetryMs }),
+    onNotification(payload) {
+      const [table, id] = payload.split(':');
+      onChange((table === 'users' || table === 'api_keys') && id ? { table, id } : 'all');
+    },
+    onListening() {
+      onChange('all');
+      options.log?.('listening');
+    },
+    onLost(error) {
       onChange('all');
       options.log?.('lost', error);
-    }
-    client.removeAllListeners('notification');
-    client.on('error', () => undefined); // a late error from a dead client must not crash the process
-    void client.end().catch(() => undefined);
-    schedule();
-  };
-  const schedule = (): void => {
-    if (closed || retryTimer !== undefined) return;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      void connect();
-    }, retryMs);
-    retryTimer.unref();
-    retryMs = Math.min(maxRetryMs, retryMs * 2);
-  };
-  const connect = async (): Promise<void> => {
-    if (closed) return;
-    const client = new Client({
-      connectionString,
-      application_name: 'gatehouse-credential-listener',
-      connectionTimeoutMillis: 5_000,
-      keepAlive: true,
-    });
-    let lost = false;
-    const fail = (error?: unknown) => {
-      if (lost) return;
-      lost = true;
-      lose(client, error);
-    };
-    client.on('error', fail);
-    client.on('end', () => fail());
-    client.on('notification', (message) => {
-      const [table, id] = (message.payload ?? '').split(':');
-      onChange((table === 'users' || table === 'api_keys') && id ? { table, id } : 'all');
-    });
-    try {
-      await client.connect();
-      await client.query(`listen ${CREDENTIAL_CHANNEL}`);
-    } catch (error) {
-      fail(error);
-      return;
-    }
-    if (lost) return;
-    if (closed) {
-      void client.end().catch(() => undefined);
-      return;
-    }
-    // Anything committed before the LISTEN took effect was never notified: start empty.
-    onChange('all');
-    listening = client;
-    retryMs = minRetryMs;
-    options.log?.('listening');
-  };
+    },
+  });
 
   /** A round trip on the listening connection: true if it answered, having delivered the notifications before it. */
   const roundTrip = async (): Promise<boolean> => {
-    const client = listening;
+    const client = connection.current();
     if (client === undefined) return false;
     try {
       await client.query(';');
-      return listening === client;
+      return connection.current() === client;
     } catch (error) {
-      lose(client, error);
+      connection.lose(client, error);
       return false;
     }
   };
@@ -427,22 +382,11 @@ export function postgresChangeSignal(connectionString: string, options: Postgres
       nextTurn(send);
     });
 
-  void connect();
   return {
     settle: () => (next ??= sendNext()),
     listen(listener) {
       onChange = listener;
     },
-    async close() {
-      closed = true;
-      if (retryTimer !== undefined) clearTimeout(retryTimer);
-      const client = listening;
-      listening = undefined;
-      if (client !== undefined) {
-        client.removeAllListeners('end');
-        client.on('error', () => undefined);
-        await client.end().catch(() => undefined);
-      }
-    },
+    close: () => connection.close(),
   };
 }

@@ -13,8 +13,8 @@
  *   (subscriptions are live feeds, not a log; a client that must not miss one re-reads on reconnect).
  */
 import { sql } from 'kysely';
-import { Client } from 'pg';
 import type { DatabaseConfig } from '../config';
+import { listenOn, type PgListener } from '../store/pg-listener';
 import type { Db } from '../store/schema';
 
 /** The channel events travel on between PostgreSQL instances. */
@@ -100,64 +100,23 @@ export function inProcessEventBus(): EventBus {
 export function postgresEventBus(db: Db, connectionString: string, initial: EventBusOptions = {}): EventBus {
   let options = initial;
   const listeners = createListeners();
-  let client: Client | undefined;
-  let started: Promise<void> | undefined;
+  /** Opened on the first start or subscriber, not before: a server with no subscriber holds no extra connection. */
+  let connection: PgListener | undefined;
   let closed = false;
-  let retryMs = 100;
-  let retryTimer: NodeJS.Timeout | undefined;
-
-  const schedule = (): void => {
-    if (closed || retryTimer !== undefined) return;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      void connect();
-    }, retryMs);
-    retryTimer.unref();
-    retryMs = Math.min(5_000, retryMs * 2);
-  };
-  const connect = async (): Promise<void> => {
-    if (closed) return;
-    const next = new Client({
+  const listening = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    connection ??= listenOn({
       connectionString,
-      application_name: 'gatehouse-event-listener',
-      connectionTimeoutMillis: 5_000,
-      keepAlive: true,
+      channel: EVENT_CHANNEL,
+      applicationName: 'gatehouse-event-listener',
+      onNotification(payload) {
+        const colon = payload.indexOf(':');
+        if (colon > 0) listeners.deliver(payload.slice(0, colon), payload.slice(colon + 1));
+      },
+      onListening: () => options.log?.('listening'),
+      onLost: (error) => options.log?.('lost', error),
     });
-    let lost = false;
-    const fail = (error?: unknown): void => {
-      if (lost) return;
-      lost = true;
-      if (client === next) {
-        client = undefined;
-        options.log?.('lost', error);
-      }
-      next.removeAllListeners('notification');
-      next.on('error', () => undefined); // a late error from a dead client must not crash the process
-      void next.end().catch(() => undefined);
-      schedule();
-    };
-    next.on('error', fail);
-    next.on('end', () => fail());
-    next.on('notification', (message) => {
-      const payload = message.payload ?? '';
-      const colon = payload.indexOf(':');
-      if (colon > 0) listeners.deliver(payload.slice(0, colon), payload.slice(colon + 1));
-    });
-    try {
-      await next.connect();
-      await next.query(`listen ${EVENT_CHANNEL}`);
-    } catch (error) {
-      fail(error);
-      return;
-    }
-    if (lost) return;
-    if (closed) {
-      void next.end().catch(() => undefined);
-      return;
-    }
-    client = next;
-    retryMs = 100;
-    options.log?.('listening');
+    return connection.started;
   };
 
   return {
@@ -167,23 +126,16 @@ export function postgresEventBus(db: Db, connectionString: string, initial: Even
     },
     start(more) {
       if (more !== undefined) options = { ...options, ...more };
-      return (started ??= connect());
+      return listening();
     },
     on(topic, listener) {
-      started ??= connect();
+      void listening();
       return listeners.add(topic, listener);
     },
     listenerCount: listeners.count,
     async close() {
       closed = true;
-      if (retryTimer !== undefined) clearTimeout(retryTimer);
-      const open = client;
-      client = undefined;
-      if (open !== undefined) {
-        open.removeAllListeners('end');
-        open.on('error', () => undefined);
-        await open.end().catch(() => undefined);
-      }
+      await connection?.close();
     },
   };
 }
