@@ -89,10 +89,12 @@ describe('the gatehouse process', () => {
     expect(exitAfterAnswerMs).toBeLessThan(PROMPT_EXIT_MS);
   }, 60_000);
 
-  it('in production without JWT_SECRET, start-up fails with a message naming JWT_SECRET', async () => {
+  /** Starts the server in production with `env` added and waits for it to exit with a failure code. */
+  async function failedProductionStart(env: Record<string, string>): Promise<ReturnType<typeof spawnServer>> {
     const dir = tempDir();
     const running = spawnServer({
       NODE_ENV: 'production',
+      ...env,
       DATABASE_URL: `file:${join(dir, 'g.db')}`,
       DATA_DIR: dir,
       LOG_LEVEL: 'warn',
@@ -102,24 +104,17 @@ describe('the gatehouse process', () => {
     const exit = await exitWithin(running, 20_000);
     expect(exit.code).not.toBe(0);
     expect(exit.code).not.toBeNull();
+    return running;
+  }
+
+  it('in production without JWT_SECRET, start-up fails with a message naming JWT_SECRET', async () => {
+    const running = await failedProductionStart({});
     expect(running.stderr()).toContain('JWT_SECRET');
   }, 30_000);
 
   it('in production with a JWT_SECRET shorter than 32 bytes, start-up fails with a message naming JWT_SECRET', async () => {
-    const dir = tempDir();
     const shortSecret = 'Sh0rt-but-Varied-Secret!'; // 24 bytes, many distinct characters
-    const running = spawnServer({
-      NODE_ENV: 'production',
-      JWT_SECRET: shortSecret,
-      DATABASE_URL: `file:${join(dir, 'g.db')}`,
-      DATA_DIR: dir,
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: String(await freePort()),
-    });
-    const exit = await exitWithin(running, 20_000);
-    expect(exit.code).not.toBe(0);
-    expect(exit.code).not.toBeNull();
+    const running = await failedProductionStart({ JWT_SECRET: shortSecret });
     expect(running.stderr()).toContain('JWT_SECRET');
     expect(running.stderr()).not.toContain(shortSecret);
   }, 30_000);
