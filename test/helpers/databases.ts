@@ -8,6 +8,11 @@ import type { DatabaseConfig } from '../../src/config';
 /** The PostgreSQL server the suite may use; `.ci/run` makes sure it runs. Override with TEST_POSTGRES_URL. */
 export const POSTGRES_ADMIN_URL = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/** The DATABASE_URL that names `config` (what parseDatabaseUrl reads back), for a server started with env vars. */
+export function databaseUrlOf(config: DatabaseConfig): string {
+  return config.dialect === 'postgres' ? config.url : `file:${config.path}`;
+}
+
 /** A fresh, empty database for one test file, and how to throw it away. */
 export interface ThrowawayDatabase {
   readonly name: string;

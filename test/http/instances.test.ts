@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { databasesUnderTest, POSTGRES_ADMIN_URL, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { databasesUnderTest, POSTGRES_ADMIN_URL, type ThrowawayDatabase, throwawayDatabase, databaseUrlOf } from '../helpers/databases';
 import { randomSecret } from '../helpers/http';
 import { gql, registerProcessCleanup, ROOT, type Running, startServer, tempDir } from '../helpers/process';
 import { LOGIN, PASSWORD, REFRESH, SIGN_UP } from '../helpers/accounts';
@@ -27,7 +27,7 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
 
   beforeAll(async () => {
     database = await throwawayDatabase(dialect);
-    databaseUrl = database.config.dialect === 'postgres' ? database.config.url : `file:${database.config.path}`;
+    databaseUrl = databaseUrlOf(database.config);
     const vars = {
       NODE_ENV: 'development',
       DATABASE_URL: databaseUrl,

@@ -7,7 +7,7 @@
  * queue is full while its requests arrive instead of hoping a flood of requests lands in time.
  */
 import { type GqlResponse, type HttpHarness, startHttpServer } from '../helpers/http';
-import { postgresDatabase, throwawayDatabase, type ThrowawayDatabase } from '../helpers/databases';
+import { postgresDatabase, throwawayDatabase, type ThrowawayDatabase, databaseUrlOf } from '../helpers/databases';
 import { codes, LOGIN, PASSWORD, SIGN_UP, signUp, uniqueEmail } from '../helpers/accounts';
 import { countRows, median } from './support';
 
@@ -120,7 +120,7 @@ describe.each(dialects)('sign-up: the limit holds across two instances on one %s
   beforeAll(async () => {
     database = await throwawayDatabase(dialect);
     const { config } = database;
-    const env = { DATABASE_URL: config.dialect === 'postgres' ? config.url : `file:${config.path}`, SIGNUPS_PER_ADDRESS: '10' };
+    const env = { DATABASE_URL: databaseUrlOf(config), SIGNUPS_PER_ADDRESS: '10' };
     a = await startHttpServer({ env });
     b = await startHttpServer({ env });
   });

@@ -3,7 +3,7 @@
  * server, on both databases (issue 17: "150 parallel createApiKey leave 150 unrevoked keys on
  * SQLite, 114 on PostgreSQL").
  */
-import { throwawayDatabase, type ThrowawayDatabase } from '../helpers/databases';
+import { throwawayDatabase, type ThrowawayDatabase, databaseUrlOf } from '../helpers/databases';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { LIMITS } from '../../src/services/validation';
 import { createTestKit } from '../../src/testkit';
@@ -19,7 +19,7 @@ describe.each(dialects)('the API-key cap on %s', (dialect) => {
     const { config } = database;
     // Two instances on one database, with one JWT secret so that a token works on both: the cap
     // must hold across connections and processes, not only inside one.
-    const env = { JWT_SECRET: randomSecret(), DATABASE_URL: config.dialect === 'postgres' ? config.url : `file:${config.path}` };
+    const env = { JWT_SECRET: randomSecret(), DATABASE_URL: databaseUrlOf(config) };
     servers = [await startHttpServer({ env }), await startHttpServer({ env })];
   });
   afterAll(async () => {

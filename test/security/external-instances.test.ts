@@ -1,6 +1,6 @@
 import { CLI_ORIGIN } from '../../src/services/audit';
 import { setDisabled } from '../../src/services/users';
-import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase, databaseUrlOf } from '../helpers/databases';
 import { type HttpHarness, startHttpServer } from '../helpers/http';
 import { startTestIssuer, type TestIssuer, type TestKey } from '../helpers/oidc-issuer';
 import { expectRefused } from '../helpers/accounts';
@@ -22,7 +22,7 @@ describe.each(databasesUnderTest())('provider accounts across two instances on o
     key = await issuer.newKey('ES256');
     issuer.publish(key);
     const env = {
-      DATABASE_URL: database.config.dialect === 'postgres' ? database.config.url : `file:${database.config.path}`,
+      DATABASE_URL: databaseUrlOf(database.config),
       OIDC_ISSUERS: JSON.stringify([{ issuer: issuer.issuer, audience: 'gatehouse-api' }]),
     };
     a = await startHttpServer({ env });

@@ -3,7 +3,7 @@
  * changePassword, an ADMIN ending a user's sessions, or the reuse of a refresh token, the access
  * tokens of the ended sessions answer 401 on the very next request, not when they expire.
  */
-import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase, databaseUrlOf } from '../helpers/databases';
 import { type GqlResponse, type HttpHarness, startHttpServer } from '../helpers/http';
 import { updateUserRole } from '../../src/store/users';
 import { manualClock } from '../../src/testkit';
@@ -21,7 +21,7 @@ describe.each(databasesUnderTest())('sessions that end, on %s', (dialect) => {
 
   beforeAll(async () => {
     database = await throwawayDatabase(dialect);
-    const url = database.config.dialect === 'postgres' ? database.config.url : `file:${database.config.path}`;
+    const url = databaseUrlOf(database.config);
     h = await startHttpServer({ env: { DATABASE_URL: url } });
   }, 30_000);
   afterAll(async () => {
@@ -227,7 +227,7 @@ describe.each(databasesUnderTest())('a refresh racing logoutEverywhere, on %s', 
 
   beforeAll(async () => {
     database = await throwawayDatabase(dialect);
-    const url = database.config.dialect === 'postgres' ? database.config.url : `file:${database.config.path}`;
+    const url = databaseUrlOf(database.config);
     h = await startHttpServer({ env: { DATABASE_URL: url }, now: clock.now });
   }, 30_000);
   afterAll(async () => {

@@ -5,7 +5,7 @@
  * close frame. SQLite processes share credential changes but not events (README, "Subscriptions").
  */
 import { randomUUID } from 'node:crypto';
-import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase, databaseUrlOf } from '../helpers/databases';
 import { randomSecret } from '../helpers/http';
 import { gql, registerProcessCleanup, type Running, startServer } from '../helpers/process';
 import { eventually, openSocket, type Socket } from '../helpers/ws';
@@ -28,7 +28,7 @@ describe.each(databasesUnderTest())('subscriptions across two instances on one %
     database = await throwawayDatabase(dialect);
     const vars = {
       NODE_ENV: 'development',
-      DATABASE_URL: database.config.dialect === 'postgres' ? database.config.url : `file:${database.config.path}`,
+      DATABASE_URL: databaseUrlOf(database.config),
       JWT_SECRET: randomSecret(),
       PASSWORD_HASH_COST: '10',
       LOG_LEVEL: 'warn',
