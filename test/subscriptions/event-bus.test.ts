@@ -75,6 +75,7 @@ describe.each(databasesUnderTest())('the event bus on %s', (dialect) => {
     const [first, second] = await twoBuses();
     const got: string[] = [];
     second.on('noteAdded', (id) => got.push(id));
+    await pause(100); // the second bus has settled: only a wake-up from the database can bring the event
     await first.publish('noteAdded', 'from-first');
     await eventually(() => got.length === 1, 'delivered across');
     expect(got).toEqual(['from-first']);
@@ -113,6 +114,33 @@ describe.each(databasesUnderTest())('the event bus on %s', (dialect) => {
     expect(rows).toContain('new');
   });
 
+  (dialect === 'sqlite' ? it : it.skip)('checks data_version only while it has listeners', async () => {
+    const watcher = stores[1].watcher!;
+    let checks = 0;
+    const counted: Store = {
+      ...stores[1],
+      watcher: {
+        dataVersion() {
+          checks++;
+          return watcher.dataVersion();
+        },
+        latestEventId: () => watcher.latestEventId(),
+      },
+    };
+    buses = [createEventBus(database.config, counted, SETTINGS)];
+    const [bus] = buses as [EventBus];
+    await bus.start();
+    await pause(100);
+    expect(checks).toBe(0);
+    const stop = bus.on('noteAdded', () => undefined);
+    await pause(100);
+    expect(checks).toBeGreaterThanOrEqual(3); // every 20 ms
+    stop();
+    const stopped = checks;
+    await pause(100);
+    expect(checks).toBe(stopped);
+  });
+
   (dialect === 'sqlite' ? it : it.skip)(
     'says in its log that events may have been missed when it finds a gap after being away longer than the retention',
     async () => {
@@ -137,6 +165,33 @@ describe.each(databasesUnderTest())('the event bus on %s', (dialect) => {
       expect(got).toEqual(['kept', 'own']);
       expect(events.map(([e]) => e)).toEqual(['gap']);
       expect(events[0]?.[1]).toEqual({ after: expect.any(Number), next: expect.any(Number) });
+    },
+  );
+
+  (dialect === 'postgres' ? it : it.skip)(
+    'does not skip an event whose transaction commits after a later insert: ids come in commit order',
+    async () => {
+      const [, second] = await twoBuses();
+      const got: string[] = [];
+      second.on('noteAdded', (id) => got.push(id));
+      const url = (database.config as { url: string }).url;
+      const [slow, fast] = [new Client({ connectionString: url }), new Client({ connectionString: url })];
+      await Promise.all([slow.connect(), fast.connect()]);
+      try {
+        const insert = "insert into event_log (topic, subject, published_at) values ('noteAdded', $1, now())";
+        await slow.query('begin');
+        await slow.query(insert, ['slow']);
+        // Waits for the slow transaction's lock, so it draws the larger id and commits after it.
+        const fastDone = fast.query(insert, ['fast']);
+        await pause(200);
+        await slow.query('commit');
+        await fastDone;
+        await eventually(() => got.length === 2, 'both delivered', 3_000);
+        expect(got).toEqual(['slow', 'fast']);
+      } finally {
+        await slow.query('rollback').catch(() => undefined);
+        await Promise.all([slow.end(), fast.end()]);
+      }
     },
   );
 
