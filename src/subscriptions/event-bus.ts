@@ -268,7 +268,8 @@ export function createEventBus(
   const purge = (at: Date): void => {
     if (at.getTime() - purgedAt < purgeEveryMs) return;
     purgedAt = at.getTime();
-    deleteEventsBefore(db, new Date(at.getTime() - settings.retentionMs)).catch((error) => options.log?.('unreadable', error));
+    // A failure (the database gone meanwhile) is left to the next attempt, a minute on: nothing waits for it.
+    deleteEventsBefore(db, new Date(at.getTime() - settings.retentionMs)).catch(() => undefined);
   };
 
   return {
