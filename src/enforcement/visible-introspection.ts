@@ -1,14 +1,14 @@
 // Introspection answers with the schema the caller may see (visible-schema.ts), "Did you mean"
-// suggests only what it may see (hidden-suggestions.ts), and a document that fails validation gets the
-// errors it would get were the hidden parts absent (hidden-validation.ts). Everything else is as without this plugin:
-// operations are validated and executed against the whole schema by Apollo, so a hidden field asked
-// for by name still answers null and UNAUTHENTICATED / FORBIDDEN at its path, its errors are masked
-// and logged like any other, and an operation that introspects and also reads such a field gets both
-// answers. Only the introspection fields' values are replaced: the root `__schema` and `__type`
-// fields are run again on the caller's visible schema and their answers put in place of the whole
-// schema's before the response leaves. That second run costs what an introspection costs (about
-// 1.9 ms for a USER's full introspection query on the demo schema, measured with tsx); operations that do not introspect
-// pay a lookup.
+// suggests only what it may see (hidden-suggestions.ts), and a document that fails validation gets
+// the errors it would get were the hidden parts absent (hidden-validation.ts). Everything else is as
+// without this plugin: valid operations are validated and executed against the whole schema by
+// Apollo, so a hidden field asked for by name still answers null and UNAUTHENTICATED / FORBIDDEN at
+// its path, its errors are masked and logged like any other, and an operation that introspects and
+// also reads such a field gets both answers. Only the introspection fields' values are replaced: the
+// root `__schema` and `__type` fields are run again on the caller's visible schema and their answers
+// put in place of the whole schema's before the response leaves. That second run costs what an
+// introspection costs (about 1.9 ms for a USER's full introspection query on the demo schema,
+// measured with tsx); operations that do not introspect pay a lookup.
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
   type DocumentNode,
