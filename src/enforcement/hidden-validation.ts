@@ -12,7 +12,9 @@
 // caller's visible schema (visible-schema.ts), and those errors are the answer: exactly what graphql
 // says when the hidden parts do not exist. A valid document is not validated again (its cost is
 // unchanged): reading a hidden field executes and answers UNAUTHENTICATED / FORBIDDEN, as
-// docs/contract.md requires. Pure.
+// docs/contract.md requires, and so does a fragment on a hidden type where the whole schema allows
+// it (a hidden member of a visible union): refusing it as an unknown type would refuse the denied
+// fields it reads instead of answering them FORBIDDEN. Pure.
 import { type DocumentNode, type GraphQLError, type GraphQLSchema, type ValidationRule, validate } from 'graphql';
 
 /**
