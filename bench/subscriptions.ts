@@ -4,7 +4,8 @@
 // publishing mutation's answer to the last delivery, and the server's CPU per delivered event. Also
 // the CPU the once-a-second credential re-check of 1,000 idle signed-in sockets costs.
 // Runs compiled (see package.json): bench/processes.ts says why.
-import { createClient } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
+import { PENDING_SOCKETS_PER_ADDRESS } from '../src/subscriptions/transport';
 import WebSocket from 'ws';
 import { cpuMs, pinLoadGenerator, startServer } from './processes';
 
@@ -22,33 +23,40 @@ async function run(url: string, pid: number, params: Record<string, string> | un
   let delivered = 0;
   let waiting: (() => void) | undefined;
   const wsUrl = `${url.replace(/^http/, 'ws')}/graphql`;
-  const clients = Array.from({ length: SUBSCRIBERS }, () =>
-    createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, ...(params ? { connectionParams: params } : {}) }),
-  );
   let acknowledged = 0;
-  await Promise.all(
-    clients.map(
-      (client) =>
-        new Promise<void>((resolve, reject) => {
-          client.on('connected', () => {
-            acknowledged++;
-            resolve();
-          });
-          client.on('closed', (event) => reject(new Error(`closed ${(event as { code: number }).code}`)));
-          client.subscribe(
-            { query: 'subscription { ticked { id } }' },
-            {
-              next: () => {
-                delivered++;
-                if (delivered % SUBSCRIBERS === 0) waiting?.();
-              },
-              error: (error) => reject(error),
-              complete: () => undefined,
-            },
-          );
-        }),
-    ),
-  );
+  const connect = (): Promise<Client> =>
+    new Promise<Client>((resolve, reject) => {
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        lazy: false,
+        retryAttempts: 0,
+        ...(params ? { connectionParams: params } : {}),
+      });
+      client.on('connected', () => {
+        acknowledged++;
+        resolve(client);
+      });
+      client.on('closed', (event) => reject(new Error(`closed ${(event as { code: number }).code}`)));
+      client.subscribe(
+        { query: 'subscription { ticked { id } }' },
+        {
+          next: () => {
+            delivered++;
+            if (delivered % SUBSCRIBERS === 0) waiting?.();
+          },
+          error: (error) => reject(error),
+          complete: () => undefined,
+        },
+      );
+    });
+  // In waves: the server closes (1008) a client address's sockets beyond PENDING_SOCKETS_PER_ADDRESS
+  // that have not finished their handshake, and every socket here comes from one address.
+  const clients: Client[] = [];
+  while (clients.length < SUBSCRIBERS)
+    clients.push(
+      ...(await Promise.all(Array.from({ length: Math.min(PENDING_SOCKETS_PER_ADDRESS, SUBSCRIBERS - clients.length) }, connect))),
+    );
   await new Promise((resolve) => setTimeout(resolve, 500)); // the subscribe messages are in
   const tick = async () => {
     const response = await fetch(`${url}/graphql`, {

@@ -62,7 +62,10 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
             ...(options.externalKeyFetch ? { fetch: options.externalKeyFetch } : {}),
           }),
     now: options.now ?? (() => new Date()),
-    events: createEventBus(config.database, store.db),
+    events: createEventBus(config.database, store, {
+      pollMs: config.subscriptions.eventPollMs,
+      retentionMs: config.subscriptions.eventRetentionSeconds * 1_000,
+    }),
     ...(options.apolloPlugins ? { apolloPlugins: options.apolloPlugins } : {}),
   };
 }

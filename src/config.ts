@@ -115,6 +115,10 @@ export interface SubscriptionLimits {
   readonly initTimeoutMs: number;
   /** How often every signed-in socket's credential is checked again, in milliseconds. Default 1000. */
   readonly recheckMs: number;
+  /** SQLite: how often the event bus checks for events of other processes while it has subscribers, in milliseconds. Default 50. */
+  readonly eventPollMs: number;
+  /** How long published events stay in the event log (an instance away longer may miss some), in seconds. Default 86,400 (a day). */
+  readonly eventRetentionSeconds: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -304,6 +308,8 @@ export function parseConfig(env: Env): Config {
       maxMessageBytes: integer(env, 'SUBSCRIPTION_MESSAGE_MAX_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
       initTimeoutMs: integer(env, 'SUBSCRIPTION_INIT_TIMEOUT_MS', 3_000, 100, 60_000),
       recheckMs: integer(env, 'SUBSCRIPTION_RECHECK_MS', 1_000, 50, 1_000),
+      eventPollMs: integer(env, 'SUBSCRIPTION_EVENT_POLL_MS', 50, 10, 1_000),
+      eventRetentionSeconds: integer(env, 'SUBSCRIPTION_EVENT_RETENTION_SECONDS', 86_400, 60, 30 * 86_400),
     },
     logLevel: logLevel as Config['logLevel'],
   };

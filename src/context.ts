@@ -14,14 +14,14 @@ export interface GatehouseUser {
 }
 
 /**
- * Live events for subscriptions: ids only, across instances (PostgreSQL) or within the process
- * (SQLite). README, "Subscriptions".
+ * Events for subscriptions: ids only, through an event log every instance reads, on PostgreSQL and
+ * on SQLite (src/subscriptions/event-bus.ts; README, "Subscriptions").
  */
 export interface GatehouseEvents {
   /**
    * Tells every subscriber of `topic`, on every instance, that the thing with this id changed.
    * Send ids, never data: each subscriber reads the data under its own rules. A failure to send is
-   * logged, not thrown (a live feed is best effort); a malformed topic or id throws TypeError.
+   * logged, not thrown (the caller's own change has committed); a malformed topic or id throws TypeError.
    */
   publish(topic: string, id: string): Promise<void>;
   /**

@@ -34,6 +34,8 @@ describe('parseConfig', () => {
       maxMessageBytes: 65_536,
       initTimeoutMs: 3_000,
       recheckMs: 1_000,
+      eventPollMs: 50,
+      eventRetentionSeconds: 86_400,
     });
     expect(
       parseConfig({
@@ -43,8 +45,21 @@ describe('parseConfig', () => {
         SUBSCRIPTION_MESSAGE_MAX_BYTES: '2048',
         SUBSCRIPTION_INIT_TIMEOUT_MS: '500',
         SUBSCRIPTION_RECHECK_MS: '250',
+        SUBSCRIPTION_EVENT_POLL_MS: '100',
+        SUBSCRIPTION_EVENT_RETENTION_SECONDS: '3600',
       }).subscriptions,
-    ).toEqual({ socketsPerUser: 2, perSocket: 3, perUser: 4, maxMessageBytes: 2048, initTimeoutMs: 500, recheckMs: 250 });
+    ).toEqual({
+      socketsPerUser: 2,
+      perSocket: 3,
+      perUser: 4,
+      maxMessageBytes: 2048,
+      initTimeoutMs: 500,
+      recheckMs: 250,
+      eventPollMs: 100,
+      eventRetentionSeconds: 3600,
+    });
+    expect(() => parseConfig({ SUBSCRIPTION_EVENT_POLL_MS: '5' })).toThrow(/SUBSCRIPTION_EVENT_POLL_MS/);
+    expect(() => parseConfig({ SUBSCRIPTION_EVENT_RETENTION_SECONDS: '10' })).toThrow(/SUBSCRIPTION_EVENT_RETENTION_SECONDS/);
     expect(() => parseConfig({ SUBSCRIPTION_RECHECK_MS: '5000' })).toThrow(ConfigError);
     expect(() => parseConfig({ SUBSCRIPTIONS_PER_SOCKET: '0' })).toThrow(/SUBSCRIPTIONS_PER_SOCKET/);
   });

@@ -265,19 +265,19 @@ export interface SqliteChangeSignal extends ChangeSignal {
 }
 
 /**
- * SQLite: `PRAGMA data_version` on `watcher`, a connection of its own to the same file that never
- * writes, once per event-loop turn for all lookups of the turn: each lookup waits for the check
- * phase of its turn, so the check comes after the call. Measured here: ~3.4 µs per check in a
- * loop, ~4.8 µs for the primary-key read it saves.
+ * SQLite: `dataVersion` reads `PRAGMA data_version` on the store's watcher, a connection of its own
+ * to the same file that never writes (Store.dataVersion in database.ts), once per event-loop turn
+ * for all lookups of the turn: each lookup waits for the check phase of its turn, so the check
+ * comes after the call. Measured here: ~3.4 µs per check in a loop, ~4.8 µs for the primary-key
+ * read it saves. The store closes the watcher.
  */
-export function sqliteChangeSignal(watcher: SQLite.Database): SqliteChangeSignal {
-  const dataVersion = watcher.prepare<[], number>('PRAGMA data_version').pluck();
+export function sqliteChangeSignal(dataVersion: () => number): SqliteChangeSignal {
   let last: number | undefined;
   let onChange: (change: CredentialChange) => void = () => undefined;
   let turn: Promise<boolean> | undefined;
   const check = (): boolean => {
     try {
-      const now = dataVersion.get() as number;
+      const now = dataVersion();
       if (now !== last) {
         last = now;
         onChange('all');
@@ -301,9 +301,7 @@ export function sqliteChangeSignal(watcher: SQLite.Database): SqliteChangeSignal
       onChange = listener;
     },
     bump: () => onChange('all'),
-    async close() {
-      watcher.close();
-    },
+    async close() {},
   };
 }
 

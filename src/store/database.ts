@@ -38,9 +38,24 @@ export interface Store {
   readonly dialect: Dialect;
   /** The reads authentication makes on every request, fresh and cached: src/store/credential-lookups.ts. */
   readonly lookups: CredentialLookups;
+  /** SQLite on a file: synchronous reads on the store's watcher connection. Undefined on PostgreSQL and in memory. */
+  readonly watcher?: SqliteWatcher;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Reads on a connection of the store's own to the SQLite file that never writes, so they see only
+ * committed rows and `dataVersion` changes whenever any connection, this process's included,
+ * commits. The credential cache and the event bus (src/subscriptions/event-bus.ts) share it; it is
+ * opened on first use when the cache is off.
+ */
+export interface SqliteWatcher {
+  /** `PRAGMA data_version`. */
+  dataVersion(): number;
+  /** The newest id in the event log, 0 when empty: where an event bus begins, at the moment it is asked. */
+  latestEventId(): number;
 }
 
 /** The database cannot be used as it is; the message says why and what to do. */
@@ -60,13 +75,14 @@ export interface StoreOptions {
 
 export function openStore(config: DatabaseConfig, options: StoreOptions = {}): Store {
   const cacheSize = options.credentialCacheSize ?? 10_000;
-  const { db, lookups } =
+  const { db, lookups, watcher, closeWatcher } =
     config.dialect === 'sqlite' ? openSqlite(config.path, cacheSize) : openPostgres(config.url, cacheSize, options.onListener);
   let closed = false;
   return {
     db,
     dialect: config.dialect,
     lookups,
+    ...(watcher === undefined ? {} : { watcher }),
     async ping() {
       await sql`select 1`.execute(db);
     },
@@ -74,6 +90,7 @@ export function openStore(config: DatabaseConfig, options: StoreOptions = {}): S
       if (closed) return;
       closed = true;
       await lookups.close();
+      closeWatcher?.();
       await db.destroy();
     },
   };
@@ -82,6 +99,8 @@ export function openStore(config: DatabaseConfig, options: StoreOptions = {}): S
 interface Opened {
   readonly db: Db;
   readonly lookups: CredentialLookups;
+  readonly watcher?: SqliteWatcher;
+  readonly closeWatcher?: () => void;
 }
 
 function openSqlite(path: string, credentialCacheSize: number): Opened {
@@ -93,21 +112,47 @@ function openSqlite(path: string, credentialCacheSize: number): Opened {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  // An in-memory database has one connection, and nothing else can change it: no cache needed.
-  if (journalMode !== 'wal' || database.memory || credentialCacheSize <= 0) {
+  // An in-memory database has one connection, and nothing else can change it: no cache, no watcher.
+  if (journalMode !== 'wal' || database.memory) {
     return {
       db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }),
       lookups: uncachedLookups(sqliteReads(database)),
     };
   }
-  // The cache's connection: it watches data_version and makes the cached lookups' reads, which
+  // The watcher: a connection that watches data_version and makes the cached lookups' reads, which
   // then see only committed rows (never those of a transaction the main connection has open).
-  const watcher = new SQLite(path, { readonly: true });
-  watcher.pragma('busy_timeout = 5000');
-  const signal = sqliteChangeSignal(watcher);
+  let connection: SQLite.Database | undefined;
+  const openWatcher = (): SQLite.Database => {
+    if (connection === undefined) {
+      connection = new SQLite(path, { readonly: true });
+      connection.pragma('busy_timeout = 5000');
+    }
+    return connection;
+  };
+  let dataVersion: SQLite.Statement<[], number> | undefined;
+  let latestEventId: SQLite.Statement<[], number> | undefined;
+  const watcher: SqliteWatcher = {
+    dataVersion: () => (dataVersion ??= openWatcher().prepare<[], number>('PRAGMA data_version').pluck()).get() as number,
+    latestEventId: () =>
+      (latestEventId ??= openWatcher().prepare<[], number>('select coalesce(max(id), 0) from event_log').pluck()).get() as number,
+  };
+  const closeWatcher = (): void => {
+    connection?.close();
+  };
+  if (credentialCacheSize <= 0) {
+    return {
+      db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }),
+      lookups: uncachedLookups(sqliteReads(database)),
+      watcher,
+      closeWatcher,
+    };
+  }
+  const signal = sqliteChangeSignal(watcher.dataVersion);
   return {
     db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }, signal.bump) }),
-    lookups: cachedLookups(sqliteReads(watcher), signal, credentialCacheSize),
+    lookups: cachedLookups(sqliteReads(openWatcher()), signal, credentialCacheSize),
+    watcher,
+    closeWatcher,
   };
 }
 

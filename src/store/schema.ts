@@ -102,7 +102,17 @@ export interface ExternalIdentitiesTable {
   created_at: Timestamp;
 }
 
+/** One published subscription event (src/store/event-log.ts). */
+export interface EventLogTable {
+  /** Increases in commit order (migration 2026-12-01T00-00_event-log). A bigint comes back from pg as a string. */
+  id: ColumnType<number | string, never, never>;
+  topic: string;
+  subject: string;
+  published_at: Timestamp;
+}
+
 export interface Database {
+  event_log: EventLogTable;
   external_identities: ExternalIdentitiesTable;
   audit_events: AuditEventsTable;
   users: UsersTable;

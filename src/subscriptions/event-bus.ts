@@ -3,46 +3,87 @@
  * Each subscriber reads the data under its own rules when the id arrives (src/subscriptions/streams.ts),
  * so nothing one caller may not read ever travels to another's socket.
  *
- * - SQLite: within the process. Processes sharing one file do not see each other's events: SQLite
- *   has no notification between connections, and polling a table of events from every process was
- *   not worth its writes for a demo (README, "Subscriptions").
- * - PostgreSQL: `NOTIFY gatehouse_events, '<topic>:<id>'` through the pool, and one connection of
- *   the bus's own that LISTENs (opened on the first subscriber, reconnected with back-off). An
- *   instance hears its own notifications too, so every event is delivered once, by the same path,
- *   on every instance. Events sent while the listening connection is down are lost to that instance
- *   (subscriptions are live feeds, not a log; a client that must not miss one re-reads on reconnect).
+ * Every event is a row of the event log (src/store/event-log.ts, migration
+ * 2026-12-01T00-00_event-log), whose ids increase in commit order on both databases. `publish` is
+ * that one INSERT. Each bus remembers the last id it delivered and, when woken, reads the events
+ * after it in id order (BATCH at a time) and hands them to its listeners: every event reaches
+ * every instance once, in publish order, whatever woke it and however often.
+ *
+ * What wakes a bus:
+ * - its own publishes (at once, without waiting for the database to say so);
+ * - PostgreSQL: the NOTIFY that the log's insert trigger sends with the new id, heard on a
+ *   connection of the bus's own (src/store/pg-listener.ts, opened on start or on the first
+ *   subscriber). When that connection comes back after a loss, the bus reads everything after its
+ *   last id: an outage of the listener, or of the database, loses nothing within the retention.
+ * - SQLite: `PRAGMA data_version` on the store's watcher connection (Store.dataVersion, the one the
+ *   credential cache watches), checked every SUBSCRIPTION_EVENT_POLL_MS while this process has a listener and
+ *   not at all otherwise. So events cross processes sharing one file.
+ *
+ * Where a bus begins: at the newest id when it starts (PostgreSQL) or when its first listener
+ * arrives after it had none (SQLite, which does not follow the log with nobody listening); no
+ * history is replayed to a new process. A PostgreSQL bus with no listener follows the ids of the
+ * notifications without reading the log.
+ *
+ * Retention: each process deletes the events older than SUBSCRIPTION_EVENT_RETENTION_SECONDS after a publish,
+ * at most once a minute (an indexed DELETE). A bus that finds the ids after its last one missing
+ * (a gap) and has not been caught up for longer than the retention says so in the log (`gap`):
+ * events may have been deleted before it read them. A gap within the retention is a sequence gap
+ * (an insert rolled back), not a loss.
  */
-import { sql } from 'kysely';
 import type { DatabaseConfig } from '../config';
+import { appendEvent, deleteEventsBefore, eventsAfter, latestEventId } from '../store/event-log';
 import { listenOn, type PgListener } from '../store/pg-listener';
-import type { Db } from '../store/schema';
+import type { Store } from '../store/database';
 
-/** The channel events travel on between PostgreSQL instances. */
+/** The channel the event log's insert trigger notifies (migration 2026-12-01T00-00_event-log). */
 export const EVENT_CHANNEL = 'gatehouse_events';
 
-/** Topics and ids: short and plain, so that a payload fits in one NOTIFY (under 8000 bytes) with room to spare. */
+/** Events read from the log per query; a bus further behind reads again at once. */
+const BATCH = 256;
+/** How long a bus waits before reading again after a read failed. */
+const RETRY_MS = 1_000;
+
+/** Topics and ids: short and plain, so that a log row stays small. */
 const TOPIC = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 const ID = /^[\x21-\x7e]{1,200}$/;
 
 export interface EventBus {
-  /** Sends `id` to every subscriber of `topic` on every instance. Rejects only on a bad topic or id (TypeError) or a failed NOTIFY. */
+  /** Logs `id` for every subscriber of `topic` on every instance. Rejects only on a bad topic or id (TypeError) or a failed INSERT. */
   publish(topic: string, id: string): Promise<void>;
   /** Calls `listener` with each id published on `topic` from now on; returns the function that stops it. */
   on(topic: string, listener: (id: string) => void): () => void;
   /**
-   * Starts listening across instances (PostgreSQL) and resolves once listening or once the first
-   * attempt failed (it keeps retrying). The WebSocket transport calls it at start-up, with its log.
+   * Starts following the log across instances (PostgreSQL) and resolves once listening or once the
+   * first attempt failed (it keeps retrying). The WebSocket transport calls it at start-up, with its log.
    */
   start(options?: EventBusOptions): Promise<void>;
   /** Listeners currently registered (tests, the memory check). */
   listenerCount(): number;
-  /** Stops listening (closes PostgreSQL's listening connection). */
+  /** Stops following the log (closes PostgreSQL's listening connection, stops SQLite's checks). */
   close(): Promise<void>;
 }
 
+/**
+ * What a bus tells its log: PostgreSQL's listening connection `lost` (with the error) and
+ * `listening` again; the log `unreadable` (with the error; it is read again every second); a `gap`
+ * (with `{ after, next }`) after being out of touch for longer than the retention.
+ */
+export type EventBusLogEvent = 'lost' | 'listening' | 'unreadable' | 'gap';
+
 export interface EventBusOptions {
-  /** Told when PostgreSQL's listening connection is lost and back. */
-  readonly log?: (event: 'lost' | 'listening', error?: unknown) => void;
+  readonly log?: (event: EventBusLogEvent, detail?: unknown) => void;
+}
+
+/** How a bus follows the log; from config (README, "Subscriptions"). */
+export interface EventLogSettings {
+  /** SQLite: how often data_version is checked while there are listeners, in ms. */
+  readonly pollMs: number;
+  /** Events older than this are deleted, in ms. */
+  readonly retentionMs: number;
+  /** At most one deletion per this many ms per process. Default 60 s. */
+  readonly purgeEveryMs?: number;
+  /** The clock for `published_at` and the retention (tests). */
+  readonly now?: () => Date;
 }
 
 function checked(topic: string, id: string): void {
@@ -80,67 +121,209 @@ function createListeners() {
   };
 }
 
-/** Within one process: what SQLite gets. */
-export function inProcessEventBus(): EventBus {
-  const listeners = createListeners();
-  return {
-    async publish(topic, id) {
-      checked(topic, id);
-      // Never synchronously inside the publisher's call: a resolver that publishes goes on first.
-      setImmediate(() => listeners.deliver(topic, id));
-    },
-    on: (topic, listener) => listeners.add(topic, listener),
-    async start() {},
-    listenerCount: listeners.count,
-    async close() {},
-  };
-}
-
-/** PostgreSQL LISTEN/NOTIFY across instances; see the top of this file. */
-export function postgresEventBus(db: Db, connectionString: string, initial: EventBusOptions = {}): EventBus {
+/** The bus for gatehouse's database; see the top of this file. */
+export function createEventBus(
+  database: DatabaseConfig,
+  store: Store,
+  settings: EventLogSettings,
+  initial: EventBusOptions = {},
+): EventBus {
+  const db = store.db;
+  const postgres = database.dialect === 'postgres';
+  const now = settings.now ?? (() => new Date());
+  const purgeEveryMs = settings.purgeEveryMs ?? 60_000;
   let options = initial;
   const listeners = createListeners();
-  /** Opened on the first start or subscriber, not before: a server with no subscriber holds no extra connection. */
-  let connection: PgListener | undefined;
   let closed = false;
+
+  /** The id of the last event delivered (or passed over with nobody listening); undefined: begin at the newest. */
+  let last: number | undefined;
+  /** When `last` was last known to be the newest id (ms); a gap found later than the retention after it may be a loss. */
+  let caughtUpAt = 0;
+  /** PostgreSQL: the listening connection is back; the next step reads (or, with no listener, skips) what was missed. */
+  let catchUp = false;
+  let wanted = false;
+  let running = false;
+  let failing = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const wake = (): void => {
+    wanted = true;
+    if (!running) void pump();
+  };
+  const pump = async (): Promise<void> => {
+    running = true;
+    try {
+      while (wanted && !closed) {
+        wanted = false;
+        try {
+          await step();
+          failing = false;
+        } catch (error) {
+          if (!failing) options.log?.('unreadable', error);
+          failing = true;
+          if (retry === undefined && !closed) {
+            retry = setTimeout(() => {
+              retry = undefined;
+              wake();
+            }, RETRY_MS);
+            retry.unref();
+          }
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+  /** One read of the log, or of where it ends. */
+  const step = async (): Promise<void> => {
+    const listening = listeners.count() > 0;
+    if (last === undefined || (!listening && catchUp)) {
+      // Beginning, or back after a loss with nobody to deliver to: skip to the newest.
+      if (!listening && !postgres) return; // SQLite begins when a listener arrives
+      catchUp = false;
+      const newest = await latestEventId(db);
+      last = Math.max(last ?? 0, newest);
+      caughtUpAt = now().getTime();
+      return;
+    }
+    if (!listening) {
+      if (!postgres) last = undefined; // SQLite stops following; it begins again at the newest
+      return;
+    }
+    catchUp = false;
+    const after = last;
+    const events = await eventsAfter(db, after, BATCH);
+    const first = events[0];
+    if (first !== undefined && first.id > after + 1 && now().getTime() - caughtUpAt > settings.retentionMs) {
+      options.log?.('gap', { after, next: first.id });
+    }
+    for (const event of events) {
+      if (event.id <= (last ?? 0)) continue;
+      last = event.id;
+      listeners.deliver(event.topic, event.subject);
+    }
+    if (events.length === BATCH) wanted = true;
+    else caughtUpAt = now().getTime();
+  };
+
+  /** PostgreSQL: opened on the first start or subscriber, not before (a server with no subscriber holds no extra connection). */
+  let connection: PgListener | undefined;
   const listening = (): Promise<void> => {
-    if (closed) return Promise.resolve();
+    if (closed || !postgres) return Promise.resolve();
     connection ??= listenOn({
-      connectionString,
+      connectionString: (database as { url: string }).url,
       channel: EVENT_CHANNEL,
       applicationName: 'gatehouse-event-listener',
       onNotification(payload) {
-        const colon = payload.indexOf(':');
-        if (colon > 0) listeners.deliver(payload.slice(0, colon), payload.slice(colon + 1));
+        const id = Number(payload);
+        if (last !== undefined && id <= last) return;
+        if (last !== undefined && Number.isSafeInteger(id) && listeners.count() === 0 && !catchUp) {
+          // Nobody to deliver to: follow the ids without reading (each notification comes in commit order).
+          last = id;
+          caughtUpAt = now().getTime();
+          return;
+        }
+        wake();
       },
-      onListening: () => options.log?.('listening'),
+      onListening() {
+        catchUp = true;
+        options.log?.('listening');
+        wake();
+      },
       onLost: (error) => options.log?.('lost', error),
     });
     return connection.started;
   };
 
+  /** SQLite on a file: data_version checked while there are listeners. */
+  let poll: NodeJS.Timeout | undefined;
+  let seenVersion: number | undefined;
+  const watch = (): void => {
+    const dataVersion = store.watcher?.dataVersion;
+    if (postgres || dataVersion === undefined || poll !== undefined || closed) return;
+    poll = setInterval(() => {
+      let version: number;
+      try {
+        version = dataVersion();
+      } catch (error) {
+        if (!failing) options.log?.('unreadable', error);
+        failing = true;
+        return;
+      }
+      if (version !== seenVersion) {
+        seenVersion = version;
+        wake();
+      }
+    }, settings.pollMs);
+    poll.unref();
+  };
+  const unwatch = (): void => {
+    if (poll !== undefined) clearInterval(poll);
+    poll = undefined;
+    seenVersion = undefined;
+  };
+
+  let purgedAt = Number.NEGATIVE_INFINITY;
+  const purge = (at: Date): void => {
+    if (at.getTime() - purgedAt < purgeEveryMs) return;
+    purgedAt = at.getTime();
+    // A failure (the database gone meanwhile) is left to the next attempt, a minute on: nothing waits for it.
+    deleteEventsBefore(db, new Date(at.getTime() - settings.retentionMs)).catch(() => undefined);
+  };
+
   return {
     async publish(topic, id) {
       checked(topic, id);
-      await sql`select pg_notify(${EVENT_CHANNEL}, ${`${topic}:${id}`})`.execute(db);
+      const at = now();
+      const logged = await appendEvent(db, topic, id, at);
+      if (listeners.count() > 0 && (last === undefined || logged > last)) wake();
+      purge(at);
     },
-    start(more) {
+    async start(more) {
       if (more !== undefined) options = { ...options, ...more };
-      return listening();
+      await listening();
+      if (!postgres || last !== undefined) return;
+      // Begin at the newest id before the first subscriber can arrive, so that nothing published after start is skipped.
+      try {
+        last = Math.max(last ?? 0, await latestEventId(db));
+        caughtUpAt = now().getTime();
+      } catch {
+        // The database is not reachable: the bus begins once the listening connection is up (onListening).
+      }
     },
     on(topic, listener) {
       void listening();
-      return listeners.add(topic, listener);
+      const first = listeners.count() === 0;
+      const stop = listeners.add(topic, listener);
+      if (first && !postgres) {
+        // SQLite did not follow the log while nobody listened: begin at the newest id, now if the
+        // watcher can say (a synchronous read), else at the next step (an in-memory database, where
+        // this process's publishes queue on the same connection behind that read).
+        last = undefined;
+        try {
+          const newest = store.watcher?.latestEventId();
+          if (newest !== undefined) {
+            last = newest;
+            caughtUpAt = now().getTime();
+          }
+        } catch {
+          // Unreadable now: the next step tries again.
+        }
+        watch();
+        wake();
+      }
+      return () => {
+        stop();
+        if (listeners.count() === 0) unwatch();
+      };
     },
     listenerCount: listeners.count,
     async close() {
       closed = true;
+      unwatch();
+      if (retry !== undefined) clearTimeout(retry);
       await connection?.close();
     },
   };
-}
-
-/** The bus for gatehouse's database. */
-export function createEventBus(database: DatabaseConfig, db: Db, options: EventBusOptions = {}): EventBus {
-  return database.dialect === 'postgres' ? postgresEventBus(db, database.url, options) : inProcessEventBus();
 }

@@ -10,7 +10,11 @@ import { GraphQLError } from 'graphql';
 import type { GatehouseEvents } from '../context';
 import type { EventBus } from './event-bus';
 
-/** Events one slow subscriber may have waiting; beyond that the oldest are dropped (a live feed, not a log). */
+/**
+ * Events one slow subscriber may have waiting; beyond that the oldest are dropped. The event log
+ * (event-bus.ts) makes sure each instance gets every event; a socket that cannot keep up with them
+ * is bounded here, so one slow client cannot hold the instance's memory.
+ */
 export const MAX_PENDING_EVENTS = 256;
 
 /** Where a stream asks, before each event, whether its subscriber may still receive anything. */

@@ -538,10 +538,17 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
   });
 
   await app.events.start({
-    log: (event, error) =>
-      event === 'lost'
-        ? fastify.log.warn({ err: error }, 'event listener lost: events published on other instances are missed until it reconnects')
-        : fastify.log.info('event listener connected: events from every instance reach this one'),
+    log(event, detail) {
+      if (event === 'lost')
+        fastify.log.warn({ err: detail }, 'event listener lost: events are delivered late, read from the event log once it reconnects');
+      else if (event === 'listening') fastify.log.info('event listener connected: events from every instance reach this one');
+      else if (event === 'unreadable') fastify.log.warn({ err: detail }, 'event log not readable: events are delivered late, once it is');
+      else
+        fastify.log.warn(
+          { ...(detail as object) },
+          'event log gap: this instance was out of touch for longer than SUBSCRIPTION_EVENT_RETENTION_SECONDS; events may have been missed',
+        );
+    },
   });
 
   // Fastify runs preClose before it closes the server: a socket left open would hold that close.

@@ -10,6 +10,7 @@ import { signupAttempts } from './2026-11-29T02-00_signup-attempts';
 import { credentialNotify } from './2026-11-29T03-00_credential-notify';
 import { externalIdentities } from './2026-11-30T13-00_external-identities';
 import { apiKeyScopes } from './2026-11-30T20-00_api-key-scopes';
+import { eventLog } from './2026-12-01T00-00_event-log';
 
 /**
  * Every migration, by name, for one dialect. Names sort by time; a released migration is never
@@ -28,5 +29,6 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-11-29T03-00_credential-notify': credentialNotify(dialect),
     '2026-11-30T13-00_external-identities': externalIdentities(dialect),
     '2026-11-30T20-00_api-key-scopes': apiKeyScopes(dialect),
+    '2026-12-01T00-00_event-log': eventLog(dialect),
   };
 }
