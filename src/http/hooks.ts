@@ -6,7 +6,7 @@ import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config';
 import { BODY_TIMEOUT, withRequestId } from './errors';
-import type { RequestViewers } from './route';
+import { GRAPHQL_PATH, type RequestViewers } from './route';
 import { atEndOfTurn } from './turn-writes';
 
 /**
@@ -24,6 +24,17 @@ const SECURITY_HEADERS = Object.freeze({
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
 });
+
+/**
+ * Whether an answer goes out without the API's Content-Security-Policy: only Apollo's landing page
+ * (development only: GET /graphql answered as HTML), which sets its own policy in a <meta> tag. A
+ * header policy would be enforced together with it, and `default-src 'none'` would refuse the
+ * scripts, styles and iframe its meta allows. Any other page keeps the API's policy or sets its
+ * own header (src/http/signin-page.ts).
+ */
+export function bringsOwnCsp(routeUrl: string | undefined, contentType: unknown): boolean {
+  return routeUrl === GRAPHQL_PATH && typeof contentType === 'string' && contentType.startsWith('text/html');
+}
 
 export interface HookOptions {
   readonly config: Config;
@@ -92,9 +103,7 @@ export async function registerHooks(fastify: FastifyInstance, { config, viewers,
     // While shutting down, a keep-alive connection that goes idle would hold the process open until
     // the drain timeout; asking the client to close it after this answer lets the exit follow at once.
     if (closing()) reply.header('connection', 'close');
-    // The landing page (development only) loads Sandbox from Apollo's CDN under its own CSP.
-    const type = reply.getHeader('content-type');
-    if (typeof type === 'string' && type.startsWith('text/html')) reply.removeHeader('content-security-policy');
+    if (bringsOwnCsp(request.routeOptions.url, reply.getHeader('content-type'))) reply.removeHeader('content-security-policy');
     // A promise rather than a later `done`: Fastify turns a failure to write into an error answer
     // for a hook's promise, not for a callback called after the hook has returned.
     return atEndOfTurn(answer);
