@@ -111,6 +111,11 @@ export interface SubscriptionLimits {
   readonly perUser: number;
   /** Largest WebSocket message accepted, in bytes; a larger one closes the socket (1009). Default 64 KiB. */
   readonly maxMessageBytes: number;
+  /**
+   * Bytes the server may hold unsent for one socket (ws `bufferedAmount`: what the client has not
+   * read yet, past the kernel's buffer); past it the socket closes with 1013. Default 1 MiB.
+   */
+  readonly maxBufferedBytes: number;
   /** How long a socket may stay open without `connection_init`, in milliseconds; then 4408. Default 3 s. */
   readonly initTimeoutMs: number;
   /** How often every signed-in socket's credential is checked again, in milliseconds. Default 1000. */
@@ -306,6 +311,7 @@ export function parseConfig(env: Env): Config {
       perSocket: integer(env, 'SUBSCRIPTIONS_PER_SOCKET', 20, 1, 10_000),
       perUser: integer(env, 'SUBSCRIPTIONS_PER_USER', 50, 1, 1_000_000),
       maxMessageBytes: integer(env, 'SUBSCRIPTION_MESSAGE_MAX_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+      maxBufferedBytes: integer(env, 'SUBSCRIPTION_SEND_BUFFER_MAX_BYTES', 1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
       initTimeoutMs: integer(env, 'SUBSCRIPTION_INIT_TIMEOUT_MS', 3_000, 100, 60_000),
       recheckMs: integer(env, 'SUBSCRIPTION_RECHECK_MS', 1_000, 50, 1_000),
       eventPollMs: integer(env, 'SUBSCRIPTION_EVENT_POLL_MS', 50, 10, 1_000),

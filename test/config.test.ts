@@ -32,6 +32,7 @@ describe('parseConfig', () => {
       perSocket: 20,
       perUser: 50,
       maxMessageBytes: 65_536,
+      maxBufferedBytes: 1_048_576,
       initTimeoutMs: 3_000,
       recheckMs: 1_000,
       eventPollMs: 50,
@@ -43,6 +44,7 @@ describe('parseConfig', () => {
         SUBSCRIPTIONS_PER_SOCKET: '3',
         SUBSCRIPTIONS_PER_USER: '4',
         SUBSCRIPTION_MESSAGE_MAX_BYTES: '2048',
+        SUBSCRIPTION_SEND_BUFFER_MAX_BYTES: '65536',
         SUBSCRIPTION_INIT_TIMEOUT_MS: '500',
         SUBSCRIPTION_RECHECK_MS: '250',
         SUBSCRIPTION_EVENT_POLL_MS: '100',
@@ -53,6 +55,7 @@ describe('parseConfig', () => {
       perSocket: 3,
       perUser: 4,
       maxMessageBytes: 2048,
+      maxBufferedBytes: 65_536,
       initTimeoutMs: 500,
       recheckMs: 250,
       eventPollMs: 100,
@@ -62,6 +65,7 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ SUBSCRIPTION_EVENT_RETENTION_SECONDS: '10' })).toThrow(/SUBSCRIPTION_EVENT_RETENTION_SECONDS/);
     expect(() => parseConfig({ SUBSCRIPTION_RECHECK_MS: '5000' })).toThrow(ConfigError);
     expect(() => parseConfig({ SUBSCRIPTIONS_PER_SOCKET: '0' })).toThrow(/SUBSCRIPTIONS_PER_SOCKET/);
+    expect(() => parseConfig({ SUBSCRIPTION_SEND_BUFFER_MAX_BYTES: '1000' })).toThrow(/SUBSCRIPTION_SEND_BUFFER_MAX_BYTES/);
   });
 
   it('reads every variable', () => {

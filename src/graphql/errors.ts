@@ -30,6 +30,8 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** A fixed limit was reached (subscriptions per socket or per user); nothing was started. Not time-based: retrying helps only once one ends. */
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  /** A subscription fell too far behind its events and was ended (WebSocket): events were missed; subscribe again and re-read over HTTP. */
+  EVENTS_MISSED: 'EVENTS_MISSED',
   /** Anything unexpected. The detail is in the server log under `extensions.requestId`. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -139,4 +141,15 @@ export function databaseUnavailable(requestId: string | undefined): GraphQLError
 /** A fixed limit of the WebSocket transport was reached; the message names it (src/subscriptions/transport.ts). */
 export function limitExceeded(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.LIMIT_EXCEEDED } });
+}
+
+/**
+ * A subscriber fell more than `limit` events behind (src/subscriptions/streams.ts): its subscription
+ * ends with this error rather than skipping events the client would never hear of.
+ */
+export function eventsMissed(limit: number): GraphQLError {
+  return new GraphQLError(
+    `This subscription fell more than ${limit} events behind and was ended; events were missed. Subscribe again and re-read what you show.`,
+    { extensions: { code: ErrorCode.EVENTS_MISSED, limit } },
+  );
 }

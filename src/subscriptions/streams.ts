@@ -8,12 +8,16 @@
  */
 import { GraphQLError } from 'graphql';
 import type { GatehouseEvents } from '../context';
+import { eventsMissed } from '../graphql/errors';
 import type { EventBus } from './event-bus';
 
 /**
- * Events one slow subscriber may have waiting; beyond that the oldest are dropped. The event log
- * (event-bus.ts) makes sure each instance gets every event; a socket that cannot keep up with them
- * is bounded here, so one slow client cannot hold the instance's memory.
+ * Events one subscriber may have waiting. The event log (event-bus.ts) makes sure each instance
+ * gets every event; a subscriber that falls further behind is ended here with EVENTS_MISSED (the
+ * client gets an `error` message for it, and knows to subscribe again and re-read) rather than
+ * have events dropped without its knowing. graphql-ws sends a subscription's next event only once
+ * the previous one was written (transport.ts `send`), so a client that stops reading stalls its
+ * subscriptions and lands here; what its socket holds unsent is bounded in transport.ts.
  */
 export const MAX_PENDING_EVENTS = 256;
 
@@ -21,11 +25,11 @@ export const MAX_PENDING_EVENTS = 256;
 export interface StreamOwner {
   /** Re-reads the subscriber's viewer: `ended` when the credential has ended (the socket is then closing), `unknown` when the store could not say. */
   refresh(): Promise<'current' | 'ended' | 'unknown'>;
-  /** Told of an event dropped or an unexpected failure. */
+  /** Told of a subscriber that fell behind, or of an unexpected failure. */
   warn(details: object, message: string): void;
 }
 
-type Settle<T> = { resolve(result: IteratorResult<T>): void };
+type Settle<T> = { resolve(result: IteratorResult<T>): void; reject(error: unknown): void };
 
 /** One subscriber's events of one topic, each `select`ed under its current viewer. */
 export class EventStream<T> implements AsyncIterableIterator<T> {
@@ -33,6 +37,8 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private waiting: Settle<T> | undefined;
   private busy = false;
   private done = false;
+  /** Why the stream ended, told to the next `next()` once; then it is done. */
+  private failure: Error | undefined;
   private readonly stop: () => void;
 
   constructor(
@@ -51,8 +57,9 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private push(id: string): void {
     if (this.done) return;
     if (this.pending.length >= MAX_PENDING_EVENTS) {
-      this.pending.shift();
-      this.owner.warn({ limit: MAX_PENDING_EVENTS }, 'subscriber too slow: oldest event dropped');
+      this.owner.warn({ limit: MAX_PENDING_EVENTS }, 'subscriber too slow: subscription ended with EVENTS_MISSED');
+      this.end(eventsMissed(MAX_PENDING_EVENTS));
+      return;
     }
     this.pending.push(id);
     void this.pump();
@@ -91,22 +98,29 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      return Promise.reject(failure);
+    }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise<IteratorResult<T>>((resolve) => {
-      this.waiting = { resolve };
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.waiting = { resolve, reject };
       void this.pump();
     });
   }
 
-  /** Ends the stream: listening stops and a waiting `next()` finishes. */
-  end(): void {
+  /** Ends the stream: listening stops and a waiting `next()` finishes, or fails with `failure` (else the next one does). */
+  end(failure?: Error): void {
     if (this.done) return;
     this.done = true;
     this.stop();
     this.pending.length = 0;
     const waiting = this.waiting;
     this.waiting = undefined;
-    waiting?.resolve({ value: undefined, done: true });
+    if (failure === undefined) waiting?.resolve({ value: undefined, done: true });
+    else if (waiting !== undefined) waiting.reject(failure);
+    else this.failure = failure;
   }
 
   async return(): Promise<IteratorResult<T>> {

@@ -63,7 +63,12 @@ import { subscriberEvents } from './streams';
 
 /** Close code for a socket over SUBSCRIPTION_SOCKETS_PER_USER (RFC 6455: policy violation). */
 export const CLOSE_TOO_MANY_SOCKETS = 1008;
-/** Close code when the database does not answer during the handshake (RFC 6455: try again later). */
+/**
+ * Close code when the database does not answer during the handshake, and for a socket whose client
+ * does not read what it is sent (SUBSCRIPTION_SEND_BUFFER_MAX_BYTES): RFC 6455's "try again later",
+ * which clients treat as worth reconnecting. Not a 4xxx of graphql-ws: those (4400, 4401, 4409, …)
+ * mean the client did something wrong and should not retry unchanged.
+ */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Close code for every socket when the server shuts down (RFC 6455: going away); clients reconnect elsewhere. */
 export const CLOSE_GOING_AWAY = 1001;
@@ -494,12 +499,34 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
         socket.ping();
       }, KEEP_ALIVE_MS);
       ping.unref();
+      // What the server holds unsent for this socket (ws `bufferedAmount`: past the kernel's buffer)
+      // is checked before each message and each pong ws answers a ping with; past the bound the
+      // client is not reading, and the socket closes (1013) rather than hold memory for it. Events
+      // alone cannot get here (graphql-ws awaits each send, streams.ts bounds what waits behind it);
+      // answers to the client's own messages (subscribe errors, pongs) can, without a bound.
+      let tooSlow = false;
+      const overBufferBound = (): boolean => {
+        if (tooSlow) return true;
+        const buffered = socket.bufferedAmount;
+        if (buffered <= limits.maxBufferedBytes) return false;
+        tooSlow = true;
+        request.log.warn(
+          { viewerId: extra.connection?.viewer?.id ?? null, bufferedBytes: buffered, limit: limits.maxBufferedBytes },
+          'WebSocket client not reading what it is sent: closed (1013)',
+        );
+        socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later: messages not read');
+        // The close frame waits behind what the client does not read: drop the socket (and what it
+        // holds) if the client has not answered it soon, as shutdown does.
+        setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+        return true;
+      };
+      socket.on('ping', overBufferBound);
       const closed = server.opened(
         {
           protocol: socket.protocol,
           send: (data) =>
             new Promise<void>((resolve, reject) => {
-              if (socket.readyState !== socket.OPEN) return resolve();
+              if (socket.readyState !== socket.OPEN || overBufferBound()) return resolve();
               socket.send(data, (error) => (error ? reject(error) : resolve()));
             }),
           close: (code, reason) => socket.close(code, reason),
