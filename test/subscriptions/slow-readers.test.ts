@@ -130,6 +130,35 @@ describe('slow WebSocket readers', () => {
     expect(read.errors).toBeUndefined();
   }, 60_000);
 
+  it("counts answers to the client's own messages too: subscribes whose errors it never reads close it with 1013", async () => {
+    const [slow, server] = await serverSideOf(h, () => rawClient(h));
+    let closedWith: { code: number; reason: string } | undefined;
+    slow.on('close', (code, reason) => (closedWith = { code, reason: String(reason) }));
+    (slow as unknown as { _socket: { pause(): void } })._socket.pause();
+    let mostBuffered = 0;
+    let largestMessage = 0;
+    const send = server.send.bind(server) as (...args: unknown[]) => void;
+    (server as unknown as { send: (...args: unknown[]) => void }).send = (data, ...rest) => {
+      largestMessage = Math.max(largestMessage, Buffer.byteLength(String(data)));
+      send(data, ...rest);
+      mostBuffered = Math.max(mostBuffered, server.bufferedAmount);
+    };
+    // Each answers a validation error per unknown field (a few KB), for a few bytes sent.
+    const query = `subscription { ${'nope '.repeat(50)}}`;
+    let sent = 0;
+    while (server.readyState === server.OPEN && sent < 20_000) {
+      slow.send(JSON.stringify({ id: `x${sent}`, type: 'subscribe', payload: { query } }));
+      sent += 1;
+      if (sent % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(server.readyState).not.toBe(server.OPEN);
+    expect(mostBuffered).toBeGreaterThan(BOUND);
+    expect(mostBuffered).toBeLessThanOrEqual(BOUND + largestMessage);
+    (slow as unknown as { _socket: { resume(): void } })._socket.resume();
+    await eventually(() => closedWith !== undefined, 'the slow client closed');
+    expect(closedWith?.code).toBe(CLOSE_TRY_AGAIN_LATER);
+  }, 60_000);
+
   it('ends a subscription that falls more than MAX_PENDING_EVENTS behind with EVENTS_MISSED; the socket goes on', async () => {
     let open!: () => void;
     gate = new Promise((resolve) => (open = resolve));
