@@ -66,9 +66,11 @@ export interface EventBus {
 /**
  * What a bus tells its log: PostgreSQL's listening connection `lost` (with the error) and
  * `listening` again; the log `unreadable` (with the error; it is read again every second); a `gap`
- * (with `{ after, next }`) after being out of touch for longer than the retention.
+ * (with `{ after, next }`) after being out of touch for longer than the retention; a `listener`
+ * that threw (with `{ err, topic }`: that listener missed the event, the others and the following
+ * events are delivered as usual).
  */
-export type EventBusLogEvent = 'lost' | 'listening' | 'unreadable' | 'gap';
+export type EventBusLogEvent = 'lost' | 'listening' | 'unreadable' | 'gap' | 'listener';
 
 export interface EventBusOptions {
   readonly log?: (event: EventBusLogEvent, detail?: unknown) => void;
@@ -112,10 +114,17 @@ function createListeners() {
         if (set.size === 0 && byTopic.get(topic) === set) byTopic.delete(topic);
       };
     },
-    deliver(topic: string, id: string): void {
+    /** Calls each listener of `topic`; one that throws is reported to `failed` and the others still get the event. */
+    deliver(topic: string, id: string, failed: (error: unknown) => void): void {
       const set = byTopic.get(topic);
       if (set === undefined) return;
-      for (const listener of [...set]) listener(id);
+      for (const listener of [...set]) {
+        try {
+          listener(id);
+        } catch (error) {
+          failed(error);
+        }
+      }
     },
     count: () => count,
   };
@@ -147,9 +156,12 @@ export function createEventBus(
   let failing = false;
   let retry: NodeJS.Timeout | undefined;
 
+  /** The running pump, which close() waits for: the store must not close under its read. */
+  let pumping: Promise<void> | undefined;
+
   const wake = (): void => {
     wanted = true;
-    if (!running) void pump();
+    if (!running) pumping = pump();
   };
   const pump = async (): Promise<void> => {
     running = true;
@@ -160,6 +172,7 @@ export function createEventBus(
           await step();
           failing = false;
         } catch (error) {
+          if (closed) break; // the read that close() interrupted: shutting down, not a failure
           if (!failing) options.log?.('unreadable', error);
           failing = true;
           if (retry === undefined && !closed) {
@@ -194,6 +207,7 @@ export function createEventBus(
     catchUp = false;
     const after = last;
     const events = await eventsAfter(db, after, BATCH);
+    if (closed) return; // closed while reading: nothing is delivered after close()
     const first = events[0];
     if (first !== undefined && first.id > after + 1 && now().getTime() - caughtUpAt > settings.retentionMs) {
       options.log?.('gap', { after, next: first.id });
@@ -201,7 +215,7 @@ export function createEventBus(
     for (const event of events) {
       if (event.id <= (last ?? 0)) continue;
       last = event.id;
-      listeners.deliver(event.topic, event.subject);
+      listeners.deliver(event.topic, event.subject, (error) => options.log?.('listener', { err: error, topic: event.topic }));
     }
     if (events.length === BATCH) wanted = true;
     else caughtUpAt = now().getTime();
@@ -265,11 +279,13 @@ export function createEventBus(
   };
 
   let purgedAt = Number.NEGATIVE_INFINITY;
+  /** The deletion under way, which close() waits for (it never rejects). */
+  let purging: Promise<unknown> | undefined;
   const purge = (at: Date): void => {
-    if (at.getTime() - purgedAt < purgeEveryMs) return;
+    if (closed || at.getTime() - purgedAt < purgeEveryMs) return;
     purgedAt = at.getTime();
-    // A failure (the database gone meanwhile) is left to the next attempt, a minute on: nothing waits for it.
-    deleteEventsBefore(db, new Date(at.getTime() - settings.retentionMs)).catch(() => undefined);
+    // A failure (the database gone meanwhile) is left to the next attempt, a minute on: no publish waits for it.
+    purging = deleteEventsBefore(db, new Date(at.getTime() - settings.retentionMs)).catch(() => undefined);
   };
 
   return {
@@ -323,7 +339,7 @@ export function createEventBus(
       closed = true;
       unwatch();
       if (retry !== undefined) clearTimeout(retry);
-      await connection?.close();
+      await Promise.all([pumping, purging, connection?.close()]);
     },
   };
 }

@@ -5,7 +5,13 @@
  */
 import { Client } from 'pg';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
-import { createEventBus, type EventBus, type EventBusLogEvent, type EventLogSettings } from '../../src/subscriptions/event-bus';
+import {
+  createEventBus,
+  EVENT_CHANNEL,
+  type EventBus,
+  type EventBusLogEvent,
+  type EventLogSettings,
+} from '../../src/subscriptions/event-bus';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { manualClock } from '../../src/manual-clock';
 import { eventually } from '../helpers/ws';
@@ -103,6 +109,23 @@ describe.each(databasesUnderTest())('the event bus on %s', (dialect) => {
     expect(onSecond).toEqual(sent);
   });
 
+  it('a listener that throws misses that event alone: the other listeners get it, the next events come at once, the log says which', async () => {
+    const events: Array<[EventBusLogEvent, unknown]> = [];
+    const [bus] = await twoBuses(SETTINGS, (event, detail) => events.push([event, detail]));
+    const got: string[] = [];
+    bus.on('noteAdded', (id) => {
+      if (id === 'bad') throw new Error('listener bug');
+    });
+    bus.on('noteAdded', (id) => got.push(id));
+    await bus.publish('noteAdded', 'bad');
+    await bus.publish('noteAdded', 'next');
+    await eventually(() => got.length === 2, 'both delivered to the second listener', 500); // not after a 1 s retry
+    expect(got).toEqual(['bad', 'next']);
+    expect(events.filter(([event]) => event !== 'listening')).toEqual([
+      ['listener', { err: new Error('listener bug'), topic: 'noteAdded' }],
+    ]);
+  });
+
   it('deletes events older than the retention after a publish', async () => {
     const clock = manualClock();
     const [bus] = await twoBuses({ ...SETTINGS, retentionMs: 1_000, purgeEveryMs: 0, now: clock.now });
@@ -194,6 +217,45 @@ describe.each(databasesUnderTest())('the event bus on %s', (dialect) => {
       }
     },
   );
+
+  (dialect === 'postgres' ? it : it.skip)('close() during a read waits for it, delivers nothing after it and logs no failure', async () => {
+    const events: EventBusLogEvent[] = [];
+    const store = openStore(database.config, { credentialCacheSize: 0 });
+    const bus = createEventBus(database.config, store, SETTINGS, { log: (e) => events.push(e) });
+    buses = [];
+    const url = (database.config as { url: string }).url;
+    const [blocker, waker] = [new Client({ connectionString: url }), new Client({ connectionString: url })];
+    await Promise.all([blocker.connect(), waker.connect()]);
+    try {
+      await bus.start();
+      const got: string[] = [];
+      bus.on('noteAdded', (id) => got.push(id));
+      await pause(50);
+      // The bus's read waits behind this lock; the row inserted under it shows once it commits.
+      await blocker.query('begin');
+      await blocker.query('lock table event_log in access exclusive mode');
+      await blocker.query("insert into event_log (topic, subject, published_at) values ('noteAdded', 'late', now())");
+      await waker.query(`select pg_notify('${EVENT_CHANNEL}', '999999')`); // wakes the bus now: its read blocks
+      await pause(100);
+      let closed = false;
+      const closing = bus.close().then(() => {
+        closed = true;
+      });
+      await pause(100);
+      expect(closed).toBe(false); // still waiting for the read
+      await blocker.query('commit');
+      await closing;
+      await pause(50);
+      expect(got).toEqual([]); // read after close() began: not delivered
+      await store.close();
+      expect(events.filter((e) => e !== 'listening')).toEqual([]);
+    } finally {
+      await blocker.query('rollback').catch(() => undefined);
+      await Promise.all([blocker.end(), waker.end()]);
+      await bus.close();
+      await store.close();
+    }
+  });
 
   (dialect === 'postgres' ? it : it.skip)(
     'loses nothing while PostgreSQL drops its listening connection: what was published meanwhile arrives after the reconnect, in order, once',
