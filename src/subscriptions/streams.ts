@@ -33,6 +33,8 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private waiting: Settle<T> | undefined;
   private busy = false;
   private done = false;
+  /** Events dropped since the subscriber last had nothing waiting. */
+  private dropped = 0;
   private readonly stop: () => void;
 
   constructor(
@@ -52,10 +54,20 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     if (this.done) return;
     if (this.pending.length >= MAX_PENDING_EVENTS) {
       this.pending.shift();
-      this.owner.warn({ limit: MAX_PENDING_EVENTS }, 'subscriber too slow: oldest event dropped');
+      // One line when dropping begins and one with the count when the subscriber has caught up, not
+      // one per event: a backlog read after an outage would otherwise log events × subscribers lines.
+      if (this.dropped++ === 0) this.owner.warn({ limit: MAX_PENDING_EVENTS }, 'subscriber too slow: oldest events dropped');
     }
     this.pending.push(id);
     void this.pump();
+  }
+
+  /** The subscriber has nothing waiting any more: says how many events it lost since dropping began. */
+  private caughtUp(): void {
+    if (this.dropped === 0 || this.pending.length > 0) return;
+    const message = this.done ? 'subscription ended after dropping events' : 'subscriber caught up after dropping events';
+    this.owner.warn({ dropped: this.dropped, limit: MAX_PENDING_EVENTS }, message);
+    this.dropped = 0;
   }
 
   /** Turns the oldest pending id into a value for the waiting `next()`, one at a time, in order. */
@@ -87,6 +99,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
       }
     } finally {
       this.busy = false;
+      this.caughtUp();
     }
   }
 
