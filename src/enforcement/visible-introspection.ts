@@ -1,13 +1,14 @@
-// Introspection answers with the schema the caller may see (visible-schema.ts), and "Did you mean"
-// suggests only what it may see (hidden-suggestions.ts). Everything else is as without this plugin:
-// operations are validated and executed against the whole schema by Apollo, so a hidden field asked
-// for by name still answers null and UNAUTHENTICATED / FORBIDDEN at its path, its errors are masked
-// and logged like any other, and an operation that introspects and also reads such a field gets both
-// answers. Only the introspection fields' values are replaced: the root `__schema` and `__type`
-// fields are run again on the caller's visible schema and their answers put in place of the whole
-// schema's before the response leaves. That second run costs what an introspection costs (about
-// 1.9 ms for a USER's full introspection query on the demo schema, measured with tsx); operations that do not introspect
-// pay a lookup.
+// Introspection answers with the schema the caller may see (visible-schema.ts), "Did you mean"
+// suggests only what it may see (hidden-suggestions.ts), and a document that fails validation gets
+// the errors it would get were the hidden parts absent (hidden-validation.ts). Everything else is as
+// without this plugin: valid operations are validated and executed against the whole schema by
+// Apollo, so a hidden field asked for by name still answers null and UNAUTHENTICATED / FORBIDDEN at
+// its path, its errors are masked and logged like any other, and an operation that introspects and
+// also reads such a field gets both answers. Only the introspection fields' values are replaced: the
+// root `__schema` and `__type` fields are run again on the caller's visible schema and their answers
+// put in place of the whole schema's before the response leaves. That second run costs what an
+// introspection costs (about 1.9 ms for a USER's full introspection query on the demo schema,
+// measured with tsx); operations that do not introspect pay a lookup.
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
   type DocumentNode,
@@ -18,10 +19,13 @@ import {
   type OperationDefinitionNode,
   type SelectionNode,
   type SelectionSetNode,
+  specifiedRules,
+  type ValidationRule,
   visit,
 } from 'graphql';
 import type { GraphQLContext } from '../graphql/context';
 import { hasSuggestion, withoutHiddenSuggestions } from './hidden-suggestions';
+import { validationErrorsSeenBy } from './hidden-validation';
 import { visibleSchemaFor } from './visible-schema';
 
 const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(['__schema', '__type']);
@@ -137,11 +141,24 @@ export function readsIntrospection(document: DocumentNode, operation: OperationD
 }
 
 /**
- * The Apollo plugin. Asks for nothing on operations that do not introspect and carry no suggestion
- * (one WeakMap lookup per document and operation).
+ * The Apollo plugin; `validationRules` are the rules Apollo is given besides graphql's own. Asks for
+ * nothing on operations that do not introspect and carry no suggestion (one WeakMap lookup per
+ * document and operation), nor on a document that passes validation.
  */
-export function visibleIntrospectionPlugin(): ApolloServerPlugin<GraphQLContext> {
+export function visibleIntrospectionPlugin(validationRules: readonly ValidationRule[] = []): ApolloServerPlugin<GraphQLContext> {
+  const rules = [...specifiedRules, ...validationRules];
   const listeners: GraphQLRequestListener<GraphQLContext> = {
+    async validationDidStart({ document, schema, contextValue }) {
+      return async (errors) => {
+        if (errors === undefined || errors.length === 0) return;
+        const seen = validationErrorsSeenBy(errors, document, visibleSchemaFor(schema, contextValue.viewer), rules);
+        // Apollo answers with the very array it hands this hook (requestPipeline: validationDidEnd,
+        // then sendErrorResponse over the same array), as its own suggestion-hiding plugin relies on
+        // when it edits those errors. src/graphql/apollo.ts installs that plugin before this one, so
+        // that, end hooks running in reverse, it also sees the errors put here.
+        if (seen !== errors) (errors as Error[]).splice(0, errors.length, ...seen);
+      };
+    },
     async didResolveOperation({ document, operation }) {
       if (operation === undefined || !planFor(document, operation)?.nested) return;
       throw new GraphQLError('Introspection (__schema, __type) is answered at the root of a query only.', {

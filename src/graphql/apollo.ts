@@ -1,6 +1,7 @@
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import DataLoader from 'dataloader';
 import {
@@ -145,6 +146,7 @@ query Welcome {
 export function createApolloServer(app: App, options: GatehouseApolloOptions): ApolloServer<GraphQLContext> {
   const production = app.config.nodeEnv === 'production';
   const masked = new WeakMap<object, Masking>();
+  const validationRules = limitRules(app.config.operationLimits);
   return new ApolloServer<GraphQLContext>({
     schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
     // Per caller (src/enforcement/visible-introspection.ts): off in production unless INTROSPECTION=true.
@@ -156,7 +158,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
     // raced it: both stopping at once sometimes never finished, and the process stayed up.
     stopOnTerminationSignals: false,
     csrfPrevention: true,
-    validationRules: limitRules(app.config.operationLimits),
+    validationRules,
     // Counted while parsing, so a huge document is refused (400) before it is built in memory.
     parseOptions: { maxTokens: app.config.operationLimits.maxTokens },
     plugins: [
@@ -166,7 +168,11 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       errorLoggingPlugin(options.log, masked),
       subscriptionsOverHttpPlugin(),
       operationGatePlugin(app.config.refuseDeniedQueries),
-      visibleIntrospectionPlugin(),
+      // hideSchemaDetailsFromClientErrors would add this plugin last; here it comes before the next
+      // one, whose validation errors (those the caller would get were hidden parts absent) it must
+      // also strip: Apollo runs validation's end hooks in reverse order.
+      ...(production ? [ApolloServerPluginDisableSuggestions()] : []),
+      visibleIntrospectionPlugin(validationRules),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({

@@ -1,12 +1,13 @@
 // What every HTTP request goes through, whatever its route: security headers and the request id
 // on the way in, a deadline for the body, CORS when origins are configured, one log line on the
 // way out, and the last touches to the answer (request id in a masked 500, `connection: close`
-// while shutting down).
+// while shutting down), written at the end of the event-loop turn (src/http/turn-writes.ts).
 import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config';
 import { BODY_TIMEOUT, withRequestId } from './errors';
-import type { RequestViewers } from './route';
+import { GRAPHQL_PATH, type RequestViewers } from './route';
+import { atEndOfTurn } from './turn-writes';
 
 /**
  * The response headers OWASP's REST Security Cheat Sheet asks of an API, as one constant set once
@@ -23,6 +24,17 @@ const SECURITY_HEADERS = Object.freeze({
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
 });
+
+/**
+ * Whether an answer goes out without the API's Content-Security-Policy: only Apollo's landing page
+ * (development only: GET /graphql answered as HTML), which sets its own policy in a <meta> tag. A
+ * header policy would be enforced together with it, and `default-src 'none'` would refuse the
+ * scripts, styles and iframe its meta allows. Any other page keeps the API's policy or sets its
+ * own header (src/http/signin-page.ts).
+ */
+export function bringsOwnCsp(routeUrl: string | undefined, contentType: unknown): boolean {
+  return routeUrl === GRAPHQL_PATH && typeof contentType === 'string' && contentType.startsWith('text/html');
+}
 
 export interface HookOptions {
   readonly config: Config;
@@ -84,16 +96,16 @@ export async function registerHooks(fastify: FastifyInstance, { config, viewers,
     );
     done();
   });
-  fastify.addHook('onSend', (request, reply, payload, done) => {
+  fastify.addHook('onSend', (request, reply, payload) => {
     // A masked 500 made where Apollo has no request context (see formatError in graphql/apollo.ts)
     // still names the request, so the client can quote it and the log line can be found.
-    if (reply.statusCode >= 500 && typeof payload === 'string') payload = withRequestId(payload, request.id);
+    const answer = reply.statusCode >= 500 && typeof payload === 'string' ? withRequestId(payload, request.id) : payload;
     // While shutting down, a keep-alive connection that goes idle would hold the process open until
     // the drain timeout; asking the client to close it after this answer lets the exit follow at once.
     if (closing()) reply.header('connection', 'close');
-    // The landing page (development only) loads Sandbox from Apollo's CDN under its own CSP.
-    const type = reply.getHeader('content-type');
-    if (typeof type === 'string' && type.startsWith('text/html')) reply.removeHeader('content-security-policy');
-    done(null, payload);
+    if (bringsOwnCsp(request.routeOptions.url, reply.getHeader('content-type'))) reply.removeHeader('content-security-policy');
+    // A promise rather than a later `done`: Fastify turns a failure to write into an error answer
+    // for a hook's promise, not for a callback called after the hook has returned.
+    return atEndOfTurn(answer);
   });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { GRAPHQL_PATH, type RouteModule, SIGN_IN_PATH } from './route';
 
@@ -12,24 +13,13 @@ export const SIGNED_IN_DOCUMENT = `# Signed in: every operation from here sends 
 const SANDBOX_SCRIPT = 'https://embeddable-sandbox.cdn.apollographql.com/_latest/embeddable-sandbox.umd.production.min.js';
 
 /**
- * A development page that signs in with email and password and opens Apollo Sandbox on GraphQL with
- * `Authorization: Bearer <token>` set, so a browser user never copies tokens around. The token is
- * also shown, for other clients. Never served in production (no landing page there either).
+ * Where Sandbox's iframe comes from: the embeddable Sandbox's entry in the frame-src list of Apollo's
+ * landing page plugin (@apollo/server, plugin/landingPage/default), which also names the embeddable
+ * Explorer and Apollo's own development host, neither of which this page opens.
  */
-function page(graphqlPath: string, initialDocument: string): string {
-  const config = JSON.stringify({
-    graphqlPath,
-    mutation: SIGN_IN_MUTATION,
-    sandboxScript: SANDBOX_SCRIPT,
-    document: initialDocument,
-  }).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>gatehouse: sign in to Sandbox</title>
-<style>
+const SANDBOX_FRAME_ORIGIN = 'https://sandbox.embed.apollographql.com';
+
+const PAGE_STYLE = `
   body { font-family: system-ui, sans-serif; margin: 0; color: #1b2240; }
   main { max-width: 28rem; margin: 3rem auto; padding: 0 1rem; }
   label { display: block; margin-top: 1rem; font-weight: 600; }
@@ -40,25 +30,10 @@ function page(graphqlPath: string, initialDocument: string): string {
   code { word-break: break-all; background: #f1f3f8; padding: .1rem .25rem; }
   #sandbox { position: absolute; inset: 0; display: none; }
   #sandbox iframe { width: 100%; height: 100%; border: none; }
-</style>
-</head>
-<body>
-<main id="form-page">
-  <h1>Sign in to try the API</h1>
-  <p>Signs in with <code>login</code> and opens Apollo Sandbox with <code>Authorization: Bearer &lt;your token&gt;</code> set.
-     No account yet? Run <code>signUp</code> in <a href="${graphqlPath}">Sandbox</a> first (no sign-in needed), or ask an admin.</p>
-  <form id="signin">
-    <label for="email">Email</label>
-    <input id="email" name="email" type="email" autocomplete="username" required>
-    <label for="password">Password</label>
-    <input id="password" name="password" type="password" autocomplete="current-password" required>
-    <button type="submit">Sign in and open Sandbox</button>
-  </form>
-  <div id="message" role="status"></div>
-</main>
-<div id="sandbox"></div>
-<script id="gatehouse-signin-config" type="application/json">${config}</script>
-<script>
+`;
+
+/** The page's behaviour; its configuration comes from a JSON data block, so this text never varies. */
+const PAGE_SCRIPT = `
   var config = JSON.parse(document.getElementById('gatehouse-signin-config').textContent);
   var message = document.getElementById('message');
   function show(text, isError) { message.textContent = text; message.className = isError ? 'error' : ''; }
@@ -73,6 +48,9 @@ function page(graphqlPath: string, initialDocument: string): string {
         initialEndpoint: window.location.origin + config.graphqlPath,
         endpointIsEditable: false,
         initialState: { document: config.document, sharedHeaders: { Authorization: 'Bearer ' + token }, pollForSchemaUpdates: false, includeCookies: false },
+        // Sandbox would otherwise add a style element to size its iframe, which style-src refuses;
+        // the page's own style does that (as Apollo's landing page does, with the same option).
+        allowDynamicStyles: false,
       });
     };
     script.onerror = function () {
@@ -97,7 +75,71 @@ function page(graphqlPath: string, initialDocument: string): string {
       })
       .catch(function () { show('The server did not answer.', true); });
   });
-</script>
+`;
+
+/** A CSP source that allows an inline element whose text is exactly `text`. */
+function sha256Source(text: string): string {
+  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+/**
+ * The page's Content-Security-Policy, sent as a header (src/http/hooks.ts removes the API's only from
+ * Apollo's landing page). Its inline script and style are allowed by hash rather than by nonce: the
+ * page is the same bytes on every response, so a hash pins exactly that text, costs nothing per
+ * response, and leaves no token in the page that injected markup could reuse. The JSON data block
+ * is not script (the browser never runs it), so it needs no source. Sandbox's own script comes from
+ * its CDN host, its UI from its iframe host; the page's fetch (and Sandbox's requests, which the
+ * embedding page sends) go to this origin.
+ */
+const SIGN_IN_PAGE_POLICY = [
+  "default-src 'none'",
+  `script-src ${sha256Source(PAGE_SCRIPT)} ${new URL(SANDBOX_SCRIPT).origin}`,
+  `style-src ${sha256Source(PAGE_STYLE)}`,
+  "connect-src 'self'",
+  `frame-src ${SANDBOX_FRAME_ORIGIN}`,
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join('; ');
+
+/**
+ * A development page that signs in with email and password and opens Apollo Sandbox on GraphQL with
+ * `Authorization: Bearer <token>` set, so a browser user never copies tokens around. The token is
+ * also shown, for other clients. Never served in production (no landing page there either).
+ */
+function page(graphqlPath: string, initialDocument: string): string {
+  const config = JSON.stringify({
+    graphqlPath,
+    mutation: SIGN_IN_MUTATION,
+    sandboxScript: SANDBOX_SCRIPT,
+    document: initialDocument,
+  }).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>gatehouse: sign in to Sandbox</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<main id="form-page">
+  <h1>Sign in to try the API</h1>
+  <p>Signs in with <code>login</code> and opens Apollo Sandbox with <code>Authorization: Bearer &lt;your token&gt;</code> set.
+     No account yet? Run <code>signUp</code> in <a href="${graphqlPath}">Sandbox</a> first (no sign-in needed), or ask an admin.</p>
+  <form id="signin">
+    <label for="email">Email</label>
+    <input id="email" name="email" type="email" autocomplete="username" required>
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <button type="submit">Sign in and open Sandbox</button>
+  </form>
+  <div id="message" role="status"></div>
+</main>
+<div id="sandbox"></div>
+<script id="gatehouse-signin-config" type="application/json">${config}</script>
+<script>${PAGE_SCRIPT}</script>
 </body>
 </html>
 `;
@@ -106,7 +148,9 @@ function page(graphqlPath: string, initialDocument: string): string {
 /** Serves the sign-in page at `path` (development only: the caller decides). */
 export function registerSignInPage(fastify: FastifyInstance, options: { path: string; graphqlPath: string }): void {
   const html = page(options.graphqlPath, SIGNED_IN_DOCUMENT);
-  fastify.get(options.path, async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
+  fastify.get(options.path, async (_request, reply) =>
+    reply.header('content-security-policy', SIGN_IN_PAGE_POLICY).type('text/html; charset=utf-8').send(html),
+  );
 }
 
 /** The sign-in page as a route module: served outside production only. */

@@ -45,6 +45,7 @@ import type { App } from '../app';
 import { authenticate } from '../auth/authenticate';
 import type { Viewer } from '../auth/viewer';
 import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
+import { validationErrorsSeenBy } from '../enforcement/hidden-validation';
 import { createOperationGate } from '../enforcement/operation-gate';
 import { readsIntrospection } from '../enforcement/visible-introspection';
 import { OWNED_OBJECTS_SCOPE } from '../enforcement/ownership';
@@ -249,7 +250,9 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
         invalid = [error];
       }
       if (invalid.length > 0) {
-        return invalid.map((error) =>
+        // As over HTTP: the errors the caller would get were the parts hidden from it absent.
+        const seen = validationErrorsSeenBy(invalid, document, visibleSchemaFor(schema, connection.viewer), validationRules);
+        return seen.map((error) =>
           error.extensions['code'] === undefined
             ? new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })
             : error,

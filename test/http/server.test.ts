@@ -1,4 +1,5 @@
 import assert from 'node:assert';
+import { createHash } from 'node:crypto';
 import { getIntrospectionQuery } from 'graphql';
 import { SIGN_IN_MUTATION } from '../../src/http/signin-page';
 import { createAccessTokens } from '../../src/auth/jwt';
@@ -622,6 +623,108 @@ describe('development and production modes', () => {
     const introspection = await dev.gql(getIntrospectionQuery(), { headers: { Authorization: `Bearer ${token}` } });
     expect(introspection.status).toBe(200);
     expect((await dev.gql('{ me { email } }', { headers: { Authorization: `Bearer ${token}` } })).body.data).toEqual({ me: { email } });
+  });
+
+  /** A Content-Security-Policy as its directives, each with its sources. */
+  function directives(policy: string | null): Map<string, string[]> {
+    assert(policy !== null, 'a Content-Security-Policy header');
+    return new Map(
+      policy
+        .split(';')
+        .map((directive) => directive.trim().split(/\s+/))
+        .filter((words) => words[0] !== '')
+        .map(([name, ...sources]) => [name as string, sources]),
+    );
+  }
+
+  /** The CSP hash source of each inline element `<tag>` (no attributes: the ones the browser runs). */
+  function inlineHashes(html: string, tag: 'script' | 'style'): string[] {
+    return [...html.matchAll(new RegExp(`<${tag}>(.*?)</${tag}>`, 'gs'))].map(
+      (match) =>
+        `'sha256-${createHash('sha256')
+          .update(match[1] as string)
+          .digest('base64')}'`,
+    );
+  }
+
+  /** The security headers every answer carries besides its Content-Security-Policy. */
+  function otherSecurityHeaders(response: { headers: Headers }): Record<string, string | null> {
+    const names = [
+      'cache-control',
+      'cross-origin-resource-policy',
+      'referrer-policy',
+      'strict-transport-security',
+      'x-content-type-options',
+      'x-frame-options',
+    ];
+    return Object.fromEntries(names.map((name) => [name, response.headers.get(name)]));
+  }
+  const API_SECURITY_HEADERS = {
+    'cache-control': 'no-store',
+    'cross-origin-resource-policy': 'same-origin',
+    'referrer-policy': 'no-referrer',
+    'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+  };
+
+  it("/signin answers a CSP header of its own: its inline script and style by hash, Sandbox's CDN and iframe hosts as Apollo lists them, its own origin to connect, nothing else", async () => {
+    const first = await get(dev, '/signin', { accept: 'text/html' });
+    const second = await get(dev, '/signin', { accept: 'text/html' });
+    const policy = directives(first.headers.get('content-security-policy'));
+    // The page is the same bytes on every response, and so is its policy.
+    expect(second.text).toBe(first.text);
+    expect(second.headers.get('content-security-policy')).toBe(first.headers.get('content-security-policy'));
+
+    // Every script and style tag is one the policy covers: one script the browser runs, one JSON data
+    // block (never run), one style; no inline handler or style attribute, which no hash allows.
+    expect(first.text.match(/<script\b[^>]*>/g)).toEqual(['<script id="gatehouse-signin-config" type="application/json">', '<script>']);
+    expect(first.text.match(/<style\b[^>]*>/g)).toEqual(['<style>']);
+    expect(first.text).not.toMatch(/\son[a-z]+=|\sstyle=/i);
+    const scriptHashes = inlineHashes(first.text, 'script');
+    const styleHashes = inlineHashes(first.text, 'style');
+    expect(scriptHashes).toHaveLength(1);
+    expect(styleHashes).toHaveLength(1);
+
+    const embedded = /<script id="gatehouse-signin-config" type="application\/json">(.*?)<\/script>/s.exec(first.text);
+    const sandboxScript = new URL((JSON.parse(embedded?.[1] ?? '{}') as { sandboxScript: string }).sandboxScript);
+    expect(Object.fromEntries(policy)).toEqual({
+      'default-src': ["'none'"],
+      'script-src': [...scriptHashes, sandboxScript.origin],
+      'style-src': styleHashes,
+      'connect-src': ["'self'"],
+      'frame-src': ['https://sandbox.embed.apollographql.com'],
+      'frame-ancestors': ["'none'"],
+      'base-uri': ["'none'"],
+      'form-action': ["'self'"],
+      'object-src': ["'none'"],
+    });
+    // The hosts are among those Apollo's own landing page allows for Sandbox (its <meta> policy).
+    const landing = await get(dev, '/graphql', { accept: 'text/html' });
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(landing.text);
+    const apollo = directives(meta?.[1] ?? null);
+    expect(apollo.get('script-src')).toContain(sandboxScript.origin);
+    expect(apollo.get('frame-src')).toEqual(expect.arrayContaining(policy.get('frame-src') ?? ['(none)']));
+
+    expect(otherSecurityHeaders(first)).toEqual(API_SECURITY_HEADERS);
+  });
+
+  it("the landing page loses only the API's CSP header: it brings its own in a <meta>, whose nonce its scripts and styles carry; the other security headers stay", async () => {
+    const landing = await get(dev, '/graphql', { accept: 'text/html' });
+    expect(landing.status).toBe(200);
+    expect(landing.headers.get('content-security-policy')).toBeNull();
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(landing.text);
+    const policy = directives(meta?.[1] ?? null);
+    const nonce = /'nonce-([^']+)'/.exec(policy.get('script-src')?.join(' ') ?? '')?.[1];
+    assert(nonce !== undefined, "the landing page's policy allows its scripts by nonce");
+    expect(policy.get('style-src')).toContain(`'nonce-${nonce}'`);
+    const tags = landing.text.match(/<(script|style)\b[^>]*>/g) ?? [];
+    expect(tags.length).toBeGreaterThan(0);
+    for (const tag of tags) expect(tag).toMatch(new RegExp(`nonce="?${nonce}"?`));
+    expect(otherSecurityHeaders(landing)).toEqual(API_SECURITY_HEADERS);
+    // The same route's JSON answers keep the API's policy.
+    const json = await dev.gql('{ publicMessage }');
+    expect(json.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
   });
 
   it('production has no landing page', async () => {

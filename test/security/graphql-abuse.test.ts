@@ -49,8 +49,14 @@ const nested = (n: number) => `{ notes ${Array.from({ length: n - 1 }, (_, i) =>
 
 describe('GraphQL limits at their defaults', () => {
   let h: HttpHarness;
+  /** An ADMIN's headers: `users` is absent to anyone else, so its cost is theirs to test. */
+  let asAdmin: Record<string, string>;
   beforeAll(async () => {
     h = await startHttpServer();
+    const adminEmail = uniqueEmail('admin');
+    await ensureAdmin(h.app, adminEmail, PASSWORD);
+    const loggedIn = await h.gql(LOGIN, { variables: { email: adminEmail, password: PASSWORD } });
+    asAdmin = { authorization: `Bearer ${loggedIn.body.data?.['login']?.accessToken}` };
   });
   afterAll(async () => {
     await h?.close();
@@ -109,13 +115,13 @@ describe('GraphQL limits at their defaults', () => {
   it('cost: list sizes count — users(first: 10) nested runs, the same with first: 100 is over 5000 → 400', async () => {
     const shape = (first: number | string) =>
       `{ users(first: ${first}) { edges { node { apiKeys { id name prefix createdAt expiresAt } } } } }`;
-    expectServed(await h.gql(shape(10))); // 531
-    expectLimitRefusal(await h.gql(shape(100)), /cost/i); // 5301
+    expectServed(await h.gql(shape(10), { headers: asAdmin })); // 531
+    expectLimitRefusal(await h.gql(shape(100), { headers: asAdmin }), /cost/i); // 5301
   });
 
   it('cost: a variable page size cannot sneak past the estimate', async () => {
     const query = 'query ($n: Int) { users(first: $n) { edges { node { apiKeys { id name prefix createdAt expiresAt } } } } }';
-    expectLimitRefusal(await h.gql(query, { variables: { n: 100 } }), /cost/i);
+    expectLimitRefusal(await h.gql(query, { variables: { n: 100 }, headers: asAdmin }), /cost/i);
   });
 
   it('cost: many cheap-looking top-level lists add up', async () => {
@@ -213,9 +219,14 @@ describe('GraphQL limits follow the environment', () => {
 describe('production hides the schema', () => {
   let prod: HttpHarness;
   let dev: HttpHarness;
+  let asProd: Record<string, string>;
+  let asDev: Record<string, string>;
   beforeAll(async () => {
     prod = await startHttpServer({ env: { NODE_ENV: 'production', JWT_SECRET: randomSecret(), LOG_LEVEL: 'silent' } });
     dev = await startHttpServer({ env: { NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
+    // createNote is absent to anonymous callers (src/enforcement/hidden-validation.ts): sign one in on each.
+    asProd = { authorization: `Bearer ${(await signUp(prod)).accessToken}` };
+    asDev = { authorization: `Bearer ${(await signUp(dev)).accessToken}` };
   });
   afterAll(async () => {
     await prod?.close();
@@ -234,7 +245,7 @@ describe('production hides the schema', () => {
     expect(response.body).not.toHaveProperty('data');
     expect(response.text).not.toMatch(/"(User|ApiKey|apiKeys|Mutation|createApiKey)"/);
     // the same query works in development, so it is production that refuses it
-    const inDev = await dev.gql(query);
+    const inDev = await dev.gql(query, { headers: asDev });
     expect(inDev.status).toBe(200);
   });
 
@@ -268,12 +279,12 @@ describe('production hides the schema', () => {
     ['a type in a fragment', 'query { ...F } fragment F on Usr { id }', 'User'],
     ['a nested field', '{ notes { edges { node { titel } } } }', 'title'],
   ])('no "Did you mean" for a typo in %s in production (development does suggest)', async (_label, query, hint) => {
-    const inDev = await dev.gql(query);
+    const inDev = await dev.gql(query, { headers: asDev });
     expect(inDev.status).toBe(400);
     expect(inDev.text).toContain('Did you mean');
     expect(inDev.text).toContain(hint);
 
-    const inProd = await prod.gql(query);
+    const inProd = await prod.gql(query, { headers: asProd });
     expect(inProd.status).toBe(400);
     expect(inProd.body.errors?.length).toBeGreaterThanOrEqual(1);
     expect(inProd.text).not.toContain('Did you mean');
