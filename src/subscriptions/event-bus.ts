@@ -28,7 +28,8 @@
  * at most once a minute (an indexed DELETE). A bus that finds the ids after its last one missing
  * (a gap) and has not been caught up for longer than the retention says so in the log (`gap`):
  * events may have been deleted before it read them. A gap within the retention is a sequence gap
- * (an insert rolled back), not a loss.
+ * (an insert rolled back), not a loss; so is any gap on PostgreSQL while the listening connection
+ * stayed up and every read succeeded since the bus was last caught up, however long the log was quiet.
  */
 import type { DatabaseConfig } from '../config';
 import { appendEvent, deleteEventsBefore, eventsAfter, latestEventId } from '../store/event-log';
@@ -66,9 +67,11 @@ export interface EventBus {
 /**
  * What a bus tells its log: PostgreSQL's listening connection `lost` (with the error) and
  * `listening` again; the log `unreadable` (with the error; it is read again every second); a `gap`
- * (with `{ after, next }`) after being out of touch for longer than the retention.
+ * (with `{ after, next }`) after being out of touch for longer than the retention; a `listener`
+ * that threw (with `{ err, topic }`: that listener missed the event, the others and the following
+ * events are delivered as usual).
  */
-export type EventBusLogEvent = 'lost' | 'listening' | 'unreadable' | 'gap';
+export type EventBusLogEvent = 'lost' | 'listening' | 'unreadable' | 'gap' | 'listener';
 
 export interface EventBusOptions {
   readonly log?: (event: EventBusLogEvent, detail?: unknown) => void;
@@ -112,10 +115,17 @@ function createListeners() {
         if (set.size === 0 && byTopic.get(topic) === set) byTopic.delete(topic);
       };
     },
-    deliver(topic: string, id: string): void {
+    /** Calls each listener of `topic`; one that throws is reported to `failed` and the others still get the event. */
+    deliver(topic: string, id: string, failed: (error: unknown) => void): void {
       const set = byTopic.get(topic);
       if (set === undefined) return;
-      for (const listener of [...set]) listener(id);
+      for (const listener of [...set]) {
+        try {
+          listener(id);
+        } catch (error) {
+          failed(error);
+        }
+      }
     },
     count: () => count,
   };
@@ -140,6 +150,18 @@ export function createEventBus(
   let last: number | undefined;
   /** When `last` was last known to be the newest id (ms); a gap found later than the retention after it may be a loss. */
   let caughtUpAt = 0;
+  /** PostgreSQL: the listening connection is up. */
+  let connected = false;
+  /**
+   * PostgreSQL: the connection has stayed up and every read succeeded since `caughtUpAt`, so each
+   * event committed since was announced and read at once: a gap then is a rolled-back insert, never
+   * a deletion, however long the log was quiet.
+   */
+  let inTouch = false;
+  const caughtUp = (): void => {
+    caughtUpAt = now().getTime();
+    inTouch = postgres && connected;
+  };
   /** PostgreSQL: the listening connection is back; the next step reads (or, with no listener, skips) what was missed. */
   let catchUp = false;
   let wanted = false;
@@ -147,9 +169,12 @@ export function createEventBus(
   let failing = false;
   let retry: NodeJS.Timeout | undefined;
 
+  /** The running pump, which close() waits for: the store must not close under its read. */
+  let pumping: Promise<void> | undefined;
+
   const wake = (): void => {
     wanted = true;
-    if (!running) void pump();
+    if (!running) pumping = pump();
   };
   const pump = async (): Promise<void> => {
     running = true;
@@ -160,8 +185,10 @@ export function createEventBus(
           await step();
           failing = false;
         } catch (error) {
+          if (closed) break; // the read that close() interrupted: shutting down, not a failure
           if (!failing) options.log?.('unreadable', error);
           failing = true;
+          inTouch = false;
           if (retry === undefined && !closed) {
             retry = setTimeout(() => {
               retry = undefined;
@@ -184,7 +211,7 @@ export function createEventBus(
       catchUp = false;
       const newest = await latestEventId(db);
       last = Math.max(last ?? 0, newest);
-      caughtUpAt = now().getTime();
+      caughtUp();
       return;
     }
     if (!listening) {
@@ -194,17 +221,18 @@ export function createEventBus(
     catchUp = false;
     const after = last;
     const events = await eventsAfter(db, after, BATCH);
+    if (closed) return; // closed while reading: nothing is delivered after close()
     const first = events[0];
-    if (first !== undefined && first.id > after + 1 && now().getTime() - caughtUpAt > settings.retentionMs) {
+    if (first !== undefined && first.id > after + 1 && !inTouch && now().getTime() - caughtUpAt > settings.retentionMs) {
       options.log?.('gap', { after, next: first.id });
     }
     for (const event of events) {
       if (event.id <= (last ?? 0)) continue;
       last = event.id;
-      listeners.deliver(event.topic, event.subject);
+      listeners.deliver(event.topic, event.subject, (error) => options.log?.('listener', { err: error, topic: event.topic }));
     }
     if (events.length === BATCH) wanted = true;
-    else caughtUpAt = now().getTime();
+    else caughtUp();
   };
 
   /** PostgreSQL: opened on the first start or subscriber, not before (a server with no subscriber holds no extra connection). */
@@ -221,17 +249,22 @@ export function createEventBus(
         if (last !== undefined && Number.isSafeInteger(id) && listeners.count() === 0 && !catchUp) {
           // Nobody to deliver to: follow the ids without reading (each notification comes in commit order).
           last = id;
-          caughtUpAt = now().getTime();
+          caughtUp();
           return;
         }
         wake();
       },
       onListening() {
+        connected = true;
         catchUp = true;
         options.log?.('listening');
         wake();
       },
-      onLost: (error) => options.log?.('lost', error),
+      onLost(error) {
+        connected = false;
+        inTouch = false;
+        options.log?.('lost', error);
+      },
     });
     return connection.started;
   };
@@ -265,11 +298,13 @@ export function createEventBus(
   };
 
   let purgedAt = Number.NEGATIVE_INFINITY;
+  /** The deletion under way, which close() waits for (it never rejects). */
+  let purging: Promise<unknown> | undefined;
   const purge = (at: Date): void => {
-    if (at.getTime() - purgedAt < purgeEveryMs) return;
+    if (closed || at.getTime() - purgedAt < purgeEveryMs) return;
     purgedAt = at.getTime();
-    // A failure (the database gone meanwhile) is left to the next attempt, a minute on: nothing waits for it.
-    deleteEventsBefore(db, new Date(at.getTime() - settings.retentionMs)).catch(() => undefined);
+    // A failure (the database gone meanwhile) is left to the next attempt, a minute on: no publish waits for it.
+    purging = deleteEventsBefore(db, new Date(at.getTime() - settings.retentionMs)).catch(() => undefined);
   };
 
   return {
@@ -287,7 +322,7 @@ export function createEventBus(
       // Begin at the newest id before the first subscriber can arrive, so that nothing published after start is skipped.
       try {
         last = Math.max(last ?? 0, await latestEventId(db));
-        caughtUpAt = now().getTime();
+        caughtUp();
       } catch {
         // The database is not reachable: the bus begins once the listening connection is up (onListening).
       }
@@ -305,7 +340,7 @@ export function createEventBus(
           const newest = store.watcher?.latestEventId();
           if (newest !== undefined) {
             last = newest;
-            caughtUpAt = now().getTime();
+            caughtUp();
           }
         } catch {
           // Unreadable now: the next step tries again.
@@ -323,7 +358,7 @@ export function createEventBus(
       closed = true;
       unwatch();
       if (retry !== undefined) clearTimeout(retry);
-      await connection?.close();
+      await Promise.all([pumping, purging, connection?.close()]);
     },
   };
 }

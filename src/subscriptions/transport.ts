@@ -570,6 +570,7 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
         fastify.log.warn({ err: detail }, 'event listener lost: events are delivered late, read from the event log once it reconnects');
       else if (event === 'listening') fastify.log.info('event listener connected: events from every instance reach this one');
       else if (event === 'unreadable') fastify.log.warn({ err: detail }, 'event log not readable: events are delivered late, once it is');
+      else if (event === 'listener') fastify.log.error({ ...(detail as object) }, 'event listener threw: that subscriber missed the event');
       else
         fastify.log.warn(
           { ...(detail as object) },

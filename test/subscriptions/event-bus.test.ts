@@ -5,7 +5,13 @@
  */
 import { Client } from 'pg';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
-import { createEventBus, type EventBus, type EventBusLogEvent, type EventLogSettings } from '../../src/subscriptions/event-bus';
+import {
+  createEventBus,
+  EVENT_CHANNEL,
+  type EventBus,
+  type EventBusLogEvent,
+  type EventLogSettings,
+} from '../../src/subscriptions/event-bus';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { manualClock } from '../../src/manual-clock';
 import { eventually } from '../helpers/ws';
@@ -103,6 +109,23 @@ describe.each(databasesUnderTest())('the event bus on %s', (dialect) => {
     expect(onSecond).toEqual(sent);
   });
 
+  it('a listener that throws misses that event alone: the other listeners get it, the next events come at once, the log says which', async () => {
+    const events: Array<[EventBusLogEvent, unknown]> = [];
+    const [bus] = await twoBuses(SETTINGS, (event, detail) => events.push([event, detail]));
+    const got: string[] = [];
+    bus.on('noteAdded', (id) => {
+      if (id === 'bad') throw new Error('listener bug');
+    });
+    bus.on('noteAdded', (id) => got.push(id));
+    await bus.publish('noteAdded', 'bad');
+    await bus.publish('noteAdded', 'next');
+    await eventually(() => got.length === 2, 'both delivered to the second listener', 500); // not after a 1 s retry
+    expect(got).toEqual(['bad', 'next']);
+    expect(events.filter(([event]) => event !== 'listening')).toEqual([
+      ['listener', { err: new Error('listener bug'), topic: 'noteAdded' }],
+    ]);
+  });
+
   it('deletes events older than the retention after a publish', async () => {
     const clock = manualClock();
     const [bus] = await twoBuses({ ...SETTINGS, retentionMs: 1_000, purgeEveryMs: 0, now: clock.now });
@@ -139,6 +162,27 @@ describe.each(databasesUnderTest())('the event bus on %s', (dialect) => {
     const stopped = checks;
     await pause(100);
     expect(checks).toBe(stopped);
+  });
+
+  (dialect === 'sqlite' ? it : it.skip)('catches up on a backlog of several batches (256 each) once, in order', async () => {
+    // The second bus checks for other connections' commits only once a minute: it falls behind.
+    buses = [
+      createEventBus(database.config, stores[0], SETTINGS),
+      createEventBus(database.config, stores[1], { ...SETTINGS, pollMs: 60_000 }),
+    ];
+    const [first, second] = buses as [EventBus, EventBus];
+    const got: string[] = [];
+    second.on('noteAdded', (id) => got.push(id));
+    const sent: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      sent.push(`b${i}`);
+      await first.publish('noteAdded', `b${i}`);
+    }
+    expect(got).toEqual([]);
+    await second.publish('noteAdded', 'own'); // wakes it: 601 events to read, 256 at a time
+    await eventually(() => got.length >= 601, 'the backlog delivered');
+    await pause(100);
+    expect(got).toEqual([...sent, 'own']);
   });
 
   (dialect === 'sqlite' ? it : it.skip)(
@@ -194,6 +238,72 @@ describe.each(databasesUnderTest())('the event bus on %s', (dialect) => {
       }
     },
   );
+
+  (dialect === 'postgres' ? it : it.skip)(
+    'logs no gap for a rolled-back insert after a quiet spell longer than the retention while it stayed connected',
+    async () => {
+      const clock = manualClock();
+      const events: EventBusLogEvent[] = [];
+      const [first, second] = await twoBuses({ ...SETTINGS, retentionMs: 1_000, now: clock.now }, (event) => events.push(event));
+      const got: string[] = [];
+      second.on('noteAdded', (id) => got.push(id));
+      await first.publish('noteAdded', 'before');
+      await eventually(() => got.length === 1, 'delivered');
+      clock.advance(5_000); // quiet for five retentions, connected all along
+      const client = new Client({ connectionString: (database.config as { url: string }).url });
+      await client.connect();
+      try {
+        await client.query('begin');
+        await client.query("insert into event_log (topic, subject, published_at) values ('noteAdded', 'rolled back', now())");
+        await client.query('rollback'); // its id is drawn and never used
+      } finally {
+        await client.end();
+      }
+      await first.publish('noteAdded', 'after');
+      await eventually(() => got.length === 2, 'delivered after the gap');
+      expect(got).toEqual(['before', 'after']);
+      expect(events.filter((event) => event !== 'listening')).toEqual([]);
+    },
+  );
+
+  (dialect === 'postgres' ? it : it.skip)('close() during a read waits for it, delivers nothing after it and logs no failure', async () => {
+    const events: EventBusLogEvent[] = [];
+    const store = openStore(database.config, { credentialCacheSize: 0 });
+    const bus = createEventBus(database.config, store, SETTINGS, { log: (e) => events.push(e) });
+    buses = [];
+    const url = (database.config as { url: string }).url;
+    const [blocker, waker] = [new Client({ connectionString: url }), new Client({ connectionString: url })];
+    await Promise.all([blocker.connect(), waker.connect()]);
+    try {
+      await bus.start();
+      const got: string[] = [];
+      bus.on('noteAdded', (id) => got.push(id));
+      await pause(50);
+      // The bus's read waits behind this lock; the row inserted under it shows once it commits.
+      await blocker.query('begin');
+      await blocker.query('lock table event_log in access exclusive mode');
+      await blocker.query("insert into event_log (topic, subject, published_at) values ('noteAdded', 'late', now())");
+      await waker.query(`select pg_notify('${EVENT_CHANNEL}', '999999')`); // wakes the bus now: its read blocks
+      await pause(100);
+      let closed = false;
+      const closing = bus.close().then(() => {
+        closed = true;
+      });
+      await pause(100);
+      expect(closed).toBe(false); // still waiting for the read
+      await blocker.query('commit');
+      await closing;
+      await pause(50);
+      expect(got).toEqual([]); // read after close() began: not delivered
+      await store.close();
+      expect(events.filter((e) => e !== 'listening')).toEqual([]);
+    } finally {
+      await blocker.query('rollback').catch(() => undefined);
+      await Promise.all([blocker.end(), waker.end()]);
+      await bus.close();
+      await store.close();
+    }
+  });
 
   (dialect === 'postgres' ? it : it.skip)(
     'loses nothing while PostgreSQL drops its listening connection: what was published meanwhile arrives after the reconnect, in order, once',
