@@ -15,6 +15,9 @@
  *   not use, answer UNAUTHENTICATED / FORBIDDEN and start nothing; SUBSCRIPTIONS_PER_SOCKET and SUBSCRIPTIONS_PER_USER (else LIMIT_EXCEEDED).
  * - While it runs: src/subscriptions/connection.ts keeps the viewer current; every event executes
  *   against it, so nested fields it may no longer read are null with their error.
+ * - A client that does not read: more than SUBSCRIPTION_SEND_BUFFER_MAX_BYTES held unsent for its
+ *   socket closes it with 1013 (below, `overBufferBound`); a subscription too far behind its events
+ *   ends with EVENTS_MISSED (streams.ts).
  * - Errors leave as HTTP's do: ours with their code, anything unexpected as INTERNAL_SERVER_ERROR
  *   with an id that finds the detail in the log.
  * - Shutdown: every socket gets a close frame (1001) in Fastify's preClose, before the HTTP server
