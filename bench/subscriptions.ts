@@ -1,7 +1,7 @@
 // npm run bench:subscriptions: fan-out of one event to 1,000 subscribers on one instance (SQLite,
 // production mode), with the real graphql-ws client. For anonymous subscribers and for signed-in
-// ones (a JWT: each event re-authenticates each subscriber before it is read): the time from the
-// publishing mutation's answer to the last delivery, and the server's CPU per delivered event. Also
+// ones (a JWT: each event re-authenticates each subscriber before it is read): the time from sending
+// the publishing mutation to the last delivery, and the server's CPU per delivered event. Also
 // the CPU the once-a-second credential re-check of 1,000 idle signed-in sockets costs.
 // Runs compiled (see package.json): bench/processes.ts says why.
 import { type Client, createClient } from 'graphql-ws';

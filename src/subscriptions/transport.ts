@@ -83,9 +83,9 @@ export const CLOSE_GOING_AWAY = 1001;
  * opens, so a handshake lasts milliseconds and 16 at once from one address is already a crowd.
  */
 export const PENDING_SOCKETS_PER_ADDRESS = 16;
-/** How often an idle socket is pinged, and how long a pong may take before it is dropped. */
+/** How often every open socket is pinged, and how long its pong may take before the socket is dropped (no close frame). */
 const KEEP_ALIVE_MS = 12_000;
-/** How long shutdown waits for clients to answer the close frame before dropping their sockets. */
+/** How long a client has to answer a close frame (shutdown, or a reader past the send-buffer bound) before its socket is dropped. */
 const CLOSE_GRACE_MS = 1_000;
 
 export interface SubscriptionsOptions {

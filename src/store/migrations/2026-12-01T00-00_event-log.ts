@@ -4,7 +4,7 @@ import type { Dialect } from '../schema';
 /**
  * The log behind the subscriptions' event bus (src/subscriptions/event-bus.ts): one row per
  * published event, topic and subject id only, read by every instance in id order and deleted after
- * EVENT_RETENTION_SECONDS (by `published_at`, hence its index).
+ * SUBSCRIPTION_EVENT_RETENTION_SECONDS (by `published_at`, hence its index).
  *
  * The ids must come in commit order, or a reader that has seen id 6 would skip a 5 committed after
  * it. SQLite gives that by itself (one writer at a time; AUTOINCREMENT never reuses an id, even after
