@@ -276,7 +276,12 @@ export function createOperationGate(): OperationGate {
 export function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQLContext> {
   const gate = createOperationGate();
   const listeners: GraphQLRequestListener<GraphQLContext> = {
-    async responseForOperation({ operation, document, schema, contextValue, request }) {
+    async responseForOperation({ operation: resolved, document, schema, contextValue, request }) {
+      // Apollo calls this hook even when it picked out no operation (an operationName the document
+      // does not hold, or several operations and none named), though its type says otherwise;
+      // execution then answers 400 OPERATION_RESOLUTION_FAILURE.
+      const operation = resolved as OperationDefinitionNode | undefined;
+      if (operation === undefined) return null;
       if (operation.operation !== 'mutation' && !(refuseQueries && operation.operation === 'query')) return null;
       // @skip/@include are judged with the variables as execution will see them: defaults filled
       // in. Variables that do not coerce fail execution anyway; then every field counts.

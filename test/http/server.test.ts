@@ -19,7 +19,16 @@ import {
   signUp,
   uniqueEmail,
 } from '../helpers/accounts';
-import { get, type HttpHarness, NO_STACK_OR_HTML, post, randomSecret, readResponse, startHttpServer } from '../helpers/http';
+import {
+  type GqlResponse,
+  get,
+  type HttpHarness,
+  NO_STACK_OR_HTML,
+  post,
+  randomSecret,
+  readResponse,
+  startHttpServer,
+} from '../helpers/http';
 
 const ALLOWED_ORIGIN = 'https://app.example.test';
 /** Whether an email can still be signed up: true means no account with it exists. */
@@ -44,6 +53,35 @@ describe('gatehouse over HTTP', () => {
   });
   afterEach(() => {
     clockOffsetMs = 0;
+  });
+
+  describe('documents whose operation cannot be picked out', () => {
+    // Apollo resolves no operation for these and still asks the plugins' responseForOperation; the
+    // operation gate read the missing operation and the request answered 500.
+    const refused = (response: GqlResponse, message: RegExp) => {
+      expect(response.status).toBe(400);
+      expect(response.body.data).toBeUndefined();
+      expect(response.body.errors?.map((error) => error.extensions?.['code'])).toEqual(['OPERATION_RESOLUTION_FAILURE']);
+      expect(response.body.errors?.[0]?.message).toMatch(message);
+      expect(response.text).not.toMatch(NO_STACK_OR_HTML);
+    };
+
+    it('answer 400 OPERATION_RESOLUTION_FAILURE to an operationName the document does not hold', async () => {
+      refused(await h.gql('query A { publicMessage }', { operationName: 'C' }), /Unknown operation named "C"/);
+      refused(await h.gql('mutation M { __typename }', { operationName: 'C' }), /Unknown operation named "C"/);
+    });
+
+    it('answer 400 OPERATION_RESOLUTION_FAILURE to several operations sent without an operationName', async () => {
+      refused(await h.gql('query A { publicMessage } query B { publicMessage }'), /Must provide operation name/);
+    });
+
+    it('answer 400 to the same over GET', async () => {
+      const query = encodeURIComponent('query A { publicMessage }');
+      refused(
+        await get(h, `/graphql?query=${query}&operationName=C`, { 'apollo-require-preflight': 'true' }),
+        /Unknown operation named "C"/,
+      );
+    });
   });
 
   describe('anonymous callers', () => {
