@@ -66,8 +66,11 @@ async function run(url: string, pid: number, params: Record<string, string> | un
     });
     if (response.status !== 200) throw new Error(`tick answered ${response.status}`);
   };
+  // Waiting set before the mutation is sent: its events can reach every subscriber before its own
+  // answer does (responses leave at the end of their turn, src/http/turn-writes.ts).
+  const warmedUp = new Promise<void>((resolve) => (waiting = resolve));
   await tick(); // warm-up round
-  await new Promise<void>((resolve) => (waiting = resolve));
+  await warmedUp;
   const times: number[] = [];
   const cpuBefore = cpuMs(pid);
   for (let i = 0; i < EVENTS; i++) {
