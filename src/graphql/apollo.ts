@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -26,6 +26,13 @@ import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
 import { buildSchema } from './schema';
 import { publishOnlyEvents } from '../subscriptions/streams';
+
+/** A GraphQLError without a code that Apollo answers with a 4xx status: a refusal of the request, not a failure. */
+function isClientRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.extensions['code'] !== undefined) return false;
+  const status = (error.extensions['http'] as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
 
 /** How an unexpected error is answered: `internal` (500-style, masked) or `unavailable` (the database is down: 503). */
 type Masking = { readonly as: 'internal' | 'unavailable'; readonly requestId: string | undefined };
@@ -189,6 +196,13 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       if (masking !== undefined) {
         const replacement = masking.as === 'unavailable' ? databaseUnavailable(masking.requestId) : internalError(masking.requestId);
         return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
+      }
+      // Apollo refuses some requests with a 400 but no code (a persisted-query hash that does not
+      // match its query, an unsupported persisted-query version), and then labels them
+      // INTERNAL_SERVER_ERROR. They are the client's mistake, in Apollo's fixed wording: answered as
+      // BAD_REQUEST, not masked and logged as a failure of ours.
+      if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR && isClientRefusal(error)) {
+        return { message: formatted.message, extensions: { code: ApolloServerErrorCode.BAD_REQUEST } };
       }
       // Apollo's own 500s (a context function or a plugin's requestDidStart that threw something
       // unexpected, say) can carry raw text. They come with no request context: the HTTP layer adds

@@ -84,6 +84,39 @@ describe('gatehouse over HTTP', () => {
     });
   });
 
+  describe('persisted queries Apollo refuses', () => {
+    it("answer 400 BAD_REQUEST with Apollo's reason, not a masked INTERNAL_SERVER_ERROR", async () => {
+      const mismatch = await post(
+        h,
+        JSON.stringify({ query: '{ publicMessage }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }),
+        { 'content-type': 'application/json' },
+      );
+      expect(mismatch.status).toBe(400);
+      expect(mismatch.body.errors).toEqual([{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }]);
+      const version = await post(
+        h,
+        JSON.stringify({ query: '{ publicMessage }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } }),
+        { 'content-type': 'application/json' },
+      );
+      expect(version.status).toBe(400);
+      expect(version.body.errors).toEqual([{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }]);
+    });
+
+    it('still answer a registered query by its hash alone', async () => {
+      const query = '{ publicMessage }';
+      const sha256Hash = createHash('sha256').update(query).digest('hex');
+      const registered = await post(h, JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash } } }), {
+        'content-type': 'application/json',
+      });
+      expect(registered.status).toBe(200);
+      const byHash = await post(h, JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash } } }), {
+        'content-type': 'application/json',
+      });
+      expect(byHash.status).toBe(200);
+      expect(typeof byHash.body.data?.['publicMessage']).toBe('string');
+    });
+  });
+
   describe('anonymous callers', () => {
     it('read a public field with HTTP 200', async () => {
       const response = await h.gql('{ publicMessage }');
