@@ -61,10 +61,15 @@ export function registerErrorHandlers(fastify: FastifyInstance, config: Config):
     return reply.status(status).send(httpErrorBody(message, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', request.id));
   });
   fastify.setNotFoundHandler((request, reply) => {
-    reply
-      .status(404)
-      .send(
-        httpErrorBody(`Nothing at ${request.method} ${request.url.split('?')[0]}. GraphQL is at ${GRAPHQL_PATH}.`, 'NOT_FOUND', request.id),
-      );
+    const path = request.url.split('?')[0];
+    // GraphQL's path with another method is there, just not for that method (RFC 9110: 405 names the allowed ones).
+    if (path === GRAPHQL_PATH) {
+      reply
+        .status(405)
+        .header('allow', 'GET, POST')
+        .send(httpErrorBody(`GraphQL at ${GRAPHQL_PATH} takes GET and POST, not ${request.method}.`, 'BAD_REQUEST', request.id));
+      return;
+    }
+    reply.status(404).send(httpErrorBody(`Nothing at ${request.method} ${path}. GraphQL is at ${GRAPHQL_PATH}.`, 'NOT_FOUND', request.id));
   });
 }

@@ -449,6 +449,17 @@ describe('gatehouse over HTTP', () => {
       expect(wrongPath.status).toBe(404);
       expect(wrongPath.headers.get('content-type')).toMatch(/^application\/json/);
     });
+
+    it("GraphQL's path with a method it does not take gets 405 with Allow, not 404", async () => {
+      for (const method of ['PUT', 'DELETE', 'PATCH']) {
+        const response = await readResponse(await fetch(`${h.url}/graphql?x=1`, { method }));
+        expect(response.status).toBe(405);
+        expect(response.headers.get('allow')).toBe('GET, POST');
+        expect(response.body.errors?.[0]?.message).toBe(`GraphQL at /graphql takes GET and POST, not ${method}.`);
+        expect(response.body.errors?.[0]?.extensions?.['code']).toBe('BAD_REQUEST');
+        expect(response.body.errors?.[0]?.extensions?.['requestId']).toBe(response.headers.get('x-request-id'));
+      }
+    });
   });
 
   describe('CORS', () => {
