@@ -40,3 +40,23 @@ export function clientAddress(forwarded: string | undefined, connection: string 
   const fromProxy = forwarded === undefined || forwarded === connection ? null : parseIpAddress(forwarded);
   return fromProxy ?? fromConnection ?? 'unknown';
 }
+
+/**
+ * The key a per-address limit counts `address` (a client address as above) under. IPv4 counts
+ * per address; IPv6 per /64 network (`2001:db8:1:2::/64`), since every IPv6 host is given at least
+ * a /64 and could otherwise take a fresh address for each attempt. Anything else (`unknown`, `cli`)
+ * is its own key, and no address (the command line) counts as `unknown`. Audit rows and logs keep
+ * the full address; only limits use this.
+ */
+export function addressLimitKey(address: string | null): string {
+  if (address === null) return 'unknown';
+  const ip = parseIpAddress(address);
+  if (ip === null || isIP(ip) === 4) return ip ?? address;
+  // parseIpAddress wrote it in hex groups with at most one `::`: fill that in to reach the groups.
+  const [head = '', tail] = ip.split('::');
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const network = parseIpAddress(`${groups.slice(0, 4).join(':')}::`);
+  return `${network ?? ip}/64`;
+}

@@ -2,6 +2,7 @@ import type { App } from '../app';
 import { mayAct } from '../auth/authenticate';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import { HashQueueFull, InvalidInput, RateLimited, Unauthenticated } from '../errors';
+import { addressLimitKey } from '../http/client-address';
 import { isUniqueViolation } from '../store/database';
 import {
   clearAccountFailures,
@@ -110,7 +111,7 @@ export async function signUp(
   const windowMs = app.config.loginFailures.windowSeconds * 1000;
   const now = app.now();
   const since = new Date(now.getTime() - windowMs);
-  const attempt = await recordSignupAttempt(db, { address: origin.address ?? 'unknown', now, since });
+  const attempt = await recordSignupAttempt(db, { address: addressLimitKey(origin.address), now, since });
   if (attempt.others >= app.config.signUpsPerAddress) {
     await forgetSignupAttempt(db, attempt.id);
     const retryAtMs = (attempt.oldest ?? now).getTime() + windowMs;
@@ -141,15 +142,16 @@ export async function login(app: App, input: { email: string; password: string }
   const now = app.now();
   const since = new Date(now.getTime() - windowSeconds * 1000);
 
-  const clientAddress = origin.address ?? 'unknown';
+  // Counted per /64 for IPv6 (http/client-address.ts); the audit rows keep the full address.
+  const addressKey = addressLimitKey(origin.address);
   // The attempt is counted as a failure before the password is checked, and forgiven only when it
   // succeeds: parallel requests then see each other, so they cannot slip more guesses past the limit
   // than the limit itself while the slow hash runs.
-  const attempt = await recordLoginFailure(db, { accountKey, address: clientAddress, now });
+  const attempt = await recordLoginFailure(db, { accountKey, address: addressKey, now });
   const [account, accountDay, address] = await Promise.all([
     failuresForAccount(db, accountKey, since, attempt),
     failuresForAccount(db, accountKey, new Date(now.getTime() - BACK_OFF_HORIZON_MS), attempt),
-    failuresForAddress(db, clientAddress, since, attempt),
+    failuresForAddress(db, addressKey, since, attempt),
   ]);
   const until = lockedUntil(
     { perAccount, perAddress, windowMs: windowSeconds * 1000, maxLockMs: BACK_OFF_HORIZON_MS },

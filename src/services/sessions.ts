@@ -3,6 +3,7 @@ import { serializeEndedSessions, withEndedSessions } from '../auth/session-ends'
 import { isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import type { Viewer } from '../auth/viewer';
 import { InvalidInput, NotFound, RateLimited } from '../errors';
+import { addressLimitKey } from '../http/client-address';
 import {
   clearAccountFailures,
   failuresForAccount,
@@ -113,13 +114,14 @@ async function checkCurrentPassword(app: App, userId: string, password: string, 
   const accountKey = normalizeEmail(found.user.email);
   const { perAccount, perAddress, windowSeconds } = app.config.loginFailures;
   const now = app.now();
-  const clientAddress = origin.address ?? 'unknown';
+  // Counted per /64 for IPv6 (http/client-address.ts); the audit rows keep the full address.
+  const addressKey = addressLimitKey(origin.address);
   // Counted before the check, as login does, so parallel guesses see each other.
-  const attempt = await recordLoginFailure(db, { accountKey, address: clientAddress, now });
+  const attempt = await recordLoginFailure(db, { accountKey, address: addressKey, now });
   const [account, accountDay, address] = await Promise.all([
     failuresForAccount(db, accountKey, new Date(now.getTime() - windowSeconds * 1000), attempt),
     failuresForAccount(db, accountKey, new Date(now.getTime() - BACK_OFF_HORIZON_MS), attempt),
-    failuresForAddress(db, clientAddress, new Date(now.getTime() - windowSeconds * 1000), attempt),
+    failuresForAddress(db, addressKey, new Date(now.getTime() - windowSeconds * 1000), attempt),
   ]);
   const until = lockedUntil(
     { perAccount, perAddress, windowMs: windowSeconds * 1000, maxLockMs: BACK_OFF_HORIZON_MS },

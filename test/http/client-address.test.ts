@@ -1,4 +1,4 @@
-import { clientAddress, parseIpAddress } from '../../src/http/client-address';
+import { addressLimitKey, clientAddress, parseIpAddress } from '../../src/http/client-address';
 
 describe('parseIpAddress', () => {
   it.each([
@@ -37,5 +37,27 @@ describe('clientAddress', () => {
     expect(clientAddress('cli', '10.0.0.2')).toBe('10.0.0.2');
     expect(clientAddress(undefined, '::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(clientAddress(undefined, undefined)).toBe('unknown');
+  });
+});
+
+describe('addressLimitKey', () => {
+  it('gives every spelling of addresses in one IPv6 /64 one key', () => {
+    const spellings = ['2001:db8:1:2::1', '2001:DB8:1:2:0:0:0:1', '2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:0db8:0001:0002:abcd::9'];
+    expect(new Set(spellings.map(addressLimitKey))).toEqual(new Set(['2001:db8:1:2::/64']));
+  });
+
+  it('gives different /64s different keys', () => {
+    expect(addressLimitKey('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(addressLimitKey('2001:db8::1')).toBe('2001:db8::/64');
+    expect(addressLimitKey('1:2:3:4:5:6:7:8')).toBe('1:2:3:4::/64');
+    expect(addressLimitKey('::1')).toBe('::/64');
+  });
+
+  it('keeps IPv4 (an IPv4-mapped IPv6 address included, as clientAddress gives it) and non-addresses as they are', () => {
+    expect(addressLimitKey('203.0.113.9')).toBe('203.0.113.9');
+    expect(addressLimitKey(clientAddress(undefined, '::ffff:198.51.100.7'))).toBe('198.51.100.7');
+    expect(addressLimitKey('unknown')).toBe('unknown');
+    expect(addressLimitKey('cli')).toBe('cli');
+    expect(addressLimitKey(null)).toBe('unknown');
   });
 });

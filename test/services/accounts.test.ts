@@ -1,4 +1,6 @@
-import { CLI_ORIGIN } from '../../src/services/audit';
+import { RateLimited } from '../../src/errors';
+import { login, signUp } from '../../src/services/accounts';
+import { CLI_ORIGIN, type RequestOrigin } from '../../src/services/audit';
 import { setDisabled } from '../../src/services/users';
 import { createTestKit, type TestKit } from '../../src/testkit';
 
@@ -140,6 +142,41 @@ describe('sign-ups per address', () => {
       expect(Number(users.n)).toBe(3);
       now = new Date(now.getTime() + 15 * 60_000 + 1000);
       expect((await signUp(4)).errors).toBeUndefined();
+    } finally {
+      await kit.close();
+    }
+  });
+});
+
+describe('IPv6 clients count per /64 in the per-address limits', () => {
+  const from = (address: string): RequestOrigin => ({ actorId: null, address, source: 'request' });
+
+  it('sign-ups: addresses in one /64 share SIGNUPS_PER_ADDRESS, another /64 has its own; the audit keeps each full address', async () => {
+    const kit = await createTestKit({ env: { SIGNUPS_PER_ADDRESS: '2' } });
+    try {
+      const signUpFrom = (i: number, address: string) =>
+        signUp(kit.app, { email: `v6-${i}@example.test`, password: `password ${i}!` }, from(address));
+      await signUpFrom(0, '2001:db8:1:2::1');
+      await signUpFrom(1, '2001:db8:1:2::2');
+      await expect(signUpFrom(2, '2001:db8:1:2:ffff:0:0:3')).rejects.toBeInstanceOf(RateLimited);
+      await signUpFrom(3, '2001:db8:1:3::1');
+      const audited = await kit.db.selectFrom('audit_events').select('address').execute();
+      expect(new Set(audited.map((row) => row.address))).toEqual(new Set(['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:3::1']));
+    } finally {
+      await kit.close();
+    }
+  });
+
+  it('login failures: addresses in one /64 share LOGIN_FAILURES_PER_ADDRESS, another /64 is not locked out', async () => {
+    const kit = await createTestKit({ env: { LOGIN_FAILURES_PER_ADDRESS: '3', LOGIN_FAILURES_PER_ACCOUNT: '100' } });
+    try {
+      const user = await kit.createUser();
+      const loginFrom = (address: string, password: string) => login(kit.app, { email: user.user.email, password }, from(address));
+      for (let i = 1; i <= 3; i++) {
+        await expect(loginFrom(`2001:db8:1:2::${i}`, 'not the password')).rejects.not.toBeInstanceOf(RateLimited);
+      }
+      await expect(loginFrom('2001:db8:1:2::99', user.password)).rejects.toBeInstanceOf(RateLimited);
+      await expect(loginFrom('2001:db8:1:3::1', user.password)).resolves.toHaveProperty('refreshToken');
     } finally {
       await kit.close();
     }
