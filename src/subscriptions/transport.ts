@@ -8,7 +8,7 @@
  *   credential is authenticated as HTTP's headers are (bad: 4401, no detail; none: anonymous);
  *   SUBSCRIPTION_SOCKETS_PER_USER sockets per user or anonymous address (else 1008); the database
  *   not answering closes with 1013 (try again later). Sockets not yet past `connection_init` count
- *   per client address against PENDING_SOCKETS_PER_ADDRESS (else 1008 at once).
+ *   per client address (IPv6 per /64) against PENDING_SOCKETS_PER_ADDRESS (else 1008 at once).
  * - Subscribe: subscriptions only (queries and mutations stay on HTTP, with their CSRF and
  *   operation-gate rules); HTTP's operation limits (tokens while parsing, then depth, aliases,
  *   directives, cost); root fields the viewer may not read, or whose @owner(loads: …) object it may
@@ -57,7 +57,7 @@ import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '..
 import type { GraphQLContext } from '../graphql/context';
 import { createContext } from '../graphql/apollo';
 import { limitRules } from '../graphql/limits';
-import { clientAddress } from '../http/client-address';
+import { addressLimitKey, clientAddress } from '../http/client-address';
 import { GRAPHQL_PATH, type RouteModule } from '../http/route';
 import { isDatabaseUnreachable } from '../store/database';
 import { Connection, type RunningSubscription } from './connection';
@@ -130,7 +130,7 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
   /** Open sockets (acknowledged) by limit key. */
   const byKey = new Map<string, Set<Connection>>();
   const sockets = new Set<WebSocket>();
-  /** Sockets whose `connection_init` is not yet answered, by client address. */
+  /** Sockets whose `connection_init` is not yet answered, by addressLimitKey of the client address. */
   const pendingByAddress = new Map<string, number>();
   let closing = false;
 
@@ -191,7 +191,7 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     }
     if (socket.readyState !== socket.OPEN) return false;
     const address = clientAddress(config.trustProxy ? request.ip : undefined, request.socket.remoteAddress);
-    const key = authentication.viewer === null ? `address:${address}` : `user:${authentication.viewer.id}`;
+    const key = authentication.viewer === null ? `address:${addressLimitKey(address)}` : `user:${authentication.viewer.id}`;
     const peers = byKey.get(key);
     if (peers !== undefined && peers.size >= limits.socketsPerUser) {
       socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many connections');
@@ -469,21 +469,22 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     wsHandler: (socket, request) => {
       sockets.add(socket);
       const address = clientAddress(config.trustProxy ? request.ip : undefined, request.socket.remoteAddress);
-      const pending = pendingByAddress.get(address) ?? 0;
+      const addressKey = addressLimitKey(address); // an IPv6 client counts per /64
+      const pending = pendingByAddress.get(addressKey) ?? 0;
       if (pending >= PENDING_SOCKETS_PER_ADDRESS) {
         request.log.info({ address }, 'WebSocket refused: too many sockets before connection_init from this address');
         socket.once('close', () => sockets.delete(socket));
         socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many connections');
         return;
       }
-      pendingByAddress.set(address, pending + 1);
+      pendingByAddress.set(addressKey, pending + 1);
       let counted = true;
       const handshakeDone = () => {
         if (!counted) return;
         counted = false;
-        const left = (pendingByAddress.get(address) ?? 1) - 1;
-        if (left <= 0) pendingByAddress.delete(address);
-        else pendingByAddress.set(address, left);
+        const left = (pendingByAddress.get(addressKey) ?? 1) - 1;
+        if (left <= 0) pendingByAddress.delete(addressKey);
+        else pendingByAddress.set(addressKey, left);
       };
       const extra: Extra = { socket, request, handshakeDone };
       // Ids of the subscribe messages graphql-ws is still handling here (starting, running or ending).

@@ -564,6 +564,36 @@ const watched = {
 };
 const WATCH = 'subscription ($id: ID!) { noteWatch(id: $id) { id body visibility } }';
 
+describe('per-address socket limits count an IPv6 client by its /64 (TRUST_PROXY, X-Forwarded-For)', () => {
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttpServer({
+      app: { typeDefs: [notes.typeDefs, extra.typeDefs], resolvers: [notes.resolvers, extra.resolvers], loaders: notes.loaders } as never,
+      env: { TRUST_PROXY: 'true', SUBSCRIPTION_SOCKETS_PER_USER: '2', SUBSCRIPTION_INIT_TIMEOUT_MS: '300' },
+    });
+  });
+  afterAll(() => h.close());
+  const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
+
+  it('anonymous sockets: two addresses in one /64 fill SUBSCRIPTION_SOCKETS_PER_USER, another /64 is not refused', async () => {
+    await Promise.all([open(h, undefined, from('2001:db8:1:2::1')).connected, open(h, undefined, from('2001:db8:1:2::2')).connected]);
+    await expect(open(h, undefined, from('2001:db8:1:2:ffff::3')).connected).rejects.toThrow(/^socket closed \(1008 /);
+    await open(h, undefined, from('2001:db8:1:3::1')).connected;
+  });
+
+  it('sockets before connection_init: addresses in one /64 share PENDING_SOCKETS_PER_ADDRESS, another /64 is not refused', async () => {
+    const raw = (address: string) => new WebSocket(wsUrl(h.url), 'graphql-transport-ws', { headers: { 'x-forwarded-for': address } });
+    const silent = Array.from({ length: PENDING_SOCKETS_PER_ADDRESS }, (_, i) => raw(`2001:db8:1:2::${i + 1}`));
+    await Promise.all(silent.map((socket) => new Promise((resolve) => socket.once('open', resolve))));
+    const closes = silent.map((socket) => new Promise<number>((resolve) => socket.once('close', (c) => resolve(c))));
+    const sameNetwork = raw('2001:db8:1:2::99');
+    expect(await new Promise<number>((resolve) => sameNetwork.once('close', (c) => resolve(c)))).toBe(1008);
+    await open(h, undefined, from('2001:db8:1:3::1')).connected;
+    // The silent ones are closed by the init timeout (4408), not by the cap.
+    expect(await Promise.all(closes)).toEqual(Array(PENDING_SOCKETS_PER_ADDRESS).fill(4408));
+  });
+});
+
 describe('subscription fields of an application: @owner(loads: …) at the root, Query below it', () => {
   let h: HttpHarness;
   beforeAll(async () => {
