@@ -1,6 +1,8 @@
 import { RateLimited } from '../../src/errors';
 import { login, signUp } from '../../src/services/accounts';
+import { rolesOf } from '../../src/auth/roles';
 import { CLI_ORIGIN, type RequestOrigin } from '../../src/services/audit';
+import { changePassword } from '../../src/services/sessions';
 import { setDisabled } from '../../src/services/users';
 import { createTestKit, type TestKit } from '../../src/testkit';
 
@@ -177,6 +179,23 @@ describe('IPv6 clients count per /64 in the per-address limits', () => {
       }
       await expect(loginFrom('2001:db8:1:2::99', user.password)).rejects.toBeInstanceOf(RateLimited);
       await expect(loginFrom('2001:db8:1:3::1', user.password)).resolves.toHaveProperty('refreshToken');
+    } finally {
+      await kit.close();
+    }
+  });
+
+  it("changePassword's current-password check counts failures by the same /64", async () => {
+    const kit = await createTestKit({ env: { LOGIN_FAILURES_PER_ADDRESS: '3', LOGIN_FAILURES_PER_ACCOUNT: '100' } });
+    try {
+      const user = await kit.createUser();
+      const viewer = { id: user.user.id, roles: rolesOf(user.user.role), via: 'jwt' as const };
+      const changeFrom = (address: string, currentPassword: string) =>
+        changePassword(kit.app, viewer, null, { currentPassword, newPassword: 'a brand new password' }, from(address));
+      for (let i = 1; i <= 3; i++) {
+        await expect(changeFrom(`2001:db8:1:2::${i}`, 'not the password')).rejects.not.toBeInstanceOf(RateLimited);
+      }
+      await expect(changeFrom('2001:db8:1:2::99', user.password)).rejects.toBeInstanceOf(RateLimited);
+      await expect(changeFrom('2001:db8:1:3::1', user.password)).resolves.toBe(true);
     } finally {
       await kit.close();
     }
