@@ -9,7 +9,7 @@ import { createContext, subscriptionRuleThrows } from '../graphql/apollo';
 import { credentialRefused, databaseUnavailable, internalError } from '../graphql/errors';
 import { httpErrorBody } from './errors';
 import { isDatabaseUnreachable } from '../store/database';
-import { clientAddress } from './client-address';
+import { clientAddress } from '../client-address';
 import { GRAPHQL_PATH, type RouteModule } from './route';
 
 export const graphqlRoute: RouteModule = (fastify, { app, apollo, schema, viewers }) => {

@@ -2,7 +2,7 @@ import type { App } from '../app';
 import { mayAct } from '../auth/authenticate';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import { HashQueueFull, InvalidInput, RateLimited, Unauthenticated } from '../errors';
-import { addressLimitKey } from '../http/client-address';
+import { addressLimitKey } from '../client-address';
 import { isUniqueViolation } from '../store/database';
 import {
   clearAccountFailures,
@@ -142,7 +142,7 @@ export async function login(app: App, input: { email: string; password: string }
   const now = app.now();
   const since = new Date(now.getTime() - windowSeconds * 1000);
 
-  // Counted per /64 for IPv6 (http/client-address.ts); the audit rows keep the full address.
+  // Counted per /64 for IPv6 (src/client-address.ts); the audit rows keep the full address.
   const addressKey = addressLimitKey(origin.address);
   // The attempt is counted as a failure before the password is checked, and forgiven only when it
   // succeeds: parallel requests then see each other, so they cannot slip more guesses past the limit

@@ -3,7 +3,7 @@ import { serializeEndedSessions, withEndedSessions } from '../auth/session-ends'
 import { isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import type { Viewer } from '../auth/viewer';
 import { InvalidInput, NotFound, RateLimited } from '../errors';
-import { addressLimitKey } from '../http/client-address';
+import { addressLimitKey } from '../client-address';
 import {
   clearAccountFailures,
   failuresForAccount,
@@ -114,7 +114,7 @@ async function checkCurrentPassword(app: App, userId: string, password: string, 
   const accountKey = normalizeEmail(found.user.email);
   const { perAccount, perAddress, windowSeconds } = app.config.loginFailures;
   const now = app.now();
-  // Counted per /64 for IPv6 (http/client-address.ts); the audit rows keep the full address.
+  // Counted per /64 for IPv6 (src/client-address.ts); the audit rows keep the full address.
   const addressKey = addressLimitKey(origin.address);
   // Counted before the check, as login does, so parallel guesses see each other.
   const attempt = await recordLoginFailure(db, { accountKey, address: addressKey, now });

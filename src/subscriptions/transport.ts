@@ -57,7 +57,7 @@ import { databaseUnavailable, ErrorCode, internalError, limitExceeded } from '..
 import type { GraphQLContext } from '../graphql/context';
 import { createContext } from '../graphql/apollo';
 import { limitRules } from '../graphql/limits';
-import { addressLimitKey, clientAddress } from '../http/client-address';
+import { addressLimitKey, clientAddress } from '../client-address';
 import { GRAPHQL_PATH, type RouteModule } from '../http/route';
 import { isDatabaseUnreachable } from '../store/database';
 import { Connection, type RunningSubscription } from './connection';

@@ -1,4 +1,4 @@
-import { addressLimitKey, clientAddress, parseIpAddress } from '../../src/http/client-address';
+import { addressLimitKey, clientAddress, parseIpAddress } from '../src/client-address';
 
 describe('parseIpAddress', () => {
   it.each([
