@@ -112,13 +112,12 @@ function openSqlite(path: string, credentialCacheSize: number): Opened {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+  const uncached = (): Opened => ({
+    db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }),
+    lookups: uncachedLookups(sqliteReads(database)),
+  });
   // An in-memory database has one connection, and nothing else can change it: no cache, no watcher.
-  if (journalMode !== 'wal' || database.memory) {
-    return {
-      db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }),
-      lookups: uncachedLookups(sqliteReads(database)),
-    };
-  }
+  if (journalMode !== 'wal' || database.memory) return uncached();
   // The watcher: a connection that watches data_version and makes the cached lookups' reads, which
   // then see only committed rows (never those of a transaction the main connection has open).
   let connection: SQLite.Database | undefined;
@@ -139,14 +138,7 @@ function openSqlite(path: string, credentialCacheSize: number): Opened {
   const closeWatcher = (): void => {
     connection?.close();
   };
-  if (credentialCacheSize <= 0) {
-    return {
-      db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) }),
-      lookups: uncachedLookups(sqliteReads(database)),
-      watcher,
-      closeWatcher,
-    };
-  }
+  if (credentialCacheSize <= 0) return { ...uncached(), watcher, closeWatcher };
   const signal = sqliteChangeSignal(watcher.dataVersion);
   return {
     db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }, signal.bump) }),

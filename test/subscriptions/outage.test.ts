@@ -5,35 +5,19 @@
  * stopped and started again (test/helpers/postgres-cluster.ts); the server runs in-process.
  */
 import * as notes from '../../examples/notes';
-import * as notesStore from '../../examples/notes/store';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { canRunCluster, Cluster } from '../helpers/postgres-cluster';
 import { eventually, openSocket, type Socket } from '../helpers/ws';
 import { signUp } from '../helpers/accounts';
+import { NOTE_WATCH, NOTE_WATCH_FIELD, noteWatch } from '../helpers/note-watch';
 
 const NOTE_ADDED = 'subscription { noteAdded { id title } }';
-const NOTE_WATCH = 'subscription ($id: ID!) { noteWatch(id: $id) { id title } }';
-
 /** A root field with @owner(loads: …): subscribing loads the note. */
 const extra = {
   typeDefs: /* GraphQL */ `
-    extend type Subscription {
-      noteWatch(id: ID!): Note
-        @public
-        @owner(loads: "Note", field: "authorId", orRole: ADMIN, openWhen: "visibility", openValue: "PUBLIC")
-    }
+    extend type Subscription {${NOTE_WATCH_FIELD}    }
   `,
-  resolvers: {
-    Subscription: {
-      noteWatch: {
-        subscribe: (_p: unknown, args: { id: string }, context: any) =>
-          context.events.subscribe('noteWatch', async (id: string) =>
-            id === args.id ? await notesStore.findNoteById(context.db, id) : undefined,
-          ),
-        resolve: (note: unknown) => note,
-      },
-    },
-  },
+  resolvers: { Subscription: { noteWatch } },
 };
 
 function expectUnavailable(received: { completed: boolean; events: unknown[]; errors?: ReadonlyArray<{ extensions?: any }> }) {

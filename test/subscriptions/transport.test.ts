@@ -16,6 +16,7 @@ import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http
 import { eventually, openSocket, type Socket, wsUrl } from '../helpers/ws';
 import { createKey, signUp } from '../helpers/accounts';
 import { PENDING_SOCKETS_PER_ADDRESS } from '../../src/subscriptions/transport';
+import { NOTE_WATCH, NOTE_WATCH_FIELD, noteWatch } from '../helpers/note-watch';
 
 /** A test-only part of the schema: a root field for ADMINs, and a public one with an ADMIN-only nested field. */
 const extra = {
@@ -25,10 +26,7 @@ const extra = {
       adminPulse: Pulse @hasRole(role: ADMIN)
       pulse: Pulse @public
       broken: String @public
-      noteWatch(id: ID!): Note
-        @public
-        @owner(loads: "Note", field: "authorId", orRole: ADMIN, openWhen: "visibility", openValue: "PUBLIC")
-    }
+${NOTE_WATCH_FIELD}    }
   `,
   resolvers: {
     Subscription: {
@@ -43,13 +41,7 @@ const extra = {
           throw new Error('secret detail of /work/db.ts:12');
         },
       },
-      noteWatch: {
-        subscribe: (_p: unknown, args: { id: string }, context: any) =>
-          context.events.subscribe('noteWatch', async (id: string) =>
-            id === args.id ? await notesStore.findNoteById(context.db, id) : undefined,
-          ),
-        resolve: (note: unknown) => note,
-      },
+      noteWatch,
       pulse: {
         subscribe: (_p: unknown, _a: unknown, context: any) =>
           context.events.subscribe('pulse', (id: string) => ({ id, adminNote: `admin ${id}` })),
@@ -219,7 +211,7 @@ describe('subscriptions over WebSocket', () => {
   it('checks a root @owner on subscribe (a non-owner starts nothing) and again against the object as it is later', async () => {
     const author = await signUp(h);
     const other = await signUp(h);
-    const watch = 'subscription ($id: ID!) { noteWatch(id: $id) { id title } }';
+    const watch = NOTE_WATCH;
     const privateId = await createNote(h, author.accessToken, 'mine', 'PRIVATE');
     const listeners = h.app.events.listenerCount();
     const socket = open(h, { authorization: `Bearer ${other.accessToken}` });
