@@ -4,7 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 /** The repository root (this file runs from .bench-build/bench/). */
 export const ROOT = join(__dirname, '..', '..');
@@ -54,9 +54,12 @@ export function releaseCores(pids: readonly number[]): void {
     execFileSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
 }
 
-/** Starts `bench/<script>.js` in its own process and waits for the JSON line it prints when listening. */
+/**
+ * Starts `bench/<script>.js` (or, given an absolute path, that script of another checkout's bench
+ * build) in its own process and waits for the JSON line it prints when listening.
+ */
 export function startServer(script: string, args: string[] = [], env: Record<string, string> = {}): Promise<Started> {
-  const node = [process.execPath, join(__dirname, `${script}.js`), ...args];
+  const node = [process.execPath, isAbsolute(script) ? `${script}.js` : join(__dirname, `${script}.js`), ...args];
   const [command, ...commandArgs] = hasTaskset ? ['taskset', '-c', String(cpus().length - 1), ...node] : node;
   const child = spawn(command as string, commandArgs, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
