@@ -128,6 +128,29 @@ describe('tokens from a configured identity provider', () => {
     expectRefused(await h.gql(ME, bearer(token)), token);
   });
 
+  it('gives a deleted linked user’s subject a working account again at its next request, with the same token or a new one', async () => {
+    const first = await userToken(keys.RS256, { sub: 'deleted-later', email: 'deleted-later@acme.example' });
+    const before = await h.gql(ME, bearer(first));
+    expect(before.status).toBe(200);
+    const oldId = before.body.data?.['me'].id as string;
+    await h.store.db.deleteFrom('users').where('id', '=', oldId).execute();
+    const again = await h.gql(ME, bearer(first));
+    expect(again.status).toBe(200);
+    const newId = again.body.data?.['me'].id as string;
+    expect(newId).not.toBe(oldId);
+    expect(again.body.data?.['me'].email).toBe('deleted-later@acme.example');
+    // Deleted once more; now a fresh token of the subject (another verified token, same link).
+    await h.store.db.deleteFrom('users').where('id', '=', newId).execute();
+    const fresh = await h.gql(
+      ME,
+      bearer(await userToken(keys.RS256, { sub: 'deleted-later', email: 'deleted-later@acme.example', jti: 'fresh' })),
+    );
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.data?.['me'].id).not.toBe(newId);
+    const links = await h.store.db.selectFrom('external_identities').select('user_id').where('subject', '=', 'deleted-later').execute();
+    expect(links).toEqual([{ user_id: fresh.body.data?.['me'].id }]);
+  });
+
   it('links one user when many first requests of a new subject arrive at once, and never links by email', async () => {
     const token = await userToken(keys.RS256, { sub: 'racer', email: 'alice@acme.example' });
     const responses = await Promise.all(Array.from({ length: 12 }, () => h.gql(ME, bearer(token))));
