@@ -22,6 +22,10 @@ describe('sessionEnded', () => {
     expect(sessionEnded(user, { iat: seconds('2026-11-29T09:59:59Z') })).toBe(true);
     expect(sessionEnded(user, { iat: seconds('2026-11-29T10:00:00Z') })).toBe(true);
     expect(sessionEnded(user, { iat: seconds('2026-11-29T10:00:01Z') })).toBe(false);
+    // A cut-off exactly on a whole second: a token issued in that second is refused too.
+    const onTheSecond = { endedSessions: null, sessionsEndedAt: at('2026-11-29T10:00:00.000Z') };
+    expect(sessionEnded(onTheSecond, { iat: seconds('2026-11-29T10:00:00Z') })).toBe(true);
+    expect(sessionEnded(onTheSecond, { iat: seconds('2026-11-29T10:00:01Z') })).toBe(false);
   });
 
   it('does not apply the cut-off to tokens that name their session (a login right after logoutEverywhere works)', () => {

@@ -10,10 +10,15 @@ import { ownedByCaller } from '../../src/enforcement/ownership';
 const typeDefs = /* GraphQL */ `
   enum Role { USER ADMIN }
   type Doc { id: ID! ownerId: ID! secret: String @owner(field: "ownerId", orRole: ADMIN) }
+  "Plain properties (no resolver of their own): graphql's default resolver reads them."
+  type Ledger { id: ID! balance: Int @requiresScopes(scopes: [["ledger:read"]]) }
+  type Report @credentials(allow: [JWT]) { title: String @credentials(allow: [JWT, API_KEY]) }
   type Query {
     docs(n: Int!): [Doc!]! @public
     mine: Doc @public
     scoped: String @requiresScopes(scopes: [["docs:read"], ["docs:all"]])
+    ledger: Ledger @auth
+    report: Report @public
   }
   type Mutation {
     dropDoc(id: ID!): Boolean @auth @owner(loads: "Doc", field: "ownerId", orRole: ADMIN)
@@ -42,6 +47,8 @@ const schema = applyAuthDirectives(
           Array.from({ length: n }, (_unused, i) => ({ id: `x${i}`, ownerId: i % 2 === 0 ? 'u1' : 'u2', secret: `s${i}` })),
         mine: () => ownedByCaller({ id: 'd9', ownerId: 'someone', secret: 'issued to the caller' }),
         scoped: () => 'scoped',
+        ledger: () => ({ id: 'l1', balance: 42 }),
+        report: () => ({ title: 'quarterly' }),
       },
       Mutation: {
         dropDoc: (_: unknown, { id }: { id: string }) => {
@@ -157,6 +164,24 @@ describe('@credentials and @requiresScopes', () => {
     expect(errors(await run('{ scoped }', keyOf(u1, ['docs:write'])))).toEqual([{ path: ['scoped'], code: 'FORBIDDEN' }]);
     expect(await run('{ scoped }', u1)).toEqual({ data: { scoped: 'scoped' } });
     expect(errors(await run('{ scoped }', null))).toEqual([{ path: ['scoped'], code: 'UNAUTHENTICATED' }]);
+  });
+
+  it('checks the scopes of a plain-property field (default resolver) too: null and FORBIDDEN for a key without them', async () => {
+    expect(await run('{ ledger { id balance } }', keyOf(u1, ['ledger:read']))).toEqual({ data: { ledger: { id: 'l1', balance: 42 } } });
+    const without = await run('{ ledger { id balance } }', keyOf(u1, ['docs:read']));
+    expect(without.data).toEqual({ ledger: { id: 'l1', balance: null } });
+    expect(errors(without)).toEqual([{ path: ['ledger', 'balance'], code: 'FORBIDDEN' }]);
+    expect(await run('{ ledger { balance } }', u1)).toEqual({ data: { ledger: { balance: 42 } } });
+  });
+
+  it('applies @credentials of a type and of its field both: a key the field allows but the type does not is refused', async () => {
+    expect(await run('{ report { title } }', u1)).toEqual({ data: { report: { title: 'quarterly' } } });
+    const viaKey = await run('{ report { title } }', keyOf(u1));
+    expect(viaKey.data).toEqual({ report: { title: null } });
+    expect(errors(viaKey)).toEqual([{ path: ['report', 'title'], code: 'FORBIDDEN' }]);
+    expect(errors(await run('{ report { title } }', { ...u1, via: 'external' }))).toEqual([
+      { path: ['report', 'title'], code: 'FORBIDDEN' },
+    ]);
   });
 
   it('refuses a schema whose root @owner names a type without a loader', () => {

@@ -273,6 +273,32 @@ describe('introspection below the root', () => {
       await server.close();
     }
   });
+
+  // The plain form above is refused before anything runs, wherever introspection is on (off, in
+  // production by default, Apollo's rule refuses every __schema / __type field, nested or not).
+  const throughFragments = {
+    inline: '{ again { ... on Query { __schema { types { name } } } } }',
+    named: '{ again { ...Types } } fragment Types on Query { __schema { types { name } } }',
+    'named, inside an inline one':
+      '{ again { ... on Query { ...Types } } } fragment Types on Query { __type(name: "User") { fields { name } } }',
+  };
+
+  it.each(Object.entries(throughFragments))('is refused with 400 through a fragment (%s), as the plain form', async (_how, query) => {
+    const server = await startHttpServer({
+      env: { NODE_ENV: 'development', LOG_LEVEL: 'silent' },
+      app: { typeDefs: 'extend type Query { again: Query @public }', resolvers: { Query: { again: () => ({}) } } },
+    });
+    try {
+      const nested = await server.gql(query);
+      expect(nested.status).toBe(400);
+      expect(nested.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['BAD_REQUEST']);
+      expect(nested.body.data).toBeUndefined();
+      expect(nested.text).not.toContain('"users"');
+      expect(nested.text).not.toContain('"apiKeys"');
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('introspection in production', () => {

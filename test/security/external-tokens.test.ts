@@ -24,11 +24,19 @@ interface Logged {
 const ME = '{ me { id email } }';
 const USERS = '{ users(first: 1) { edges { node { id } } } }';
 const COOLDOWN_MS = 30_000;
+/** The roles the caller holds on this request, read straight from the viewer (not through a rule that uses them). */
+const VIEWER_ROLES = {
+  typeDefs: 'extend type Query { viewerRoles: [String!]! @auth }',
+  resolvers: {
+    Query: { viewerRoles: (_: unknown, __: unknown, context: { viewer: { roles: readonly string[] } }) => context.viewer.roles },
+  },
+};
 
 async function startGatehouse(issuers: object[], clock: { ms: number }, logs: Logged[]): Promise<HttpHarness> {
   return startHttpServer({
     env: { OIDC_ISSUERS: JSON.stringify(issuers) },
     now: () => new Date(clock.ms),
+    app: VIEWER_ROLES,
     appOptions: {
       externalLog: {
         info: (obj, msg) => logs.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
@@ -120,12 +128,62 @@ describe('tokens from a configured identity provider', () => {
     expect((await h.gql(USERS, bearer(unmapped))).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
   });
 
+  it('makes every valid token of an issuer without a roles claim a USER: the viewer holds USER itself', async () => {
+    const bob = await h.gql('{ me { role } viewerRoles }', bearer(await b.sign(bKey, { sub: 'bob-the-user' })));
+    expect(bob.body).toEqual({ data: { me: { role: 'USER' }, viewerRoles: ['USER'] } });
+    // Unlike a token of A (which has a roles claim) whose roles map to nothing: no role, though `me` shows the stored USER.
+    const unmapped = await userToken(keys.ES256, { sub: 'no-role', realm_access: { roles: ['marketing'] } });
+    expect((await h.gql('{ me { role } viewerRoles }', bearer(unmapped))).body).toEqual({
+      data: { me: { role: 'USER' }, viewerRoles: [] },
+    });
+  });
+
   it('refuses the next request of a user an admin disabled', async () => {
     const token = await userToken(keys.RS256, { sub: 'to-disable', email: 'dis@acme.example' });
     const me = await h.gql(ME, bearer(token));
     expect(me.status).toBe(200);
     await setDisabled(h.app, me.body.data?.['me'].id, true, CLI_ORIGIN);
     expectRefused(await h.gql(ME, bearer(token)), token);
+  });
+
+  it('never links the email of a token that says it is not verified (email_verified: false)', async () => {
+    const unverified = await h.gql(
+      ME,
+      bearer(await userToken(keys.RS256, { sub: 'unverified', email: 'claimed@acme.example', email_verified: false })),
+    );
+    expect(unverified.status).toBe(200);
+    expect(unverified.body.data?.['me']).toEqual({ id: expect.any(String), email: expect.not.stringContaining('claimed@acme.example') });
+    const holders = await h.store.db.selectFrom('users').select('id').where('email', '=', 'claimed@acme.example').execute();
+    expect(holders).toEqual([]);
+    // The same claim, verified, is linked.
+    const verified = await h.gql(
+      ME,
+      bearer(await userToken(keys.RS256, { sub: 'verified', email: 'claimed@acme.example', email_verified: true })),
+    );
+    expect(verified.body.data?.['me']).toEqual({ id: expect.any(String), email: 'claimed@acme.example' });
+  });
+
+  it('gives a deleted linked user’s subject a working account again at its next request, with the same token or a new one', async () => {
+    const first = await userToken(keys.RS256, { sub: 'deleted-later', email: 'deleted-later@acme.example' });
+    const before = await h.gql(ME, bearer(first));
+    expect(before.status).toBe(200);
+    const oldId = before.body.data?.['me'].id as string;
+    await h.store.db.deleteFrom('users').where('id', '=', oldId).execute();
+    const again = await h.gql(ME, bearer(first));
+    expect(again.status).toBe(200);
+    const newId = again.body.data?.['me'].id as string;
+    expect(newId).not.toBe(oldId);
+    expect(again.body.data?.['me'].email).toBe('deleted-later@acme.example');
+    // Deleted once more; now a fresh token of the subject (another verified token, same link).
+    await h.store.db.deleteFrom('users').where('id', '=', newId).execute();
+    const fresh = await h.gql(
+      ME,
+      bearer(await userToken(keys.RS256, { sub: 'deleted-later', email: 'deleted-later@acme.example', jti: 'fresh' })),
+    );
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.data?.['me'].id).not.toBe(newId);
+    const links = await h.store.db.selectFrom('external_identities').select('user_id').where('subject', '=', 'deleted-later').execute();
+    expect(links).toEqual([{ user_id: fresh.body.data?.['me'].id }]);
   });
 
   it('links one user when many first requests of a new subject arrive at once, and never links by email', async () => {

@@ -137,6 +137,34 @@ describe.each(databasesUnderTest())('sessions that end, on %s', (dialect) => {
     expect(await auditActions(erin.id)).toContain('user.password_changed');
   });
 
+  it('changePassword made in a session refuses the account’s access tokens that name no session, and keeps that session', async () => {
+    const hal = await signUp(h);
+    // A token without `sid`, as issued before sessions could be ended (or by the test kit).
+    const sessionless = h.app.accessTokens.issue(hal.id, h.app.now()).token;
+    await expectWorks(sessionless, hal.id);
+
+    const changed = await h.gql(CHANGE_PASSWORD, { variables: { c: PASSWORD, n: NEW_PASSWORD }, headers: bearer(hal.accessToken) });
+    expect(changed.body).toEqual({ data: { changePassword: true } });
+
+    expectRefused(await me(sessionless), sessionless);
+    await expectWorks(hal.accessToken, hal.id);
+    const renewed = await refresh(hal.refreshToken);
+    expect(renewed.body.errors).toBeUndefined();
+    await expectWorks(renewed.body.data?.['refreshToken'].accessToken, hal.id);
+  });
+
+  it('changePassword made with a token that names no session ends every session, that token’s too', async () => {
+    const ida = await signUp(h);
+    const sessionless = h.app.accessTokens.issue(ida.id, h.app.now()).token;
+    const changed = await h.gql(CHANGE_PASSWORD, { variables: { c: PASSWORD, n: NEW_PASSWORD }, headers: bearer(sessionless) });
+    expect(changed.body).toEqual({ data: { changePassword: true } });
+
+    expectRefused(await me(sessionless), sessionless);
+    expectRefused(await me(ida.accessToken), ida.accessToken);
+    expect(codes(await refresh(ida.refreshToken))).toEqual(['UNAUTHENTICATED']);
+    await expectWorks((await login(ida.email, NEW_PASSWORD)).accessToken, ida.id);
+  });
+
   it('changePassword with a wrong current password or a short new one changes nothing', async () => {
     const fay = await signUp(h);
     const other = await login(fay.email);

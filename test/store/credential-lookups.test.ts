@@ -10,8 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
+import type { DatabaseConfig } from '../../src/config';
+import {
+  type ChangeSignal,
+  type CredentialReads,
+  cachedLookups,
+  postgresChangeSignal,
+  postgresReads,
+  sqliteChangeSignal,
+  sqliteReads,
+} from '../../src/store/credential-lookups';
 import { insertApiKey, revokeApiKey } from '../../src/store/api-keys';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { newId } from '../../src/store/ids';
@@ -60,6 +71,22 @@ async function cacheInUse(store: Store, userId: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error('the cache was not in use within 10 s');
+}
+
+/** The reads and the change signal a store puts behind its cache, on connections of their own. */
+function realParts(config: DatabaseConfig): { reads: CredentialReads; signal: ChangeSignal; close(): Promise<void> } {
+  if (config.dialect === 'sqlite') {
+    const connection = new SQLite(config.path, { readonly: true });
+    return {
+      reads: sqliteReads(connection),
+      signal: sqliteChangeSignal(() => connection.pragma('data_version', { simple: true }) as number),
+      close: async () => {
+        connection.close();
+      },
+    };
+  }
+  const pool = new Pool({ connectionString: config.url, max: 2 });
+  return { reads: postgresReads(pool), signal: postgresChangeSignal(config.url), close: () => pool.end() };
 }
 
 describe.each(databasesUnderTest())('the credential cache on %s', (dialect) => {
@@ -155,6 +182,50 @@ describe.each(databasesUnderTest())('the credential cache on %s', (dialect) => {
       expect((await store.lookups.userById(user.id))?.role).toBe(role);
     }
     expect(stats().hits).toBeGreaterThan(40); // the second lookup of each round came from the cache
+  });
+
+  it('reads again at the next lookup after a change committed while its cache-miss read was in flight', async () => {
+    const bystander = await aUser(store);
+    const user = await aUser(store);
+    // The cache over the real reads and the real change signal, with one read held open after the
+    // row was read: meanwhile another instance commits a change and another request's lookup
+    // settles (hearing of the change), as happens while a slow query is on its way back.
+    const parts = realParts(database.config);
+    let whileReading: (() => Promise<void>) | undefined;
+    const lookups = cachedLookups(
+      {
+        async userById(id) {
+          const row = await parts.reads.userById(id);
+          const during = whileReading;
+          whileReading = undefined;
+          await during?.();
+          return row;
+        },
+        apiKeyBySecretHash: (hash) => parts.reads.apiKeyBySecretHash(hash),
+      },
+      parts.signal,
+      100,
+    );
+    try {
+      for (const until = Date.now() + 10_000; ; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        const before = lookups.cacheStats()?.hits ?? 0;
+        await lookups.userById(bystander.id);
+        await lookups.userById(bystander.id);
+        if ((lookups.cacheStats()?.hits ?? 0) > before) break; // the cache is in use (PostgreSQL: listening)
+        if (Date.now() > until) throw new Error('the cache was not in use within 10 s');
+      }
+      whileReading = async () => {
+        expect((await updateUserRole(other.db, user.id, 'ADMIN')).status).toBe('changed');
+        await lookups.userById(bystander.id);
+      };
+      expect((await lookups.userById(user.id))?.role).toBe('USER'); // read before the change committed
+      expect(whileReading).toBeUndefined();
+      expect((await lookups.userById(user.id))?.role).toBe('ADMIN');
+      expect((await lookups.userById(user.id))?.role).toBe('ADMIN');
+    } finally {
+      await lookups.close();
+      await parts.close();
+    }
   });
 
   it("sees its own connection's commits at the next lookup", async () => {

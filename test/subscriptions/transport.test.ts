@@ -488,6 +488,8 @@ describe('subscriptions over WebSocket', () => {
           raw.on('error', () => undefined);
         });
       expect(await tryOrigin('https://evil.example')).toBe(403);
+      // An origin that merely ends with this server's host (http://evil127.0.0.1:<port>) is foreign too.
+      expect(await tryOrigin(h.url.replace('://', '://evil'))).toBe(403);
       expect(await tryOrigin()).toBe('open');
       expect(await tryOrigin(h.url)).toBe('open');
       expect(await tryOrigin('https://app.example.test')).toBe('open');
@@ -583,6 +585,45 @@ describe('per-address socket limits count an IPv6 client by its /64 (TRUST_PROXY
     await open(h, undefined, from('2001:db8:1:3::1')).connected;
     // The silent ones are closed by the init timeout (4408), not by the cap.
     expect(await Promise.all(closes)).toEqual(Array(PENDING_SOCKETS_PER_ADDRESS).fill(4408));
+  });
+});
+
+describe('SUBSCRIPTIONS_PER_USER counts a user’s subscriptions on all of their sockets', () => {
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttpServer({
+      app: { typeDefs: [notes.typeDefs, extra.typeDefs], resolvers: [notes.resolvers, extra.resolvers], loaders: notes.loaders } as never,
+      env: { SUBSCRIPTIONS_PER_SOCKET: '3', SUBSCRIPTIONS_PER_USER: '4' },
+    });
+  });
+  afterAll(() => h.close());
+
+  it('refuses the fifth on a second socket (LIMIT_EXCEEDED) and keeps the four; other users count apart; an ended one frees a place', async () => {
+    const user = await signUp(h);
+    const params = { authorization: `Bearer ${user.accessToken}` };
+    const [first, second] = [open(h, params), open(h, params)];
+    await Promise.all([first.connected, second.connected]);
+    const listeners = h.app.events.listenerCount();
+    const running = [first, first, first, second].map((socket) => socket.subscribe(NOTE_ADDED));
+    await eventually(() => h.app.events.listenerCount() === listeners + 4, 'four running');
+    const fifth = second.subscribe(NOTE_ADDED).received;
+    await eventually(() => fifth.completed, 'the fifth refused');
+    expect(fifth.errors?.[0]?.extensions?.code).toBe('LIMIT_EXCEEDED');
+    expect(h.app.events.listenerCount()).toBe(listeners + 4);
+    expect(running.every(({ received }) => !received.completed)).toBe(true);
+
+    const other = await signUp(h);
+    const theirs = open(h, { authorization: `Bearer ${other.accessToken}` });
+    await theirs.connected;
+    const theirsRunning = theirs.subscribe(NOTE_ADDED).received;
+    await eventually(() => h.app.events.listenerCount() === listeners + 5, "another user's subscription runs");
+
+    running[0]?.stop();
+    await eventually(() => h.app.events.listenerCount() === listeners + 4, 'one ended');
+    const again = second.subscribe(NOTE_ADDED).received;
+    await eventually(() => h.app.events.listenerCount() === listeners + 5, 'a freed place taken on the other socket');
+    expect(again.completed).toBe(false);
+    expect(theirsRunning.completed).toBe(false);
   });
 });
 

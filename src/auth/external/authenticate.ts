@@ -28,6 +28,7 @@ export async function authenticateExternal(
   external: ExternalTokens,
   token: string,
   recalled?: ExternalVerifyResult,
+  relinking = false,
 ): Promise<ExternalAuthentication> {
   const verified = recalled ?? (await external.verify(token, app.now()));
   if (!verified.ok) return { ok: false };
@@ -43,10 +44,11 @@ export async function authenticateExternal(
   }
   const user = await app.store.lookups.userById(found.userId);
   if (user === undefined) {
-    // The user was deleted (its link with it): the next request links a new one.
+    // The user was deleted (its link with it): forget what this process remembered and link a new
+    // user now, once, so the valid token that arrives first after the delete is not refused.
     known.delete(linkKeyOf(identity));
     resolved.delete(identity);
-    return { ok: false };
+    return relinking ? { ok: false } : authenticateExternal(app, external, token, verified, true);
   }
   return { ok: true, user, viewer: { id: user.id, roles: found.roles, via: 'external', scopes: identity.scopes } };
 }
