@@ -19,7 +19,7 @@ function titlesOf(file: string): string {
   return plain(readFileSync(join(ROOT, file), 'utf8'));
 }
 
-/** `path › title › title; path › title` references in one table cell. */
+/** `path › title › title; path › title` references in the home of one rule. */
 function referencesIn(cell: string): Array<{ file: string; titles: string[] }> {
   const references: Array<{ file: string; titles: string[] }> = [];
   for (const match of cell.matchAll(/`((?:test|examples)\/[^`]+\.test\.ts)`([^`]*)/g)) {
@@ -41,8 +41,8 @@ function referencesIn(cell: string): Array<{ file: string; titles: string[] }> {
 
 const references = index
   .split('\n')
-  .filter((line) => line.startsWith('| ') && !line.startsWith('| rule') && !line.startsWith('| ---'))
-  .flatMap((line) => referencesIn(line.replace(/^\| /, '').replace(/ \|$/, '').split(' | ').slice(1).join(' | ')));
+  .filter((line) => line.startsWith('- ') && line.includes(' → '))
+  .flatMap((line) => referencesIn(line.slice(line.indexOf(' → '))));
 
 it('names test files', () => {
   expect(references.length).toBeGreaterThan(50);
