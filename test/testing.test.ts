@@ -1,4 +1,4 @@
-// The resolver-test example from the README, kept here so the README stays true.
+// gatehouse/testing. Its examples in docs/your-api.md run in test/docs/code-blocks.test.ts.
 import { type GatehouseContext, hasRole } from '../src/index';
 import { createTestKit, type TestKit, testContext } from '../src/testing';
 
@@ -7,22 +7,6 @@ beforeAll(async () => {
   kit = await createTestKit();
 });
 afterAll(() => kit.close());
-
-it('shows users to admins only', async () => {
-  const admin = await kit.createUser({ role: 'ADMIN' });
-  const user = await kit.createUser();
-
-  const asAdmin = await kit.execute('{ users { totalCount } }', { as: admin });
-  expect(asAdmin.data).toEqual({ users: { totalCount: 2 } });
-
-  const asUser = await kit.execute('{ users { totalCount } }', { as: user });
-  expect(asUser.codes).toEqual(['FORBIDDEN']);
-
-  const key = await kit.createApiKey(user);
-  expect((await kit.execute('{ me { id } }', { as: key })).data).toEqual({ me: { id: user.user.id } });
-
-  expect((await kit.execute('{ me { id } }')).codes).toEqual(['UNAUTHENTICATED']);
-});
 
 it('gives each kit its own database', async () => {
   const other = await createTestKit();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildAuthMap, formatAuthMapMarkdown } from '../../src/tools/auth-map';
-import { README_END, README_START } from '../../src/cli/auth-map';
+import { AUTH_MAP_DOC, README_END, README_START } from '../../src/cli/auth-map';
 
 const run = promisify(execFile);
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -74,9 +74,9 @@ describe('npm run auth:map', () => {
   });
 });
 
-describe('README', () => {
+describe('docs/protecting-fields.md', () => {
   it('shows the auth map generated from the current schema', () => {
-    const readme = readFileSync('README.md', 'utf8');
+    const readme = readFileSync(AUTH_MAP_DOC, 'utf8');
     const section = readme.slice(readme.indexOf(README_START) + README_START.length + 1, readme.indexOf(README_END));
     expect(section).toBe(formatAuthMapMarkdown(buildAuthMap(buildDemoSourceSchema())));
   });

@@ -4,15 +4,15 @@ import { type HttpHarness, startHttpServer } from '../helpers/http';
 import { startTestIssuer, type TestIssuer, type TestKey } from '../helpers/oidc-issuer';
 
 /*
- * The README's provider recipes, read from the README itself, each against a provider on loopback
+ * The provider recipes of docs/credentials.md, read from the guide itself, each against a provider on loopback
  * that signs tokens shaped like that provider's: the roles and scopes a resolver sees are checked
  * through the real HTTP server.
  */
 
 function recipe(name: string): Record<string, unknown> {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const match = new RegExp(`<!-- recipe: ${name} -->\\n\`\`\`json\\n([\\s\\S]*?)\`\`\``).exec(readme);
-  if (match === null) throw new Error(`README has no recipe ${name}`);
+  const guide = readFileSync(join(__dirname, '..', '..', 'docs', 'credentials.md'), 'utf8');
+  const match = new RegExp(`<!-- recipe: ${name} -->\\n\`\`\`json[^\\n]*\\n([\\s\\S]*?)\`\`\``).exec(guide);
+  if (match === null) throw new Error(`docs/credentials.md has no recipe ${name}`);
   return JSON.parse(match[1] as string) as Record<string, unknown>;
 }
 
@@ -102,7 +102,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe.each(CASES)('the README recipe for $name', ({ name, path, claims, roles, scopes }) => {
+describe.each(CASES)('the recipe for $name in docs/credentials.md', ({ name, path, claims, roles, scopes }) => {
   let issuer: TestIssuer;
   let key: TestKey;
   let h: HttpHarness;
