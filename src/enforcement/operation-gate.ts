@@ -1,7 +1,7 @@
 // Decides, before any resolver runs, whether a whole operation may execute: a mutation (and, with
 // REFUSE_DENIED_QUERIES, a query) that selects any field the viewer may not read is refused with one
 // error per denied field and nothing changed. It makes no access decision of its own: each field's
-// requirement and check come from directives.ts. Uses only graphql's public API.
+// requirement comes from requirements.ts and its check from checks.ts. Uses only graphql's public API.
 import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import {
   type DocumentNode,
@@ -25,7 +25,8 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { compileCheck, compileOwnerCheck, guardedRequirement, ownedObjectLoader } from './directives';
+import { compileCheck, compileOwnerCheck } from './checks';
+import { guardedRequirement, ownedObjectLoader } from './requirements';
 import { loadOwned, type OwnedObjectLoader } from './ownership';
 import type { Viewer } from '../auth/viewer';
 import type { GraphQLContext } from '../graphql/context';
