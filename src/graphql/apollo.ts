@@ -15,12 +15,12 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import type { App } from '../app';
-import { operationGatePlugin } from '../enforcement/operation-gate';
-import { visibleIntrospectionPlugin } from '../enforcement/visible-introspection';
+import { operationGatePlugin } from './plugins/operation-gate';
+import { visibleIntrospectionPlugin } from './plugins/visible-introspection';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors';
 import { databaseUnavailable, ErrorCode, internalError } from './errors';
-import { isDatabaseUnreachable } from '../store/database';
+import { isUnreachable } from '../store/failures';
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
@@ -63,7 +63,7 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, Masking>): Apol
       for (const error of errors) {
         const original = unexpectedCause(error);
         if (original === null) continue;
-        const down = isDatabaseUnreachable(original);
+        const down = isUnreachable(original);
         masked.set(error, { as: down ? 'unavailable' : 'internal', requestId: contextValue.requestId });
         if (down) unavailable.add(contextValue);
         (contextValue.log ?? log)[down ? 'warn' : 'error'](
@@ -156,7 +156,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
   const validationRules = limitRules(app.config.operationLimits);
   return new ApolloServer<GraphQLContext>({
     schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
-    // Per caller (src/enforcement/visible-introspection.ts): off in production unless INTROSPECTION=true.
+    // Per caller (src/graphql/plugins/visible-introspection.ts): off in production unless INTROSPECTION=true.
     introspection: app.config.introspection,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
