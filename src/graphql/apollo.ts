@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { App } from '../app';
 import { operationGatePlugin } from './plugins/operation-gate';
 import { visibleIntrospectionPlugin } from './plugins/visible-introspection';
+import { introspectionOffRule } from './introspection-off';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors';
 import { databaseUnavailable, ErrorCode, internalError } from './errors';
@@ -153,11 +154,12 @@ query Welcome {
 export function createApolloServer(app: App, options: GatehouseApolloOptions): ApolloServer<GraphQLContext> {
   const production = app.config.nodeEnv === 'production';
   const masked = new WeakMap<object, Masking>();
-  const validationRules = limitRules(app.config.operationLimits);
+  // Introspection off is gatehouse's rule rather than Apollo's, whose message names an option of its own.
+  const validationRules = [...limitRules(app.config.operationLimits), ...(app.config.introspection ? [] : [introspectionOffRule])];
   return new ApolloServer<GraphQLContext>({
     schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
-    // Per caller (src/graphql/plugins/visible-introspection.ts): off in production unless INTROSPECTION=true.
-    introspection: app.config.introspection,
+    // Per caller (src/graphql/plugins/visible-introspection.ts); off (introspectionOffRule) in production unless INTROSPECTION=true.
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
     allowBatchedHttpRequests: false,
