@@ -51,7 +51,16 @@ const LAYERS = [
   ['edge', ['src/http/', 'src/subscriptions/']],
   [
     'composition',
-    ['src/gatehouse.ts', 'src/main.ts', 'src/index.ts', 'src/testing.ts', 'src/testkit.ts', 'src/testkit-shapes.ts', 'src/cli/', 'src/tools/'],
+    [
+      'src/gatehouse.ts',
+      'src/main.ts',
+      'src/index.ts',
+      'src/testing.ts',
+      'src/testkit.ts',
+      'src/testkit-shapes.ts',
+      'src/cli/',
+      'src/tools/',
+    ],
   ],
 ];
 
@@ -73,14 +82,21 @@ export function layerOf(file) {
 /** Relative imports of a TypeScript source: `from '…'`, `import('…')`, `export … from '…'`; with the names they bring. */
 export function importsOf(source) {
   const found = [];
-  const pattern = /(?:import|export)\s+(type\s+)?(\{[^}]*\}|\*(?:\s+as\s+\w+)?|\w+(?:\s*,\s*\{[^}]*\})?)?\s*(?:from\s+)?'(\.[^']*)'|import\(\s*'(\.[^']*)'\s*\)/g;
+  const pattern =
+    /(?:import|export)\s+(type\s+)?(\{[^}]*\}|\*(?:\s+as\s+\w+)?|\w+(?:\s*,\s*\{[^}]*\})?)?\s*(?:from\s+)?'(\.[^']*)'|import\(\s*'(\.[^']*)'\s*\)/g;
   for (const match of source.matchAll(pattern)) {
     const specifier = match[3] ?? match[4];
     const line = source.slice(0, match.index).split('\n').length;
     const names = (match[2] ?? '')
       .replace(/[{}]/g, '')
       .split(',')
-      .map((n) => n.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0])
+      .map(
+        (n) =>
+          n
+            .trim()
+            .replace(/^type\s+/, '')
+            .split(/\s+as\s+/)[0],
+      )
       .filter(Boolean);
     found.push({ specifier, line, names });
   }
@@ -120,10 +136,11 @@ export function checkLayers(files) {
       const target = resolveImport(file, specifier, known);
       const theirs = layerOf(target);
       if (theirs === undefined) continue; // Outside src/ (package.json, say), or reported as unplaced.
-      if (theirs.rank > own.rank)
-        problems.push(`${file}:${line} (${own.name}) imports ${target} (${theirs.name}), a higher layer.`);
+      if (theirs.rank > own.rank) problems.push(`${file}:${line} (${own.name}) imports ${target} (${theirs.name}), a higher layer.`);
       if (target === EDGE_ONLY.module && names.includes(EDGE_ONLY.name) && !EDGE_ONLY.from.includes(own.name))
-        problems.push(`${file}:${line} (${own.name}) imports ${EDGE_ONLY.name}: only the edge tells an outage apart; let the error pass up.`);
+        problems.push(
+          `${file}:${line} (${own.name}) imports ${EDGE_ONLY.name}: only the edge tells an outage apart; let the error pass up.`,
+        );
     }
   }
   return problems;

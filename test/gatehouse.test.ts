@@ -56,7 +56,7 @@ describe('an application started without JWT_SECRET in production', () => {
       [
         'await createGatehouse({ typeDefs, resolvers }).then(',
         "  () => console.log('started'),",
-        '  (error) => { console.error(`${error.name} ${error.variable}: ${error.message}`); process.exitCode = 1; },',
+        "  (error) => { console.error(error.name + ' ' + error.variable + ': ' + error.message); process.exitCode = 1; },",
         ');',
       ].join('\n'),
     );

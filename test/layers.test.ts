@@ -34,7 +34,8 @@ const sound: Readonly<Record<string, string>> = {
   'src/enforcement/checks.ts': "import type { Viewer } from '../auth/viewer';\nimport { forbidden } from './denials';\n",
   'src/services/users.ts': "import type { App } from '../app';\nimport { isUniqueViolation } from '../store/failures';\n",
   'src/app.ts': "import type { Viewer } from './auth/viewer';\n",
-  'src/graphql/errors.ts': "import {\n  forbidden,\n  unauthenticated,\n} from '../enforcement/denials';\nimport { isUnreachable } from '../store/failures';\n",
+  'src/graphql/errors.ts':
+    "import {\n  forbidden,\n  unauthenticated,\n} from '../enforcement/denials';\nimport { isUnreachable } from '../store/failures';\n",
   'src/http/route.ts': "import { isUnreachable } from '../store/failures';\nimport { x } from '../graphql/errors';\n",
   'src/subscriptions/transport.ts': "import { GRAPHQL_PATH } from '../http/route';\n",
   'src/gatehouse.ts': "import './http/route';\nexport { forbidden } from './graphql/errors';\n",
@@ -49,14 +50,49 @@ describe('the layer check (scripts/check-layers.mjs, run by npm run lint)', () =
   });
 
   it.each([
-    ['enforcement imports the edge', 'src/enforcement/checks.ts', "import { forbidden } from '../graphql/errors';\n", 'src/enforcement/checks.ts:1 (enforcement) imports src/graphql/errors.ts (graphql)'],
-    ['the store imports app (a type is a dependency too)', 'src/store/users.ts', "\nimport type { App } from '../app';\n", 'src/store/users.ts:2 (store) imports src/app.ts (app)'],
-    ['auth imports http', 'src/auth/viewer.ts', "import { x } from '../http/route';\n", 'src/auth/viewer.ts:1 (credentials) imports src/http/route.ts (edge)'],
-    ['services import subscriptions', 'src/services/users.ts', "import { y } from '../subscriptions/transport';\n", '(services) imports src/subscriptions/transport.ts (edge)'],
-    ['enforcement tells an outage apart', 'src/enforcement/checks.ts', "import { isUnreachable } from '../store/failures';\n", 'src/enforcement/checks.ts:1 (enforcement) imports isUnreachable'],
-    ['an inline type import runs up', 'src/store/users.ts', "type A = import('../services/users').X;\n", 'src/store/users.ts:1 (store) imports src/services/users.ts (services)'],
+    [
+      'enforcement imports the edge',
+      'src/enforcement/checks.ts',
+      "import { forbidden } from '../graphql/errors';\n",
+      'src/enforcement/checks.ts:1 (enforcement) imports src/graphql/errors.ts (graphql)',
+    ],
+    [
+      'the store imports app (a type is a dependency too)',
+      'src/store/users.ts',
+      "\nimport type { App } from '../app';\n",
+      'src/store/users.ts:2 (store) imports src/app.ts (app)',
+    ],
+    [
+      'auth imports http',
+      'src/auth/viewer.ts',
+      "import { x } from '../http/route';\n",
+      'src/auth/viewer.ts:1 (credentials) imports src/http/route.ts (edge)',
+    ],
+    [
+      'services import subscriptions',
+      'src/services/users.ts',
+      "import { y } from '../subscriptions/transport';\n",
+      '(services) imports src/subscriptions/transport.ts (edge)',
+    ],
+    [
+      'enforcement tells an outage apart',
+      'src/enforcement/checks.ts',
+      "import { isUnreachable } from '../store/failures';\n",
+      'src/enforcement/checks.ts:1 (enforcement) imports isUnreachable',
+    ],
+    [
+      'an inline type import runs up',
+      'src/store/users.ts',
+      "type A = import('../services/users').X;\n",
+      'src/store/users.ts:1 (store) imports src/services/users.ts (services)',
+    ],
     ['a file belongs to no layer', 'src/somewhere/new.ts', 'export const a = 1;\n', 'src/somewhere/new.ts:1 belongs to no layer'],
-    ['a source file is over 400 lines', 'src/services/big.ts', 'export const a = 1;\n'.repeat(401), 'src/services/big.ts:1 has 401 lines; the limit is 400'],
+    [
+      'a source file is over 400 lines',
+      'src/services/big.ts',
+      'export const a = 1;\n'.repeat(401),
+      'src/services/big.ts:1 has 401 lines; the limit is 400',
+    ],
   ])('refuses a tree where %s, naming the file and line', async (_case, path, text, expected) => {
     const { code, output } = await checkTree({ ...sound, [path]: text });
     expect(output).toContain(expected);
