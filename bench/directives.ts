@@ -4,7 +4,8 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, type ExecutionResult, type GraphQLSchema, parse } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { and, rule, shield } from 'graphql-shield';
-import { applyAuthDirectives, authDirectiveTypeDefs } from '../src/enforcement/directives';
+import { applyAuthDirectives } from '../src/enforcement/apply-directives';
+import { authDirectiveTypeDefs } from '../src/enforcement/directive-sdl';
 import { holdsRole } from '../src/auth/roles';
 import type { Viewer } from '../src/auth/viewer';
 

@@ -7,7 +7,8 @@ import { applyMiddleware } from 'graphql-middleware';
 import { rule, shield } from 'graphql-shield';
 import { holdsRole } from '../src/auth/roles';
 import type { Viewer } from '../src/auth/viewer';
-import { applyAuthDirectives, authDirectiveTypeDefs } from '../src/enforcement/directives';
+import { applyAuthDirectives } from '../src/enforcement/apply-directives';
+import { authDirectiveTypeDefs } from '../src/enforcement/directive-sdl';
 
 export const OWNED_ITEMS = 10_000;
 

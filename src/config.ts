@@ -201,7 +201,10 @@ function jwtSecret(env: Env, nodeEnv: NodeEnv): string | null {
   const secret = env['JWT_SECRET'];
   if (secret === undefined || secret === '') {
     if (nodeEnv === 'production') {
-      throw new ConfigError('JWT_SECRET', `is required in production (at least ${MIN_JWT_SECRET_BYTES} random bytes)`);
+      throw new ConfigError(
+        'JWT_SECRET',
+        `is required in production: set it to at least ${MIN_JWT_SECRET_BYTES} random bytes, for instance the output of \`openssl rand -base64 48\``,
+      );
     }
     return null;
   }

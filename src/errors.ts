@@ -102,8 +102,8 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The database did not answer. The same words whatever the cause: the detail (driver error,
- * address) belongs in the log, never in an answer. Made at the edge from a driver error that
- * `isDatabaseUnreachable` (src/store/database.ts) recognises.
+ * address) belongs in the log, never in an answer. Made at the edge from a driver error that the
+ * store's `isUnreachable` (src/store/failures.ts) recognises.
  */
 export class DatabaseUnavailable extends GatehouseError {
   readonly code = 'ERR_DATABASE_UNAVAILABLE';

@@ -11,9 +11,10 @@ import { migrateToLatest, openStore } from './store/database';
 
 export interface GatehouseOptions {
   /**
-   * Your SDL: a string, a parsed document, or an array of them. It may use `@public`, `@auth`,
-   * `@hasRole` and gatehouse's `Role` enum, and extend `Query` and `Mutation`; every root field
-   * must carry one of the three directives (strict mode, unless AUTH_STRICT=false).
+   * Your SDL: a string, a parsed document, or an array of them. It may use gatehouse's directives
+   * (`@public`, `@auth`, `@hasRole`, `@requiresScopes`, `@credentials`, `@owner`) and `Role` enum,
+   * and extend `Query` and `Mutation`; every root field must carry one of those directives (strict
+   * mode, unless AUTH_STRICT=false).
    */
   readonly typeDefs?: string | DocumentNode | readonly (string | DocumentNode)[];
   /** Your resolvers: one map or several. They get a `GatehouseContext` as `context`. */

@@ -9,7 +9,7 @@ import { buildSourceSchema, readSchemaFiles, SCHEMA_DIR } from '../graphql/schem
 import { type GraphQLSchema, isEnumType, printSchema } from 'graphql';
 import { rolesOf } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
-import { fieldRequirement } from '../enforcement/directives';
+import { fieldRequirement } from '../enforcement/requirements';
 import { buildVisibleSchema } from '../enforcement/visible-schema';
 
 const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --update-readme] [--schema FILE_OR_DIR ...]

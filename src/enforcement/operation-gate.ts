@@ -1,8 +1,7 @@
 // Decides, before any resolver runs, whether a whole operation may execute: a mutation (and, with
 // REFUSE_DENIED_QUERIES, a query) that selects any field the viewer may not read is refused with one
 // error per denied field and nothing changed. It makes no access decision of its own: each field's
-// requirement and check come from directives.ts. Uses only graphql's public API.
-import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
+// requirement comes from requirements.ts and its check from checks.ts. Uses only graphql's public API.
 import {
   type DocumentNode,
   type FieldNode,
@@ -12,7 +11,6 @@ import {
   getDirectiveValues,
   getNamedType,
   type GraphQLField,
-  getVariableValues,
   GraphQLError,
   GraphQLIncludeDirective,
   type GraphQLObjectType,
@@ -25,11 +23,10 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { compileCheck, compileOwnerCheck, guardedRequirement, ownedObjectLoader } from './directives';
+import { compileCheck, compileOwnerCheck } from './checks';
+import { guardedRequirement, ownedObjectLoader } from './requirements';
 import { loadOwned, type OwnedObjectLoader } from './ownership';
 import type { Viewer } from '../auth/viewer';
-import type { GraphQLContext } from '../graphql/context';
-import { isDatabaseUnreachable } from '../store/database';
 
 type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
 
@@ -186,8 +183,11 @@ export interface OperationGate {
     viewer: Viewer | null,
     variables: Readonly<Record<string, unknown>>,
     context: object,
-    /** Rethrow a load that failed because the database is unreachable (a subscribe answers it SERVICE_UNAVAILABLE). */
-    options?: { readonly rethrowUnreachable?: boolean },
+    /**
+     * Which failed loads to throw rather than leave to execution: a subscribe passes the store's
+     * isUnreachable, to answer a database outage SERVICE_UNAVAILABLE. Default: none.
+     */
+    options?: { readonly rethrow?: (error: unknown) => boolean },
   ): Promise<GraphQLError[]>;
 }
 
@@ -195,7 +195,7 @@ export interface OperationGate {
  * The ownership decision of a root field whose id argument names an object: null when the viewer
  * may go on, or when it cannot be decided here (arguments that do not coerce, an id that names
  * nothing, a loader that fails): execution then answers as it would, and the field's own check
- * still stands. With `rethrowUnreachable`, a load the database did not answer is thrown instead.
+ * still stands. A failed load that `rethrow` picks out is thrown instead.
  */
 async function ownershipOf(
   checkpoint: Checkpoint,
@@ -203,7 +203,7 @@ async function ownershipOf(
   viewer: Viewer | null,
   variables: Readonly<Record<string, unknown>>,
   context: object,
-  rethrowUnreachable: boolean,
+  rethrow: (error: unknown) => boolean,
 ): Promise<GraphQLError | null> {
   let id: unknown;
   try {
@@ -216,11 +216,13 @@ async function ownershipOf(
   try {
     object = await loadOwned(context, owned.type, owned.loader, id);
   } catch (error) {
-    if (rethrowUnreachable && isDatabaseUnreachable(error)) throw error;
+    if (rethrow(error)) throw error;
     return null;
   }
   return object === null ? null : owned.check(viewer, object);
 }
+
+const never = (): boolean => false;
 
 /** Checks a whole operation against the viewer before it executes, with plans cached per document. */
 export function createOperationGate(): OperationGate {
@@ -252,7 +254,7 @@ export function createOperationGate(): OperationGate {
         if (!checkpoint.conditions.every((node) => included(node, variables))) continue;
         // Started together: ids of one type asked for in this tick go to the loader as one batch.
         owned.push(
-          ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context, options?.rethrowUnreachable === true).then((error) => ({
+          ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context, options?.rethrow ?? never).then((error) => ({
             checkpoint,
             error,
           })),
@@ -266,35 +268,4 @@ export function createOperationGate(): OperationGate {
       return [...denied.values()];
     },
   };
-}
-
-/**
- * Refuses a mutation (and, with `refuseQueries`, a query) that selects any field the viewer may not
- * read, before any resolver runs: no data, one error per denied field, nothing changed. The
- * resolver-level checks stay; this gate only stops side effects from running first.
- */
-export function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQLContext> {
-  const gate = createOperationGate();
-  const listeners: GraphQLRequestListener<GraphQLContext> = {
-    async responseForOperation({ operation: resolved, document, schema, contextValue, request }) {
-      // Apollo calls this hook even when it picked out no operation (an operationName the document
-      // does not hold, or several operations and none named), though its type says otherwise;
-      // execution then answers 400 OPERATION_RESOLUTION_FAILURE.
-      const operation = resolved as OperationDefinitionNode | undefined;
-      if (operation === undefined) return null;
-      if (operation.operation !== 'mutation' && !(refuseQueries && operation.operation === 'query')) return null;
-      // @skip/@include are judged with the variables as execution will see them: defaults filled
-      // in. Variables that do not coerce fail execution anyway; then every field counts.
-      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-      const variables = coerced.coerced ?? {};
-      const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, variables);
-      denied.push(...(await gate.deniedOwnership(schema, document, operation, contextValue.viewer, variables, contextValue)));
-      if (denied.length === 0) return null;
-      return {
-        http: { status: 200, headers: new HeaderMap() },
-        body: { kind: 'single', singleResult: { errors: denied.map((error) => error.toJSON()) } },
-      };
-    },
-  };
-  return { requestDidStart: async () => listeners };
 }

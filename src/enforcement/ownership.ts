@@ -6,7 +6,7 @@ import DataLoader from 'dataloader';
 import type { GraphQLError } from 'graphql';
 import { holdsRole } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
-import { forbidden, unauthenticated } from '../graphql/errors';
+import { forbidden, unauthenticated } from './denials';
 
 /** What one `@owner` says. */
 export interface OwnerRule {

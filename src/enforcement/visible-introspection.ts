@@ -1,31 +1,24 @@
-// Introspection answers with the schema the caller may see (visible-schema.ts), "Did you mean"
-// suggests only what it may see (hidden-suggestions.ts), and a document that fails validation gets
-// the errors it would get were the hidden parts absent (hidden-validation.ts). Everything else is as
-// without this plugin: valid operations are validated and executed against the whole schema by
-// Apollo, so a hidden field asked for by name still answers null and UNAUTHENTICATED / FORBIDDEN at
-// its path, its errors are masked and logged like any other, and an operation that introspects and
-// also reads such a field gets both answers. Only the introspection fields' values are replaced: the
-// root `__schema` and `__type` fields are run again on the caller's visible schema and their answers
-// put in place of the whole schema's before the response leaves. That second run costs what an
-// introspection costs (about 1.9 ms for a USER's full introspection query on the demo schema,
-// measured with tsx); operations that do not introspect pay a lookup.
-import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
+// How introspection is answered per caller: with the schema that caller may see (visible-schema.ts),
+// never the whole one. Valid operations are still validated and executed against the whole schema;
+// only the values of the root `__schema` and `__type` fields are replaced, by running them again on
+// the caller's visible schema (introspectionPlan cuts the operation down to those fields, once per
+// document; visibleIntrospectionData runs it). That second run costs what an introspection costs
+// (about 1.9 ms for a USER's full introspection query on the demo schema, measured with tsx);
+// operations that do not introspect pay a lookup. Introspection below the root cannot be answered
+// this way and is refused. Plain graphql-js: the Apollo plugin that applies it over HTTP is
+// src/graphql/plugins/visible-introspection.ts; the WebSocket transport uses readsIntrospection.
 import {
   type DocumentNode,
   execute,
   type FragmentDefinitionNode,
-  GraphQLError,
+  type GraphQLSchema,
   Kind,
   type OperationDefinitionNode,
   type SelectionNode,
   type SelectionSetNode,
-  specifiedRules,
-  type ValidationRule,
   visit,
 } from 'graphql';
-import type { GraphQLContext } from '../graphql/context';
-import { hasSuggestion, withoutHiddenSuggestions } from './hidden-suggestions';
-import { validationErrorsSeenBy } from './hidden-validation';
+import type { Viewer } from '../auth/viewer';
 import { visibleSchemaFor } from './visible-schema';
 
 const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(['__schema', '__type']);
@@ -37,7 +30,7 @@ const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(['__schema', '__type']
  * below the root (possible only in a schema where some field returns the Query type), which cannot
  * be answered this way and is refused (400) before anything runs.
  */
-interface IntrospectionPlan {
+export interface IntrospectionPlan {
   readonly document: DocumentNode;
   readonly keys: readonly string[];
   readonly nested: boolean;
@@ -47,7 +40,7 @@ interface IntrospectionPlan {
 const plans = new WeakMap<DocumentNode, Map<OperationDefinitionNode, IntrospectionPlan | null>>();
 
 /** The plan for `operation`, or null when it reads no `__schema` / `__type` anywhere. */
-function planFor(document: DocumentNode, operation: OperationDefinitionNode): IntrospectionPlan | null {
+export function introspectionPlan(document: DocumentNode, operation: OperationDefinitionNode): IntrospectionPlan | null {
   let byOperation = plans.get(document);
   if (byOperation === undefined) plans.set(document, (byOperation = new Map()));
   let plan = byOperation.get(operation);
@@ -137,60 +130,27 @@ function makePlan(document: DocumentNode, operation: OperationDefinitionNode): I
  * WebSocket transport refuses such an operation, as HTTP refuses nested introspection.
  */
 export function readsIntrospection(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  return planFor(document, operation) !== null;
+  return introspectionPlan(document, operation) !== null;
 }
 
 /**
- * The Apollo plugin; `validationRules` are the rules Apollo is given besides graphql's own. Asks for
- * nothing on operations that do not introspect and carry no suggestion (one WeakMap lookup per
- * document and operation), nor on a document that passes validation.
+ * The values of the root introspection fields `plan` keeps, run on the schema `viewer` may see, by
+ * response key; undefined when that run fails. Introspection fields cannot fail; should the run fail
+ * anyway (graphql refuses to run on a schema whose Query type was left with no field, possible in an
+ * application where a caller can reach no query at all), the caller must answer null, never the
+ * whole schema's values.
  */
-export function visibleIntrospectionPlugin(validationRules: readonly ValidationRule[] = []): ApolloServerPlugin<GraphQLContext> {
-  const rules = [...specifiedRules, ...validationRules];
-  const listeners: GraphQLRequestListener<GraphQLContext> = {
-    async validationDidStart({ document, schema, contextValue }) {
-      return async (errors) => {
-        if (errors === undefined || errors.length === 0) return;
-        const seen = validationErrorsSeenBy(errors, document, visibleSchemaFor(schema, contextValue.viewer), rules);
-        // Apollo answers with the very array it hands this hook (requestPipeline: validationDidEnd,
-        // then sendErrorResponse over the same array), as its own suggestion-hiding plugin relies on
-        // when it edits those errors. src/graphql/apollo.ts installs that plugin before this one, so
-        // that, end hooks running in reverse, it also sees the errors put here.
-        if (seen !== errors) (errors as Error[]).splice(0, errors.length, ...seen);
-      };
-    },
-    async didResolveOperation({ document, operation }) {
-      if (operation === undefined || !planFor(document, operation)?.nested) return;
-      throw new GraphQLError('Introspection (__schema, __type) is answered at the root of a query only.', {
-        extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-      });
-    },
-    async willSendResponse({ response, document, operation, schema, contextValue, request }) {
-      if (response.body.kind !== 'single') return;
-      const result = response.body.singleResult;
-      const plan = document !== undefined && operation !== undefined ? planFor(document, operation) : null;
-      if (plan !== null && result.data !== null && result.data !== undefined) {
-        const visible = visibleSchemaFor(schema, contextValue.viewer);
-        const data = result.data as Record<string, unknown>;
-        // Introspection fields cannot fail; should the visible run fail anyway (graphql refuses to
-        // run on a schema whose Query type was left with no field, possible in an application where
-        // a caller can reach no query at all), the whole schema's answer must not go out instead.
-        let answered: Record<string, unknown> | null | undefined;
-        try {
-          const answer = await execute({ schema: visible, document: plan.document, variableValues: request.variables ?? {}, contextValue });
-          if (answer.errors === undefined) answered = answer.data as Record<string, unknown> | null | undefined;
-        } catch {
-          answered = undefined;
-        }
-        for (const key of plan.keys) if (Object.hasOwn(data, key)) data[key] = answered?.[key] ?? null;
-      }
-      if (result.errors?.some((error) => hasSuggestion(error.message))) {
-        const visible = visibleSchemaFor(schema, contextValue.viewer);
-        result.errors = result.errors.map((error) =>
-          hasSuggestion(error.message) ? { ...error, message: withoutHiddenSuggestions(error.message, visible) } : error,
-        );
-      }
-    },
-  };
-  return { requestDidStart: async () => listeners };
+export async function visibleIntrospectionData(
+  schema: GraphQLSchema,
+  viewer: Viewer | null,
+  plan: IntrospectionPlan,
+  variableValues: Readonly<Record<string, unknown>>,
+  contextValue: unknown,
+): Promise<Readonly<Record<string, unknown>> | undefined> {
+  try {
+    const answer = await execute({ schema: visibleSchemaFor(schema, viewer), document: plan.document, variableValues, contextValue });
+    return answer.errors === undefined ? ((answer.data ?? undefined) as Record<string, unknown> | undefined) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,7 +2,7 @@
 // introspection (visible-introspection.ts) and `auth-map --as` show anonymous callers the public
 // API, a USER what a USER may use, an ADMIN everything, and an API key or a scoped credential
 // nothing it would be refused. Whether a viewer may reach a field is the field guard's own static
-// check (compileCheck in directives.ts: signed in, roles, credential kind, scopes); nothing is
+// check (compileCheck in checks.ts: signed in, roles, credential kind, scopes); nothing is
 // decided here. An @owner rule is decided on the object at run time, so a field whose other
 // requirements pass stays visible: the caller may own the object (User.email for anyone, since the
 // user signUp returns may read its own; deleteNote for a signed-in caller with notes:write).
@@ -18,7 +18,8 @@ import {
   isUnionType,
 } from 'graphql';
 import type { Viewer } from '../auth/viewer';
-import { compileCheck, type FieldRequirement, guardedRequirement } from './directives';
+import { compileCheck } from './checks';
+import { type FieldRequirement, guardedRequirement } from './requirements';
 import { knownScopes } from './scopes';
 
 /** Reads a field's requirement; by default the one the field guard stored (an enforced schema). */

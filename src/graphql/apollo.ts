@@ -15,12 +15,13 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import type { App } from '../app';
-import { operationGatePlugin } from '../enforcement/operation-gate';
-import { visibleIntrospectionPlugin } from '../enforcement/visible-introspection';
+import { operationGatePlugin } from './plugins/operation-gate';
+import { visibleIntrospectionPlugin } from './plugins/visible-introspection';
+import { introspectionOffRule } from './introspection-off';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors';
 import { databaseUnavailable, ErrorCode, internalError } from './errors';
-import { isDatabaseUnreachable } from '../store/database';
+import { isUnreachable } from '../store/failures';
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
@@ -63,7 +64,7 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, Masking>): Apol
       for (const error of errors) {
         const original = unexpectedCause(error);
         if (original === null) continue;
-        const down = isDatabaseUnreachable(original);
+        const down = isUnreachable(original);
         masked.set(error, { as: down ? 'unavailable' : 'internal', requestId: contextValue.requestId });
         if (down) unavailable.add(contextValue);
         (contextValue.log ?? log)[down ? 'warn' : 'error'](
@@ -153,11 +154,12 @@ query Welcome {
 export function createApolloServer(app: App, options: GatehouseApolloOptions): ApolloServer<GraphQLContext> {
   const production = app.config.nodeEnv === 'production';
   const masked = new WeakMap<object, Masking>();
-  const validationRules = limitRules(app.config.operationLimits);
+  // Introspection off is gatehouse's rule rather than Apollo's, whose message names an option of its own.
+  const validationRules = [...limitRules(app.config.operationLimits), ...(app.config.introspection ? [] : [introspectionOffRule])];
   return new ApolloServer<GraphQLContext>({
     schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
-    // Per caller (src/enforcement/visible-introspection.ts): off in production unless INTROSPECTION=true.
-    introspection: app.config.introspection,
+    // Per caller (src/graphql/plugins/visible-introspection.ts); off (introspectionOffRule) in production unless INTROSPECTION=true.
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
     allowBatchedHttpRequests: false,

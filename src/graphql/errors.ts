@@ -2,24 +2,19 @@
 // failure's `extensions.code`, its extensions and its HTTP status and headers (README.md, "Errors"
 // table); services, auth and the store throw the domain errors of src/errors.ts and know none of it.
 import { GraphQLError } from 'graphql';
-import {
-  type CredentialProblem,
-  DatabaseUnavailable,
-  type DomainError,
-  Forbidden,
-  InvalidInput,
-  NotFound,
-  Unauthenticated,
-} from '../errors';
+import { DenialCode, forbidden, unauthenticated } from '../enforcement/denials';
+import { type CredentialProblem, DatabaseUnavailable, type DomainError, InvalidInput, NotFound } from '../errors';
+
+export { forbidden, unauthenticated };
 
 /**
  * The error codes gatehouse puts in `extensions.code`. Clients switch on these; messages are for people.
  */
 export const ErrorCode = {
   /** No valid credential: anonymous caller on a protected field, or a bad credential on the request. */
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  UNAUTHENTICATED: DenialCode.UNAUTHENTICATED,
   /** Signed in, but not permitted. */
-  FORBIDDEN: 'FORBIDDEN',
+  FORBIDDEN: DenialCode.FORBIDDEN,
   /** An argument failed validation (format, length, duplicate). */
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** The id is well-formed but names nothing the caller can act on. */
@@ -60,9 +55,9 @@ export function toGraphQLError(error: DomainError): GraphQLError {
     case 'ERR_NOT_FOUND':
       return new GraphQLError(error.message, { extensions: { code: ErrorCode.NOT_FOUND } });
     case 'ERR_UNAUTHENTICATED':
-      return new GraphQLError(error.message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+      return unauthenticated(error.message);
     case 'ERR_FORBIDDEN':
-      return new GraphQLError(error.message, { extensions: { code: ErrorCode.FORBIDDEN } });
+      return forbidden(error.message);
     case 'ERR_RATE_LIMITED':
     case 'ERR_HASH_QUEUE_FULL':
     case 'ERR_DATABASE_UNAVAILABLE': {
@@ -80,17 +75,8 @@ export function toGraphQLError(error: DomainError): GraphQLError {
 }
 
 // For resolvers (gatehouse's and an application's, through the package entry): the answer a
-// domain failure gets, as a GraphQLError to throw.
-
-/** Field-level: an anonymous caller reached a protected field. The query goes on (HTTP 200). */
-export function unauthenticated(message?: string): GraphQLError {
-  return toGraphQLError(new Unauthenticated(message));
-}
-
-/** Field-level: the caller is signed in but not permitted. */
-export function forbidden(message?: string): GraphQLError {
-  return toGraphQLError(new Forbidden(message));
-}
+// domain failure gets, as a GraphQLError to throw. `unauthenticated` and `forbidden` (re-exported
+// above) are enforcement's denials (src/enforcement/denials.ts).
 
 export function badUserInput(message: string, argument?: string): GraphQLError {
   return toGraphQLError(new InvalidInput(message, argument));

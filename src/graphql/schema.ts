@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
-import { applyAuthDirectives, authDirectiveTypeDefs } from '../enforcement/directives';
+import { applyAuthDirectives } from '../enforcement/apply-directives';
+import { authDirectiveTypeDefs } from '../enforcement/directive-sdl';
 import type { OwnedObjectLoader } from '../enforcement/ownership';
 import { resolvers as accountResolvers } from './resolvers';
 

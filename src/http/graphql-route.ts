@@ -8,7 +8,7 @@ import { readCredential } from '../auth/credentials';
 import { createContext, subscriptionRuleThrows } from '../graphql/apollo';
 import { credentialRefused, databaseUnavailable, internalError } from '../graphql/errors';
 import { httpErrorBody } from './errors';
-import { isDatabaseUnreachable } from '../store/database';
+import { isUnreachable } from '../store/failures';
 import { clientAddress } from '../client-address';
 import { GRAPHQL_PATH, type RouteModule } from './route';
 
@@ -35,7 +35,7 @@ export const graphqlRoute: RouteModule = (fastify, { app, apollo, schema, viewer
           authentication = await authenticate(app, readCredential(request.headers));
         } catch (error) {
           // The store failed, not the caller: log the detail, answer with an id to find it by.
-          if (isDatabaseUnreachable(error)) {
+          if (isUnreachable(error)) {
             request.log.warn({ err: error }, 'database unreachable during authentication');
             throw databaseUnavailable(request.id);
           }

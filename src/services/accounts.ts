@@ -3,7 +3,7 @@ import { mayAct } from '../auth/authenticate';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import { HashQueueFull, InvalidInput, RateLimited, Unauthenticated } from '../errors';
 import { addressLimitKey } from '../client-address';
-import { isUniqueViolation } from '../store/database';
+import { isUniqueViolation } from '../store/failures';
 import {
   clearAccountFailures,
   failuresForAccount,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { insertAuditEvent } from './audit-events';
-import { type Db, isUniqueViolation } from './database';
+import type { Db } from './database';
+import { isUniqueViolation } from './failures';
 import { newId } from './ids';
 import { insertUser } from './users';
 

@@ -59,7 +59,7 @@ import { createContext } from '../graphql/apollo';
 import { limitRules } from '../graphql/limits';
 import { addressLimitKey, clientAddress } from '../client-address';
 import { GRAPHQL_PATH, type RouteModule } from '../http/route';
-import { isDatabaseUnreachable } from '../store/database';
+import { isUnreachable } from '../store/failures';
 import { Connection, type RunningSubscription } from './connection';
 import { originAllowed, readConnectionCredential } from './handshake';
 import { subscriberEvents } from './streams';
@@ -153,7 +153,7 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     errors.map((error) => {
       if (error.extensions['code'] === undefined) {
         const cause = error.originalError ?? error;
-        const down = isDatabaseUnreachable(cause);
+        const down = isUnreachable(cause);
         request.log[down ? 'warn' : 'error']({ err: cause, path: error.path }, 'unexpected error in subscription');
         const masked = down ? databaseUnavailable(request.id) : internalError(request.id);
         return { message: masked.message, ...(error.path ? { path: error.path } : {}), extensions: masked.extensions };
@@ -328,11 +328,11 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       let notOwned: readonly GraphQLError[];
       try {
         notOwned = await gate.deniedOwnership(schema, document, operation, connection.viewer, coerced.coerced, current, {
-          rethrowUnreachable: true,
+          rethrow: isUnreachable,
         });
       } catch (error) {
         release();
-        if (isDatabaseUnreachable(error)) return unavailable(error);
+        if (isUnreachable(error)) return unavailable(error);
         throw error;
       }
       if (notOwned.length > 0) {

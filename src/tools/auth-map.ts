@@ -1,6 +1,6 @@
 // Tooling, not enforcement: reports who can reach each field (the `gatehouse auth-map` command,
 // the README's generated table). It decides nothing of its own: requirements and checks come from
-// src/enforcement/directives.ts, role expansion from src/auth/roles.ts.
+// src/enforcement/requirements.ts and checks.ts, role expansion from src/auth/roles.ts.
 import {
   getNamedType,
   type GraphQLEnumType,
@@ -14,7 +14,9 @@ import {
   isNonNullType,
   isObjectType,
 } from 'graphql';
-import { compileCheck, type FieldRequirement, fieldRequirement, openRootFields, type RequirementSource } from '../enforcement/directives';
+import { compileCheck } from '../enforcement/checks';
+import { type FieldRequirement, fieldRequirement, type RequirementSource } from '../enforcement/requirements';
+import { openRootFields } from '../enforcement/apply-directives';
 import { holdsRole, ROLES, rolesOf } from '../auth/roles';
 import type { CredentialKind, Viewer } from '../auth/viewer';
 

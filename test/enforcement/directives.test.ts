@@ -1,6 +1,8 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, type ExecutionResult, getIntrospectionQuery, graphqlSync, parse } from 'graphql';
-import { applyAuthDirectives, AuthCoverageError, authDirectiveTypeDefs, combineRequirements } from '../../src/enforcement/directives';
+import { applyAuthDirectives, AuthCoverageError } from '../../src/enforcement/apply-directives';
+import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
+import { combineRequirements } from '../../src/enforcement/requirements';
 import type { Viewer } from '../../src/auth/viewer';
 
 // A schema of the user's own, as a library user would write it.

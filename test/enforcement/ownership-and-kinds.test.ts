@@ -3,7 +3,8 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, type ExecutionResult, parse } from 'graphql';
 import type { Viewer } from '../../src/auth/viewer';
-import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/enforcement/directives';
+import { applyAuthDirectives } from '../../src/enforcement/apply-directives';
+import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 import { createOperationGate } from '../../src/enforcement/operation-gate';
 import { ownedByCaller } from '../../src/enforcement/ownership';
 

@@ -1,5 +1,5 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { authDirectiveTypeDefs } from '../../src/enforcement/directives';
+import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 import { combineScopeRequirements, holdsScopes, knownScopes, scopesForNewKey } from '../../src/enforcement/scopes';
 
 describe('holdsScopes', () => {

@@ -2,7 +2,8 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { type GraphQLSchema, isInterfaceType, isObjectType, validateSchema } from 'graphql';
 import { rolesOf } from '../../src/auth/roles';
 import type { Viewer } from '../../src/auth/viewer';
-import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/enforcement/directives';
+import { applyAuthDirectives } from '../../src/enforcement/apply-directives';
+import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 import { buildVisibleSchema, visibilityKey, visibleSchemaBuilds, visibleSchemaFor } from '../../src/enforcement/visible-schema';
 
 const SDL = /* GraphQL */ `

@@ -21,7 +21,7 @@ import {
   isScalarType,
   type GraphQLSchema,
 } from 'graphql';
-import { type FieldRequirement, fieldRequirement } from '../../src/enforcement/directives';
+import { type FieldRequirement, fieldRequirement } from '../../src/enforcement/requirements';
 import type { Viewer } from '../../src/auth/viewer';
 import { createApiKey } from '../../src/services/api-keys';
 import { createUser } from '../../src/services/accounts';

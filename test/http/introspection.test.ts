@@ -302,6 +302,26 @@ describe('introspection below the root', () => {
 });
 
 describe('introspection in production', () => {
+  it('is refused, when off, with a message naming INTROSPECTION=true (not an option of Apollo the operator cannot set)', async () => {
+    const off = await startHttpServer({ env: { NODE_ENV: 'production', LOG_LEVEL: 'silent', JWT_SECRET: randomSecret() } });
+    try {
+      for (const query of [ROOTS, '{ ... on Query { __type(name: "User") { name } } }']) {
+        const refused = await off.gql(query);
+        expect(refused.status).toBe(400);
+        expect(refused.body.errors?.map((e) => e.message)).toEqual([
+          'Introspection (__schema, __type) is off on this server. Whoever runs it can turn it on with INTROSPECTION=true.',
+        ]);
+        expect(refused.body.errors?.[0]?.extensions).toMatchObject({
+          code: 'GRAPHQL_VALIDATION_FAILED',
+          validationErrorCode: 'INTROSPECTION_DISABLED',
+        });
+        expect(refused.text).not.toContain('ApolloServer');
+      }
+    } finally {
+      await off.close();
+    }
+  });
+
   it('is off by default, and per caller when INTROSPECTION=true', async () => {
     const off = await startHttpServer({ env: { NODE_ENV: 'production', LOG_LEVEL: 'silent', JWT_SECRET: randomSecret() } });
     try {

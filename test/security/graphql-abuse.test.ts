@@ -7,7 +7,8 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { ApolloServer } from '@apollo/server';
 import pino from 'pino';
-import { applyAuthDirectives, authDirectiveTypeDefs } from '../../src/enforcement/directives';
+import { applyAuthDirectives } from '../../src/enforcement/apply-directives';
+import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 import { rolesOf } from '../../src/auth/roles';
 import type { Viewer } from '../../src/auth/viewer';
 import { createApolloServer, createContext } from '../../src/graphql/apollo';
@@ -420,7 +421,7 @@ describe('a protected field stays protected whatever the path', () => {
 
 /*
  * Interfaces and unions: gatehouse's own schema has none, so this builds a small schema with both,
- * wraps it with applyAuthDirectives (src/enforcement/directives.ts), and serves it with gatehouse's own
+ * wraps it with applyAuthDirectives (src/enforcement/apply-directives.ts), and serves it with gatehouse's own
  * createApolloServer(app, { log, schema }) (src/graphql/apollo.ts: same limits, operation gate and
  * error policy as over HTTP), executed with Apollo's executeOperation and a context made by
  * createContext — not over HTTP.

@@ -1,5 +1,5 @@
 import { findApiKeyById, insertApiKey, listApiKeysOfUser, revokeApiKey, touchApiKey } from '../../src/store/api-keys';
-import { isUniqueViolation } from '../../src/store/database';
+import { isUniqueViolation } from '../../src/store/failures';
 import { newId } from '../../src/store/ids';
 import { setUserDisabled, type UserRecord } from '../../src/store/users';
 import { databasesUnderTest } from '../helpers/databases';

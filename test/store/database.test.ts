@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Migrator, sql } from 'kysely';
-import { isDatabaseUnreachable, migrateToLatest, openStore, type Store, StoreError } from '../../src/store/database';
+import { migrateToLatest, openStore, type Store, StoreError } from '../../src/store/database';
 import { migrationsFor } from '../../src/store/migrations';
 import type { DatabaseConfig } from '../../src/config';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
@@ -108,40 +108,5 @@ describe.each(databasesUnderTest())('store on %s', (dialect) => {
     await store.close();
     await expect(store.ping()).rejects.toThrow();
     store = openStore(database.config); // for afterEach
-  });
-});
-
-describe('isDatabaseUnreachable', () => {
-  it('is true for what a real driver raises when the database is not there', async () => {
-    // A port nothing listens on: pg's own connection error, as a request would get it.
-    const nowhere = openStore({ dialect: 'postgres', url: 'postgres://postgres@127.0.0.1:9/nowhere' }, { credentialCacheSize: 0 });
-    try {
-      const error = await nowhere.ping().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeDefined();
-      expect(isDatabaseUnreachable(error)).toBe(true);
-    } finally {
-      await nowhere.close();
-    }
-  });
-
-  it.each([
-    ['PostgreSQL shutting down', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
-    ['a connection exception', Object.assign(new Error('connection failure'), { code: '08006' })],
-    ['a lost connection', new Error('Connection terminated unexpectedly')],
-    ['SQLite locked beyond its busy timeout', Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })],
-  ])('is true for %s', (_name, error) => {
-    expect(isDatabaseUnreachable(error)).toBe(true);
-  });
-
-  it.each([
-    ['a unique violation', Object.assign(new Error('duplicate key'), { code: '23505' })],
-    ['a syntax error', Object.assign(new Error('syntax error'), { code: '42601' })],
-    ['a bug', new TypeError('x is undefined')],
-    ['a constraint in SQLite', Object.assign(new Error('UNIQUE constraint failed'), { code: 'SQLITE_CONSTRAINT_UNIQUE' })],
-  ])('is false for %s', (_name, error) => {
-    expect(isDatabaseUnreachable(error)).toBe(false);
   });
 });

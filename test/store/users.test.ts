@@ -1,4 +1,4 @@
-import { isUniqueViolation } from '../../src/store/database';
+import { isUniqueViolation } from '../../src/store/failures';
 import { newId } from '../../src/store/ids';
 import {
   countUsers,

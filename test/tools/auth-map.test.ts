@@ -1,6 +1,6 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { buildAuthMap, formatAuthMapText } from '../../src/tools/auth-map';
-import { authDirectiveTypeDefs } from '../../src/enforcement/directives';
+import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 
 const sdl = /* GraphQL */ `
   enum Role { USER ADMIN }

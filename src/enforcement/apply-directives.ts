@@ -1,0 +1,191 @@
+// Enforces each field's requirement in its resolver: the schema applyAuthDirectives returns checks
+// `context.viewer` before the field's own resolver (or graphql's default one) runs, and, for `@owner`,
+// the object the field is used on. It records each requirement on its field (requirements.ts) for the
+// operation gate, the visible schema and the auth map. In strict mode a schema that leaves a root
+// field without any directive is refused at start-up (AuthCoverageError).
+import {
+  defaultFieldResolver,
+  type GraphQLError,
+  type GraphQLFieldConfig,
+  type GraphQLSchema,
+  getNullableType,
+  isObjectType,
+  isScalarType,
+} from 'graphql';
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
+import type { AuthContext, Viewer } from '../auth/viewer';
+import { compileCheck, compileOwnerCheck } from './checks';
+import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
+import { type FieldRequirement, fieldRequirement, GUARDED_EXTENSION, guardedRequirement, OWNED_LOADER_EXTENSION } from './requirements';
+
+export interface ApplyAuthDirectivesOptions {
+  /**
+   * Refuse a schema in which a root `Query`, `Mutation` or `Subscription` field carries none of
+   * gatehouse's directives (on the field or its root type): every root field says who may use it,
+   * if only `@public`. Default true.
+   */
+  readonly strict?: boolean;
+  /**
+   * Loaders for the types that root fields' `@owner(loads: …)` name, by type name. A schema that
+   * names a type without a loader is refused.
+   */
+  readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
+}
+
+/** The schema leaves a root field open without saying so; thrown by applyAuthDirectives in strict mode. */
+export class AuthCoverageError extends Error {
+  override readonly name = 'AuthCoverageError';
+  constructor(readonly openFields: readonly string[]) {
+    super(
+      `Strict auth: ${openFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials or @owner: ${openFields.join(', ')}. ` +
+        'Mark each one, or turn strict mode off.',
+    );
+  }
+}
+
+/** Root fields that carry none of gatehouse's directives (on the field or its root type), as `Type.field`. */
+export function openRootFields(schema: GraphQLSchema): string[] {
+  const open: string[] = [];
+  for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    if (!root) continue;
+    for (const name of Object.keys(root.getFields())) {
+      if (!fieldRequirement(schema, root, name).declared) open.push(`${root.name}.${name}`);
+    }
+  }
+  return open;
+}
+
+/**
+ * Returns `schema` with every field's requirement (`@auth`, `@hasRole`, `@requiresScopes`,
+ * `@credentials`, `@owner`) enforced in the resolvers, including fields that use the default resolver. The check reads `context.viewer`, runs synchronously and
+ * returns the original resolver's value untouched (a synchronous resolver stays synchronous).
+ * A denied field resolves to an error at its path: UNAUTHENTICATED for an anonymous caller,
+ * FORBIDDEN for a signed-in one. Introspection is never guarded.
+ */
+export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDirectivesOptions = {}): GraphQLSchema {
+  if (options.strict ?? true) {
+    const open = openRootFields(schema);
+    if (open.length > 0) throw new AuthCoverageError(open);
+  }
+  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name));
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
+      if (guardedRequirement(fieldConfig) !== undefined) return fieldConfig;
+      const type = schema.getType(typeName);
+      if (!isObjectType(type)) return fieldConfig;
+      const requirement = fieldRequirement(schema, type, fieldName);
+      if (!requirement.signedIn && requirement.owner === null) return fieldConfig;
+      const coordinate = `${typeName}.${fieldName}`;
+      const check = compileCheck(requirement, coordinate);
+      const guarded = guardField(fieldConfig, requirement, check);
+      if (requirement.owner === null) return guarded;
+      const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
+      return guardOwnership(guarded, requirement.owner, check, ownerCheck, coordinate, roots.has(typeName), options);
+    },
+  });
+}
+
+/**
+ * The loader a root field's `@owner(loads: …)` needs, or a clear refusal of the schema. The id
+ * argument must exist and hold one ID or String: the check runs only on a string id, so an argument
+ * of another type, or a misspelt name, would let every caller through unchecked.
+ */
+function loaderFor(
+  rule: OwnerRule,
+  coordinate: string,
+  fieldConfig: GraphQLFieldConfig<unknown, unknown>,
+  options: ApplyAuthDirectivesOptions,
+): OwnedObjectLoader {
+  const loader = rule.loads === null ? undefined : options.loaders?.[rule.loads];
+  if (rule.loads === null) throw new TypeError(`${coordinate}: @owner on a root field must name the type it loads (loads: "…").`);
+  const argument = fieldConfig.args?.[rule.idArgument];
+  const argumentType = argument === undefined ? undefined : getNullableType(argument.type);
+  if (!isScalarType(argumentType) || (argumentType.name !== 'ID' && argumentType.name !== 'String'))
+    throw new TypeError(
+      `${coordinate}: @owner(loads: "${rule.loads}") reads the id from argument "${rule.idArgument}", which must be an argument ` +
+        'of type ID or String (name another with idArgument).',
+    );
+  if (loader === undefined)
+    throw new TypeError(`${coordinate}: @owner(loads: "${rule.loads}") needs a loader for ${rule.loads} (the loaders option).`);
+  return loader;
+}
+
+/**
+ * Adds the ownership check after the static one. On an object's field it reads the parent; on a
+ * root field it loads the object the id argument names (shared with the operation gate, once per
+ * request) and lets an id that names nothing through to the resolver, which answers NOT_FOUND.
+ */
+function guardOwnership(
+  fieldConfig: GraphQLFieldConfig<unknown, unknown>,
+  rule: OwnerRule,
+  staticCheck: (viewer: Viewer | null) => GraphQLError | null,
+  check: (viewer: Viewer | null, object: object) => GraphQLError | null,
+  coordinate: string,
+  onRoot: boolean,
+  options: ApplyAuthDirectivesOptions,
+): GraphQLFieldConfig<unknown, unknown> {
+  const inner = fieldConfig.resolve!;
+  if (!onRoot) {
+    // Checking the parent instead of the object `loads` names would be a check of another object.
+    if (rule.loads !== null)
+      throw new TypeError(
+        `${coordinate}: @owner(loads: "${rule.loads}") is for root fields; on an object's field the object is the parent.`,
+      );
+    return {
+      ...fieldConfig,
+      resolve(source, args, context, info) {
+        if (typeof source === 'object' && source !== null) {
+          const denial = check((context as AuthContext | undefined)?.viewer ?? null, source);
+          if (denial !== null) throw denial;
+        }
+        return inner(source, args, context, info);
+      },
+    };
+  }
+  const loader = loaderFor(rule, coordinate, fieldConfig, options);
+  const extensions = { ...fieldConfig.extensions, [OWNED_LOADER_EXTENSION]: loader };
+  return {
+    ...fieldConfig,
+    extensions,
+    async resolve(source, args, context, info) {
+      const viewer = (context as AuthContext | undefined)?.viewer ?? null;
+      // The rest of the requirement first: an anonymous caller costs no load.
+      const refused = staticCheck(viewer);
+      if (refused !== null) throw refused;
+      const id = (args as Record<string, unknown>)[rule.idArgument];
+      if (typeof id === 'string' && typeof context === 'object' && context !== null) {
+        const object = await loadOwned(context, rule.loads!, loader, id);
+        if (object !== null) {
+          const denial = check(viewer, object);
+          if (denial !== null) throw denial;
+        }
+      }
+      return inner(source, args, context, info);
+    },
+  };
+}
+
+/**
+ * Runs the static check before the field's resolver, or graphql's default one for a plain property.
+ * A signed-in viewer passes a requirement of "signed in" alone without calling the compiled check.
+ */
+function guardField(
+  fieldConfig: GraphQLFieldConfig<unknown, unknown>,
+  requirement: FieldRequirement,
+  check: (viewer: Viewer | null) => GraphQLError | null,
+): GraphQLFieldConfig<unknown, unknown> {
+  const resolve = fieldConfig.resolve ?? defaultFieldResolver;
+  const moreThanSignedIn = requirement.roles.length > 0 || requirement.kinds !== null || requirement.scopes.length > 0;
+  return {
+    ...fieldConfig,
+    extensions: { ...fieldConfig.extensions, [GUARDED_EXTENSION]: requirement },
+    resolve(source, args, context, info) {
+      const viewer = (context as AuthContext | undefined)?.viewer ?? null;
+      if (viewer === null || moreThanSignedIn) {
+        const denial = check(viewer);
+        if (denial !== null) throw denial;
+      }
+      return resolve(source, args, context, info);
+    },
+  };
+}

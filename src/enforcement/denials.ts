@@ -1,0 +1,25 @@
+// The answers a refused caller gets from enforcement, as GraphQL errors: UNAUTHENTICATED for an
+// anonymous caller, FORBIDDEN for a signed-in one, at the refused field's path (the query goes on,
+// HTTP 200). They sit below both enforcement and the edge: enforcement builds them with graphql-js
+// alone, and src/graphql/errors.ts answers the domain errors Unauthenticated and Forbidden with these
+// same factories, so a denial reads the same whichever layer decided it.
+import { GraphQLError } from 'graphql';
+import { Forbidden, Unauthenticated } from '../errors';
+
+/** The `extensions.code` of a denial (also in src/graphql/errors.ts's ErrorCode). */
+export const DenialCode = {
+  /** No valid credential: an anonymous caller on a protected field. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Signed in, but not permitted. */
+  FORBIDDEN: 'FORBIDDEN',
+} as const;
+
+/** Field-level: an anonymous caller reached a protected field. The message defaults to Unauthenticated's. */
+export function unauthenticated(message?: string): GraphQLError {
+  return new GraphQLError(new Unauthenticated(message).message, { extensions: { code: DenialCode.UNAUTHENTICATED } });
+}
+
+/** Field-level: the caller is signed in but not permitted. The message defaults to Forbidden's. */
+export function forbidden(message?: string): GraphQLError {
+  return new GraphQLError(new Forbidden(message).message, { extensions: { code: DenialCode.FORBIDDEN } });
+}

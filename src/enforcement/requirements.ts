@@ -1,0 +1,151 @@
+// What a field demands of its caller: the directives written on the field, on its type and on the
+// interface field it implements, read from a schema that still has them and combined into one
+// FieldRequirement (every rule applies; only `@public` on the field itself opens it). Pure: reading
+// decides nothing about a viewer (that is checks.ts) and changes no resolver (apply-directives.ts).
+// The guarded schema records each field's requirement, and a root field's `@owner` loader, in the
+// field's extensions; the operation gate, the visible schema and the auth map read them back here.
+import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
+import { getDirective } from '@graphql-tools/utils';
+import type { CredentialKind } from '../auth/viewer';
+import type { OwnedObjectLoader, OwnerRule } from './ownership';
+import { combineScopeRequirements, type ScopeRequirement } from './scopes';
+
+/** CredentialKind enum values and the Viewer.via each one names. */
+const KIND_VALUES: Readonly<Record<string, CredentialKind>> = { JWT: 'jwt', API_KEY: 'api-key', EXTERNAL: 'external' };
+
+/** Where a requirement was declared, for messages and the auth map. */
+export interface RequirementSource {
+  readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner';
+  readonly on: 'field' | 'type' | 'interface';
+  /** `Type.field` or `Type`. */
+  readonly coordinate: string;
+  readonly role?: string;
+  readonly scopes?: ScopeRequirement;
+  readonly kinds?: readonly CredentialKind[];
+  readonly owner?: OwnerRule;
+}
+
+/**
+ * What a field demands of its caller, after type and field directives are combined.
+ * `signedIn` false means public. Every role in `roles` must be satisfied.
+ */
+export interface FieldRequirement {
+  readonly signedIn: boolean;
+  readonly roles: readonly string[];
+  /** `@requiresScopes`, type and field combined; empty: no scope needed. */
+  readonly scopes: ScopeRequirement;
+  /** The credential kinds allowed (`@credentials`); null: any. */
+  readonly kinds: readonly CredentialKind[] | null;
+  /** `@owner`, decided on the object (see ownership.ts); null: none. */
+  readonly owner: OwnerRule | null;
+  readonly sources: readonly RequirementSource[];
+  /** True when some directive was written for this field (on it, its type or its interface field). */
+  readonly declared: boolean;
+}
+
+/** Field extension holding the requirement a field was guarded with (graphql-js keeps only string keys). */
+export const GUARDED_EXTENSION = 'gatehouseAuth';
+
+/** The requirement a field of the returned schema was guarded with, or undefined for public fields. */
+export function guardedRequirement(field: { extensions?: Readonly<Record<string, unknown>> | null }): FieldRequirement | undefined {
+  return field.extensions?.[GUARDED_EXTENSION] as FieldRequirement | undefined;
+}
+
+interface DirectiveCarrier {
+  astNode?: unknown;
+  extensionASTNodes?: unknown;
+  extensions?: unknown;
+}
+
+function readDirectives(
+  schema: GraphQLSchema,
+  carrier: DirectiveCarrier,
+  on: RequirementSource['on'],
+  coordinate: string,
+): RequirementSource[] {
+  const found: RequirementSource[] = [];
+  const node = carrier as Parameters<typeof getDirective>[1];
+  if (getDirective(schema, node, 'public')?.length) found.push({ directive: 'public', on, coordinate });
+  if (getDirective(schema, node, 'auth')?.length) found.push({ directive: 'auth', on, coordinate });
+  for (const args of getDirective(schema, node, 'hasRole') ?? []) {
+    found.push({ directive: 'hasRole', on, coordinate, role: String(args['role']) });
+  }
+  for (const args of getDirective(schema, node, 'requiresScopes') ?? []) {
+    found.push({ directive: 'requiresScopes', on, coordinate, scopes: args['scopes'] as string[][] });
+  }
+  for (const args of getDirective(schema, node, 'credentials') ?? []) {
+    const kinds = (args['allow'] as string[]).map((k) => KIND_VALUES[k]).filter((k): k is CredentialKind => k !== undefined);
+    found.push({ directive: 'credentials', on, coordinate, kinds });
+  }
+  for (const args of getDirective(schema, node, 'owner') ?? []) {
+    const owner: OwnerRule = {
+      field: String(args['field']),
+      orRole: args['orRole'] === undefined || args['orRole'] === null ? null : String(args['orRole']),
+      loads: args['loads'] === undefined || args['loads'] === null ? null : String(args['loads']),
+      idArgument: String(args['idArgument'] ?? 'id'),
+      openWhen:
+        args['openWhen'] === undefined || args['openWhen'] === null
+          ? null
+          : { field: String(args['openWhen']), value: String(args['openValue'] ?? '') },
+    };
+    found.push({ directive: 'owner', on, coordinate, owner });
+  }
+  return found;
+}
+
+/**
+ * Combines the directives that apply to one field. Pure.
+ * - Type, interface-field and field requirements all apply (every one must pass).
+ * - `@public` on the field itself opens it, whatever its type says.
+ * - `@public` on a type adds nothing; it documents intent and satisfies strict mode.
+ */
+export function combineRequirements(sources: readonly RequirementSource[]): FieldRequirement {
+  const declared = sources.length > 0;
+  if (sources.some((s) => s.directive === 'public' && s.on === 'field')) {
+    // @public opens the field to every caller; an @owner on the field itself still decides per object.
+    const kept = sources.filter((s) => s.on === 'field' && (s.directive === 'public' || s.directive === 'owner'));
+    return {
+      signedIn: false,
+      roles: [],
+      scopes: [],
+      kinds: null,
+      owner: kept.find((s) => s.owner !== undefined)?.owner ?? null,
+      sources: kept,
+      declared,
+    };
+  }
+  const enforcing = sources.filter((s) => s.directive !== 'public');
+  const roles = [...new Set(enforcing.flatMap((s) => (s.role === undefined ? [] : [s.role])))];
+  const scopes = combineScopeRequirements(enforcing.flatMap((s) => (s.scopes === undefined ? [] : [s.scopes])));
+  let kinds: readonly CredentialKind[] | null = null;
+  for (const s of enforcing) if (s.kinds !== undefined) kinds = (kinds ?? s.kinds).filter((k) => s.kinds?.includes(k));
+  // Not repeatable and on fields only: the field's own rule, else its interface field's.
+  const owner = enforcing.findLast((s) => s.owner !== undefined)?.owner ?? null;
+  // An ownership rule alone does not ask for a signed-in caller: the user signUp returns may read
+  // its own email on that (anonymous) request.
+  const signedIn = enforcing.some((s) => s.directive !== 'owner');
+  return { signedIn, roles, scopes, kinds, owner, sources: enforcing.length > 0 ? enforcing : sources, declared };
+}
+
+/** The requirement of `typeName.fieldName` in a schema that still has its directives. */
+export function fieldRequirement(schema: GraphQLSchema, type: GraphQLObjectType, fieldName: string): FieldRequirement {
+  const field = type.getFields()[fieldName];
+  if (field === undefined) throw new TypeError(`${type.name}.${fieldName} does not exist`);
+  const sources = [
+    ...readDirectives(schema, type, 'type', type.name),
+    ...type.getInterfaces().flatMap((iface) => {
+      const inherited = iface.getFields()[fieldName];
+      return inherited === undefined ? [] : readDirectives(schema, inherited, 'interface', `${iface.name}.${fieldName}`);
+    }),
+    ...readDirectives(schema, field, 'field', `${type.name}.${fieldName}`),
+  ];
+  return combineRequirements(sources);
+}
+
+/** Field extension holding the loader of a root field's `@owner(loads: …)`, for the operation gate. */
+export const OWNED_LOADER_EXTENSION = 'gatehouseOwnedLoader';
+
+/** The loader a guarded root field loads its owned object with, or undefined. */
+export function ownedObjectLoader(field: { extensions?: Readonly<Record<string, unknown>> | null }): OwnedObjectLoader | undefined {
+  return field.extensions?.[OWNED_LOADER_EXTENSION] as OwnedObjectLoader | undefined;
+}
