@@ -17,6 +17,8 @@ export interface ExternalIdentity {
   readonly roles: readonly string[];
   readonly scopes: readonly string[];
   readonly expiresAt: number;
+  /** `iat`, epoch seconds; null when the token has none (see session-ends.ts providerTokenEnded). */
+  readonly issuedAt: number | null;
   readonly kid: string | null;
   readonly alg: string;
   readonly audience: readonly string[];
@@ -143,6 +145,7 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
       roles: Object.freeze(mappedRoles(issuer, payload)),
       scopes: Object.freeze(scopesOf(issuer, payload)),
       expiresAt: payload.exp as number,
+      issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
       kid: typeof header.kid === 'string' ? header.kid : null,
       alg,
       audience: Object.freeze(audience),
