@@ -5,6 +5,7 @@
  * them, so "the next request sees it" is checked through the cache's freshness rule too.
  */
 import { type App, createApp } from '../../src/app';
+import { authenticate as decide } from '../../src/auth/authenticate';
 import { authenticateCaller as authenticate } from '../../src/services/authentication';
 import { createAccessTokens } from '../../src/auth/jwt';
 import { generateApiKey } from '../../src/auth/secrets';
@@ -191,7 +192,6 @@ describe('API keys', () => {
 
 describe('the decision alone (src/auth/authenticate.ts)', () => {
   it('writes nothing: a key in use is returned as a touch for the caller to write, and the store is unchanged', async () => {
-    const { authenticate: decide } = await import('../../src/auth/authenticate');
     const owner = await aUser();
     const key = await aKey(owner.id);
     const sources = {
