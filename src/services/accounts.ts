@@ -4,6 +4,7 @@ import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/
 import { HashQueueFull, InvalidInput, RateLimited, Unauthenticated } from '../errors';
 import { addressLimitKey } from '../client-address';
 import { isUniqueViolation } from '../store/database';
+import { isReservedEmail } from '../text-rules';
 import {
   clearAccountFailures,
   failuresForAccount,
@@ -73,6 +74,8 @@ export async function createUser(
   origin: RequestOrigin,
 ): Promise<UserRecord> {
   const email = validEmail(input.email);
+  // Reserved, never anyone's mail: no account may hold one (gatehouse once linked provider accounts under such addresses).
+  if (isReservedEmail(email)) throw new InvalidInput('Enter a valid email address (.invalid is reserved).', 'email');
   const password = validNewPassword(input.password);
   const name = optionalText(input.name, LIMITS.nameMax, 'name');
   const duplicate = () => new InvalidInput('An account with this email already exists.', 'email');

@@ -6,12 +6,16 @@ import { mappedRoles, scopesOf } from './claims';
 import type { ExternalIssuerConfig } from './config';
 import { createIssuerKeys, DEFAULT_KEY_FETCH, type IssuerKeys, type KeyFetchOptions, KeyProblem } from './keys';
 import { createVerifiedTokens } from '../verified-tokens';
+import { canonicalEmail, characterCount, hasForbiddenCharacters, isReservedEmail } from '../../text-rules';
 
 /** Who a verified provider token says the caller is. */
 export interface ExternalIdentity {
   readonly issuer: string;
   readonly subject: string;
-  /** From the `email` claim, when present and not marked unverified. */
+  /**
+   * From the `email` claim, only when `email_verified` is true (the boolean, or the string "true")
+   * and the address passes the rules of sign-up (src/text-rules.ts canonicalEmail); else null.
+   */
   readonly email: string | null;
   /** Gatehouse roles the token's claims map to (before the role hierarchy). */
   readonly roles: readonly string[];
@@ -24,9 +28,18 @@ export interface ExternalIdentity {
   readonly audience: readonly string[];
 }
 
-export type ExternalVerifyResult =
-  | { readonly ok: true; readonly identity: ExternalIdentity }
-  | { readonly ok: false; readonly reason: string };
+/**
+ * Why a token was refused: `reason` is fixed text from a closed set (the refusal log's rate limit
+ * is per reason, so no token can make up a new one); `detail` is the token's own value it is about
+ * (a `kid`, an `alg`), escaped and at most DETAIL_MAX characters, or null.
+ */
+export interface ExternalRefusal {
+  readonly ok: false;
+  readonly reason: string;
+  readonly detail: string | null;
+}
+
+export type ExternalVerifyResult = { readonly ok: true; readonly identity: ExternalIdentity } | ExternalRefusal;
 
 export interface ExternalTokens {
   /** The configured issuer the token's (unverified) `iss` names, or undefined: then it is not an external token. */
@@ -47,6 +60,27 @@ export interface ExternalTokenOptions {
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const REFUSALS_LOGGED_PER_SECOND = 10;
+/** Longest `sub` accepted: it is stored (external_identities) and shown. */
+export const SUBJECT_MAX = 255;
+/** Characters of a refusal's detail kept for the log and `token explain`. */
+const DETAIL_MAX = 64;
+/** The HMAC algorithms by name, so the reason naming one is still fixed text. */
+const HMAC = new Set(['HS256', 'HS384', 'HS512']);
+
+/** `value` as one short printable line: escapes (JSON's, plus every non-ASCII character) and a cap. */
+export function refusalDetail(value: string): string {
+  const capped = [...value.slice(0, DETAIL_MAX * 2)].slice(0, DETAIL_MAX).join('');
+  const escaped = JSON.stringify(capped)
+    .slice(1, -1)
+    .replace(/[^\x20-\x7e]/gu, (c) => `\\u{${(c.codePointAt(0) as number).toString(16)}}`);
+  return capped.length < value.length ? `${escaped}…(${value.length} UTF-16 units)` : escaped;
+}
+
+const refused = (reason: string, detail: string | null = null): ExternalRefusal => ({
+  ok: false,
+  reason,
+  detail: detail === null ? null : refusalDetail(detail),
+});
 
 function unverifiedIssuer(token: string): string | undefined {
   const first = token.indexOf('.');
@@ -61,24 +95,37 @@ function unverifiedIssuer(token: string): string | undefined {
   }
 }
 
-function refusalReason(error: unknown): string {
-  if (error instanceof KeyProblem) return error.message;
-  if (error instanceof errors.JWTExpired) return 'expired';
+function refusalOf(error: unknown): ExternalRefusal {
+  if (error instanceof KeyProblem) return refused(error.message, error.detail);
+  if (error instanceof errors.JWTExpired) return refused('expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'nbf') return 'not yet valid (nbf)';
-    if (error.claim === 'iat') return 'issued in the future (iat)';
-    if (error.claim === 'aud') return 'wrong audience';
-    if (error.claim === 'iss') return 'wrong issuer';
-    if (error.reason === 'missing') return `missing ${error.claim}`;
-    return `claim ${error.claim} is invalid`;
+    if (error.claim === 'nbf') return refused('not yet valid (nbf)');
+    if (error.claim === 'iat') return refused('issued in the future (iat)');
+    if (error.claim === 'aud') return refused('wrong audience');
+    if (error.claim === 'iss') return refused('wrong issuer');
+    // jose names one of the registered claims it checks (exp, sub, …): fixed text, not the token's.
+    const claim = /^[a-z]{2,5}$/.test(error.claim) ? error.claim : 'claim';
+    if (error.reason === 'missing') return refused(`missing ${claim}`);
+    return refused(`claim ${claim} is invalid`);
   }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
-  if (error instanceof errors.JWKSNoMatchingKey) return "no key in the issuer's set matches the token's kid and alg";
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return 'the token has no kid and several keys match';
-  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm not accepted';
-  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return 'malformed token';
-  if (error instanceof errors.JOSEError) return error.code;
-  return 'unverifiable';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return refused('signature does not verify');
+  if (error instanceof errors.JWKSNoMatchingKey) return refused("no key in the issuer's set matches the token's kid and alg");
+  if (error instanceof errors.JWKSMultipleMatchingKeys) return refused('the token has no kid and several keys match');
+  if (error instanceof errors.JOSEAlgNotAllowed) return refused('algorithm not accepted');
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return refused('malformed token');
+  if (error instanceof errors.JOSEError) return refused('unverifiable', error.code);
+  return refused('unverifiable');
+}
+
+/** The access-token `typ` values accepted (RFC 9068 §2.1 `at+jwt`, its long form, and plain `JWT`), compared without case. */
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
+
+/** `email_verified` as providers send it: the boolean, or (Cognito and others) the string "true". */
+function verifiedEmail(payload: JWTPayload): string | null {
+  const verified = payload['email_verified'];
+  if (typeof payload['email'] !== 'string' || (verified !== true && verified !== 'true')) return null;
+  const email = canonicalEmail(payload['email']);
+  return email === null || isReservedEmail(email) ? null : email;
 }
 
 export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], options: ExternalTokenOptions): ExternalTokens {
@@ -97,24 +144,30 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
   }
 
   async function check(token: string, now: Date): Promise<ExternalVerifyResult> {
-    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'longer than 16 KiB' };
+    if (token.length > MAX_TOKEN_LENGTH) return refused('longer than 16 KiB');
     const iss = unverifiedIssuer(token);
     const issuer = iss === undefined ? undefined : byIssuer.get(iss);
-    if (issuer === undefined) return { ok: false, reason: 'issuer is not configured' };
+    if (issuer === undefined) return refused('issuer is not configured');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
     } catch {
-      return { ok: false, reason: 'malformed header' };
+      return refused('malformed header');
     }
     const alg = typeof header.alg === 'string' ? header.alg : '';
-    if (alg.toLowerCase() === 'none') return { ok: false, reason: 'alg none is never accepted' };
-    if (alg.startsWith('HS')) return { ok: false, reason: `${alg} is never accepted for an external issuer` };
+    if (alg.toLowerCase() === 'none') return refused('alg none is never accepted');
+    if (HMAC.has(alg)) return refused(`${alg} is never accepted for an external issuer`);
     if (!(issuer.algorithms as readonly string[]).includes(alg))
-      return { ok: false, reason: `algorithm ${alg || '(none)'} is not accepted for this issuer` };
+      return refused('algorithm is not accepted for this issuer', alg || '(none)');
+    const typ = header.typ;
+    // RFC 9068 §4: a token whose typ says it is something else (an ID token, `JWT` aside, a logout
+    // token, …) is no access token, whatever its audience. Providers that send no typ are taken at
+    // their word.
+    if (typ !== undefined && (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())))
+      return refused('typ is not an access token type (at+jwt or JWT)', String(typ));
     const set = keys.get(issuer.issuer) as IssuerKeys;
     const atOnce = set.refusedAtOnce(typeof header.kid === 'string' ? header.kid : undefined);
-    if (atOnce !== null) return { ok: false, reason: atOnce };
+    if (atOnce !== null) return refused(atOnce.reason, atOnce.detail);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, (h) => set.select(h), {
@@ -126,22 +179,24 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
         ...(issuer.audienceClaim === 'aud' ? { audience: [...issuer.audiences] } : {}),
       }));
     } catch (error) {
-      return { ok: false, reason: refusalReason(error) };
+      return refusalOf(error);
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'missing sub' };
+    if (typeof payload.sub !== 'string' || payload.sub === '') return refused('missing sub');
+    // Stored and shown: held to the rules of any one-line input.
+    if (characterCount(payload.sub) > SUBJECT_MAX || hasForbiddenCharacters(payload.sub))
+      return refused('sub holds control characters or is too long', payload.sub);
     let audience: string[];
     if (issuer.audienceClaim === 'client_id') {
       const clientId = (payload as Record<string, unknown>)['client_id'];
-      if (typeof clientId !== 'string' || !issuer.audiences.includes(clientId)) return { ok: false, reason: 'wrong audience (client_id)' };
+      if (typeof clientId !== 'string' || !issuer.audiences.includes(clientId)) return refused('wrong audience (client_id)');
       audience = [clientId];
     } else {
       audience = typeof payload.aud === 'string' ? [payload.aud] : [...(payload.aud ?? [])];
     }
-    const email = typeof payload['email'] === 'string' && payload['email_verified'] !== false ? payload['email'] : null;
     const identity: ExternalIdentity = Object.freeze({
       issuer: issuer.issuer,
       subject: payload.sub,
-      email,
+      email: verifiedEmail(payload),
       roles: Object.freeze(mappedRoles(issuer, payload)),
       scopes: Object.freeze(scopesOf(issuer, payload)),
       expiresAt: payload.exp as number,
@@ -155,17 +210,14 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
 
   // Refusals are logged at info, at most REFUSALS_LOGGED_PER_SECOND per reason: a flood of bad
   // tokens (anyone can make one with a random kid, no key needed) must not become a flood of log
-  // lines. The next line logged for a reason says how many were left out.
+  // lines. Reasons are fixed text (ExternalRefusal), so no made-up alg or kid opens a budget of its
+  // own; the token's value is in `detail`, escaped and capped. The next line logged for a reason
+  // says how many were left out.
   const refusals = new Map<string, { second: number; logged: number; skipped: number }>();
-  function logRefusal(token: string, reason: string): void {
+  function logRefusal(token: string, refusal: ExternalRefusal): void {
     const second = Math.floor(fetchOptions.now() / 1000);
-    // One budget for every kid a flood makes up: the quoted, caller-chosen part is not the reason.
-    const kind = reason.replace(/"[^"]*"/g, '…');
-    let entry = refusals.get(kind);
-    if (entry === undefined) {
-      if (refusals.size >= 1000) refusals.clear();
-      refusals.set(kind, (entry = { second, logged: 0, skipped: 0 }));
-    }
+    let entry = refusals.get(refusal.reason);
+    if (entry === undefined) refusals.set(refusal.reason, (entry = { second, logged: 0, skipped: 0 }));
     if (entry.second !== second) {
       entry.second = second;
       entry.logged = 0;
@@ -177,8 +229,15 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
     entry.logged++;
     const skipped = entry.skipped;
     entry.skipped = 0;
+    const iss = unverifiedIssuer(token);
     options.log.info(
-      { issuer: unverifiedIssuer(token) ?? null, reason, ...(skipped > 0 ? { notLogged: skipped } : {}) },
+      {
+        // Only a configured issuer is named: any other is the caller's text.
+        issuer: iss !== undefined && byIssuer.has(iss) ? iss : null,
+        reason: refusal.reason,
+        ...(refusal.detail === null ? {} : { detail: refusal.detail }),
+        ...(skipped > 0 ? { notLogged: skipped } : {}),
+      },
       'external token refused',
     );
   }
@@ -204,7 +263,7 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
       if (remembered !== undefined) return remembered;
       const result = await check(token, now);
       if (!result.ok) {
-        logRefusal(token, result.reason);
+        logRefusal(token, result);
         return result;
       }
       verified.remember(token, result, result.identity.expiresAt);
