@@ -120,6 +120,24 @@ function refusalOf(error: unknown): ExternalRefusal {
 /** The access-token `typ` values accepted (RFC 9068 §2.1 `at+jwt`, its long form, and plain `JWT`), compared without case. */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
 
+/** Keycloak's own `typ` claim on an access token; other values (ID, Refresh, Logout) are other tokens. */
+const ACCESS_TOKEN_CLAIM_TYPES = new Set(['bearer', 'at+jwt']);
+
+/**
+ * Whether the payload says it is some other token than an access token, though its header did not:
+ * Keycloak's `typ` claim (`ID`, `Refresh`, `Logout`), or the claims only an ID token carries
+ * (`at_hash`, `c_hash`: OpenID Connect Core 3.1.3.6, 3.3.2.11). An ID token that shows none of
+ * these (Entra's, say) cannot be told apart here; `clientIds` (azp) is the guard for that case.
+ */
+function notAnAccessToken(payload: JWTPayload): { reason: string; detail: string | null } | null {
+  const typ = payload['typ'];
+  if (typ !== undefined && (typeof typ !== 'string' || !ACCESS_TOKEN_CLAIM_TYPES.has(typ.toLowerCase())))
+    return { reason: 'the typ claim is not an access token type', detail: String(typ) };
+  if (payload['at_hash'] !== undefined || payload['c_hash'] !== undefined)
+    return { reason: 'an ID token (at_hash or c_hash), not an access token', detail: null };
+  return null;
+}
+
 /** `email_verified` as providers send it: the boolean, or (Cognito and others) the string "true". */
 function verifiedEmail(payload: JWTPayload): string | null {
   const verified = payload['email_verified'];
@@ -180,6 +198,13 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
       }));
     } catch (error) {
       return refusalOf(error);
+    }
+    const notAccess = notAnAccessToken(payload);
+    if (notAccess !== null) return refused(notAccess.reason, notAccess.detail);
+    if (issuer.clientIds !== null) {
+      const client = typeof payload['azp'] === 'string' ? payload['azp'] : payload['client_id'];
+      if (typeof client !== 'string') return refused('no azp or client_id (clientIds is set for this issuer)');
+      if (!issuer.clientIds.includes(client)) return refused('client is not in clientIds', client);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') return refused('missing sub');
     // Stored and shown: held to the rules of any one-line input.
