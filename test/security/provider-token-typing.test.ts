@@ -103,7 +103,7 @@ describe('refusal logging under a flood of crafted tokens (finding 7)', () => {
       'made-up alg values (8 KB each)',
       (i: number) => Promise.resolve(rawJwt({ alg: `X${i}${'A'.repeat(8 * 1024)}`, kid: key.kid }, claims(i), 'c2ln')),
     ],
-    ['kids containing a quote', (i: number) => issuer.sign(key, { sub: `flood-${i}` }, { kid: `made"up"${i}` })],
+    ['kids containing a quote', (i: number) => issuer.sign(key, { sub: `flood-${i}` }, { kid: `made-up"${i}` })],
     [
       'kids holding terminal escapes and line breaks',
       (i: number) => issuer.sign(key, { sub: `flood-${i}` }, { kid: `\u001b[2K\raccepted ${i}\n` }),
