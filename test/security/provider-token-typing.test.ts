@@ -78,6 +78,13 @@ describe('access-token typing (RFC 9068)', () => {
   });
 });
 
+it('refuses a provider token without iat (RFC 9068 §2.2 requires it; ending sessions judges tokens by it)', async () => {
+  const token = await issuer.sign(key, { sub: 'no-iat', iat: undefined });
+  logs.length = 0;
+  expectRefused(await h.gql(ME, bearer(token)), token);
+  expect(logs).toContainEqual({ obj: { issuer: issuer.issuer, reason: 'missing iat' }, msg: 'external token refused' });
+});
+
 describe('clientIds (azp / client_id allow-list)', () => {
   it('accepts a token whose azp or client_id is listed, refuses another client and a token naming none', async () => {
     expect((await h.gql(ME, bearer(await restricted.sign(restrictedKey, { azp: 'web-app' })))).status).toBe(200);

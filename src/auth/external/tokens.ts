@@ -99,13 +99,13 @@ function refusalOf(error: unknown): ExternalRefusal {
   if (error instanceof KeyProblem) return refused(error.message, error.detail);
   if (error instanceof errors.JWTExpired) return refused('expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
+    // jose names one of the registered claims it checks (exp, sub, …): fixed text, not the token's.
+    const claim = /^[a-z]{2,5}$/.test(error.claim) ? error.claim : 'claim';
+    if (error.reason === 'missing') return refused(`missing ${claim}`);
     if (error.claim === 'nbf') return refused('not yet valid (nbf)');
     if (error.claim === 'iat') return refused('issued in the future (iat)');
     if (error.claim === 'aud') return refused('wrong audience');
     if (error.claim === 'iss') return refused('wrong issuer');
-    // jose names one of the registered claims it checks (exp, sub, …): fixed text, not the token's.
-    const claim = /^[a-z]{2,5}$/.test(error.claim) ? error.claim : 'claim';
-    if (error.reason === 'missing') return refused(`missing ${claim}`);
     return refused(`claim ${claim} is invalid`);
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return refused('signature does not verify');
@@ -193,7 +193,8 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
         algorithms: [...issuer.algorithms],
         clockTolerance: options.clockToleranceSeconds,
         currentDate: now,
-        requiredClaims: ['exp', 'sub'],
+        // RFC 9068 §2.2: iat is required, and ending an account's sessions judges provider tokens by it (session-ends.ts).
+        requiredClaims: ['exp', 'sub', 'iat'],
         ...(issuer.audienceClaim === 'aud' ? { audience: [...issuer.audiences] } : {}),
       }));
     } catch (error) {
