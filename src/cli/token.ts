@@ -24,7 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     config = loadConfig();
   } catch (error) {
-    console.error(`token: ${error instanceof ConfigError ? error.message : String(error)}`);
+    console.error(`token: ${printable(error instanceof ConfigError ? error.message : String(error))}`);
     return 2;
   }
   const warnings: string[] = [];
