@@ -38,11 +38,11 @@ const GENERATED = ['src/graphql/generated/'];
 
 /** Layers, lowest first; a file belongs to the layer of its longest matching prefix. */
 const LAYERS = [
-  ['base', ['src/errors.ts', 'src/client-address.ts', 'src/manual-clock.ts']],
+  ['base', ['src/errors.ts', 'src/client-address.ts', 'src/manual-clock.ts', 'src/text-rules.ts']],
   ['credentials', ['src/auth/']],
   ['config', ['src/config.ts', 'src/context.ts']],
   ['store', ['src/store/']],
-  ['authentication', ['src/auth/authenticate.ts', 'src/auth/external/authenticate.ts']],
+  ['authentication', ['src/auth/authenticate.ts']],
   ['enforcement', ['src/enforcement/']],
   ['events', ['src/subscriptions/event-bus.ts']],
   ['app', ['src/app.ts']],

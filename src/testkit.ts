@@ -23,7 +23,8 @@ import type { ExecuteResult, Kit, KitApiKey, KitUser, TestKitOptions } from './t
 
 export { type ManualClock, manualClock } from './manual-clock';
 
-export type TestUser = KitUser<GraphQLContext, UserRecord>;
+/** A kit user always has the email it was made with. */
+export type TestUser = KitUser<GraphQLContext, UserRecord & { readonly email: string }>;
 export type TestApiKey = KitApiKey<GraphQLContext>;
 export type { ExecuteResult, TestKitOptions };
 
@@ -94,7 +95,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
         now: app.now(),
       });
       return {
-        user,
+        user: { ...user, email },
         password,
         accessToken: app.accessTokens.issue(user.id, app.now()).token,
         context: contextFor({ id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user),

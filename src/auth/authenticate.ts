@@ -1,19 +1,42 @@
 // Decides who the caller is. Turns what a request presented (credentials.ts) into a viewer, an
-// anonymous caller, or a refusal with its problem: a gatehouse access token (genuine: jwt.ts; its
-// session not ended: session-ends.ts), an API key (well-formed, not revoked, not expired) or a
-// provider's token (external/); and, for all three, that a disabled account cannot act. What the
-// viewer may then read is src/enforcement/'s decision, not this file's.
-import type { App } from '../app';
+// anonymous caller, or a refusal with its problem, reading top to bottom for each kind:
+// - a gatehouse access token: genuine (jwt.ts), its user present and able to act, its session not
+//   ended (session-ends.ts);
+// - a provider's token: genuine (external/tokens.ts), the user linked to its (issuer, subject)
+//   present and able to act, not issued before the account's sessions were ended;
+// - an API key: well-formed, issued, not revoked, not expired, its owner able to act.
+// It reads through `AuthenticationSources` (lookups and verifiers, nothing else) and writes nothing:
+// what should be written (an API key's last use, a provider identity's first link) is returned for
+// the caller to do (src/services/authentication.ts). What the viewer may then read is
+// src/enforcement/'s decision, not this file's.
 import type { CredentialProblem } from '../errors';
-import { touchApiKey } from '../store/api-keys';
+import type { KeyWithOwner } from '../store/credential-lookups';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
-import { authenticateExternal, type ExternalAuthentication } from './external/authenticate';
-import { ACCESS_TOKEN_TYPE } from './jwt';
+import type { ExternalIdentity, ExternalTokens } from './external/tokens';
+import { ACCESS_TOKEN_TYPE, type AccessTokens } from './jwt';
+import { rolesOf, rolesOfAll } from './roles';
 import { isWellFormedApiKey, sha256 } from './secrets';
-import { sessionEnded } from './session-ends';
-import { rolesOf } from './roles';
+import { providerTokenEnded, sessionEnded } from './session-ends';
 import type { Viewer } from './viewer';
+
+/** What authentication reads; the composition root passes the App's (src/services/authentication.ts). */
+export interface AuthenticationSources {
+  readonly now: () => Date;
+  readonly accessTokens: Pick<AccessTokens, 'verify'>;
+  /** Null when no identity provider is configured. */
+  readonly externalTokens: Pick<ExternalTokens, 'issuerOf' | 'recall' | 'verify'> | null;
+  /** The user as the database has it now (src/store/credential-lookups.ts's freshness rule). */
+  userById(id: string): Promise<UserRecord | undefined>;
+  /** The key whose secret hashes to this, and its owner, as the database has them now. */
+  apiKeyBySecretHash(secretHash: string): Promise<KeyWithOwner | undefined>;
+  /**
+   * The user linked to the provider identity, or undefined when none is. May answer from memory
+   * (a link never moves to another user); `fresh` asks the database, after a remembered user was
+   * found gone.
+   */
+  linkedUserId(identity: ExternalIdentity, fresh: boolean): Promise<string | undefined>;
+}
 
 export type Authentication =
   | {
@@ -25,7 +48,31 @@ export type Authentication =
     }
   | { readonly ok: false; readonly problem: CredentialProblem };
 
-const OWN_HEADER = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE })).toString('base64url')}.`;
+/** Record that the key was used now (at most once per API_KEY_TOUCH_INTERVAL_MS). */
+export interface TouchApiKey {
+  readonly kind: 'touch-api-key';
+  readonly keyId: string;
+  readonly at: Date;
+}
+
+/** Link the provider identity to a new user (with its audit row), then authenticate again. */
+export interface LinkExternalIdentity {
+  readonly kind: 'link-external-identity';
+  readonly identity: ExternalIdentity;
+  readonly at: Date;
+}
+
+/**
+ * The outcome, with what the caller writes: `decided` (and perhaps a key to touch, which changes
+ * nothing about the answer), or `link-first`: the identity has no user yet; once the caller has
+ * linked one, the same credential is decided like any other.
+ */
+export type AuthenticationStep =
+  | { readonly kind: 'decided'; readonly authentication: Authentication; readonly write: TouchApiKey | null }
+  | { readonly kind: 'link-first'; readonly write: LinkExternalIdentity };
+
+/** `lastUsedAt` is written at most this often per key. */
+export const API_KEY_TOUCH_INTERVAL_MS = 60_000;
 
 /**
  * A disabled account acts through none of its credentials: decided here, for the three kinds a
@@ -35,71 +82,108 @@ export function mayAct(user: Pick<UserRecord, 'disabledAt'>): boolean {
   return user.disabledAt === null;
 }
 
-function fromExternal(outcome: ExternalAuthentication): Authentication {
-  return outcome.ok && mayAct(outcome.user)
-    ? { ok: true, viewer: outcome.viewer, user: outcome.user, sessionId: null }
-    : { ok: false, problem: 'invalid_token' };
-}
+const decided = (authentication: Authentication, write: TouchApiKey | null = null): AuthenticationStep => ({
+  kind: 'decided',
+  authentication,
+  write,
+});
+const ANONYMOUS = Object.freeze(decided(Object.freeze({ ok: true, viewer: null, user: null })));
+const REFUSED_TOKEN = Object.freeze(decided(Object.freeze({ ok: false, problem: 'invalid_token' })));
+const REFUSED_KEY = Object.freeze(decided(Object.freeze({ ok: false, problem: 'invalid_api_key' })));
 
-/** `lastUsedAt` is written at most this often per key. */
-export const API_KEY_TOUCH_INTERVAL_MS = 60_000;
-
-const ANONYMOUS: Authentication = Object.freeze({ ok: true, viewer: null, user: null });
+/** Every gatehouse token starts with this header ({"alg":"HS256","typ":"at+jwt"}). */
+const OWN_HEADER = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE })).toString('base64url')}.`;
 
 /**
- * Turns the presented credential into a viewer. The user (and key) come from the store's lookups,
- * which reflect every change committed before they are called (src/store/credential-lookups.ts): a
- * disabled user, a deleted user, a revoked key, a role change or an ended session takes effect on
- * the next request, not when the token expires.
+ * Turns the presented credential into a viewer. The user (and key) come from the sources'
+ * lookups, which reflect every change committed before they are called: a disabled user, a deleted
+ * user, a revoked key, a role change or an ended session takes effect on the next request, not
+ * when the token expires.
  */
-export async function authenticate(app: App, credential: PresentedCredential): Promise<Authentication> {
+export async function authenticate(sources: AuthenticationSources, credential: PresentedCredential): Promise<AuthenticationStep> {
   switch (credential.kind) {
     case 'none':
       return ANONYMOUS;
     case 'refused':
-      return { ok: false, problem: credential.problem };
-    case 'jwt': {
-      // A token that claims a configured provider's issuer goes to that provider's keys only, and
-      // gatehouse's own HS256 secret verifies only tokens naming gatehouse's own issuer (jwt.ts;
-      // config refuses a provider with that issuer). The remembered verifications are tried
-      // before any payload is decoded, so neither kind of token pays for the other once cached.
-      const external = app.externalTokens;
-      const recalled = external?.recall(credential.token, app.now());
-      if (external != null && recalled !== undefined)
-        return fromExternal(await authenticateExternal(app, external, credential.token, recalled));
-      // Every gatehouse token starts with the same header ({"alg":"HS256","typ":"at+jwt"}); any
-      // other token naming a provider skips the HMAC check and its thrown error.
-      if (external != null && !credential.token.startsWith(OWN_HEADER) && external.issuerOf(credential.token) !== undefined) {
-        return fromExternal(await authenticateExternal(app, external, credential.token));
-      }
-      const verified = app.accessTokens.verify(credential.token, app.now());
-      if (!verified.ok) return { ok: false, problem: 'invalid_token' };
-      const user = await app.store.lookups.userById(verified.claims.sub);
-      // The row that says whether the user is disabled also says which sessions have ended: no extra read.
-      if (user === undefined || !mayAct(user) || sessionEnded(user, verified.claims)) return { ok: false, problem: 'invalid_token' };
-      return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user, sessionId: verified.claims.sid ?? null };
-    }
-    case 'api-key': {
-      if (!isWellFormedApiKey(credential.key)) return { ok: false, problem: 'invalid_api_key' };
-      const found = await app.store.lookups.apiKeyBySecretHash(sha256(credential.key));
-      const now = app.now();
-      if (
-        found === undefined ||
-        found.key.revokedAt !== null ||
-        (found.key.expiresAt !== null && found.key.expiresAt <= now) ||
-        !mayAct(found.owner)
-      ) {
-        return { ok: false, problem: 'invalid_api_key' };
-      }
-      if (found.key.lastUsedAt === null || now.getTime() - found.key.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS) {
-        await touchApiKey(app.store.db, found.key.id, now, API_KEY_TOUCH_INTERVAL_MS);
-      }
-      const roles = rolesOf(found.owner.role);
-      const viewer: Viewer =
-        found.key.scopes === null
-          ? { id: found.owner.id, roles, via: 'api-key' }
-          : { id: found.owner.id, roles, via: 'api-key', scopes: found.key.scopes };
-      return { ok: true, viewer, user: found.owner };
-    }
+      return decided({ ok: false, problem: credential.problem });
+    case 'jwt':
+      return isProviderToken(sources, credential.token) ? providerToken(sources, credential.token) : ownToken(sources, credential.token);
+    case 'api-key':
+      return apiKey(sources, credential.key);
   }
+}
+
+/**
+ * A token that names a configured provider's issuer goes to that provider's keys only; gatehouse's
+ * own secret verifies only tokens naming gatehouse's issuer (jwt.ts; config refuses a provider with
+ * that issuer). A remembered provider verification is found before any payload is decoded, and a
+ * token with gatehouse's own header skips decoding, so neither kind pays for the other.
+ */
+function isProviderToken({ externalTokens, now }: AuthenticationSources, token: string): boolean {
+  if (externalTokens === null) return false;
+  if (externalTokens.recall(token, now()) !== undefined) return true;
+  return !token.startsWith(OWN_HEADER) && externalTokens.issuerOf(token) !== undefined;
+}
+
+async function ownToken(sources: AuthenticationSources, token: string): Promise<AuthenticationStep> {
+  const verified = sources.accessTokens.verify(token, sources.now());
+  if (!verified.ok) return REFUSED_TOKEN;
+  const user = await sources.userById(verified.claims.sub);
+  // The row that says whether the user is disabled also says which sessions have ended: no extra read.
+  if (user === undefined || !mayAct(user) || sessionEnded(user, verified.claims)) return REFUSED_TOKEN;
+  return decided({
+    ok: true,
+    viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' },
+    user,
+    sessionId: verified.claims.sid ?? null,
+  });
+}
+
+/** Expanded roles per verified token (its identity object lives as long as the remembered verification). */
+const expandedRoles = new WeakMap<ExternalIdentity, readonly string[]>();
+
+/**
+ * Roles and scopes come from the token on every request, not from the users row; the user says
+ * only who the caller is and whether it may act.
+ */
+async function providerToken(sources: AuthenticationSources, token: string): Promise<AuthenticationStep> {
+  const external = sources.externalTokens as NonNullable<AuthenticationSources['externalTokens']>;
+  const now = sources.now();
+  const verified = external.recall(token, now) ?? (await external.verify(token, now));
+  if (!verified.ok) return REFUSED_TOKEN;
+  const { identity } = verified;
+  let userId = await sources.linkedUserId(identity, false);
+  let user = userId === undefined ? undefined : await sources.userById(userId);
+  if (userId !== undefined && user === undefined) {
+    // The remembered user was deleted, and its link with it: the database says whether another
+    // request has linked a new one since.
+    userId = await sources.linkedUserId(identity, true);
+    user = userId === undefined ? undefined : await sources.userById(userId);
+  }
+  if (userId === undefined) return { kind: 'link-first', write: { kind: 'link-external-identity', identity, at: now } };
+  if (user === undefined || !mayAct(user) || providerTokenEnded(user, identity.issuedAt)) return REFUSED_TOKEN;
+  let roles = expandedRoles.get(identity);
+  if (roles === undefined) expandedRoles.set(identity, (roles = rolesOfAll(identity.roles)));
+  return decided({ ok: true, viewer: { id: user.id, roles, via: 'external', scopes: identity.scopes }, user, sessionId: null });
+}
+
+async function apiKey(sources: AuthenticationSources, key: string): Promise<AuthenticationStep> {
+  if (!isWellFormedApiKey(key)) return REFUSED_KEY;
+  const found = await sources.apiKeyBySecretHash(sha256(key));
+  const now = sources.now();
+  if (
+    found === undefined ||
+    found.key.revokedAt !== null ||
+    (found.key.expiresAt !== null && found.key.expiresAt <= now) ||
+    !mayAct(found.owner)
+  ) {
+    return REFUSED_KEY;
+  }
+  const roles = rolesOf(found.owner.role);
+  const viewer: Viewer =
+    found.key.scopes === null
+      ? { id: found.owner.id, roles, via: 'api-key' }
+      : { id: found.owner.id, roles, via: 'api-key', scopes: found.key.scopes };
+  const stale = found.key.lastUsedAt === null || now.getTime() - found.key.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS;
+  return decided({ ok: true, viewer, user: found.owner }, stale ? { kind: 'touch-api-key', keyId: found.key.id, at: now } : null);
 }

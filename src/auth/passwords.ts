@@ -11,7 +11,7 @@ import { HashQueueFull } from '../errors';
  */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  /** True when `password` matches `stored`. False for a malformed `stored`. */
+  /** True when `password` matches `stored`. False for a malformed `stored`, after the same work as a real check. */
   verify(password: string, stored: string): Promise<boolean>;
   /** Spends the same time as a real check (and meets a full queue the same way); used when the account does not exist. */
   verifyDummy(password: string): Promise<void>;
@@ -89,6 +89,14 @@ export function createPasswordHasher(costLog2: number, limits: HasherLimits = {}
   // random key that no password produces. Made here, with no hashing, so it exists from the start
   // and cannot fail: a check against it costs exactly what a real check costs, queue included.
   const dummy = encode(costLog2, randomBytes(SALT_LENGTH), randomBytes(KEY_LENGTH));
+  /** The scrypt check of `password` against a stored hash already known to be well-formed. */
+  const matches = async (password: string, match: RegExpExecArray): Promise<boolean> => {
+    const [, ln, r, p, salt, expected] = match as unknown as [string, string, string, string, string, string];
+    const expectedKey = Buffer.from(expected, 'base64');
+    const key = await limited(() => scryptAsync(password, Buffer.from(salt, 'base64'), optionsFor(Number(ln), Number(r), Number(p))));
+    return expectedKey.length === key.length && timingSafeEqual(expectedKey, key);
+  };
+  const dummyMatch = STORED_FORMAT.exec(dummy) as RegExpExecArray;
   const hasher: PasswordHasher = {
     async hash(password) {
       const salt = randomBytes(SALT_LENGTH);
@@ -97,15 +105,14 @@ export function createPasswordHasher(costLog2: number, limits: HasherLimits = {}
     },
     async verify(password, stored) {
       const match = STORED_FORMAT.exec(stored);
-      if (match === null) return false;
-      const [, ln, r, p, salt, expected] = match as unknown as [string, string, string, string, string, string];
-      if (Number(ln) > 22) return false;
-      const expectedKey = Buffer.from(expected, 'base64');
-      const key = await limited(() => scryptAsync(password, Buffer.from(salt, 'base64'), optionsFor(Number(ln), Number(r), Number(p))));
-      return expectedKey.length === key.length && timingSafeEqual(expectedKey, key);
+      // A hash no password can match (a provider-linked account's `!external`, a malformed or
+      // absurdly costly one) still costs a real check, against the dummy: the answer must not
+      // come back sooner than a wrong password's, or the timing tells which accounts exist and how.
+      if (match === null || Number(match[1]) > 22) return matches(password, dummyMatch).then(() => false);
+      return matches(password, match);
     },
     async verifyDummy(password) {
-      await hasher.verify(password, dummy);
+      await matches(password, dummyMatch);
     },
   };
   return hasher;

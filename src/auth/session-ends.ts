@@ -28,6 +28,18 @@ export function sessionEnded(user: SessionEnds, claims: Pick<AccessTokenClaims, 
 }
 
 /**
+ * True when a provider's token was issued no later than the account's cut-off (logoutEverywhere,
+ * an ADMIN ending its sessions): a provider token names no gatehouse session, so it is judged as
+ * a gatehouse token without `sid` is, by `iat` in whole seconds. A token without `iat` cannot show
+ * it came after the cut-off, so once there is one it is refused. Pure; the common case (no cut-off)
+ * is one null check.
+ */
+export function providerTokenEnded(user: SessionEnds, issuedAt: number | null): boolean {
+  if (user.sessionsEndedAt === null) return false;
+  return issuedAt === null || issuedAt * 1000 <= user.sessionsEndedAt.getTime();
+}
+
+/**
  * The ended sessions after ending `sessionIds` until `until` (epoch seconds), without the entries
  * whose tokens have all expired by `nowSeconds`: the list holds only sessions that still have a
  * live access token, so it stays as short as the number of logins within one token lifetime.

@@ -54,7 +54,7 @@ async function userByEmail(app: App, email: string): Promise<UserRecord> {
 }
 
 function describe(user: UserRecord): string {
-  return `${user.id}  ${printable(user.email)}  ${user.role}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
+  return `${user.id}  ${printable(user.email ?? '(no email)')}  ${user.role}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
 }
 
 /** Runs one command; returns the text to print. Errors: UsageError (exit 2), anything else (exit 1). */
@@ -118,7 +118,7 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
         CLI_ORIGIN,
       );
       const expires = created.apiKey.expiresAt ? ` (expires ${created.apiKey.expiresAt.toISOString()})` : '';
-      return `key ${created.apiKey.id} for ${printable(owner.email)}${expires}. It is shown once; store it now:\n${created.secret}`;
+      return `key ${created.apiKey.id} for ${printable(owner.email ?? owner.id)}${expires}. It is shown once; store it now:\n${created.secret}`;
     }
     case 'revoke-key': {
       const admin: Viewer = { id: 'cli', roles: ['ADMIN'], via: 'jwt' };
@@ -128,7 +128,7 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
     case 'list-keys': {
       const owner = await userByEmail(app, required(values.email, '--email'));
       const keys = await listApiKeys(app, owner.id);
-      if (keys.length === 0) return `${printable(owner.email)} has no API keys`;
+      if (keys.length === 0) return `${printable(owner.email ?? owner.id)} has no API keys`;
       return keys
         .map(
           (k) =>

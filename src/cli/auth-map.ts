@@ -11,6 +11,7 @@ import { rolesOf } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
 import { fieldRequirement } from '../enforcement/requirements';
 import { buildVisibleSchema } from '../enforcement/visible-schema';
+import { printable } from './printable';
 
 const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --update-readme] [--schema FILE_OR_DIR ...]
   (no flag)        a table: every reachable field, what it requires, where that comes from, who reaches it
@@ -40,20 +41,20 @@ export function withAuthMapSection(readme: string, markdown: string): string {
 /** `--as`: the SDL a caller with this role (or anonymous), credential kind and scopes sees. */
 function printVisibleSchema(schemaPaths: readonly string[], role: string, via: string, scopes: string | undefined): number {
   if (via !== 'jwt' && via !== 'api-key' && via !== 'external') {
-    console.error(`auth-map: --via must be jwt, api-key or external, got "${via}"`);
+    console.error(`auth-map: --via must be jwt, api-key or external, got "${printable(String(via))}"`);
     return 2;
   }
   let schema: GraphQLSchema;
   try {
     schema = buildSourceSchema({ typeDefs: readSchemaFiles(schemaPaths) });
   } catch (error) {
-    console.error(`auth-map: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`auth-map: ${printable(error instanceof Error ? error.message : String(error))}`);
     return 1;
   }
   const roleEnum = schema.getType('Role');
   const roles = isEnumType(roleEnum) ? roleEnum.getValues().map((v) => v.name) : [];
   if (role !== 'anonymous' && !roles.includes(role)) {
-    console.error(`auth-map: --as must be anonymous or a role of the Role enum (${roles.join(', ')}), got "${role}"`);
+    console.error(`auth-map: --as must be anonymous or a role of the Role enum (${roles.join(', ')}), got "${printable(String(role))}"`);
     return 2;
   }
   const viewer: Viewer | null =
@@ -95,7 +96,7 @@ export function main(argv: readonly string[]): number {
     if (at === -1) continue;
     const value = args[at + 1];
     if (value === undefined || value.startsWith('--')) {
-      console.error(`auth-map: ${name} needs a value\n${USAGE}`);
+      console.error(`auth-map: ${printable(name)} needs a value\n${USAGE}`);
       return 2;
     }
     valued[name] = value;
@@ -108,7 +109,7 @@ export function main(argv: readonly string[]): number {
   }
   const unknown = [...flags].filter((f) => !['--json', '--markdown', '--check', '--update-readme'].includes(f));
   if (unknown.length > 0) {
-    console.error(`auth:map: unknown option ${unknown.join(', ')}\n${USAGE}`);
+    console.error(`auth:map: unknown option ${printable(unknown.join(', '))}\n${USAGE}`);
     return 2;
   }
   if (valued['--as'] !== undefined) return printVisibleSchema(schemaPaths, valued['--as'], valued['--via'] ?? 'jwt', valued['--scopes']);
@@ -121,7 +122,7 @@ export function main(argv: readonly string[]): number {
     map = buildAuthMap(buildSourceSchema({ typeDefs: readSchemaFiles(schemaPaths) }));
   } catch (error) {
     // A missing file or SDL that does not build: the message names it; no stack.
-    console.error(`auth-map: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`auth-map: ${printable(error instanceof Error ? error.message : String(error))}`);
     return 1;
   }
   if (flags.has('--check')) {

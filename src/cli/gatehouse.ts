@@ -10,6 +10,7 @@ import { main as admin } from './admin';
 import { main as authMap } from './auth-map';
 import { main as migrate } from './migrate';
 import { main as token } from './token';
+import { printable } from './printable';
 
 const USAGE = `Usage: gatehouse <command>
 
@@ -51,7 +52,7 @@ function printSchema(argv: readonly string[]): number {
   for (let i = 0; i < argv.length; i += 2) {
     const path = argv[i + 1];
     if (argv[i] !== '--schema' || path === undefined) {
-      console.error(`gatehouse schema: expected --schema <file or folder>, got ${argv.slice(i).join(' ')}`);
+      console.error(`gatehouse schema: expected --schema <file or folder>, got ${printable(argv.slice(i).join(' '))}`);
       return 2;
     }
     paths.push(path);
@@ -60,7 +61,7 @@ function printSchema(argv: readonly string[]): number {
     process.stdout.write(`${printSchemaWithDirectives(buildSourceSchema({ typeDefs: readSchemaFiles(paths) }))}\n`);
     return 0;
   } catch (error) {
-    console.error(`gatehouse schema: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`gatehouse schema: ${printable(error instanceof Error ? error.message : String(error))}`);
     return 1;
   }
 }
@@ -75,7 +76,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
         try {
           options = await loadApplication(rest[0]);
         } catch (error) {
-          console.error(`gatehouse start: ${error instanceof Error ? error.message : String(error)}`);
+          console.error(`gatehouse start: ${printable(error instanceof Error ? error.message : String(error))}`);
           return 1;
         }
       }
@@ -104,7 +105,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       console.log(USAGE);
       return 0;
   }
-  console.error(command === undefined ? USAGE : `gatehouse: unknown command ${argv.join(' ')}\n\n${USAGE}`);
+  console.error(command === undefined ? USAGE : `gatehouse: unknown command ${printable(argv.join(' '))}\n\n${USAGE}`);
   return 2;
 }
 

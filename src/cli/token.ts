@@ -2,6 +2,7 @@
 import { createExternalTokens } from '../auth/external/tokens';
 import { explainToken } from '../tools/token-explain';
 import { type Config, ConfigError, loadConfig } from '../config';
+import { printable } from './printable';
 
 const USAGE = `Usage: gatehouse token explain <jwt>
 
@@ -23,7 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     config = loadConfig();
   } catch (error) {
-    console.error(`token: ${error instanceof ConfigError ? error.message : String(error)}`);
+    console.error(`token: ${printable(error instanceof ConfigError ? error.message : String(error))}`);
     return 2;
   }
   const warnings: string[] = [];
@@ -39,8 +40,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     config.jwt.secret,
     new Date(),
   );
+  // Every value a token supplies is escaped in the lines already (token-explain.ts `shown`, and a
+  // refusal's detail in external/tokens.ts), so a crafted token cannot print a line of its own.
   for (const line of explanation.lines) console.log(line);
-  for (const warning of warnings) console.log(`keys: ${warning}`);
+  for (const warning of warnings) console.log(`keys: ${printable(warning)}`);
   return explanation.accepted ? 0 : 1;
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Config } from '../config';
 import { openStore, type Store } from '../store/database';
+import { printable } from './printable';
 
 /**
  * Runs a command-line task on the store named by DATABASE_URL (and .env), as the server would:
@@ -12,7 +13,7 @@ export async function withStore(name: string, task: (config: Config, store: Stor
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`${name}: configuration error: ${error.message}`);
+      console.error(`${name}: configuration error: ${printable(error.message)}`);
       return 1;
     }
     throw error;

@@ -3,8 +3,9 @@
 // otherwise hands Apollo the request's context. Who may read what is decided later, by
 // src/enforcement/; how errors are worded, by src/graphql/errors.ts.
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import { type Authentication, authenticate } from '../auth/authenticate';
+import type { Authentication } from '../auth/authenticate';
 import { readCredential } from '../auth/credentials';
+import { authenticateCaller } from '../services/authentication';
 import { createContext, subscriptionRuleThrows } from '../graphql/apollo';
 import { credentialRefused, databaseUnavailable, internalError } from '../graphql/errors';
 import { httpErrorBody } from './errors';
@@ -32,7 +33,7 @@ export const graphqlRoute: RouteModule = (fastify, { app, apollo, schema, viewer
         // Called once the whole request is here: the lookups answer as of this moment.
         let authentication: Authentication;
         try {
-          authentication = await authenticate(app, readCredential(request.headers));
+          authentication = await authenticateCaller(app, readCredential(request.headers));
         } catch (error) {
           // The store failed, not the caller: log the detail, answer with an id to find it by.
           if (isUnreachable(error)) {

@@ -4,6 +4,7 @@ import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/
 import { HashQueueFull, InvalidInput, RateLimited, Unauthenticated } from '../errors';
 import { addressLimitKey } from '../client-address';
 import { isUniqueViolation } from '../store/failures';
+import { isReservedEmail } from '../text-rules';
 import {
   clearAccountFailures,
   failuresForAccount,
@@ -26,7 +27,7 @@ import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserR
 import { audit, auditOncePerWindow, CLI_ORIGIN, type RequestOrigin } from './audit';
 import { endSession } from './sessions';
 import { BACK_OFF_HORIZON_MS, lockedUntil } from './login-throttle';
-import { LIMITS, optionalText, plausiblePassword, validEmail, validNewPassword } from './validation';
+import { LIMITS, loginEmails, optionalText, plausiblePassword, validEmail, validNewPassword } from './validation';
 
 /** What signUp, login and refreshToken return. */
 export interface Session {
@@ -73,6 +74,8 @@ export async function createUser(
   origin: RequestOrigin,
 ): Promise<UserRecord> {
   const email = validEmail(input.email);
+  // Reserved, never anyone's mail: no account may hold one (gatehouse once linked provider accounts under such addresses).
+  if (isReservedEmail(email)) throw new InvalidInput('Enter a valid email address (.invalid is reserved).', 'email');
   const password = validNewPassword(input.password);
   const name = optionalText(input.name, LIMITS.nameMax, 'name');
   const duplicate = () => new InvalidInput('An account with this email already exists.', 'email');
@@ -134,9 +137,9 @@ export async function signUp(
  * password is refused.
  */
 export async function login(app: App, input: { email: string; password: string }, origin: RequestOrigin): Promise<Session> {
-  const email = validEmail(input.email);
+  const [email, typedBeforeRule] = loginEmails(input.email);
   const password = plausiblePassword(input.password);
-  const accountKey = normalizeEmail(email);
+  const accountKey = normalizeEmail(email!);
   const { db } = app.store;
   const { perAccount, perAddress, windowSeconds } = app.config.loginFailures;
   const now = app.now();
@@ -164,7 +167,8 @@ export async function login(app: App, input: { email: string; password: string }
     throw new RateLimited((until.getTime() - now.getTime()) / 1000);
   }
 
-  const found = await findLoginByEmail(db, email);
+  const found =
+    (await findLoginByEmail(db, email!)) ?? (typedBeforeRule === undefined ? undefined : await findLoginByEmail(db, typedBeforeRule));
   let passwordMatches: boolean;
   try {
     // Unknown and known accounts take the same path through the hash queue, full or not.

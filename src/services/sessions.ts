@@ -111,7 +111,8 @@ async function checkCurrentPassword(app: App, userId: string, password: string, 
   const { db } = app.store;
   const found = await findLoginById(db, userId);
   if (found === undefined) throw new NotFound('User');
-  const accountKey = normalizeEmail(found.user.email);
+  // A provider-linked account may have no email: its failures count under its id.
+  const accountKey = found.user.email === null ? `user:${found.user.id}` : normalizeEmail(found.user.email);
   const { perAccount, perAddress, windowSeconds } = app.config.loginFailures;
   const now = app.now();
   // Counted per /64 for IPv6 (src/client-address.ts); the audit rows keep the full address.

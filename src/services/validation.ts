@@ -1,12 +1,13 @@
 import { InvalidInput } from '../errors';
+import { canonicalEmail, characterCount, hasForbiddenCharacters, TEXT_LIMITS } from '../text-rules';
 
 /** Input limits. Lengths count characters (code points) after trimming where the value is trimmed. */
 export const LIMITS = Object.freeze({
-  emailMax: 254,
+  emailMax: TEXT_LIMITS.emailMax,
   passwordMin: 8,
   /** Long enough for any passphrase; short enough that hashing cannot be abused. */
   passwordMax: 256,
-  nameMax: 100,
+  nameMax: TEXT_LIMITS.nameMax,
   apiKeyNameMax: 100,
   apiKeyMaxDays: 365,
   /** Keys a user may hold that are not revoked: lists of keys stay short. */
@@ -14,22 +15,11 @@ export const LIMITS = Object.freeze({
   pageMax: 100,
 });
 
-const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/**
- * Characters no text input may hold: NUL and the other C0 controls, DEL and the C1 controls (which
- * include terminal escape sequences and forge lines when printed), and the bidirectional embeddings,
- * overrides and isolates (U+202A–U+202E, U+2066–U+2069), which make text display in another order
- * than it is stored. PostgreSQL cannot store NUL in text at all. Free text (a note body) keeps line
- * breaks (LF, CR) and tabs; everything else (emails, names, titles, key names) is one line.
- */
-const FORBIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
-const FORBIDDEN_IN_FREE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
-
-/** Refuses `value` when it holds a character no text input may hold (see FORBIDDEN_IN_LINE). */
+/** Refuses `value` when it holds a character no text input may hold (src/text-rules.ts). */
 export function plainText(value: string, argument: string, kind: 'line' | 'free' = 'line'): string {
-  if ((kind === 'line' ? FORBIDDEN_IN_LINE : FORBIDDEN_IN_FREE_TEXT).test(value)) {
+  if (hasForbiddenCharacters(value, kind)) {
     const allowed =
       kind === 'line' ? 'control characters (line breaks, tabs, NUL, escapes)' : 'control characters other than line breaks and tabs';
     throw new InvalidInput(`${argument} must not contain ${allowed} or bidirectional overrides.`, argument);
@@ -37,19 +27,32 @@ export function plainText(value: string, argument: string, kind: 'line' | 'free'
   return value;
 }
 
-function length(value: string): number {
-  let n = 0;
-  for (const _ of value) n++;
-  return n;
-}
+const length = characterCount;
 
+/** The address in its stored form (src/text-rules.ts canonicalEmail), or InvalidInput. */
 export function validEmail(raw: string, argument = 'email'): string {
-  const email = plainText(raw.trim(), argument);
-  if (email === '' || length(email) > LIMITS.emailMax || !EMAIL.test(email)) {
-    throw new InvalidInput('Enter a valid email address.', argument);
-  }
+  plainText(raw.trim(), argument);
+  const email = canonicalEmail(raw);
+  if (email === null) throw new InvalidInput('Enter a valid email address.', argument);
   return email;
 }
+
+/**
+ * The forms to look an account up by at login: the stored form of today's rule (validEmail) and,
+ * when it differs, the address as typed under the rule before it (any mailbox, a Unicode domain),
+ * so that an account made before the rule can still sign in. Sign-up never stores the second form.
+ */
+export function loginEmails(raw: string, argument = 'email'): readonly string[] {
+  const typed = plainText(raw.trim(), argument);
+  const canonical = canonicalEmail(raw);
+  const legacy = typed !== '' && length(typed) <= LIMITS.emailMax && LEGACY_EMAIL.test(typed) ? typed : null;
+  const forms = [canonical, legacy].filter((form): form is string => form !== null);
+  if (forms.length === 0) throw new InvalidInput('Enter a valid email address.', argument);
+  return forms[0] === forms[1] ? [forms[0]!] : forms;
+}
+
+/** The shape addresses had to have before canonicalEmail (accounts made then still sign in). */
+const LEGACY_EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 
 /**
  * A password being set. Control characters and bidirectional overrides are refused as in any other

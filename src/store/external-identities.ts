@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { insertAuditEvent } from './audit-events';
 import type { Db } from './database';
 import { isUniqueViolation } from './failures';
@@ -22,19 +21,15 @@ export async function findLinkedUserId(db: Db, issuer: string, subject: string):
 }
 
 /**
- * An address that names the provider account and cannot be anyone's mail (RFC 2606 `.invalid`):
- * used when the token carries no email or its email belongs to another gatehouse user already. An
- * email is never a reason to link to an existing user: that would let whoever controls a provider
- * account's email claim take over a local account.
- */
-function placeholderEmail(issuer: string, subject: string): string {
-  return `${createHash('sha256').update(`${issuer}\n${subject}`).digest('hex').slice(0, 32)}@external.invalid`;
-}
-
-/**
  * The user linked to (issuer, subject), created with the link on first use. Safe across
  * instances: the link's primary key lets one insert win; the loser's transaction (its user row
  * too) rolls back and it reads the winner's link.
+ *
+ * `email` (a verified, valid claim, or null: src/auth/external/tokens.ts) is stored only when no
+ * other account holds it; otherwise the user is linked without one. An email is never a reason to
+ * link to an existing user, which would let whoever controls a provider account's email claim
+ * take over a local account; and no address is ever made up, since one that can be predicted can
+ * be signed up first.
  */
 export async function linkExternalUser(
   db: Db,
@@ -43,10 +38,7 @@ export async function linkExternalUser(
 ): Promise<string> {
   const existing = await findLinkedUserId(db, identity.issuer, identity.subject);
   if (existing !== undefined) return existing;
-  const emails =
-    identity.email === null
-      ? [placeholderEmail(identity.issuer, identity.subject)]
-      : [identity.email, placeholderEmail(identity.issuer, identity.subject)];
+  const emails = identity.email === null ? [null] : [identity.email, null];
   for (const email of emails) {
     try {
       return await db.transaction().execute(async (trx) => {
@@ -73,8 +65,8 @@ export async function linkExternalUser(
       if (!isUniqueViolation(error)) throw error;
       const winner = await findLinkedUserId(db, identity.issuer, identity.subject);
       if (winner !== undefined) return winner;
-      // The email is another user's: try the placeholder.
+      // The email is another account's: link without one.
     }
   }
-  throw new Error('linkExternalUser: could not link after trying the placeholder address');
+  throw new Error('linkExternalUser: could not link without an email');
 }

@@ -12,9 +12,10 @@ export type StoredRole = 'USER' | 'ADMIN';
 
 export interface UsersTable {
   id: string;
-  email: string;
-  /** Lower-cased email; unique, so two accounts never differ only by case. */
-  email_normalized: string;
+  /** Null for a provider-linked account whose token carried no verified, valid email (migration 2026-12-06T00-00_optional-email). */
+  email: string | null;
+  /** Lower-cased email; unique, so two accounts never differ only by case. Null with `email`. */
+  email_normalized: string | null;
   name: string | null;
   password_hash: string;
   role: StoredRole;

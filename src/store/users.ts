@@ -6,7 +6,8 @@ import { type Database, type StoredRole, toDate, toDateOrNull, type UserRow } fr
 
 export interface UserRecord extends SessionEnds {
   readonly id: string;
-  readonly email: string;
+  /** Null: a provider-linked account without a verified email (src/store/external-identities.ts). */
+  readonly email: string | null;
   readonly name: string | null;
   readonly role: StoredRole;
   readonly createdAt: Date;
@@ -35,14 +36,14 @@ export function normalizeEmail(email: string): string {
 /** Inserts a user. Throws the database's unique violation when the email is taken (any case). */
 export async function insertUser(
   db: Db,
-  user: { id: string; email: string; name: string | null; passwordHash: string; role: StoredRole; now: Date },
+  user: { id: string; email: string | null; name: string | null; passwordHash: string; role: StoredRole; now: Date },
 ): Promise<UserRecord> {
   const row = await db
     .insertInto('users')
     .values({
       id: user.id,
       email: user.email,
-      email_normalized: normalizeEmail(user.email),
+      email_normalized: user.email === null ? null : normalizeEmail(user.email),
       name: user.name,
       password_hash: user.passwordHash,
       role: user.role,

@@ -7,7 +7,8 @@
  */
 import type { DocumentNode, GraphQLError, OperationDefinitionNode } from 'graphql';
 import type { App } from '../app';
-import { type Authentication, authenticate } from '../auth/authenticate';
+import type { Authentication } from '../auth/authenticate';
+import { authenticateCaller } from '../services/authentication';
 import type { PresentedCredential } from '../auth/credentials';
 import type { Viewer } from '../auth/viewer';
 import type { UserRecord } from '../store/users';
@@ -109,7 +110,7 @@ export class Connection {
   private async reauthenticate(): Promise<Freshness> {
     let outcome: Authentication;
     try {
-      outcome = await authenticate(this.app, this.credential);
+      outcome = await authenticateCaller(this.app, this.credential);
     } catch (error) {
       // Once per outage and socket, not once a second: the re-check keeps trying quietly.
       if (!this.unsure)

@@ -45,7 +45,7 @@ import {
 } from 'graphql';
 import { CloseCode, type Context, handleProtocols, makeServer, type SubscribePayload } from 'graphql-ws';
 import type { App } from '../app';
-import { authenticate } from '../auth/authenticate';
+import { authenticateCaller } from '../services/authentication';
 import type { Viewer } from '../auth/viewer';
 import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
 import { validationErrorsSeenBy } from '../enforcement/hidden-validation';
@@ -176,9 +176,9 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
       return false;
     }
     const credential = readConnectionCredential(ctx.connectionParams);
-    let authentication: Awaited<ReturnType<typeof authenticate>>;
+    let authentication: Awaited<ReturnType<typeof authenticateCaller>>;
     try {
-      authentication = await authenticate(app, credential);
+      authentication = await authenticateCaller(app, credential);
     } catch (error) {
       // The store did not answer: the client may try again (RFC 6455 1013), as HTTP answers 503.
       request.log.warn({ err: error }, 'authentication failed on a WebSocket handshake');

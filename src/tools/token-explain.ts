@@ -12,9 +12,28 @@ export interface Explanation {
   readonly lines: readonly string[];
 }
 
+/** Longest claim value shown; the rest is counted, not printed. */
+const SHOWN_MAX = 200;
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * A claim or header value as the token carries it, quoted and escaped: control characters, line
+ * breaks, bidi overrides and every other non-ASCII character become `\u{…}`, so a crafted token
+ * can neither start a line of its own (a forged "accepted:") nor move the cursor or recolour the
+ * terminal. Long values are cut. A plain value (printable ASCII, no quote or backslash) is shown
+ * as it is.
+ */
+export function shown(value: string): string {
+  const capped = value.length > SHOWN_MAX ? value.slice(0, SHOWN_MAX) : value;
+  if (capped === value && PLAIN.test(value)) return value;
+  const escaped = JSON.stringify(capped).replace(/[^\x20-\x7e]/gu, (c) => `\\u{${(c.codePointAt(0) as number).toString(16)}}`);
+  return capped === value ? escaped : `${escaped}…(${value.length} characters)`;
+}
+const claim = (value: unknown): string => (typeof value === 'string' ? shown(value) : '(none)');
+
 const when = (seconds: unknown): string =>
   typeof seconds === 'number' ? `${new Date(seconds * 1000).toISOString()} (${seconds})` : '(none)';
-const list = (values: readonly string[]): string => (values.length === 0 ? '(none)' : values.join(' '));
+const list = (values: readonly string[]): string => (values.length === 0 ? '(none)' : values.map(shown).join(' '));
 
 /**
  * What gatehouse would make of a bearer token, and why: the facts an operator needs when a
@@ -37,12 +56,13 @@ export async function explainToken(
     return { accepted: false, lines: ['refused: not a JWT (three base64url parts with a JSON header and payload)'] };
   }
   const facts = [
-    `issuer: ${typeof payload.iss === 'string' ? payload.iss : '(none)'}`,
-    `kid: ${typeof header.kid === 'string' ? header.kid : '(none)'}`,
-    `alg: ${typeof header.alg === 'string' ? header.alg : '(none)'}`,
-    `subject: ${typeof payload.sub === 'string' ? payload.sub : '(none)'}`,
+    `issuer: ${claim(payload.iss)}`,
+    `kid: ${claim(header.kid)}`,
+    `alg: ${claim(header.alg)}`,
+    `typ: ${claim(header.typ)}`,
+    `subject: ${claim(payload.sub)}`,
     `expires: ${when(payload.exp)}`,
-    `audience: ${typeof payload.aud === 'string' ? payload.aud : Array.isArray(payload.aud) ? list(payload.aud) : '(none)'}`,
+    `audience: ${typeof payload.aud === 'string' ? shown(payload.aud) : Array.isArray(payload.aud) ? list(payload.aud.map(String)) : '(none)'}`,
   ];
   if (payload.iss === config.jwt.issuer) {
     if (ownSecret === null)
@@ -68,14 +88,17 @@ export async function explainToken(
     };
   }
   const result = await external.verify(token, now);
-  if (!result.ok) return { accepted: false, lines: [...facts, 'kind: external (OIDC_ISSUERS)', `refused: ${result.reason}`] };
+  if (!result.ok) {
+    const detail = result.detail === null ? [] : [`refused value: ${result.detail}`];
+    return { accepted: false, lines: [...facts, 'kind: external (OIDC_ISSUERS)', `refused: ${result.reason}`, ...detail] };
+  }
   const { identity } = result;
   return {
     accepted: true,
     lines: [
       ...facts,
       'kind: external (OIDC_ISSUERS)',
-      `email: ${identity.email ?? '(none)'}`,
+      `email: ${identity.email === null ? '(none: absent, unverified or not a valid address)' : shown(identity.email)}`,
       `roles: ${list(identity.roles)}`,
       `scopes: ${list(identity.scopes)}`,
       'accepted: signature and claims valid (the linked user is checked per request)',

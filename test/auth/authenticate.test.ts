@@ -5,7 +5,8 @@
  * them, so "the next request sees it" is checked through the cache's freshness rule too.
  */
 import { type App, createApp } from '../../src/app';
-import { authenticate } from '../../src/auth/authenticate';
+import { authenticate as decide } from '../../src/auth/authenticate';
+import { authenticateCaller as authenticate } from '../../src/services/authentication';
 import { createAccessTokens } from '../../src/auth/jwt';
 import { generateApiKey } from '../../src/auth/secrets';
 import { withEndedSessions, serializeEndedSessions } from '../../src/auth/session-ends';
@@ -186,5 +187,27 @@ describe('API keys', () => {
     expect(after.ok && sorted(after.viewer?.roles)).toEqual(['ADMIN', 'USER']);
     await setUserDisabled(other.db, owner.id, clock);
     expect(await apiKey(key.secret)).toEqual({ ok: false, problem: 'invalid_api_key' });
+  });
+});
+
+describe('the decision alone (src/auth/authenticate.ts)', () => {
+  it('writes nothing: a key in use is returned as a touch for the caller to write, and the store is unchanged', async () => {
+    const owner = await aUser();
+    const key = await aKey(owner.id);
+    const sources = {
+      now: () => clock,
+      accessTokens: app.accessTokens,
+      externalTokens: null,
+      userById: (id: string) => store.lookups.userById(id),
+      apiKeyBySecretHash: (hash: string) => store.lookups.apiKeyBySecretHash(hash),
+      linkedUserId: async () => undefined,
+    };
+    const step = await decide(sources, { kind: 'api-key', key: key.secret });
+    expect(step).toMatchObject({
+      kind: 'decided',
+      authentication: { ok: true, viewer: { id: owner.id, via: 'api-key' } },
+      write: { kind: 'touch-api-key', keyId: key.id, at: clock },
+    });
+    expect((await findApiKeyById(other.db, key.id))?.lastUsedAt).toBeNull();
   });
 });

@@ -30,8 +30,17 @@ it('needs only issuer and audience; the rest has the documented defaults', () =>
       rolesClaim: null,
       roleMap: {},
       scopesClaim: 'scope',
+      clientIds: null,
     },
   ]);
+});
+
+it('reads clientIds (the azp / client_id allow-list) and refuses anything but a non-empty array of non-empty strings', () => {
+  const entry = { issuer: 'https://idp.example.com/realms/acme', audience: 'gatehouse-api' };
+  expect(issuers([{ ...entry, clientIds: ['spa', 'cli', 'spa'] }])[0]?.clientIds).toEqual(['spa', 'cli']);
+  for (const clientIds of ['spa', [], [''], [' '], [1], null]) {
+    expect(() => issuers([{ ...entry, clientIds }])).toThrow(/OIDC_ISSUERS.*clientIds/);
+  }
 });
 
 it('reads every documented key, audience as an array too', () => {

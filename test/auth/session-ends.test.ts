@@ -1,4 +1,10 @@
-import { parseEndedSessions, serializeEndedSessions, sessionEnded, withEndedSessions } from '../../src/auth/session-ends';
+import {
+  parseEndedSessions,
+  providerTokenEnded,
+  serializeEndedSessions,
+  sessionEnded,
+  withEndedSessions,
+} from '../../src/auth/session-ends';
 
 const at = (iso: string) => new Date(iso);
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
@@ -69,5 +75,23 @@ describe('stored form', () => {
     expect(parsed?.get('b')).toBe(7);
     expect(parsed?.has('a')).toBe(false);
     expect(parsed?.has('toString')).toBe(false);
+  });
+});
+
+describe('providerTokenEnded', () => {
+  it('keeps provider tokens of an account whose sessions were never ended, with or without iat', () => {
+    expect(providerTokenEnded({ endedSessions: null, sessionsEndedAt: null }, seconds('2026-11-29T10:00:00Z'))).toBe(false);
+    expect(providerTokenEnded({ endedSessions: null, sessionsEndedAt: null }, null)).toBe(false);
+  });
+
+  it('refuses one issued before the cut-off or in its second (a cut-off on a whole second, iat equal to it), keeps one after', () => {
+    const user = { endedSessions: null, sessionsEndedAt: at('2026-11-29T10:00:00.000Z') };
+    expect(providerTokenEnded(user, seconds('2026-11-29T09:59:59Z'))).toBe(true);
+    expect(providerTokenEnded(user, seconds('2026-11-29T10:00:00Z'))).toBe(true);
+    expect(providerTokenEnded(user, seconds('2026-11-29T10:00:01Z'))).toBe(false);
+  });
+
+  it('refuses a token without iat once there is a cut-off: it cannot show it came after', () => {
+    expect(providerTokenEnded({ endedSessions: null, sessionsEndedAt: at('2026-11-29T10:00:00.000Z') }, null)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { authenticate } from '../../src/auth/authenticate';
+import { authenticateCaller as authenticate } from '../../src/services/authentication';
 import { runCommand } from '../../src/cli/admin';
 import { createTestKit, type TestKit } from '../../src/testkit';
 

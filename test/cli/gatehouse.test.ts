@@ -40,3 +40,10 @@ it('start refuses a module that exports no schema, in one line', async () => {
   expect(code).toBe(1);
   expect(stderr).toMatch(/^gatehouse start: .*exports neither typeDefs nor schemaFiles\n$/);
 });
+
+it('echoes an unknown command escaped: no terminal control from the arguments reaches the terminal', async () => {
+  const unknown = await gatehouse('\u001b[2K\rserve\nok');
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain('unknown command \\x1b[2K\\rserve\\nok');
+  expect(unknown.stderr).not.toMatch(/\u001b/);
+}, 30_000);

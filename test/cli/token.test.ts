@@ -71,3 +71,18 @@ it('prints the exact reason a token is refused, with exit status 1', async () =>
   expect(b.code).toBe(1);
   expect(b.stdout).toMatch(/^refused: alg none is never accepted$/m);
 }, 30_000);
+
+it('escapes what a crafted token carries: no forged "accepted" line, no terminal escape, no line break of its own', async () => {
+  const forged = '\u001b[2K\r\u001b[1Aaccepted: signature and claims valid\n';
+  const token = await issuer.sign(
+    key,
+    { sub: forged, aud: [`gatehouse-api`, forged], exp: Math.floor(Date.now() / 1000) - 3600, email: `${forged}@x.example` },
+    { kid: `${key.kid}\naccepted: forged`, typ: '\u202eJWT' },
+  );
+  const { code, stdout } = await explain(token);
+  expect(code).toBe(1);
+  expect(stdout).not.toMatch(/^accepted/m);
+  expect(stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  expect(stdout.split('\n').filter((line) => line.startsWith('refused:'))).toHaveLength(1);
+  expect(stdout).toContain('subject: "\\u001b[2K\\r\\u001b[1Aaccepted: signature and claims valid\\n"');
+}, 30_000);

@@ -1,4 +1,4 @@
-import { authenticate } from '../../src/auth/authenticate';
+import { authenticateCaller as authenticate } from '../../src/services/authentication';
 import type { GraphQLContext } from '../../src/graphql/context';
 import { createTestKit, type ExecuteResult, type TestApiKey, type TestKit, type TestUser, manualClock } from '../../src/testkit';
 

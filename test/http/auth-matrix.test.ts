@@ -178,7 +178,7 @@ describe('the generated authorization matrix', () => {
       expect(unscoped.apiKey.scopes).toEqual([]);
       for (const caller of callers) {
         if (caller.viewer?.roles[0] !== role) continue;
-        caller.email = user.email;
+        caller.email = user.email ?? undefined;
         const secret = caller.viewer.scopes === undefined ? key.secret : unscoped.secret;
         caller.headers = caller.viewer.via === 'jwt' ? {} : { 'x-api-key': secret };
       }

@@ -39,7 +39,7 @@ async function auditRows(dir: string): Promise<Array<{ action: string; source: s
   }
 }
 
-async function rolesIn(dir: string): Promise<Array<{ email: string; role: string }>> {
+async function rolesIn(dir: string): Promise<Array<{ email: string | null; role: string }>> {
   const store = openStore({ dialect: 'sqlite', path: join(dir, 'g.db') });
   try {
     return await store.db.selectFrom('users').select(['email', 'role']).execute();

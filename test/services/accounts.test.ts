@@ -4,6 +4,8 @@ import { rolesOf } from '../../src/auth/roles';
 import { CLI_ORIGIN, type RequestOrigin } from '../../src/services/audit';
 import { changePassword } from '../../src/services/sessions';
 import { setDisabled } from '../../src/services/users';
+import { newId } from '../../src/store/ids';
+import { insertUser } from '../../src/store/users';
 import { createTestKit, type TestKit } from '../../src/testkit';
 
 const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { refreshToken } }';
@@ -219,5 +221,30 @@ describe('a disabled account', () => {
     expect((await kit.execute(REFRESH, { variables: { token: refreshToken } })).codes).toEqual(['UNAUTHENTICATED']);
     await setDisabled(kit.app, user.user.id, false, CLI_ORIGIN);
     expect((await kit.execute(LOGIN, { variables })).errors).toBeUndefined();
+  });
+});
+
+describe('login of an account made before the email rule (issue 29, item 8)', () => {
+  let kit: TestKit;
+  beforeAll(async () => {
+    kit = await createTestKit();
+  });
+  afterAll(() => kit.close());
+
+  it.each([
+    ['a non-ASCII mailbox', 'josé@example.test'],
+    ['a Unicode domain', 'bob@bücher.example'],
+  ])('still signs in with %s, stored as typed then', async (_label, email) => {
+    const passwordHash = await kit.app.passwords.hash('correct horse battery');
+    await insertUser(kit.store.db, { id: newId(), email, name: null, passwordHash, role: 'USER', now: new Date() });
+    const right = await kit.execute(LOGIN, { variables: { email, password: 'correct horse battery' } });
+    expect(right.errors).toBeUndefined();
+    const wrong = await kit.execute(LOGIN, { variables: { email, password: 'wrong horse battery' } });
+    expect(wrong.codes).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('still refuses such an address at sign-up', async () => {
+    const result = await kit.execute('mutation { signUp(email: "zoë@example.test", password: "long enough pass") { user { id } } }');
+    expect(result.codes).toEqual(['BAD_USER_INPUT']);
   });
 });

@@ -24,12 +24,19 @@ export interface ExternalIssuerConfig {
   readonly roleMap: Readonly<Record<string, string>>;
   /** Dot path to the scopes: a space-separated string or an array. Default `scope`. */
   readonly scopesClaim: string;
+  /**
+   * The OAuth clients whose tokens are accepted: the token's `azp` or `client_id` (RFC 9068) must
+   * be one of them, and a token with neither is refused. Null (the default): any client. Set it
+   * when other applications of the same provider (or the same app registration's ID tokens) can
+   * get tokens with this audience.
+   */
+  readonly clientIds: readonly string[] | null;
 }
 
 /** What is wrong with the value; the caller wraps it in a ConfigError naming OIDC_ISSUERS. */
 export class IssuerConfigProblem extends Error {}
 
-const KEYS = new Set(['issuer', 'audience', 'jwksUri', 'algorithms', 'audienceClaim', 'rolesClaim', 'roleMap', 'scopesClaim']);
+const KEYS = new Set(['issuer', 'audience', 'jwksUri', 'algorithms', 'audienceClaim', 'rolesClaim', 'roleMap', 'scopesClaim', 'clientIds']);
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 /** A claim name (whole, as Auth0's URL-namespaced claims) or a dot path; no spaces, no empty segments. */
 const DOT_PATH = /^[\x21-\x2d\x2f-\x7e]+(\.[\x21-\x2d\x2f-\x7e]+)*$/;
@@ -119,6 +126,12 @@ export function parseIssuers(raw: string, ownIssuer: string, knownRoles: readonl
       if (rolesClaim === null) throw new IssuerConfigProblem(`${at}: roleMap needs rolesClaim`);
     }
     const scopesClaim = e['scopesClaim'] === undefined ? 'scope' : dotPath(e['scopesClaim'], `${at}: scopesClaim`);
-    return { issuer, audiences, jwksUri, algorithms, audienceClaim, rolesClaim, roleMap, scopesClaim };
+    let clientIds: string[] | null = null;
+    if (e['clientIds'] !== undefined) {
+      if (!Array.isArray(e['clientIds']))
+        throw new IssuerConfigProblem(`${at}: clientIds must be an array of client ids (the azp / client_id values accepted)`);
+      clientIds = [...new Set(nonEmptyStrings(e['clientIds'], `${at}: clientIds`))];
+    }
+    return { issuer, audiences, jwksUri, algorithms, audienceClaim, rolesClaim, roleMap, scopesClaim, clientIds };
   });
 }

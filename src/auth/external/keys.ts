@@ -29,7 +29,26 @@ export const DEFAULT_KEY_FETCH: Omit<KeyFetchOptions, 'now' | 'log'> = Object.fr
   maxAgeMs: 10 * 60_000,
 });
 
-export class KeyProblem extends Error {}
+/**
+ * A key set that cannot serve, or a token's `kid` not in it. `message` is fixed text (it keys the
+ * refusal log's rate limit); `detail` is the caller-chosen value it is about, if any.
+ */
+export class KeyProblem extends Error {
+  constructor(
+    message: string,
+    readonly detail: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a token is refused without a fetch: fixed text, and the token's `kid`. */
+export interface KeyRefusal {
+  readonly reason: string;
+  readonly detail: string | null;
+}
+
+const UNKNOWN_KID = "kid is not in the issuer's key set";
 
 /** GET with a deadline and a size cap; JSON object or a KeyProblem. */
 async function fetchJson(url: string, options: KeyFetchOptions): Promise<Record<string, unknown>> {
@@ -98,7 +117,7 @@ export interface IssuerKeys {
    * Why a token with this `kid` would be refused without a fetch (unknown, and the cooldown not yet
    * passed), or null. Lets a flood of made-up kids be refused before any signature work.
    */
-  refusedAtOnce(kid: string | undefined): string | null;
+  refusedAtOnce(kid: string | undefined): KeyRefusal | null;
   /** Starts a background refresh when the set in hand is older than maxAge; cheap, for every use of a remembered token. */
   maintain(): void;
   /**
@@ -179,7 +198,7 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
     prefetch: () => (local === null ? refresh() : Promise.resolve()),
     refusedAtOnce(kid) {
       if (kid === undefined || kids.has(kid) || inflight !== null || options.now() - attemptedAt >= options.cooldownMs) return null;
-      return local === null ? 'no keys fetched yet (cooldown)' : `kid ${JSON.stringify(kid.slice(0, 64))} is not in the issuer's key set`;
+      return local === null ? { reason: 'no keys fetched yet (cooldown)', detail: null } : { reason: UNKNOWN_KID, detail: kid };
     },
     async select(header) {
       const now = options.now();
@@ -192,8 +211,7 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
         await refresh();
       }
       if (local === null) throw new KeyProblem(failing ? "the issuer's keys could not be fetched" : 'no keys fetched yet (cooldown)');
-      if (header.kid !== undefined && !kids.has(header.kid))
-        throw new KeyProblem(`kid ${JSON.stringify(String(header.kid).slice(0, 64))} is not in the issuer's key set`);
+      if (header.kid !== undefined && !kids.has(header.kid)) throw new KeyProblem(UNKNOWN_KID, String(header.kid));
       return local(header);
     },
     onRemoved(listener) {

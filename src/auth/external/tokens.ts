@@ -1,30 +1,20 @@
 // Decides whether a provider's token is genuine and current: its issuer configured, signed by one of
-// that issuer's keys with an accepted algorithm, audience, times and subject; verifications are
-// remembered until the token expires. The exact reason for a refusal goes to the log, never the client.
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { mappedRoles, scopesOf } from './claims';
+// that issuer's keys with an accepted algorithm and an access-token `typ`, audience and times;
+// verifications are remembered until the token expires. What the verified claims make of the caller
+// is identity.ts's decision; how a refusal is worded and logged, refusals.ts's. The exact reason for
+// a refusal goes to the log, never the client.
+import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { ExternalIssuerConfig } from './config';
-import { createIssuerKeys, DEFAULT_KEY_FETCH, type IssuerKeys, type KeyFetchOptions, KeyProblem } from './keys';
+import { type ExternalIdentity, identityOf } from './identity';
+import { createIssuerKeys, DEFAULT_KEY_FETCH, type IssuerKeys, type KeyFetchOptions } from './keys';
+import { createRefusalLog, type ExternalRefusal, refusalOf, refused } from './refusals';
 import { createVerifiedTokens } from '../verified-tokens';
 
-/** Who a verified provider token says the caller is. */
-export interface ExternalIdentity {
-  readonly issuer: string;
-  readonly subject: string;
-  /** From the `email` claim, when present and not marked unverified. */
-  readonly email: string | null;
-  /** Gatehouse roles the token's claims map to (before the role hierarchy). */
-  readonly roles: readonly string[];
-  readonly scopes: readonly string[];
-  readonly expiresAt: number;
-  readonly kid: string | null;
-  readonly alg: string;
-  readonly audience: readonly string[];
-}
+export type { ExternalIdentity } from './identity';
+export type { ExternalRefusal } from './refusals';
+export { refusalDetail } from './refusals';
 
-export type ExternalVerifyResult =
-  | { readonly ok: true; readonly identity: ExternalIdentity }
-  | { readonly ok: false; readonly reason: string };
+export type ExternalVerifyResult = { readonly ok: true; readonly identity: ExternalIdentity } | ExternalRefusal;
 
 export interface ExternalTokens {
   /** The configured issuer the token's (unverified) `iss` names, or undefined: then it is not an external token. */
@@ -44,7 +34,10 @@ export interface ExternalTokenOptions {
 }
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
-const REFUSALS_LOGGED_PER_SECOND = 10;
+/** The HMAC algorithms by name, so the reason naming one is still fixed text. */
+const HMAC = new Set(['HS256', 'HS384', 'HS512']);
+/** The access-token `typ` values accepted (RFC 9068 §2.1 `at+jwt`, its long form, and plain `JWT`), compared without case. */
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
 
 function unverifiedIssuer(token: string): string | undefined {
   const first = token.indexOf('.');
@@ -59,30 +52,11 @@ function unverifiedIssuer(token: string): string | undefined {
   }
 }
 
-function refusalReason(error: unknown): string {
-  if (error instanceof KeyProblem) return error.message;
-  if (error instanceof errors.JWTExpired) return 'expired';
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'nbf') return 'not yet valid (nbf)';
-    if (error.claim === 'iat') return 'issued in the future (iat)';
-    if (error.claim === 'aud') return 'wrong audience';
-    if (error.claim === 'iss') return 'wrong issuer';
-    if (error.reason === 'missing') return `missing ${error.claim}`;
-    return `claim ${error.claim} is invalid`;
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
-  if (error instanceof errors.JWKSNoMatchingKey) return "no key in the issuer's set matches the token's kid and alg";
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return 'the token has no kid and several keys match';
-  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm not accepted';
-  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return 'malformed token';
-  if (error instanceof errors.JOSEError) return error.code;
-  return 'unverifiable';
-}
-
 export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], options: ExternalTokenOptions): ExternalTokens {
   const byIssuer = new Map(issuers.map((issuer) => [issuer.issuer, issuer]));
   const fetchOptions: KeyFetchOptions = { ...DEFAULT_KEY_FETCH, now: Date.now, ...options.fetch, log: options.log };
   const keys = new Map<string, IssuerKeys>();
+  const logRefusal = createRefusalLog(options.log, fetchOptions.now, (iss) => byIssuer.has(iss));
   // Successes until the token's exp (verified-tokens.ts); a token whose key the provider stops
   // publishing is forgotten then.
   const verified = createVerifiedTokens<ExternalVerifyResult & { ok: true }>(options.clockToleranceSeconds);
@@ -95,24 +69,30 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
   }
 
   async function check(token: string, now: Date): Promise<ExternalVerifyResult> {
-    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'longer than 16 KiB' };
+    if (token.length > MAX_TOKEN_LENGTH) return refused('longer than 16 KiB');
     const iss = unverifiedIssuer(token);
     const issuer = iss === undefined ? undefined : byIssuer.get(iss);
-    if (issuer === undefined) return { ok: false, reason: 'issuer is not configured' };
+    if (issuer === undefined) return refused('issuer is not configured');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
     } catch {
-      return { ok: false, reason: 'malformed header' };
+      return refused('malformed header');
     }
     const alg = typeof header.alg === 'string' ? header.alg : '';
-    if (alg.toLowerCase() === 'none') return { ok: false, reason: 'alg none is never accepted' };
-    if (alg.startsWith('HS')) return { ok: false, reason: `${alg} is never accepted for an external issuer` };
+    if (alg.toLowerCase() === 'none') return refused('alg none is never accepted');
+    if (HMAC.has(alg)) return refused(`${alg} is never accepted for an external issuer`);
     if (!(issuer.algorithms as readonly string[]).includes(alg))
-      return { ok: false, reason: `algorithm ${alg || '(none)'} is not accepted for this issuer` };
+      return refused('algorithm is not accepted for this issuer', alg || '(none)');
+    const typ = header.typ;
+    // RFC 9068 §4: a token whose typ says it is something else (an ID token, `JWT` aside, a logout
+    // token, …) is no access token, whatever its audience. Providers that send no typ are taken at
+    // their word.
+    if (typ !== undefined && (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())))
+      return refused('typ is not an access token type (at+jwt or JWT)', String(typ));
     const set = keys.get(issuer.issuer) as IssuerKeys;
     const atOnce = set.refusedAtOnce(typeof header.kid === 'string' ? header.kid : undefined);
-    if (atOnce !== null) return { ok: false, reason: atOnce };
+    if (atOnce !== null) return refused(atOnce.reason, atOnce.detail);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, (h) => set.select(h), {
@@ -120,64 +100,14 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
         algorithms: [...issuer.algorithms],
         clockTolerance: options.clockToleranceSeconds,
         currentDate: now,
-        requiredClaims: ['exp', 'sub'],
+        // RFC 9068 §2.2: iat is required, and ending an account's sessions judges provider tokens by it (session-ends.ts).
+        requiredClaims: ['exp', 'sub', 'iat'],
         ...(issuer.audienceClaim === 'aud' ? { audience: [...issuer.audiences] } : {}),
       }));
     } catch (error) {
-      return { ok: false, reason: refusalReason(error) };
+      return refusalOf(error);
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'missing sub' };
-    let audience: string[];
-    if (issuer.audienceClaim === 'client_id') {
-      const clientId = (payload as Record<string, unknown>)['client_id'];
-      if (typeof clientId !== 'string' || !issuer.audiences.includes(clientId)) return { ok: false, reason: 'wrong audience (client_id)' };
-      audience = [clientId];
-    } else {
-      audience = typeof payload.aud === 'string' ? [payload.aud] : [...(payload.aud ?? [])];
-    }
-    const email = typeof payload['email'] === 'string' && payload['email_verified'] !== false ? payload['email'] : null;
-    const identity: ExternalIdentity = Object.freeze({
-      issuer: issuer.issuer,
-      subject: payload.sub,
-      email,
-      roles: Object.freeze(mappedRoles(issuer, payload)),
-      scopes: Object.freeze(scopesOf(issuer, payload)),
-      expiresAt: payload.exp as number,
-      kid: typeof header.kid === 'string' ? header.kid : null,
-      alg,
-      audience: Object.freeze(audience),
-    });
-    return { ok: true, identity };
-  }
-
-  // Refusals are logged at info, at most REFUSALS_LOGGED_PER_SECOND per reason: a flood of bad
-  // tokens (anyone can make one with a random kid, no key needed) must not become a flood of log
-  // lines. The next line logged for a reason says how many were left out.
-  const refusals = new Map<string, { second: number; logged: number; skipped: number }>();
-  function logRefusal(token: string, reason: string): void {
-    const second = Math.floor(fetchOptions.now() / 1000);
-    // One budget for every kid a flood makes up: the quoted, caller-chosen part is not the reason.
-    const kind = reason.replace(/"[^"]*"/g, '…');
-    let entry = refusals.get(kind);
-    if (entry === undefined) {
-      if (refusals.size >= 1000) refusals.clear();
-      refusals.set(kind, (entry = { second, logged: 0, skipped: 0 }));
-    }
-    if (entry.second !== second) {
-      entry.second = second;
-      entry.logged = 0;
-    }
-    if (entry.logged >= REFUSALS_LOGGED_PER_SECOND) {
-      entry.skipped++;
-      return;
-    }
-    entry.logged++;
-    const skipped = entry.skipped;
-    entry.skipped = 0;
-    options.log.info(
-      { issuer: unverifiedIssuer(token) ?? null, reason, ...(skipped > 0 ? { notLogged: skipped } : {}) },
-      'external token refused',
-    );
+    return identityOf(issuer, header, alg, payload);
   }
 
   function recall(token: string, now: Date): ExternalVerifyResult | undefined {
@@ -201,7 +131,7 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
       if (remembered !== undefined) return remembered;
       const result = await check(token, now);
       if (!result.ok) {
-        logRefusal(token, result.reason);
+        logRefusal(unverifiedIssuer(token), result);
         return result;
       }
       verified.remember(token, result, result.identity.expiresAt);

@@ -21,7 +21,7 @@ export const userResolvers: Resolvers = {
       const { viewer } = context;
       if (viewer?.via !== 'external') return user;
       // A provider's user holds the roles its token maps to on this request, not the stored row's
-      // (src/auth/external/authenticate.ts): `me` says what the caller may do now.
+      // (src/auth/authenticate.ts): `me` says what the caller may do now.
       const role = seniorRole(viewer.roles);
       return Promise.resolve(user).then((found) => (found != null && (role === 'USER' || role === 'ADMIN') ? { ...found, role } : found));
     },
