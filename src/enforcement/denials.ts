@@ -1,8 +1,9 @@
 // The answers a refused caller gets from enforcement, as GraphQL errors: UNAUTHENTICATED for an
 // anonymous caller, FORBIDDEN for a signed-in one, at the refused field's path (the query goes on,
 // HTTP 200). They sit below both enforcement and the edge: enforcement builds them with graphql-js
-// alone, and src/graphql/errors.ts answers the domain errors Unauthenticated and Forbidden with these
-// same factories, so a denial reads the same whichever layer decided it.
+// and the domain errors' messages (no Apollo), and src/graphql/errors.ts answers the domain errors
+// Unauthenticated and Forbidden with these same factories, so a denial reads the same whichever
+// layer decided it.
 import { GraphQLError } from 'graphql';
 import { Forbidden, Unauthenticated } from '../errors';
 

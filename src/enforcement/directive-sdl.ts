@@ -6,7 +6,7 @@
  */
 export const authDirectiveTypeDefs = /* GraphQL */ `
   """
-  Only a signed-in caller (JWT or API key) may read this field, or every field of this type.
+  Only a signed-in caller (a gatehouse JWT, an API key or a provider's token) may read this field, or every field of this type.
   """
   directive @auth on OBJECT | FIELD_DEFINITION
 
