@@ -5,7 +5,7 @@
 // the CPU the once-a-second credential re-check of 1,000 idle signed-in sockets costs.
 // Runs compiled (see package.json): bench/processes.ts says why.
 import { type Client, createClient } from 'graphql-ws';
-import { PENDING_SOCKETS_PER_ADDRESS } from '../src/subscriptions/transport';
+import { PENDING_SOCKETS_PER_ADDRESS } from '../src/subscriptions/socket-guard';
 import WebSocket from 'ws';
 import { cpuMs, pinLoadGenerator, startServer } from './processes';
 

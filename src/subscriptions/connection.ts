@@ -1,29 +1,25 @@
 /**
  * One WebSocket's caller, kept current: the credential from `connection_init` is authenticated
- * again (with the same `authenticate` as HTTP, whose store lookups own freshness) before every
+ * again (socket-authentication.ts: the same `authenticate` as HTTP, whose store lookups own freshness) before every
  * event and every SUBSCRIPTION_RECHECK_MS, and the socket closes with 4401 when it no longer holds:
  * a token past its `exp` (a timer, at `exp`), a revoked or expired key, a disabled or deleted user,
  * an ended session. A role change that denies a running subscription ends that subscription.
  */
-import type { DocumentNode, GraphQLError, OperationDefinitionNode } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { App } from '../app';
-import { type Authentication, authenticate } from '../auth/authenticate';
 import type { PresentedCredential } from '../auth/credentials';
 import type { Viewer } from '../auth/viewer';
 import type { UserRecord } from '../store/users';
+import { CLOSE_UNAUTHORIZED } from './close-codes';
 import { tokenExpiry } from './handshake';
-
-/** graphql-transport-ws's code for an unusable credential; also what an expired or revoked one ends with. */
-export const CLOSE_UNAUTHORIZED = 4401;
+import type { CheckedOperation } from './read-operation';
+import { type Authenticated, type Authentication, authenticateSocket } from './socket-authentication';
 
 /** What a refresh found: the viewer is current, the credential has ended (the socket is closing), or the store could not say. */
 export type Freshness = 'current' | 'ended' | 'unknown';
 
 /** A subscription the socket runs, as its root fields are re-checked against a changed viewer. */
-export interface RunningSubscription {
-  readonly document: DocumentNode;
-  readonly operation: OperationDefinitionNode;
-  readonly variables: Readonly<Record<string, unknown>>;
+export interface RunningSubscription extends CheckedOperation {
   /** Ends it with these errors sent to the client; set once it runs. */
   end?: (errors: readonly GraphQLError[]) => void;
 }
@@ -40,7 +36,7 @@ export interface ConnectionHooks {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Connection {
-  private current: Extract<Authentication, { ok: true }>;
+  private current: Authenticated;
   private refreshing: Promise<Freshness> | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private ended = false;
@@ -52,7 +48,7 @@ export class Connection {
   constructor(
     private readonly app: App,
     private readonly credential: PresentedCredential,
-    authentication: Extract<Authentication, { ok: true }>,
+    authentication: Authenticated,
     /** Who the socket counts against: `user:<id>`, or `address:<ip>` when anonymous. */
     readonly limitKey: string,
     readonly clientAddress: string,
@@ -109,7 +105,7 @@ export class Connection {
   private async reauthenticate(): Promise<Freshness> {
     let outcome: Authentication;
     try {
-      outcome = await authenticate(this.app, this.credential);
+      outcome = await authenticateSocket(this.app, this.credential);
     } catch (error) {
       // Once per outage and socket, not once a second: the re-check keeps trying quietly.
       if (!this.unsure)
@@ -134,6 +130,11 @@ export class Connection {
       if (denied.length > 0) subscription.end?.(denied);
     }
     return 'current';
+  }
+
+  /** Forgets subscription `id` if it is still `subscription` (a newer one may have taken the id since). */
+  release(id: string, subscription: RunningSubscription): void {
+    if (this.subscriptions.get(id) === subscription) this.subscriptions.delete(id);
   }
 
   /** The socket closed: stop the timer. */

@@ -1,18 +1,18 @@
 /**
- * `context.events` (src/context.ts): publishing from any resolver, and the event streams a
- * `Subscription` field's `subscribe` returns over WebSocket.
+ * `context.events` (src/context.ts) over WebSocket: the event streams a `Subscription` field's
+ * `subscribe` returns (publishing is src/events/context-events.ts).
  *
  * A stream is an async iterator written by hand, not an async generator: a generator waiting for
  * its next event cannot be stopped until that event comes (`return()` queues behind the pending
  * `await`), so a client that completes a quiet subscription would leave its listener behind.
  */
-import { GraphQLError } from 'graphql';
 import type { GatehouseEvents } from '../context';
 import { eventsMissed } from '../graphql/errors';
-import type { EventBus } from './event-bus';
+import type { EventBus } from '../events/event-bus';
+import { publishQuietly } from '../events/context-events';
 
 /**
- * Events one subscriber may have waiting. The event log (event-bus.ts) makes sure each instance
+ * Events one subscriber may have waiting. The event log (src/events/event-bus.ts) makes sure each instance
  * gets every event; a subscriber that falls further behind is ended here with EVENTS_MISSED (the
  * client gets an `error` message for it, and knows to subscribe again and re-read) rather than
  * have events dropped without its knowing. graphql-ws sends a subscription's next event only once
@@ -134,18 +134,6 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   }
 }
 
-/** `context.events` outside WebSocket: publishing works, subscribing is refused. */
-export function publishOnlyEvents(bus: EventBus, log?: { warn(details: object, message: string): void }): GatehouseEvents {
-  return {
-    publish: (topic, id) => publishQuietly(bus, topic, id, log),
-    subscribe() {
-      throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) on /graphql.', {
-        extensions: { code: 'BAD_REQUEST' },
-      });
-    },
-  };
-}
-
 /** `context.events` for one subscription over WebSocket. */
 export function subscriberEvents(bus: EventBus, owner: StreamOwner): GatehouseEvents {
   return {
@@ -154,18 +142,4 @@ export function subscriberEvents(bus: EventBus, owner: StreamOwner): GatehouseEv
       return new EventStream<T>(bus, topic, select, owner);
     },
   };
-}
-
-async function publishQuietly(
-  bus: EventBus,
-  topic: string,
-  id: string,
-  log: { warn(details: object, message: string): void } | undefined,
-): Promise<void> {
-  try {
-    await bus.publish(topic, id);
-  } catch (error) {
-    if (error instanceof TypeError) throw error;
-    log?.warn({ err: error, topic }, 'event not published');
-  }
 }

@@ -15,7 +15,7 @@ import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '.
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { eventually, openSocket, type Socket, wsUrl } from '../helpers/ws';
 import { createKey, signUp } from '../helpers/accounts';
-import { PENDING_SOCKETS_PER_ADDRESS } from '../../src/subscriptions/transport';
+import { PENDING_SOCKETS_PER_ADDRESS } from '../../src/subscriptions/socket-guard';
 import { NOTE_WATCH, NOTE_WATCH_FIELD, noteWatch } from '../helpers/note-watch';
 
 /** A test-only part of the schema: a root field for ADMINs, and a public one with an ADMIN-only nested field. */
