@@ -38,7 +38,7 @@ import { TopicListeners } from './topic-listeners';
 import type { EventBus, EventBusLogEvent, EventBusOptions, EventLogSettings, EventWaker } from './types';
 
 export { EVENT_CHANNEL } from './postgres-waker';
-export type { EventBus, EventBusLogEvent, EventBusOptions, EventLogSettings } from './types';
+export type { DeliveredEvent, EventBus, EventBusLogEvent, EventBusOptions, EventLogSettings } from './types';
 
 /** Topics and ids: short and plain, so that a log row stays small. */
 const TOPIC = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;

@@ -1,10 +1,19 @@
 /** The event bus's public shapes and the waker each dialect implements (event-bus.ts explains the whole). */
 
+/** One event as delivered on this instance: one object shared by every listener of that delivery. */
+export interface DeliveredEvent {
+  readonly topic: string;
+  readonly id: string;
+}
+
 export interface EventBus {
   /** Logs `id` for every subscriber of `topic` on every instance. Rejects only on a bad topic or id (TypeError) or a failed INSERT. */
   publish(topic: string, id: string): Promise<void>;
-  /** Calls `listener` with each id published on `topic` from now on; returns the function that stops it. */
-  on(topic: string, listener: (id: string) => void): () => void;
+  /**
+   * Calls `listener` with each id published on `topic` from now on, and the object that stands for
+   * that event's delivery on this instance (the same for every listener); returns the function that stops it.
+   */
+  on(topic: string, listener: (id: string, event: DeliveredEvent) => void): () => void;
   /**
    * Starts following the log across instances (PostgreSQL) and resolves once listening or once the
    * first attempt failed (it keeps retrying). The server calls it at start-up, with its log.

@@ -1,7 +1,9 @@
 /**
  * One WebSocket's caller, kept current: the credential from `connection_init` is authenticated
- * again (socket-authentication.ts: the same `authenticate` as HTTP, whose store lookups own freshness) before every
- * event and every SUBSCRIPTION_RECHECK_MS, and the socket closes with 4401 when it no longer holds:
+ * again (socket-authentication.ts: the same `authenticate` as HTTP, whose store lookups own
+ * freshness) on every subscribe and every SUBSCRIPTION_RECHECK_MS (transport.ts's timer), never per
+ * event: an event costs the same whatever its subscribers hold. The socket closes with 4401 when
+ * the credential no longer holds:
  * a token past its `exp` (a timer, at `exp`), a revoked or expired key, a disabled or deleted user,
  * an ended session. A role change that denies a running subscription ends that subscription.
  */
@@ -11,6 +13,7 @@ import type { PresentedCredential } from '../auth/credentials';
 import type { Viewer } from '../auth/viewer';
 import type { UserRecord } from '../store/users';
 import { CLOSE_UNAUTHORIZED } from './close-codes';
+import { viewerKey } from './event-views';
 import { tokenExpiry } from './handshake';
 import type { CheckedOperation } from './read-operation';
 import { type Authenticated, type Authentication, authenticateSocket } from './socket-authentication';
@@ -22,6 +25,12 @@ export type Freshness = 'current' | 'ended' | 'unknown';
 export interface RunningSubscription extends CheckedOperation {
   /** Ends it with these errors sent to the client; set once it runs. */
   end?: (errors: readonly GraphQLError[]) => void;
+}
+
+/** What a socket counts against (socket-guard.ts). */
+export interface ConnectionKeys {
+  readonly limitKey: string;
+  readonly networkKey: string | undefined;
 }
 
 export interface ConnectionHooks {
@@ -37,11 +46,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Connection {
   private current: Authenticated;
+  /** event-views.ts `viewerKey` of the current viewer. */
+  private key: string;
   private refreshing: Promise<Freshness> | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private ended = false;
   /** The last re-check could not reach the store. */
   private unsure = false;
+  readonly limitKey: string;
+  readonly networkKey: string | undefined;
   /** Running (or starting) subscriptions by the client's id. */
   readonly subscriptions = new Map<string, RunningSubscription>();
 
@@ -49,12 +62,15 @@ export class Connection {
     private readonly app: App,
     private readonly credential: PresentedCredential,
     authentication: Authenticated,
-    /** Who the socket counts against: `user:<id>`, or `address:<ip>` when anonymous. */
-    readonly limitKey: string,
+    /** Who the socket counts against (socket-guard.ts): `user:<id>`, or `address:<key>` and `network:<key>` when anonymous. */
+    keys: ConnectionKeys,
     readonly clientAddress: string,
     private readonly hooks: ConnectionHooks,
   ) {
     this.current = authentication;
+    this.key = viewerKey(authentication.viewer);
+    this.limitKey = keys.limitKey;
+    this.networkKey = keys.networkKey;
     const exp = credential.kind === 'jwt' ? tokenExpiry(credential.token) : undefined;
     if (exp !== undefined) this.armExpiry(exp * 1000);
   }
@@ -67,6 +83,18 @@ export class Connection {
   }
   get sessionId(): string | null {
     return this.current.sessionId ?? null;
+  }
+  /** Viewers with equal keys share the answers of an event's visibility (event-views.ts). */
+  get viewerKey(): string {
+    return this.key;
+  }
+  /** As of the last re-check: `ended`, `unknown` (the store did not answer it) or `current`. */
+  get standing(): Freshness {
+    return this.ended ? 'ended' : this.unsure ? 'unknown' : 'current';
+  }
+  /** Has a credential to re-check (anonymous sockets have none). */
+  get signedIn(): boolean {
+    return this.credential.kind !== 'none';
   }
   /** True once the credential has ended or the socket closed. */
   get closed(): boolean {
@@ -123,6 +151,7 @@ export class Connection {
       return 'ended';
     }
     this.current = outcome;
+    this.key = viewerKey(outcome.viewer);
     for (const subscription of this.subscriptions.values()) {
       if (subscription.end === undefined) continue;
       const denied = await this.hooks.deniedRoots(subscription, outcome.viewer);

@@ -1,15 +1,16 @@
 /**
  * The context one subscription executes its events with. It lives as long as the subscription,
  * but reads through the connection on every access: each event sees the viewer, user and session
- * as of that event, and a fresh per-request cache (loaders, @owner's loaded objects), so users
- * read for it are read as of now.
+ * as of the connection's last re-check, and a fresh per-request cache (loaders, @owner's loaded
+ * objects), so users read for it are read as of now.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { App } from '../app';
 import { OWNED_OBJECTS_SCOPE } from '../enforcement/ownership';
 import { createContext } from '../graphql/apollo';
 import type { GraphQLContext } from '../graphql/context';
-import type { Connection } from './connection';
+import type { Connection, RunningSubscription } from './connection';
+import type { RootChecks } from './root-checks';
 import { subscriberEvents } from './streams';
 
 export interface LiveContext {
@@ -19,7 +20,17 @@ export interface LiveContext {
   current(): GraphQLContext;
 }
 
-export function liveContext(app: App, connection: Connection, requestId: string, log: FastifyBaseLogger): LiveContext {
+/** Whom the context serves: the subscription, on its socket's connection, and the root checks it must keep passing. */
+export interface LiveSubscription {
+  readonly connection: Connection;
+  readonly subscription: RunningSubscription;
+  readonly checks: RootChecks;
+  readonly requestId: string;
+  readonly log: FastifyBaseLogger;
+}
+
+export function liveContext(app: App, live: LiveSubscription): LiveContext {
+  const { connection, subscription, checks, requestId, log } = live;
   const base = (): GraphQLContext =>
     createContext(app, {
       viewer: connection.viewer,
@@ -31,11 +42,24 @@ export function liveContext(app: App, connection: Connection, requestId: string,
     });
   let current = base();
   const events = subscriberEvents(app.events, {
-    refresh: async () => {
-      const freshness = await connection.refresh();
-      // A fresh per-request cache for each event.
-      if (freshness === 'current') current = base();
-      return freshness;
+    standing: () => connection.standing,
+    viewer: () => connection.viewer,
+    viewerKey: () => connection.viewerKey,
+    reader: { db: app.store.db, now: app.now },
+    // A fresh per-request cache for each event.
+    beginEvent: () => {
+      current = base();
+    },
+    // A signed-in subscriber's root @owner(loads: …) is decided again on the object as it is for
+    // this event (loaded into the event's cache, which execution then reuses): a subscription now
+    // denied ends here, as one whose root field a role change denies does. An anonymous one has no
+    // viewer to lose: its event is executed, and the field's own rule answers it (null and its error).
+    mayDeliver: async () => {
+      if (!connection.signedIn) return true;
+      const denied = await checks.deniedObjects(subscription, connection.viewer, current);
+      if (denied.length === 0) return true;
+      subscription.end?.(denied);
+      return false;
     },
     warn: (details, message) => log.warn(details, message),
   });

@@ -9,11 +9,13 @@ import type { FastifyRequest } from 'fastify';
 import type { GraphQLError } from 'graphql';
 import { CloseCode, type Context, makeServer } from 'graphql-ws';
 import type { App } from '../app';
-import { addressLimitKey, clientAddress } from '../client-address';
+import type { Viewer } from '../auth/viewer';
+import type { Config } from '../config';
+import { clientAddress, limitKeyOf } from '../client-address';
 import { ErrorCode } from '../graphql/errors';
 import { type ClientErrorSettings, clientErrors } from './client-errors';
 import { CLOSE_GOING_AWAY, CLOSE_TOO_MANY_SOCKETS, CLOSE_TRY_AGAIN_LATER } from './close-codes';
-import { Connection } from './connection';
+import { Connection, type ConnectionKeys } from './connection';
 import { EndableStream } from './endable-stream';
 import { readConnectionCredential } from './handshake';
 import { refusal } from './read-operation';
@@ -108,12 +110,12 @@ async function connect(deps: ProtocolDependencies, ctx: SocketContext): Promise<
   }
   if (socket.readyState !== socket.OPEN) return false;
   const address = socketAddress(app, request);
-  const key = authentication.viewer === null ? `address:${addressLimitKey(address)}` : `user:${authentication.viewer.id}`;
-  if (!guard.hasRoomFor(key)) {
+  const keys = connectionKeys(app.config, authentication.viewer, address);
+  if (!guard.hasRoomFor(keys)) {
     socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many connections');
     return false;
   }
-  const connection = new Connection(app, credential, authentication, key, address, {
+  const connection = new Connection(app, credential, authentication, keys, address, {
     close: (code, reason) => socket.close(code, reason),
     deniedRoots: (subscription, viewer) => deps.checks.denied(subscription, viewer, address),
     warn: (details, message) => request.log.warn(details, message),
@@ -122,6 +124,19 @@ async function connect(deps: ProtocolDependencies, ctx: SocketContext): Promise<
   ctx.extra.connection = connection;
   guard.add(connection);
   return true;
+}
+
+/**
+ * Who a socket counts against: a signed-in user by id (wherever it connects from); an anonymous
+ * caller by its client address (IPv6 per IPV6_LIMIT_PREFIX) and by its wider network (IPv6 per
+ * IPV6_NETWORK_PREFIX; IPv4: the address again).
+ */
+export function connectionKeys(config: Config, viewer: Viewer | null, address: string): ConnectionKeys {
+  if (viewer !== null) return { limitKey: `user:${viewer.id}`, networkKey: undefined };
+  return {
+    limitKey: `address:${limitKeyOf(address, config.ipv6LimitPrefix)}`,
+    networkKey: `network:${limitKeyOf(address, config.ipv6NetworkPrefix)}`,
+  };
 }
 
 /** The client address of the socket's upgrade request (X-Forwarded-For only with TRUST_PROXY). */

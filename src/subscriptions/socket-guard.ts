@@ -1,8 +1,18 @@
 /**
- * The WebSocket transport's counts and caps (README, "Subscriptions"): sockets not yet past
- * `connection_init` per client address, open sockets per user (per address when anonymous), and
- * running subscriptions per socket and per user. Counting only: the transport decides what a
- * refusal looks like (a close code, or LIMIT_EXCEEDED).
+ * The WebSocket transport's counts and caps (README, "Subscriptions"). Counting only: the
+ * transport decides what a refusal looks like (a close code, or LIMIT_EXCEEDED).
+ *
+ * - Sockets: SUBSCRIPTION_MAX_SOCKETS on the server (handshakes included); before
+ *   `connection_init`, PENDING_SOCKETS_PER_ADDRESS per client address; after it,
+ *   SUBSCRIPTION_SOCKETS_PER_USER per signed-in user or anonymous client address, and
+ *   SUBSCRIPTION_SOCKETS_PER_NETWORK per anonymous network (IPV6_NETWORK_PREFIX).
+ * - Subscriptions: SUBSCRIPTIONS_PER_SOCKET, SUBSCRIPTIONS_PER_USER (per anonymous address),
+ *   SUBSCRIPTIONS_PER_NETWORK (anonymous) and SUBSCRIPTION_MAX_TOTAL on the server.
+ *
+ * A client address is an IPv4 address or an IPv6 network of IPV6_LIMIT_PREFIX bits (default /64);
+ * an anonymous caller with a whole /48 holds 65,536 of those, so anonymous sockets are also
+ * counted per wider network (default /48). Signed-in callers are counted per user: they cannot
+ * multiply themselves by changing address.
  */
 import type { GraphQLError } from 'graphql';
 import type { SubscriptionLimits } from '../config';
@@ -21,61 +31,81 @@ export const PENDING_SOCKETS_PER_ADDRESS = 16;
 export interface GuardedConnection {
   /** Who the socket counts against: `user:<id>`, or `address:<key>` when anonymous. */
   readonly limitKey: string;
+  /** An anonymous socket's wider network (`network:<key>`); undefined when signed in. */
+  readonly networkKey: string | undefined;
   /** Its running (or starting) subscriptions. */
   readonly subscriptions: { readonly size: number };
 }
 
+/** Why a new socket is refused at once: the server is full, or its address has too many handshakes under way. */
+export type SocketRefusal = 'server' | 'pending';
+
+type Limits = Pick<
+  SubscriptionLimits,
+  'socketsPerUser' | 'perSocket' | 'perUser' | 'socketsPerNetwork' | 'perNetwork' | 'maxSockets' | 'maxTotal'
+>;
+
 export class SocketGuard<C extends GuardedConnection> {
+  /** Sockets open on this server, acknowledged or not. */
+  private open = 0;
   /** Sockets whose `connection_init` is not yet answered, by the address key of their client. */
   private readonly pendingByAddress = new Map<string, number>();
-  /** Acknowledged sockets by limit key. */
+  /** Acknowledged sockets by limit key, and anonymous ones by network key. */
   private readonly byKey = new Map<string, Set<C>>();
+  private readonly byNetwork = new Map<string, Set<C>>();
 
-  constructor(private readonly limits: Pick<SubscriptionLimits, 'socketsPerUser' | 'perSocket' | 'perUser'>) {}
+  constructor(private readonly limits: Limits) {}
 
   /**
-   * Counts a new socket as pending for `addressKey`; returns the function that ends that count
-   * (safe to call more than once), or undefined when the address has too many pending already.
+   * Counts a new socket (on the server, and as pending for `addressKey`); returns the functions
+   * that end those counts (each safe to call more than once), or why it is refused.
    */
-  admitPending(addressKey: string): (() => void) | undefined {
+  admitSocket(addressKey: string): { handshakeDone: () => void; closed: () => void } | SocketRefusal {
+    if (this.open >= this.limits.maxSockets) return 'server';
     const pending = this.pendingByAddress.get(addressKey) ?? 0;
-    if (pending >= PENDING_SOCKETS_PER_ADDRESS) return undefined;
+    if (pending >= PENDING_SOCKETS_PER_ADDRESS) return 'pending';
+    this.open++;
     this.pendingByAddress.set(addressKey, pending + 1);
-    let counted = true;
-    return () => {
-      if (!counted) return;
-      counted = false;
+    const handshakeDone = once(() => {
       const left = (this.pendingByAddress.get(addressKey) ?? 1) - 1;
       if (left <= 0) this.pendingByAddress.delete(addressKey);
       else this.pendingByAddress.set(addressKey, left);
-    };
+    });
+    const closed = once(() => {
+      handshakeDone();
+      this.open--;
+    });
+    return { handshakeDone, closed };
   }
 
-  /** May one more socket count against `limitKey`? */
-  hasRoomFor(limitKey: string): boolean {
-    return (this.byKey.get(limitKey)?.size ?? 0) < this.limits.socketsPerUser;
+  /** May one more acknowledged socket count against these keys? */
+  hasRoomFor(connection: Pick<C, 'limitKey' | 'networkKey'>): boolean {
+    if ((this.byKey.get(connection.limitKey)?.size ?? 0) >= this.limits.socketsPerUser) return false;
+    if (connection.networkKey === undefined) return true;
+    return (this.byNetwork.get(connection.networkKey)?.size ?? 0) < this.limits.socketsPerNetwork;
   }
 
   add(connection: C): void {
-    const peers = this.byKey.get(connection.limitKey);
-    if (peers === undefined) this.byKey.set(connection.limitKey, new Set([connection]));
-    else peers.add(connection);
+    addTo(this.byKey, connection.limitKey, connection);
+    if (connection.networkKey !== undefined) addTo(this.byNetwork, connection.networkKey, connection);
   }
 
   remove(connection: C): void {
-    const peers = this.byKey.get(connection.limitKey);
-    peers?.delete(connection);
-    if (peers?.size === 0) this.byKey.delete(connection.limitKey);
+    removeFrom(this.byKey, connection.limitKey, connection);
+    if (connection.networkKey !== undefined) removeFrom(this.byNetwork, connection.networkKey, connection);
   }
 
   /** The refusal of one more subscription on `connection`, or undefined when it may start one. */
   subscriptionRefusal(connection: C): GraphQLError | undefined {
-    if (connection.subscriptions.size >= this.limits.perSocket) {
-      return limitExceeded(`At most ${this.limits.perSocket} subscriptions run on one connection.`);
+    const { perSocket, perUser, perNetwork, maxTotal } = this.limits;
+    if (connection.subscriptions.size >= perSocket) return limitExceeded(`At most ${perSocket} subscriptions run on one connection.`);
+    if (countIn(this.byKey.get(connection.limitKey)) >= perUser) {
+      return limitExceeded(`At most ${perUser} subscriptions run for one user at a time.`);
     }
-    if (this.subscriptionsOf(connection.limitKey) >= this.limits.perUser) {
-      return limitExceeded(`At most ${this.limits.perUser} subscriptions run for one user at a time.`);
+    if (connection.networkKey !== undefined && countIn(this.byNetwork.get(connection.networkKey)) >= perNetwork) {
+      return limitExceeded(`At most ${perNetwork} anonymous subscriptions run from one network at a time.`);
     }
+    if (countIn(this.connections()) >= maxTotal) return limitExceeded('The server runs as many subscriptions as it may; try again later.');
     return undefined;
   }
 
@@ -83,10 +113,32 @@ export class SocketGuard<C extends GuardedConnection> {
   *connections(): IterableIterator<C> {
     for (const peers of this.byKey.values()) yield* peers;
   }
+}
 
-  private subscriptionsOf(limitKey: string): number {
-    let count = 0;
-    for (const connection of this.byKey.get(limitKey) ?? []) count += connection.subscriptions.size;
-    return count;
-  }
+function once(action: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    action();
+  };
+}
+
+function addTo<C>(map: Map<string, Set<C>>, key: string, connection: C): void {
+  const set = map.get(key);
+  if (set === undefined) map.set(key, new Set([connection]));
+  else set.add(connection);
+}
+
+function removeFrom<C>(map: Map<string, Set<C>>, key: string, connection: C): void {
+  const set = map.get(key);
+  set?.delete(connection);
+  if (set?.size === 0) map.delete(key);
+}
+
+/** Subscriptions of these connections together. */
+function countIn(connections: Iterable<GuardedConnection> | undefined): number {
+  let count = 0;
+  for (const connection of connections ?? []) count += connection.subscriptions.size;
+  return count;
 }

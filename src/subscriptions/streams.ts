@@ -6,9 +6,12 @@
  * its next event cannot be stopped until that event comes (`return()` queues behind the pending
  * `await`), so a client that completes a quiet subscription would leave its listener behind.
  */
-import type { GatehouseEvents } from '../context';
+import type { Viewer } from '../auth/viewer';
+import type { EventReader, EventSelect, EventView, GatehouseEvents } from '../context';
 import { eventsMissed } from '../graphql/errors';
-import type { EventBus } from '../events/event-bus';
+import type { DeliveredEvent, EventBus } from '../events/event-bus';
+import type { Freshness } from './connection';
+import { viewEvent } from './event-views';
 import { publishQuietly } from '../events/context-events';
 
 /**
@@ -21,19 +24,32 @@ import { publishQuietly } from '../events/context-events';
  */
 export const MAX_PENDING_EVENTS = 256;
 
-/** Where a stream asks, before each event, whether its subscriber may still receive anything. */
+/** The subscriber a stream belongs to, as of its last re-check (connection.ts, on a timer), never re-read per event. */
 export interface StreamOwner {
-  /** Re-reads the subscriber's viewer: `ended` when the credential has ended (the socket is then closing), `unknown` when the store could not say. */
-  refresh(): Promise<'current' | 'ended' | 'unknown'>;
+  /** `ended` when the credential has ended (the socket is then closing), `unknown` while the store could not say. */
+  standing(): Freshness;
+  viewer(): Viewer | null;
+  /** event-views.ts `viewerKey` of `viewer()`. */
+  viewerKey(): string;
+  /** What an EventView's `load` reads with. */
+  readonly reader: EventReader;
+  /** A fresh per-event cache (loaders, @owner's objects) before an event is read for this subscriber or executed. */
+  beginEvent(): void;
+  /**
+   * Just before an event is delivered: false when the subscription may no longer run (a root
+   * `@owner(loads: …)` object it may no longer use; the subscription is then ended with the error).
+   */
+  mayDeliver(): Promise<boolean>;
   /** Told of a subscriber that fell behind, or of an unexpected failure. */
   warn(details: object, message: string): void;
 }
 
 type Settle<T> = { resolve(result: IteratorResult<T>): void; reject(error: unknown): void };
+type Pending = { readonly id: string; readonly event: DeliveredEvent };
 
-/** One subscriber's events of one topic, each `select`ed under its current viewer. */
+/** One subscriber's events of one topic, each read through `select` for its viewer. */
 export class EventStream<T> implements AsyncIterableIterator<T> {
-  private readonly pending: string[] = [];
+  private readonly pending: Pending[] = [];
   private waiting: Settle<T> | undefined;
   private busy = false;
   private done = false;
@@ -44,24 +60,24 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   constructor(
     bus: EventBus,
     topic: string,
-    private readonly select: (id: string) => Promise<T | undefined> | T | undefined,
+    private readonly select: EventView<T> | EventSelect<T>,
     private readonly owner: StreamOwner,
   ) {
-    this.stop = bus.on(topic, (id) => this.push(id));
+    this.stop = bus.on(topic, (id, event) => this.push(id, event));
   }
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  private push(id: string): void {
+  private push(id: string, event: DeliveredEvent): void {
     if (this.done) return;
     if (this.pending.length >= MAX_PENDING_EVENTS) {
       this.owner.warn({ limit: MAX_PENDING_EVENTS }, 'subscriber too slow: subscription ended with EVENTS_MISSED');
       this.end(eventsMissed(MAX_PENDING_EVENTS));
       return;
     }
-    this.pending.push(id);
+    this.pending.push({ id, event });
     void this.pump();
   }
 
@@ -71,23 +87,24 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     this.busy = true;
     try {
       while (this.waiting !== undefined && this.pending.length > 0 && !this.done) {
-        const id = this.pending.shift() as string;
+        const { id, event } = this.pending.shift() as Pending;
+        const standing = this.owner.standing();
+        if (standing === 'ended') {
+          this.end();
+          return;
+        }
+        // Without a current viewer, nothing is sent: the event is skipped, the stream goes on.
+        if (standing === 'unknown') continue;
         let value: T | undefined;
         try {
-          const freshness = await this.owner.refresh();
-          if (freshness === 'ended') {
-            this.end();
-            return;
-          }
-          // Without a current viewer, nothing is sent: the event is skipped, the stream goes on.
-          if (freshness === 'unknown' || this.done) continue;
-          value = await this.select(id);
+          value = await this.read(id, event);
         } catch (error) {
           // Logged by the owner; this subscriber skips the event rather than seeing the detail.
           this.owner.warn({ err: error }, 'event could not be read for a subscriber; skipped');
           continue;
         }
         if (value === undefined || this.done) continue;
+        if (!(await this.owner.mayDeliver()) || this.done) continue;
         const waiting = this.waiting;
         this.waiting = undefined;
         waiting?.resolve({ value, done: false });
@@ -95,6 +112,24 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** The event's value for this subscriber: through the shared EventView, or this subscriber's own select. */
+  private async read(id: string, event: DeliveredEvent): Promise<T | undefined> {
+    const { select, owner } = this;
+    if (typeof select === 'function') {
+      owner.beginEvent();
+      return select(id);
+    }
+    const reading = {
+      viewer: owner.viewer(),
+      viewerKey: owner.viewerKey(),
+      reader: owner.reader,
+      failed: (error: unknown) => owner.warn({ err: error, topic: event.topic }, 'event could not be read for its subscribers; skipped'),
+    };
+    const value = await viewEvent(event, select, reading);
+    if (value !== undefined) owner.beginEvent();
+    return value;
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -138,7 +173,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
 export function subscriberEvents(bus: EventBus, owner: StreamOwner): GatehouseEvents {
   return {
     publish: (topic, id) => publishQuietly(bus, topic, id, owner),
-    subscribe<T>(topic: string, select: (id: string) => Promise<T | undefined> | T | undefined) {
+    subscribe<T>(topic: string, select: EventView<T> | EventSelect<T>) {
       return new EventStream<T>(bus, topic, select, owner);
     },
   };

@@ -52,7 +52,7 @@ export async function subscribe(
   if (overLimit !== undefined) return [overLimit];
   // Counted now, before anything else is awaited, so parallel subscribes cannot all pass the limits.
   connection.subscriptions.set(id, subscription);
-  const context = liveContext(deps.app, connection, requestId, log);
+  const context = liveContext(deps.app, { connection, subscription, checks: deps.checks, requestId, log });
   let notOwned: readonly GraphQLError[];
   try {
     notOwned = await deps.checks.deniedObjects(subscription, connection.viewer, context.current(), { rethrowUnreachable: true });

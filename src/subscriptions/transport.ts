@@ -6,9 +6,9 @@
  * - Handshake: the `Origin` must be absent, this server's own or in CORS_ORIGINS (else 403 before
  *   the upgrade); `connection_init` within SUBSCRIPTION_INIT_TIMEOUT_MS (else 4408); its payload's
  *   credential is authenticated as HTTP's headers are (bad: 4401, no detail; none: anonymous);
- *   SUBSCRIPTION_SOCKETS_PER_USER sockets per user or anonymous address (else 1008); the database
- *   not answering closes with 1013 (try again later). Sockets not yet past `connection_init` count
- *   per client address (IPv6 per /64) against PENDING_SOCKETS_PER_ADDRESS (else 1008 at once).
+ *   the socket caps of socket-guard.ts (else 1008: SUBSCRIPTION_MAX_SOCKETS and
+ *   PENDING_SOCKETS_PER_ADDRESS at once, the per-user and per-network caps after `connection_init`);
+ *   the database not answering closes with 1013 (try again later).
  *   protocol.ts, socket-guard.ts.
  * - Subscribe: subscriptions only (queries and mutations stay on HTTP, with their CSRF and
  *   operation-gate rules), with HTTP's checks and the viewer's (subscribe.ts).
@@ -30,7 +30,7 @@ import type { GraphQLSchema } from 'graphql';
 import { specifiedRules } from 'graphql';
 import { handleProtocols } from 'graphql-ws';
 import type { App } from '../app';
-import { addressLimitKey } from '../client-address';
+import { limitKeyOf } from '../client-address';
 import { limitRules } from '../graphql/limits';
 import { GRAPHQL_PATH, type RouteModule } from '../http/route';
 import { originAllowed } from './handshake';
@@ -106,21 +106,26 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     wsHandler: (socket, request) => {
       sockets.add(socket);
       const address = socketAddress(app, request);
-      const handshakeDone = guard.admitPending(addressLimitKey(address)); // an IPv6 client counts per /64
-      if (handshakeDone === undefined) {
-        request.log.info({ address }, 'WebSocket refused: too many sockets before connection_init from this address');
+      const admitted = guard.admitSocket(limitKeyOf(address, config.ipv6LimitPrefix));
+      if (typeof admitted === 'string') {
+        request.log.info(
+          { address },
+          admitted === 'server'
+            ? 'WebSocket refused: SUBSCRIPTION_MAX_SOCKETS open on this server'
+            : 'WebSocket refused: too many sockets before connection_init from this address',
+        );
         socket.once('close', () => sockets.delete(socket));
         socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many connections');
         return;
       }
-      const extra: SocketExtra = { socket, request, handshakeDone };
+      const extra: SocketExtra = { socket, request, handshakeDone: admitted.handshakeDone };
       openChannel(server, socket, extra, {
         maxBufferedBytes: limits.maxBufferedBytes,
         log: request.log,
         viewerId: () => extra.connection?.viewer?.id ?? null,
         onClose: () => {
           sockets.delete(socket);
-          handshakeDone();
+          admitted.closed();
         },
       });
     },

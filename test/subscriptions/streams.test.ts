@@ -40,7 +40,15 @@ describe('an event stream', () => {
         if (id === 'e0') await gate;
         return id;
       },
-      { refresh: async () => 'current', warn: (details, message) => warnings.push([details, message]) },
+      {
+        standing: () => 'current',
+        viewer: () => null,
+        viewerKey: () => 'anonymous',
+        reader: { db: store.db, now: () => new Date() },
+        beginEvent: () => undefined,
+        mayDeliver: async () => true,
+        warn: (details, message) => warnings.push([details, message]),
+      },
     );
     return { stream, warnings, release: () => release() };
   }
