@@ -39,6 +39,8 @@ export interface ConnectionHooks {
   /** The errors for root fields of `subscription` that `viewer` may no longer read; empty while it may. */
   deniedRoots(subscription: RunningSubscription, viewer: Viewer | null): Promise<readonly GraphQLError[]>;
   warn(details: object, message: string): void;
+  /** Its running subscriptions went up or down by `delta` (socket-guard.ts keeps the counts). */
+  counted(delta: number): void;
 }
 
 /** Largest delay setTimeout keeps (about 24.8 days); a later `exp` re-arms the timer. */
@@ -55,8 +57,8 @@ export class Connection {
   private unsure = false;
   readonly limitKey: string;
   readonly networkKey: string | undefined;
-  /** Running (or starting) subscriptions by the client's id. */
-  readonly subscriptions = new Map<string, RunningSubscription>();
+  /** Running (or starting) subscriptions by the client's id; changed only through track, release and forget. */
+  private readonly running = new Map<string, RunningSubscription>();
 
   constructor(
     private readonly app: App,
@@ -152,7 +154,7 @@ export class Connection {
     }
     this.current = outcome;
     this.key = viewerKey(outcome.viewer);
-    for (const subscription of this.subscriptions.values()) {
+    for (const subscription of this.running.values()) {
       if (subscription.end === undefined) continue;
       const denied = await this.hooks.deniedRoots(subscription, outcome.viewer);
       if (this.ended) return 'ended';
@@ -163,13 +165,30 @@ export class Connection {
 
   /** Forgets subscription `id` if it is still `subscription` (a newer one may have taken the id since). */
   release(id: string, subscription: RunningSubscription): void {
-    if (this.subscriptions.get(id) === subscription) this.subscriptions.delete(id);
+    if (this.running.get(id) === subscription) this.forget(id);
+  }
+
+  /** Running (or starting) subscriptions by the client's id. */
+  get subscriptions(): ReadonlyMap<string, RunningSubscription> {
+    return this.running;
+  }
+
+  /** Counts subscription `id` as running (socket-guard.ts counts it too). */
+  track(id: string, subscription: RunningSubscription): void {
+    if (!this.running.has(id)) this.hooks.counted(1);
+    this.running.set(id, subscription);
+  }
+
+  /** Subscription `id` has ended (the client completed it, or it failed to start). */
+  forget(id: string): void {
+    if (this.running.delete(id)) this.hooks.counted(-1);
   }
 
   /** The socket closed: stop the timer. */
   dispose(): void {
     this.ended = true;
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
-    this.subscriptions.clear();
+    if (this.running.size > 0) this.hooks.counted(-this.running.size);
+    this.running.clear();
   }
 }

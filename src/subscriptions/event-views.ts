@@ -13,10 +13,18 @@ import type { Viewer } from '../auth/viewer';
 import type { EventReader, EventView } from '../context';
 import type { DeliveredEvent } from '../events/event-bus';
 
-/** One event's read through one view, and its answer per viewer key (the item, or undefined when not visible). */
+/** One viewer key's answer to one event through one view: the item, or undefined when not visible. */
+interface Answer {
+  settled: boolean;
+  value: unknown;
+  /** Told the value once it is known (pairs of waiter and its token, flat); cleared then. */
+  waiting: unknown[] | undefined;
+}
+
+/** One event's read through one view, and its answer per viewer key. */
 interface SharedRead {
   readonly item: Promise<unknown>;
-  readonly answers: Map<string, Promise<unknown>>;
+  readonly answers: Map<string, Answer>;
 }
 
 const readsByEvent = new WeakMap<DeliveredEvent, Map<EventView<unknown>, SharedRead>>();
@@ -28,6 +36,11 @@ export function viewerKey(viewer: Viewer | null): string {
   return JSON.stringify([viewer.id, viewer.via, [...viewer.roles].sort(), scopes]);
 }
 
+/** Who waits for an answer: told with the token it gave. */
+export interface ViewWaiter<T> {
+  viewSettled(token: object, value: T | undefined): void;
+}
+
 export interface Reading {
   readonly viewer: Viewer | null;
   readonly viewerKey: string;
@@ -36,8 +49,14 @@ export interface Reading {
   readonly failed: (error: unknown) => void;
 }
 
-/** What `event` names, read through `view`, when `reading.viewer` may see it; undefined when not. */
-export function viewEvent<T>(event: DeliveredEvent, view: EventView<T>, reading: Reading): Promise<T | undefined> {
+/**
+ * Tells `waiter` (with `token`) what `event` names, read through `view`, when `reading.viewer` may
+ * see it, else undefined: at once when another subscriber with the same viewer key has had the
+ * answer, else once the shared read and decision are done. Every waiter of one answer is told in
+ * one loop, with no promise or closure of its own: an event 2,000 subscribers may not see is one
+ * read, one decision and 2,000 plain calls.
+ */
+export function viewEvent<T>(event: DeliveredEvent, view: EventView<T>, reading: Reading, waiter: ViewWaiter<T>, token: object): void {
   let byView = readsByEvent.get(event);
   if (byView === undefined) readsByEvent.set(event, (byView = new Map()));
   let shared = byView.get(view as EventView<unknown>);
@@ -51,16 +70,28 @@ export function viewEvent<T>(event: DeliveredEvent, view: EventView<T>, reading:
     shared = { item, answers: new Map() };
     byView.set(view as EventView<unknown>, shared);
   }
-  let answer = shared.answers.get(reading.viewerKey);
-  if (answer === undefined) {
-    const { viewer, failed } = reading;
-    answer = shared.item
-      .then(async (item) => (item !== undefined && (await view.visibleTo(viewer, item as T)) ? item : undefined))
-      .catch((error: unknown) => {
-        failed(error);
-        return undefined;
-      });
-    shared.answers.set(reading.viewerKey, answer);
+  const known = shared.answers.get(reading.viewerKey);
+  if (known?.settled) {
+    waiter.viewSettled(token, known.value as T | undefined);
+    return;
   }
-  return answer as Promise<T | undefined>;
+  if (known !== undefined) {
+    known.waiting?.push(waiter, token);
+    return;
+  }
+  const answer: Answer = { settled: false, value: undefined, waiting: [waiter, token] };
+  shared.answers.set(reading.viewerKey, answer);
+  const { viewer, failed } = reading;
+  void shared.item
+    .then(async (item) => (item !== undefined && (await view.visibleTo(viewer, item as T)) ? item : undefined))
+    .catch((error: unknown) => {
+      failed(error);
+      return undefined;
+    })
+    .then((value) => {
+      const waiting = answer.waiting ?? [];
+      Object.assign(answer, { settled: true, value, waiting: undefined });
+      for (let i = 0; i < waiting.length; i += 2)
+        (waiting[i] as ViewWaiter<T>).viewSettled(waiting[i + 1] as object, value as T | undefined);
+    });
 }

@@ -75,7 +75,7 @@ export function createProtocolServer(deps: ProtocolDependencies) {
     },
     onError: (ctx, _id, _payload, errors) => format(ctx, errors),
     onComplete(ctx, id) {
-      ctx.extra.connection?.subscriptions.delete(id);
+      ctx.extra.connection?.forget(id);
     },
     onClose(ctx) {
       const connection = ctx.extra.connection;
@@ -119,6 +119,7 @@ async function connect(deps: ProtocolDependencies, ctx: SocketContext): Promise<
     close: (code, reason) => socket.close(code, reason),
     deniedRoots: (subscription, viewer) => deps.checks.denied(subscription, viewer, address),
     warn: (details, message) => request.log.warn(details, message),
+    counted: (delta) => guard.counted(keys, delta),
   });
   if (connection.closed) return false; // a token already past its exp
   ctx.extra.connection = connection;

@@ -53,6 +53,10 @@ export class SocketGuard<C extends GuardedConnection> {
   /** Acknowledged sockets by limit key, and anonymous ones by network key. */
   private readonly byKey = new Map<string, Set<C>>();
   private readonly byNetwork = new Map<string, Set<C>>();
+  /** Running subscriptions: on the server, by limit key and by network key (kept as they change, not summed per subscribe). */
+  private total = 0;
+  private readonly subscriptionsByKey = new Map<string, number>();
+  private readonly subscriptionsByNetwork = new Map<string, number>();
 
   constructor(private readonly limits: Limits) {}
 
@@ -99,14 +103,22 @@ export class SocketGuard<C extends GuardedConnection> {
   subscriptionRefusal(connection: C): GraphQLError | undefined {
     const { perSocket, perUser, perNetwork, maxTotal } = this.limits;
     if (connection.subscriptions.size >= perSocket) return limitExceeded(`At most ${perSocket} subscriptions run on one connection.`);
-    if (countIn(this.byKey.get(connection.limitKey)) >= perUser) {
+    if ((this.subscriptionsByKey.get(connection.limitKey) ?? 0) >= perUser) {
       return limitExceeded(`At most ${perUser} subscriptions run for one user at a time.`);
     }
-    if (connection.networkKey !== undefined && countIn(this.byNetwork.get(connection.networkKey)) >= perNetwork) {
+    const network = connection.networkKey;
+    if (network !== undefined && (this.subscriptionsByNetwork.get(network) ?? 0) >= perNetwork) {
       return limitExceeded(`At most ${perNetwork} anonymous subscriptions run from one network at a time.`);
     }
-    if (countIn(this.connections()) >= maxTotal) return limitExceeded('The server runs as many subscriptions as it may; try again later.');
+    if (this.total >= maxTotal) return limitExceeded('The server runs as many subscriptions as it may; try again later.');
     return undefined;
+  }
+
+  /** Subscriptions of a socket with these keys went up or down by `delta`. */
+  counted(keys: Pick<C, 'limitKey' | 'networkKey'>, delta: number): void {
+    this.total += delta;
+    bump(this.subscriptionsByKey, keys.limitKey, delta);
+    if (keys.networkKey !== undefined) bump(this.subscriptionsByNetwork, keys.networkKey, delta);
   }
 
   /** Every acknowledged socket. */
@@ -136,9 +148,8 @@ function removeFrom<C>(map: Map<string, Set<C>>, key: string, connection: C): vo
   if (set?.size === 0) map.delete(key);
 }
 
-/** Subscriptions of these connections together. */
-function countIn(connections: Iterable<GuardedConnection> | undefined): number {
-  let count = 0;
-  for (const connection of connections ?? []) count += connection.subscriptions.size;
-  return count;
+function bump(counts: Map<string, number>, key: string, delta: number): void {
+  const count = (counts.get(key) ?? 0) + delta;
+  if (count <= 0) counts.delete(key);
+  else counts.set(key, count);
 }

@@ -11,7 +11,7 @@ import type { EventReader, EventSelect, EventView, GatehouseEvents } from '../co
 import { eventsMissed } from '../graphql/errors';
 import type { DeliveredEvent, EventBus } from '../events/event-bus';
 import type { Freshness } from './connection';
-import { viewEvent } from './event-views';
+import { type Reading, type ViewWaiter, viewEvent } from './event-views';
 import { publishQuietly } from '../events/context-events';
 
 /**
@@ -45,12 +45,19 @@ export interface StreamOwner {
 }
 
 type Settle<T> = { resolve(result: IteratorResult<T>): void; reject(error: unknown): void };
-type Pending = { readonly id: string; readonly event: DeliveredEvent };
+/** An event waiting for this subscriber; `ready` once its value (undefined: not for this subscriber) is known. */
+type Pending<T> = { readonly id: string; readonly event: DeliveredEvent; ready: boolean; value: T | undefined };
 
-/** One subscriber's events of one topic, each read through `select` for its viewer. */
-export class EventStream<T> implements AsyncIterableIterator<T> {
-  private readonly pending: Pending[] = [];
+/**
+ * One subscriber's events of one topic, each read through `select` for its viewer, delivered in
+ * order. With an EventView the value is settled by the shared read (event-views.ts) and an event
+ * this subscriber may not see is passed over without a promise or a read of its own.
+ */
+export class EventStream<T> implements AsyncIterableIterator<T>, ViewWaiter<T> {
+  private readonly pending: Pending<T>[] = [];
+  private cachedReading: Reading | undefined;
   private waiting: Settle<T> | undefined;
+  /** An event is being read (a function select) or delivered (the last checks before it). */
   private busy = false;
   private done = false;
   /** Why the stream ended, told to the next `next()` once; then it is done. */
@@ -77,59 +84,94 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
       this.end(eventsMissed(MAX_PENDING_EVENTS));
       return;
     }
-    this.pending.push({ id, event });
-    void this.pump();
+    const entry: Pending<T> = { id, event, ready: false, value: undefined };
+    this.pending.push(entry);
+    if (typeof this.select !== 'function') viewEvent(event, this.select, this.reading(), this, entry);
+    this.pump();
   }
 
-  /** Turns the oldest pending id into a value for the waiting `next()`, one at a time, in order. */
-  private async pump(): Promise<void> {
-    if (this.busy || this.waiting === undefined || this.pending.length === 0) return;
-    this.busy = true;
-    try {
-      while (this.waiting !== undefined && this.pending.length > 0 && !this.done) {
-        const { id, event } = this.pending.shift() as Pending;
-        const standing = this.owner.standing();
-        if (standing === 'ended') {
-          this.end();
-          return;
-        }
+  /** The shared read's answer for `entry` (event-views.ts). */
+  viewSettled(entry: object, value: T | undefined): void {
+    const pending = entry as Pending<T>;
+    pending.ready = true;
+    pending.value = value;
+    this.pump();
+  }
+
+  /** Who reads, as event-views.ts needs it: made again only when the viewer changed (a re-check). */
+  private reading(): Reading {
+    const { owner } = this;
+    const key = owner.viewerKey();
+    if (this.cachedReading?.viewerKey !== key) {
+      this.cachedReading = {
+        viewer: owner.viewer(),
+        viewerKey: key,
+        reader: owner.reader,
+        failed: (error: unknown) => owner.warn({ err: error }, 'event could not be read for its subscribers; skipped'),
+      };
+    }
+    return this.cachedReading;
+  }
+
+  /** Passes over the events at the head that are not for this subscriber, and starts delivering the first that is, while `next()` waits. */
+  private pump(): void {
+    while (!this.busy && this.waiting !== undefined && !this.done) {
+      const head = this.pending[0];
+      if (head === undefined) return;
+      const standing = this.owner.standing();
+      if (standing === 'ended') {
+        this.end();
+        return;
+      }
+      if (typeof this.select === 'function') {
+        this.pending.shift();
         // Without a current viewer, nothing is sent: the event is skipped, the stream goes on.
         if (standing === 'unknown') continue;
-        let value: T | undefined;
-        try {
-          value = await this.read(id, event);
-        } catch (error) {
-          // Logged by the owner; this subscriber skips the event rather than seeing the detail.
-          this.owner.warn({ err: error }, 'event could not be read for a subscriber; skipped');
-          continue;
-        }
-        if (value === undefined || this.done) continue;
-        if (!(await this.owner.mayDeliver()) || this.done) continue;
-        const waiting = this.waiting;
-        this.waiting = undefined;
-        waiting?.resolve({ value, done: false });
+        this.busy = true;
+        void this.readOwn(this.select, head.id);
+        return;
       }
-    } finally {
-      this.busy = false;
+      if (!head.ready) return; // the shared read calls pump() again once it is
+      this.pending.shift();
+      if (head.value === undefined || standing === 'unknown') continue;
+      this.busy = true;
+      void this.deliver(head.value);
+      return;
     }
   }
 
-  /** The event's value for this subscriber: through the shared EventView, or this subscriber's own select. */
-  private async read(id: string, event: DeliveredEvent): Promise<T | undefined> {
-    const { select, owner } = this;
-    if (typeof select === 'function') {
-      owner.beginEvent();
-      return select(id);
+  /** A function select: this subscriber's own read of event `id`, then its delivery. */
+  private async readOwn(select: EventSelect<T>, id: string): Promise<void> {
+    let value: T | undefined;
+    try {
+      this.owner.beginEvent();
+      value = await select(id);
+    } catch (error) {
+      // Logged by the owner; this subscriber skips the event rather than seeing the detail.
+      this.owner.warn({ err: error }, 'event could not be read for a subscriber; skipped');
     }
-    const reading = {
-      viewer: owner.viewer(),
-      viewerKey: owner.viewerKey(),
-      reader: owner.reader,
-      failed: (error: unknown) => owner.warn({ err: error, topic: event.topic }, 'event could not be read for its subscribers; skipped'),
-    };
-    const value = await viewEvent(event, select, reading);
-    if (value !== undefined) owner.beginEvent();
-    return value;
+    if (value === undefined) this.idle();
+    else await this.deliver(value, false);
+  }
+
+  /** Hands `value` to the waiting `next()`, unless the subscription may no longer run. */
+  private async deliver(value: T, freshCache = true): Promise<void> {
+    try {
+      if (freshCache) this.owner.beginEvent();
+      if (!(await this.owner.mayDeliver()) || this.done) return;
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      waiting?.resolve({ value, done: false });
+    } catch (error) {
+      this.owner.warn({ err: error }, 'event could not be read for a subscriber; skipped');
+    } finally {
+      this.idle();
+    }
+  }
+
+  private idle(): void {
+    this.busy = false;
+    this.pump();
   }
 
   next(): Promise<IteratorResult<T>> {

@@ -51,7 +51,7 @@ export async function subscribe(
   const overLimit = deps.guard.subscriptionRefusal(connection);
   if (overLimit !== undefined) return [overLimit];
   // Counted now, before anything else is awaited, so parallel subscribes cannot all pass the limits.
-  connection.subscriptions.set(id, subscription);
+  connection.track(id, subscription);
   const context = liveContext(deps.app, { connection, subscription, checks: deps.checks, requestId, log });
   let notOwned: readonly GraphQLError[];
   try {
