@@ -1,9 +1,13 @@
 // A gatehouse server for the subscription benchmark (bench/subscriptions.ts), in its own process,
 // in production mode on a fresh SQLite file. Its schema: `tick`, a mutation that publishes one
-// event, and `ticked`, the subscription that receives it (each subscriber reads it under its
-// current viewer, like the demo's noteAdded). Prints {"url", "token", "pid"} when it listens.
+// event, and `ticked`, the subscription that receives it (a per-subscriber select with no read);
+// and the notes example as `npm start` serves it (createNote, noteAdded). Prints {"url", "token",
+// "authors", "pid"} when it listens: `token` is a user's, `authors` are tokens of accounts that
+// create the notes (several: createNote is limited per account).
+import './subscriptions-gatehouse-alias';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createApp } from '../src/app';
 import { parseConfig } from '../src/config';
 import type { GatehouseContext } from '../src/context';
@@ -11,11 +15,12 @@ import { buildSchema } from '../src/graphql/schema';
 import { createHttpServer } from '../src/http/server';
 import { createUser } from '../src/services/accounts';
 import { migrateToLatest, openStore } from '../src/store/database';
+import { loaders as notesLoaders, resolvers as notesResolvers } from '../examples/notes/resolvers';
 
 const typeDefs = /* GraphQL */ `
   type Tick { id: ID! }
   extend type Mutation { tick: Boolean! @public }
-  type Subscription { ticked: Tick @public }
+  extend type Subscription { ticked: Tick @public }
 `;
 const resolvers = {
   Mutation: {
@@ -41,8 +46,12 @@ async function main(): Promise<void> {
     PORT: '0',
     LOG_LEVEL: 'warn',
     PASSWORD_HASH_COST: '10',
-    SUBSCRIPTION_SOCKETS_PER_USER: '2000',
-    SUBSCRIPTIONS_PER_USER: '2000',
+    SUBSCRIPTION_SOCKETS_PER_USER: '5000',
+    SUBSCRIPTIONS_PER_USER: '5000',
+    SUBSCRIPTION_SOCKETS_PER_NETWORK: '5000',
+    SUBSCRIPTIONS_PER_NETWORK: '5000',
+    SUBSCRIPTION_MAX_SOCKETS: '5000',
+    SUBSCRIPTION_MAX_TOTAL: '5000',
   });
   const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   await migrateToLatest(store);
@@ -52,13 +61,30 @@ async function main(): Promise<void> {
     { email: 'bench@example.test', password: 'benchmark password' },
     { actorId: null, address: 'bench', source: 'request' },
   );
-  const token = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens.issue(
-    user.id,
-    new Date(),
-  ).token;
-  const server = await createHttpServer(app, { schema: buildSchema({ typeDefs, resolvers }) });
+  const longLived = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens;
+  const token = longLived.issue(user.id, new Date()).token;
+  const authors: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const author = await createUser(
+      app,
+      { email: `author${i}@example.test`, password: 'benchmark password' },
+      { actorId: null, address: 'bench', source: 'request' },
+    );
+    authors.push(longLived.issue(author.id, new Date()).token);
+  }
+  const notes = {
+    typeDefs: readFileSync(join(__dirname, '..', '..', 'examples', 'notes', 'schema.graphql'), 'utf8'),
+    resolvers: notesResolvers,
+    loaders: notesLoaders,
+  };
+  const schema = buildSchema({
+    typeDefs: [notes.typeDefs, typeDefs],
+    resolvers: [notes.resolvers, resolvers],
+    loaders: notes.loaders,
+  } as never);
+  const server = await createHttpServer(app, { schema });
   const url = await server.listen();
-  process.stderr.write(`${JSON.stringify({ url, token, pid: process.pid })}\n`);
+  process.stderr.write(`${JSON.stringify({ url, token, authors, pid: process.pid })}\n`);
   const stop = () => {
     void server.close().then(() => {
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });

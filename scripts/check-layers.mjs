@@ -6,20 +6,19 @@
 // script holds the whole order, which Biome cannot express.
 //
 // The order, lowest first, as the code has it (type-only imports count: they are dependencies too):
-//  1. base            src/errors.ts (domain errors), src/client-address.ts, src/manual-clock.ts
+//  1. base            src/errors.ts (domain errors), src/client-address.ts, src/manual-clock.ts,
+//                     src/text-rules.ts (which text may be stored or printed)
 //  2. credentials     src/auth/ — tokens, keys, passwords, roles, the Viewer, issuer configuration:
 //                     pure rules that read no store (authentication itself is layer 5)
 //  3. config          src/config.ts (parses issuers with auth/external/config.ts), src/context.ts
 //  4. store           src/store/ (reads auth/session-ends.ts to parse a column it stores)
-//  5. authentication  src/auth/authenticate.ts, src/auth/external/authenticate.ts: a credential and
-//                     the store's rows become a Viewer
+//  5. authentication  src/auth/authenticate.ts: a credential and the store's rows become a Viewer
+//                     (its writes are done by src/services/authentication.ts)
 //  6. enforcement     src/enforcement/: plain graphql-js; decides what a viewer may read
-//  7. events          src/subscriptions/event-bus.ts: the event log's follower (store-level; it is
-//                     to get a folder of its own, issue 22 item 1)
+//  7. events          src/events/: the event log's follower, its per-dialect wakers, publishing
 //  8. app             src/app.ts: the App every service is given (config, store, primitives)
 //  9. services        src/services/
-// 10. graphql         src/graphql/ (schema, resolvers, errors at the edge, Apollo and its plugins),
-//                     src/subscriptions/streams.ts (the event streams resolvers return)
+// 10. graphql         src/graphql/ (schema, resolvers, errors at the edge, Apollo and its plugins)
 // 11. edge            src/http/, src/subscriptions/ (the WebSocket transport): the two ways in;
 //                     each imports the other's route plumbing, so they share a layer
 // 12. composition     src/gatehouse.ts, src/main.ts, src/index.ts, src/testing.ts, src/testkit*.ts,
@@ -44,10 +43,10 @@ const LAYERS = [
   ['store', ['src/store/']],
   ['authentication', ['src/auth/authenticate.ts']],
   ['enforcement', ['src/enforcement/']],
-  ['events', ['src/subscriptions/event-bus.ts']],
+  ['events', ['src/events/']],
   ['app', ['src/app.ts']],
   ['services', ['src/services/']],
-  ['graphql', ['src/graphql/', 'src/subscriptions/streams.ts']],
+  ['graphql', ['src/graphql/']],
   ['edge', ['src/http/', 'src/subscriptions/']],
   [
     'composition',

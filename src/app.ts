@@ -5,7 +5,7 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import type { Store } from './store/database';
 import { createExternalTokens, type ExternalTokens } from './auth/external/tokens';
 import pino from 'pino';
-import { createEventBus, type EventBus } from './subscriptions/event-bus';
+import { createEventBus, type EventBus } from './events/event-bus';
 
 /** What every service and resolver works with: the parsed config, the store and the primitives built from them. */
 export interface App {
@@ -17,7 +17,7 @@ export interface App {
   readonly externalTokens: ExternalTokens | null;
   /** The current time. Tests replace it to move past expiries without waiting. */
   readonly now: () => Date;
-  /** Events for subscriptions (ids only): src/subscriptions/event-bus.ts. Listens only once started or subscribed to. */
+  /** Events for subscriptions (ids only): src/events/event-bus.ts. Listens only once started (src/http/server.ts) or subscribed to. */
   readonly events: EventBus;
   /** Apollo plugins run after gatehouse's own; none in production (tests: one that fails in a hook). */
   readonly apolloPlugins?: readonly ApolloServerPlugin<BaseContext>[];

@@ -43,12 +43,13 @@ export function clientAddress(forwarded: string | undefined, connection: string 
 
 /**
  * The key a per-address limit counts `address` (a client address as above) under. IPv4 counts
- * per address; IPv6 per /64 network (`2001:db8:1:2::/64`), since every IPv6 host is given at least
- * a /64 and could otherwise take a fresh address for each attempt. Anything else (`unknown`, `cli`)
- * is its own key, and no address (the command line) counts as `unknown`. Audit rows and logs keep
- * the full address; only limits use this.
+ * per address; IPv6 per network of `ipv6Prefix` bits (`2001:db8:1:2::/64` at /64), since
+ * every IPv6 host is given at least a /64 and could otherwise take a fresh address for each
+ * attempt (IPV6_LIMIT_PREFIX; IPV6_NETWORK_PREFIX for the wider per-network caps). Anything else
+ * (`unknown`, `cli`) is its own key, and no address (the command line) counts as `unknown`. Audit
+ * rows and logs keep the full address; only limits use this.
  */
-export function addressLimitKey(address: string | null): string {
+export function limitKeyOf(address: string | null, ipv6Prefix: number): string {
   if (address === null) return 'unknown';
   const ip = parseIpAddress(address);
   if (ip === null || isIP(ip) === 4) return ip ?? address;
@@ -57,6 +58,18 @@ export function addressLimitKey(address: string | null): string {
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
   const groups = [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  const network = parseIpAddress(`${groups.slice(0, 4).join(':')}::`);
-  return `${network ?? ip}/64`;
+  const masked = groups.map((group, index) => {
+    const kept = Math.min(16, Math.max(0, ipv6Prefix - index * 16));
+    return (Number.parseInt(group, 16) & (0xffff << (16 - kept)) & 0xffff).toString(16);
+  });
+  const network = parseIpAddress(masked.join(':'));
+  return `${network ?? ip}/${ipv6Prefix}`;
+}
+
+/** IPV6_LIMIT_PREFIX's default: every IPv6 host is given at least a /64. */
+export const DEFAULT_IPV6_LIMIT_PREFIX = 64;
+
+/** limitKeyOf at the default /64. */
+export function addressLimitKey(address: string | null): string {
+  return limitKeyOf(address, DEFAULT_IPV6_LIMIT_PREFIX);
 }

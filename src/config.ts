@@ -48,6 +48,18 @@ export interface Config {
   readonly signUpsPerAddress: number;
   /** Take the client address from X-Forwarded-For. Only behind a proxy you run. Default false. */
   readonly trustProxy: boolean;
+  /**
+   * The IPv6 prefix length per-address limits count a client under (login, sign-up, password
+   * checks, WebSocket handshakes, anonymous subscriptions): every address in one such network is
+   * one client. Default 64 (what every IPv6 host is given at least). IPv4 counts per address.
+   */
+  readonly ipv6LimitPrefix: number;
+  /**
+   * The wider IPv6 network anonymous subscriptions are also counted under
+   * (SUBSCRIPTION_SOCKETS_PER_NETWORK, SUBSCRIPTIONS_PER_NETWORK): one site is commonly given a /48,
+   * which holds 65,536 /64s. Default 48; at most ipv6LimitPrefix.
+   */
+  readonly ipv6NetworkPrefix: number;
   /** Browser origins allowed by CORS. Default none. */
   readonly corsOrigins: readonly string[];
   /** Largest request body in bytes; larger answers 413. Default 100 KiB. */
@@ -109,6 +121,14 @@ export interface SubscriptionLimits {
   readonly perSocket: number;
   /** Active subscriptions per signed-in user (per client address when anonymous), all sockets together. Default 50. */
   readonly perUser: number;
+  /** Anonymous sockets per IPv6 network (IPV6_NETWORK_PREFIX; IPv4: per address), beyond the per-address cap. Default 50. */
+  readonly socketsPerNetwork: number;
+  /** Anonymous subscriptions per IPv6 network (IPV6_NETWORK_PREFIX; IPv4: per address), all sockets together. Default 250. */
+  readonly perNetwork: number;
+  /** Open sockets on this server, handshakes included; beyond, a new socket closes at once (1008). Default 2,000. */
+  readonly maxSockets: number;
+  /** Active subscriptions on this server; beyond, a subscribe is refused with LIMIT_EXCEEDED. Default 5,000. */
+  readonly maxTotal: number;
   /** Largest WebSocket message accepted, in bytes; a larger one closes the socket (1009). Default 64 KiB. */
   readonly maxMessageBytes: number;
   /**
@@ -266,6 +286,7 @@ export function parseConfig(env: Env): Config {
     }
   }
 
+  const ipv6LimitPrefix = integer(env, 'IPV6_LIMIT_PREFIX', 64, 16, 128);
   const config: Config = {
     nodeEnv,
     host: text(env, 'HOST') ?? '127.0.0.1',
@@ -291,6 +312,8 @@ export function parseConfig(env: Env): Config {
     },
     signUpsPerAddress: integer(env, 'SIGNUPS_PER_ADDRESS', 20, 1, 1_000_000),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
+    ipv6LimitPrefix,
+    ipv6NetworkPrefix: integer(env, 'IPV6_NETWORK_PREFIX', Math.min(48, ipv6LimitPrefix), 16, ipv6LimitPrefix),
     corsOrigins,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
     operationLimits: {
@@ -313,6 +336,10 @@ export function parseConfig(env: Env): Config {
       socketsPerUser: integer(env, 'SUBSCRIPTION_SOCKETS_PER_USER', 10, 1, 100_000),
       perSocket: integer(env, 'SUBSCRIPTIONS_PER_SOCKET', 20, 1, 10_000),
       perUser: integer(env, 'SUBSCRIPTIONS_PER_USER', 50, 1, 1_000_000),
+      socketsPerNetwork: integer(env, 'SUBSCRIPTION_SOCKETS_PER_NETWORK', 50, 1, 1_000_000),
+      perNetwork: integer(env, 'SUBSCRIPTIONS_PER_NETWORK', 250, 1, 10_000_000),
+      maxSockets: integer(env, 'SUBSCRIPTION_MAX_SOCKETS', 2_000, 1, 1_000_000),
+      maxTotal: integer(env, 'SUBSCRIPTION_MAX_TOTAL', 5_000, 1, 10_000_000),
       maxMessageBytes: integer(env, 'SUBSCRIPTION_MESSAGE_MAX_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
       maxBufferedBytes: integer(env, 'SUBSCRIPTION_SEND_BUFFER_MAX_BYTES', 1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
       initTimeoutMs: integer(env, 'SUBSCRIPTION_INIT_TIMEOUT_MS', 3_000, 100, 60_000),

@@ -15,7 +15,7 @@ export interface GatehouseUser {
 
 /**
  * Events for subscriptions: ids only, through an event log every instance reads, on PostgreSQL and
- * on SQLite (src/subscriptions/event-bus.ts; README, "Subscriptions").
+ * on SQLite (src/events/event-bus.ts; README, "Subscriptions").
  */
 export interface GatehouseEvents {
   /**
@@ -26,12 +26,37 @@ export interface GatehouseEvents {
   publish(topic: string, id: string): Promise<void>;
   /**
    * For a `Subscription` field's `subscribe`: the events of `topic` from now on, each turned into
-   * the field's source by `select`, which runs for this subscriber with `context.viewer` re-read
-   * from the database just before (a revoked or disabled subscriber gets nothing more). Return
-   * `undefined` from `select` to skip an event this subscriber may not see. Over WebSocket only;
-   * anywhere else it throws.
+   * the field's source by `select`. Pass an `EventView` (defined once, outside the resolver) and
+   * each event is read once and decided once per distinct viewer for every subscriber that uses
+   * it; a function instead runs for every subscriber and event. Either way `context.viewer` is the
+   * subscriber's as of its last re-check (every SUBSCRIPTION_RECHECK_MS: a revoked or disabled
+   * subscriber's socket closes within it). Over WebSocket only; anywhere else it throws.
    */
-  subscribe<T>(topic: string, select: (id: string) => Promise<T | undefined> | T | undefined): AsyncIterableIterator<T>;
+  subscribe<T>(topic: string, select: EventView<T> | EventSelect<T>): AsyncIterableIterator<T>;
+}
+
+/** A subscriber's own reading of an event: the field's source, or `undefined` to skip the event for this subscriber. */
+export type EventSelect<T> = (id: string) => Promise<T | undefined> | T | undefined;
+
+/**
+ * A subscription field's reading of an event, shared by every subscriber (README, "Subscriptions"):
+ * `load` runs once per event on each instance for all the subscriptions that use this same object,
+ * and `visibleTo` once per event and distinct viewer (equal id, roles, credential kind and scopes).
+ * So an event that 2,000 subscribers may not see costs one read and one decision, not 2,000.
+ * Define it once at module level, not inside `subscribe`: a new object per subscription shares nothing.
+ */
+export interface EventView<T> {
+  /** What the event's id names, read without regard to who asks; `undefined` skips the event for everyone. */
+  load(id: string, reader: EventReader): Promise<T | undefined> | T | undefined;
+  /** May `viewer` see `item`? Decided from these two alone: the answer is shared with every equal viewer. */
+  visibleTo(viewer: Viewer | null, item: T): boolean | Promise<boolean>;
+}
+
+/** What an EventView's `load` reads with: the database and the clock, not any subscriber's context. */
+export interface EventReader {
+  /** gatehouse's database (type it with `reader.db as Kysely<YourTables>`). */
+  readonly db: Kysely<any>;
+  now(): Date;
 }
 
 /**

@@ -8,10 +8,10 @@
  * Test helpers are in `gatehouse/testing`.
  */
 export { createGatehouse, type Gatehouse, type GatehouseOptions, runGatehouse } from './gatehouse';
-export type { GatehouseContext, GatehouseEvents, GatehouseUser } from './context';
+export type { EventReader, EventSelect, EventView, GatehouseContext, GatehouseEvents, GatehouseUser } from './context';
 export { type AuthContext, type CredentialKind, hasRole, type Viewer } from './auth/viewer';
 export { applyAuthDirectives, type ApplyAuthDirectivesOptions, AuthCoverageError } from './enforcement/apply-directives';
 export { authDirectiveTypeDefs } from './enforcement/directive-sdl';
 export type { OwnedObjectLoader } from './enforcement/ownership';
-export { badUserInput, ErrorCode, forbidden, notFound, unauthenticated } from './graphql/errors';
+export { badUserInput, ErrorCode, forbidden, notFound, rateLimited, unauthenticated } from './graphql/errors';
 export { ConfigError } from './config';

@@ -1,4 +1,4 @@
-import { addressLimitKey, clientAddress, parseIpAddress } from '../src/client-address';
+import { addressLimitKey, clientAddress, limitKeyOf, parseIpAddress } from '../src/client-address';
 
 describe('parseIpAddress', () => {
   it.each([
@@ -59,5 +59,17 @@ describe('addressLimitKey', () => {
     expect(addressLimitKey('unknown')).toBe('unknown');
     expect(addressLimitKey('cli')).toBe('cli');
     expect(addressLimitKey(null)).toBe('unknown');
+  });
+});
+
+describe('limitKeyOf', () => {
+  it('counts IPv6 per network of the given prefix, and IPv4 per address whatever the prefix', () => {
+    expect(limitKeyOf('2001:db8:1:2:3:4:5:6', 48)).toBe('2001:db8:1::/48');
+    expect(limitKeyOf('2001:db8:1:ffff::1', 48)).toBe('2001:db8:1::/48');
+    expect(limitKeyOf('2001:db8:1:ff42::1', 56)).toBe('2001:db8:1:ff00::/56');
+    expect(limitKeyOf('2001:db8:abcd:12ff::1', 52)).toBe('2001:db8:abcd:1000::/52');
+    expect(limitKeyOf('2001:db8::1', 128)).toBe('2001:db8::1/128');
+    expect(limitKeyOf('203.0.113.9', 48)).toBe('203.0.113.9');
+    expect(limitKeyOf('2001:db8:1:2::1', 64)).toBe(addressLimitKey('2001:db8:1:2::1'));
   });
 });

@@ -31,6 +31,10 @@ describe('parseConfig', () => {
       socketsPerUser: 10,
       perSocket: 20,
       perUser: 50,
+      socketsPerNetwork: 50,
+      perNetwork: 250,
+      maxSockets: 2_000,
+      maxTotal: 5_000,
       maxMessageBytes: 65_536,
       maxBufferedBytes: 1_048_576,
       initTimeoutMs: 3_000,
@@ -43,6 +47,10 @@ describe('parseConfig', () => {
         SUBSCRIPTION_SOCKETS_PER_USER: '2',
         SUBSCRIPTIONS_PER_SOCKET: '3',
         SUBSCRIPTIONS_PER_USER: '4',
+        SUBSCRIPTION_SOCKETS_PER_NETWORK: '5',
+        SUBSCRIPTIONS_PER_NETWORK: '6',
+        SUBSCRIPTION_MAX_SOCKETS: '7',
+        SUBSCRIPTION_MAX_TOTAL: '8',
         SUBSCRIPTION_MESSAGE_MAX_BYTES: '2048',
         SUBSCRIPTION_SEND_BUFFER_MAX_BYTES: '65536',
         SUBSCRIPTION_INIT_TIMEOUT_MS: '500',
@@ -54,6 +62,10 @@ describe('parseConfig', () => {
       socketsPerUser: 2,
       perSocket: 3,
       perUser: 4,
+      socketsPerNetwork: 5,
+      perNetwork: 6,
+      maxSockets: 7,
+      maxTotal: 8,
       maxMessageBytes: 2048,
       maxBufferedBytes: 65_536,
       initTimeoutMs: 500,
@@ -66,6 +78,20 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ SUBSCRIPTION_RECHECK_MS: '5000' })).toThrow(ConfigError);
     expect(() => parseConfig({ SUBSCRIPTIONS_PER_SOCKET: '0' })).toThrow(/SUBSCRIPTIONS_PER_SOCKET/);
     expect(() => parseConfig({ SUBSCRIPTION_SEND_BUFFER_MAX_BYTES: '1000' })).toThrow(/SUBSCRIPTION_SEND_BUFFER_MAX_BYTES/);
+  });
+
+  it('reads the IPv6 prefixes of the per-address and per-network limits: /64 and /48 by default, the network never narrower', () => {
+    expect(parseConfig({})).toMatchObject({ ipv6LimitPrefix: 64, ipv6NetworkPrefix: 48 });
+    expect(parseConfig({ IPV6_LIMIT_PREFIX: '56', IPV6_NETWORK_PREFIX: '40' })).toMatchObject({
+      ipv6LimitPrefix: 56,
+      ipv6NetworkPrefix: 40,
+    });
+    // A per-address prefix wider than /48 takes the network prefix along by default.
+    expect(parseConfig({ IPV6_LIMIT_PREFIX: '44' })).toMatchObject({ ipv6LimitPrefix: 44, ipv6NetworkPrefix: 44 });
+    expect(() => parseConfig({ IPV6_LIMIT_PREFIX: '48', IPV6_NETWORK_PREFIX: '56' })).toThrow(/IPV6_NETWORK_PREFIX/);
+    expect(() => parseConfig({ IPV6_LIMIT_PREFIX: '129' })).toThrow(/IPV6_LIMIT_PREFIX/);
+    expect(() => parseConfig({ SUBSCRIPTION_MAX_SOCKETS: '0' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS/);
+    expect(() => parseConfig({ SUBSCRIPTION_MAX_TOTAL: 'many' })).toThrow(/SUBSCRIPTION_MAX_TOTAL/);
   });
 
   it('reads every variable', () => {

@@ -1,5 +1,6 @@
 import { createTestKit, type ExecuteResult, manualClock, type TestKit, type TestUser } from 'gatehouse/testing';
 import { loaders, resolvers, typeDefs } from './index';
+import { CREATE_LIMIT } from './resolvers';
 
 /*
  * Notes through Apollo's executeOperation: createNote, notes (visibility and pagination), note(id),
@@ -89,6 +90,36 @@ async function createNote(
 }
 
 // ---------------------------------------------------------------------------------------------
+
+describe('createNote per account (every note is an event for every noteAdded subscriber)', () => {
+  let kit: TestKit;
+  let clock: ReturnType<typeof manualClock>;
+  beforeAll(async () => {
+    clock = manualClock();
+    kit = await createTestKit({ typeDefs, resolvers, loaders, now: clock.now });
+  });
+  afterAll(async () => {
+    await kit.close();
+  });
+
+  test('refuses a note past CREATE_LIMIT within the window with RATE_LIMITED and retryAfter, storing nothing; other accounts and a later window are not affected', async () => {
+    const busy = await kit.createUser();
+    const other = await kit.createUser();
+    for (let i = 0; i < CREATE_LIMIT.perAccount; i++) {
+      await createNote(kit, busy, `n${i}`, 'PUBLIC');
+      clock.advance(100);
+    }
+    const before = await countNotes(kit);
+    const refused = await kit.execute<{ createNote: unknown }>(CREATE, { variables: { title: 'one more', body: 'b' }, as: busy });
+    expectOnlyError(refused, 'RATE_LIMITED', ['createNote']);
+    expect(refused.errors?.[0]?.extensions?.['retryAfter']).toBe(CREATE_LIMIT.windowSeconds);
+    expect(refused.data?.createNote ?? null).toBeNull();
+    expect(await countNotes(kit)).toBe(before);
+    await createNote(kit, other, 'still fine', 'PUBLIC');
+    clock.advance(CREATE_LIMIT.windowSeconds * 1000);
+    await createNote(kit, busy, 'next window', 'PUBLIC');
+  });
+});
 
 describe('createNote', () => {
   let kit: TestKit;

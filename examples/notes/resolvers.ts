@@ -3,7 +3,16 @@
 // rows the caller may read (the store's filter). Uses only gatehouse's public API: the viewer and
 // database from the context, its error factories and its role check.
 import { randomUUID } from 'node:crypto';
-import { badUserInput, type GatehouseContext, hasRole, notFound, unauthenticated, type Viewer } from 'gatehouse';
+import {
+  badUserInput,
+  type EventView,
+  type GatehouseContext,
+  hasRole,
+  notFound,
+  rateLimited,
+  unauthenticated,
+  type Viewer,
+} from 'gatehouse';
 import * as store from './store';
 import type { NoteRecord, NotesDb, Position, Visibility } from './store';
 
@@ -11,6 +20,18 @@ import type { NoteRecord, NotesDb, Position, Visibility } from './store';
 export const NOTE_ADDED = 'noteAdded';
 
 export const LIMITS = Object.freeze({ titleMax: 200, bodyMax: 20_000, pageMax: 100 });
+
+/**
+ * Notes one account may create per window. Every note is an event every `noteAdded` subscriber's
+ * server work answers to (once per event and distinct viewer, see noteAddedView), so an
+ * application bounds the writes that publish, per account, as it bounds anything a signed-in
+ * caller can repeat: count what the account wrote in the window, in the table it writes (an index
+ * on (author_id, created_at) makes that one index range), and refuse with RATE_LIMITED and
+ * Retry-After beyond it. Concurrent requests of one account can each pass the count, so the bound
+ * holds to within the account's requests in flight; where that matters, decide inside one
+ * statement or under a lock, as gatehouse's own repositories do.
+ */
+export const CREATE_LIMIT = Object.freeze({ perAccount: 30, windowSeconds: 60 });
 
 /**
  * May this viewer read this note? PUBLIC notes to anyone, PRIVATE ones to the author and ADMINs: the
@@ -87,6 +108,16 @@ function signedIn(context: GatehouseContext): Viewer {
 
 const db = (context: GatehouseContext) => context.db as NotesDb;
 
+/**
+ * How `noteAdded` reads an event, shared by all its subscribers: the note is read once per event
+ * (whoever asks), and canRead decided once per distinct viewer. Defined once here, not inside
+ * `subscribe`: subscriptions share what uses the same object.
+ */
+export const noteAddedView: EventView<NoteRecord> = {
+  load: async (id, reader) => await store.findNoteById(reader.db as NotesDb, id),
+  visibleTo: canRead,
+};
+
 export interface NotesArgs {
   first?: number | null;
   after?: string | null;
@@ -113,6 +144,10 @@ export const resolvers = {
   Mutation: {
     async createNote(_parent: unknown, args: { title: string; body: string; visibility?: Visibility | null }, context: GatehouseContext) {
       const viewer = signedIn(context);
+      const since = new Date(context.now().getTime() - CREATE_LIMIT.windowSeconds * 1000);
+      if ((await store.countNotesBy(db(context), viewer.id, since)) >= CREATE_LIMIT.perAccount) {
+        throw rateLimited(CREATE_LIMIT.windowSeconds, 'notes created');
+      }
       const note = await store.insertNote(db(context), {
         id: randomUUID(),
         authorId: viewer.id,
@@ -134,12 +169,8 @@ export const resolvers = {
   },
   Subscription: {
     noteAdded: {
-      /** Runs per subscriber and event, with the subscriber's viewer as of that event. */
-      subscribe: (_parent: unknown, _args: unknown, context: GatehouseContext) =>
-        context.events.subscribe(NOTE_ADDED, async (id) => {
-          const note = await store.findNoteById(db(context), id);
-          return note !== undefined && canRead(context.viewer, note) ? note : undefined;
-        }),
+      /** Every subscriber shares noteAddedView: one read of the note per event, one decision per distinct viewer. */
+      subscribe: (_parent: unknown, _args: unknown, context: GatehouseContext) => context.events.subscribe(NOTE_ADDED, noteAddedView),
       resolve: (note: NoteRecord) => note,
     },
   },

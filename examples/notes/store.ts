@@ -74,6 +74,17 @@ export async function insertNote(
   return toNote(row);
 }
 
+/** How many notes `authorId` created at or after `since` (the index on author_id, created_at answers it). */
+export async function countNotesBy(db: NotesDb, authorId: string, since: Date): Promise<number> {
+  const row = await db
+    .selectFrom('notes')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('author_id', '=', authorId)
+    .where('created_at', '>=', since.toISOString())
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export async function findNoteById(db: NotesDb, id: string): Promise<NoteRecord | undefined> {
   const row = await db.selectFrom('notes').select(COLUMNS).where('id', '=', id).executeTakeFirst();
   return row && toNote(row);

@@ -28,7 +28,7 @@ import { guardedRequirement, ownedObjectLoader } from './requirements';
 import { loadOwned, type OwnedObjectLoader } from './ownership';
 import type { Viewer } from '../auth/viewer';
 
-type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
+export type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
 
 /** One protected field an operation selects, on one possible parent type. */
 interface Checkpoint {
@@ -61,7 +61,8 @@ function hasConditions(node: Conditional): boolean {
   return (node.directives ?? []).some((d) => d.name.value === 'skip' || d.name.value === 'include');
 }
 
-function included(node: Conditional, variables: Readonly<Record<string, unknown>>): boolean {
+/** Is `node` selected once its @skip/@include are applied with `variables`? Also what the WebSocket transport asks of a subscription's root. */
+export function included(node: Conditional, variables: Readonly<Record<string, unknown>>): boolean {
   try {
     const skip = getDirectiveValues(GraphQLSkipDirective, node, variables);
     if (skip?.['if'] === true) return false;

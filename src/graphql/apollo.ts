@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
-import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -20,13 +20,13 @@ import { visibleIntrospectionPlugin } from './plugins/visible-introspection';
 import { introspectionOffRule } from './introspection-off';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors';
-import { databaseUnavailable, ErrorCode, internalError } from './errors';
-import { isUnreachable } from '../store/failures';
+import { ErrorCode } from './errors';
+import { logUnexpected, type Masking, maskedError, unexpectedCause } from './error-masking';
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
 import { buildSchema } from './schema';
-import { publishOnlyEvents } from '../subscriptions/streams';
+import { publishOnlyEvents } from '../events/context-events';
 
 /** A GraphQLError without a code that Apollo answers with a 4xx status: a refusal of the request, not a failure. */
 function isClientRefusal(error: unknown): boolean {
@@ -35,28 +35,15 @@ function isClientRefusal(error: unknown): boolean {
   return typeof status === 'number' && status >= 400 && status < 500;
 }
 
-/** How an unexpected error is answered: `internal` (500-style, masked) or `unavailable` (the database is down: 503). */
-type Masking = { readonly as: 'internal' | 'unavailable'; readonly requestId: string | undefined };
-
-/**
- * The unexpected error behind `error`, or null when it is one of ours or a client's: a resolver's
- * exception, or a plain Error thrown by a plugin hook (Apollo wraps that in a GraphQLError without
- * a code and answers 500).
- */
-function unexpectedCause(error: GraphQLError): unknown {
-  const original = unwrapResolverError(error);
-  if (!(original instanceof GraphQLError)) return original;
-  const cause = original.originalError;
-  if (original.extensions['code'] === undefined && cause !== undefined && !(cause instanceof GraphQLError)) return cause;
-  return null;
-}
+/** How one unexpected error is answered, decided where it is logged and applied in formatError. */
+type MaskedAs = { readonly as: Masking; readonly requestId: string | undefined };
 
 /**
  * Logs unexpected errors with their detail and the request id; the client gets only
  * INTERNAL_SERVER_ERROR, or SERVICE_UNAVAILABLE with HTTP 503 and Retry-After when the database
  * could not be reached, and that id (see formatError below).
  */
-function errorLoggingPlugin(log: Logger, masked: WeakMap<object, Masking>): ApolloServerPlugin<GraphQLContext> {
+function errorLoggingPlugin(log: Logger, masked: WeakMap<object, MaskedAs>): ApolloServerPlugin<GraphQLContext> {
   const unavailable = new WeakSet<object>();
   // One listener object for every request: it keeps no per-request state.
   const listeners: GraphQLRequestListener<GraphQLContext> = {
@@ -64,13 +51,10 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, Masking>): Apol
       for (const error of errors) {
         const original = unexpectedCause(error);
         if (original === null) continue;
-        const down = isUnreachable(original);
-        masked.set(error, { as: down ? 'unavailable' : 'internal', requestId: contextValue.requestId });
-        if (down) unavailable.add(contextValue);
-        (contextValue.log ?? log)[down ? 'warn' : 'error'](
-          { err: original, path: error.path, requestId: contextValue.requestId, viewerId: contextValue.viewer?.id ?? null },
-          down ? 'database unreachable during GraphQL request' : 'unexpected error in GraphQL request',
-        );
+        const details = { path: error.path, requestId: contextValue.requestId, viewerId: contextValue.viewer?.id ?? null };
+        const as = logUnexpected(contextValue.log ?? log, original, details, 'GraphQL request');
+        masked.set(error, { as, requestId: contextValue.requestId });
+        if (as === 'unavailable') unavailable.add(contextValue);
       }
     },
     async willSendResponse({ contextValue, response }) {
@@ -153,7 +137,7 @@ query Welcome {
 /** The Apollo server with gatehouse's schema, limits and error policy; used over HTTP and by the test kit. */
 export function createApolloServer(app: App, options: GatehouseApolloOptions): ApolloServer<GraphQLContext> {
   const production = app.config.nodeEnv === 'production';
-  const masked = new WeakMap<object, Masking>();
+  const masked = new WeakMap<object, MaskedAs>();
   // Introspection off is gatehouse's rule rather than Apollo's, whose message names an option of its own.
   const validationRules = [...limitRules(app.config.operationLimits), ...(app.config.introspection ? [] : [introspectionOffRule])];
   return new ApolloServer<GraphQLContext>({
@@ -195,10 +179,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const masking = masked.get(error as object);
-      if (masking !== undefined) {
-        const replacement = masking.as === 'unavailable' ? databaseUnavailable(masking.requestId) : internalError(masking.requestId);
-        return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
-      }
+      if (masking !== undefined) return maskedError(masking.as, masking.requestId, formatted.path);
       // Apollo refuses some requests with a 400 but no code (a persisted-query hash that does not
       // match its query, an unsupported persisted-query version), and then labels them
       // INTERNAL_SERVER_ERROR. They are the client's mistake, in Apollo's fixed wording: answered as
@@ -212,8 +193,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR) {
         const requestId = formatted.extensions['requestId'] as string | undefined;
         if (requestId === undefined) options.log.error({ err: error }, 'unexpected error outside GraphQL execution');
-        const replacement = internalError(requestId);
-        return { message: replacement.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: replacement.extensions };
+        return maskedError('internal', requestId, formatted.path);
       }
       // Apollo prefixes errors thrown while building the context; ours are complete sentences already.
       if (formatted.message.startsWith('Context creation failed: ')) {

@@ -3,7 +3,7 @@
 // table); services, auth and the store throw the domain errors of src/errors.ts and know none of it.
 import { GraphQLError } from 'graphql';
 import { DenialCode, forbidden, unauthenticated } from '../enforcement/denials';
-import { type CredentialProblem, DatabaseUnavailable, type DomainError, InvalidInput, NotFound } from '../errors';
+import { type CredentialProblem, DatabaseUnavailable, type DomainError, InvalidInput, NotFound, RateLimited } from '../errors';
 
 export { forbidden, unauthenticated };
 
@@ -87,6 +87,14 @@ export function notFound(what: string): GraphQLError {
 }
 
 /**
+ * Too many of `what` (e.g. "notes created") for now: RATE_LIMITED with `extensions.retryAfter`,
+ * and HTTP 429 with Retry-After. For an application's own write limits (README, "Subscriptions").
+ */
+export function rateLimited(retryAfterSeconds: number, what?: string): GraphQLError {
+  return toGraphQLError(new RateLimited(retryAfterSeconds, what));
+}
+
+/**
  * Request-level: the credential that came with the request is not usable. The whole request is
  * refused with 401. The message is the same for every cause so that it reveals nothing.
  */
@@ -124,7 +132,7 @@ export function databaseUnavailable(requestId: string | undefined): GraphQLError
   return requestId === undefined ? error : new GraphQLError(error.message, { extensions: { ...error.extensions, requestId } });
 }
 
-/** A fixed limit of the WebSocket transport was reached; the message names it (src/subscriptions/transport.ts). */
+/** A limit of the WebSocket transport was reached; the message names it (src/subscriptions/socket-guard.ts). */
 export function limitExceeded(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.LIMIT_EXCEEDED } });
 }

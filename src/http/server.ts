@@ -69,6 +69,28 @@ function createFastify(config: Config): FastifyInstance {
   });
 }
 
+/** Starts the event bus (src/events/) with the server's log, and closes it with the server. */
+async function startEventBus(fastify: FastifyInstance, app: App): Promise<void> {
+  const log = fastify.log;
+  await app.events.start({
+    log(event, detail) {
+      if (event === 'lost')
+        log.warn({ err: detail }, 'event listener lost: events are delivered late, read from the event log once it reconnects');
+      else if (event === 'listening') log.info('event listener connected: events from every instance reach this one');
+      else if (event === 'unreadable') log.warn({ err: detail }, 'event log not readable: events are delivered late, once it is');
+      else if (event === 'listener') log.error({ ...(detail as object) }, 'event listener threw: that subscriber missed the event');
+      else
+        log.warn(
+          { ...(detail as object) },
+          'event log gap: this instance was out of touch for longer than SUBSCRIPTION_EVENT_RETENTION_SECONDS; events may have been missed',
+        );
+    },
+  });
+  fastify.addHook('onClose', async () => {
+    await app.events.close();
+  });
+}
+
 /** Fastify + Apollo with gatehouse's security defaults. Does not listen until `listen()`. */
 export async function createHttpServer(app: App, options: HttpServerOptions = {}): Promise<HttpServer> {
   const { config } = app;
@@ -82,6 +104,7 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
   await registerHooks(fastify, { config, viewers, closing: lifecycle.closing });
   registerErrorHandlers(fastify, config);
   for (const route of ROUTES) await route(fastify, { app, apollo, schema, viewers });
+  await startEventBus(fastify, app);
 
   return { fastify, apollo, listen: lifecycle.listen, close: lifecycle.close };
 }

@@ -2,7 +2,7 @@ import type { App } from '../app';
 import { mayAct } from '../auth/authenticate';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import { HashQueueFull, InvalidInput, RateLimited, Unauthenticated } from '../errors';
-import { addressLimitKey } from '../client-address';
+import { limitKeyOf } from '../client-address';
 import { isUniqueViolation } from '../store/failures';
 import { isReservedEmail } from '../text-rules';
 import {
@@ -114,7 +114,7 @@ export async function signUp(
   const windowMs = app.config.loginFailures.windowSeconds * 1000;
   const now = app.now();
   const since = new Date(now.getTime() - windowMs);
-  const attempt = await recordSignupAttempt(db, { address: addressLimitKey(origin.address), now, since });
+  const attempt = await recordSignupAttempt(db, { address: limitKeyOf(origin.address, app.config.ipv6LimitPrefix), now, since });
   if (attempt.others >= app.config.signUpsPerAddress) {
     await forgetSignupAttempt(db, attempt.id);
     const retryAtMs = (attempt.oldest ?? now).getTime() + windowMs;
@@ -145,8 +145,8 @@ export async function login(app: App, input: { email: string; password: string }
   const now = app.now();
   const since = new Date(now.getTime() - windowSeconds * 1000);
 
-  // Counted per /64 for IPv6 (src/client-address.ts); the audit rows keep the full address.
-  const addressKey = addressLimitKey(origin.address);
+  // Counted per IPV6_LIMIT_PREFIX network for IPv6 (src/client-address.ts); the audit rows keep the full address.
+  const addressKey = limitKeyOf(origin.address, app.config.ipv6LimitPrefix);
   // The attempt is counted as a failure before the password is checked, and forgiven only when it
   // succeeds: parallel requests then see each other, so they cannot slip more guesses past the limit
   // than the limit itself while the slow hash runs.

@@ -3,7 +3,7 @@ import { serializeEndedSessions, withEndedSessions } from '../auth/session-ends'
 import { isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import type { Viewer } from '../auth/viewer';
 import { InvalidInput, NotFound, RateLimited } from '../errors';
-import { addressLimitKey } from '../client-address';
+import { limitKeyOf } from '../client-address';
 import {
   clearAccountFailures,
   failuresForAccount,
@@ -115,8 +115,8 @@ async function checkCurrentPassword(app: App, userId: string, password: string, 
   const accountKey = found.user.email === null ? `user:${found.user.id}` : normalizeEmail(found.user.email);
   const { perAccount, perAddress, windowSeconds } = app.config.loginFailures;
   const now = app.now();
-  // Counted per /64 for IPv6 (src/client-address.ts); the audit rows keep the full address.
-  const addressKey = addressLimitKey(origin.address);
+  // Counted per IPV6_LIMIT_PREFIX network for IPv6 (src/client-address.ts); the audit rows keep the full address.
+  const addressKey = limitKeyOf(origin.address, app.config.ipv6LimitPrefix);
   // Counted before the check, as login does, so parallel guesses see each other.
   const attempt = await recordLoginFailure(db, { accountKey, address: addressKey, now });
   const [account, accountDay, address] = await Promise.all([

@@ -1,6 +1,6 @@
 // A PostgreSQL connection of its own that LISTENs on one channel and reconnects with back-off when
 // it is lost: what the credential cache (credential-lookups.ts) and the subscriptions' event bus
-// (src/subscriptions/event-bus.ts) both need. Not from the pool: a pooled client would be handed to
+// (src/events/postgres-waker.ts) both need. Not from the pool: a pooled client would be handed to
 // queries and lose its LISTEN when returned.
 import { Client } from 'pg';
 

@@ -1,32 +1,36 @@
 /**
  * One WebSocket's caller, kept current: the credential from `connection_init` is authenticated
- * again (with the same `authenticate` as HTTP, whose store lookups own freshness) before every
- * event and every SUBSCRIPTION_RECHECK_MS, and the socket closes with 4401 when it no longer holds:
+ * again (socket-authentication.ts: the same `authenticate` as HTTP, whose store lookups own
+ * freshness) on every subscribe and every SUBSCRIPTION_RECHECK_MS (transport.ts's timer), never per
+ * event: an event costs the same whatever its subscribers hold. The socket closes with 4401 when
+ * the credential no longer holds:
  * a token past its `exp` (a timer, at `exp`), a revoked or expired key, a disabled or deleted user,
  * an ended session. A role change that denies a running subscription ends that subscription.
  */
-import type { DocumentNode, GraphQLError, OperationDefinitionNode } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { App } from '../app';
-import type { Authentication } from '../auth/authenticate';
-import { authenticateCaller } from '../services/authentication';
 import type { PresentedCredential } from '../auth/credentials';
 import type { Viewer } from '../auth/viewer';
 import type { UserRecord } from '../store/users';
+import { CLOSE_UNAUTHORIZED } from './close-codes';
+import { viewerKey } from './event-views';
 import { tokenExpiry } from './handshake';
-
-/** graphql-transport-ws's code for an unusable credential; also what an expired or revoked one ends with. */
-export const CLOSE_UNAUTHORIZED = 4401;
+import type { CheckedOperation } from './read-operation';
+import { type Authenticated, type Authentication, authenticateSocket } from './socket-authentication';
 
 /** What a refresh found: the viewer is current, the credential has ended (the socket is closing), or the store could not say. */
 export type Freshness = 'current' | 'ended' | 'unknown';
 
 /** A subscription the socket runs, as its root fields are re-checked against a changed viewer. */
-export interface RunningSubscription {
-  readonly document: DocumentNode;
-  readonly operation: OperationDefinitionNode;
-  readonly variables: Readonly<Record<string, unknown>>;
+export interface RunningSubscription extends CheckedOperation {
   /** Ends it with these errors sent to the client; set once it runs. */
   end?: (errors: readonly GraphQLError[]) => void;
+}
+
+/** What a socket counts against (socket-guard.ts). */
+export interface ConnectionKeys {
+  readonly limitKey: string;
+  readonly networkKey: string | undefined;
 }
 
 export interface ConnectionHooks {
@@ -35,31 +39,40 @@ export interface ConnectionHooks {
   /** The errors for root fields of `subscription` that `viewer` may no longer read; empty while it may. */
   deniedRoots(subscription: RunningSubscription, viewer: Viewer | null): Promise<readonly GraphQLError[]>;
   warn(details: object, message: string): void;
+  /** Its running subscriptions went up or down by `delta` (socket-guard.ts keeps the counts). */
+  counted(delta: number): void;
 }
 
 /** Largest delay setTimeout keeps (about 24.8 days); a later `exp` re-arms the timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Connection {
-  private current: Extract<Authentication, { ok: true }>;
+  private current: Authenticated;
+  /** event-views.ts `viewerKey` of the current viewer. */
+  private key: string;
   private refreshing: Promise<Freshness> | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private ended = false;
   /** The last re-check could not reach the store. */
   private unsure = false;
-  /** Running (or starting) subscriptions by the client's id. */
-  readonly subscriptions = new Map<string, RunningSubscription>();
+  readonly limitKey: string;
+  readonly networkKey: string | undefined;
+  /** Running (or starting) subscriptions by the client's id; changed only through track, release and forget. */
+  private readonly running = new Map<string, RunningSubscription>();
 
   constructor(
     private readonly app: App,
     private readonly credential: PresentedCredential,
-    authentication: Extract<Authentication, { ok: true }>,
-    /** Who the socket counts against: `user:<id>`, or `address:<ip>` when anonymous. */
-    readonly limitKey: string,
+    authentication: Authenticated,
+    /** Who the socket counts against (socket-guard.ts): `user:<id>`, or `address:<key>` and `network:<key>` when anonymous. */
+    keys: ConnectionKeys,
     readonly clientAddress: string,
     private readonly hooks: ConnectionHooks,
   ) {
     this.current = authentication;
+    this.key = viewerKey(authentication.viewer);
+    this.limitKey = keys.limitKey;
+    this.networkKey = keys.networkKey;
     const exp = credential.kind === 'jwt' ? tokenExpiry(credential.token) : undefined;
     if (exp !== undefined) this.armExpiry(exp * 1000);
   }
@@ -72,6 +85,18 @@ export class Connection {
   }
   get sessionId(): string | null {
     return this.current.sessionId ?? null;
+  }
+  /** Viewers with equal keys share the answers of an event's visibility (event-views.ts). */
+  get viewerKey(): string {
+    return this.key;
+  }
+  /** As of the last re-check: `ended`, `unknown` (the store did not answer it) or `current`. */
+  get standing(): Freshness {
+    return this.ended ? 'ended' : this.unsure ? 'unknown' : 'current';
+  }
+  /** Has a credential to re-check (anonymous sockets have none). */
+  get signedIn(): boolean {
+    return this.credential.kind !== 'none';
   }
   /** True once the credential has ended or the socket closed. */
   get closed(): boolean {
@@ -110,7 +135,7 @@ export class Connection {
   private async reauthenticate(): Promise<Freshness> {
     let outcome: Authentication;
     try {
-      outcome = await authenticateCaller(this.app, this.credential);
+      outcome = await authenticateSocket(this.app, this.credential);
     } catch (error) {
       // Once per outage and socket, not once a second: the re-check keeps trying quietly.
       if (!this.unsure)
@@ -128,7 +153,8 @@ export class Connection {
       return 'ended';
     }
     this.current = outcome;
-    for (const subscription of this.subscriptions.values()) {
+    this.key = viewerKey(outcome.viewer);
+    for (const subscription of this.running.values()) {
       if (subscription.end === undefined) continue;
       const denied = await this.hooks.deniedRoots(subscription, outcome.viewer);
       if (this.ended) return 'ended';
@@ -137,10 +163,32 @@ export class Connection {
     return 'current';
   }
 
+  /** Forgets subscription `id` if it is still `subscription` (a newer one may have taken the id since). */
+  release(id: string, subscription: RunningSubscription): void {
+    if (this.running.get(id) === subscription) this.forget(id);
+  }
+
+  /** Running (or starting) subscriptions by the client's id. */
+  get subscriptions(): ReadonlyMap<string, RunningSubscription> {
+    return this.running;
+  }
+
+  /** Counts subscription `id` as running (socket-guard.ts counts it too). */
+  track(id: string, subscription: RunningSubscription): void {
+    if (!this.running.has(id)) this.hooks.counted(1);
+    this.running.set(id, subscription);
+  }
+
+  /** Subscription `id` has ended (the client completed it, or it failed to start). */
+  forget(id: string): void {
+    if (this.running.delete(id)) this.hooks.counted(-1);
+  }
+
   /** The socket closed: stop the timer. */
   dispose(): void {
     this.ended = true;
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
-    this.subscriptions.clear();
+    if (this.running.size > 0) this.hooks.counted(-this.running.size);
+    this.running.clear();
   }
 }

@@ -1,18 +1,12 @@
 /*
- * The event bus over the event log (src/subscriptions/event-bus.ts): two stores on one database
+ * The event bus over the event log (src/events/event-bus.ts): two stores on one database
  * stand for two instances (on SQLite, two connections to one file are what a second process
  * amounts to; test/subscriptions/instances.test.ts runs real second processes).
  */
 import { sql } from 'kysely';
 import { Client } from 'pg';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
-import {
-  createEventBus,
-  EVENT_CHANNEL,
-  type EventBus,
-  type EventBusLogEvent,
-  type EventLogSettings,
-} from '../../src/subscriptions/event-bus';
+import { createEventBus, EVENT_CHANNEL, type EventBus, type EventBusLogEvent, type EventLogSettings } from '../../src/events/event-bus';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { appendEvent, deleteEventsBefore } from '../../src/store/event-log';
 import { manualClock } from '../../src/manual-clock';

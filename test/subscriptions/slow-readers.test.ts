@@ -7,7 +7,7 @@
 import WebSocket from 'ws';
 import * as notes from '../../examples/notes';
 import { MAX_PENDING_EVENTS } from '../../src/subscriptions/streams';
-import { CLOSE_TRY_AGAIN_LATER } from '../../src/subscriptions/transport';
+import { CLOSE_TRY_AGAIN_LATER } from '../../src/subscriptions/close-codes';
 import { signUp } from '../helpers/accounts';
 import { type HttpHarness, startHttpServer } from '../helpers/http';
 import { eventually, openSocket, type Socket, wsUrl } from '../helpers/ws';

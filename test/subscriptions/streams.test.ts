@@ -2,7 +2,7 @@
  * One subscriber's event stream (src/subscriptions/streams.ts) over a real event bus on an SQLite
  * file: the bound on what a slow subscriber has waiting, and how it ends one past it.
  */
-import { createEventBus, type EventBus } from '../../src/subscriptions/event-bus';
+import { createEventBus, type EventBus } from '../../src/events/event-bus';
 import { EventStream, MAX_PENDING_EVENTS } from '../../src/subscriptions/streams';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { sqliteFile, type ThrowawayDatabase } from '../helpers/databases';
@@ -40,7 +40,15 @@ describe('an event stream', () => {
         if (id === 'e0') await gate;
         return id;
       },
-      { refresh: async () => 'current', warn: (details, message) => warnings.push([details, message]) },
+      {
+        standing: () => 'current',
+        viewer: () => null,
+        viewerKey: () => 'anonymous',
+        reader: { db: store.db, now: () => new Date() },
+        beginEvent: () => undefined,
+        mayDeliver: async () => true,
+        warn: (details, message) => warnings.push([details, message]),
+      },
     );
     return { stream, warnings, release: () => release() };
   }

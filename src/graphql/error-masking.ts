@@ -1,0 +1,51 @@
+/**
+ * How an unexpected error reaches a client, the same over HTTP (src/graphql/apollo.ts) and over
+ * WebSocket (src/subscriptions/): ours and the client's errors carry a code and leave as they are;
+ * anything else (a resolver's exception, a driver's error) is logged with its detail and answered
+ * as INTERNAL_SERVER_ERROR, or SERVICE_UNAVAILABLE when the database could not be reached, with
+ * the request id that finds the log line. Never the message, never a stack.
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isUnreachable } from '../store/failures';
+import { databaseUnavailable, internalError } from './errors';
+
+/** How an unexpected error is answered: `internal` (masked) or `unavailable` (the database is down: 503 over HTTP). */
+export type Masking = 'internal' | 'unavailable';
+
+/** Where a masked error is logged. */
+export interface MaskingLog {
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+/** `unavailable` when `cause` says the database did not answer, else `internal`. */
+export function maskingOf(cause: unknown): Masking {
+  return isUnreachable(cause) ? 'unavailable' : 'internal';
+}
+
+/**
+ * The unexpected error behind `error`, or null when it is one of ours or a client's: a resolver's
+ * exception (graphql-js wraps it with the field's path), or a plain Error a hook threw, wrapped in
+ * a GraphQLError without a code.
+ */
+export function unexpectedCause(error: GraphQLError): unknown {
+  const original = error.path !== undefined && error.originalError !== undefined ? error.originalError : error;
+  if (!(original instanceof GraphQLError)) return original;
+  const cause = original.originalError;
+  if (original.extensions['code'] === undefined && cause !== undefined && !(cause instanceof GraphQLError)) return cause;
+  return null;
+}
+
+/** What the client gets in place of an unexpected error: the masked message and code, the request id and the error's path. */
+export function maskedError(masking: Masking, requestId: string | undefined, path?: GraphQLFormattedError['path']): GraphQLFormattedError {
+  const replacement = masking === 'unavailable' ? databaseUnavailable(requestId) : internalError(requestId);
+  return { message: replacement.message, ...(path ? { path } : {}), extensions: replacement.extensions };
+}
+
+/** Logs `cause` with `details` (a warning when the database is down, an error otherwise); returns how it is masked. */
+export function logUnexpected(log: MaskingLog, cause: unknown, details: object, during: string): Masking {
+  const masking = maskingOf(cause);
+  if (masking === 'unavailable') log.warn({ err: cause, ...details }, `database unreachable during ${during}`);
+  else log.error({ err: cause, ...details }, `unexpected error in ${during}`);
+  return masking;
+}
