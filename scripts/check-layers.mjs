@@ -6,13 +6,14 @@
 // script holds the whole order, which Biome cannot express.
 //
 // The order, lowest first, as the code has it (type-only imports count: they are dependencies too):
-//  1. base            src/errors.ts (domain errors), src/client-address.ts, src/manual-clock.ts
+//  1. base            src/errors.ts (domain errors), src/client-address.ts, src/manual-clock.ts,
+//                     src/text-rules.ts (which text is stored or printed)
 //  2. credentials     src/auth/ — tokens, keys, passwords, roles, the Viewer, issuer configuration:
 //                     pure rules that read no store (authentication itself is layer 5)
 //  3. config          src/config.ts (parses issuers with auth/external/config.ts), src/context.ts
 //  4. store           src/store/ (reads auth/session-ends.ts to parse a column it stores)
-//  5. authentication  src/auth/authenticate.ts, src/auth/external/authenticate.ts: a credential and
-//                     the store's rows become a Viewer
+//  5. authentication  src/auth/authenticate.ts: a credential and the store's rows become a Viewer
+//                     (its writes are src/services/authentication.ts's)
 //  6. enforcement     src/enforcement/: plain graphql-js; decides what a viewer may read
 //  7. events          src/subscriptions/event-bus.ts: the event log's follower (store-level; it is
 //                     to get a folder of its own, issue 22 item 1)
