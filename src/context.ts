@@ -15,7 +15,7 @@ export interface GatehouseUser {
 
 /**
  * Events for subscriptions: ids only, through an event log every instance reads, on PostgreSQL and
- * on SQLite (src/events/event-bus.ts; README, "Subscriptions").
+ * on SQLite (src/events/event-bus.ts; docs/subscriptions.md).
  */
 export interface GatehouseEvents {
   /**

@@ -27,7 +27,7 @@ Commands:
                     print the whole SDL served (directives, gatehouse's account schema and the
                     .graphql files or folders named), e.g. for GraphQL Code Generator
 
-Configuration comes from the environment and a .env file in the working directory (see the README).`;
+Configuration comes from the environment and a .env file in the working directory (see docs/operations.md).`;
 
 /** The application options a module exports, by name or as its default export. */
 async function loadApplication(path: string): Promise<GatehouseOptions> {

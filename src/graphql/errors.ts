@@ -1,5 +1,5 @@
 // The edge: how each failure is answered over GraphQL and HTTP. The one place that decides a
-// failure's `extensions.code`, its extensions and its HTTP status and headers (README.md, "Errors"
+// failure's `extensions.code`, its extensions and its HTTP status and headers (docs/security.md, "Errors"
 // table); services, auth and the store throw the domain errors of src/errors.ts and know none of it.
 import { GraphQLError } from 'graphql';
 import { DenialCode, forbidden, unauthenticated } from '../enforcement/denials';

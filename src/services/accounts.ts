@@ -66,7 +66,7 @@ async function startSession(app: App, user: UserRecord, family?: { id: string; e
 /**
  * Validates and stores a new account. A duplicate email (in any letter case) is InvalidInput,
  * found before the password is hashed: a duplicate costs no hash. (What that answer reveals, and
- * why it is given, is in README.md, "Sign-up and what it reveals".)
+ * why it is given, is in docs/credentials.md, "Sign-up and what it reveals".)
  */
 export async function createUser(
   app: App,

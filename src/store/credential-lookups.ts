@@ -266,7 +266,7 @@ export interface SqliteChangeSignal extends ChangeSignal {
 
 /**
  * SQLite: `dataVersion` reads `PRAGMA data_version` on the store's watcher, a connection of its own
- * to the same file that never writes (Store.dataVersion in database.ts), once per event-loop turn
+ * to the same file that never writes (Store.dataVersion, opened in sqlite.ts), once per event-loop turn
  * for all lookups of the turn: each lookup waits for the check phase of its turn, so the check
  * comes after the call. Measured here: ~3.4 µs per check in a loop, ~4.8 µs for the primary-key
  * read it saves. The store closes the watcher.

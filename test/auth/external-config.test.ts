@@ -1,6 +1,6 @@
 import { ConfigError, parseConfig } from '../../src/config';
 
-/* OIDC_ISSUERS, parsed by parseConfig: the format and defaults of the README's "Tokens from your identity provider". */
+/* OIDC_ISSUERS, parsed by parseConfig: the format and defaults of docs/credentials.md's "Tokens from your identity provider". */
 
 const issuers = (value: unknown) => parseConfig({ OIDC_ISSUERS: JSON.stringify(value) }).externalIssuers;
 

@@ -1,8 +1,8 @@
 // Decides which identity providers gatehouse trusts beside itself and on what terms (OIDC_ISSUERS:
 // issuer, audiences, algorithms, where the keys are, which claims carry roles and scopes), and which
 // URLs a provider's keys may be fetched from (isFetchableUrl, also applied to a discovered
-// jwks_uri). Parsed once by parseConfig; the format is the README's "Tokens from your identity
-// provider".
+// jwks_uri). Parsed once by parseConfig; the format is docs/credentials.md's "Tokens from your
+// identity provider".
 import { ROLES } from '../roles';
 
 export type ExternalAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
