@@ -79,7 +79,10 @@ export interface Config {
   };
   /** Longest a request may take to arrive in full, in milliseconds; then 408. Default 30 s. */
   readonly requestTimeoutMs: number;
-  /** Refuse to start when a root Query/Mutation field has no @public, @auth or @hasRole. Default true. */
+  /**
+   * Refuse to start when a root Query, Mutation or Subscription field carries none of @public, @auth,
+   * @hasRole, @requiresScopes, @credentials or @owner (on the field or its root type). Default true.
+   */
   readonly authStrict: boolean;
   /**
    * Refuse a query whole (no data) when it selects any field the caller may not read, as mutations
@@ -113,7 +116,7 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-/** Limits of the WebSocket transport (README, "Subscriptions"). */
+/** Limits of the WebSocket transport (docs/subscriptions.md). */
 export interface SubscriptionLimits {
   /** Open sockets per signed-in user, or per client address for anonymous sockets. Default 10. */
   readonly socketsPerUser: number;

@@ -39,7 +39,7 @@ export interface GatehouseEvents {
 export type EventSelect<T> = (id: string) => Promise<T | undefined> | T | undefined;
 
 /**
- * A subscription field's reading of an event, shared by every subscriber (README, "Subscriptions"):
+ * A subscription field's reading of an event, shared by every subscriber (docs/your-api.md):
  * `load` runs once per event on each instance for all the subscriptions that use this same object,
  * and `visibleTo` once per event and distinct viewer (equal id, roles, credential kind and scopes).
  * So an event that 2,000 subscribers may not see costs one read and one decision, not 2,000.

@@ -1,7 +1,8 @@
 // gatehouse auth-map [--json | --markdown | --check | --update-readme | --as ROLE] [--schema FILE_OR_DIR ...]
 // Prints who can reach every field of the schema: gatehouse's account schema plus the SDL named by
-// --schema. --check exits 1 naming every root field without @public, @auth or @hasRole (what strict
-// mode refuses at start-up).
+// --schema. --check exits 1 naming every root Query, Mutation or Subscription field that carries
+// none of gatehouse's six directives, on the field or its root type (what strict mode refuses at
+// start-up).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AuthMap, buildAuthMap, formatAuthMapMarkdown, formatAuthMapText } from '../tools/auth-map';
@@ -17,7 +18,8 @@ const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --upda
   (no flag)        a table: every reachable field, what it requires, where that comes from, who reaches it
   --json           the same as JSON
   --markdown       the same as a Markdown table
-  --check          exit 1 naming each root Query/Mutation field without @public, @auth or @hasRole
+  --check          exit 1 naming each root Query/Mutation/Subscription field without any of @public,
+                   @auth, @hasRole, @requiresScopes, @credentials or @owner (on it or its root type)
   --update-readme  rewrite the generated auth map section of docs/protecting-fields.md
   --as ROLE        print the schema (SDL) that caller sees in introspection: anonymous, USER, ADMIN …
     --via KIND     with --as: the credential, jwt (default), api-key or external
@@ -127,7 +129,9 @@ export function main(argv: readonly string[]): number {
   }
   if (flags.has('--check')) {
     if (map.openRootFields.length > 0) {
-      console.error(`auth:map --check: ${map.openRootFields.length} root field(s) have no @public, @auth or @hasRole:`);
+      console.error(
+        `auth:map --check: ${map.openRootFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials or @owner:`,
+      );
       for (const field of map.openRootFields) console.error(`  ${field}`);
       return 1;
     }

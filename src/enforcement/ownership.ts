@@ -62,7 +62,7 @@ const perRequest = new WeakMap<object, Map<string, DataLoader<string, object | n
 /**
  * A context property naming what the loaded objects are remembered for, when that is not the context
  * object itself: a subscription keeps one context for its whole life, and each of its events must
- * decide ownership on the object as it is then (src/subscriptions/transport.ts).
+ * decide ownership on the object as it is then (src/subscriptions/live-context.ts).
  */
 export const OWNED_OBJECTS_SCOPE: unique symbol = Symbol.for('gatehouse.ownedObjectsScope');
 

@@ -38,7 +38,7 @@ export interface EventBusOptions {
   readonly log?: (event: EventBusLogEvent, detail?: unknown) => void;
 }
 
-/** How a bus follows the log; from config (README, "Subscriptions"). */
+/** How a bus follows the log; from config (docs/subscriptions.md). */
 export interface EventLogSettings {
   /** SQLite: how often data_version is checked while there are listeners, in ms. */
   readonly pollMs: number;

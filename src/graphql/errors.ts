@@ -88,7 +88,7 @@ export function notFound(what: string): GraphQLError {
 
 /**
  * Too many of `what` (e.g. "notes created") for now: RATE_LIMITED with `extensions.retryAfter`,
- * and HTTP 429 with Retry-After. For an application's own write limits (README, "Subscriptions").
+ * and HTTP 429 with Retry-After. For an application's own write limits (docs/your-api.md).
  */
 export function rateLimited(retryAfterSeconds: number, what?: string): GraphQLError {
   return toGraphQLError(new RateLimited(retryAfterSeconds, what));

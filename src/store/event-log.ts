@@ -1,5 +1,5 @@
 /**
- * The event log behind the subscriptions' event bus (src/subscriptions/event-bus.ts): plain
+ * The event log behind the subscriptions' event bus (src/events/event-bus.ts): plain
  * functions over the `event_log` table of migration 2026-12-01T00-00_event-log, whose ids increase
  * in commit order on both databases.
  */

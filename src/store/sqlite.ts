@@ -16,7 +16,7 @@ import { LockingSqliteDialect } from './sqlite-dialect';
 /**
  * Reads on a connection of the store's own to the SQLite file that never writes, so they see only
  * committed rows and `dataVersion` changes whenever any connection, this process's included,
- * commits. The credential cache and the event bus (src/subscriptions/event-bus.ts) share it; it is
+ * commits. The credential cache and the event bus (src/events/sqlite-waker.ts) share it; it is
  * opened on first use when the cache is off.
  */
 export interface SqliteWatcher {

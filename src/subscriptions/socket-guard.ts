@@ -1,5 +1,5 @@
 /**
- * The WebSocket transport's counts and caps (README, "Subscriptions"). Counting only: the
+ * The WebSocket transport's counts and caps (docs/subscriptions.md). Counting only: the
  * transport decides what a refusal looks like (a close code, or LIMIT_EXCEEDED).
  *
  * - Sockets: SUBSCRIPTION_MAX_SOCKETS on the server (handshakes included); before

@@ -19,8 +19,8 @@ import { publishQuietly } from '../events/context-events';
  * gets every event; a subscriber that falls further behind is ended here with EVENTS_MISSED (the
  * client gets an `error` message for it, and knows to subscribe again and re-read) rather than
  * have events dropped without its knowing. graphql-ws sends a subscription's next event only once
- * the previous one was written (transport.ts `send`), so a client that stops reading stalls its
- * subscriptions and lands here; what its socket holds unsent is bounded in transport.ts.
+ * the previous one was written (socket-channel.ts `send`), so a client that stops reading stalls its
+ * subscriptions and lands here; what its socket holds unsent is bounded in socket-channel.ts.
  */
 export const MAX_PENDING_EVENTS = 256;
 

@@ -2,7 +2,8 @@
  * A subscribe message and its socket's viewer → the execution graphql-ws runs, or the errors that
  * refuse it (nothing starts): the document's checks (read-operation.ts), then the viewer as of now
  * (not as of the handshake), the root fields it may not read (UNAUTHENTICATED / FORBIDDEN),
- * SUBSCRIPTIONS_PER_SOCKET and SUBSCRIPTIONS_PER_USER (LIMIT_EXCEEDED), and the objects a root
+ * socket-guard.ts's subscription caps (per socket, user, anonymous network and server:
+ * LIMIT_EXCEEDED), and the objects a root
  * `@owner(loads: …)` names that it may not use. The store not answering is SERVICE_UNAVAILABLE
  * with the id that finds the log line; the socket stays open for a later try.
  */

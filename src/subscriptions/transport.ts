@@ -1,7 +1,7 @@
 /**
  * GraphQL over WebSocket (graphql-transport-ws, the `graphql-ws` package) on the HTTP server's
  * GraphQL path, through @fastify/websocket: a GET with `Upgrade: websocket` goes here (a route
- * constraint), any other GET or POST to the HTTP route as before. README, "Subscriptions".
+ * constraint), any other GET or POST to the HTTP route as before. docs/subscriptions.md.
  *
  * - Handshake: the `Origin` must be absent, this server's own or in CORS_ORIGINS (else 403 before
  *   the upgrade); `connection_init` within SUBSCRIPTION_INIT_TIMEOUT_MS (else 4408); its payload's

@@ -1,6 +1,7 @@
 // Tooling, not enforcement: reports who can reach each field (the `gatehouse auth-map` command,
-// the README's generated table). It decides nothing of its own: requirements and checks come from
-// src/enforcement/requirements.ts and checks.ts, role expansion from src/auth/roles.ts.
+// the generated table of docs/protecting-fields.md). It decides nothing of its own: requirements
+// and checks come from src/enforcement/requirements.ts and checks.ts, role expansion from
+// src/auth/roles.ts.
 import {
   getNamedType,
   type GraphQLEnumType,
@@ -244,7 +245,7 @@ export function formatAuthMapText(map: AuthMap): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The map as a Markdown table, for the README. */
+/** The map as a Markdown table, for docs/protecting-fields.md's generated section. */
 export function formatAuthMapMarkdown(map: AuthMap): string {
   const lines = ['| field | requires | from | reachable by |', '| --- | --- | --- | --- |'];
   for (const e of map.entries) lines.push(`| \`${e.coordinate}\` | ${e.requires} | ${e.from} | ${e.reachableBy.join(', ') || 'nobody'} |`);

@@ -51,12 +51,19 @@ describe('npm run auth:map', () => {
 
   it('fails --check naming each open root field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sdl-'));
-    writeFileSync(join(dir, 'a.graphql'), 'extend type Query { ok: String @public leak: String }\nextend type Mutation { drop: Boolean }');
+    writeFileSync(
+      join(dir, 'a.graphql'),
+      'extend type Query { ok: String @public leak: String scoped: String @requiresScopes(scopes: [["notes:read"]]) }\n' +
+        'extend type Mutation { drop: Boolean }\ntype Subscription { tick: String }',
+    );
     const { code, stderr } = await authMap('--check', '--schema', dir);
     expect(code).toBe(1);
+    expect(stderr).toContain('3 root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials or @owner:');
     expect(stderr).toContain('Query.leak');
     expect(stderr).toContain('Mutation.drop');
+    expect(stderr).toContain('Subscription.tick');
     expect(stderr).not.toContain('Query.ok');
+    expect(stderr).not.toContain('Query.scoped');
   });
 
   it('prints JSON with every entry', async () => {

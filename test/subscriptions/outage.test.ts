@@ -1,5 +1,5 @@
 /*
- * The database unreachable when a subscription is asked for (README, "Subscriptions"): the
+ * The database unreachable when a subscription is asked for (docs/subscriptions.md): the
  * subscribe is answered SERVICE_UNAVAILABLE with a request id, as HTTP answers 503, starts
  * nothing, and the socket stays open for a later try. A PostgreSQL cluster of the test's own is
  * stopped and started again (test/helpers/postgres-cluster.ts); the server runs in-process.
