@@ -39,15 +39,17 @@ type Masking = { readonly as: 'internal' | 'unavailable'; readonly requestId: st
 
 /**
  * The unexpected error behind `error`, or null when it is one of ours or a client's: a resolver's
- * exception, or a plain Error thrown by a plugin hook (Apollo wraps that in a GraphQLError without
- * a code and answers 500).
+ * exception; a plain Error thrown by a plugin hook (Apollo wraps that in a GraphQLError without a
+ * code and answers 500); or a GraphQLError without a code that graphql-js raised while executing: a
+ * value the schema's type refuses (a string for a DateTime), or one an application's resolver threw.
+ * Those last ones were masked only in formatError, which has no request: the answer and the log
+ * line lacked the request id.
  */
 function unexpectedCause(error: GraphQLError): unknown {
   const original = unwrapResolverError(error);
   if (!(original instanceof GraphQLError)) return original;
-  const cause = original.originalError;
-  if (original.extensions['code'] === undefined && cause !== undefined && !(cause instanceof GraphQLError)) return cause;
-  return null;
+  if (original.extensions['code'] !== undefined || isClientRefusal(original)) return null;
+  return original.originalError ?? original;
 }
 
 /**
