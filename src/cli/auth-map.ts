@@ -1,31 +1,41 @@
-// gatehouse auth-map [--json | --markdown | --check | --update-readme | --as ROLE] [--schema FILE_OR_DIR ...]
-// Prints who can reach every field of the schema: gatehouse's account schema plus the SDL named by
-// --schema. --check exits 1 naming every root Query, Mutation or Subscription field that carries
-// none of gatehouse's six directives, on the field or its root type (what strict mode refuses at
-// start-up).
+// gatehouse auth-map [--json | --markdown | --check | --update-readme | --as ROLE | --diff FILE] [--schema PATH ...]
+// Prints who can reach every field of the schema: gatehouse's account schema plus the application's
+// named by --schema. --check exits 1 naming every root Query, Mutation or Subscription field that
+// carries none of gatehouse's six directives, on the field or its root type (what strict mode
+// refuses at start-up); --diff exits 1 when a caller gains access.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type AuthMap, buildAuthMap, formatAuthMapMarkdown, formatAuthMapText } from '../tools/auth-map';
-import { buildSourceSchema, readSchemaFiles, SCHEMA_DIR } from '../graphql/schema';
-import { type GraphQLSchema, isEnumType, printSchema } from 'graphql';
+import { AuthMapFormatError, diffAuthMaps, formatAuthMapDiffMarkdown, parseAuthMapJson } from '../tools/auth-map-diff';
+import { buildSourceSchema, SCHEMA_DIR } from '../graphql/schema';
+import { readSchemaInputs } from './application-module';
+import { type DocumentNode, isEnumType, printSchema } from 'graphql';
 import { rolesOf } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
 import { fieldRequirement } from '../enforcement/requirements';
 import { buildVisibleSchema } from '../enforcement/visible-schema';
 import { printable } from './printable';
 
-const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --update-readme] [--schema FILE_OR_DIR ...]
-  (no flag)        a table: every reachable field, what it requires, where that comes from, who reaches it
-  --json           the same as JSON
+const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --as ROLE | --diff FILE] [--schema PATH ...]
+  (no flag)        every reachable field, what it requires, who reaches it and where the rule comes
+                   from, for a 100-column terminal; warnings summarized (--json lists each)
+  --json           the same as JSON (keep it in your repository for --diff)
   --markdown       the same as a Markdown table
   --check          exit 1 naming each root Query/Mutation/Subscription field without any of @public,
                    @auth, @hasRole, @requiresScopes, @credentials or @owner (on it or its root type)
-  --update-readme  rewrite the generated auth map section of docs/protecting-fields.md
+  --diff FILE      compare with FILE (an earlier --json): per field and caller, who gains and who
+                   loses access, as Markdown (with --json: as JSON); exit 1 when a caller gains
+    --allow-widening  with --diff: exit 0 even when a caller gains access
   --as ROLE        print the schema (SDL) that caller sees in introspection: anonymous, USER, ADMIN …
     --via KIND     with --as: the credential, jwt (default), api-key or external
     --scopes A,B   with --as: the scopes the credential holds (default: every scope)
-  --schema PATH    your SDL: a .graphql file or a folder of them, added to gatehouse's account
-                   schema (repeat for several)`;
+  --schema PATH    your schema, added to gatehouse's account schema (repeat for several): a .graphql
+                   file, a folder of them, or a module exporting typeDefs (as gatehouse start takes it)
+  --update-readme  (gatehouse's own repository only) rewrite the generated section of
+                   docs/protecting-fields.md from the demo schema`;
+
+/** The demo schema `npm run auth:map` maps: the only one `--update-readme` writes into gatehouse's guide. */
+const DEMO_SCHEMA = join(SCHEMA_DIR, '..', 'examples', 'notes', 'schema.graphql');
 
 /** The guide whose generated section `--update-readme` rewrites (it was the README's, before the guides). */
 export const AUTH_MAP_DOC = join('docs', 'protecting-fields.md');
@@ -41,18 +51,12 @@ export function withAuthMapSection(readme: string, markdown: string): string {
 }
 
 /** `--as`: the SDL a caller with this role (or anonymous), credential kind and scopes sees. */
-function printVisibleSchema(schemaPaths: readonly string[], role: string, via: string, scopes: string | undefined): number {
+function printVisibleSchema(typeDefs: ReadonlyArray<string | DocumentNode>, role: string, via: string, scopes: string | undefined): number {
   if (via !== 'jwt' && via !== 'api-key' && via !== 'external') {
     console.error(`auth-map: --via must be jwt, api-key or external, got "${printable(String(via))}"`);
     return 2;
   }
-  let schema: GraphQLSchema;
-  try {
-    schema = buildSourceSchema({ typeDefs: readSchemaFiles(schemaPaths) });
-  } catch (error) {
-    console.error(`auth-map: ${printable(error instanceof Error ? error.message : String(error))}`);
-    return 1;
-  }
+  const schema = buildSourceSchema({ typeDefs });
   const roleEnum = schema.getType('Role');
   const roles = isEnumType(roleEnum) ? roleEnum.getValues().map((v) => v.name) : [];
   if (role !== 'anonymous' && !roles.includes(role)) {
@@ -80,20 +84,62 @@ function printVisibleSchema(schemaPaths: readonly string[], role: string, via: s
   return 0;
 }
 
-export function main(argv: readonly string[]): number {
+/** `--diff FILE`: who gains and who loses access since FILE; 1 when a caller gains, unless allowed. */
+function printDiff(map: AuthMap, file: string, asJson: boolean, allowWidening: boolean): number {
+  let before: AuthMap;
+  try {
+    before = parseAuthMapJson(readFileSync(file, 'utf8'), file);
+  } catch (error) {
+    const message = error instanceof AuthMapFormatError ? error.message : `cannot read ${file}: ${(error as Error).message}`;
+    console.error(`auth-map --diff: ${message}`);
+    return 2;
+  }
+  const diff = diffAuthMaps(before, map);
+  process.stdout.write(asJson ? `${JSON.stringify(diff, null, 2)}\n` : formatAuthMapDiffMarkdown(diff));
+  if (!diff.widens) return 0;
+  if (allowWidening) {
+    console.error('auth-map --diff: access widens (allowed by --allow-widening).');
+    return 0;
+  }
+  console.error('auth-map --diff: some caller gains access; if that is intended, run again with --allow-widening.');
+  return 1;
+}
+
+/** `--update-readme`: only gatehouse's own guide, from its demo schema, never an application's files. */
+function updateGuide(map: AuthMap, schemaPaths: readonly string[]): number {
+  if (schemaPaths.length !== 1 || resolve(schemaPaths[0] as string) !== resolve(DEMO_SCHEMA)) {
+    console.error(
+      `auth-map: --update-readme rewrites gatehouse's own ${AUTH_MAP_DOC} from its demo schema (npm run auth:map -- --update-readme); ` +
+        'for your application, write the map where you want it: gatehouse auth-map --schema PATH --markdown > FILE',
+    );
+    return 2;
+  }
+  const path = join(SCHEMA_DIR, '..', AUTH_MAP_DOC);
+  writeFileSync(path, withAuthMapSection(readFileSync(path, 'utf8'), formatAuthMapMarkdown(map)));
+  console.log(`auth:map: updated ${path}`);
+  return 0;
+}
+
+const FLAGS = ['--json', '--markdown', '--check', '--update-readme', '--allow-widening'];
+
+export async function main(argv: readonly string[]): Promise<number> {
   const args = [...argv];
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   const schemaPaths: string[] = [];
   for (let at = args.indexOf('--schema'); at !== -1; at = args.indexOf('--schema')) {
     const path = args[at + 1];
     if (path === undefined || path.startsWith('--')) {
-      console.error(`auth-map: --schema needs a .graphql file or a folder\n${USAGE}`);
+      console.error(`auth-map: --schema needs a .graphql file, a folder or a module\n${USAGE}`);
       return 2;
     }
     schemaPaths.push(path);
     args.splice(at, 2);
   }
   const valued: Record<string, string> = {};
-  for (const name of ['--as', '--via', '--scopes']) {
+  for (const name of ['--as', '--via', '--scopes', '--diff']) {
     const at = args.indexOf(name);
     if (at === -1) continue;
     const value = args[at + 1];
@@ -105,28 +151,31 @@ export function main(argv: readonly string[]): number {
     args.splice(at, 2);
   }
   const flags = new Set(args);
-  if (flags.has('--help') || flags.has('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  const unknown = [...flags].filter((f) => !['--json', '--markdown', '--check', '--update-readme'].includes(f));
+  const unknown = [...flags].filter((f) => !FLAGS.includes(f));
   if (unknown.length > 0) {
     console.error(`auth:map: unknown option ${printable(unknown.join(', '))}\n${USAGE}`);
     return 2;
   }
-  if (valued['--as'] !== undefined) return printVisibleSchema(schemaPaths, valued['--as'], valued['--via'] ?? 'jwt', valued['--scopes']);
-  if (valued['--via'] !== undefined || valued['--scopes'] !== undefined) {
+  if ((valued['--via'] !== undefined || valued['--scopes'] !== undefined) && valued['--as'] === undefined) {
     console.error(`auth-map: --via and --scopes go with --as\n${USAGE}`);
     return 2;
   }
+  if (flags.has('--allow-widening') && valued['--diff'] === undefined) {
+    console.error(`auth-map: --allow-widening goes with --diff\n${USAGE}`);
+    return 2;
+  }
+  let typeDefs: (string | DocumentNode)[];
   let map: AuthMap;
   try {
-    map = buildAuthMap(buildSourceSchema({ typeDefs: readSchemaFiles(schemaPaths) }));
+    typeDefs = await readSchemaInputs(schemaPaths);
+    map = buildAuthMap(buildSourceSchema({ typeDefs }));
   } catch (error) {
-    // A missing file or SDL that does not build: the message names it; no stack.
+    // A missing file, a module without typeDefs, or SDL that does not build: the message names it; no stack.
     console.error(`auth-map: ${printable(error instanceof Error ? error.message : String(error))}`);
     return 1;
   }
+  if (valued['--as'] !== undefined) return printVisibleSchema(typeDefs, valued['--as'], valued['--via'] ?? 'jwt', valued['--scopes']);
+  if (valued['--diff'] !== undefined) return printDiff(map, valued['--diff'], flags.has('--json'), flags.has('--allow-widening'));
   if (flags.has('--check')) {
     if (map.openRootFields.length > 0) {
       console.error(
@@ -138,12 +187,7 @@ export function main(argv: readonly string[]): number {
     console.log(`auth:map --check: every root field declares who may call it (${map.entries.length} fields mapped).`);
     return 0;
   }
-  if (flags.has('--update-readme')) {
-    const path = join(SCHEMA_DIR, '..', AUTH_MAP_DOC);
-    writeFileSync(path, withAuthMapSection(readFileSync(path, 'utf8'), formatAuthMapMarkdown(map)));
-    console.log(`auth:map: updated ${path}`);
-    return 0;
-  }
+  if (flags.has('--update-readme')) return updateGuide(map, schemaPaths);
   process.stdout.write(
     flags.has('--json')
       ? `${JSON.stringify(map, null, 2)}\n`
@@ -154,4 +198,4 @@ export function main(argv: readonly string[]): number {
   return 0;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 // The `gatehouse` command: start | migrate | admin … | auth-map …
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { type GatehouseOptions, runGatehouse } from '../gatehouse';
-import { buildSourceSchema, readSchemaFiles } from '../graphql/schema';
+import { buildSourceSchema } from '../graphql/schema';
 import { main as admin } from './admin';
+import { loadApplication, readSchemaInputs } from './application-module';
 import { main as authMap } from './auth-map';
 import { main as migrate } from './migrate';
 import { main as token } from './token';
@@ -25,40 +23,41 @@ Commands:
                     the roles and scopes it maps to, or the exact reason it is refused
   schema [--schema PATH …]
                     print the whole SDL served (directives, gatehouse's account schema and the
-                    .graphql files or folders named), e.g. for GraphQL Code Generator
+                    .graphql files, folders or modules named), e.g. for GraphQL Code Generator
 
-Configuration comes from the environment and a .env file in the working directory (see docs/operations.md).`;
+Every command takes --help. Configuration comes from the environment and a .env file in the
+working directory (see docs/operations.md).`;
 
-/** The application options a module exports, by name or as its default export. */
-async function loadApplication(path: string): Promise<GatehouseOptions> {
-  const file = resolve(path);
-  if (!existsSync(file)) throw new Error(`no module at ${file}`);
-  const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const candidates = [
-    loaded,
-    loaded['default'] as Record<string, unknown> | undefined,
-    (loaded['default'] as Record<string, unknown> | undefined)?.['default'],
-  ];
-  const app = candidates.find(
-    (c): c is Record<string, unknown> => typeof c === 'object' && c !== null && ('typeDefs' in c || 'schemaFiles' in c),
-  );
-  if (app === undefined) throw new Error(`${path} exports neither typeDefs nor schemaFiles`);
-  return app as GatehouseOptions;
-}
+/** Usage of the commands this file runs itself (admin, auth-map and token print their own). */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  start: `Usage: gatehouse start [MODULE]
+
+Serves gatehouse's accounts and, with MODULE, your schema: a JavaScript (or, under tsx, TypeScript)
+module exporting typeDefs and resolvers (and optionally schemaFiles and loaders), named or as its
+default export. Configuration from the environment and .env. Stops cleanly on SIGTERM / SIGINT.`,
+  migrate: `Usage: gatehouse migrate
+
+Brings the database in DATABASE_URL (and .env) up to date; the server also does this at start.`,
+  schema: `Usage: gatehouse schema [--schema PATH …]
+
+Prints the whole SDL served, directives included (e.g. for GraphQL Code Generator): gatehouse's
+account schema plus each PATH, a .graphql file, a folder of them, or a module exporting typeDefs
+(as gatehouse start takes it).`,
+};
 
 /** `gatehouse schema`: the merged SDL with its directives, as codegen needs it. */
-function printSchema(argv: readonly string[]): number {
+async function printSchema(argv: readonly string[]): Promise<number> {
   const paths: string[] = [];
   for (let i = 0; i < argv.length; i += 2) {
     const path = argv[i + 1];
     if (argv[i] !== '--schema' || path === undefined) {
-      console.error(`gatehouse schema: expected --schema <file or folder>, got ${printable(argv.slice(i).join(' '))}`);
+      console.error(`gatehouse schema: expected --schema <file, folder or module>, got ${printable(argv.slice(i).join(' '))}`);
       return 2;
     }
     paths.push(path);
   }
   try {
-    process.stdout.write(`${printSchemaWithDirectives(buildSourceSchema({ typeDefs: readSchemaFiles(paths) }))}\n`);
+    process.stdout.write(`${printSchemaWithDirectives(buildSourceSchema({ typeDefs: await readSchemaInputs(paths) }))}\n`);
     return 0;
   } catch (error) {
     console.error(`gatehouse schema: ${printable(error instanceof Error ? error.message : String(error))}`);
@@ -68,6 +67,11 @@ function printSchema(argv: readonly string[]): number {
 
 async function main(argv: readonly string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
+  const usage = command === undefined ? undefined : COMMAND_USAGE[command];
+  if (usage !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(usage);
+    return 0;
+  }
   switch (command) {
     case 'start': {
       if (rest.length > 1) break;

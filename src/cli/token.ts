@@ -12,7 +12,7 @@ OIDC_ISSUERS are fetched as the server fetches them. Exit status: 0 accepted, 1 
 
 export async function main(argv: readonly string[]): Promise<number> {
   const args = argv[0] === '--' ? argv.slice(1) : argv;
-  if (args[0] === '--help' || args[0] === '-h') {
+  if (args.includes('--help') || args.includes('-h')) {
     console.log(USAGE);
     return 0;
   }

@@ -21,19 +21,12 @@ import { introspectionOffRule } from './introspection-off';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors';
 import { ErrorCode } from './errors';
-import { logUnexpected, type Masking, maskedError, unexpectedCause } from './error-masking';
+import { isClientRefusal, logUnexpected, type Masking, maskedError, unexpectedCause } from './error-masking';
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
 import { buildSchema } from './schema';
 import { publishOnlyEvents } from '../events/context-events';
-
-/** A GraphQLError without a code that Apollo answers with a 4xx status: a refusal of the request, not a failure. */
-function isClientRefusal(error: unknown): boolean {
-  if (!(error instanceof GraphQLError) || error.extensions['code'] !== undefined) return false;
-  const status = (error.extensions['http'] as { status?: unknown } | undefined)?.status;
-  return typeof status === 'number' && status >= 400 && status < 500;
-}
 
 /** How one unexpected error is answered, decided where it is logged and applied in formatError. */
 type MaskedAs = { readonly as: Masking; readonly requestId: string | undefined };

@@ -23,17 +23,26 @@ export function maskingOf(cause: unknown): Masking {
   return isUnreachable(cause) ? 'unavailable' : 'internal';
 }
 
+/** A GraphQLError without a code that Apollo answers with a 4xx status: a refusal of the request, not a failure. */
+export function isClientRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.extensions['code'] !== undefined) return false;
+  const status = (error.extensions['http'] as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
 /**
  * The unexpected error behind `error`, or null when it is one of ours or a client's: a resolver's
- * exception (graphql-js wraps it with the field's path), or a plain Error a hook threw, wrapped in
- * a GraphQLError without a code.
+ * exception (graphql-js wraps it with the field's path); a plain Error a hook threw, wrapped in a
+ * GraphQLError without a code; or a GraphQLError without a code that graphql-js raised while
+ * executing: a value the schema's type refuses (a string for a DateTime), or one an application's
+ * resolver threw. Those last ones were once masked only in formatError, which has no request: the
+ * answer and the log line lacked the request id.
  */
 export function unexpectedCause(error: GraphQLError): unknown {
   const original = error.path !== undefined && error.originalError !== undefined ? error.originalError : error;
   if (!(original instanceof GraphQLError)) return original;
-  const cause = original.originalError;
-  if (original.extensions['code'] === undefined && cause !== undefined && !(cause instanceof GraphQLError)) return cause;
-  return null;
+  if (original.extensions['code'] !== undefined || isClientRefusal(original)) return null;
+  return original.originalError ?? original;
 }
 
 /** What the client gets in place of an unexpected error: the masked message and code, the request id and the error's path. */

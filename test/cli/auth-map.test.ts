@@ -107,3 +107,99 @@ describe('auth-map --schema with an application SDL', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('auth-map --diff', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-diff-'));
+  const sdl = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const adminOnly = sdl('admin-only.graphql', 'extend type Query { report: String @hasRole(role: ADMIN) }');
+  const signedIn = sdl('signed-in.graphql', 'extend type Query { report: String @auth }');
+
+  async function savedMap(schema: string): Promise<string> {
+    const { code, stdout } = await authMap('--json', '--schema', schema);
+    expect(code).toBe(0);
+    return sdl(`before-${Math.random()}.json`, stdout);
+  }
+
+  it('exits 1 naming the callers who gain access, and 0 with --allow-widening', async () => {
+    const file = await savedMap(adminOnly);
+    const widened = await authMap('--schema', signedIn, '--diff', file);
+    expect(widened.code).toBe(1);
+    expect(widened.stdout).toContain('**This change widens access.**');
+    expect(widened.stdout).toContain('| `Query.report` | USER | the field |  | role ADMIN → signed in |');
+    expect(widened.stdout.match(/^\| `/gm)).toHaveLength(1);
+    expect(widened.stderr).toContain('--allow-widening');
+    const allowed = await authMap('--schema', signedIn, '--diff', file, '--allow-widening');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toBe(widened.stdout);
+  });
+
+  it('exits 0 when callers only lose access, and prints the diff as JSON with --json', async () => {
+    const narrowed = await authMap('--schema', adminOnly, '--diff', await savedMap(signedIn), '--json');
+    expect(narrowed.code).toBe(0);
+    expect(JSON.parse(narrowed.stdout)).toEqual({
+      widens: false,
+      fields: [
+        {
+          coordinate: 'Query.report',
+          before: 'signed in',
+          after: 'role ADMIN',
+          callers: [{ caller: 'USER', changes: [{ direction: 'loses', what: 'the field' }] }],
+        },
+      ],
+    });
+  });
+
+  it('refuses a file that is not an auth map with exit 2 and one line', async () => {
+    for (const [file, why] of [
+      [sdl('data.json', '{"data": {"me": null}}'), 'no "entries" list'],
+      [adminOnly, 'not JSON'],
+      [join(dir, 'missing.json'), 'cannot read'],
+    ] as const) {
+      const { code, stdout, stderr } = await authMap('--schema', signedIn, '--diff', file);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(why);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe('auth-map for a reviewer of an application', () => {
+  it('reads --schema from a compiled module exporting typeDefs, as gatehouse start does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-module-'));
+    const module = join(dir, 'schema.js');
+    writeFileSync(module, 'exports.typeDefs = "extend type Query { secret: String @hasRole(role: ADMIN) }";\nexports.resolvers = {};\n');
+    const { code, stdout } = await authMap('--json', '--schema', module);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).entries).toContainEqual(expect.objectContaining({ coordinate: 'Query.secret', reachableBy: ['ADMIN'] }));
+  });
+
+  it("refuses --update-readme for any schema but gatehouse's demo, writing nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-app-'));
+    writeFileSync(join(dir, 'app.graphql'), 'extend type Query { mine: String @public }');
+    const guide = readFileSync(AUTH_MAP_DOC, 'utf8');
+    const { code, stderr } = await authMap('--update-readme', '--schema', join(dir, 'app.graphql'));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--markdown > FILE');
+    expect(readFileSync(AUTH_MAP_DOC, 'utf8')).toBe(guide);
+  });
+
+  it('fits the text map in 100 columns and says each kind of warning once, with a count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-wide-'));
+    const fields = Array.from({ length: 12 }, (_, i) => `field${i}: String!`).join(' ');
+    writeFileSync(join(dir, 'app.graphql'), `type Account @auth { ${fields} } extend type Query { account: Account @auth }`);
+    const { code, stdout } = await authMap('--schema', join(dir, 'app.graphql'));
+    expect(code).toBe(0);
+    expect(Math.max(...stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
+    const warnings = stdout.slice(stdout.indexOf('Warnings'));
+    expect(warnings.split('\n')).toEqual([
+      'Warnings (12; --json lists each):',
+      '- 12 field(s) protected but non-null (a denied read nulls the parent too; make them nullable):',
+      '  Account.field0, Account.field1, Account.field2 and 9 more',
+      '',
+    ]);
+  });
+});

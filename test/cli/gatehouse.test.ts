@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildSchema } from 'graphql';
@@ -47,3 +49,22 @@ it('echoes an unknown command escaped: no terminal control from the arguments re
   expect(unknown.stderr).toContain('unknown command \\x1b[2K\\rserve\\nok');
   expect(unknown.stderr).not.toMatch(/\u001b/);
 }, 30_000);
+
+it.each([['start'], ['migrate'], ['admin'], ['admin', 'create-user'], ['auth-map'], ['schema'], ['token'], ['token', 'explain']])(
+  '%s … --help prints its usage and exits 0, doing nothing else',
+  async (...command) => {
+    const { code, stdout, stderr } = await gatehouse(...command, '--help');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^Usage: gatehouse ${command[0]}`));
+    expect(stderr).toBe('');
+  },
+);
+
+it('schema reads --schema from a compiled module exporting typeDefs, as start does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-module-'));
+  writeFileSync(join(dir, 'schema.js'), 'exports.typeDefs = "extend type Query { hello: String @public }";\n');
+  const { code, stdout, stderr } = await gatehouse('schema', '--schema', join(dir, 'schema.js'));
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  expect(Object.keys(buildSchema(stdout).getQueryType()?.getFields() ?? {})).toContain('hello');
+});

@@ -26,6 +26,7 @@ import type { Viewer } from '../../src/auth/viewer';
 import { createApiKey } from '../../src/services/api-keys';
 import { createUser } from '../../src/services/accounts';
 import { type HttpHarness, startHttpServer, type WireError } from '../helpers/http';
+import { type AuthMapEntry, buildAuthMap } from '../../src/tools/auth-map';
 
 interface Step {
   readonly type: GraphQLObjectType;
@@ -69,7 +70,12 @@ function requiredArgs(args: readonly GraphQLArgument[]): string {
  * The cheapest path from a root to `target`: fewest fields, and a required argument costs like
  * three more fields (arguments with made-up values tend to find nothing to return).
  */
-function pathTo(schema: GraphQLSchema, target: { type: GraphQLObjectType; field: string }): Step[] {
+function pathTo(
+  schema: GraphQLSchema,
+  target: { type: GraphQLObjectType; field: string },
+  /** Only through fields this accepts (the target itself excepted). */
+  passable: (type: GraphQLObjectType, field: string) => boolean = () => true,
+): Step[] | undefined {
   const roots = [schema.getQueryType(), schema.getMutationType()].filter((t): t is GraphQLObjectType => !!t);
   const best = new Map<string, { cost: number; path: Step[] }>();
   let frontier: Array<{ type: GraphQLObjectType; cost: number; path: Step[] }> = roots.map((type) => ({ type, cost: 0, path: [] }));
@@ -84,6 +90,7 @@ function pathTo(schema: GraphQLSchema, target: { type: GraphQLObjectType; field:
           if (found === undefined || stepCost < found.cost) found = { cost: stepCost, path: steps };
           continue;
         }
+        if (!passable(type, field.name)) continue;
         const named = getNamedType(field.type);
         const types = isObjectType(named) ? [named] : isAbstractType(named) ? schema.getPossibleTypes(named) : [];
         for (const child of types) {
@@ -96,8 +103,7 @@ function pathTo(schema: GraphQLSchema, target: { type: GraphQLObjectType; field:
     }
     frontier = next;
   }
-  if (found === undefined) throw new Error(`${target.type.name}.${target.field} is not reachable from a root`);
-  return found.path;
+  return found?.path;
 }
 
 function operationFor(schema: GraphQLSchema, path: readonly Step[]): string {
@@ -205,6 +211,7 @@ describe('the generated authorization matrix', () => {
 
   it.each(cases)('$coordinate as $caller.name', async ({ type, field, caller }) => {
     const path = pathTo(schema, { type, field });
+    if (path === undefined) throw new Error(`${type.name}.${field} is not reachable from a root`);
     const query = operationFor(schema, path);
     // The first field on the path that refuses this caller decides the answer.
     const deniedAt = path.findIndex((step) => refuses(fieldRequirement(schema, step.type, step.field.name), caller.viewer));
@@ -229,6 +236,98 @@ describe('the generated authorization matrix', () => {
       };
       expect({ query, authErrors }).toEqual({ query, authErrors: [expected] });
     }
+  });
+});
+
+/*
+ * The map tells the truth: for every field of the auth map and every caller it names (anonymous and
+ * each role, signed in with a session), a request as that caller through the real HTTP server is
+ * allowed exactly when the map says so. The expectation comes from the map alone (`reachableBy`),
+ * so a map that drifts from enforcement fails here. A caller the map lets through only as an owner
+ * depends on data: those cases are left to the ownership tests below, and counted; so are the
+ * Subscription root's fields, which HTTP does not serve (test/subscriptions/ covers them). Data for
+ * the paths to run through: a PUBLIC note by the USER. A denial is an error naming a coordinate
+ * of the path (as the directives word them), not a refusal by a resolver (a made-up refresh token).
+ */
+describe('the auth map agrees with the server', () => {
+  const map = buildAuthMap(schema);
+  const entries = new Map(map.entries.map((e) => [e.coordinate, e]));
+  const mapCallers = ['anonymous', 'USER', 'ADMIN'] as const;
+  /** What the map says of a caller on a field: reaches it, only as an owner, or not at all. */
+  const verdict = (entry: AuthMapEntry | undefined, caller: string): 'allow' | 'owner' | 'deny' => {
+    const label = entry?.reachableBy.find((name) => name === caller || name.startsWith(`${caller} (`));
+    return label === undefined ? 'deny' : label === caller ? 'allow' : 'owner';
+  };
+  const mapCases = map.entries.flatMap((entry) => mapCallers.map((caller) => ({ coordinate: entry.coordinate, caller })));
+  let server: HttpHarness;
+  const headers: Record<string, Record<string, string>> = { anonymous: {} };
+  let notOverHttp = 0;
+
+  beforeAll(async () => {
+    server = await startHttpServer();
+    const origin = { actorId: null, address: 'map', source: 'request' } as const;
+    for (const role of ['USER', 'ADMIN'] as const) {
+      await createUser(server.app, { email: `${role.toLowerCase()}@map.test`, password: 'map password', role }, origin);
+    }
+    const login = await server.gql('mutation { login(email: "user@map.test", password: "map password") { accessToken } }');
+    const note = await server.gql('mutation { createNote(title: "t", body: "b", visibility: PUBLIC) { id } }', {
+      headers: { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` },
+    });
+    expect(note.body.errors).toBeUndefined();
+  });
+  afterAll(() => server.close());
+
+  it('names the callers this test plays: anonymous and each role', () => {
+    const named = new Set(map.entries.flatMap((e) => e.reachableBy.map((label) => label.replace(/ \(.*$/, ''))));
+    expect([...named].sort()).toEqual([...mapCallers].sort());
+  });
+
+  it.each(mapCases)('$coordinate as $caller', async ({ coordinate, caller }) => {
+    const [typeName, fieldName] = coordinate.split('.') as [string, string];
+    const type = schema.getType(typeName) as GraphQLObjectType;
+    const expected = verdict(entries.get(coordinate), caller);
+    if (expected === 'owner' || type === schema.getSubscriptionType()) {
+      notOverHttp++;
+      return;
+    }
+    // A path on which the map lets this caller through every field before the target, if any.
+    const open = pathTo(schema, { type, field: fieldName }, (t, f) => verdict(entries.get(`${t.name}.${f}`), caller) === 'allow');
+    const path = open ?? pathTo(schema, { type, field: fieldName });
+    if (path === undefined) throw new Error(`${coordinate} is not reachable from a root`);
+    if (path.some((step, i) => i < path.length - 1 && verdict(entries.get(`${step.type.name}.${step.field.name}`), caller) === 'owner')) {
+      notOverHttp++;
+      return;
+    }
+    const deniedAt = path.findIndex((step) => verdict(entries.get(`${step.type.name}.${step.field.name}`), caller) === 'deny');
+    // Expected from the map: denied on the first field of the path it says the caller does not reach.
+    expect(open === undefined ? deniedAt !== -1 : deniedAt === -1 || deniedAt === path.length - 1).toBe(true);
+    const query = operationFor(schema, path);
+    if (caller !== 'anonymous') {
+      const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "map password") { accessToken } }', {
+        variables: { e: `${caller.toLowerCase()}@map.test` },
+      });
+      headers[caller] = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
+    }
+    const response = await server.gql(query, { headers: headers[caller] ?? {} });
+    const coordinates = path.map((step) => `${step.type.name}.${step.field.name}`);
+    const authErrors = (response.body.errors ?? [])
+      .filter((e: WireError) => e.extensions?.['code'] === 'UNAUTHENTICATED' || e.extensions?.['code'] === 'FORBIDDEN')
+      .filter((e: WireError) => coordinates.some((c) => e.message.includes(c)))
+      .map((e: WireError) => (e.path ?? []).filter((p) => typeof p === 'string').join('.'));
+    const expectedErrors =
+      deniedAt === -1
+        ? []
+        : [
+            path
+              .slice(0, deniedAt + 1)
+              .map((s) => s.field.name)
+              .join('.'),
+          ];
+    expect({ query, authErrors }).toEqual({ query, authErrors: expectedErrors });
+  });
+
+  it('leaves only owner-dependent cases and subscription roots to other tests', () => {
+    expect(notOverHttp).toBeLessThan(mapCases.length / 10);
   });
 });
 

@@ -1,0 +1,210 @@
+// Tooling: what a schema change does to who reaches what, from two auth maps (`gatehouse auth-map
+// --json` before, and after). Pure: it reads the maps' JSON shape (src/tools/auth-map.ts) and decides
+// nothing about enforcement.
+//
+// A caller is one the map names: `anonymous` or a role of the Role enum. For each field and caller it
+// compares, in this order:
+// - whether the caller reaches the field at all (a new field reached by someone is a gain, a removed
+//   one a loss), and if so on which objects: any, only its own (`@owner`), or its own and the open
+//   ones (`openWhen`);
+// - the owner rule's property (`@owner(field:)`): a different property lets other people through, so
+//   it is both a gain and a loss;
+// - the credential kinds allowed (`@credentials`), for signed-in callers;
+// - the scopes required (`@requiresScopes`): wider when some scope set is accepted now that was not
+//   before (a new alternative is not a superset of an old one), narrower the other way round.
+// Any gain widens access: the CLI exits 1 on it unless told `--allow-widening`.
+import type { AuthMap, AuthMapEntry } from './auth-map';
+
+/** One change of access for one caller on one field. */
+export interface AccessChange {
+  readonly direction: 'gains' | 'loses';
+  /** What is gained or lost, e.g. `the field`, `via API_KEY`, `any object (was: only its own)`. */
+  readonly what: string;
+}
+
+/** Every change on one field, per caller. */
+export interface FieldAccessDiff {
+  readonly coordinate: string;
+  /** The field's requirement before and after (`requires` of the map); null: not in that map. */
+  readonly before: string | null;
+  readonly after: string | null;
+  readonly callers: readonly { readonly caller: string; readonly changes: readonly AccessChange[] }[];
+}
+
+export interface AuthMapDiff {
+  /** Fields whose access changed for some caller, in the order of the new map, then removed fields. */
+  readonly fields: readonly FieldAccessDiff[];
+  /** True when any caller gains anything. */
+  readonly widens: boolean;
+}
+
+/** The file is not the JSON `gatehouse auth-map --json` prints. */
+export class AuthMapFormatError extends Error {
+  override readonly name = 'AuthMapFormatError';
+  readonly code = 'NOT_AN_AUTH_MAP';
+}
+
+const KINDS = ['JWT', 'API_KEY', 'EXTERNAL'] as const;
+
+const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/** Checks that `text` is an auth map's JSON, naming the first thing that is not. */
+export function parseAuthMapJson(text: string, name: string): AuthMap {
+  const fail = (why: string): never => {
+    throw new AuthMapFormatError(`${name} is not an auth map (the output of gatehouse auth-map --json): ${why}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return fail(`not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { entries?: unknown }).entries)) {
+    return fail('no "entries" list');
+  }
+  const entries = (parsed as { entries: unknown[] }).entries;
+  for (const [index, entry] of entries.entries()) {
+    const at = `entries[${index}]`;
+    if (typeof entry !== 'object' || entry === null) fail(`${at} is not an object`);
+    const e = entry as Record<string, unknown>;
+    if (typeof e['coordinate'] !== 'string' || !/^\w+\.\w+$/.test(e['coordinate'])) fail(`${at}.coordinate is not Type.field`);
+    if (typeof e['requires'] !== 'string') fail(`${at}.requires is not a string`);
+    if (!isStringList(e['reachableBy'])) fail(`${at}.reachableBy is not a list of strings`);
+    if (e['credentials'] !== undefined && !isStringList(e['credentials'])) fail(`${at}.credentials is not a list of strings`);
+    if (e['scopes'] !== undefined && !(Array.isArray(e['scopes']) && e['scopes'].every(isStringList))) {
+      fail(`${at}.scopes is not a list of lists of strings`);
+    }
+    if (e['owner'] !== undefined && (typeof e['owner'] !== 'object' || typeof (e['owner'] as { field?: unknown }).field !== 'string')) {
+      fail(`${at}.owner has no field`);
+    }
+  }
+  return parsed as AuthMap;
+}
+
+/** On which objects a caller reaches a field, from least to most. */
+type Reach = 'none' | 'own' | 'own-or-open' | 'any';
+const REACH_ORDER: readonly Reach[] = ['none', 'own', 'own-or-open', 'any'];
+const REACH_TEXT: Readonly<Record<Reach, string>> = {
+  none: 'no object',
+  own: 'only its own objects',
+  'own-or-open': 'its own and the open objects',
+  any: 'any object',
+};
+
+function reachOf(entry: AuthMapEntry | undefined, caller: string): Reach {
+  const label = entry?.reachableBy.find((name) => name === caller || name.startsWith(`${caller} (`));
+  if (label === undefined) return 'none';
+  if (label === caller) return 'any';
+  return label.includes(', or ') ? 'own-or-open' : 'own';
+}
+
+/**
+ * The callers the maps name, in the maps' order (anonymous, then the Role enum's): each list of
+ * `reachableBy` is in that order, so a name not seen yet goes right after the one before it.
+ */
+function callersOf(...maps: readonly AuthMap[]): string[] {
+  const names: string[] = ['anonymous'];
+  for (const map of maps) {
+    for (const entry of map.entries) {
+      let previous = 0; // anonymous stays first
+      for (const label of entry.reachableBy) {
+        const name = label.replace(/ \(.*$/, '');
+        let at = names.indexOf(name);
+        if (at === -1) names.splice((at = previous + 1), 0, name);
+        previous = at;
+      }
+    }
+  }
+  return names;
+}
+
+const scopeGroups = (entry: AuthMapEntry): readonly (readonly string[])[] =>
+  entry.scopes === undefined || entry.scopes.length === 0 ? [[]] : entry.scopes;
+
+/** The alternatives of `next` that accept a scope set `previous` refused (none ⊆ it). */
+function widerScopeGroups(previous: readonly (readonly string[])[], next: readonly (readonly string[])[]): (readonly string[])[] {
+  return next.filter((group) => !previous.some((old) => old.every((scope) => group.includes(scope))));
+}
+
+const scopeText = (group: readonly string[]): string => (group.length === 0 ? 'no scope' : `scopes ${group.join(' and ')}`);
+
+/** What changed for one caller reaching the field in both maps (reach already compared). */
+function detailChanges(caller: string, before: AuthMapEntry, after: AuthMapEntry, reach: Reach): AccessChange[] {
+  const changes: AccessChange[] = [];
+  if (reach !== 'any' && before.owner && after.owner && before.owner.field !== after.owner.field) {
+    const what = `objects whose ${after.owner.field} is its id (was: ${before.owner.field})`;
+    changes.push({ direction: 'gains', what }, { direction: 'loses', what: `objects whose ${before.owner.field} is its id` });
+  }
+  if (caller === 'anonymous') return changes;
+  const kindsBefore = before.credentials ?? KINDS;
+  const kindsAfter = after.credentials ?? KINDS;
+  for (const kind of kindsAfter) if (!kindsBefore.includes(kind)) changes.push({ direction: 'gains', what: `via ${kind}` });
+  for (const kind of kindsBefore) if (!kindsAfter.includes(kind)) changes.push({ direction: 'loses', what: `via ${kind}` });
+  for (const group of widerScopeGroups(scopeGroups(before), scopeGroups(after))) {
+    changes.push({ direction: 'gains', what: `with ${scopeText(group)}` });
+  }
+  for (const group of widerScopeGroups(scopeGroups(after), scopeGroups(before))) {
+    changes.push({ direction: 'loses', what: `with ${scopeText(group)}` });
+  }
+  return changes;
+}
+
+function callerChanges(caller: string, before: AuthMapEntry | undefined, after: AuthMapEntry | undefined): AccessChange[] {
+  const was = reachOf(before, caller);
+  const now = reachOf(after, caller);
+  if (was === 'none' && now === 'none') return [];
+  if (was === 'none') return [{ direction: 'gains', what: now === 'any' ? 'the field' : `the field on ${REACH_TEXT[now]}` }];
+  if (now === 'none') return [{ direction: 'loses', what: 'the field' }];
+  const changes: AccessChange[] = [];
+  const order = REACH_ORDER.indexOf(now) - REACH_ORDER.indexOf(was);
+  if (order > 0) changes.push({ direction: 'gains', what: `${REACH_TEXT[now]} (was: ${REACH_TEXT[was]})` });
+  if (order < 0) changes.push({ direction: 'loses', what: `${REACH_TEXT[was]} (now: ${REACH_TEXT[now]})` });
+  return [...changes, ...detailChanges(caller, before as AuthMapEntry, after as AuthMapEntry, now)];
+}
+
+/** Who gains and who loses access to each field between two auth maps. */
+export function diffAuthMaps(before: AuthMap, after: AuthMap): AuthMapDiff {
+  const previous = new Map(before.entries.map((e) => [e.coordinate, e]));
+  const next = new Map(after.entries.map((e) => [e.coordinate, e]));
+  const coordinates = [...next.keys(), ...[...previous.keys()].filter((c) => !next.has(c))];
+  const callers = callersOf(before, after);
+  const fields: FieldAccessDiff[] = [];
+  for (const coordinate of coordinates) {
+    const was = previous.get(coordinate);
+    const now = next.get(coordinate);
+    const perCaller = callers.map((caller) => ({ caller, changes: callerChanges(caller, was, now) })).filter((c) => c.changes.length > 0);
+    if (perCaller.length > 0) fields.push({ coordinate, before: was?.requires ?? null, after: now?.requires ?? null, callers: perCaller });
+  }
+  const widens = fields.some((f) => f.callers.some((c) => c.changes.some((change) => change.direction === 'gains')));
+  return { fields, widens };
+}
+
+const countOf = (diff: AuthMapDiff, direction: AccessChange['direction']): number =>
+  diff.fields.reduce((n, f) => n + f.callers.filter((c) => c.changes.some((change) => change.direction === direction)).length, 0);
+
+/** The diff as Markdown for a pull-request comment: a summary line, then one row per field and caller. */
+export function formatAuthMapDiffMarkdown(diff: AuthMapDiff): string {
+  if (diff.fields.length === 0) return '### Auth map: no change of access\n';
+  const gains = countOf(diff, 'gains');
+  const losses = countOf(diff, 'loses');
+  const lines = [
+    `### Auth map: ${gains} (field, caller) pair(s) gain access, ${losses} lose access`,
+    '',
+    diff.widens ? '**This change widens access.**' : 'No caller gains access.',
+    '',
+    '| field | caller | gains | loses | requires (before → after) |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  const cell = (changes: readonly AccessChange[], direction: AccessChange['direction']): string =>
+    changes
+      .filter((c) => c.direction === direction)
+      .map((c) => c.what)
+      .join('; ');
+  for (const field of diff.fields) {
+    const requires = `${field.before ?? '(new field)'} → ${field.after ?? '(removed)'}`;
+    for (const { caller, changes } of field.callers) {
+      lines.push(`| \`${field.coordinate}\` | ${caller} | ${cell(changes, 'gains')} | ${cell(changes, 'loses')} | ${requires} |`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

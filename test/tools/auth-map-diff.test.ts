@@ -1,0 +1,139 @@
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { buildAuthMap } from '../../src/tools/auth-map';
+import { AuthMapFormatError, diffAuthMaps, formatAuthMapDiffMarkdown, parseAuthMapJson } from '../../src/tools/auth-map-diff';
+import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
+
+const mapOf = (sdl: string) => buildAuthMap(makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, `enum Role { USER ADMIN }`, sdl] }));
+
+/** The diff as `field caller gains|loses what` lines, easy to compare whole. */
+function pairs(beforeSdl: string, afterSdl: string): string[] {
+  const diff = diffAuthMaps(mapOf(beforeSdl), mapOf(afterSdl));
+  return diff.fields.flatMap((f) =>
+    f.callers.flatMap((c) => c.changes.map((change) => `${f.coordinate} ${c.caller} ${change.direction} ${change.what}`)),
+  );
+}
+
+describe('diffAuthMaps', () => {
+  it('names nothing when nothing changed', () => {
+    const sdl = 'type Query { a: String @public b: String @auth }';
+    const diff = diffAuthMaps(mapOf(sdl), mapOf(sdl));
+    expect(diff).toEqual({ fields: [], widens: false });
+    expect(formatAuthMapDiffMarkdown(diff)).toBe('### Auth map: no change of access\n');
+  });
+
+  it('names the callers who gain when a role rule is dropped, and who lose when it is added', () => {
+    const adminOnly = 'type Query { report: String @hasRole(role: ADMIN) open: String @public }';
+    const signedIn = 'type Query { report: String @auth open: String @hasRole(role: ADMIN) }';
+    expect(pairs(adminOnly, signedIn)).toEqual([
+      'Query.report USER gains the field',
+      'Query.open anonymous loses the field',
+      'Query.open USER loses the field',
+    ]);
+    expect(diffAuthMaps(mapOf(adminOnly), mapOf(signedIn)).widens).toBe(true);
+    expect(
+      diffAuthMaps(mapOf(signedIn), mapOf(signedIn.replace('report: String @auth', 'report: String @hasRole(role: ADMIN)'))).widens,
+    ).toBe(false);
+  });
+
+  it('follows reachability: opening a type only matters to callers who reach it', () => {
+    const before = 'type Vault { gold: Int @hasRole(role: ADMIN) } type Query { vault: Vault @auth }';
+    const after = 'type Vault { gold: Int @public } type Query { vault: Vault @auth }';
+    expect(pairs(before, after)).toEqual(['Vault.gold USER gains the field']);
+  });
+
+  it('names credential kinds gained and lost', () => {
+    const jwtOnly = 'type Query { mint: String @auth @credentials(allow: [JWT]) }';
+    const anyKind = 'type Query { mint: String @auth }';
+    const apiKeyOnly = 'type Query { mint: String @auth @credentials(allow: [API_KEY]) }';
+    expect(pairs(jwtOnly, anyKind)).toEqual([
+      'Query.mint USER gains via API_KEY',
+      'Query.mint USER gains via EXTERNAL',
+      'Query.mint ADMIN gains via API_KEY',
+      'Query.mint ADMIN gains via EXTERNAL',
+    ]);
+    // API_KEY only: no role reaches it with a session (the map's callers are signed in with JWT).
+    expect(pairs(jwtOnly, apiKeyOnly)).toEqual(['Query.mint USER loses the field', 'Query.mint ADMIN loses the field']);
+  });
+
+  it('names scope sets that pass now and did not, and the other way round', () => {
+    const one = 'type Query { docs: String @auth @requiresScopes(scopes: [["docs:read", "audit"]]) }';
+    const alternative = 'type Query { docs: String @auth @requiresScopes(scopes: [["docs:read", "audit"], ["docs:admin"]]) }';
+    const stricter = 'type Query { docs: String @auth @requiresScopes(scopes: [["docs:read", "audit", "mfa"]]) }';
+    const none = 'type Query { docs: String @auth }';
+    expect(pairs(one, alternative)).toEqual([
+      'Query.docs USER gains with scopes docs:admin',
+      'Query.docs ADMIN gains with scopes docs:admin',
+    ]);
+    expect(pairs(one, stricter)).toEqual([
+      'Query.docs USER loses with scopes docs:read and audit',
+      'Query.docs ADMIN loses with scopes docs:read and audit',
+    ]);
+    expect(pairs(one, none)).toEqual(['Query.docs USER gains with no scope', 'Query.docs ADMIN gains with no scope']);
+    expect(diffAuthMaps(mapOf(one), mapOf(stricter)).widens).toBe(false);
+  });
+
+  it('names ownership changes: any object instead of its own, the open objects, another owner property', () => {
+    const own = 'type Doc { body: String @owner(field: "ownerId") } type Query { doc: Doc @auth }';
+    const orAdmin = 'type Doc { body: String @owner(field: "ownerId", orRole: ADMIN) } type Query { doc: Doc @auth }';
+    const open =
+      'type Doc { body: String @owner(field: "ownerId", openWhen: "status", openValue: "PUBLIC") } type Query { doc: Doc @auth }';
+    const editor = 'type Doc { body: String @owner(field: "editorId") } type Query { doc: Doc @auth }';
+    expect(pairs(own, orAdmin)).toEqual(['Doc.body ADMIN gains any object (was: only its own objects)']);
+    expect(pairs(orAdmin, own)).toEqual(['Doc.body ADMIN loses any object (now: only its own objects)']);
+    expect(pairs(own, open)).toEqual([
+      'Doc.body USER gains its own and the open objects (was: only its own objects)',
+      'Doc.body ADMIN gains its own and the open objects (was: only its own objects)',
+    ]);
+    expect(pairs(own, editor)).toEqual([
+      'Doc.body USER gains objects whose editorId is its id (was: ownerId)',
+      'Doc.body USER loses objects whose ownerId is its id',
+      'Doc.body ADMIN gains objects whose editorId is its id (was: ownerId)',
+      'Doc.body ADMIN loses objects whose ownerId is its id',
+    ]);
+  });
+
+  it('counts a new reachable field as a gain and a removed one as a loss', () => {
+    const before = 'type Query { a: String @public }';
+    const after = 'type Query { a: String @public b: String @hasRole(role: ADMIN) }';
+    expect(pairs(before, after)).toEqual(['Query.b ADMIN gains the field']);
+    expect(pairs(after, before)).toEqual(['Query.b ADMIN loses the field']);
+  });
+
+  it('writes a Markdown table with one row per field and caller', () => {
+    const diff = diffAuthMaps(
+      mapOf('type Query { report: String @hasRole(role: ADMIN) open: String @public }'),
+      mapOf('type Query { report: String @auth @credentials(allow: [JWT]) open: String @auth }'),
+    );
+    expect(formatAuthMapDiffMarkdown(diff).split('\n')).toEqual([
+      '### Auth map: 1 (field, caller) pair(s) gain access, 2 lose access',
+      '',
+      '**This change widens access.**',
+      '',
+      '| field | caller | gains | loses | requires (before → after) |',
+      '| --- | --- | --- | --- | --- |',
+      '| `Query.report` | USER | the field |  | role ADMIN → signed in + not via API_KEY, EXTERNAL |',
+      '| `Query.report` | ADMIN |  | via API_KEY; via EXTERNAL | role ADMIN → signed in + not via API_KEY, EXTERNAL |',
+      '| `Query.open` | anonymous |  | the field | public → signed in |',
+      '',
+    ]);
+  });
+});
+
+describe('parseAuthMapJson', () => {
+  it('reads what auth-map --json prints', () => {
+    const map = mapOf('type Query { a: String @public }');
+    expect(parseAuthMapJson(JSON.stringify(map), 'before.json')).toEqual(map);
+  });
+
+  it.each([
+    ['not json', 'not JSON'],
+    ['{"data": {}}', 'no "entries" list'],
+    ['{"entries": [{"coordinate": "Query.a", "requires": "public"}]}', 'entries[0].reachableBy is not a list of strings'],
+    ['{"entries": [{"coordinate": "a b", "requires": "public", "reachableBy": []}]}', 'entries[0].coordinate is not Type.field'],
+  ])('refuses %s, saying why', (text, why) => {
+    expect(() => parseAuthMapJson(text, 'before.json')).toThrow(AuthMapFormatError);
+    expect(() => parseAuthMapJson(text, 'before.json')).toThrow(
+      `before.json is not an auth map (the output of gatehouse auth-map --json): ${why}`,
+    );
+  });
+});
