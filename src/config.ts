@@ -8,6 +8,8 @@ export type DatabaseConfig = { readonly dialect: 'sqlite'; readonly path: string
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
+export type SigningAlgorithm = 'ES256' | 'HS256';
+
 /** Everything gatehouse reads from its environment, parsed and validated once at start-up. */
 export interface Config {
   readonly nodeEnv: NodeEnv;
@@ -19,8 +21,24 @@ export interface Config {
   /** Folder for local state (the SQLite file by default, the development JWT secret). Default `./data`. */
   readonly dataDir: string;
   readonly jwt: {
-    /** HS256 secret, at least 32 bytes. `null` only outside production: one is generated under `dataDir`. */
+    /**
+     * What signs new access tokens (JWT_ALGORITHM): `HS256` with `secret`, or `ES256` with EC keys kept
+     * in the database (src/auth/signing-keys.ts). Default HS256.
+     */
+    readonly algorithm: SigningAlgorithm;
+    /**
+     * HS256 secret, at least 32 bytes. With HS256, `null` only outside production: one is generated
+     * under `dataDir`. With ES256 it only verifies: the HS256 tokens of an install switched to ES256
+     * keep working until they expire while it stays set.
+     */
     readonly secret: string | null;
+    /** JWT_SECRET_PREVIOUS: a former HS256 secret whose tokens still verify (rotation of JWT_SECRET); never signs. */
+    readonly previousSecret: string | null;
+    /**
+     * ES256: the secret the private signing keys are encrypted with in the database, at least 32 bytes.
+     * `null` outside production only (one is generated under `dataDir`), and always with HS256.
+     */
+    readonly signingKeysSecret: string | null;
     readonly issuer: string;
     readonly audience: string;
     /** Access-token lifetime in seconds. Default 900. */
@@ -197,21 +215,50 @@ export function parseDatabaseUrl(raw: string): DatabaseConfig {
   throw new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgres:// (PostgreSQL)');
 }
 
-function jwtSecret(env: Env, nodeEnv: NodeEnv): string | null {
-  const secret = env['JWT_SECRET'];
-  if (secret === undefined || secret === '') {
-    if (nodeEnv === 'production') {
-      throw new ConfigError('JWT_SECRET', `is required in production (at least ${MIN_JWT_SECRET_BYTES} random bytes)`);
-    }
-    return null;
-  }
+/** A secret's strength; the message names the variable and never the value. */
+function checkSecret(name: string, secret: string): string {
   if (Buffer.byteLength(secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
-    throw new ConfigError('JWT_SECRET', `must be at least ${MIN_JWT_SECRET_BYTES} bytes long`);
+    throw new ConfigError(name, `must be at least ${MIN_JWT_SECRET_BYTES} bytes long`);
   }
   if (WELL_KNOWN_WEAK_SECRETS.has(secret.toLowerCase()) || new Set(secret).size < 8) {
-    throw new ConfigError('JWT_SECRET', 'is a well-known or low-variety value; generate one with `openssl rand -base64 48`');
+    throw new ConfigError(name, 'is a well-known or low-variety value; generate one with `openssl rand -base64 48`');
   }
   return secret;
+}
+
+function optionalSecret(env: Env, name: string): string | null {
+  const secret = env[name];
+  return secret === undefined || secret === '' ? null : checkSecret(name, secret);
+}
+
+function signingAlgorithm(env: Env): SigningAlgorithm {
+  const raw = text(env, 'JWT_ALGORITHM') ?? 'HS256';
+  if (raw !== 'ES256' && raw !== 'HS256') throw new ConfigError('JWT_ALGORITHM', `must be ES256 or HS256, got "${raw.slice(0, 20)}"`);
+  return raw;
+}
+
+/** JWT_SECRET, JWT_SECRET_PREVIOUS and SIGNING_KEYS_SECRET for the chosen algorithm. */
+function signingSecrets(env: Env, nodeEnv: NodeEnv, algorithm: SigningAlgorithm) {
+  const secret = optionalSecret(env, 'JWT_SECRET');
+  const previousSecret = optionalSecret(env, 'JWT_SECRET_PREVIOUS');
+  const signingKeysSecret = optionalSecret(env, 'SIGNING_KEYS_SECRET');
+  const production = nodeEnv === 'production';
+  if (algorithm === 'HS256' && secret === null && production) {
+    throw new ConfigError('JWT_SECRET', `is required in production (at least ${MIN_JWT_SECRET_BYTES} random bytes)`);
+  }
+  if (algorithm === 'ES256' && signingKeysSecret === null && production) {
+    throw new ConfigError(
+      'SIGNING_KEYS_SECRET',
+      `is required in production with JWT_ALGORITHM=ES256 (at least ${MIN_JWT_SECRET_BYTES} random bytes; it encrypts the signing keys in the database)`,
+    );
+  }
+  if (previousSecret !== null && previousSecret === secret) {
+    throw new ConfigError('JWT_SECRET_PREVIOUS', 'is the same as JWT_SECRET; set it to the secret JWT_SECRET replaced');
+  }
+  if (signingKeysSecret !== null && (signingKeysSecret === secret || signingKeysSecret === previousSecret)) {
+    throw new ConfigError('SIGNING_KEYS_SECRET', 'must differ from JWT_SECRET and JWT_SECRET_PREVIOUS');
+  }
+  return { secret, previousSecret, signingKeysSecret: algorithm === 'ES256' ? signingKeysSecret : null };
 }
 
 /**
@@ -252,6 +299,7 @@ export function parseConfig(env: Env): Config {
   }
 
   const jwtIssuer = text(env, 'JWT_ISSUER') ?? 'gatehouse';
+  const algorithm = signingAlgorithm(env);
   let externalIssuers: ExternalIssuerConfig[] = [];
   const rawIssuers = text(env, 'OIDC_ISSUERS');
   if (rawIssuers !== undefined) {
@@ -270,7 +318,8 @@ export function parseConfig(env: Env): Config {
     database: parseDatabaseUrl(text(env, 'DATABASE_URL') ?? 'file:./data/gatehouse.db'),
     dataDir: text(env, 'DATA_DIR') ?? './data',
     jwt: {
-      secret: jwtSecret(env, nodeEnv),
+      algorithm,
+      ...signingSecrets(env, nodeEnv, algorithm),
       issuer: jwtIssuer,
       audience: text(env, 'JWT_AUDIENCE') ?? 'gatehouse-api',
       accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),

@@ -9,7 +9,7 @@ import { touchApiKey } from '../store/api-keys';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
 import { authenticateExternal, type ExternalAuthentication } from './external/authenticate';
-import { ACCESS_TOKEN_TYPE } from './jwt';
+import { hasOwnHs256Header } from './jwt';
 import { isWellFormedApiKey, sha256 } from './secrets';
 import { sessionEnded } from './session-ends';
 import { rolesOf } from './roles';
@@ -24,8 +24,6 @@ export type Authentication =
       readonly sessionId?: string | null;
     }
   | { readonly ok: false; readonly problem: CredentialProblem };
-
-const OWN_HEADER = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE })).toString('base64url')}.`;
 
 /**
  * A disabled account acts through none of its credentials: decided here, for the three kinds a
@@ -67,14 +65,16 @@ export async function authenticate(app: App, credential: PresentedCredential): P
       const recalled = external?.recall(credential.token, app.now());
       if (external != null && recalled !== undefined)
         return fromExternal(await authenticateExternal(app, external, credential.token, recalled));
-      // Every gatehouse token starts with the same header ({"alg":"HS256","typ":"at+jwt"}); any
-      // other token naming a provider skips the HMAC check and its thrown error.
-      if (external != null && !credential.token.startsWith(OWN_HEADER) && external.issuerOf(credential.token) !== undefined) {
+      // gatehouse's HS256 tokens start with a header no provider's token has (jwt.ts); any other
+      // token naming a provider skips the HMAC check and its thrown error.
+      if (external != null && !hasOwnHs256Header(credential.token) && external.issuerOf(credential.token) !== undefined) {
         return fromExternal(await authenticateExternal(app, external, credential.token));
       }
-      const verified = app.accessTokens.verify(credential.token, app.now());
+      const verified = await app.accessTokens.verifyFresh(credential.token, app.now());
       if (!verified.ok) return { ok: false, problem: 'invalid_token' };
       const user = await app.store.lookups.userById(verified.claims.sub);
+      // After the lookup, which settled the change signal: a key retired before this request is known now.
+      if (!(await app.accessTokens.stillTrusted(verified.claims))) return { ok: false, problem: 'invalid_token' };
       // The row that says whether the user is disabled also says which sessions have ended: no extra read.
       if (user === undefined || !mayAct(user) || sessionEnded(user, verified.claims)) return { ok: false, problem: 'invalid_token' };
       return { ok: true, viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user, sessionId: verified.claims.sid ?? null };

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type App, createApp } from '../app';
-import { readOrCreateDevSecret } from '../auth/dev-secret';
+import { devSecretsFor } from '../auth/dev-secret';
 import { NotFound } from '../errors';
 import { ROLES, rolesOf } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
@@ -157,7 +157,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   return withStore('admin', async (config, store) => {
     try {
       await migrateToLatest(store);
-      const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
+      const app = createApp(config, store, devSecretsFor(config));
       console.log(await runCommand(app, argv, () => readFileSync(0, 'utf8')));
       return 0;
     } catch (error) {

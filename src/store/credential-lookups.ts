@@ -69,6 +69,11 @@ export interface CredentialLookups {
   apiKeyBySecretHash(secretHash: string): Promise<KeyWithOwner | undefined>;
   /** Counters of the cache; null when every answer comes from the database. */
   cacheStats(): CredentialCacheStats | null;
+  /**
+   * Also tells `listener` of every change the signal announces, as the cache hears it (the signing
+   * keys' ring reloads on them: src/auth/key-ring.ts). Without a cache there is no signal: never called.
+   */
+  onChange(listener: (change: CredentialChange) => void): void;
   /** Stops the change signal (its connection). */
   close(): Promise<void>;
 }
@@ -80,7 +85,7 @@ export interface CredentialReads {
 }
 
 /** A committed change to one row, or `all` when the signal cannot say which rows changed. */
-export type CredentialChange = { readonly table: 'users' | 'api_keys'; readonly id: string } | 'all';
+export type CredentialChange = { readonly table: 'users' | 'api_keys' | 'signing_keys'; readonly id: string } | 'all';
 
 /** How the cache learns of changes; see the rule at the top of this file. */
 export interface ChangeSignal {
@@ -100,6 +105,7 @@ export function uncachedLookups(reads: CredentialReads): CredentialLookups {
     userById: (id) => reads.userById(id),
     apiKeyBySecretHash: (hash) => reads.apiKeyBySecretHash(hash),
     cacheStats: () => null,
+    onChange: () => undefined,
     close: async () => undefined,
   };
 }
@@ -115,6 +121,7 @@ export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxE
   let hits = 0;
   let misses = 0;
   let settles = 0;
+  const others: ((change: CredentialChange) => void)[] = [];
 
   const forgetKey = (hash: string): void => {
     const entry = keys.get(hash);
@@ -123,6 +130,8 @@ export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxE
     keyHashes.delete(entry.key.id);
   };
   signal.listen((change) => {
+    for (const listener of others) listener(change);
+    if (change !== 'all' && change.table === 'signing_keys') return;
     generation++;
     if (change === 'all') {
       users.clear();
@@ -198,6 +207,7 @@ export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxE
         },
       ),
     cacheStats: () => ({ hits, misses, settles, entries: users.size + keys.size }),
+    onChange: (listener) => others.push(listener),
     close: () => signal.close(),
   };
 }
@@ -333,7 +343,7 @@ export function postgresChangeSignal(connectionString: string, options: Postgres
     ...(options.maxRetryMs === undefined ? {} : { maxRetryMs: options.maxRetryMs }),
     onNotification(payload) {
       const [table, id] = payload.split(':');
-      onChange((table === 'users' || table === 'api_keys') && id ? { table, id } : 'all');
+      onChange((table === 'users' || table === 'api_keys' || table === 'signing_keys') && id ? { table, id } : 'all');
     },
     onListening() {
       onChange('all');

@@ -111,7 +111,21 @@ export interface EventLogTable {
   published_at: Timestamp;
 }
 
+/** An ES256 signing key (src/store/signing-keys.ts). */
+export interface SigningKeysTable {
+  /** The key's id in token headers and the JWKS: its RFC 7638 thumbprint. */
+  kid: string;
+  algorithm: string;
+  /** The public key as a JWK (JSON). */
+  public_jwk: string;
+  /** The private key, encrypted with SIGNING_KEYS_SECRET (src/auth/key-encryption.ts). */
+  private_key: string;
+  created_at: Timestamp;
+  retired_at: NullableTimestamp;
+}
+
 export interface Database {
+  signing_keys: SigningKeysTable;
   event_log: EventLogTable;
   external_identities: ExternalIdentitiesTable;
   audit_events: AuditEventsTable;

@@ -11,6 +11,7 @@ import { credentialNotify } from './2026-11-29T03-00_credential-notify';
 import { externalIdentities } from './2026-11-30T13-00_external-identities';
 import { apiKeyScopes } from './2026-11-30T20-00_api-key-scopes';
 import { eventLog } from './2026-12-01T00-00_event-log';
+import { signingKeys } from './2026-12-06T00-00_signing-keys';
 
 /**
  * Every migration, by name, for one dialect. Names sort by time; a released migration is never
@@ -30,5 +31,6 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-11-30T13-00_external-identities': externalIdentities(dialect),
     '2026-11-30T20-00_api-key-scopes': apiKeyScopes(dialect),
     '2026-12-01T00-00_event-log': eventLog(dialect),
+    '2026-12-06T00-00_signing-keys': signingKeys(dialect),
   };
 }
