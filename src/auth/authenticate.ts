@@ -87,6 +87,8 @@ export async function authenticate(app: App, credential: PresentedCredential): P
         found === undefined ||
         found.key.revokedAt !== null ||
         (found.key.expiresAt !== null && found.key.expiresAt <= now) ||
+        // A secret replaced by rotateApiKey works until its grace period ends, then like a revoked key.
+        (found.matched === 'previous' && !(found.key.previousSecretExpiresAt !== null && now < found.key.previousSecretExpiresAt)) ||
         !mayAct(found.owner)
       ) {
         return { ok: false, problem: 'invalid_api_key' };

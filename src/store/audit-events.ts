@@ -21,6 +21,7 @@ export type AuditAction =
   | 'session.logged_out_everywhere'
   | 'api_key.created'
   | 'api_key.revoked'
+  | 'api_key.rotated'
   | 'signing_key.rotated'
   | 'signing_key.retired';
 

@@ -49,6 +49,11 @@ import { USER_COLUMNS, toUser, type UserRecord } from './users';
 export interface KeyWithOwner {
   readonly key: ApiKeyRecord;
   readonly owner: UserRecord;
+  /**
+   * Which of the key's secrets the hash is: its current one, or the one its last rotation replaced
+   * (usable until `key.previousSecretExpiresAt`; authentication decides).
+   */
+  readonly matched: 'current' | 'previous';
 }
 
 export interface CredentialCacheStats {
@@ -113,9 +118,9 @@ export function uncachedLookups(reads: CredentialReads): CredentialLookups {
 /** `reads` behind a cache of at most `maxEntries` users and as many keys, kept fresh by `signal`. */
 export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxEntries: number): CredentialLookups {
   const users = new Map<string, UserRecord>();
-  /** By secret hash; `keyHashes` finds an entry from the key id a change names. */
+  /** By secret hash; `keyHashes` finds the entries (current and previous secret) from the key id a change names. */
   const keys = new Map<string, KeyWithOwner>();
-  const keyHashes = new Map<string, string>();
+  const keyHashes = new Map<string, Set<string>>();
   /** Bumped by every change that reaches the cache; a read that straddles a bump keeps nothing. */
   let generation = 0;
   let hits = 0;
@@ -123,11 +128,14 @@ export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxE
   let settles = 0;
   const others: ((change: CredentialChange) => void)[] = [];
 
+  /** Forgets every entry of the key that `hash` is one of the secrets of. */
   const forgetKey = (hash: string): void => {
     const entry = keys.get(hash);
-    if (entry === undefined) return;
-    keys.delete(hash);
-    keyHashes.delete(entry.key.id);
+    if (entry !== undefined) forgetKeyId(entry.key.id);
+  };
+  const forgetKeyId = (id: string): void => {
+    for (const hash of keyHashes.get(id) ?? []) keys.delete(hash);
+    keyHashes.delete(id);
   };
   signal.listen((change) => {
     for (const listener of others) listener(change);
@@ -138,8 +146,7 @@ export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxE
       keys.clear();
       keyHashes.clear();
     } else if (change.table === 'api_keys') {
-      const hash = keyHashes.get(change.id);
-      if (hash !== undefined) forgetKey(hash);
+      forgetKeyId(change.id);
     } else {
       users.delete(change.id);
       // An owner's change (disabled, role) is part of every one of its keys' entries.
@@ -203,7 +210,9 @@ export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxE
         (found) => {
           room(keys, forgetKey);
           keys.set(hash, found);
-          keyHashes.set(found.key.id, hash);
+          const hashes = keyHashes.get(found.key.id);
+          if (hashes === undefined) keyHashes.set(found.key.id, new Set([hash]));
+          else hashes.add(hash);
         },
       ),
     cacheStats: () => ({ hits, misses, settles, entries: users.size + keys.size }),
@@ -218,13 +227,15 @@ type KeyColumns = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>;
 type KeyWithOwnerRow = KeyColumns & Record<string, unknown>;
 
 const USER_SQL = `select ${USER_COLUMNS.join(', ')} from users where id = `;
-const KEY_SQL = `select ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')}, ${USER_COLUMNS.map((c) => `u.${c} as owner_${c}`).join(', ')}
+/** Completed with the hash parameter twice: a key is found by its current secret or its previous one. */
+const KEY_SQL = `select ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')}, k.secret_hash, ${USER_COLUMNS.map((c) => `u.${c} as owner_${c}`).join(', ')}
    from api_keys k join users u on u.id = k.user_id
-  where k.secret_hash = `;
+  where `;
+const BY_EITHER_SECRET = (p1: string, p2: string) => `k.secret_hash = ${p1} or k.previous_secret_hash = ${p2}`;
 
-function keyWithOwner(row: KeyWithOwnerRow): KeyWithOwner {
+function keyWithOwner(row: KeyWithOwnerRow, hash: string): KeyWithOwner {
   const owner = Object.fromEntries(USER_COLUMNS.map((c) => [c, row[`owner_${c}`]])) as UserColumns;
-  return { key: toApiKey(row), owner: toUser(owner) };
+  return { key: toApiKey(row), owner: toUser(owner), matched: row['secret_hash'] === hash ? 'current' : 'previous' };
 }
 
 /**
@@ -232,11 +243,11 @@ function keyWithOwner(row: KeyWithOwnerRow): KeyWithOwner {
  * primary-key read then costs a few microseconds instead of a Kysely query build and compile.
  */
 export function sqliteReads(database: SQLite.Database): CredentialReads {
-  let statements: { user: SQLite.Statement<[string], UserColumns>; key: SQLite.Statement<[string], KeyWithOwnerRow> } | undefined;
+  let statements: { user: SQLite.Statement<[string], UserColumns>; key: SQLite.Statement<[string, string], KeyWithOwnerRow> } | undefined;
   const prepared = () =>
     (statements ??= {
       user: database.prepare<[string], UserColumns>(`${USER_SQL}?`),
-      key: database.prepare<[string], KeyWithOwnerRow>(`${KEY_SQL}?`),
+      key: database.prepare<[string, string], KeyWithOwnerRow>(`${KEY_SQL}${BY_EITHER_SECRET('?', '?')}`),
     });
   return {
     async userById(id) {
@@ -244,8 +255,8 @@ export function sqliteReads(database: SQLite.Database): CredentialReads {
       return row && toUser(row);
     },
     async apiKeyBySecretHash(hash) {
-      const row = prepared().key.get(hash);
-      return row && keyWithOwner(row);
+      const row = prepared().key.get(hash, hash);
+      return row && keyWithOwner(row, hash);
     },
   };
 }
@@ -253,7 +264,7 @@ export function sqliteReads(database: SQLite.Database): CredentialReads {
 /** PostgreSQL: named statements, which pg prepares once per pooled connection. */
 export function postgresReads(pool: Pool): CredentialReads {
   const user = { name: 'gatehouse_user_by_id', text: `${USER_SQL}$1` };
-  const key = { name: 'gatehouse_key_by_hash', text: `${KEY_SQL}$1` };
+  const key = { name: 'gatehouse_key_by_either_hash', text: `${KEY_SQL}${BY_EITHER_SECRET('$1', '$1')}` };
   return {
     async userById(id) {
       const result = await pool.query<UserColumns>({ ...user, values: [id] });
@@ -263,7 +274,7 @@ export function postgresReads(pool: Pool): CredentialReads {
     async apiKeyBySecretHash(hash) {
       const result = await pool.query<KeyWithOwnerRow>({ ...key, values: [hash] });
       const row = result.rows[0];
-      return row && keyWithOwner(row);
+      return row && keyWithOwner(row, hash);
     },
   };
 }

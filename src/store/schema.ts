@@ -43,6 +43,10 @@ export interface ApiKeysTable {
   revoked_at: NullableTimestamp;
   /** JSON array of the scope names the key holds; NULL: every scope (see migration 2026-11-30T20-00_api-key-scopes). */
   scopes: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SHA-256 of the secret rotateApiKey replaced, hex; null when never rotated (migration 2026-12-06T01-00_api-key-rotation). */
+  previous_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When that former secret stops working. */
+  previous_secret_expires_at: NullableTimestamp;
 }
 
 export interface RefreshTokensTable {
