@@ -28,15 +28,13 @@ function timing(app: App) {
   return { accessTokenTtlSeconds: app.config.jwt.accessTokenTtlSeconds, clockToleranceSeconds: app.config.jwt.clockToleranceSeconds };
 }
 
-function requireEs256(app: App): string {
-  const secret = app.config.jwt.signingKeysSecret ?? null;
+function requireEs256(app: App): void {
   if (app.config.jwt.algorithm !== 'ES256') {
     throw new KeyOperationRefused(
       'HS256_CONFIGURED',
       'JWT_ALGORITHM is HS256: its key is JWT_SECRET. Rotate it by moving the old value to JWT_SECRET_PREVIOUS and setting a new JWT_SECRET, or switch to JWT_ALGORITHM=ES256',
     );
   }
-  return secret ?? '';
 }
 
 export async function listKeys(app: App): Promise<KeyListing[]> {
