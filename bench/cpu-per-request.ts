@@ -1,6 +1,6 @@
 // npm run bench:cpu: server CPU time per request (from /proc/<pid>/stat), a steadier measure than
 // requests per second on a noisy machine. Starts the servers named in SERVERS (comma-separated:
-// info, warn, debug = gatehouse on SQLite at that LOG_LEVEL; nocache = gatehouse without its
+// info, warn, debug = gatehouse on SQLite at that LOG_LEVEL; es256 = the same at info signing with ES256 keys; nocache = gatehouse without its
 // credential cache; postgres = gatehouse on the empty database at BENCH_DATABASE_URL; mercurius,
 // yoga = the peers; apollo-fastify = Apollo on Fastify with only a JWT check; bare = Apollo's standalone server), sends 20,000 requests of query Q to each
 // per round, R rounds interleaved. AUTH=jwt or AUTH=key sends each server its own credential
@@ -14,6 +14,11 @@ function start(name: string): Promise<Started> {
   if (name === 'mercurius' || name === 'yoga') return startServer(`peer-${name}`);
   if (name === 'apollo-fastify') return startServer('peer-apollo-fastify', [], { NODE_ENV: 'production' });
   if (name === 'nocache') return startServer('server', ['sqlite'], { CREDENTIAL_CACHE_SIZE: '0' });
+  if (name === 'es256')
+    return startServer('server', ['sqlite'], {
+      JWT_ALGORITHM: 'ES256',
+      SIGNING_KEYS_SECRET: 'bench-only-signing-keys-secret-5d2e8a1f9c3b7e4a',
+    });
   if (name === 'postgres') return startServer('server', [process.env['BENCH_DATABASE_URL'] ?? '']);
   return startServer('server', ['sqlite'], { LOG_LEVEL: name });
 }

@@ -40,6 +40,7 @@ export async function serveForBenchmark(
   const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   await migrateToLatest(store);
   const app = createApp(config, store);
+  await app.accessTokens.ready();
   const user = await createUser(
     app,
     { email: BENCH_EMAIL, password: BENCH_PASSWORD },
@@ -47,10 +48,10 @@ export async function serveForBenchmark(
   );
   const fields = await more({ app, user });
   // Access tokens live 15 minutes by default; a long one keeps the whole run on one token.
-  const token = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens.issue(
-    user.id,
-    new Date(),
-  ).token;
+  const longLived = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store);
+  await longLived.accessTokens.ready();
+  const token = longLived.accessTokens.issue(user.id, new Date()).token;
+  longLived.accessTokens.close();
 
   const server = await createHttpServer(app);
   const url = await server.listen();

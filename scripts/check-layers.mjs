@@ -10,7 +10,8 @@
 //                     src/text-rules.ts (which text may be stored or printed)
 //  2. credentials     src/auth/ — tokens, keys, passwords, roles, the Viewer, issuer configuration:
 //                     pure rules that read no store (authentication itself is layer 5)
-//  3. config          src/config.ts (parses issuers with auth/external/config.ts), src/context.ts
+//  3. config          src/config.ts (parses issuers with auth/external/config.ts), config-values.ts,
+//                     src/context.ts
 //  4. store           src/store/ (reads auth/session-ends.ts to parse a column it stores)
 //  5. authentication  src/auth/authenticate.ts: a credential and the store's rows become a Viewer
 //                     (its writes are done by src/services/authentication.ts)
@@ -39,7 +40,7 @@ const GENERATED = ['src/graphql/generated/'];
 const LAYERS = [
   ['base', ['src/errors.ts', 'src/client-address.ts', 'src/manual-clock.ts', 'src/text-rules.ts']],
   ['credentials', ['src/auth/']],
-  ['config', ['src/config.ts', 'src/context.ts']],
+  ['config', ['src/config.ts', 'src/config-values.ts', 'src/context.ts']],
   ['store', ['src/store/']],
   ['authentication', ['src/auth/authenticate.ts']],
   ['enforcement', ['src/enforcement/']],

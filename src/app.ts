@@ -1,8 +1,10 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Config } from './config';
 import { type AccessTokens, createAccessTokens } from './auth/jwt';
+import { createKeyRing, type KeyRing } from './auth/key-ring';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import type { Store } from './store/database';
+import { insertSigningKey, listSigningKeys } from './store/signing-keys';
 import { createExternalTokens, type ExternalTokens } from './auth/external/tokens';
 import pino from 'pino';
 import { createEventBus, type EventBus } from './events/event-bus';
@@ -28,6 +30,8 @@ export interface AppOptions {
   readonly now?: () => Date;
   /** The JWT secret to use when the config has none (development: read from the data folder). */
   readonly jwtSecret?: string;
+  /** ES256: the SIGNING_KEYS_SECRET to use when the config has none (development: read from the data folder). */
+  readonly signingKeysSecret?: string;
   /** Where external-token refusals and provider outages are logged; default a pino logger at LOG_LEVEL. */
   readonly externalLog?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** Key-fetch timing for external issuers (tests: a manual clock, a short cooldown). */
@@ -37,8 +41,7 @@ export interface AppOptions {
 }
 
 export function createApp(config: Config, store: Store, options: AppOptions = {}): App {
-  const secret = config.jwt.secret ?? options.jwtSecret;
-  if (secret === undefined) throw new TypeError('createApp: no JWT secret in config and none given');
+  const now = options.now ?? (() => new Date());
   return {
     config,
     store,
@@ -47,7 +50,7 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
       maxWaiting: config.passwordHashQueue,
     }),
     accessTokens: createAccessTokens({
-      secret,
+      keys: keyRingFor(config, store, options, now),
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       ttlSeconds: config.jwt.accessTokenTtlSeconds,
@@ -61,11 +64,34 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
             log: options.externalLog ?? pino({ level: config.logLevel, name: 'gatehouse.external-tokens' }),
             ...(options.externalKeyFetch ? { fetch: options.externalKeyFetch } : {}),
           }),
-    now: options.now ?? (() => new Date()),
+    now,
     events: createEventBus(config.database, store, {
       pollMs: config.subscriptions.eventPollMs,
       retentionMs: config.subscriptions.eventRetentionSeconds * 1_000,
     }),
     ...(options.apolloPlugins ? { apolloPlugins: options.apolloPlugins } : {}),
   };
+}
+
+/** The signing keys JWT_ALGORITHM names (src/auth/key-ring.ts); ES256 keys load at `accessTokens.ready()`. */
+function keyRingFor(config: Config, store: Store, options: AppOptions, now: () => Date): KeyRing {
+  const { jwt } = config;
+  const hsSecret = jwt.secret ?? (jwt.algorithm === 'HS256' ? (options.jwtSecret ?? null) : null);
+  if (jwt.algorithm === 'HS256' && hsSecret === null) throw new TypeError('createApp: no JWT secret in config and none given');
+  const signingKeysSecret = jwt.signingKeysSecret ?? options.signingKeysSecret ?? null;
+  if (jwt.algorithm === 'ES256' && signingKeysSecret === null)
+    throw new TypeError('createApp: no SIGNING_KEYS_SECRET in config and none given');
+  return createKeyRing({
+    algorithm: jwt.algorithm,
+    hsSecret,
+    hsPreviousSecret: jwt.previousSecret,
+    signingKeysSecret,
+    timing: { accessTokenTtlSeconds: jwt.accessTokenTtlSeconds, clockToleranceSeconds: jwt.clockToleranceSeconds },
+    now,
+    store: {
+      list: () => listSigningKeys(store.db),
+      insertFirst: (key) => insertSigningKey(store.db, key, true),
+      onChange: (listener) => store.lookups.onChange(() => listener()),
+    },
+  });
 }

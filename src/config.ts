@@ -6,7 +6,11 @@ import { type ExternalIssuerConfig, IssuerConfigProblem, parseIssuers } from './
 /** Where the data lives: an SQLite file (or `:memory:`) or a PostgreSQL URL. */
 export type DatabaseConfig = { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; readonly url: string };
 
-export type NodeEnv = 'development' | 'production' | 'test';
+import type { SigningAlgorithm } from './auth/signing-keys';
+import { boolean, ConfigError, type Env, integer, type NodeEnv, signingAlgorithm, signingSecrets, text } from './config-values';
+
+export { ConfigError };
+export type { NodeEnv, SigningAlgorithm };
 
 /** Everything gatehouse reads from its environment, parsed and validated once at start-up. */
 export interface Config {
@@ -19,8 +23,24 @@ export interface Config {
   /** Folder for local state (the SQLite file by default, the development JWT secret). Default `./data`. */
   readonly dataDir: string;
   readonly jwt: {
-    /** HS256 secret, at least 32 bytes. `null` only outside production: one is generated under `dataDir`. */
+    /**
+     * What signs new access tokens (JWT_ALGORITHM): `HS256` with `secret`, or `ES256` with EC keys kept
+     * in the database (src/auth/signing-keys.ts). Default HS256.
+     */
+    readonly algorithm: SigningAlgorithm;
+    /**
+     * HS256 secret, at least 32 bytes. With HS256, `null` only outside production: one is generated
+     * under `dataDir`. With ES256 it only verifies: the HS256 tokens of an install switched to ES256
+     * keep working until they expire while it stays set.
+     */
     readonly secret: string | null;
+    /** JWT_SECRET_PREVIOUS: a former HS256 secret whose tokens still verify (rotation of JWT_SECRET); never signs. */
+    readonly previousSecret: string | null;
+    /**
+     * ES256: the secret the private signing keys are encrypted with in the database, at least 32 bytes.
+     * `null` outside production only (one is generated under `dataDir`), and always with HS256.
+     */
+    readonly signingKeysSecret: string | null;
     readonly issuer: string;
     readonly audience: string;
     /** Access-token lifetime in seconds. Default 900. */
@@ -149,59 +169,7 @@ export interface SubscriptionLimits {
   readonly eventRetentionSeconds: number;
 }
 
-/** A configuration value that cannot be used; the message names the variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-const MIN_JWT_SECRET_BYTES = 32;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-/** Secrets that appear in tutorials and leaked-secret lists; refused in production whatever their length. */
-const WELL_KNOWN_WEAK_SECRETS = new Set([
-  'secret',
-  'changeme',
-  'change-me',
-  'your-256-bit-secret',
-  'your-secret-key',
-  'supersecret',
-  'jwt_secret',
-  'jwtsecret',
-  'please-change-this-secret-in-production',
-  'replace-with-at-least-32-random-bytes',
-]);
-
-function text(env: Env, name: string): string | undefined {
-  const value = env[name];
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = text(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(name, `expected true or false, got "${raw}"`);
-}
 
 export function parseDatabaseUrl(raw: string): DatabaseConfig {
   if (raw.startsWith('file:')) {
@@ -218,26 +186,6 @@ export function parseDatabaseUrl(raw: string): DatabaseConfig {
     return { dialect: 'postgres', url: raw };
   }
   throw new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgres:// (PostgreSQL)');
-}
-
-function jwtSecret(env: Env, nodeEnv: NodeEnv): string | null {
-  const secret = env['JWT_SECRET'];
-  if (secret === undefined || secret === '') {
-    if (nodeEnv === 'production') {
-      throw new ConfigError(
-        'JWT_SECRET',
-        `is required in production: set it to at least ${MIN_JWT_SECRET_BYTES} random bytes, for instance the output of \`openssl rand -base64 48\``,
-      );
-    }
-    return null;
-  }
-  if (Buffer.byteLength(secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
-    throw new ConfigError('JWT_SECRET', `must be at least ${MIN_JWT_SECRET_BYTES} bytes long`);
-  }
-  if (WELL_KNOWN_WEAK_SECRETS.has(secret.toLowerCase()) || new Set(secret).size < 8) {
-    throw new ConfigError('JWT_SECRET', 'is a well-known or low-variety value; generate one with `openssl rand -base64 48`');
-  }
-  return secret;
 }
 
 /**
@@ -278,6 +226,7 @@ export function parseConfig(env: Env): Config {
   }
 
   const jwtIssuer = text(env, 'JWT_ISSUER') ?? 'gatehouse';
+  const algorithm = signingAlgorithm(env);
   let externalIssuers: ExternalIssuerConfig[] = [];
   const rawIssuers = text(env, 'OIDC_ISSUERS');
   if (rawIssuers !== undefined) {
@@ -297,7 +246,8 @@ export function parseConfig(env: Env): Config {
     database: parseDatabaseUrl(text(env, 'DATABASE_URL') ?? 'file:./data/gatehouse.db'),
     dataDir: text(env, 'DATA_DIR') ?? './data',
     jwt: {
-      secret: jwtSecret(env, nodeEnv),
+      algorithm,
+      ...signingSecrets(env, nodeEnv, algorithm),
       issuer: jwtIssuer,
       audience: text(env, 'JWT_AUDIENCE') ?? 'gatehouse-api',
       accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),

@@ -1,7 +1,7 @@
 import type { IResolvers } from '@graphql-tools/utils';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { createApp } from './app';
-import { readOrCreateDevSecret } from './auth/dev-secret';
+import { devSecretsFor } from './auth/dev-secret';
 import { type Config, ConfigError, loadConfig, parseConfig } from './config';
 import { buildSchema, readSchemaFiles } from './graphql/schema';
 import { createHttpServer, type HttpServer } from './http/server';
@@ -72,7 +72,10 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
   });
   try {
     await migrateToLatest(store);
-    const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
+    const app = createApp(config, store, devSecretsFor(config));
+    // ES256: loads the signing keys (making the first one); a SIGNING_KEYS_SECRET that does not open
+    // them stops start-up here, with a message that names the key's id and nothing of the key.
+    await app.accessTokens.ready();
     const server = await createHttpServer(app, { schema });
     const log = server.fastify.log;
     logListener = (event, error) =>
@@ -92,7 +95,12 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
       } as const;
       log[outcome === 'exists' ? 'info' : 'warn']({ userId: user.id, outcome }, said[outcome]);
     }
-    if (config.jwt.secret === null) log.warn(`JWT_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
+    if (config.jwt.algorithm === 'HS256' && config.jwt.secret === null) {
+      log.warn(`JWT_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
+    }
+    if (config.jwt.algorithm === 'ES256' && config.jwt.signingKeysSecret === null) {
+      log.warn(`SIGNING_KEYS_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
+    }
     return { config, server, schema };
   } catch (error) {
     await store.close();

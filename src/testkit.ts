@@ -68,6 +68,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   try {
     schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
     app = createApp(config, store, options.now ? { now: options.now } : {});
+    await app.accessTokens.ready();
     server = createApolloServer(app, { log: pino({ level: config.logLevel }), schema });
   } catch (error) {
     await store.close();

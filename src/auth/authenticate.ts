@@ -14,7 +14,7 @@ import type { KeyWithOwner } from '../store/credential-lookups';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
 import type { ExternalIdentity, ExternalTokens } from './external/tokens';
-import { ACCESS_TOKEN_TYPE, type AccessTokens } from './jwt';
+import { type AccessTokens, hasOwnHs256Header } from './jwt';
 import { rolesOf, rolesOfAll } from './roles';
 import { isWellFormedApiKey, sha256 } from './secrets';
 import { providerTokenEnded, sessionEnded } from './session-ends';
@@ -23,7 +23,7 @@ import type { Viewer } from './viewer';
 /** What authentication reads; the composition root passes the App's (src/services/authentication.ts). */
 export interface AuthenticationSources {
   readonly now: () => Date;
-  readonly accessTokens: Pick<AccessTokens, 'verify'>;
+  readonly accessTokens: Pick<AccessTokens, 'verifyFresh' | 'stillTrusted'>;
   /** Null when no identity provider is configured. */
   readonly externalTokens: Pick<ExternalTokens, 'issuerOf' | 'recall' | 'verify'> | null;
   /** The user as the database has it now (src/store/credential-lookups.ts's freshness rule). */
@@ -91,9 +91,6 @@ const ANONYMOUS = Object.freeze(decided(Object.freeze({ ok: true, viewer: null, 
 const REFUSED_TOKEN = Object.freeze(decided(Object.freeze({ ok: false, problem: 'invalid_token' })));
 const REFUSED_KEY = Object.freeze(decided(Object.freeze({ ok: false, problem: 'invalid_api_key' })));
 
-/** Every gatehouse token starts with this header ({"alg":"HS256","typ":"at+jwt"}). */
-const OWN_HEADER = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE })).toString('base64url')}.`;
-
 /**
  * Turns the presented credential into a viewer. The user (and key) come from the sources'
  * lookups, which reflect every change committed before they are called: a disabled user, a deleted
@@ -115,20 +112,23 @@ export async function authenticate(sources: AuthenticationSources, credential: P
 
 /**
  * A token that names a configured provider's issuer goes to that provider's keys only; gatehouse's
- * own secret verifies only tokens naming gatehouse's issuer (jwt.ts; config refuses a provider with
+ * own keys verify only tokens naming gatehouse's issuer (jwt.ts; config refuses a provider with
  * that issuer). A remembered provider verification is found before any payload is decoded, and a
- * token with gatehouse's own header skips decoding, so neither kind pays for the other.
+ * token with gatehouse's own HS256 header (one no provider's token has) skips decoding, so neither
+ * kind pays for the other.
  */
 function isProviderToken({ externalTokens, now }: AuthenticationSources, token: string): boolean {
   if (externalTokens === null) return false;
   if (externalTokens.recall(token, now()) !== undefined) return true;
-  return !token.startsWith(OWN_HEADER) && externalTokens.issuerOf(token) !== undefined;
+  return !hasOwnHs256Header(token) && externalTokens.issuerOf(token) !== undefined;
 }
 
 async function ownToken(sources: AuthenticationSources, token: string): Promise<AuthenticationStep> {
-  const verified = sources.accessTokens.verify(token, sources.now());
+  const verified = await sources.accessTokens.verifyFresh(token, sources.now());
   if (!verified.ok) return REFUSED_TOKEN;
   const user = await sources.userById(verified.claims.sub);
+  // After the lookup, which settled the change signal: a key retired before this request is known now.
+  if (!(await sources.accessTokens.stillTrusted(verified.claims))) return REFUSED_TOKEN;
   // The row that says whether the user is disabled also says which sessions have ended: no extra read.
   if (user === undefined || !mayAct(user) || sessionEnded(user, verified.claims)) return REFUSED_TOKEN;
   return decided({
@@ -175,6 +175,8 @@ async function apiKey(sources: AuthenticationSources, key: string): Promise<Auth
     found === undefined ||
     found.key.revokedAt !== null ||
     (found.key.expiresAt !== null && found.key.expiresAt <= now) ||
+    // A secret replaced by rotateApiKey works until its grace period ends, then like a revoked key.
+    (found.matched === 'previous' && !(found.key.previousSecretExpiresAt !== null && now < found.key.previousSecretExpiresAt)) ||
     !mayAct(found.owner)
   ) {
     return REFUSED_KEY;

@@ -2,12 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type App, createApp } from '../app';
-import { readOrCreateDevSecret } from '../auth/dev-secret';
+import { devSecretsFor } from '../auth/dev-secret';
+import { knownScopes } from '../enforcement/scopes';
 import { NotFound } from '../errors';
+import { buildSourceSchema, readSchemaFiles } from '../graphql/schema';
 import { ROLES, rolesOf } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
 import { createUser } from '../services/accounts';
-import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
+import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from '../services/api-keys';
 import { CLI_ORIGIN } from '../services/audit';
 import { endUserSessions } from '../services/sessions';
 import { listUsers, setDisabled, setUserRole } from '../services/users';
@@ -25,7 +27,12 @@ Commands:
   disable     --email E          tokens and keys of the user stop working at once
   enable      --email E
   end-sessions --email E         signs the user out everywhere (API keys keep working)
-  issue-key   --email E --name N [--expires-in-days D]   prints the key once
+  issue-key   --email E --name N [--scopes a,b [--schema PATH]…] [--expires-in-days D]
+                                 prints the key once. Without --scopes it holds every scope;
+                                 with it, exactly those, each named by a @requiresScopes of the
+                                 schema (gatehouse's own and the --schema files or folders)
+  rotate-key  --id KEY_ID [--grace-seconds S]   a new secret for the key, printed once; the old
+                                 one keeps working S seconds (default 86400, at most 2592000)
   revoke-key  --id KEY_ID
   list-keys   --email E
   list-users  [--first N]
@@ -53,6 +60,11 @@ async function userByEmail(app: App, email: string): Promise<UserRecord> {
   return found.user;
 }
 
+/** The scopes named by `@requiresScopes` in gatehouse's schema and the SDL at `paths`. */
+function schemaScopes(paths: readonly string[]): readonly string[] {
+  return knownScopes(buildSourceSchema({ typeDefs: readSchemaFiles(paths) }));
+}
+
 function describe(user: UserRecord): string {
   return `${user.id}  ${printable(user.email ?? '(no email)')}  ${user.role}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
 }
@@ -72,6 +84,9 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
       'expires-in-days': { type: 'string' },
       id: { type: 'string' },
       first: { type: 'string' },
+      scopes: { type: 'string' },
+      schema: { type: 'string', multiple: true },
+      'grace-seconds': { type: 'string' },
     },
   });
   switch (command) {
@@ -110,15 +125,28 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
       const owner = await userByEmail(app, required(values.email, '--email'));
       const days = values['expires-in-days'];
       if (days !== undefined && !/^\d+$/.test(days)) throw new UsageError('--expires-in-days must be a whole number');
+      if (values.schema !== undefined && values.scopes === undefined) throw new UsageError('--schema goes with --scopes');
+      const scopes = values.scopes === undefined ? null : values.scopes.split(',').map((scope) => scope.trim());
+      if (scopes?.some((scope) => scope === '')) throw new UsageError('--scopes is a comma-separated list of scope names');
       const viewer: Viewer = { id: owner.id, roles: rolesOf(owner.role), via: 'api-key' };
       const created = await createApiKey(
         app,
         viewer,
-        { name: required(values.name, '--name'), expiresInDays: days === undefined ? null : Number(days) },
+        { name: required(values.name, '--name'), expiresInDays: days === undefined ? null : Number(days), scopes },
         CLI_ORIGIN,
+        scopes === null ? [] : schemaScopes(values.schema ?? []),
       );
       const expires = created.apiKey.expiresAt ? ` (expires ${created.apiKey.expiresAt.toISOString()})` : '';
-      return `key ${created.apiKey.id} for ${printable(owner.email ?? owner.id)}${expires}. It is shown once; store it now:\n${created.secret}`;
+      const held = created.apiKey.scopes === null ? 'every scope' : `scopes ${printable(created.apiKey.scopes.join(',')) || '(none)'}`;
+      return `key ${created.apiKey.id} for ${printable(owner.email ?? owner.id)}, ${held}${expires}. It is shown once; store it now:\n${created.secret}`;
+    }
+    case 'rotate-key': {
+      const grace = values['grace-seconds'] ?? '86400';
+      if (!/^\d+$/.test(grace)) throw new UsageError('--grace-seconds must be a whole number');
+      const admin: Viewer = { id: 'cli', roles: ['ADMIN'], via: 'jwt' };
+      const rotated = await rotateApiKey(app, admin, required(values.id, '--id'), Number(grace), CLI_ORIGIN);
+      const until = rotated.apiKey.previousSecretExpiresAt?.toISOString();
+      return `rotated ${rotated.apiKey.id} (now ${printable(rotated.apiKey.prefix)}…); the old secret works until ${until}. The new one is shown once; store it now:\n${rotated.secret}`;
     }
     case 'revoke-key': {
       const admin: Viewer = { id: 'cli', roles: ['ADMIN'], via: 'jwt' };
@@ -157,7 +185,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   return withStore('admin', async (config, store) => {
     try {
       await migrateToLatest(store);
-      const app = createApp(config, store, config.jwt.secret === null ? { jwtSecret: readOrCreateDevSecret(config.dataDir) } : {});
+      const app = createApp(config, store, devSecretsFor(config));
       console.log(await runCommand(app, argv, () => readFileSync(0, 'utf8')));
       return 0;
     } catch (error) {

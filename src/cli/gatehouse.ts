@@ -6,6 +6,7 @@ import { buildSourceSchema } from '../graphql/schema';
 import { main as admin } from './admin';
 import { loadApplication, readSchemaInputs } from './application-module';
 import { main as authMap } from './auth-map';
+import { main as keys } from './keys';
 import { main as migrate } from './migrate';
 import { main as token } from './token';
 import { printable } from './printable';
@@ -18,6 +19,8 @@ Commands:
                     as its default export. Stops cleanly on SIGTERM / SIGINT.
   migrate           bring the database in DATABASE_URL up to date
   admin …           manage users and API keys (gatehouse admin --help)
+  keys list|rotate|retire KID [--force]
+                    the ES256 signing keys (gatehouse keys --help)
   auth-map …        who can reach each field (gatehouse auth-map --help); --schema PATH adds your SDL
   token explain JWT what gatehouse makes of a bearer token: issuer, kid, alg, expiry, audience and
                     the roles and scopes it maps to, or the exact reason it is refused
@@ -97,6 +100,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return migrate();
     case 'admin':
       return admin(rest);
+    case 'keys':
+      return keys(rest);
     case 'auth-map':
       return authMap(rest);
     case 'schema':

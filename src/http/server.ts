@@ -19,12 +19,13 @@ import { registerHooks } from './hooks';
 import { createLifecycle } from './lifecycle';
 import type { RequestViewers, RouteModule } from './route';
 import { signInRoute } from './signin-page';
+import { wellKnownRoutes } from './well-known';
 import { subscriptionsRoute } from '../subscriptions/transport';
 
 export { GRAPHQL_PATH, SIGN_IN_PATH } from './route';
 
 /** The route modules served, in order. Adding a route (a WebSocket endpoint, say) is one line here. */
-const ROUTES: readonly RouteModule[] = [subscriptionsRoute, signInRoute, healthRoutes, graphqlRoute];
+const ROUTES: readonly RouteModule[] = [subscriptionsRoute, signInRoute, healthRoutes, wellKnownRoutes, graphqlRoute];
 
 export interface HttpServer {
   readonly fastify: FastifyInstance;

@@ -11,6 +11,7 @@ import {
   insertApiKeyWithinCap,
   listApiKeysOfUser,
   revokeApiKey as revokeStoredKey,
+  rotateApiKeySecret,
 } from '../store/api-keys';
 import { audit, type RequestOrigin } from './audit';
 import { LIMITS, requiredText, validId } from './validation';
@@ -39,15 +40,7 @@ export async function createApiKey(
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
     throw new InvalidInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
   }
-  // A key acts with its owner's stored role (src/auth/authenticate.ts). An identity provider's token
-  // takes its roles from the token instead, and may hold less than that row (a linked user's row is
-  // USER, or what an ADMIN set it to): a key made with it must not act with more than its maker.
-  const owner = await app.store.lookups.userById(viewer.id);
-  if (owner === undefined || !holdsRole(viewer.roles, owner.role)) {
-    throw new Forbidden(
-      `Your credential does not hold the role ${owner?.role ?? 'USER'} a key of this account acts with, so it cannot make one.`,
-    );
-  }
+  await requireOwnersRole(app, viewer);
   const scopes = scopesForNewKey(input.scopes, viewer.scopes, schemaScopes);
   if (!scopes.ok) {
     const names = scopes.scopes.map((s) => JSON.stringify(s)).join(', ');
@@ -81,6 +74,60 @@ export async function createApiKey(
     detail: { keyId: apiKey.id, prefix: apiKey.prefix, name, scopes: apiKey.scopes === null ? 'all' : apiKey.scopes.join(' ') },
   });
   return { secret: generated.secret, apiKey };
+}
+
+/**
+ * A key acts with its owner's stored role (src/auth/authenticate.ts). An identity provider's token
+ * takes its roles from the token instead, and may hold less than that row (a linked user's row is
+ * USER, or what an ADMIN set it to): a key secret handed to it must not act with more than it.
+ */
+async function requireOwnersRole(app: App, viewer: Viewer): Promise<void> {
+  const owner = await app.store.lookups.userById(viewer.id);
+  if (owner === undefined || !holdsRole(viewer.roles, owner.role)) {
+    throw new Forbidden(
+      `Your credential does not hold the role ${owner?.role ?? 'USER'} a key of this account acts with, so it cannot make one.`,
+    );
+  }
+}
+
+/**
+ * Gives a key a new secret (same id, name, scopes and expiry): the owner's own key, or any key for
+ * an ADMIN. The former secret keeps working for `graceSeconds` (0 to 30 days), then is refused like a
+ * revoked key, on every instance: authentication reads the key through the credential lookups,
+ * whose freshness rule is the one revocation relies on. Rotating again ends an earlier grace at once.
+ */
+export async function rotateApiKey(
+  app: App,
+  viewer: Viewer,
+  rawId: string,
+  graceSeconds: number,
+  origin: RequestOrigin,
+): Promise<CreatedApiKey> {
+  const id = validId(rawId);
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > LIMITS.apiKeyMaxGraceSeconds) {
+    throw new InvalidInput(`graceSeconds must be between 0 and ${LIMITS.apiKeyMaxGraceSeconds}.`, 'graceSeconds');
+  }
+  const key = await findApiKeyById(app.store.db, id);
+  if (key === undefined) throw new NotFound('API key');
+  const own = key.userId === viewer.id;
+  if (!own && !holdsRole(viewer.roles, 'ADMIN')) throw new Forbidden('Only the owner of this API key or an ADMIN may rotate it.');
+  if (own) await requireOwnersRole(app, viewer);
+  const now = app.now();
+  if (key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) {
+    throw new InvalidInput('A revoked or expired key cannot be rotated; create a new one.', 'id');
+  }
+  const generated = generateApiKey();
+  const rotated = await rotateApiKeySecret(app.store.db, id, {
+    secretHash: generated.secretHash,
+    prefix: generated.displayPrefix,
+    previousExpiresAt: new Date(now.getTime() + graceSeconds * 1000),
+  });
+  if (rotated === undefined) throw new InvalidInput('A revoked or expired key cannot be rotated; create a new one.', 'id');
+  await audit(app, origin, 'api_key.rotated', {
+    subjectId: key.userId,
+    detail: { keyId: key.id, prefix: rotated.prefix, previousPrefix: key.prefix, graceSeconds },
+  });
+  return { secret: generated.secret, apiKey: rotated };
 }
 
 export function listApiKeys(app: App, userId: string): Promise<ApiKeyRecord[]> {

@@ -10,6 +10,8 @@ export const LIMITS = Object.freeze({
   nameMax: TEXT_LIMITS.nameMax,
   apiKeyNameMax: 100,
   apiKeyMaxDays: 365,
+  /** Longest a rotated key's former secret may keep working: 30 days. */
+  apiKeyMaxGraceSeconds: 30 * 86_400,
   /** Keys a user may hold that are not revoked: lists of keys stay short. */
   apiKeysPerUser: 100,
   pageMax: 100,

@@ -13,9 +13,22 @@ export interface ApiKeyRecord {
   readonly revokedAt: Date | null;
   /** The scopes the key holds; null: every scope. */
   readonly scopes: readonly string[] | null;
+  /** When the secret replaced by the last rotation stops (or stopped) working; null when never rotated. */
+  readonly previousSecretExpiresAt: Date | null;
 }
 
-export const KEY_COLUMNS = ['id', 'user_id', 'name', 'prefix', 'created_at', 'expires_at', 'last_used_at', 'revoked_at', 'scopes'] as const;
+export const KEY_COLUMNS = [
+  'id',
+  'user_id',
+  'name',
+  'prefix',
+  'created_at',
+  'expires_at',
+  'last_used_at',
+  'revoked_at',
+  'scopes',
+  'previous_secret_expires_at',
+] as const;
 
 /** The stored form of a key's scopes: a JSON array, or null for every scope. */
 function storedScopes(scopes: readonly string[] | null | undefined): string | null {
@@ -41,6 +54,7 @@ export function toApiKey(row: Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>): Ap
     lastUsedAt: toDateOrNull(row.last_used_at),
     revokedAt: toDateOrNull(row.revoked_at),
     scopes: readScopes(row.scopes),
+    previousSecretExpiresAt: toDateOrNull(row.previous_secret_expires_at),
   };
 }
 
@@ -149,4 +163,29 @@ export async function touchApiKey(db: Db, id: string, now: Date, granularityMs: 
     .where('id', '=', id)
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
     .execute();
+}
+
+/**
+ * Gives the key a new secret: the current one becomes the previous one, working until
+ * `previousExpiresAt`; a secret replaced earlier stops at once. One statement (SET reads the row as
+ * it was), and only for a key not revoked; undefined otherwise.
+ */
+export async function rotateApiKeySecret(
+  db: Db,
+  id: string,
+  next: { readonly secretHash: string; readonly prefix: string; readonly previousExpiresAt: Date },
+): Promise<ApiKeyRecord | undefined> {
+  const row = await db
+    .updateTable('api_keys')
+    .set((eb) => ({
+      previous_secret_hash: eb.ref('secret_hash'),
+      previous_secret_expires_at: next.previousExpiresAt.toISOString(),
+      secret_hash: next.secretHash,
+      prefix: next.prefix,
+    }))
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .returning(KEY_COLUMNS)
+    .executeTakeFirst();
+  return row && toApiKey(row);
 }

@@ -20,7 +20,10 @@ export type AuditAction =
   | 'session.logged_out'
   | 'session.logged_out_everywhere'
   | 'api_key.created'
-  | 'api_key.revoked';
+  | 'api_key.revoked'
+  | 'api_key.rotated'
+  | 'signing_key.rotated'
+  | 'signing_key.retired';
 
 export interface AuditEventRecord {
   readonly id: string;

@@ -39,16 +39,18 @@
  * Without a cache (size 0, an in-memory SQLite database) every lookup reads the database.
  */
 import { setImmediate as nextTurn } from 'node:timers';
-import type SQLite from 'better-sqlite3';
-import type { Pool } from 'pg';
-import { type ApiKeyRecord, KEY_COLUMNS, toApiKey } from './api-keys';
+import type { ApiKeyRecord } from './api-keys';
 import { listenOn } from './pg-listener';
-import type { ApiKeyRow, UserRow } from './schema';
-import { USER_COLUMNS, toUser, type UserRecord } from './users';
+import type { UserRecord } from './users';
 
 export interface KeyWithOwner {
   readonly key: ApiKeyRecord;
   readonly owner: UserRecord;
+  /**
+   * Which of the key's secrets the hash is: its current one, or the one its last rotation replaced
+   * (usable until `key.previousSecretExpiresAt`; authentication decides).
+   */
+  readonly matched: 'current' | 'previous';
 }
 
 export interface CredentialCacheStats {
@@ -69,18 +71,24 @@ export interface CredentialLookups {
   apiKeyBySecretHash(secretHash: string): Promise<KeyWithOwner | undefined>;
   /** Counters of the cache; null when every answer comes from the database. */
   cacheStats(): CredentialCacheStats | null;
+  /**
+   * Also tells `listener` of every change the signal announces, as the cache hears it (the signing
+   * keys' ring reloads on them: src/auth/key-ring.ts). Without a cache there is no signal: never called.
+   */
+  onChange(listener: (change: CredentialChange) => void): void;
   /** Stops the change signal (its connection). */
   close(): Promise<void>;
 }
 
 /** The reads themselves, straight from the database. */
+/** The two reads the lookups cache, per dialect in src/store/credential-reads.ts. */
 export interface CredentialReads {
   userById(id: string): Promise<UserRecord | undefined>;
   apiKeyBySecretHash(secretHash: string): Promise<KeyWithOwner | undefined>;
 }
 
 /** A committed change to one row, or `all` when the signal cannot say which rows changed. */
-export type CredentialChange = { readonly table: 'users' | 'api_keys'; readonly id: string } | 'all';
+export type CredentialChange = { readonly table: 'users' | 'api_keys' | 'signing_keys'; readonly id: string } | 'all';
 
 /** How the cache learns of changes; see the rule at the top of this file. */
 export interface ChangeSignal {
@@ -100,6 +108,7 @@ export function uncachedLookups(reads: CredentialReads): CredentialLookups {
     userById: (id) => reads.userById(id),
     apiKeyBySecretHash: (hash) => reads.apiKeyBySecretHash(hash),
     cacheStats: () => null,
+    onChange: () => undefined,
     close: async () => undefined,
   };
 }
@@ -107,30 +116,35 @@ export function uncachedLookups(reads: CredentialReads): CredentialLookups {
 /** `reads` behind a cache of at most `maxEntries` users and as many keys, kept fresh by `signal`. */
 export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxEntries: number): CredentialLookups {
   const users = new Map<string, UserRecord>();
-  /** By secret hash; `keyHashes` finds an entry from the key id a change names. */
+  /** By secret hash; `keyHashes` finds the entries (current and previous secret) from the key id a change names. */
   const keys = new Map<string, KeyWithOwner>();
-  const keyHashes = new Map<string, string>();
+  const keyHashes = new Map<string, Set<string>>();
   /** Bumped by every change that reaches the cache; a read that straddles a bump keeps nothing. */
   let generation = 0;
   let hits = 0;
   let misses = 0;
   let settles = 0;
+  const others: ((change: CredentialChange) => void)[] = [];
 
+  /** Forgets every entry of the key that `hash` is one of the secrets of. */
   const forgetKey = (hash: string): void => {
     const entry = keys.get(hash);
-    if (entry === undefined) return;
-    keys.delete(hash);
-    keyHashes.delete(entry.key.id);
+    if (entry !== undefined) forgetKeyId(entry.key.id);
+  };
+  const forgetKeyId = (id: string): void => {
+    for (const hash of keyHashes.get(id) ?? []) keys.delete(hash);
+    keyHashes.delete(id);
   };
   signal.listen((change) => {
+    for (const listener of others) listener(change);
+    if (change !== 'all' && change.table === 'signing_keys') return;
     generation++;
     if (change === 'all') {
       users.clear();
       keys.clear();
       keyHashes.clear();
     } else if (change.table === 'api_keys') {
-      const hash = keyHashes.get(change.id);
-      if (hash !== undefined) forgetKey(hash);
+      forgetKeyId(change.id);
     } else {
       users.delete(change.id);
       // An owner's change (disabled, role) is part of every one of its keys' entries.
@@ -194,67 +208,14 @@ export function cachedLookups(reads: CredentialReads, signal: ChangeSignal, maxE
         (found) => {
           room(keys, forgetKey);
           keys.set(hash, found);
-          keyHashes.set(found.key.id, hash);
+          const hashes = keyHashes.get(found.key.id);
+          if (hashes === undefined) keyHashes.set(found.key.id, new Set([hash]));
+          else hashes.add(hash);
         },
       ),
     cacheStats: () => ({ hits, misses, settles, entries: users.size + keys.size }),
+    onChange: (listener) => others.push(listener),
     close: () => signal.close(),
-  };
-}
-
-type UserColumns = Pick<UserRow, (typeof USER_COLUMNS)[number]>;
-type KeyColumns = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>;
-/** A key row joined with its owner's columns, each prefixed `owner_`. */
-type KeyWithOwnerRow = KeyColumns & Record<string, unknown>;
-
-const USER_SQL = `select ${USER_COLUMNS.join(', ')} from users where id = `;
-const KEY_SQL = `select ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')}, ${USER_COLUMNS.map((c) => `u.${c} as owner_${c}`).join(', ')}
-   from api_keys k join users u on u.id = k.user_id
-  where k.secret_hash = `;
-
-function keyWithOwner(row: KeyWithOwnerRow): KeyWithOwner {
-  const owner = Object.fromEntries(USER_COLUMNS.map((c) => [c, row[`owner_${c}`]])) as UserColumns;
-  return { key: toApiKey(row), owner: toUser(owner) };
-}
-
-/**
- * SQLite: statements prepared once, on first use (they need the tables, so after migrations). A
- * primary-key read then costs a few microseconds instead of a Kysely query build and compile.
- */
-export function sqliteReads(database: SQLite.Database): CredentialReads {
-  let statements: { user: SQLite.Statement<[string], UserColumns>; key: SQLite.Statement<[string], KeyWithOwnerRow> } | undefined;
-  const prepared = () =>
-    (statements ??= {
-      user: database.prepare<[string], UserColumns>(`${USER_SQL}?`),
-      key: database.prepare<[string], KeyWithOwnerRow>(`${KEY_SQL}?`),
-    });
-  return {
-    async userById(id) {
-      const row = prepared().user.get(id);
-      return row && toUser(row);
-    },
-    async apiKeyBySecretHash(hash) {
-      const row = prepared().key.get(hash);
-      return row && keyWithOwner(row);
-    },
-  };
-}
-
-/** PostgreSQL: named statements, which pg prepares once per pooled connection. */
-export function postgresReads(pool: Pool): CredentialReads {
-  const user = { name: 'gatehouse_user_by_id', text: `${USER_SQL}$1` };
-  const key = { name: 'gatehouse_key_by_hash', text: `${KEY_SQL}$1` };
-  return {
-    async userById(id) {
-      const result = await pool.query<UserColumns>({ ...user, values: [id] });
-      const row = result.rows[0];
-      return row && toUser(row);
-    },
-    async apiKeyBySecretHash(hash) {
-      const result = await pool.query<KeyWithOwnerRow>({ ...key, values: [hash] });
-      const row = result.rows[0];
-      return row && keyWithOwner(row);
-    },
   };
 }
 
@@ -333,7 +294,7 @@ export function postgresChangeSignal(connectionString: string, options: Postgres
     ...(options.maxRetryMs === undefined ? {} : { maxRetryMs: options.maxRetryMs }),
     onNotification(payload) {
       const [table, id] = payload.split(':');
-      onChange((table === 'users' || table === 'api_keys') && id ? { table, id } : 'all');
+      onChange((table === 'users' || table === 'api_keys' || table === 'signing_keys') && id ? { table, id } : 'all');
     },
     onListening() {
       onChange('all');

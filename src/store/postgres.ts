@@ -10,9 +10,9 @@ import {
   type CredentialLookups,
   postgresChangeSignal,
   type PostgresSignalOptions,
-  postgresReads,
   uncachedLookups,
 } from './credential-lookups';
+import { postgresReads } from './credential-reads';
 import type { Database, Db } from './schema';
 
 export function openPostgres(

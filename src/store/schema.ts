@@ -44,6 +44,10 @@ export interface ApiKeysTable {
   revoked_at: NullableTimestamp;
   /** JSON array of the scope names the key holds; NULL: every scope (see migration 2026-11-30T20-00_api-key-scopes). */
   scopes: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SHA-256 of the secret rotateApiKey replaced, hex; null when never rotated (migration 2026-12-06T01-00_api-key-rotation). */
+  previous_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When that former secret stops working. */
+  previous_secret_expires_at: NullableTimestamp;
 }
 
 export interface RefreshTokensTable {
@@ -112,7 +116,21 @@ export interface EventLogTable {
   published_at: Timestamp;
 }
 
+/** An ES256 signing key (src/store/signing-keys.ts). */
+export interface SigningKeysTable {
+  /** The key's id in token headers and the JWKS: its RFC 7638 thumbprint. */
+  kid: string;
+  algorithm: string;
+  /** The public key as a JWK (JSON). */
+  public_jwk: string;
+  /** The private key, encrypted with SIGNING_KEYS_SECRET (src/auth/key-encryption.ts). */
+  private_key: string;
+  created_at: Timestamp;
+  retired_at: NullableTimestamp;
+}
+
 export interface Database {
+  signing_keys: SigningKeysTable;
   event_log: EventLogTable;
   external_identities: ExternalIdentitiesTable;
   audit_events: AuditEventsTable;

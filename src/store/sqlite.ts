@@ -9,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely } from 'kysely';
-import { cachedLookups, type CredentialLookups, sqliteChangeSignal, sqliteReads, uncachedLookups } from './credential-lookups';
+import { cachedLookups, type CredentialLookups, sqliteChangeSignal, uncachedLookups } from './credential-lookups';
+import { sqliteReads } from './credential-reads';
 import type { Database, Db } from './schema';
 import { LockingSqliteDialect } from './sqlite-dialect';
 

@@ -103,6 +103,42 @@ describe('admin CLI commands', () => {
     expect(await authenticate(kit.app, { kind: 'api-key', key: secret })).toEqual({ ok: false, problem: 'invalid_api_key' });
   });
 
+  it('issues a key with exactly the scopes asked for (named by the schema), and rotates it with a grace period', async () => {
+    const carol = await kit.createUser({ email: 'carol@example.com' });
+    const schema = ['--schema', 'examples/notes/schema.graphql'];
+    const issued = await runCommand(
+      kit.app,
+      ['issue-key', '--email', 'carol@example.com', '--name', 'ci', '--scopes', 'notes:write', ...schema, '--expires-in-days', '7'],
+      noStdin,
+    );
+    expect(issued).toMatch(/^key \S+ for carol@example\.com, scopes notes:write \(expires \S+\)\. It is shown once/);
+    const secret = issued.split('\n')[1] as string;
+    expect(await authenticate(kit.app, { kind: 'api-key', key: secret })).toMatchObject({
+      ok: true,
+      viewer: { id: carol.user.id, via: 'api-key', scopes: ['notes:write'] },
+    });
+    await expect(
+      runCommand(kit.app, ['issue-key', '--email', 'carol@example.com', '--name', 'x', '--scopes', 'notes:wrte', ...schema], noStdin),
+    ).rejects.toThrow('Unknown scope(s) "notes:wrte"; the scopes this API knows are: notes:write.');
+    await expect(
+      runCommand(kit.app, ['issue-key', '--email', 'carol@example.com', '--name', 'x', '--scopes', 'a,,b'], noStdin),
+    ).rejects.toThrow('--scopes is a comma-separated list');
+
+    const keyId = /^key (\S+)/.exec(issued)?.[1] as string;
+    const rotated = await runCommand(kit.app, ['rotate-key', '--id', keyId, '--grace-seconds', '60'], noStdin);
+    expect(rotated).toMatch(
+      new RegExp(`^rotated ${keyId} \\(now gth_\\S+…\\); the old secret works until \\S+\\. The new one is shown once`),
+    );
+    const next = rotated.split('\n')[1] as string;
+    expect(next).toMatch(/^gth_[0-9A-Za-z]{49}$/);
+    for (const key of [secret, next]) {
+      expect(await authenticate(kit.app, { kind: 'api-key', key })).toMatchObject({ ok: true, viewer: { scopes: ['notes:write'] } });
+    }
+    await expect(runCommand(kit.app, ['rotate-key', '--id', keyId, '--grace-seconds', '-5'], noStdin)).rejects.toThrow();
+    const actions = await kit.store.db.selectFrom('audit_events').select('action').where('action', '=', 'api_key.rotated').execute();
+    expect(actions).toHaveLength(1);
+  });
+
   it('records what it did in the audit log, with source cli and no address', async () => {
     await runCommand(kit.app, ['create-user', '--email', 'c@example.com', '--password', 'password three'], noStdin);
     const events = await kit.store.db.selectFrom('audit_events').select(['action', 'address', 'source', 'actor_id']).execute();

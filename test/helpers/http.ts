@@ -101,6 +101,7 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
   try {
     await migrateToLatest(store);
     app = createApp(config, store, { ...options.appOptions, ...(options.now ? { now: options.now } : {}) });
+    await app.accessTokens.ready();
     schema = buildSchema((options.app ?? notes) as never, { strict: config.authStrict });
     server = await createHttpServer(app, { schema });
   } catch (error) {

@@ -19,10 +19,9 @@ import {
   type CredentialReads,
   cachedLookups,
   postgresChangeSignal,
-  postgresReads,
   sqliteChangeSignal,
-  sqliteReads,
 } from '../../src/store/credential-lookups';
+import { postgresReads, sqliteReads } from '../../src/store/credential-reads';
 import { insertApiKey, revokeApiKey } from '../../src/store/api-keys';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { newId } from '../../src/store/ids';

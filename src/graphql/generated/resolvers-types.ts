@@ -30,6 +30,8 @@ export type ApiKey = {
   name: Scalars['String']['output'];
   /** The first characters of the key, to tell keys apart. */
   prefix: Scalars['String']['output'];
+  /** When the secret replaced by the last `rotateApiKey` stops working (in the past once it has); null when the key was never rotated. */
+  previousSecretExpiresAt?: Maybe<Scalars['DateTime']['output']>;
   revokedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The scopes the key holds (for @requiresScopes); a key made without a scope list holds every scope its maker held. */
   scopes: Array<Scalars['String']['output']>;
@@ -38,7 +40,7 @@ export type ApiKey = {
 /** One entry of the audit log. Never holds a secret. */
 export type AuditEvent = {
   __typename?: 'AuditEvent';
-  /** What happened: user.signed_up, user.created, user.linked (a provider account's first request created its gatehouse user), user.role_changed, user.disabled, user.enabled, user.password_changed, user.sessions_ended (an ADMIN ended them), login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, session.logged_out_everywhere, api_key.created, api_key.revoked. */
+  /** What happened: user.signed_up, user.created, user.linked (a provider account's first request created its gatehouse user), user.role_changed, user.disabled, user.enabled, user.password_changed, user.sessions_ended (an ADMIN ended them), login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, session.logged_out_everywhere, api_key.created, api_key.revoked, api_key.rotated, signing_key.rotated, signing_key.retired (gatehouse keys). */
   action: Scalars['String']['output'];
   /** The user who acted; null for anonymous callers and the command line. */
   actorId?: Maybe<Scalars['ID']['output']>;
@@ -126,6 +128,13 @@ export type Mutation = {
   refreshToken: AuthPayload;
   /** Revokes one of the caller's keys; an ADMIN may revoke any key. Not with an API key. */
   revokeApiKey?: Maybe<ApiKey>;
+  /**
+   * Gives one of the caller's keys (an ADMIN: any key) a new secret, keeping its id, name, scopes and
+   * expiry. The former secret keeps working for `graceSeconds` (0 to 2592000, i.e. 30 days), then is
+   * refused like a revoked key on every instance; rotating again ends an earlier grace at once. A
+   * revoked or expired key cannot be rotated (BAD_USER_INPUT). Not with an API key. Audited.
+   */
+  rotateApiKey?: Maybe<CreatedApiKey>;
   /** Changes a user's role. The last ADMIN cannot be demoted. Not with an API key. */
   setUserRole?: Maybe<User>;
   /** Creates a USER account and signs it in. Password: 8 to 256 characters. */
@@ -175,6 +184,13 @@ export type MutationRefreshTokenArgs = {
 
 /** Each area (users, API keys, and the application's own) adds its mutations with `extend type Mutation`. */
 export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Each area (users, API keys, and the application's own) adds its mutations with `extend type Mutation`. */
+export type MutationRotateApiKeyArgs = {
+  graceSeconds?: Scalars['Int']['input'];
   id: Scalars['ID']['input'];
 };
 
@@ -416,6 +432,7 @@ export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends Res
   lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  previousSecretExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
@@ -467,6 +484,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   logoutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'refreshToken'>>;
   revokeApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
+  rotateApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, ContextType, RequireFields<MutationRotateApiKeyArgs, 'graceSeconds' | 'id'>>;
   setUserRole?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationSetUserRoleArgs, 'role' | 'userId'>>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'email' | 'password'>>;
 }>;

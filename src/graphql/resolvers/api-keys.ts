@@ -11,6 +11,8 @@ export const apiKeyResolvers: Resolvers = {
     createApiKey: (_parent, args, context, info) =>
       apiKeys.createApiKey(context.app, signedIn(context), args, originOf(context), knownScopes(info.schema)),
     revokeApiKey: (_parent, args, context) => apiKeys.revokeApiKey(context.app, signedIn(context), args.id, originOf(context)),
+    rotateApiKey: (_parent, args, context) =>
+      apiKeys.rotateApiKey(context.app, signedIn(context), args.id, args.graceSeconds, originOf(context)),
   },
   ApiKey: {
     // A key that holds every scope shows every scope the schema knows.

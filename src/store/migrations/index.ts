@@ -12,6 +12,8 @@ import { externalIdentities } from './2026-11-30T13-00_external-identities';
 import { apiKeyScopes } from './2026-11-30T20-00_api-key-scopes';
 import { eventLog } from './2026-12-01T00-00_event-log';
 import { optionalEmail } from './2026-12-06T00-00_optional-email';
+import { signingKeys } from './2026-12-06T00-00_signing-keys';
+import { apiKeyRotation } from './2026-12-06T01-00_api-key-rotation';
 
 /**
  * Every migration, by name, for one dialect. Names sort by time; a released migration is never
@@ -32,5 +34,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-11-30T20-00_api-key-scopes': apiKeyScopes(dialect),
     '2026-12-01T00-00_event-log': eventLog(dialect),
     '2026-12-06T00-00_optional-email': optionalEmail(dialect),
+    '2026-12-06T00-00_signing-keys': signingKeys(dialect),
+    '2026-12-06T01-00_api-key-rotation': apiKeyRotation(dialect),
   };
 }

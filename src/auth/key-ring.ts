@@ -1,0 +1,219 @@
+// Holds the keys gatehouse's own access tokens are signed and verified with, in memory, so that
+// verifying a token never queries the database (jwt.ts), and decides how fresh they are.
+//
+// The rule: a token whose key was retired is refused by every instance from the first request that
+// starts after the retirement committed; a key made by any instance verifies on every instance
+// from its first token. How it holds:
+// - The ES256 keys live in `signing_keys` (src/store/signing-keys.ts). The ring loads them at
+//   start-up (making the first key when there is none, race-safe) and again whenever the store's
+//   change signal announces a change that may touch them (src/store/credential-lookups.ts: on
+//   SQLite any commit, seen through `PRAGMA data_version`; on PostgreSQL a `signing_keys:<kid>`
+//   notification from the table's trigger), and at least every RELOAD_INTERVAL_MS whatever the
+//   signal says (it may be down, or absent with CREDENTIAL_CACHE_SIZE=0).
+// - Authentication asks `trusts(kid)` after its user lookup, which settled the change signal: a
+//   retirement committed before the request was announced by then, and `trusts` waits for the
+//   reload it started. Remembered verifications (verified-tokens.ts) go through the same question,
+//   and are forgotten when their key goes.
+// - A token naming a kid the ring does not hold makes it reload once (shared by concurrent callers)
+//   before the token is refused: the key may have been made a moment ago by another instance.
+// HS256 keys come from configuration (JWT_SECRET, JWT_SECRET_PREVIOUS) and never change while the
+// process runs.
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import {
+  hs256Kid,
+  type KeyTiming,
+  makeSigningKey,
+  privateKeyOf,
+  publicKeyOf,
+  publishedJwk,
+  publishedRecords,
+  type NewSigningKey,
+  type SigningAlgorithm,
+  type SigningKeyRecord,
+  signingRecord,
+} from './signing-keys';
+
+/**
+ * Where the ES256 keys are kept (app.ts gives src/store/signing-keys.ts's functions), and the
+ * store's change signal: any change that may touch them.
+ */
+export interface SigningKeySource {
+  list(): Promise<readonly SigningKeyRecord[]>;
+  /** Inserts `key` only while no key is active; whether it was inserted (race-safe across instances). */
+  insertFirst(key: NewSigningKey): Promise<boolean>;
+  onChange(listener: () => void): void;
+}
+
+/** The ring reloads at least this often (see KEY_PROPAGATION_SECONDS in signing-keys.ts). */
+export const RELOAD_INTERVAL_MS = 5_000;
+
+export interface VerificationKey {
+  /** null: HS256 tokens issued before tokens carried a kid. */
+  readonly kid: string | null;
+  readonly algorithm: SigningAlgorithm;
+  readonly key: KeyObject;
+}
+
+export interface SigningKey {
+  readonly kid: string;
+  readonly algorithm: SigningAlgorithm;
+  readonly key: KeyObject;
+}
+
+export interface KeyRing {
+  readonly algorithm: SigningAlgorithm;
+  /** Loads the keys (ES256: makes the first one); SealedKeyError when SIGNING_KEYS_SECRET does not open them. */
+  ready(): Promise<void>;
+  /** The key new tokens are signed with. */
+  signing(): SigningKey;
+  /** The keys that may verify a token naming `kid` (none: unknown or retired). */
+  verifying(kid: string | null): readonly VerificationKey[];
+  /** Reloads once when `kid` is not held (shared by concurrent callers); resolves when done. */
+  learn(kid: string): Promise<void>;
+  /** Whether tokens naming `kid` verify, once every change announced so far is loaded. */
+  trusts(kid: string | null): boolean | Promise<boolean>;
+  /** The public JWKs a verifier needs now (published-records rule in signing-keys.ts). */
+  published(): readonly Readonly<Record<string, string>>[];
+  /** Called with each kid that stops verifying (retired, or gone). */
+  onForget(listener: (kid: string) => void): void;
+  close(): void;
+}
+
+export interface KeyRingOptions {
+  readonly algorithm: SigningAlgorithm;
+  /** JWT_SECRET: signs with HS256; verifies only with ES256. */
+  readonly hsSecret: string | null;
+  readonly hsPreviousSecret: string | null;
+  /** ES256: opens the private keys. */
+  readonly signingKeysSecret: string | null;
+  readonly timing: KeyTiming;
+  readonly now: () => Date;
+  /** ES256: where the keys are, and the store's change signal (any change that may touch them). */
+  readonly store?: SigningKeySource;
+}
+
+function hsKeys(options: KeyRingOptions): Map<string | null, VerificationKey[]> {
+  const keys = new Map<string | null, VerificationKey[]>();
+  const legacy: VerificationKey[] = [];
+  for (const secret of [options.hsSecret, options.hsPreviousSecret]) {
+    if (secret === null) continue;
+    const key = createSecretKey(Buffer.from(secret, 'utf8'));
+    keys.set(hs256Kid(secret), [{ kid: hs256Kid(secret), algorithm: 'HS256', key }]);
+    legacy.push({ kid: null, algorithm: 'HS256', key });
+  }
+  if (legacy.length > 0) keys.set(null, legacy);
+  return keys;
+}
+
+export function createKeyRing(options: KeyRingOptions): KeyRing {
+  const hs = hsKeys(options);
+  const forgetListeners: ((kid: string) => void)[] = [];
+  if (options.algorithm === 'HS256') {
+    const secret = options.hsSecret;
+    if (secret === null) throw new TypeError('createKeyRing: HS256 needs a secret');
+    const signing: SigningKey = { kid: hs256Kid(secret), algorithm: 'HS256', key: createSecretKey(Buffer.from(secret, 'utf8')) };
+    return {
+      algorithm: 'HS256',
+      ready: async () => undefined,
+      signing: () => signing,
+      verifying: (kid) => hs.get(kid) ?? [],
+      learn: async () => undefined,
+      trusts: (kid) => hs.has(kid),
+      published: () => [],
+      onForget: (listener) => forgetListeners.push(listener),
+      close: () => undefined,
+    };
+  }
+  const { store, signingKeysSecret } = options;
+  if (store === undefined || signingKeysSecret === null)
+    throw new TypeError('createKeyRing: ES256 needs the store and SIGNING_KEYS_SECRET');
+
+  let records: readonly SigningKeyRecord[] = [];
+  let active = new Map<string, VerificationKey[]>();
+  let signing: SigningKey | Error = new TypeError('signing keys not loaded yet (KeyRing.ready)');
+  /** Changes announced, and the announcement the last finished load started after. */
+  let announced = 0;
+  let loaded = -1;
+  let loading: Promise<void> | undefined;
+
+  const publicKeys = new Map<string, KeyObject>();
+  const install = (next: readonly SigningKeyRecord[]): void => {
+    const nextActive = new Map<string, VerificationKey[]>();
+    for (const record of next) {
+      if (record.retiredAt !== null) continue;
+      let key = publicKeys.get(record.kid);
+      if (key === undefined) publicKeys.set(record.kid, (key = publicKeyOf(record)));
+      nextActive.set(record.kid, [{ kid: record.kid, algorithm: 'ES256', key }]);
+    }
+    const current = signingRecord(next);
+    if (current !== undefined && (signing instanceof Error || signing.kid !== current.kid)) {
+      try {
+        signing = { kid: current.kid, algorithm: 'ES256', key: privateKeyOf(current, signingKeysSecret) };
+      } catch (error) {
+        // Verification goes on with the public keys; signing fails loudly until the secret matches.
+        signing = error as Error;
+      }
+    }
+    const gone = [...active.keys()].filter((kid) => !nextActive.has(kid));
+    records = next;
+    active = nextActive;
+    for (const kid of gone) for (const listener of forgetListeners) listener(kid);
+  };
+  const loadOnce = async (): Promise<void> => {
+    const startedAt = announced;
+    let next = await store.list();
+    if (signingRecord(next) === undefined) {
+      // First start, or every key retired from a database shell: one instance makes the key.
+      await store.insertFirst(makeSigningKey(signingKeysSecret, options.now()));
+      next = await store.list();
+    }
+    install(next);
+    loaded = Math.max(loaded, startedAt);
+  };
+  /** Resolves once a load that started after every announcement so far has finished. */
+  const fresh = (): Promise<void> => {
+    if (loaded >= announced) return Promise.resolve();
+    loading ??= (async () => {
+      try {
+        while (loaded < announced) await loadOnce();
+      } finally {
+        loading = undefined;
+      }
+    })();
+    return loading;
+  };
+  const announce = (): void => {
+    announced++;
+    void fresh().catch(() => undefined); // a failed load is retried by the next question or tick
+  };
+  store.onChange(announce);
+  const timer = setInterval(announce, RELOAD_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    algorithm: 'ES256',
+    async ready() {
+      announce();
+      await fresh();
+      if (signing instanceof Error) throw signing;
+    },
+    signing() {
+      if (signing instanceof Error) throw signing;
+      return signing;
+    },
+    verifying: (kid) => (kid === null ? hs.get(null) : (active.get(kid) ?? hs.get(kid))) ?? [],
+    async learn(kid) {
+      if (active.has(kid) || hs.has(kid)) return;
+      announce();
+      await fresh();
+    },
+    trusts(kid) {
+      if (kid === null || hs.has(kid)) return hs.has(kid);
+      if (loaded >= announced) return active.has(kid);
+      return fresh().then(() => active.has(kid));
+    },
+    published: () => publishedRecords(records, options.now(), options.timing).map(publishedJwk),
+    onForget: (listener) => forgetListeners.push(listener),
+    close: () => clearInterval(timer),
+  };
+}

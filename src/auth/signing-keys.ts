@@ -1,0 +1,137 @@
+// Decides what gatehouse's signing keys are and what may be done with them: the kid of a key, which
+// key signs (the newest not retired), which keys are published (those that may still verify a live
+// token), and whether a key may be retired (not while a token it signed may still be live). Pure
+// functions over the rows of src/store/signing-keys.ts, apart from making a new key.
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { open, seal } from './key-encryption';
+
+/** The algorithms gatehouse signs its own access tokens with (JWT_ALGORITHM). */
+export type SigningAlgorithm = 'ES256' | 'HS256';
+
+/** A row of signing_keys (src/store/signing-keys.ts reads and writes them). */
+export interface SigningKeyRecord {
+  readonly kid: string;
+  readonly algorithm: string;
+  /** The public key as a JWK, JSON. */
+  readonly publicJwk: string;
+  /** The private key, sealed (src/auth/key-encryption.ts). */
+  readonly privateKey: string;
+  readonly createdAt: Date;
+  readonly retiredAt: Date | null;
+}
+
+export type NewSigningKey = Omit<SigningKeyRecord, 'retiredAt'>;
+
+/**
+ * Longest an instance may go on signing with a key after another one became the newest: the key
+ * ring reloads at least this often even when no change signal reaches it (key-ring.ts), plus a
+ * second of slack. Counted into a key's last signing time.
+ */
+export const KEY_PROPAGATION_SECONDS = 6;
+
+export interface KeyTiming {
+  /** ACCESS_TOKEN_TTL. */
+  readonly accessTokenTtlSeconds: number;
+  /** JWT_CLOCK_TOLERANCE: a verifier accepts a token this much past its exp. */
+  readonly clockToleranceSeconds: number;
+}
+
+/** RFC 7638 thumbprint of an EC public JWK: the kid, the same wherever it is computed. */
+export function thumbprint(jwk: JsonWebKey): string {
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/** The kid of tokens signed with an HS256 secret: a hash that names the secret without revealing it. */
+export function hs256Kid(secret: string): string {
+  return `hs256-${createHash('sha256').update(`gatehouse hs256 kid\0${secret}`).digest('base64url').slice(0, 22)}`;
+}
+
+/** A new P-256 key made at `now`, its private half sealed with `secret`. */
+export function makeSigningKey(secret: string, now: Date): NewSigningKey {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const kid = thumbprint(jwk);
+  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+  return { kid, algorithm: 'ES256', publicJwk: JSON.stringify(jwk), privateKey: seal(secret, kid, der), createdAt: now };
+}
+
+export function publicKeyOf(record: SigningKeyRecord): KeyObject {
+  return createPublicKey({ key: JSON.parse(record.publicJwk) as JsonWebKey, format: 'jwk' });
+}
+
+/** SealedKeyError when `secret` is not the one the key was sealed with. */
+export function privateKeyOf(record: SigningKeyRecord, secret: string): KeyObject {
+  return createPrivateKey({ key: open(secret, record.kid, record.privateKey), format: 'der', type: 'pkcs8' });
+}
+
+/** The key that signs: the newest one not retired (ties by kid, so every instance picks the same). */
+export function signingRecord(records: readonly SigningKeyRecord[]): SigningKeyRecord | undefined {
+  let newest: SigningKeyRecord | undefined;
+  for (const r of records) {
+    if (r.retiredAt !== null) continue;
+    if (newest === undefined || r.createdAt > newest.createdAt || (+r.createdAt === +newest.createdAt && r.kid > newest.kid)) newest = r;
+  }
+  return newest;
+}
+
+/**
+ * Until when a token signed with `record` may be live: undefined while it still signs; otherwise the
+ * first newer key's creation, plus the propagation allowance, the token lifetime and the tolerance.
+ */
+export function liveUntil(records: readonly SigningKeyRecord[], record: SigningKeyRecord, timing: KeyTiming): Date | undefined {
+  const successors = records.filter((r) => r.createdAt > record.createdAt || (+r.createdAt === +record.createdAt && r.kid > record.kid));
+  if (successors.length === 0) return undefined;
+  const replacedAt = Math.min(...successors.map((r) => r.createdAt.getTime()));
+  const seconds = KEY_PROPAGATION_SECONDS + timing.accessTokenTtlSeconds + timing.clockToleranceSeconds;
+  return new Date(replacedAt + seconds * 1000);
+}
+
+/** The keys a remote verifier needs: not retired, and either signing or with tokens that may be live. */
+export function publishedRecords(records: readonly SigningKeyRecord[], now: Date, timing: KeyTiming): SigningKeyRecord[] {
+  return records.filter((r) => {
+    if (r.retiredAt !== null) return false;
+    const until = liveUntil(records, r, timing);
+    return until === undefined || now < until;
+  });
+}
+
+export type RetireDecision =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'unknown' | 'retired' | 'signing' }
+  | { readonly ok: false; readonly reason: 'live'; readonly liveUntil: Date };
+
+/**
+ * Whether `kid` may be retired now. Never the key that signs (rotate first: retiring it would leave
+ * no key to sign with); not while its tokens may be live unless `force` (a leaked key: its tokens
+ * are then refused at once).
+ */
+export function retireDecision(
+  records: readonly SigningKeyRecord[],
+  kid: string,
+  now: Date,
+  timing: KeyTiming,
+  force: boolean,
+): RetireDecision {
+  const record = records.find((r) => r.kid === kid);
+  if (record === undefined) return { ok: false, reason: 'unknown' };
+  if (record.retiredAt !== null) return { ok: false, reason: 'retired' };
+  const until = liveUntil(records, record, timing);
+  if (until === undefined) return { ok: false, reason: 'signing' };
+  if (now < until && !force) return { ok: false, reason: 'live', liveUntil: until };
+  return { ok: true };
+}
+
+/** The JWK a verifier reads for this key. */
+export function publishedJwk(record: SigningKeyRecord): Readonly<Record<string, string>> {
+  const jwk = JSON.parse(record.publicJwk) as Record<string, string>;
+  return {
+    kty: jwk['kty'] as string,
+    crv: jwk['crv'] as string,
+    x: jwk['x'] as string,
+    y: jwk['y'] as string,
+    kid: record.kid,
+    alg: 'ES256',
+    use: 'sig',
+  };
+}
