@@ -1,5 +1,5 @@
 import { createTestKit, type ExecuteResult, manualClock, type TestKit, type TestUser } from 'gatehouse/testing';
-import { loaders, resolvers, typeDefs } from './index';
+import { loaders, migrations, resolvers, typeDefs } from './index';
 
 /*
  * Notes through Apollo's executeOperation: createNote, notes (visibility and pagination), note(id),
@@ -96,7 +96,7 @@ describe('createNote', () => {
   let alice: TestUser;
   beforeAll(async () => {
     clock = manualClock();
-    kit = await createTestKit({ typeDefs, resolvers, loaders, now: clock.now });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations, now: clock.now });
     alice = await kit.createUser({ name: 'Alice' });
   });
   afterAll(async () => {
@@ -207,7 +207,7 @@ describe('notes (list)', () => {
 
   beforeAll(async () => {
     const clock = manualClock();
-    kit = await createTestKit({ typeDefs, resolvers, loaders, now: clock.now });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations, now: clock.now });
     alice = await kit.createUser();
     bob = await kit.createUser();
     carol = await kit.createUser();
@@ -334,7 +334,7 @@ describe('note(id)', () => {
   let alicePrivate: NoteView;
   let alicePublic: NoteView;
   beforeAll(async () => {
-    kit = await createTestKit({ typeDefs, resolvers, loaders });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations });
     alice = await kit.createUser({ name: 'Alice' });
     bob = await kit.createUser();
     admin = await kit.createUser({ role: 'ADMIN' });
@@ -443,7 +443,7 @@ describe('deleteNote', () => {
   let bob: TestUser;
   let admin: TestUser;
   beforeEach(async () => {
-    kit = await createTestKit({ typeDefs, resolvers, loaders });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations });
     alice = await kit.createUser();
     bob = await kit.createUser();
     admin = await kit.createUser({ role: 'ADMIN' });
@@ -539,7 +539,7 @@ describe('deleteNote', () => {
 describe('Note.author', () => {
   let kit: TestKit;
   beforeAll(async () => {
-    kit = await createTestKit({ typeDefs, resolvers, loaders });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations });
   });
   afterAll(async () => {
     await kit.close();

@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 // The `gatehouse` command: start | migrate | admin … | auth-map …
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { type GatehouseOptions, runGatehouse } from '../gatehouse';
 import { buildSourceSchema, readSchemaFiles } from '../graphql/schema';
 import { main as admin } from './admin';
+import { loadApplication } from './application-module';
 import { main as authMap } from './auth-map';
 import { main as migrate } from './migrate';
 import { main as token } from './token';
@@ -16,8 +14,10 @@ const USAGE = `Usage: gatehouse <command>
 Commands:
   start [MODULE]    serve gatehouse's accounts and, with MODULE, your schema: a JavaScript module
                     (path) exporting typeDefs and resolvers (and optionally schemaFiles), named or
-                    as its default export. Stops cleanly on SIGTERM / SIGINT.
-  migrate           bring the database in DATABASE_URL up to date
+                    as its default export; its migrations, if it exports them, run after
+                    gatehouse's. Stops cleanly on SIGTERM / SIGINT.
+  migrate [MODULE]  bring the database in DATABASE_URL up to date: gatehouse's tables, then, with
+                    MODULE (the one you start), the migrations it exports
   admin …           manage users and API keys (gatehouse admin --help)
   auth-map …        who can reach each field (gatehouse auth-map --help); --schema PATH adds your SDL
   token explain JWT what gatehouse makes of a bearer token: issuer, kid, alg, expiry, audience and
@@ -27,23 +27,6 @@ Commands:
                     .graphql files or folders named), e.g. for GraphQL Code Generator
 
 Configuration comes from the environment and a .env file in the working directory (see the README).`;
-
-/** The application options a module exports, by name or as its default export. */
-async function loadApplication(path: string): Promise<GatehouseOptions> {
-  const file = resolve(path);
-  if (!existsSync(file)) throw new Error(`no module at ${file}`);
-  const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const candidates = [
-    loaded,
-    loaded['default'] as Record<string, unknown> | undefined,
-    (loaded['default'] as Record<string, unknown> | undefined)?.['default'],
-  ];
-  const app = candidates.find(
-    (c): c is Record<string, unknown> => typeof c === 'object' && c !== null && ('typeDefs' in c || 'schemaFiles' in c),
-  );
-  if (app === undefined) throw new Error(`${path} exports neither typeDefs nor schemaFiles`);
-  return app as GatehouseOptions;
-}
 
 /** `gatehouse schema`: the merged SDL with its directives, as codegen needs it. */
 function printSchema(argv: readonly string[]): number {
@@ -73,23 +56,24 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       let options: GatehouseOptions = {};
       if (rest[0] !== undefined) {
         try {
-          options = await loadApplication(rest[0]);
+          options = await loadApplication(rest[0], 'schema');
         } catch (error) {
           console.error(`gatehouse start: ${error instanceof Error ? error.message : String(error)}`);
           return 1;
         }
       }
-      const { typeDefs, resolvers, schemaFiles, loaders } = options;
+      const { typeDefs, resolvers, schemaFiles, loaders, migrations } = options;
       runGatehouse({
         ...(typeDefs ? { typeDefs } : {}),
         ...(resolvers ? { resolvers } : {}),
         ...(schemaFiles ? { schemaFiles } : {}),
         ...(loaders ? { loaders } : {}),
+        ...(migrations ? { migrations } : {}),
       });
       return undefined; // runs until signalled
     }
     case 'migrate':
-      return migrate();
+      return rest.length > 1 ? usageError(argv) : migrate(rest[0]);
     case 'admin':
       return admin(rest);
     case 'auth-map':
@@ -104,7 +88,11 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       console.log(USAGE);
       return 0;
   }
-  console.error(command === undefined ? USAGE : `gatehouse: unknown command ${argv.join(' ')}\n\n${USAGE}`);
+  return usageError(argv);
+}
+
+function usageError(argv: readonly string[]): number {
+  console.error(argv[0] === undefined ? USAGE : `gatehouse: unknown command ${argv.join(' ')}\n\n${USAGE}`);
   return 2;
 }
 
