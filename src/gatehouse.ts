@@ -8,7 +8,8 @@ import { buildSchema, readSchemaFiles } from './graphql/schema';
 import { createHttpServer, type HttpServer } from './http/server';
 import type { OwnedObjectLoader } from './enforcement/ownership';
 import { ensureAdmin } from './services/accounts';
-import { type ApplicationMigrations, migrateApplication, migrateToLatest, openStore, type Store } from './store/database';
+import { migrateApplication, migrateToLatest, openStore, type Store } from './store/database';
+import type { ApplicationMigrations } from './store/migrate';
 
 export interface GatehouseOptions {
   /**
