@@ -71,8 +71,9 @@ export interface GatehouseContext extends AuthContext {
   /** Client address (from X-Forwarded-For only when TRUST_PROXY is on). */
   readonly clientAddress: string;
   /**
-   * gatehouse's database as a Kysely instance, for tables of your own. Kysely has no schema of
-   * yours: type it with `context.db as Kysely<YourTables>`.
+   * gatehouse's database as a Kysely instance, for tables of your own (created by your
+   * `migrations`): the same instance as `gatehouse.db` and the test kit's `kit.db`. Kysely has no
+   * schema of yours here: type it with `context.db as Kysely<YourTables>`.
    */
   readonly db: Kysely<any>;
   /** The current time; `createTestKit({ now })` replaces it, so tests can step past expiries. */

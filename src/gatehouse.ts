@@ -1,5 +1,6 @@
 import type { IResolvers } from '@graphql-tools/utils';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
+import type { Kysely } from 'kysely';
 import { createApp } from './app';
 import { devSecretsFor } from './auth/dev-secret';
 import { type Config, ConfigError, loadConfig, parseConfig } from './config';
@@ -7,7 +8,8 @@ import { buildSchema, readSchemaFiles } from './graphql/schema';
 import { createHttpServer, type HttpServer } from './http/server';
 import type { OwnedObjectLoader } from './enforcement/ownership';
 import { ensureAdmin } from './services/accounts';
-import { migrateToLatest, openStore } from './store/database';
+import { migrateApplication, migrateToLatest, openStore, type Store } from './store/database';
+import type { ApplicationMigrations } from './store/migrate';
 
 export interface GatehouseOptions {
   /**
@@ -28,15 +30,27 @@ export interface GatehouseOptions {
    */
   readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
   /**
+   * Your Kysely migrations, for tables of your own: by name (run in name order), a Kysely
+   * `MigrationProvider`, or a function of the dialect (`'sqlite'` or `'postgres'`) giving either.
+   * They run after gatehouse's, under the same migration lock, at start and by `gatehouse migrate
+   * MODULE`; Kysely records them in their own table, `app_migrations`.
+   */
+  readonly migrations?: ApplicationMigrations;
+  /**
    * The configuration variables (as in `.env.example`). Default: `process.env` plus a `.env` file
    * in the working directory.
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-export interface Gatehouse {
+export interface Gatehouse<Tables = any> {
   /** The schema served: gatehouse's account schema and yours, every directive enforced. */
   readonly schema: GraphQLSchema;
+  /**
+   * The database, migrated, for seeds and jobs: the same Kysely instance (and connection pool) as
+   * `context.db` in resolvers, typed by `createGatehouse<Tables>`. Closed by `close()`.
+   */
+  readonly db: Kysely<Tables>;
   /** Listens on HOST:PORT (default 127.0.0.1:4000); resolves to the base URL. GraphQL is at `${url}/graphql`. */
   listen(): Promise<string>;
   /** Stops accepting requests, finishes those in flight, closes the database. */
@@ -59,7 +73,7 @@ export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolv
 }
 
 /** Builds the server gatehouse runs (logger included) without listening yet. */
-async function open(options: GatehouseOptions): Promise<{ config: Config; server: HttpServer; schema: GraphQLSchema }> {
+async function open(options: GatehouseOptions): Promise<{ config: Config; server: HttpServer; schema: GraphQLSchema; store: Store }> {
   const config = options.env === undefined ? loadConfig() : parseConfig(options.env);
   // Built before the database opens: a schema mistake (an unmarked root field) fails fast.
   const schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
@@ -72,6 +86,7 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
   });
   try {
     await migrateToLatest(store);
+    if (options.migrations !== undefined) await migrateApplication(store, options.migrations);
     const app = createApp(config, store, devSecretsFor(config));
     // ES256: loads the signing keys (making the first one); a SIGNING_KEYS_SECRET that does not open
     // them stops start-up here, with a message that names the key's id and nothing of the key.
@@ -101,7 +116,7 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
     if (config.jwt.algorithm === 'ES256' && config.jwt.signingKeysSecret === null) {
       log.warn(`SIGNING_KEYS_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
     }
-    return { config, server, schema };
+    return { config, server, schema, store };
   } catch (error) {
     await store.close();
     throw error;
@@ -109,8 +124,9 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
 }
 
 /**
- * gatehouse serving your schema beside its own accounts: migrates the database (DATABASE_URL) and
- * builds the server. Nothing listens until `listen()`.
+ * gatehouse serving your schema beside its own accounts: migrates the database (DATABASE_URL),
+ * gatehouse's tables and then yours (`migrations`), and builds the server. Nothing listens until
+ * `listen()`; `db` is usable at once.
  *
  *     const gatehouse = await createGatehouse({ typeDefs, resolvers });
  *     const url = await gatehouse.listen();   // GraphQL at `${url}/graphql`
@@ -119,9 +135,9 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
  * Throws `ConfigError` for bad configuration and `AuthCoverageError` (strict mode) for a root field
  * that does not say who may call it.
  */
-export async function createGatehouse(options: GatehouseOptions = {}): Promise<Gatehouse> {
-  const { server, schema } = await open(options);
-  return { schema, listen: () => server.listen(), close: () => server.close() };
+export async function createGatehouse<Tables = any>(options: GatehouseOptions = {}): Promise<Gatehouse<Tables>> {
+  const { server, schema, store } = await open(options);
+  return { schema, db: store.db as unknown as Kysely<Tables>, listen: () => server.listen(), close: () => server.close() };
 }
 
 /**

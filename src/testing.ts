@@ -22,20 +22,21 @@ export interface TestUser
   extends KitUser<GatehouseContext, { readonly id: string; readonly email: string; readonly name: string | null; readonly role: string }> {}
 /** An API key made by the kit for a user: the secret for `X-API-Key`, and the matching context. */
 export interface TestApiKey extends KitApiKey<GatehouseContext> {}
-/** The kit `createTestKit` returns. */
-export interface TestKit extends Kit<GatehouseContext, TestUser, TestApiKey, 'USER' | 'ADMIN'> {}
+/** The kit `createTestKit` returns; `Tables` types `kit.db` (your tables, as in your migrations). */
+export interface TestKit<Tables = any> extends Kit<GatehouseContext, TestUser, TestApiKey, 'USER' | 'ADMIN', Tables> {}
 export type { ExecuteResult, TestKitOptions };
 
 /**
  * gatehouse with your schema over a fresh, migrated database (SQLite in memory unless
  * `env.DATABASE_URL` says otherwise), with the directives, limits, mutation gate and error masking
  * of the real server. Passwords are hashed at a low cost (PASSWORD_HASH_COST=10) so suites stay
- * fast, and the per-address sign-up limit is lifted; `env` overrides both.
+ * fast, and the per-address sign-up limit is lifted; `env` overrides both. Your `migrations` run
+ * after gatehouse's, as at start.
  */
-export async function createTestKit(options: TestKitOptions = {}): Promise<TestKit> {
+export async function createTestKit<Tables = any>(options: TestKitOptions = {}): Promise<TestKit<Tables>> {
   const kit = await createInternalTestKit(options);
   return {
-    db: kit.db,
+    db: kit.db as unknown as TestKit<Tables>['db'],
     server: kit.server as unknown as ApolloServer<GatehouseContext>,
     anonymous: () => kit.anonymous(),
     contextFor: (viewer) => kit.contextFor(viewer),

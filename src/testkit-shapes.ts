@@ -40,9 +40,14 @@ export interface Kit<
   TestUser extends KitUser<Context, unknown>,
   TestApiKey extends KitApiKey<Context>,
   Role,
+  Tables = any,
 > {
-  /** The kit's database (what `context.db` is in resolvers): for setting up rows and checking them. */
-  readonly db: Kysely<any>;
+  /**
+   * The kit's database, migrated (gatehouse's tables and your `migrations`): the same Kysely
+   * instance as `context.db` in resolvers, typed by `createTestKit<Tables>`. For setting up rows
+   * and checking them.
+   */
+  readonly db: Kysely<Tables>;
   /** The Apollo server, for `executeOperation` with options `execute` does not take. */
   readonly server: ApolloServer<Context>;
   /** The context of a caller with no credential. */
@@ -62,7 +67,7 @@ export interface Kit<
   close(): Promise<void>;
 }
 
-export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders'> {
+export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders' | 'migrations'> {
   /** Configuration overrides, as the variables in `.env.example`. */
   readonly env?: Readonly<Record<string, string>>;
   /** Replaces the clock (`context.now()` and every expiry), e.g. `manualClock().now`. */

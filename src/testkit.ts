@@ -15,7 +15,7 @@ import { appSchemaOf } from './gatehouse';
 import { buildSchema } from './graphql/schema';
 import { createApiKey } from './services/api-keys';
 import { knownScopes } from './enforcement/scopes';
-import { migrateToLatest, openStore, type Store } from './store/database';
+import { migrateApplication, migrateToLatest, openStore, type Store } from './store/database';
 import { newId } from './store/ids';
 import type { StoredRole } from './store/schema';
 import { insertUser, type UserRecord } from './store/users';
@@ -61,11 +61,12 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     ...options.env,
   });
   const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
-  await migrateToLatest(store);
   let app: App;
   let server: ApolloServer<GraphQLContext>;
   let schema: GraphQLSchema;
   try {
+    await migrateToLatest(store);
+    if (options.migrations !== undefined) await migrateApplication(store, options.migrations);
     schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
     app = createApp(config, store, options.now ? { now: options.now } : {});
     await app.accessTokens.ready();

@@ -1,5 +1,5 @@
 // The demo server that `npm start` runs: gatehouse's accounts plus the notes example.
 import { runGatehouse } from 'gatehouse';
-import { loaders, resolvers, typeDefs } from './index';
+import { loaders, migrations, resolvers, typeDefs } from './index';
 
-runGatehouse({ typeDefs, resolvers, loaders });
+runGatehouse({ typeDefs, resolvers, loaders, migrations });

@@ -1,5 +1,5 @@
 import { createTestKit, type ExecuteResult, manualClock, type TestKit, type TestUser } from 'gatehouse/testing';
-import { loaders, resolvers, typeDefs } from './index';
+import { loaders, migrations, resolvers, typeDefs } from './index';
 import { CREATE_LIMIT } from './resolvers';
 
 /*
@@ -96,7 +96,7 @@ describe('createNote per account (every note is an event for every noteAdded sub
   let clock: ReturnType<typeof manualClock>;
   beforeAll(async () => {
     clock = manualClock();
-    kit = await createTestKit({ typeDefs, resolvers, loaders, now: clock.now });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations, now: clock.now });
   });
   afterAll(async () => {
     await kit.close();
@@ -127,7 +127,7 @@ describe('createNote', () => {
   let alice: TestUser;
   beforeAll(async () => {
     clock = manualClock();
-    kit = await createTestKit({ typeDefs, resolvers, loaders, now: clock.now });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations, now: clock.now });
     alice = await kit.createUser({ name: 'Alice' });
   });
   afterAll(async () => {
@@ -238,7 +238,7 @@ describe('notes (list)', () => {
 
   beforeAll(async () => {
     const clock = manualClock();
-    kit = await createTestKit({ typeDefs, resolvers, loaders, now: clock.now });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations, now: clock.now });
     alice = await kit.createUser();
     bob = await kit.createUser();
     carol = await kit.createUser();
@@ -365,7 +365,7 @@ describe('note(id)', () => {
   let alicePrivate: NoteView;
   let alicePublic: NoteView;
   beforeAll(async () => {
-    kit = await createTestKit({ typeDefs, resolvers, loaders });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations });
     alice = await kit.createUser({ name: 'Alice' });
     bob = await kit.createUser();
     admin = await kit.createUser({ role: 'ADMIN' });
@@ -474,7 +474,7 @@ describe('deleteNote', () => {
   let bob: TestUser;
   let admin: TestUser;
   beforeEach(async () => {
-    kit = await createTestKit({ typeDefs, resolvers, loaders });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations });
     alice = await kit.createUser();
     bob = await kit.createUser();
     admin = await kit.createUser({ role: 'ADMIN' });
@@ -570,7 +570,7 @@ describe('deleteNote', () => {
 describe('Note.author', () => {
   let kit: TestKit;
   beforeAll(async () => {
-    kit = await createTestKit({ typeDefs, resolvers, loaders });
+    kit = await createTestKit({ typeDefs, resolvers, loaders, migrations });
   });
   afterAll(async () => {
     await kit.close();

@@ -1,6 +1,7 @@
-// What `--schema` and `gatehouse start MODULE` read: an application's schema, given the way
-// `gatehouse start` takes it (a JavaScript or TypeScript module exporting typeDefs and resolvers),
-// or as `.graphql` files and folders. One reader, so every command accepts the same inputs.
+// What the command line reads of an application: the module `gatehouse start MODULE` and
+// `gatehouse migrate MODULE` are given (a JavaScript or TypeScript module exporting what
+// createGatehouse takes, by name or as its default export), and what `--schema` names (such a
+// module, or `.graphql` files and folders). One reader, so every command accepts the same inputs.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,11 +9,19 @@ import type { DocumentNode } from 'graphql';
 import { appSchemaOf, type GatehouseOptions } from '../gatehouse';
 import { readSchemaFiles } from '../graphql/schema';
 
+/** What a command needs the module to export: a schema (`start`, `--schema`) or migrations (`migrate`). */
+export type ApplicationNeed = 'schema' | 'migrations';
+
+const provides: Record<ApplicationNeed, { readonly keys: readonly string[]; readonly missing: string }> = {
+  schema: { keys: ['typeDefs', 'schemaFiles'], missing: 'exports neither typeDefs nor schemaFiles' },
+  migrations: { keys: ['migrations'], missing: 'exports no migrations' },
+};
+
 /** A path `--schema` treats as a module rather than SDL. */
 const MODULE = /\.(c|m)?(j|t)s$/;
 
-/** The application options a module exports, by name or as its default export. */
-export async function loadApplication(path: string): Promise<GatehouseOptions> {
+/** Loads the module at `path`; throws an Error whose message is one line when it is not there or lacks what `need` asks. */
+export async function loadApplication(path: string, need: ApplicationNeed): Promise<GatehouseOptions> {
   const file = resolve(path);
   if (!existsSync(file)) throw new Error(`no module at ${file}`);
   const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -21,10 +30,9 @@ export async function loadApplication(path: string): Promise<GatehouseOptions> {
     loaded['default'] as Record<string, unknown> | undefined,
     (loaded['default'] as Record<string, unknown> | undefined)?.['default'],
   ];
-  const app = candidates.find(
-    (c): c is Record<string, unknown> => typeof c === 'object' && c !== null && ('typeDefs' in c || 'schemaFiles' in c),
-  );
-  if (app === undefined) throw new Error(`${path} exports neither typeDefs nor schemaFiles`);
+  const { keys, missing } = provides[need];
+  const app = candidates.find((c): c is Record<string, unknown> => typeof c === 'object' && c !== null && keys.some((key) => key in c));
+  if (app === undefined) throw new Error(`${path} ${missing}`);
   return app as GatehouseOptions;
 }
 
@@ -36,7 +44,7 @@ export async function readSchemaInputs(paths: readonly string[]): Promise<(strin
   const typeDefs: (string | DocumentNode)[] = [];
   for (const path of paths) {
     if (MODULE.test(path)) {
-      const { typeDefs: moduleTypeDefs, schemaFiles } = await loadApplication(path);
+      const { typeDefs: moduleTypeDefs, schemaFiles } = await loadApplication(path, 'schema');
       typeDefs.push(
         ...appSchemaOf({ ...(moduleTypeDefs ? { typeDefs: moduleTypeDefs } : {}), ...(schemaFiles ? { schemaFiles } : {}) }).typeDefs,
       );

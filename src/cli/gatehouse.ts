@@ -16,8 +16,10 @@ const USAGE = `Usage: gatehouse <command>
 Commands:
   start [MODULE]    serve gatehouse's accounts and, with MODULE, your schema: a JavaScript module
                     (path) exporting typeDefs and resolvers (and optionally schemaFiles), named or
-                    as its default export. Stops cleanly on SIGTERM / SIGINT.
-  migrate           bring the database in DATABASE_URL up to date
+                    as its default export; its migrations, if it exports them, run after
+                    gatehouse's. Stops cleanly on SIGTERM / SIGINT.
+  migrate [MODULE]  bring the database in DATABASE_URL up to date: gatehouse's tables, then, with
+                    MODULE (the one you start), the migrations it exports
   admin …           manage users and API keys (gatehouse admin --help)
   keys list|rotate|retire KID [--force]
                     the ES256 signing keys (gatehouse keys --help)
@@ -38,9 +40,11 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
 Serves gatehouse's accounts and, with MODULE, your schema: a JavaScript (or, under tsx, TypeScript)
 module exporting typeDefs and resolvers (and optionally schemaFiles and loaders), named or as its
 default export. Configuration from the environment and .env. Stops cleanly on SIGTERM / SIGINT.`,
-  migrate: `Usage: gatehouse migrate
+  migrate: `Usage: gatehouse migrate [MODULE]
 
-Brings the database in DATABASE_URL (and .env) up to date; the server also does this at start.`,
+Brings the database in DATABASE_URL (and .env) up to date: gatehouse's tables and, with MODULE (the
+module gatehouse start serves), the application's own migrations it exports as \`migrations\`.
+The server also does this at start.`,
   schema: `Usage: gatehouse schema [--schema PATH …]
 
 Prints the whole SDL served, directives included (e.g. for GraphQL Code Generator): gatehouse's
@@ -81,23 +85,24 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       let options: GatehouseOptions = {};
       if (rest[0] !== undefined) {
         try {
-          options = await loadApplication(rest[0]);
+          options = await loadApplication(rest[0], 'schema');
         } catch (error) {
           console.error(`gatehouse start: ${printable(error instanceof Error ? error.message : String(error))}`);
           return 1;
         }
       }
-      const { typeDefs, resolvers, schemaFiles, loaders } = options;
+      const { typeDefs, resolvers, schemaFiles, loaders, migrations } = options;
       runGatehouse({
         ...(typeDefs ? { typeDefs } : {}),
         ...(resolvers ? { resolvers } : {}),
         ...(schemaFiles ? { schemaFiles } : {}),
         ...(loaders ? { loaders } : {}),
+        ...(migrations ? { migrations } : {}),
       });
       return undefined; // runs until signalled
     }
     case 'migrate':
-      return migrate();
+      return rest.length > 1 ? usageError(argv) : migrate(rest[0]);
     case 'admin':
       return admin(rest);
     case 'keys':
@@ -114,7 +119,11 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       console.log(USAGE);
       return 0;
   }
-  console.error(command === undefined ? USAGE : `gatehouse: unknown command ${printable(argv.join(' '))}\n\n${USAGE}`);
+  return usageError(argv);
+}
+
+function usageError(argv: readonly string[]): number {
+  console.error(argv[0] === undefined ? USAGE : `gatehouse: unknown command ${printable(argv.join(' '))}\n\n${USAGE}`);
   return 2;
 }
 

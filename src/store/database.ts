@@ -11,7 +11,7 @@ import { openPostgres } from './postgres';
 import type { Db, Dialect } from './schema';
 import { openSqlite, type SqliteWatcher } from './sqlite';
 
-export { migrateToLatest, StoreError } from './migrate';
+export { type ApplicationMigrations, migrateApplication, migrateToLatest, StoreError } from './migrate';
 export type { Db } from './schema';
 export type { SqliteWatcher } from './sqlite';
 

@@ -5,7 +5,7 @@ import * as notes from '../../examples/notes';
 import { buildSchema, buildSourceSchema } from '../../src/graphql/schema';
 import { createTestKit, type TestKit, type TestKitOptions } from '../../src/testkit';
 
-export const demo = { typeDefs: notes.typeDefs, resolvers: notes.resolvers, loaders: notes.loaders };
+export const demo = { typeDefs: notes.typeDefs, resolvers: notes.resolvers, loaders: notes.loaders, migrations: notes.migrations };
 
 /** createTestKit with the notes example. */
 export function createDemoKit(options: Omit<TestKitOptions, 'typeDefs' | 'resolvers'> = {}): Promise<TestKit> {

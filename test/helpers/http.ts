@@ -3,7 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { type App, type AppOptions, createApp } from '../../src/app';
 import { parseConfig } from '../../src/config';
 import { createHttpServer, type HttpServer } from '../../src/http/server';
-import { migrateToLatest, openStore, type Store } from '../../src/store/database';
+import { type ApplicationMigrations, migrateApplication, migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { buildSchema } from '../../src/graphql/schema';
 import * as notes from '../../examples/notes';
 
@@ -57,7 +57,7 @@ export interface HttpHarnessOptions {
   /** Replaces the app's clock. */
   readonly now?: () => Date;
   /** The application schema served beside the accounts; default: the notes example, as `npm start` serves it. */
-  readonly app?: { typeDefs?: string; resolvers?: object };
+  readonly app?: { typeDefs?: string; resolvers?: object; migrations?: ApplicationMigrations };
   /** More options for createApp (external-token logging and key-fetch timing). */
   readonly appOptions?: Omit<AppOptions, 'now'>;
 }
@@ -100,6 +100,9 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
   let schema: GraphQLSchema;
   try {
     await migrateToLatest(store);
+    // The notes example's table is always there: tests of gatehouse's own behaviour use notes as
+    // ordinary application fields, beside fields of their own (`app`).
+    await migrateApplication(store, options.app?.migrations ?? notes.migrations);
     app = createApp(config, store, { ...options.appOptions, ...(options.now ? { now: options.now } : {}) });
     await app.accessTokens.ready();
     schema = buildSchema((options.app ?? notes) as never, { strict: config.authStrict });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DatabaseConfig } from '../../src/config';
-import { type Db, migrateToLatest, openStore, type Store } from '../../src/store/database';
+import { type ApplicationMigrations, type Db, migrateApplication, migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { newId } from '../../src/store/ids';
 import type { Position } from '../../src/store/keyset';
 import type { StoredRole } from '../../src/store/schema';
@@ -15,14 +15,18 @@ export const at = (iso: string): Date => new Date(iso);
 export const plus = (date: Date, ms: number): Date => new Date(date.getTime() + ms);
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** A fresh, migrated database for the enclosing describe block. */
-export function freshStore(dialect: 'sqlite' | 'postgres'): { db(): Db; store(): Store; config(): DatabaseConfig } {
+/** A fresh, migrated database for the enclosing describe block; `migrations`, an application's, run after gatehouse's. */
+export function freshStore(
+  dialect: 'sqlite' | 'postgres',
+  migrations?: ApplicationMigrations,
+): { db(): Db; store(): Store; config(): DatabaseConfig } {
   let database: ThrowawayDatabase | undefined;
   let store: Store | undefined;
   beforeAll(async () => {
     database = await throwawayDatabase(dialect);
     store = openStore(database.config);
     await migrateToLatest(store);
+    if (migrations !== undefined) await migrateApplication(store, migrations);
   });
   afterAll(async () => {
     await store?.close();

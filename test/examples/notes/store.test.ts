@@ -1,6 +1,7 @@
 import { newId } from '../../../src/store/ids';
 import { countVisibleNotes, deleteNote, findNoteById, insertNote, listVisibleNotes, type NoteRecord } from '../../../examples/notes/store';
 import type { NotesDb, Visibility as StoredVisibility } from '../../../examples/notes/store';
+import { migrations } from '../../../examples/notes/migrations';
 import type { UserRecord } from '../../../src/store/users';
 import { databasesUnderTest } from '../../helpers/databases';
 import { aUser, at, byCreatedThenId, freshStore, walk } from '../../helpers/store';
@@ -11,7 +12,7 @@ import { aUser, at, byCreatedThenId, freshStore, walk } from '../../helpers/stor
  */
 describe.each(databasesUnderTest())('the notes example store on %s', (dialect) => {
   describe('notes', () => {
-    const s = freshStore(dialect);
+    const s = freshStore(dialect, migrations);
     const notesDb = () => s.db() as unknown as NotesDb;
     let alice: UserRecord;
     let bob: UserRecord;
