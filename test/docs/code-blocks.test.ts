@@ -89,7 +89,7 @@ function envLines(code: string): Record<string, string> {
 function checkEnv(block: CodeBlock): void {
   const given = block.attributes[0] === 'given:' ? block.attributes.slice(1) : [];
   const env = envLines(block.code);
-  for (const name of given) env[name] = name === 'JWT_SECRET' ? randomSecret() : 'given';
+  for (const name of given) env[name] = name.includes('SECRET') ? randomSecret() : 'given';
   expect(() => parseConfig(env)).not.toThrow();
 }
 
