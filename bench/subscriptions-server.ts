@@ -14,7 +14,8 @@ import type { GatehouseContext } from '../src/context';
 import { buildSchema } from '../src/graphql/schema';
 import { createHttpServer } from '../src/http/server';
 import { createUser } from '../src/services/accounts';
-import { migrateToLatest, openStore } from '../src/store/database';
+import { migrateApplication, migrateToLatest, openStore } from '../src/store/database';
+import { migrations as notesMigrations } from '../examples/notes/migrations';
 import { loaders as notesLoaders, resolvers as notesResolvers } from '../examples/notes/resolvers';
 
 const typeDefs = /* GraphQL */ `
@@ -55,13 +56,17 @@ async function main(): Promise<void> {
   });
   const store = openStore(config.database, { credentialCacheSize: config.credentialCacheSize });
   await migrateToLatest(store);
+  // The notes example owns its table (examples/notes/migrations.ts), as `npm start` migrates it.
+  await migrateApplication(store, notesMigrations);
   const app = createApp(config, store);
+  await app.accessTokens.ready();
   const user = await createUser(
     app,
     { email: 'bench@example.test', password: 'benchmark password' },
     { actorId: null, address: 'bench', source: 'request' },
   );
   const longLived = createApp({ ...config, jwt: { ...config.jwt, accessTokenTtlSeconds: 86_400 } }, store).accessTokens;
+  await longLived.ready();
   const token = longLived.issue(user.id, new Date()).token;
   const authors: string[] = [];
   for (let i = 0; i < 6; i++) {
