@@ -5,29 +5,13 @@
 // alternating order; the ratio is new ÷ old per round, and its median is what to read. Example:
 //   BASE=/work/base AUTH=jwt Q='{ me { id } }' R=7 npm run bench:ab
 import { resolve } from 'node:path';
-import autocannon from 'autocannon';
-import { cpuMs, pinLoadGenerator, type Started, startServer } from './processes';
+import { cpuPerRequestUs, pinLoadGenerator, type Started, startServer } from './processes';
 
 function headersFor(server: Started): Record<string, string> {
   const auth = process.env['AUTH'];
   if (auth === 'key') return { 'x-api-key': server.info.apiKey! };
   if (auth === 'jwt') return { authorization: `Bearer ${server.info.token!}` };
   return {};
-}
-
-async function cpuPerRequestUs(server: Started, query: string): Promise<number> {
-  const amount = 20_000;
-  const before = cpuMs(server.info.pid);
-  const result = await autocannon({
-    url: `${server.info.url}/graphql`,
-    method: 'POST',
-    connections: 10,
-    amount,
-    headers: { 'content-type': 'application/json', ...headersFor(server) },
-    body: JSON.stringify({ query }),
-  });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${query}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-  return ((cpuMs(server.info.pid) - before) * 1000) / amount;
 }
 
 function median(values: readonly number[]): number {
@@ -45,12 +29,15 @@ async function main(): Promise<void> {
   const fresh = await startServer('server', [target]);
   const old = await startServer(resolve(base, '.bench-build', 'bench', 'server'), [target]);
   try {
-    await cpuPerRequestUs(fresh, query);
-    await cpuPerRequestUs(old, query);
+    await cpuPerRequestUs(fresh, query, headersFor(fresh));
+    await cpuPerRequestUs(old, query, headersFor(old));
     const ratios: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? [fresh, old] : [old, fresh];
-      const [first, second] = [await cpuPerRequestUs(order[0]!, query), await cpuPerRequestUs(order[1]!, query)];
+      const [first, second] = [
+        await cpuPerRequestUs(order[0]!, query, headersFor(order[0]!)),
+        await cpuPerRequestUs(order[1]!, query, headersFor(order[1]!)),
+      ];
       const [newUs, oldUs] = order[0] === fresh ? [first, second] : [second, first];
       ratios.push(newUs / oldUs);
       console.log(`round ${round + 1}: new ${newUs.toFixed(1)} µs, old ${oldUs.toFixed(1)} µs, ratio ${(newUs / oldUs).toFixed(3)}`);

@@ -6,8 +6,7 @@
 // per round, R rounds interleaved. AUTH=jwt or AUTH=key sends each server its own credential
 // (bare gets none; the peers take only a JWT). Example:
 //   SERVERS=info,mercurius AUTH=jwt Q='{ me { id } }' R=5 npm run bench:cpu
-import autocannon from 'autocannon';
-import { cpuMs, pinLoadGenerator, type Started, startServer } from './processes';
+import { cpuPerRequestUs, pinLoadGenerator, type Started, startServer } from './processes';
 
 function start(name: string): Promise<Started> {
   if (name === 'bare') return startServer('bare-apollo');
@@ -28,21 +27,6 @@ function headersFor(name: string, server: Started): Record<string, string> {
   if (name === 'bare' || auth === undefined) return {};
   if (auth === 'key') return { 'x-api-key': server.info.apiKey! };
   return { authorization: `Bearer ${server.info.token!}` };
-}
-
-async function cpuPerRequestUs(server: Started, query: string, headers: Record<string, string>): Promise<number> {
-  const amount = 20_000;
-  const before = cpuMs(server.info.pid);
-  const result = await autocannon({
-    url: `${server.info.url}/graphql`,
-    method: 'POST',
-    connections: 10,
-    amount,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
-  });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${query}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-  return ((cpuMs(server.info.pid) - before) * 1000) / amount;
 }
 
 async function main(): Promise<void> {
