@@ -303,7 +303,7 @@ describe('subscriptions over WebSocket', () => {
       const user = await signUp(h);
       const key = await createKey(h, user.accessToken);
       const socket = open(h, { 'x-api-key': key.secret });
-      socket.subscribe(NOTE_ADDED);
+      const feed = socket.subscribe(NOTE_ADDED).received;
       await socket.connected;
       await settle(100);
       const revokedAt = Date.now();
@@ -314,6 +314,7 @@ describe('subscriptions over WebSocket', () => {
       expect(revoked.body.errors).toBeUndefined();
       expect((await socket.closed).code).toBe(4401);
       expect(Date.now() - revokedAt).toBeLessThan(2_000);
+      await eventually(() => feed.completed, 'the subscription ends with the socket');
     });
 
     it('a disabled user, within 2 s', async () => {
