@@ -242,7 +242,10 @@ export type QueryUsersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** What a user may do beyond signing in. An ADMIN also holds every USER permission. */
+/**
+ * What a user may do beyond signing in: gatehouse's default roles, used when the application declares
+ * no \`enum Role\` of its own (see docs/protecting-fields.md). An ADMIN holds every declared role.
+ */
 export type Role =
   | 'ADMIN'
   | 'USER';
@@ -404,6 +407,12 @@ export type HasRoleDirectiveArgs = {
 
 export type HasRoleDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = HasRoleDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type IncludesDirectiveArgs = {
+  roles: Array<Scalars['String']['input']>;
+};
+
+export type IncludesDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = IncludesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type OwnerDirectiveArgs = {
   field: Scalars['String']['input'];
   idArgument?: Scalars['String']['input'];
@@ -542,6 +551,7 @@ export type DirectiveResolvers<ContextType = GraphQLContext> = ResolversObject<{
   auth?: AuthDirectiveResolver<any, any, ContextType>;
   credentials?: CredentialsDirectiveResolver<any, any, ContextType>;
   hasRole?: HasRoleDirectiveResolver<any, any, ContextType>;
+  includes?: IncludesDirectiveResolver<any, any, ContextType>;
   owner?: OwnerDirectiveResolver<any, any, ContextType>;
   public?: PublicDirectiveResolver<any, any, ContextType>;
   requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
