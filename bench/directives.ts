@@ -6,7 +6,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import { and, rule, shield } from 'graphql-shield';
 import { applyAuthDirectives } from '../src/enforcement/apply-directives';
 import { authDirectiveTypeDefs } from '../src/enforcement/directive-sdl';
-import { holdsRole } from '../src/auth/roles';
+import { hasRole } from '../src/auth/viewer';
 import type { Viewer } from '../src/auth/viewer';
 
 export const ITEMS = 10_000;
@@ -31,9 +31,7 @@ function floorSchema(): GraphQLSchema {
 
 function shieldSchema(): GraphQLSchema {
   const isAuthenticated = rule({ cache: 'contextual' })((_parent, _args, context: { viewer: Viewer | null }) => context.viewer !== null);
-  const isUser = rule({ cache: 'contextual' })(
-    (_parent, _args, context: { viewer: Viewer | null }) => context.viewer !== null && holdsRole(context.viewer.roles, 'USER'),
-  );
+  const isUser = rule({ cache: 'contextual' })((_parent, _args, context: { viewer: Viewer | null }) => hasRole(context.viewer, 'USER'));
   const permissions = shield(
     {
       Query: { items: isAuthenticated },

@@ -5,7 +5,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, type ExecutionResult, type GraphQLSchema, parse } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { rule, shield } from 'graphql-shield';
-import { holdsRole } from '../src/auth/roles';
+import { hasRole } from '../src/auth/viewer';
 import type { Viewer } from '../src/auth/viewer';
 import { applyAuthDirectives } from '../src/enforcement/apply-directives';
 import { authDirectiveTypeDefs } from '../src/enforcement/directive-sdl';
@@ -44,7 +44,7 @@ function shieldSchema(): GraphQLSchema {
   // The owner differs per item, so the rule cannot be cached per request ('strict' caches per parent).
   const isOwnerOrAdmin = rule({ cache: 'no_cache' })(
     (parent: { ownerId: string }, _args, context: { viewer: Viewer | null }) =>
-      context.viewer !== null && (parent.ownerId === context.viewer.id || holdsRole(context.viewer.roles, 'ADMIN')),
+      context.viewer !== null && (parent.ownerId === context.viewer.id || hasRole(context.viewer, 'ADMIN')),
   );
   const permissions = shield({ Query: { items: isAuthenticated }, Item: { secret: isOwnerOrAdmin } }, { allowExternalErrors: true });
   return applyMiddleware(floorSchema(), permissions);

@@ -3,7 +3,6 @@
 // postgres:// URL of an empty database.
 // Prints one JSON line {"url", "token", "apiKey", "email", "password", "pid"} when it listens.
 import { cpus } from 'node:os';
-import { rolesOf } from '../src/auth/roles';
 import { createApiKey } from '../src/services/api-keys';
 import { BENCH_EMAIL, BENCH_PASSWORD, serveForBenchmark } from './serve';
 
@@ -24,7 +23,7 @@ async function main(): Promise<void> {
   await serveForBenchmark(env, target === 'sqlite' ? `/tmp/gatehouse-bench-${process.pid}.db` : null, async ({ app, user }) => {
     const key = await createApiKey(
       app,
-      { id: user.id, roles: rolesOf(user.role), via: 'jwt' },
+      { id: user.id, roles: app.roles.expandAll(user.roles), via: 'jwt' },
       { name: 'bench' },
       { actorId: user.id, address: 'bench', source: 'request' },
     );

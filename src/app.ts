@@ -1,5 +1,8 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import type { Config } from './config';
+import { type Config, ConfigError } from './config';
+import { checkRoleMaps, IssuerConfigProblem } from './auth/external/config';
+import type { RoleCatalog } from './auth/role-catalog';
+import { defaultRoleCatalog } from './auth/roles';
 import { type AccessTokens, createAccessTokens } from './auth/jwt';
 import { createKeyRing, type KeyRing } from './auth/key-ring';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
@@ -13,6 +16,8 @@ import { createEventBus, type EventBus } from './events/event-bus';
 export interface App {
   readonly config: Config;
   readonly store: Store;
+  /** The application's declared roles (its `enum Role`, read at schema build): the one source of truth for them. */
+  readonly roles: RoleCatalog;
   readonly passwords: PasswordHasher;
   readonly accessTokens: AccessTokens;
   /** Tokens from the identity providers in OIDC_ISSUERS; null when none is configured. */
@@ -26,6 +31,11 @@ export interface App {
 }
 
 export interface AppOptions {
+  /**
+   * The roles the served schema declares (src/enforcement/declared-roles.ts `declaredRoles`);
+   * default gatehouse's USER and ADMIN. OIDC_ISSUERS' `roleMap` is held to them.
+   */
+  readonly roles?: RoleCatalog;
   /** Overrides the clock (tests). */
   readonly now?: () => Date;
   /** The JWT secret to use when the config has none (development: read from the data folder). */
@@ -42,9 +52,17 @@ export interface AppOptions {
 
 export function createApp(config: Config, store: Store, options: AppOptions = {}): App {
   const now = options.now ?? (() => new Date());
+  const roles = options.roles ?? defaultRoleCatalog();
+  try {
+    checkRoleMaps(config.externalIssuers, roles.roles);
+  } catch (error) {
+    if (error instanceof IssuerConfigProblem) throw new ConfigError('OIDC_ISSUERS', error.message);
+    throw error;
+  }
   return {
     config,
     store,
+    roles,
     passwords: createPasswordHasher(config.passwordHashCost, {
       concurrency: config.passwordHashConcurrency,
       maxWaiting: config.passwordHashQueue,

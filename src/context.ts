@@ -5,12 +5,13 @@ import type { AuthContext, Viewer } from './auth/viewer';
 
 /**
  * A user as gatehouse's `User` type resolves it. Return one from your resolver for a field of type
- * `User` (e.g. `author: User!`); read `id`, `name` and `role` if you need them.
+ * `User` (e.g. `author: User!`); read `id`, `name` and `roles` (the roles granted, not expanded) if
+ * you need them.
  */
 export interface GatehouseUser {
   readonly id: string;
   readonly name: string | null;
-  readonly role: string;
+  readonly roles: readonly string[];
 }
 
 /**

@@ -5,6 +5,7 @@ import { createApp } from './app';
 import { devSecretsFor } from './auth/dev-secret';
 import { type Config, ConfigError, loadConfig, parseConfig } from './config';
 import { buildSchema, readSchemaFiles } from './graphql/schema';
+import { declaredRoles } from './enforcement/declared-roles';
 import { createHttpServer, type HttpServer } from './http/server';
 import type { OwnedObjectLoader } from './enforcement/ownership';
 import { ensureAdmin } from './services/accounts';
@@ -87,7 +88,7 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
   try {
     await migrateToLatest(store);
     if (options.migrations !== undefined) await migrateApplication(store, options.migrations);
-    const app = createApp(config, store, devSecretsFor(config));
+    const app = createApp(config, store, { ...devSecretsFor(config), roles: declaredRoles(schema) });
     // ES256: loads the signing keys (making the first one); a SIGNING_KEYS_SECRET that does not open
     // them stops start-up here, with a message that names the key's id and nothing of the key.
     await app.accessTokens.ready();

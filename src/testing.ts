@@ -19,11 +19,23 @@ export { type ManualClock, manualClock } from './manual-clock';
 
 /** A signed-in caller made by the kit: a real user row, a real access token and a ready context. */
 export interface TestUser
-  extends KitUser<GatehouseContext, { readonly id: string; readonly email: string; readonly name: string | null; readonly role: string }> {}
+  extends KitUser<
+    GatehouseContext,
+    {
+      readonly id: string;
+      readonly email: string;
+      readonly name: string | null;
+      /** The most senior role granted. */
+      readonly role: string;
+      /** The roles granted (not expanded). */
+      readonly roles: readonly string[];
+    }
+  > {}
 /** An API key made by the kit for a user: the secret for `X-API-Key`, and the matching context. */
 export interface TestApiKey extends KitApiKey<GatehouseContext> {}
 /** The kit `createTestKit` returns; `Tables` types `kit.db` (your tables, as in your migrations). */
-export interface TestKit<Tables = any> extends Kit<GatehouseContext, TestUser, TestApiKey, 'USER' | 'ADMIN', Tables> {}
+/** Roles are your `enum Role`'s values (gatehouse's default: USER, ADMIN). */
+export interface TestKit<Tables = any> extends Kit<GatehouseContext, TestUser, TestApiKey, string, Tables> {}
 export type { ExecuteResult, TestKitOptions };
 
 /**

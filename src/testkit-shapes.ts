@@ -54,8 +54,12 @@ export interface Kit<
   anonymous(): Context;
   /** The context for a viewer built by hand, e.g. `{ id, roles: ['ADMIN'], via: 'jwt' }`. */
   contextFor(viewer: Viewer | null): Context;
-  /** Creates a user in the database (USER unless said) and signs them in. */
-  createUser(options?: { role?: Role; email?: string; password?: string; name?: string }): Promise<TestUser>;
+  /**
+   * Creates a user in the database and signs them in. It holds `role`, or every one of `roles` (give
+   * one of the two; USER when neither), which must be values of your `enum Role`; its context's
+   * viewer holds them expanded through `@includes`, as authentication would.
+   */
+  createUser(options?: { role?: Role; roles?: readonly Role[]; email?: string; password?: string; name?: string }): Promise<TestUser>;
   /** Makes an API key for `owner` through gatehouse's own service. */
   /** `scopes`: exactly the scopes the key holds (each named by a @requiresScopes of the schema); none given: every scope. */
   createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number; scopes?: readonly string[] }): Promise<TestApiKey>;

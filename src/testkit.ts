@@ -6,29 +6,29 @@ import type { ApolloServer } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import pino from 'pino';
 import { type App, createApp } from './app';
-import { rolesOf } from './auth/roles';
+import { mostSeniorRole, SIGN_UP_ROLE } from './auth/roles';
 import type { Viewer } from './auth/viewer';
 import { parseConfig } from './config';
 import { createApolloServer, createContext } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
 import { appSchemaOf } from './gatehouse';
 import { buildSchema } from './graphql/schema';
+import { declaredRoles } from './enforcement/declared-roles';
 import { createApiKey } from './services/api-keys';
 import { knownScopes } from './enforcement/scopes';
 import { migrateApplication, migrateToLatest, openStore, type Store } from './store/database';
 import { newId } from './store/ids';
-import type { StoredRole } from './store/schema';
 import { insertUser, type UserRecord } from './store/users';
 import type { ExecuteResult, Kit, KitApiKey, KitUser, TestKitOptions } from './testkit-shapes';
 
 export { type ManualClock, manualClock } from './manual-clock';
 
-/** A kit user always has the email it was made with. */
-export type TestUser = KitUser<GraphQLContext, UserRecord & { readonly email: string }>;
+/** A kit user always has the email it was made with; `role` is its most senior granted role. */
+export type TestUser = KitUser<GraphQLContext, UserRecord & { readonly email: string; readonly role: string }>;
 export type TestApiKey = KitApiKey<GraphQLContext>;
 export type { ExecuteResult, TestKitOptions };
 
-export interface TestKit extends Kit<GraphQLContext, TestUser, TestApiKey, StoredRole> {
+export interface TestKit extends Kit<GraphQLContext, TestUser, TestApiKey, string> {
   /** gatehouse's internals, for gatehouse's own tests; not part of the public API. @internal */
   readonly app: App;
   /** @internal */
@@ -68,7 +68,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     await migrateToLatest(store);
     if (options.migrations !== undefined) await migrateApplication(store, options.migrations);
     schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
-    app = createApp(config, store, options.now ? { now: options.now } : {});
+    app = createApp(config, store, { roles: declaredRoles(schema), ...(options.now ? { now: options.now } : {}) });
     await app.accessTokens.ready();
     server = createApolloServer(app, { log: pino({ level: config.logLevel }), schema });
   } catch (error) {
@@ -87,24 +87,24 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     server,
     anonymous: () => contextFor(null),
     contextFor: (viewer) => contextFor(viewer),
-    async createUser({ role = 'USER', email = `user-${randomUUID()}@example.test`, password = 'correct horse battery staple', name } = {}) {
+    async createUser({ role, roles, email = `user-${randomUUID()}@example.test`, password = 'correct horse battery staple', name } = {}) {
       const user = await insertUser(store.db, {
         id: newId(),
         email,
         name: name ?? null,
         passwordHash: await app.passwords.hash(password),
-        role,
+        roles: grantedRoles(app, role, roles),
         now: app.now(),
       });
       return {
-        user: { ...user, email },
+        user: { ...user, email, role: mostSeniorRole(app.roles, user.roles) ?? SIGN_UP_ROLE },
         password,
         accessToken: app.accessTokens.issue(user.id, app.now()).token,
-        context: contextFor({ id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user),
+        context: contextFor({ id: user.id, roles: app.roles.expandAll(user.roles), via: 'jwt' }, user),
       };
     },
     async createApiKey(owner, { name = 'test key', expiresInDays, scopes } = {}) {
-      const maker: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'jwt' };
+      const maker: Viewer = { id: owner.user.id, roles: app.roles.expandAll(owner.user.roles), via: 'jwt' };
       const created = await createApiKey(
         app,
         maker,
@@ -133,4 +133,16 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     },
   };
   return kit;
+}
+
+/** `createUser`'s roles: `role` or `roles` (not both), each declared by the schema's `enum Role`; USER when neither is given. */
+function grantedRoles(app: App, role: string | undefined, roles: readonly string[] | undefined): readonly string[] {
+  if (role !== undefined && roles !== undefined) throw new TypeError('createUser: give role or roles, not both');
+  const granted = roles ?? [role ?? SIGN_UP_ROLE];
+  if (granted.length === 0) throw new TypeError('createUser: roles must name at least one role');
+  for (const name of granted) {
+    if (!app.roles.roles.includes(name))
+      throw new TypeError(`createUser: ${name} is not a role of the schema's enum Role (${app.roles.roles.join(', ')})`);
+  }
+  return granted;
 }

@@ -527,6 +527,17 @@ describe('deleteNote', () => {
     expect(await noteRow(kit, note.id)).toBeUndefined();
   });
 
+  test('a MODERATOR deletes anyone\u2019s note; the same user before it was granted MODERATOR could not', async () => {
+    const note = await createNote(kit, alice, 'moderated', 'PRIVATE');
+    const moderator = await kit.createUser({ roles: ['MODERATOR'] });
+    expect(moderator.user.role).toBe('MODERATOR');
+    expectOnlyError(await remove(note.id, bob), 'FORBIDDEN', ['deleteNote']);
+    const result = await remove(note.id, moderator);
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.deleteNote).toBe(true);
+    expect(await noteRow(kit, note.id)).toBeUndefined();
+  });
+
   test('an anonymous caller is UNAUTHENTICATED and the note stays', async () => {
     const note = await createNote(kit, alice, 'keep', 'PUBLIC');
     const result = await remove(note.id, null);

@@ -160,7 +160,7 @@ export const resolvers = {
       await context.events.publish(NOTE_ADDED, note.id);
       return note;
     },
-    /** The schema's @owner has let only the author or an ADMIN get here. */
+    /** The schema's @owner has let only the author, a MODERATOR or an ADMIN get here. */
     async deleteNote(_parent: unknown, args: { id: string }, context: GatehouseContext) {
       const note = await store.findNoteById(db(context), validId(args.id));
       if (note === undefined) throw notFound('Note');

@@ -15,7 +15,7 @@ import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
 import type { ExternalIdentity, ExternalTokens } from './external/tokens';
 import { type AccessTokens, hasOwnHs256Header } from './jwt';
-import { rolesOf, rolesOfAll } from './roles';
+import type { RoleCatalog } from './role-catalog';
 import { isWellFormedApiKey, sha256 } from './secrets';
 import { providerTokenEnded, sessionEnded } from './session-ends';
 import type { Viewer } from './viewer';
@@ -23,6 +23,8 @@ import type { Viewer } from './viewer';
 /** What authentication reads; the composition root passes the App's (src/services/authentication.ts). */
 export interface AuthenticationSources {
   readonly now: () => Date;
+  /** The application's declared roles: a viewer holds its granted roles expanded through them. */
+  readonly roles: RoleCatalog;
   readonly accessTokens: Pick<AccessTokens, 'verifyFresh' | 'stillTrusted'>;
   /** Null when no identity provider is configured. */
   readonly externalTokens: Pick<ExternalTokens, 'issuerOf' | 'recall' | 'verify'> | null;
@@ -133,14 +135,11 @@ async function ownToken(sources: AuthenticationSources, token: string): Promise<
   if (user === undefined || !mayAct(user) || sessionEnded(user, verified.claims)) return REFUSED_TOKEN;
   return decided({
     ok: true,
-    viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' },
+    viewer: { id: user.id, roles: sources.roles.expandAll(user.roles), via: 'jwt' },
     user,
     sessionId: verified.claims.sid ?? null,
   });
 }
-
-/** Expanded roles per verified token (its identity object lives as long as the remembered verification). */
-const expandedRoles = new WeakMap<ExternalIdentity, readonly string[]>();
 
 /**
  * Roles and scopes come from the token on every request, not from the users row; the user says
@@ -162,8 +161,8 @@ async function providerToken(sources: AuthenticationSources, token: string): Pro
   }
   if (userId === undefined) return { kind: 'link-first', write: { kind: 'link-external-identity', identity, at: now } };
   if (user === undefined || !mayAct(user) || providerTokenEnded(user, identity.issuedAt)) return REFUSED_TOKEN;
-  let roles = expandedRoles.get(identity);
-  if (roles === undefined) expandedRoles.set(identity, (roles = rolesOfAll(identity.roles)));
+  // Expanded once per remembered verification: expandAll remembers the identity's (unchanging) list.
+  const roles = sources.roles.expandAll(identity.roles);
   return decided({ ok: true, viewer: { id: user.id, roles, via: 'external', scopes: identity.scopes }, user, sessionId: null });
 }
 
@@ -181,7 +180,7 @@ async function apiKey(sources: AuthenticationSources, key: string): Promise<Auth
   ) {
     return REFUSED_KEY;
   }
-  const roles = rolesOf(found.owner.role);
+  const roles = sources.roles.expandAll(found.owner.roles);
   const viewer: Viewer =
     found.key.scopes === null
       ? { id: found.owner.id, roles, via: 'api-key' }

@@ -20,7 +20,10 @@ export interface RoleCatalog {
   readonly roles: readonly string[];
   /** `role`, then every role it includes transitively, each once. */
   expand(role: string): readonly string[];
-  /** The union of `expand()` over `granted`, each once. */
+  /**
+   * The union of `expand()` over `granted`, each once. Remembered per `granted` array (a cached
+   * user's roles, a remembered token's): the same array gives the same frozen result.
+   */
   expandAll(granted: readonly string[]): readonly string[];
   /** True when any of `held` is `required` or includes it. */
   holds(held: readonly string[], required: string): boolean;
@@ -110,12 +113,12 @@ function expansionOf(role: string, includes: Readonly<Record<string, readonly st
 }
 
 class DeclaredRoles implements RoleCatalog {
+  private readonly unions = new WeakMap<readonly string[], readonly string[]>();
+
   constructor(
     readonly roles: readonly string[],
     private readonly expansions: ReadonlyMap<string, readonly string[]>,
-  ) {
-    Object.freeze(this);
-  }
+  ) {}
 
   expand(role: string): readonly string[] {
     return this.expansions.get(role) ?? Object.freeze([role]);
@@ -123,9 +126,13 @@ class DeclaredRoles implements RoleCatalog {
 
   expandAll(granted: readonly string[]): readonly string[] {
     if (granted.length === 1) return this.expand(granted[0] as string);
-    const all = new Set<string>();
-    for (const role of granted) for (const reached of this.expand(role)) all.add(reached);
-    return Object.freeze([...all]);
+    let union = this.unions.get(granted);
+    if (union === undefined) {
+      const all = new Set<string>();
+      for (const role of granted) for (const reached of this.expand(role)) all.add(reached);
+      this.unions.set(granted, (union = Object.freeze([...all])));
+    }
+    return union;
   }
 
   holds(held: readonly string[], required: string): boolean {

@@ -1,67 +1,42 @@
 /**
- * Decides which roles there are and what holding one means, in one place. The list and the
- * hierarchy are fixed here (ADMIN includes USER) and are the only source: no option, schema build
- * or request path carries another one.
- * A viewer's roles are expanded once, when the viewer is built (`rolesOf`), and every check
- * (directives, the mutation gate, the auth map, services, `hasRole`) asks `holdsRole`.
+ * gatehouse's own facts about roles; what the application's roles are is its `enum Role`, read once
+ * at schema build into a RoleCatalog (src/enforcement/declared-roles.ts, src/auth/role-catalog.ts)
+ * and passed to everything that decides: the directives and the mutation gate (through each field's
+ * requirement), the auth map, per-caller introspection, authentication (a viewer's roles are expanded
+ * once, when it is built), the services, the test kit and the admin CLI.
  */
+import { type RoleCatalog, roleCatalogOf } from './role-catalog';
+
+/** gatehouse's `enum Role` when the application declares none: `USER`, and `ADMIN @includes(roles: [USER])`. */
+export const DEFAULT_ROLES: Readonly<Record<string, readonly string[]>> = Object.freeze({ USER: [], ADMIN: ['USER'] });
+
+/** Roles every declaration must have: sign-up grants USER; ADMIN runs gatehouse itself. */
+export const REQUIRED_ROLES: readonly string[] = Object.freeze(['USER', 'ADMIN']);
+
+/** The role that holds every declared role (it need not list them in `@includes`), and that the last of cannot be lost. */
+export const TOP_ROLE = 'ADMIN';
+
+/** The role sign-up, a first provider login and `createUser` without roles grant. */
+export const SIGN_UP_ROLE = 'USER';
+
+/** The catalog of DEFAULT_ROLES: for callers that build no schema (a bare App in tests, token tools). */
+export function defaultRoleCatalog(): RoleCatalog {
+  return (defaultCatalog ??= roleCatalogOf('Role', DEFAULT_ROLES, REQUIRED_ROLES));
+}
+let defaultCatalog: RoleCatalog | undefined;
 
 /**
- * Every role gatehouse knows: what a user row may store, an ADMIN may grant (`admin --role`) and a
- * provider's role claim may map to (OIDC_ISSUERS `roleMap`). The schema's `Role` enum
- * (schema/base.graphql) and the users table's CHECK say the same; a test holds the enum to this list.
+ * The role `User.role` shows for `granted`: the one that includes every other (the catalog's
+ * `senior`); when none does (ACCOUNTANT and SUPPORT), the one that includes the most roles, the
+ * later declared on a tie. Undefined only for no role at all.
  */
-export const ROLES: readonly string[] = Object.freeze(['USER', 'ADMIN']);
-
-/** Which roles include which others. */
-export type RoleHierarchy = Readonly<Record<string, readonly string[]>>;
-
-/** An ADMIN may do whatever a USER may. */
-export const ROLE_HIERARCHY: RoleHierarchy = Object.freeze({ ADMIN: Object.freeze(['USER']) });
-
-const expanded = new Map<string, readonly string[]>();
-
-/**
- * The roles a stored user role grants, itself first: ADMIN holds ['ADMIN', 'USER']. Called on every
- * authenticated request, so each role is expanded once per process.
- */
-export function rolesOf(role: string): readonly string[] {
-  let roles = expanded.get(role);
-  if (roles === undefined) expanded.set(role, (roles = expandRole(role, ROLE_HIERARCHY)));
-  return roles;
-}
-
-/** The roles several granted roles add up to (an external token may map to more than one), each once. */
-export function rolesOfAll(roles: readonly string[]): readonly string[] {
-  if (roles.length === 1) return rolesOf(roles[0] as string);
-  const all = new Set<string>();
-  for (const role of roles) for (const r of rolesOf(role)) all.add(r);
-  return [...all];
-}
-
-/**
- * True when any of `held` is `required` or includes it. Roles expanded by `rolesOf` match on the
- * first, allocation-free test; the walk covers viewers built by hand, e.g. `roles: ['ADMIN']`.
- */
-export function holdsRole(held: readonly string[], required: string): boolean {
-  if (held.includes(required)) return true;
-  for (const role of held) if (rolesOf(role).includes(required)) return true;
-  return false;
-}
-
-/**
- * The one role of `held` that includes every other (ADMIN of ['USER', 'ADMIN']), or undefined when
- * none does or `held` is empty: what `User.role` says of a viewer whose roles come from a token.
- */
-export function seniorRole(held: readonly string[]): string | undefined {
-  return held.find((role) => held.every((other) => rolesOf(role).includes(other)));
-}
-
-/** `role` and every role it reaches through `hierarchy`, each once (cycles end). Exported for tests. */
-export function expandRole(role: string, hierarchy: RoleHierarchy): readonly string[] {
-  const roles = [role];
-  for (let i = 0; i < roles.length; i++) {
-    for (const implied of hierarchy[roles[i] as string] ?? []) if (!roles.includes(implied)) roles.push(implied);
+export function mostSeniorRole(catalog: RoleCatalog, granted: readonly string[]): string | undefined {
+  const senior = catalog.senior(granted);
+  if (senior !== undefined || granted.length === 0) return senior;
+  let best: string | undefined;
+  for (const role of catalog.roles) {
+    if (!granted.includes(role)) continue;
+    if (best === undefined || catalog.expand(role).length >= catalog.expand(best).length) best = role;
   }
-  return Object.freeze(roles);
+  return best ?? granted[0];
 }

@@ -1,6 +1,7 @@
 // What the authorization checks see of a caller (Viewer), and `hasRole` for resolvers. Decides
-// nothing itself: role membership is roles.ts's decision.
-import { holdsRole } from './roles';
+// nothing itself: what a role includes is the application's RoleCatalog's decision (role-catalog.ts).
+import type { RoleCatalog } from './role-catalog';
+import { TOP_ROLE } from './roles';
 
 /** How the caller proved who they are. */
 export type CredentialKind = 'jwt' | 'api-key' | 'external';
@@ -8,6 +9,10 @@ export type CredentialKind = 'jwt' | 'api-key' | 'external';
 /** The signed-in caller, as the authorization checks see it. `null` in a context means anonymous. */
 export interface Viewer {
   readonly id: string;
+  /**
+   * Every role the caller holds: those granted, expanded through the declared `@includes` when
+   * gatehouse builds the viewer (a MODERATOR that includes USER holds ['MODERATOR', 'USER']).
+   */
   readonly roles: readonly string[];
   readonly via: CredentialKind;
   /**
@@ -23,7 +28,13 @@ export interface AuthContext {
   readonly viewer: Viewer | null;
 }
 
-/** True when the viewer holds `role` or a role that includes it (an ADMIN has every USER permission). */
-export function hasRole(viewer: Viewer | null, role: string): boolean {
-  return viewer !== null && holdsRole(viewer.roles, role);
+/**
+ * True when the viewer holds `role` or a role that includes it. Viewers gatehouse builds hold their
+ * roles expanded, so this is a lookup; an ADMIN holds every declared role. For a viewer built by hand
+ * with only its granted roles (`roles: ['MODERATOR']`), pass the catalog (`app.roles`) to expand them.
+ */
+export function hasRole(viewer: Viewer | null, role: string, roles?: RoleCatalog): boolean {
+  if (viewer === null) return false;
+  if (viewer.roles.includes(role) || viewer.roles.includes(TOP_ROLE)) return true;
+  return roles?.holds(viewer.roles, role) === true;
 }

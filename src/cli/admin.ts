@@ -5,25 +5,29 @@ import { type App, createApp } from '../app';
 import { devSecretsFor } from '../auth/dev-secret';
 import { knownScopes } from '../enforcement/scopes';
 import { NotFound } from '../errors';
-import { buildSourceSchema, readSchemaFiles } from '../graphql/schema';
-import { ROLES, rolesOf } from '../auth/roles';
+import { buildSourceSchema } from '../graphql/schema';
+import type { RoleCatalog } from '../auth/role-catalog';
+import { TOP_ROLE } from '../auth/roles';
+import { declaredRoles } from '../enforcement/declared-roles';
 import type { Viewer } from '../auth/viewer';
 import { createUser } from '../services/accounts';
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from '../services/api-keys';
 import { CLI_ORIGIN } from '../services/audit';
 import { endUserSessions } from '../services/sessions';
-import { listUsers, setDisabled, setUserRole } from '../services/users';
+import { grantRole, listUsers, revokeRole, setDisabled, setUserRole } from '../services/users';
 import { migrateToLatest } from '../store/database';
-import type { StoredRole } from '../store/schema';
 import { findLoginByEmail, type UserRecord } from '../store/users';
+import { readSchemaInputs } from './application-module';
 import { printable } from './printable';
 import { withStore } from './with-store';
 
 export const USAGE = `Usage: gatehouse admin <command> [options]   (in this repository: npm run admin -- <command>)
 
 Commands:
-  create-user --email E [--name N] [--role USER|ADMIN] (--password-stdin | --password P)
-  set-role    --email E --role USER|ADMIN
+  create-user --email E [--name N] [--role R] (--password-stdin | --password P)
+  set-role    --email E --role R       the user holds exactly R afterwards
+  grant-role  --email E --role R       the user holds R as well (seen on its next request)
+  revoke-role --email E --role R       the user no longer holds R (it keeps at least one role)
   disable     --email E          tokens and keys of the user stop working at once
   enable      --email E
   end-sessions --email E         signs the user out everywhere (API keys keep working)
@@ -37,6 +41,8 @@ Commands:
   list-keys   --email E
   list-users  [--first N]
 
+A role R is a value of your application's enum Role: give --schema PATH (the module \`gatehouse start\`
+runs, or its .graphql files) so that the command knows your roles; without it they are USER and ADMIN.
 Runs on the database in DATABASE_URL (and .env), as the server does. --password puts the password
 in your shell history and the process list: prefer --password-stdin (reads one line).
 Nobody can demote or disable the last active ADMIN.`;
@@ -44,9 +50,10 @@ Nobody can demote or disable the last active ADMIN.`;
 /** A mistake in how the command was called: usage text, exit 2. */
 class UsageError extends Error {}
 
-function role(value: string | undefined): StoredRole {
-  if (value === undefined || !ROLES.includes(value)) throw new UsageError(`--role must be ${ROLES.join(' or ')}`);
-  return value as StoredRole;
+function role(app: App, value: string | undefined): string {
+  if (value === undefined || !app.roles.roles.includes(value))
+    throw new UsageError(`--role must be one of ${app.roles.roles.join(', ')} (enum Role; --schema PATH reads your application's)`);
+  return value;
 }
 
 function required(value: string | undefined, flag: string): string {
@@ -61,12 +68,27 @@ async function userByEmail(app: App, email: string): Promise<UserRecord> {
 }
 
 /** The scopes named by `@requiresScopes` in gatehouse's schema and the SDL at `paths`. */
-function schemaScopes(paths: readonly string[]): readonly string[] {
-  return knownScopes(buildSourceSchema({ typeDefs: readSchemaFiles(paths) }));
+async function schemaScopes(paths: readonly string[]): Promise<readonly string[]> {
+  return knownScopes(buildSourceSchema({ typeDefs: await readSchemaInputs(paths) }));
 }
 
 function describe(user: UserRecord): string {
-  return `${user.id}  ${printable(user.email ?? '(no email)')}  ${user.role}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
+  return `${user.id}  ${printable(user.email ?? '(no email)')}  ${user.roles.join(',')}${user.disabledAt ? `  disabled ${user.disabledAt.toISOString()}` : ''}`;
+}
+
+/** The roles the application declares, read from the `--schema` paths (gatehouse's default without any). */
+export async function rolesOfSchema(paths: readonly string[]): Promise<RoleCatalog> {
+  return declaredRoles(buildSourceSchema({ typeDefs: await readSchemaInputs(paths) }));
+}
+
+/** The `--schema` values of `argv` (`--schema P` or `--schema=P`), before the command parses it. */
+function schemaPaths(argv: readonly string[]): string[] {
+  const paths: string[] = [];
+  argv.forEach((arg, i) => {
+    if (arg === '--schema' && argv[i + 1] !== undefined) paths.push(argv[i + 1] as string);
+    else if (arg.startsWith('--schema=')) paths.push(arg.slice('--schema='.length));
+  });
+  return paths;
 }
 
 /** Runs one command; returns the text to print. Errors: UsageError (exit 2), anything else (exit 1). */
@@ -100,16 +122,19 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
           email: required(values.email, '--email'),
           password,
           name: values.name ?? null,
-          role: values.role === undefined ? 'USER' : role(values.role),
+          ...(values.role === undefined ? {} : { roles: [role(app, values.role)] }),
         },
         CLI_ORIGIN,
       );
       return `created ${describe(user)}`;
     }
-    case 'set-role': {
-      const newRole = role(values.role);
+    case 'set-role':
+    case 'grant-role':
+    case 'revoke-role': {
+      const named = role(app, values.role);
       const user = await userByEmail(app, required(values.email, '--email'));
-      return `updated ${describe(await setUserRole(app, user.id, newRole, CLI_ORIGIN))}`;
+      const change = { 'set-role': setUserRole, 'grant-role': grantRole, 'revoke-role': revokeRole }[command];
+      return `updated ${describe(await change(app, user.id, named, CLI_ORIGIN))}`;
     }
     case 'disable':
     case 'enable': {
@@ -125,16 +150,15 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
       const owner = await userByEmail(app, required(values.email, '--email'));
       const days = values['expires-in-days'];
       if (days !== undefined && !/^\d+$/.test(days)) throw new UsageError('--expires-in-days must be a whole number');
-      if (values.schema !== undefined && values.scopes === undefined) throw new UsageError('--schema goes with --scopes');
       const scopes = values.scopes === undefined ? null : values.scopes.split(',').map((scope) => scope.trim());
       if (scopes?.some((scope) => scope === '')) throw new UsageError('--scopes is a comma-separated list of scope names');
-      const viewer: Viewer = { id: owner.id, roles: rolesOf(owner.role), via: 'api-key' };
+      const viewer: Viewer = { id: owner.id, roles: app.roles.expandAll(owner.roles), via: 'api-key' };
       const created = await createApiKey(
         app,
         viewer,
         { name: required(values.name, '--name'), expiresInDays: days === undefined ? null : Number(days), scopes },
         CLI_ORIGIN,
-        scopes === null ? [] : schemaScopes(values.schema ?? []),
+        scopes === null ? [] : await schemaScopes(values.schema ?? []),
       );
       const expires = created.apiKey.expiresAt ? ` (expires ${created.apiKey.expiresAt.toISOString()})` : '';
       const held = created.apiKey.scopes === null ? 'every scope' : `scopes ${printable(created.apiKey.scopes.join(',')) || '(none)'}`;
@@ -143,13 +167,13 @@ export async function runCommand(app: App, argv: readonly string[], stdin: () =>
     case 'rotate-key': {
       const grace = values['grace-seconds'] ?? '86400';
       if (!/^\d+$/.test(grace)) throw new UsageError('--grace-seconds must be a whole number');
-      const admin: Viewer = { id: 'cli', roles: ['ADMIN'], via: 'jwt' };
+      const admin: Viewer = { id: 'cli', roles: [TOP_ROLE], via: 'jwt' };
       const rotated = await rotateApiKey(app, admin, required(values.id, '--id'), Number(grace), CLI_ORIGIN);
       const until = rotated.apiKey.previousSecretExpiresAt?.toISOString();
       return `rotated ${rotated.apiKey.id} (now ${printable(rotated.apiKey.prefix)}…); the old secret works until ${until}. The new one is shown once; store it now:\n${rotated.secret}`;
     }
     case 'revoke-key': {
-      const admin: Viewer = { id: 'cli', roles: ['ADMIN'], via: 'jwt' };
+      const admin: Viewer = { id: 'cli', roles: [TOP_ROLE], via: 'jwt' };
       const key = await revokeApiKey(app, admin, required(values.id, '--id'), CLI_ORIGIN);
       return `revoked ${key.id} (${printable(key.prefix)}…) at ${key.revokedAt?.toISOString()}`;
     }
@@ -185,7 +209,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   return withStore('admin', async (config, store) => {
     try {
       await migrateToLatest(store);
-      const app = createApp(config, store, devSecretsFor(config));
+      const app = createApp(config, store, { ...devSecretsFor(config), roles: await rolesOfSchema(schemaPaths(argv)) });
       console.log(await runCommand(app, argv, () => readFileSync(0, 'utf8')));
       return 0;
     } catch (error) {

@@ -9,8 +9,8 @@ import { type AuthMap, buildAuthMap, formatAuthMapMarkdown, formatAuthMapText } 
 import { AuthMapFormatError, diffAuthMaps, formatAuthMapDiffMarkdown, parseAuthMapJson } from '../tools/auth-map-diff';
 import { buildSourceSchema, SCHEMA_DIR } from '../graphql/schema';
 import { readSchemaInputs } from './application-module';
-import { type DocumentNode, isEnumType, printSchema } from 'graphql';
-import { rolesOf } from '../auth/roles';
+import { type DocumentNode, printSchema } from 'graphql';
+import { declaredRoles } from '../enforcement/declared-roles';
 import type { Viewer } from '../auth/viewer';
 import { fieldRequirement } from '../enforcement/requirements';
 import { buildVisibleSchema } from '../enforcement/visible-schema';
@@ -26,7 +26,8 @@ const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --as R
   --diff FILE      compare with FILE (an earlier --json): per field and caller, who gains and who
                    loses access, as Markdown (with --json: as JSON); exit 1 when a caller gains
     --allow-widening  with --diff: exit 0 even when a caller gains access
-  --as ROLE        print the schema (SDL) that caller sees in introspection: anonymous, USER, ADMIN …
+  --as ROLE[,ROLE] print the schema (SDL) that caller sees in introspection: anonymous, or the roles
+                   it holds (values of enum Role: USER, ADMIN …)
     --via KIND     with --as: the credential, jwt (default), api-key or external
     --scopes A,B   with --as: the scopes the credential holds (default: every scope)
   --schema PATH    your schema, added to gatehouse's account schema (repeat for several): a .graphql
@@ -57,10 +58,12 @@ function printVisibleSchema(typeDefs: ReadonlyArray<string | DocumentNode>, role
     return 2;
   }
   const schema = buildSourceSchema({ typeDefs });
-  const roleEnum = schema.getType('Role');
-  const roles = isEnumType(roleEnum) ? roleEnum.getValues().map((v) => v.name) : [];
-  if (role !== 'anonymous' && !roles.includes(role)) {
-    console.error(`auth-map: --as must be anonymous or a role of the Role enum (${roles.join(', ')}), got "${printable(String(role))}"`);
+  const catalog = declaredRoles(schema);
+  const held = role.split(',').map((r) => r.trim());
+  if (role !== 'anonymous' && !held.every((r) => catalog.roles.includes(r))) {
+    console.error(
+      `auth-map: --as must be anonymous or roles of the Role enum (${catalog.roles.join(', ')}), comma-separated, got "${printable(String(role))}"`,
+    );
     return 2;
   }
   const viewer: Viewer | null =
@@ -68,7 +71,7 @@ function printVisibleSchema(typeDefs: ReadonlyArray<string | DocumentNode>, role
       ? null
       : {
           id: `as-${role}`,
-          roles: rolesOf(role),
+          roles: catalog.expandAll(held),
           via,
           ...(scopes === undefined
             ? {}

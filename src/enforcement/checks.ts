@@ -1,28 +1,28 @@
 // Turns a field's requirement into its decision: given a viewer (and, for `@owner`, the object), the
 // denial to raise or null. Compiled once per schema build, so the per-call check allocates nothing
-// for a viewer allowed through. Whether a viewer holds a role is src/auth/roles.ts's decision, its
+// for a viewer allowed through. Whether a viewer holds a role is the schema's RoleCatalog's decision, its
 // scopes scopes.ts's, owning an object ownership.ts's; the denials come from denials.ts.
 import type { GraphQLError } from 'graphql';
-import { holdsRole } from '../auth/roles';
+import type { RoleCatalog } from '../auth/role-catalog';
 import type { CredentialKind, Viewer } from '../auth/viewer';
 import { forbidden, unauthenticated } from './denials';
 import { ownershipDenial, passesOwnership } from './ownership';
-import type { FieldRequirement } from './requirements';
+import type { FieldRequirement, RoleChoice } from './requirements';
 import { holdsScopes } from './scopes';
 
 /**
  * Builds the decision for one requirement: given a viewer, the error to raise or null.
  * Built once per schema build; the per-call check allocates nothing for viewers whose roles were
- * expanded when they were built (src/auth/roles.ts).
+ * expanded when they were built (src/auth/authenticate.ts).
  */
 export function compileCheck(requirement: FieldRequirement, coordinate: string): (viewer: Viewer | null) => GraphQLError | null {
   if (!requirement.signedIn) return () => null;
   const required = requirement.roles;
-  const { kinds, scopes } = requirement;
+  const { kinds, scopes, roleCatalog } = requirement;
   return (viewer) => {
     if (viewer === null) return unauthenticated(`You must be signed in to read ${coordinate}.`);
-    for (const role of required) {
-      if (!holdsRole(viewer.roles, role)) return forbidden(`You are not allowed to read ${coordinate}.`);
+    for (const choice of required) {
+      if (!holdsOneOf(roleCatalog, viewer.roles, choice)) return forbidden(`You are not allowed to read ${coordinate}.`);
     }
     if (kinds !== null && !kinds.includes(viewer.via)) return forbidden(`${KIND_NAMES[viewer.via]} may not be used for ${coordinate}.`);
     if (!holdsScopes(viewer.scopes, scopes)) {
@@ -31,6 +31,11 @@ export function compileCheck(requirement: FieldRequirement, coordinate: string):
     }
     return null;
   };
+}
+
+function holdsOneOf(catalog: RoleCatalog, held: readonly string[], choice: RoleChoice): boolean {
+  for (const role of choice) if (catalog.holds(held, role)) return true;
+  return false;
 }
 
 const KIND_NAMES: Readonly<Record<CredentialKind, string>> = {
@@ -49,5 +54,6 @@ export function compileOwnerCheck(
 ): ((viewer: Viewer | null, object: object) => GraphQLError | null) | null {
   const rule = requirement.owner;
   if (rule === null) return null;
-  return (viewer, object) => (passesOwnership(rule, viewer, object) ? null : ownershipDenial(rule, viewer, coordinate));
+  const { roleCatalog } = requirement;
+  return (viewer, object) => (passesOwnership(rule, viewer, object, roleCatalog) ? null : ownershipDenial(rule, viewer, coordinate));
 }

@@ -6,6 +6,7 @@
 // as SDL (`roleEnumTypeDefs`) so that the directives' `Role` arguments have a type.
 import { type DocumentNode, type EnumValueDefinitionNode, type GraphQLSchema, isEnumType, Kind, parse, type ValueNode } from 'graphql';
 import { type RoleCatalog, RoleDeclarationError, roleCatalogOf } from '../auth/role-catalog';
+import { DEFAULT_ROLES, REQUIRED_ROLES, TOP_ROLE } from '../auth/roles';
 
 /** Role → the roles it names in `@includes`, in declaration order. */
 export type RoleIncludes = Readonly<Record<string, readonly string[]>>;
@@ -79,4 +80,20 @@ export function declaresEnum(typeDefs: readonly (string | DocumentNode)[], enumN
       (definition) => definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === enumName,
     ),
   );
+}
+
+/** Each schema's `Role` catalog, read once (a per-caller schema derived from one reads the same enum). */
+const roleCatalogs = new WeakMap<GraphQLSchema, RoleCatalog>();
+
+/**
+ * The application's roles as `schema` declares them in `enum Role` (gatehouse's default when it
+ * declares none), ADMIN holding every one. Read once per schema; throws RoleDeclarationError.
+ */
+export function declaredRoles(schema: GraphQLSchema): RoleCatalog {
+  let catalog = roleCatalogs.get(schema);
+  if (catalog === undefined) {
+    catalog = readRoleCatalog(schema, 'Role', DEFAULT_ROLES, REQUIRED_ROLES, TOP_ROLE);
+    roleCatalogs.set(schema, catalog);
+  }
+  return catalog;
 }

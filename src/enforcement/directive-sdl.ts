@@ -1,8 +1,9 @@
-// The SDL of gatehouse's six directives (@public, @auth, @hasRole, @requiresScopes, @credentials,
-// @owner) and the CredentialKind enum they use. What each one demands is read in requirements.ts,
+// The SDL of gatehouse's directives (@public, @auth, @hasRole, @requiresScopes, @credentials,
+// @owner, and @includes for the roles' enums) and the CredentialKind enum they use. What each one demands is read in requirements.ts,
 // decided in checks.ts and enforced in apply-directives.ts.
 /**
- * The SDL of gatehouse's directives. Add it to your type definitions; the `Role` enum is yours.
+ * The SDL of gatehouse's directives. Add it to your type definitions; the `Role` enum is yours
+ * (declare it with `@includes`, e.g. `enum Role { USER ADMIN @includes(roles: [USER]) }`).
  */
 export const authDirectiveTypeDefs = /* GraphQL */ `
   """
@@ -11,10 +12,11 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
   directive @auth on OBJECT | FIELD_DEFINITION
 
   """
-  Only a caller holding this role, or a role that includes it (ADMIN includes USER), may read this
-  field, or every field of this type.
+  Only a caller holding this role (or, with anyOf, one of these roles), or a role that includes it,
+  may read this field, or every field of this type. Give exactly one of role and anyOf. The roles
+  are the application's \`enum Role\` (ADMIN holds every one).
   """
-  directive @hasRole(role: Role!) on OBJECT | FIELD_DEFINITION
+  directive @hasRole(role: Role, anyOf: [Role!]) on OBJECT | FIELD_DEFINITION
 
   """
   On a value of the \`Role\` or \`OrganizationRole\` enum: holding this role also holds the roles listed

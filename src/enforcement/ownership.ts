@@ -4,7 +4,7 @@
 // request through the application's loader for its type (batched: see loadOwned).
 import DataLoader from 'dataloader';
 import type { GraphQLError } from 'graphql';
-import { holdsRole } from '../auth/roles';
+import type { RoleCatalog } from '../auth/role-catalog';
 import type { Viewer } from '../auth/viewer';
 import { forbidden, unauthenticated } from './denials';
 
@@ -39,12 +39,12 @@ export function ownedByCaller<T extends object>(object: T): T & { readonly [CALL
 }
 
 /** True when `viewer` owns `object` under `rule`, or holds its role. Pure. */
-export function passesOwnership(rule: OwnerRule, viewer: Viewer | null, object: object): boolean {
+export function passesOwnership(rule: OwnerRule, viewer: Viewer | null, object: object, roles: RoleCatalog): boolean {
   if ((object as { [CALLER_OWNS]?: unknown })[CALLER_OWNS] === true) return true;
   const open = rule.openWhen;
   if (open !== null && String((object as Record<string, unknown>)[open.field]) === open.value) return true;
   if (viewer === null) return false;
-  if (rule.orRole !== null && holdsRole(viewer.roles, rule.orRole)) return true;
+  if (rule.orRole !== null && roles.holds(viewer.roles, rule.orRole)) return true;
   const owner = (object as Record<string, unknown>)[rule.field];
   return owner !== undefined && owner !== null && String(owner) === viewer.id;
 }

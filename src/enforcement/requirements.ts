@@ -6,7 +6,9 @@
 // field's extensions; the operation gate, the visible schema and the auth map read them back here.
 import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { getDirective } from '@graphql-tools/utils';
+import type { RoleCatalog } from '../auth/role-catalog';
 import type { CredentialKind } from '../auth/viewer';
+import { declaredRoles } from './declared-roles';
 import type { OwnedObjectLoader, OwnerRule } from './ownership';
 import { combineScopeRequirements, type ScopeRequirement } from './scopes';
 
@@ -19,19 +21,27 @@ export interface RequirementSource {
   readonly on: 'field' | 'type' | 'interface';
   /** `Type.field` or `Type`. */
   readonly coordinate: string;
-  readonly role?: string;
+  /** `@hasRole`: the roles of which the caller must hold one (`role: X` is `[X]`, `anyOf` its list). */
+  readonly role?: RoleChoice;
+  /** True when `role` came from `anyOf` (the map and messages write it as written). */
+  readonly anyOf?: boolean;
   readonly scopes?: ScopeRequirement;
   readonly kinds?: readonly CredentialKind[];
   readonly owner?: OwnerRule;
 }
 
+/** One `@hasRole`: the caller holds one of these roles, or a role that includes one. */
+export type RoleChoice = readonly string[];
+
 /**
  * What a field demands of its caller, after type and field directives are combined.
- * `signedIn` false means public. Every role in `roles` must be satisfied.
+ * `signedIn` false means public. Every choice in `roles` must be satisfied, each by one of its roles.
  */
 export interface FieldRequirement {
   readonly signedIn: boolean;
-  readonly roles: readonly string[];
+  readonly roles: readonly RoleChoice[];
+  /** The schema's declared roles, which decide what holding a role means (src/enforcement/declared-roles.ts). */
+  readonly roleCatalog: RoleCatalog;
   /** `@requiresScopes`, type and field combined; empty: no scope needed. */
   readonly scopes: ScopeRequirement;
   /** The credential kinds allowed (`@credentials`); null: any. */
@@ -68,7 +78,8 @@ function readDirectives(
   if (getDirective(schema, node, 'public')?.length) found.push({ directive: 'public', on, coordinate });
   if (getDirective(schema, node, 'auth')?.length) found.push({ directive: 'auth', on, coordinate });
   for (const args of getDirective(schema, node, 'hasRole') ?? []) {
-    found.push({ directive: 'hasRole', on, coordinate, role: String(args['role']) });
+    const anyOf = args['anyOf'] !== undefined && args['anyOf'] !== null;
+    found.push({ directive: 'hasRole', on, coordinate, role: roleChoice(args, coordinate), ...(anyOf ? { anyOf } : {}) });
   }
   for (const args of getDirective(schema, node, 'requiresScopes') ?? []) {
     found.push({ directive: 'requiresScopes', on, coordinate, scopes: args['scopes'] as string[][] });
@@ -93,13 +104,23 @@ function readDirectives(
   return found;
 }
 
+/** `@hasRole(role: X)` or `@hasRole(anyOf: [X, Y])`: exactly one of the two, else the schema is refused. */
+function roleChoice(args: Record<string, unknown>, coordinate: string): RoleChoice {
+  const role = args['role'];
+  const anyOf = args['anyOf'];
+  const given = (role !== undefined && role !== null ? 1 : 0) + (anyOf !== undefined && anyOf !== null ? 1 : 0);
+  if (given !== 1 || (Array.isArray(anyOf) && anyOf.length === 0))
+    throw new TypeError(`${coordinate}: @hasRole takes exactly one of role (one role) and anyOf (a non-empty list of roles).`);
+  return Object.freeze(Array.isArray(anyOf) ? [...new Set(anyOf.map(String))] : [String(role)]);
+}
+
 /**
  * Combines the directives that apply to one field. Pure.
  * - Type, interface-field and field requirements all apply (every one must pass).
  * - `@public` on the field itself opens it, whatever its type says.
  * - `@public` on a type adds nothing; it documents intent and satisfies strict mode.
  */
-export function combineRequirements(sources: readonly RequirementSource[]): FieldRequirement {
+export function combineRequirements(sources: readonly RequirementSource[], roleCatalog: RoleCatalog): FieldRequirement {
   const declared = sources.length > 0;
   if (sources.some((s) => s.directive === 'public' && s.on === 'field')) {
     // @public opens the field to every caller; an @owner on the field itself still decides per object.
@@ -107,6 +128,7 @@ export function combineRequirements(sources: readonly RequirementSource[]): Fiel
     return {
       signedIn: false,
       roles: [],
+      roleCatalog,
       scopes: [],
       kinds: null,
       owner: kept.find((s) => s.owner !== undefined)?.owner ?? null,
@@ -115,7 +137,8 @@ export function combineRequirements(sources: readonly RequirementSource[]): Fiel
     };
   }
   const enforcing = sources.filter((s) => s.directive !== 'public');
-  const roles = [...new Set(enforcing.flatMap((s) => (s.role === undefined ? [] : [s.role])))];
+  const roles: RoleChoice[] = [];
+  for (const s of enforcing) if (s.role !== undefined && !roles.some((r) => sameChoice(r, s.role!))) roles.push(s.role);
   const scopes = combineScopeRequirements(enforcing.flatMap((s) => (s.scopes === undefined ? [] : [s.scopes])));
   let kinds: readonly CredentialKind[] | null = null;
   for (const s of enforcing) if (s.kinds !== undefined) kinds = (kinds ?? s.kinds).filter((k) => s.kinds?.includes(k));
@@ -124,7 +147,11 @@ export function combineRequirements(sources: readonly RequirementSource[]): Fiel
   // An ownership rule alone does not ask for a signed-in caller: the user signUp returns may read
   // its own email on that (anonymous) request.
   const signedIn = enforcing.some((s) => s.directive !== 'owner');
-  return { signedIn, roles, scopes, kinds, owner, sources: enforcing.length > 0 ? enforcing : sources, declared };
+  return { signedIn, roles, roleCatalog, scopes, kinds, owner, sources: enforcing.length > 0 ? enforcing : sources, declared };
+}
+
+function sameChoice(a: RoleChoice, b: RoleChoice): boolean {
+  return a.length === b.length && a.every((role) => b.includes(role));
 }
 
 /** The requirement of `typeName.fieldName` in a schema that still has its directives. */
@@ -139,7 +166,7 @@ export function fieldRequirement(schema: GraphQLSchema, type: GraphQLObjectType,
     }),
     ...readDirectives(schema, field, 'field', `${type.name}.${fieldName}`),
   ];
-  return combineRequirements(sources);
+  return combineRequirements(sources, declaredRoles(schema));
 }
 
 /** Field extension holding the loader of a root field's `@owner(loads: …)`, for the operation gate. */

@@ -1,5 +1,6 @@
 import type { App } from '../app';
 import { mayAct } from '../auth/authenticate';
+import { mostSeniorRole, SIGN_UP_ROLE, TOP_ROLE } from '../auth/roles';
 import { generateRefreshToken, isWellFormedRefreshToken, sha256 } from '../auth/secrets';
 import { HashQueueFull, InvalidInput, RateLimited, Unauthenticated } from '../errors';
 import { limitKeyOf } from '../client-address';
@@ -22,9 +23,9 @@ import {
 } from '../store/refresh-tokens';
 import { forgetSignupAttempt, pruneSignupAttempts, recordSignupAttempt } from '../store/signup-attempts';
 import { newId } from '../store/ids';
-import type { StoredRole } from '../store/schema';
-import { findLoginByEmail, findUserById, insertUser, normalizeEmail, updateUserRole, type UserRecord } from '../store/users';
+import { findLoginByEmail, findUserById, grantUserRole, insertUser, normalizeEmail, type UserRecord } from '../store/users';
 import { audit, auditOncePerWindow, CLI_ORIGIN, type RequestOrigin } from './audit';
+import { declaredRole } from './users';
 import { endSession } from './sessions';
 import { BACK_OFF_HORIZON_MS, lockedUntil } from './login-throttle';
 import { LIMITS, loginEmails, optionalText, plausiblePassword, validEmail, validNewPassword } from './validation';
@@ -70,7 +71,7 @@ async function startSession(app: App, user: UserRecord, family?: { id: string; e
  */
 export async function createUser(
   app: App,
-  input: { email: string; password: string; name?: string | null; role?: StoredRole },
+  input: { email: string; password: string; name?: string | null; role?: string; roles?: readonly string[] },
   origin: RequestOrigin,
 ): Promise<UserRecord> {
   const email = validEmail(input.email);
@@ -78,12 +79,13 @@ export async function createUser(
   if (isReservedEmail(email)) throw new InvalidInput('Enter a valid email address (.invalid is reserved).', 'email');
   const password = validNewPassword(input.password);
   const name = optionalText(input.name, LIMITS.nameMax, 'name');
+  const roles = (input.roles ?? [input.role ?? SIGN_UP_ROLE]).map((role) => declaredRole(app, role));
   const duplicate = () => new InvalidInput('An account with this email already exists.', 'email');
   if ((await findLoginByEmail(app.store.db, email)) !== undefined) throw duplicate();
   const passwordHash = await app.passwords.hash(password);
   let user: UserRecord;
   try {
-    user = await insertUser(app.store.db, { id: newId(), email, name, passwordHash, role: input.role ?? 'USER', now: app.now() });
+    user = await insertUser(app.store.db, { id: newId(), email, name, passwordHash, roles, now: app.now() });
   } catch (error) {
     // Signed up by a parallel request between the check and the insert.
     if (isUniqueViolation(error)) throw duplicate();
@@ -92,7 +94,7 @@ export async function createUser(
   const selfService = origin.actorId === null && origin.source === 'request';
   await audit(app, selfService ? { ...origin, actorId: user.id } : origin, selfService ? 'user.signed_up' : 'user.created', {
     subjectId: user.id,
-    detail: selfService ? null : { role: user.role },
+    detail: selfService ? null : { role: mostSeniorRole(app.roles, user.roles) ?? null, roles: user.roles.join(',') },
   });
   return user;
 }
@@ -122,7 +124,7 @@ export async function signUp(
   }
   let user: UserRecord;
   try {
-    user = await createUser(app, { ...input, role: 'USER' }, { ...origin, actorId: null });
+    user = await createUser(app, { ...input, roles: [SIGN_UP_ROLE] }, { ...origin, actorId: null });
   } catch (error) {
     if (error instanceof HashQueueFull) await forgetSignupAttempt(db, attempt.id);
     throw error;
@@ -244,26 +246,26 @@ export async function ensureAdmin(app: App, rawEmail: string, password: string):
   validNewPassword(password, 'ADMIN_PASSWORD');
   const existing = await findLoginByEmail(app.store.db, email);
   if (existing !== undefined) {
-    if (existing.user.role === 'ADMIN') return { user: existing.user, outcome: 'exists' };
+    if (existing.user.roles.includes(TOP_ROLE)) return { user: existing.user, outcome: 'exists' };
     if (!(await app.passwords.verify(password, existing.passwordHash))) {
       throw new AdminBootstrapRefused(
-        `ADMIN_EMAIL names an existing ${existing.user.role} account (${email}) whose password is not ADMIN_PASSWORD; ` +
+        `ADMIN_EMAIL names an existing ${mostSeniorRole(app.roles, existing.user.roles) ?? 'USER'} account (${email}) whose password is not ADMIN_PASSWORD; ` +
           'it was not made ADMIN, since whoever signed it up would get the role. If the account is yours, make it ADMIN with ' +
           `\`gatehouse admin set-role --email ${email} --role ADMIN\` (from a checkout: \`npm run admin -- set-role --email ${email} --role ADMIN\`) ` +
           'and start again; otherwise set ADMIN_EMAIL to an address that has no account yet.',
       );
     }
-    const changed = await updateUserRole(app.store.db, existing.user.id, 'ADMIN');
+    const changed = await grantUserRole(app.store.db, existing.user.id, TOP_ROLE, app.now());
     if (changed.status !== 'changed') throw new Error(`could not promote ${email}`);
     await audit(app, CLI_ORIGIN, 'user.role_changed', {
       subjectId: changed.user.id,
-      detail: { from: existing.user.role, to: 'ADMIN', source: 'ADMIN_EMAIL' },
+      detail: { from: mostSeniorRole(app.roles, existing.user.roles) ?? null, to: TOP_ROLE, source: 'ADMIN_EMAIL' },
     });
     return { user: changed.user, outcome: 'promoted' };
   }
   const passwordHash = await app.passwords.hash(password);
   try {
-    const user = await insertUser(app.store.db, { id: newId(), email, name: null, passwordHash, role: 'ADMIN', now: app.now() });
+    const user = await insertUser(app.store.db, { id: newId(), email, name: null, passwordHash, roles: [TOP_ROLE], now: app.now() });
     await audit(app, CLI_ORIGIN, 'user.created', { subjectId: user.id, detail: { role: 'ADMIN', source: 'ADMIN_EMAIL' } });
     return { user, outcome: 'created' };
   } catch (error) {

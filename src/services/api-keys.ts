@@ -1,7 +1,7 @@
 import { newId } from '../store/ids';
 import type { App } from '../app';
+import { TOP_ROLE } from '../auth/roles';
 import { generateApiKey } from '../auth/secrets';
-import { holdsRole } from '../auth/roles';
 import type { Viewer } from '../auth/viewer';
 import { scopesForNewKey } from '../enforcement/scopes';
 import { Forbidden, InvalidInput, NotFound } from '../errors';
@@ -77,15 +77,16 @@ export async function createApiKey(
 }
 
 /**
- * A key acts with its owner's stored role (src/auth/authenticate.ts). An identity provider's token
- * takes its roles from the token instead, and may hold less than that row (a linked user's row is
- * USER, or what an ADMIN set it to): a key secret handed to it must not act with more than it.
+ * A key acts with its owner's granted roles (src/auth/authenticate.ts). An identity provider's token
+ * takes its roles from the token instead, and may hold less than those rows (a linked user's row is
+ * USER, or what an ADMIN granted): a key secret handed to it must not act with more than it.
  */
 async function requireOwnersRole(app: App, viewer: Viewer): Promise<void> {
   const owner = await app.store.lookups.userById(viewer.id);
-  if (owner === undefined || !holdsRole(viewer.roles, owner.role)) {
+  const missing = owner === undefined ? ['USER'] : owner.roles.filter((role) => !app.roles.holds(viewer.roles, role));
+  if (missing.length > 0) {
     throw new Forbidden(
-      `Your credential does not hold the role ${owner?.role ?? 'USER'} a key of this account acts with, so it cannot make one.`,
+      `Your credential does not hold the role ${missing.join(', ')} a key of this account acts with, so it cannot make one.`,
     );
   }
 }
@@ -110,7 +111,7 @@ export async function rotateApiKey(
   const key = await findApiKeyById(app.store.db, id);
   if (key === undefined) throw new NotFound('API key');
   const own = key.userId === viewer.id;
-  if (!own && !holdsRole(viewer.roles, 'ADMIN')) throw new Forbidden('Only the owner of this API key or an ADMIN may rotate it.');
+  if (!own && !app.roles.holds(viewer.roles, TOP_ROLE)) throw new Forbidden('Only the owner of this API key or an ADMIN may rotate it.');
   if (own) await requireOwnersRole(app, viewer);
   const now = app.now();
   if (key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) {
@@ -139,7 +140,7 @@ export async function revokeApiKey(app: App, viewer: Viewer, rawId: string, orig
   const id = validId(rawId);
   const key = await findApiKeyById(app.store.db, id);
   if (key === undefined) throw new NotFound('API key');
-  if (key.userId !== viewer.id && !holdsRole(viewer.roles, 'ADMIN'))
+  if (key.userId !== viewer.id && !app.roles.holds(viewer.roles, TOP_ROLE))
     throw new Forbidden('Only the owner of this API key or an ADMIN may revoke it.');
   const revoked = await revokeStoredKey(app.store.db, id, app.now());
   if (revoked === undefined) throw new NotFound('API key');

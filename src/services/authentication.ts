@@ -57,6 +57,7 @@ function createSources(app: App): LinkMemory {
   };
   return {
     now: app.now,
+    roles: app.roles,
     accessTokens: app.accessTokens,
     externalTokens: app.externalTokens,
     userById: (id) => lookups.userById(id),

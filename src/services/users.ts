@@ -1,7 +1,16 @@
 import type { App } from '../app';
+import { TOP_ROLE } from '../auth/roles';
 import { InvalidInput, NotFound } from '../errors';
-import type { StoredRole } from '../store/schema';
-import { countUsers, findUserById, listUsers as listStoredUsers, setUserDisabled, updateUserRole, type UserRecord } from '../store/users';
+import {
+  countUsers,
+  grantUserRole,
+  listUsers as listStoredUsers,
+  type RoleChange,
+  revokeUserRole,
+  setUserDisabled,
+  updateUserRole,
+  type UserRecord,
+} from '../store/users';
 import { type Connection, decodeCursor, toConnection } from './pagination';
 import { audit, type RequestOrigin } from './audit';
 import { validId, validPageSize } from './validation';
@@ -13,20 +22,65 @@ export async function listUsers(app: App, args: { first?: number | null; after?:
   return toConnection(rows, limit, total);
 }
 
-/** Changes a user's role. The last active ADMIN cannot be demoted, not even by themself. */
-export async function setUserRole(app: App, rawUserId: string, role: StoredRole, origin: RequestOrigin): Promise<UserRecord> {
+/** `role` if the application declares it (its `enum Role`), else InvalidInput naming the declared ones. */
+export function declaredRole(app: App, role: string, argument = 'role'): string {
+  if (!app.roles.roles.includes(role)) throw new InvalidInput(`Unknown role; the roles are ${app.roles.roles.join(', ')}.`, argument);
+  return role;
+}
+
+/**
+ * Sets a user's roles to exactly `role`. The last active ADMIN cannot lose ADMIN, not even by
+ * themself. Audited when something changed.
+ */
+export async function setUserRole(app: App, rawUserId: string, rawRole: string, origin: RequestOrigin): Promise<UserRecord> {
   const id = validId(rawUserId, 'userId');
-  const before = await findUserById(app.store.db, id);
-  const result = await updateUserRole(app.store.db, id, role);
+  const role = declaredRole(app, rawRole);
+  const result = await updateUserRole(app.store.db, id, role, app.now());
+  const user = changed(result);
+  if (result.status === 'changed') {
+    const from = app.roles.senior(result.before) ?? result.before.join(',');
+    await audit(app, origin, 'user.role_changed', { subjectId: id, detail: { from, to: role, roles: user.roles.join(',') } });
+  }
+  return user;
+}
+
+/** Grants a user one more role (nothing happens when it holds it already). Audited when granted. */
+export async function grantRole(app: App, rawUserId: string, rawRole: string, origin: RequestOrigin): Promise<UserRecord> {
+  const id = validId(rawUserId, 'userId');
+  const role = declaredRole(app, rawRole);
+  const result = await grantUserRole(app.store.db, id, role, app.now());
+  const user = changed(result);
+  if (result.status === 'changed')
+    await audit(app, origin, 'user.role_granted', { subjectId: id, detail: { role, roles: user.roles.join(',') } });
+  return user;
+}
+
+/**
+ * Takes one role from a user (nothing happens when it does not hold it). The last active ADMIN keeps
+ * ADMIN, and every user keeps at least one role. Audited when revoked.
+ */
+export async function revokeRole(app: App, rawUserId: string, rawRole: string, origin: RequestOrigin): Promise<UserRecord> {
+  const id = validId(rawUserId, 'userId');
+  const role = declaredRole(app, rawRole);
+  const result = await revokeUserRole(app.store.db, id, role);
+  const user = changed(result);
+  if (result.status === 'changed')
+    await audit(app, origin, 'user.role_revoked', { subjectId: id, detail: { role, roles: user.roles.join(',') } });
+  return user;
+}
+
+/** The user a role change left, or the refusal it met as a typed error. */
+function changed(result: RoleChange): UserRecord {
   switch (result.status) {
     case 'changed':
-      if (before?.role !== role)
-        await audit(app, origin, 'user.role_changed', { subjectId: id, detail: { from: before?.role ?? null, to: role } });
+    case 'unchanged':
       return result.user;
     case 'not-found':
       throw new NotFound('User');
     case 'last-admin':
-      throw new InvalidInput('This is the last ADMIN; make another user ADMIN first.', 'role');
+      throw new InvalidInput(`This is the last ${TOP_ROLE}; make another user ${TOP_ROLE} first.`, 'role');
+    case 'last-role':
+      throw new InvalidInput('This is the only role the user holds; a user keeps at least one (setUserRole replaces it).', 'role');
   }
 }
 

@@ -9,6 +9,8 @@ export type AuditAction =
   | 'user.created'
   | 'user.linked'
   | 'user.role_changed'
+  | 'user.role_granted'
+  | 'user.role_revoked'
   | 'user.disabled'
   | 'user.enabled'
   | 'user.password_changed'

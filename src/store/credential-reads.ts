@@ -5,23 +5,23 @@ import type SQLite from 'better-sqlite3';
 import type { Pool } from 'pg';
 import { KEY_COLUMNS, toApiKey } from './api-keys';
 import type { CredentialReads, KeyWithOwner } from './credential-lookups';
-import type { ApiKeyRow, UserRow } from './schema';
-import { USER_COLUMNS, toUser } from './users';
+import type { ApiKeyRow } from './schema';
+import { rolesSql, USER_COLUMNS, type UserColumns, toUser } from './users';
 
-type UserColumns = Pick<UserRow, (typeof USER_COLUMNS)[number]>;
 type KeyColumns = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>;
 /** A key row joined with its owner's columns, each prefixed `owner_`. */
 type KeyWithOwnerRow = KeyColumns & Record<string, unknown>;
 
-const USER_SQL = `select ${USER_COLUMNS.join(', ')} from users where id = `;
+/** The user's row and its granted roles (user_roles), in the same statement: one read. */
+const USER_SQL = `select ${USER_COLUMNS.join(', ')}, ${rolesSql('users')} as roles from users where id = `;
 /** Completed with the hash parameter twice: a key is found by its current secret or its previous one. */
-const KEY_SQL = `select ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')}, k.secret_hash, ${USER_COLUMNS.map((c) => `u.${c} as owner_${c}`).join(', ')}
+const KEY_SQL = `select ${KEY_COLUMNS.map((c) => `k.${c}`).join(', ')}, k.secret_hash, ${USER_COLUMNS.map((c) => `u.${c} as owner_${c}`).join(', ')}, ${rolesSql('u')} as owner_roles
    from api_keys k join users u on u.id = k.user_id
   where `;
 const BY_EITHER_SECRET = (p1: string, p2: string) => `k.secret_hash = ${p1} or k.previous_secret_hash = ${p2}`;
 
 function keyWithOwner(row: KeyWithOwnerRow, hash: string): KeyWithOwner {
-  const owner = Object.fromEntries(USER_COLUMNS.map((c) => [c, row[`owner_${c}`]])) as UserColumns;
+  const owner = Object.fromEntries([...USER_COLUMNS, 'roles'].map((c) => [c, row[`owner_${c}`]])) as UserColumns;
   return { key: toApiKey(row), owner: toUser(owner), matched: row['secret_hash'] === hash ? 'current' : 'previous' };
 }
 

@@ -1,3 +1,4 @@
+import { SIGN_UP_ROLE } from '../auth/roles';
 import { insertAuditEvent } from './audit-events';
 import type { Db } from './database';
 import { isUniqueViolation } from './failures';
@@ -42,7 +43,14 @@ export async function linkExternalUser(
   for (const email of emails) {
     try {
       return await db.transaction().execute(async (trx) => {
-        const user = await insertUser(trx, { id: newId(now.getTime()), email, name: null, passwordHash: NO_PASSWORD, role: 'USER', now });
+        const user = await insertUser(trx, {
+          id: newId(now.getTime()),
+          email,
+          name: null,
+          passwordHash: NO_PASSWORD,
+          roles: [SIGN_UP_ROLE],
+          now,
+        });
         await trx
           .insertInto('external_identities')
           .values({ issuer: identity.issuer, subject: identity.subject, user_id: user.id, created_at: now.toISOString() })

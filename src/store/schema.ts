@@ -8,8 +8,6 @@ import type { ColumnType, Generated, Insertable, Kysely, Selectable } from 'kyse
 export type Timestamp = ColumnType<Date | string, string, string>;
 export type NullableTimestamp = ColumnType<Date | string | null, string | null | undefined, string | null>;
 
-export type StoredRole = 'USER' | 'ADMIN';
-
 export interface UsersTable {
   id: string;
   /** Null for a provider-linked account whose token carried no verified, valid email (migration 2026-12-06T00-00_optional-email). */
@@ -18,7 +16,6 @@ export interface UsersTable {
   email_normalized: string | null;
   name: string | null;
   password_hash: string;
-  role: StoredRole;
   created_at: Timestamp;
   disabled_at: NullableTimestamp;
   /**
@@ -99,6 +96,13 @@ export interface SignupAttemptsTable {
   attempted_at: Timestamp;
 }
 
+/** One role granted to a user (migration 2026-12-07T00-00_user-roles); the roles are the application's `enum Role`. */
+export interface UserRolesTable {
+  user_id: string;
+  role: string;
+  granted_at: Timestamp;
+}
+
 /** A provider account (issuer, `sub`) and the gatehouse user it acts as. */
 export interface ExternalIdentitiesTable {
   issuer: string;
@@ -135,6 +139,7 @@ export interface Database {
   external_identities: ExternalIdentitiesTable;
   audit_events: AuditEventsTable;
   users: UsersTable;
+  user_roles: UserRolesTable;
   api_keys: ApiKeysTable;
   refresh_tokens: RefreshTokensTable;
   login_failures: LoginFailuresTable;

@@ -1,16 +1,14 @@
 // Tooling, not enforcement: reports who can reach each field (the `gatehouse auth-map` command,
 // the generated table of docs/protecting-fields.md). It decides nothing of its own: requirements
-// and checks come from src/enforcement/requirements.ts and checks.ts, role expansion from
-// src/auth/roles.ts.
+// and checks come from src/enforcement/requirements.ts and checks.ts, the roles (one caller per
+// declared role, holding what it includes) from the schema's `enum Role` (src/enforcement/declared-roles.ts).
 import {
   getNamedType,
-  type GraphQLEnumType,
   type GraphQLField,
   type GraphQLNamedType,
   type GraphQLObjectType,
   type GraphQLSchema,
   isAbstractType,
-  isEnumType,
   isInterfaceType,
   isNonNullType,
   isObjectType,
@@ -18,7 +16,7 @@ import {
 import { compileCheck } from '../enforcement/checks';
 import { type FieldRequirement, fieldRequirement, type RequirementSource } from '../enforcement/requirements';
 import { openRootFields } from '../enforcement/apply-directives';
-import { holdsRole, ROLES, rolesOf } from '../auth/roles';
+import { declaredRoles } from '../enforcement/declared-roles';
 import type { CredentialKind, Viewer } from '../auth/viewer';
 
 /** One field reachable from a root type, with what it demands and who can get to it. */
@@ -26,7 +24,8 @@ export interface AuthMapEntry {
   /** `Type.field`. */
   readonly coordinate: string;
   /**
-   * `public`, `signed in`, or `role ADMIN` (several roles joined with ` + `), followed by what else
+   * `public`, `signed in`, or `role ADMIN` (`role MODERATOR or SUPPORT` for `anyOf`; several
+   * `@hasRole` joined with ` + `), followed by what else
    * applies, each after ` + `: `scopes a and b or c`, `not via API_KEY` (the kinds refused), `owner
    * (authorId) or ADMIN`.
    */
@@ -67,7 +66,8 @@ const KIND_ENUM: Readonly<Record<CredentialKind, string>> = { jwt: 'JWT', 'api-k
 
 function describeRequirement(requirement: FieldRequirement): string {
   const parts: string[] = [];
-  if (requirement.signedIn) parts.push(requirement.roles.length === 0 ? 'signed in' : `role ${requirement.roles.join(' + ')}`);
+  if (requirement.signedIn)
+    parts.push(requirement.roles.length === 0 ? 'signed in' : `role ${requirement.roles.map((choice) => choice.join(' or ')).join(' + ')}`);
   if (requirement.scopes.length > 0) parts.push(`scopes ${requirement.scopes.map((group) => group.join(' and ')).join(' or ')}`);
   if (requirement.kinds !== null) {
     const refused = (Object.keys(KIND_ENUM) as CredentialKind[]).filter((k) => !requirement.kinds?.includes(k)).map((k) => KIND_ENUM[k]);
@@ -83,7 +83,8 @@ function describeRequirement(requirement: FieldRequirement): string {
 
 function describeSource(source: RequirementSource): string {
   let directive = `@${source.directive}`;
-  if (source.directive === 'hasRole') directive = `@hasRole(role: ${source.role})`;
+  if (source.directive === 'hasRole')
+    directive = source.anyOf ? `@hasRole(anyOf: [${source.role?.join(', ')}])` : `@hasRole(role: ${source.role?.[0]})`;
   if (source.scopes !== undefined) directive = `@requiresScopes(scopes: ${JSON.stringify(source.scopes)})`;
   if (source.kinds !== undefined) directive = `@credentials(allow: [${source.kinds.map((k) => KIND_ENUM[k]).join(', ')}])`;
   if (source.owner !== undefined) {
@@ -131,11 +132,11 @@ function possibleObjectTypes(schema: GraphQLSchema, type: GraphQLNamedType): rea
  * from a root lets them through. Pure: reads the schema's directives.
  */
 export function buildAuthMap(schema: GraphQLSchema): AuthMap {
-  const roleEnum = schema.getType('Role');
-  const roles = isEnumType(roleEnum) ? (roleEnum as GraphQLEnumType).getValues().map((v) => v.name) : ROLES;
+  const catalog = declaredRoles(schema);
+  const roles = catalog.roles;
   const callers: Array<{ name: string; viewer: Viewer | null }> = [
     { name: ANONYMOUS, viewer: null },
-    ...roles.map((role) => ({ name: role, viewer: { id: `map-${role}`, roles: rolesOf(role), via: 'jwt' as const } })),
+    ...roles.map((role) => ({ name: role, viewer: { id: `map-${role}`, roles: catalog.expand(role), via: 'jwt' as const } })),
   ];
 
   const requirements = new Map<string, FieldRequirement>();
@@ -173,7 +174,7 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
         if (who === undefined) reachable.set(coordinate, (who = new Set()));
         const owner = requirement.owner;
         const ownsOnly =
-          owner !== null && (owner.orRole === null || caller.viewer === null || !holdsRole(caller.viewer.roles, owner.orRole));
+          owner !== null && (owner.orRole === null || caller.viewer === null || !catalog.holds(caller.viewer.roles, owner.orRole));
         const label = owner?.openWhen ? ` (owner, or ${owner.openWhen.field} ${owner.openWhen.value})` : ' (owner)';
         who.add(ownsOnly ? `${caller.name}${label}` : caller.name);
         queue.push(...possibleObjectTypes(schema, getNamedType(field.type)));
@@ -211,7 +212,7 @@ function warningsFor(
     if (requirement.signedIn && isNonNullType(field.type) && type !== schema.getMutationType()) {
       warnings.push(`${coordinate} is protected but non-null: a denied read nulls its parent too. Make it nullable.`);
     }
-    for (const role of requirement.roles) {
+    for (const role of requirement.roles.flat()) {
       if (!roles.includes(role)) warnings.push(`${coordinate} requires role ${role}, which the Role enum does not have.`);
     }
   }

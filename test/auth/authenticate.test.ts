@@ -52,7 +52,7 @@ beforeEach(() => {
 });
 
 async function aUser(role: 'USER' | 'ADMIN' = 'USER'): Promise<UserRecord> {
-  return insertUser(other.db, { id: newId(), email: `${newId()}@example.test`, name: null, passwordHash: 'h', role, now: START });
+  return insertUser(other.db, { id: newId(), email: `${newId()}@example.test`, name: null, passwordHash: 'h', roles: [role], now: START });
 }
 
 async function aKey(userId: string, expiresAt: Date | null = null): Promise<{ id: string; secret: string }> {
@@ -126,7 +126,7 @@ describe('access tokens', () => {
     const { token } = app.accessTokens.issue(user.id, clock);
     const before = await jwt(token);
     expect(before.ok && sorted(before.viewer?.roles)).toEqual(['USER']);
-    expect(await updateUserRole(other.db, user.id, 'ADMIN')).toMatchObject({ status: 'changed' });
+    expect(await updateUserRole(other.db, user.id, 'ADMIN', new Date())).toMatchObject({ status: 'changed' });
     const after = await jwt(token);
     expect(after.ok && sorted(after.viewer?.roles)).toEqual(['ADMIN', 'USER']);
   });
@@ -182,7 +182,7 @@ describe('API keys', () => {
     const key = await aKey(owner.id);
     const before = await apiKey(key.secret);
     expect(before.ok && sorted(before.viewer?.roles)).toEqual(['USER']);
-    await updateUserRole(other.db, owner.id, 'ADMIN');
+    await updateUserRole(other.db, owner.id, 'ADMIN', new Date());
     const after = await apiKey(key.secret);
     expect(after.ok && sorted(after.viewer?.roles)).toEqual(['ADMIN', 'USER']);
     await setUserDisabled(other.db, owner.id, clock);
@@ -196,6 +196,7 @@ describe('the decision alone (src/auth/authenticate.ts)', () => {
     const key = await aKey(owner.id);
     const sources = {
       now: () => clock,
+      roles: app.roles,
       accessTokens: app.accessTokens,
       externalTokens: null,
       userById: (id: string) => store.lookups.userById(id),

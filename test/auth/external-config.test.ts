@@ -1,4 +1,5 @@
 import { ConfigError, parseConfig } from '../../src/config';
+import { createTestKit } from '../../src/testkit';
 
 /* OIDC_ISSUERS, parsed by parseConfig: the format and defaults of docs/credentials.md's "Tokens from your identity provider". */
 
@@ -81,13 +82,36 @@ it.each([
   ['HS256', '[{"issuer":"https://x","audience":"a","algorithms":["HS256"]}]', /HS256.*not accepted/],
   ['none', '[{"issuer":"https://x","audience":"a","algorithms":["none"]}]', /not accepted/],
   ['unknown key', '[{"issuer":"https://x","audience":"a","audiance":"b"}]', /unknown key "audiance"/],
-  ['unknown role', '[{"issuer":"https://x","audience":"a","rolesClaim":"roles","roleMap":{"x":"ROOT"}}]', /roleMap\["x"\]/],
+  [
+    'a role that is no role name',
+    '[{"issuer":"https://x","audience":"a","rolesClaim":"roles","roleMap":{"x":"ROOT!"}}]',
+    /roleMap\["x"\] must be the name of a role/,
+  ],
   ['roleMap without rolesClaim', '[{"issuer":"https://x","audience":"a","roleMap":{"x":"USER"}}]', /roleMap needs rolesClaim/],
   ['bad audienceClaim', '[{"issuer":"https://x","audience":"a","audienceClaim":"azp"}]', /audienceClaim/],
   ['twice', '[{"issuer":"https://x","audience":"a"},{"issuer":"https://x","audience":"b"}]', /listed twice/],
   ['an issuer that is not a URL', '[{"issuer":"gatehouse","audience":"a"}]', /is not a URL/],
 ])('refuses %s with a ConfigError naming OIDC_ISSUERS', (_name, value, message) => {
   expect(refusal(value)).toMatch(message);
+});
+
+describe('roleMap against the roles the schema declares (checked at start-up, once the schema is built)', () => {
+  const env = {
+    OIDC_ISSUERS: JSON.stringify([{ issuer: 'https://idp.test', audience: 'a', rolesClaim: 'roles', roleMap: { mods: 'MODERATOR' } }]),
+  };
+  const typeDefs = 'enum Role { USER MODERATOR @includes(roles: [USER]) ADMIN }';
+
+  it('accepts a role the application declares', async () => {
+    const kit = await createTestKit({ typeDefs, env });
+    await kit.close();
+  });
+
+  it('stops start-up naming OIDC_ISSUERS and the undeclared role', async () => {
+    await expect(createTestKit({ env })).rejects.toThrow(
+      'OIDC_ISSUERS: entry 0 (https://idp.test): roleMap["mods"] maps to MODERATOR, which enum Role does not declare (declared: USER, ADMIN)',
+    );
+    await expect(createTestKit({ env })).rejects.toBeInstanceOf(ConfigError);
+  });
 });
 
 it("refuses an issuer equal to gatehouse's own JWT_ISSUER", () => {

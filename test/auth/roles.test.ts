@@ -1,85 +1,50 @@
 import { isEnumType } from 'graphql';
-import { expandRole, holdsRole, ROLE_HIERARCHY, ROLES, rolesOf, rolesOfAll, seniorRole } from '../../src/auth/roles';
+import { roleCatalogOf } from '../../src/auth/role-catalog';
+import { DEFAULT_ROLES, defaultRoleCatalog, mostSeniorRole, REQUIRED_ROLES } from '../../src/auth/roles';
 import { hasRole } from '../../src/auth/viewer';
 import { buildSourceSchema } from '../../src/graphql/schema';
 
-describe('ROLES', () => {
-  it("is the schema's Role enum, value for value, and covers every role of the hierarchy", () => {
+describe('DEFAULT_ROLES', () => {
+  it("is schema/base.graphql's Role enum when the application declares none: USER, and ADMIN including USER", () => {
     const role = buildSourceSchema().getType('Role');
     if (!isEnumType(role)) throw new Error('the schema has no Role enum');
-    expect(role.getValues().map((v) => v.name)).toEqual(ROLES);
-    for (const [role, included] of Object.entries(ROLE_HIERARCHY)) expect(ROLES).toEqual(expect.arrayContaining([role, ...included]));
+    expect(role.getValues().map((v) => v.name)).toEqual(Object.keys(DEFAULT_ROLES));
+    expect(defaultRoleCatalog().expand('ADMIN')).toEqual(['ADMIN', 'USER']);
+    expect(REQUIRED_ROLES).toEqual(['USER', 'ADMIN']);
   });
 });
 
-describe('rolesOf', () => {
-  it('expands a stored role into every role it holds, itself first', () => {
-    expect(rolesOf('ADMIN')).toEqual(['ADMIN', 'USER']);
-    expect(rolesOf('USER')).toEqual(['USER']);
-  });
-
-  it('expands each role once: the same frozen array every time', () => {
-    expect(rolesOf('ADMIN')).toBe(rolesOf('ADMIN'));
-    expect(Object.isFrozen(rolesOf('ADMIN'))).toBe(true);
-  });
-
-  it('leaves a role outside the hierarchy as itself', () => {
-    expect(rolesOf('AUDITOR')).toEqual(['AUDITOR']);
-  });
-});
-
-describe('rolesOfAll', () => {
-  it('adds up several granted roles, each expanded and listed once', () => {
-    expect(rolesOfAll(['USER', 'ADMIN'])).toEqual(['USER', 'ADMIN']);
-    expect(rolesOfAll(['ADMIN', 'USER'])).toEqual(['ADMIN', 'USER']);
-    expect(rolesOfAll(['ADMIN'])).toBe(rolesOf('ADMIN'));
-    expect(rolesOfAll([])).toEqual([]);
-  });
-});
-
-describe('holdsRole', () => {
-  it('lets a role satisfy itself and the roles it includes', () => {
-    expect(holdsRole(['USER'], 'USER')).toBe(true);
-    expect(holdsRole(rolesOf('ADMIN'), 'USER')).toBe(true);
-    expect(holdsRole(['ADMIN'], 'USER')).toBe(true);
-    expect(holdsRole(['ADMIN'], 'ADMIN')).toBe(true);
-  });
-
-  it('never goes up the hierarchy, and an empty set holds nothing', () => {
-    expect(holdsRole(['USER'], 'ADMIN')).toBe(false);
-    expect(holdsRole(rolesOf('USER'), 'ADMIN')).toBe(false);
-    expect(holdsRole([], 'USER')).toBe(false);
-  });
-
-  it('is what hasRole asks, for a viewer built by hand', () => {
+describe('hasRole', () => {
+  it('is a lookup in the expanded roles of a viewer gatehouse built, and ADMIN holds every role', () => {
+    expect(hasRole({ id: 'u', roles: ['MODERATOR', 'USER'], via: 'jwt' }, 'USER')).toBe(true);
     expect(hasRole({ id: 'u', roles: ['ADMIN'], via: 'jwt' }, 'USER')).toBe(true);
+    expect(hasRole({ id: 'u', roles: ['ADMIN'], via: 'jwt' }, 'MODERATOR')).toBe(true);
     expect(hasRole({ id: 'u', roles: ['USER'], via: 'jwt' }, 'ADMIN')).toBe(false);
     expect(hasRole(null, 'USER')).toBe(false);
   });
-});
 
-describe('seniorRole', () => {
-  it('names the role that includes every other, whatever the order', () => {
-    expect(seniorRole(['USER', 'ADMIN'])).toBe('ADMIN');
-    expect(seniorRole(['ADMIN', 'USER'])).toBe('ADMIN');
-    expect(seniorRole(['USER'])).toBe('USER');
-  });
-
-  it('names none for an empty set or roles no one of which includes the others', () => {
-    expect(seniorRole([])).toBeUndefined();
-    expect(seniorRole(['USER', 'AUDITOR'])).toBeUndefined();
+  it('expands a hand-built viewer through the catalog it is given', () => {
+    const team = roleCatalogOf('Role', { USER: [], MODERATOR: ['USER'], ADMIN: ['MODERATOR'] }, REQUIRED_ROLES);
+    const handBuilt = { id: 'u', roles: ['MODERATOR'], via: 'jwt' as const };
+    expect(hasRole(handBuilt, 'USER')).toBe(false);
+    expect(hasRole(handBuilt, 'USER', team)).toBe(true);
   });
 });
 
-describe('expandRole', () => {
-  it('is the expansion behind the fixed hierarchy', () => {
-    expect(ROLE_HIERARCHY).toEqual({ ADMIN: ['USER'] });
-    expect(expandRole('ADMIN', ROLE_HIERARCHY)).toEqual(rolesOf('ADMIN'));
+describe('mostSeniorRole', () => {
+  const team = roleCatalogOf(
+    'Role',
+    { USER: [], SUPPORT: ['USER'], ACCOUNTANT: ['USER'], AUDITOR: ['ACCOUNTANT'], ADMIN: ['SUPPORT', 'AUDITOR'] },
+    REQUIRED_ROLES,
+  );
+  it('is the granted role that includes every other', () => {
+    expect(mostSeniorRole(team, ['USER', 'ADMIN', 'SUPPORT'])).toBe('ADMIN');
+    expect(mostSeniorRole(team, ['USER'])).toBe('USER');
   });
 
-  it('follows a hierarchy transitively and ends on cycles', () => {
-    const hierarchy = { OWNER: ['ADMIN'], ADMIN: ['USER'], A: ['B'], B: ['A'] };
-    expect(expandRole('OWNER', hierarchy)).toEqual(['OWNER', 'ADMIN', 'USER']);
-    expect(expandRole('A', hierarchy)).toEqual(['A', 'B']);
+  it('when none includes the others, the one including the most (the later declared on a tie)', () => {
+    expect(mostSeniorRole(team, ['SUPPORT', 'AUDITOR'])).toBe('AUDITOR');
+    expect(mostSeniorRole(team, ['SUPPORT', 'ACCOUNTANT'])).toBe('ACCOUNTANT');
+    expect(mostSeniorRole(team, [])).toBeUndefined();
   });
 });

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { authenticateCaller as authenticate } from '../../src/services/authentication';
-import { runCommand } from '../../src/cli/admin';
+import { rolesOfSchema, runCommand } from '../../src/cli/admin';
+import { createDemoKit } from '../helpers/demo';
 import { createTestKit, type TestKit } from '../../src/testkit';
+import { storedRoles } from '../helpers/store';
 
 const noStdin = () => '';
 
@@ -16,6 +18,7 @@ describe('admin CLI commands', () => {
   });
   afterEach(() => kit.close());
 
+  const rolesOf = async (email: string) => storedRoles(kit.store.db, (await userRow(email))?.id ?? '');
   const userRow = (email: string) => kit.store.db.selectFrom('users').selectAll().where('email_normalized', '=', email).executeTakeFirst();
 
   it('creates a user with a password read from stdin, and refuses a duplicate', async () => {
@@ -36,12 +39,44 @@ describe('admin CLI commands', () => {
     await runCommand(kit.app, ['create-user', '--email', 'a@example.com', '--role', 'ADMIN', '--password', 'password one'], noStdin);
     await expect(runCommand(kit.app, ['set-role', '--email', 'a@example.com', '--role', 'USER'], noStdin)).rejects.toThrow(/last ADMIN/);
     await expect(runCommand(kit.app, ['disable', '--email', 'a@example.com'], noStdin)).rejects.toThrow(/last active ADMIN/);
-    expect(await userRow('a@example.com')).toMatchObject({ role: 'ADMIN', disabled_at: null });
+    expect(await userRow('a@example.com')).toMatchObject({ disabled_at: null });
+    expect(await rolesOf('a@example.com')).toEqual(['ADMIN']);
 
     await runCommand(kit.app, ['create-user', '--email', 'b@example.com', '--password', 'password two'], noStdin);
     await runCommand(kit.app, ['set-role', '--email', 'b@example.com', '--role', 'ADMIN'], noStdin);
     await runCommand(kit.app, ['set-role', '--email', 'a@example.com', '--role', 'USER'], noStdin);
-    expect(await userRow('a@example.com')).toMatchObject({ role: 'USER' });
+    expect(await rolesOf('a@example.com')).toEqual(['USER']);
+  });
+
+  it("grants and revokes the application's own roles (read with --schema), refusing the last role and unknown ones", async () => {
+    const demo = await createDemoKit();
+    try {
+      await runCommand(demo.app, ['create-user', '--email', 'mod@example.com', '--password', 'password one'], noStdin);
+      const granted = await runCommand(demo.app, ['grant-role', '--email', 'mod@example.com', '--role', 'MODERATOR'], noStdin);
+      expect(granted).toMatch(/^updated \S+ {2}mod@example\.com {2}MODERATOR,USER$/);
+      const revoked = await runCommand(demo.app, ['revoke-role', '--email', 'mod@example.com', '--role', 'USER'], noStdin);
+      expect(revoked).toMatch(/ {2}MODERATOR$/);
+      await expect(runCommand(demo.app, ['revoke-role', '--email', 'mod@example.com', '--role', 'MODERATOR'], noStdin)).rejects.toThrow(
+        /only role the user holds/,
+      );
+      await expect(runCommand(demo.app, ['grant-role', '--email', 'mod@example.com', '--role', 'ACCOUNTANT'], noStdin)).rejects.toThrow(
+        '--role must be one of USER, MODERATOR, ADMIN',
+      );
+      const audited = await demo.store.db
+        .selectFrom('audit_events')
+        .select(['action', 'detail'])
+        .where('action', 'like', 'user.role_%')
+        .execute();
+      expect(audited).toEqual([
+        { action: 'user.role_granted', detail: JSON.stringify({ role: 'MODERATOR', roles: 'MODERATOR,USER' }) },
+        { action: 'user.role_revoked', detail: JSON.stringify({ role: 'USER', roles: 'MODERATOR' }) },
+      ]);
+    } finally {
+      await demo.close();
+    }
+    // Without --schema the command knows gatehouse's default roles only; with it, the application's.
+    expect((await rolesOfSchema([])).roles).toEqual(['USER', 'ADMIN']);
+    expect((await rolesOfSchema([join('examples', 'notes', 'index.ts')])).roles).toEqual(['USER', 'MODERATOR', 'ADMIN']);
   });
 
   it('disables a user so that their token and key stop working, and enables them again', async () => {
@@ -186,7 +221,7 @@ describe('admin CLI commands', () => {
       'No user with email nobody@example.com.',
     );
     await expect(runCommand(kit.app, ['set-role', '--email', 'x@example.com', '--role', 'ROOT'], noStdin)).rejects.toThrow(
-      '--role must be USER or ADMIN',
+      '--role must be one of USER, ADMIN (enum Role; --schema PATH reads your application',
     );
     await expect(runCommand(kit.app, ['frobnicate'], noStdin)).rejects.toThrow('unknown command "frobnicate"');
     await expect(runCommand(kit.app, ['create-user', '--email', 'bad', '--password', 'password four'], noStdin)).rejects.toThrow(

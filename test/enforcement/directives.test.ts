@@ -4,6 +4,7 @@ import { applyAuthDirectives, AuthCoverageError } from '../../src/enforcement/ap
 import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 import { combineRequirements } from '../../src/enforcement/requirements';
 import type { Viewer } from '../../src/auth/viewer';
+import { defaultRoleCatalog } from '../../src/auth/roles';
 
 // A schema of the user's own, as a library user would write it.
 const typeDefs = /* GraphQL */ `
@@ -177,27 +178,36 @@ describe('applyAuthDirectives', () => {
 describe('combineRequirements', () => {
   it('needs every role named on the type and the field', () => {
     expect(
-      combineRequirements([
-        { directive: 'hasRole', on: 'type', coordinate: 'T', role: 'USER' },
-        { directive: 'hasRole', on: 'field', coordinate: 'T.f', role: 'ADMIN' },
-      ]),
-    ).toMatchObject({ signedIn: true, roles: ['USER', 'ADMIN'] });
+      combineRequirements(
+        [
+          { directive: 'hasRole', on: 'type', coordinate: 'T', role: ['USER'] },
+          { directive: 'hasRole', on: 'field', coordinate: 'T.f', role: ['ADMIN'] },
+        ],
+        defaultRoleCatalog(),
+      ),
+    ).toMatchObject({ signedIn: true, roles: [['USER'], ['ADMIN']] });
   });
 
   it('opens a field marked @public whatever its type demands; @public on a type adds nothing', () => {
     expect(
-      combineRequirements([
-        { directive: 'auth', on: 'type', coordinate: 'T' },
-        { directive: 'public', on: 'field', coordinate: 'T.f' },
-      ]),
+      combineRequirements(
+        [
+          { directive: 'auth', on: 'type', coordinate: 'T' },
+          { directive: 'public', on: 'field', coordinate: 'T.f' },
+        ],
+        defaultRoleCatalog(),
+      ),
     ).toMatchObject({
       signedIn: false,
     });
     expect(
-      combineRequirements([
-        { directive: 'public', on: 'type', coordinate: 'T' },
-        { directive: 'auth', on: 'field', coordinate: 'T.f' },
-      ]),
+      combineRequirements(
+        [
+          { directive: 'public', on: 'type', coordinate: 'T' },
+          { directive: 'auth', on: 'field', coordinate: 'T.f' },
+        ],
+        defaultRoleCatalog(),
+      ),
     ).toMatchObject({
       signedIn: true,
       roles: [],

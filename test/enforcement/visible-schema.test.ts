@@ -1,6 +1,6 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { type GraphQLSchema, isInterfaceType, isObjectType, validateSchema } from 'graphql';
-import { rolesOf } from '../../src/auth/roles';
+import { defaultRoleCatalog } from '../../src/auth/roles';
 import type { Viewer } from '../../src/auth/viewer';
 import { applyAuthDirectives } from '../../src/enforcement/apply-directives';
 import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
@@ -31,8 +31,8 @@ function enforced(): GraphQLSchema {
   return applyAuthDirectives(makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, SDL] }));
 }
 
-const user: Viewer = { id: 'u', roles: rolesOf('USER'), via: 'jwt' };
-const admin: Viewer = { id: 'a', roles: rolesOf('ADMIN'), via: 'jwt' };
+const user: Viewer = { id: 'u', roles: defaultRoleCatalog().expand('USER'), via: 'jwt' };
+const admin: Viewer = { id: 'a', roles: defaultRoleCatalog().expand('ADMIN'), via: 'jwt' };
 
 function fieldsOf(schema: GraphQLSchema, name: string): string[] | undefined {
   const type = schema.getType(name);

@@ -103,8 +103,8 @@ async function countUsers(kit: TestKit): Promise<number> {
 }
 
 async function storedRole(kit: TestKit, id: string): Promise<string | undefined> {
-  const row = await kit.store.db.selectFrom('users').select('role').where('id', '=', id).executeTakeFirst();
-  return row?.role;
+  const rows = await kit.store.db.selectFrom('user_roles').select('role').where('user_id', '=', id).orderBy('role').execute();
+  return rows.length === 0 ? undefined : rows.map((row) => row.role).join(',');
 }
 
 async function refreshRows(kit: TestKit, userId: string) {
@@ -176,7 +176,8 @@ describe('signUp', () => {
       .selectAll()
       .where('id', '=', payload?.user.id ?? '')
       .executeTakeFirst();
-    expect(row).toMatchObject({ email, role: 'USER' });
+    expect(row).toMatchObject({ email });
+    expect(await storedRole(kit, payload?.user.id ?? '')).toBe('USER');
     expect(row?.password_hash).not.toContain(PASSWORD);
   });
 

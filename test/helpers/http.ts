@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import { type App, type AppOptions, createApp } from '../../src/app';
+import { declaredRoles } from '../../src/enforcement/declared-roles';
 import { parseConfig } from '../../src/config';
 import { createHttpServer, type HttpServer } from '../../src/http/server';
 import { type ApplicationMigrations, migrateApplication, migrateToLatest, openStore, type Store } from '../../src/store/database';
@@ -103,9 +104,9 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
     // The notes example's table is always there: tests of gatehouse's own behaviour use notes as
     // ordinary application fields, beside fields of their own (`app`).
     await migrateApplication(store, options.app?.migrations ?? notes.migrations);
-    app = createApp(config, store, { ...options.appOptions, ...(options.now ? { now: options.now } : {}) });
-    await app.accessTokens.ready();
     schema = buildSchema((options.app ?? notes) as never, { strict: config.authStrict });
+    app = createApp(config, store, { roles: declaredRoles(schema), ...options.appOptions, ...(options.now ? { now: options.now } : {}) });
+    await app.accessTokens.ready();
     server = await createHttpServer(app, { schema });
   } catch (error) {
     await store.close();

@@ -7,7 +7,6 @@ import type { DatabaseConfig } from '../../src/config';
 import { type ApplicationMigrations, type Db, migrateApplication, migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { newId } from '../../src/store/ids';
 import type { Position } from '../../src/store/keyset';
-import type { StoredRole } from '../../src/store/schema';
 import { insertUser, type UserRecord } from '../../src/store/users';
 import { type ThrowawayDatabase, throwawayDatabase } from './databases';
 
@@ -50,7 +49,7 @@ let emailCounter = 0;
 
 export async function aUser(
   db: Db,
-  fields: { email?: string; role?: StoredRole; now?: Date; id?: string; name?: string | null } = {},
+  fields: { email?: string; role?: string; roles?: readonly string[]; now?: Date; id?: string; name?: string | null } = {},
 ): Promise<UserRecord> {
   emailCounter += 1;
   return insertUser(db, {
@@ -58,7 +57,7 @@ export async function aUser(
     email: fields.email ?? `user${emailCounter}@example.com`,
     name: fields.name === undefined ? `User ${emailCounter}` : fields.name,
     passwordHash: `hash-${emailCounter}`,
-    role: fields.role ?? 'USER',
+    roles: fields.roles ?? [fields.role ?? 'USER'],
     now: fields.now ?? at('2026-01-01T00:00:00.000Z'),
   });
 }
@@ -84,3 +83,24 @@ export async function walk<T extends { id: string; createdAt: Date }>(
 
 export const byCreatedThenId = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }): number =>
   a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * Sets a user's granted roles straight in `user_roles`, as a database shell would (no lock, no
+ * audit, no service): for tests of what reads them.
+ */
+export async function writeRoles(db: Db, userId: string, roles: readonly string[], now: Date = new Date()): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('user_roles').where('user_id', '=', userId).execute();
+    if (roles.length > 0)
+      await trx
+        .insertInto('user_roles')
+        .values(roles.map((role) => ({ user_id: userId, role, granted_at: now.toISOString() })))
+        .execute();
+  });
+}
+
+/** A user's granted roles as stored, sorted. */
+export async function storedRoles(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.selectFrom('user_roles').select('role').where('user_id', '=', userId).orderBy('role').execute();
+  return rows.map((row) => row.role);
+}

@@ -130,7 +130,7 @@ function refuses(requirement: FieldRequirement, viewer: Viewer | null): boolean 
   if (!requirement.signedIn) return false;
   if (viewer === null) return true;
   const held = viewer.roles.includes('ADMIN') ? ['ADMIN', 'USER'] : viewer.roles;
-  if (!requirement.roles.every((role) => held.includes(role))) return true;
+  if (!requirement.roles.every((choice) => choice.some((role) => held.includes(role)))) return true;
   if (requirement.kinds !== null && !requirement.kinds.includes(viewer.via)) return true;
   const scopes = viewer.scopes;
   if (scopes !== undefined && requirement.scopes.length > 0)

@@ -42,7 +42,11 @@ async function auditRows(dir: string): Promise<Array<{ action: string; source: s
 async function rolesIn(dir: string): Promise<Array<{ email: string | null; role: string }>> {
   const store = openStore({ dialect: 'sqlite', path: join(dir, 'g.db') });
   try {
-    return await store.db.selectFrom('users').select(['email', 'role']).execute();
+    return await store.db
+      .selectFrom('users')
+      .innerJoin('user_roles', 'user_roles.user_id', 'users.id')
+      .select(['email', 'user_roles.role as role'])
+      .execute();
   } finally {
     await store.close();
   }

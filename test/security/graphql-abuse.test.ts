@@ -9,7 +9,7 @@ import type { ApolloServer } from '@apollo/server';
 import pino from 'pino';
 import { applyAuthDirectives } from '../../src/enforcement/apply-directives';
 import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
-import { rolesOf } from '../../src/auth/roles';
+import { defaultRoleCatalog } from '../../src/auth/roles';
 import type { Viewer } from '../../src/auth/viewer';
 import { createApolloServer, createContext } from '../../src/graphql/apollo';
 import type { GraphQLContext } from '../../src/graphql/context';
@@ -485,8 +485,8 @@ describe('interfaces and unions (createApolloServer + executeOperation)', () => 
       denials: (errors ?? []).map((e) => [JSON.stringify(e.path), String(e.extensions?.['code'])]),
     };
   }
-  const USER: Viewer = { id: 'u1', roles: rolesOf('USER'), via: 'jwt' };
-  const ADMIN: Viewer = { id: 'a1', roles: rolesOf('ADMIN'), via: 'jwt' };
+  const USER: Viewer = { id: 'u1', roles: defaultRoleCatalog().expand('USER'), via: 'jwt' };
+  const ADMIN: Viewer = { id: 'a1', roles: defaultRoleCatalog().expand('ADMIN'), via: 'jwt' };
 
   const LIST = '{ items { id secret ... on Doc { title } ... on Vault { combination } } }';
 

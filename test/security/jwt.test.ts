@@ -1,3 +1,4 @@
+import { writeRoles } from '../helpers/store';
 /*
  * Access tokens through the real HTTP server: every way of forging, stretching or mangling a JWT
  * (and the Authorization header carrying it) is refused with 401 + WWW-Authenticate + one
@@ -381,10 +382,10 @@ describe('a token accepted once is not trusted past its expiry or its user (veri
     const user = await signUp(h);
     const before = await h.gql('{ users(first: 1) { totalCount } }', { headers: { authorization: `Bearer ${user.accessToken}` } });
     expect(before.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    await h.store.db.updateTable('users').set({ role: 'ADMIN' }).where('id', '=', user.id).execute();
+    await writeRoles(h.store.db, user.id, ['ADMIN']);
     const promoted = await h.gql('{ users(first: 1) { totalCount } }', { headers: { authorization: `Bearer ${user.accessToken}` } });
     expect(promoted.body.errors).toBeUndefined();
-    await h.store.db.updateTable('users').set({ role: 'USER' }).where('id', '=', user.id).execute();
+    await writeRoles(h.store.db, user.id, ['USER']);
     const demoted = await h.gql('{ users(first: 1) { totalCount } }', { headers: { authorization: `Bearer ${user.accessToken}` } });
     expect(demoted.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
   });

@@ -1,3 +1,4 @@
+import { storedRoles } from '../helpers/store';
 /*
  * What a credential may do beyond its roles, over the real HTTP server (CONTRACT.md, Authorization):
  * a scoped API key does exactly what its scopes allow; an API key can never mint or revoke keys,
@@ -154,8 +155,7 @@ describe('scoped keys and credential kinds over HTTP', () => {
     });
     expect(promote.body.data ?? null).toBeNull();
     expect(promote.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['setUserRole'], 'FORBIDDEN']]);
-    const role = await server.store.db.selectFrom('users').select('role').where('id', '=', userId.user).executeTakeFirstOrThrow();
-    expect(role.role).toBe('USER');
+    expect(await storedRoles(server.store.db, userId.user)).toEqual(['USER']);
     const ended = await server.gql('mutation ($id: ID!) { endUserSessions(userId: $id) }', {
       variables: { id: userId.user },
       headers: adminKey.headers,

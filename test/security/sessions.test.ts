@@ -202,7 +202,7 @@ describe.each(databasesUnderTest())('sessions that end, on %s', (dialect) => {
     let admin: SignedUp;
     beforeAll(async () => {
       admin = await signUp(h);
-      expect((await updateUserRole(h.store.db, admin.id, 'ADMIN')).status).toBe('changed');
+      expect((await updateUserRole(h.store.db, admin.id, 'ADMIN', new Date())).status).toBe('changed');
     });
 
     it('ends every session of the user at once, and is audited', async () => {

@@ -1,6 +1,5 @@
 import { RateLimited } from '../../src/errors';
 import { login, signUp } from '../../src/services/accounts';
-import { rolesOf } from '../../src/auth/roles';
 import { CLI_ORIGIN, type RequestOrigin } from '../../src/services/audit';
 import { changePassword } from '../../src/services/sessions';
 import { setDisabled } from '../../src/services/users';
@@ -190,7 +189,7 @@ describe('IPv6 clients count per /64 in the per-address limits', () => {
     const kit = await createTestKit({ env: { LOGIN_FAILURES_PER_ADDRESS: '3', LOGIN_FAILURES_PER_ACCOUNT: '100' } });
     try {
       const user = await kit.createUser();
-      const viewer = { id: user.user.id, roles: rolesOf(user.user.role), via: 'jwt' as const };
+      const viewer = { id: user.user.id, roles: kit.app.roles.expandAll(user.user.roles), via: 'jwt' as const };
       const changeFrom = (address: string, currentPassword: string) =>
         changePassword(kit.app, viewer, null, { currentPassword, newPassword: 'a brand new password' }, from(address));
       for (let i = 1; i <= 3; i++) {
@@ -236,7 +235,7 @@ describe('login of an account made before the email rule (issue 29, item 8)', ()
     ['a Unicode domain', 'bob@bücher.example'],
   ])('still signs in with %s, stored as typed then', async (_label, email) => {
     const passwordHash = await kit.app.passwords.hash('correct horse battery');
-    await insertUser(kit.store.db, { id: newId(), email, name: null, passwordHash, role: 'USER', now: new Date() });
+    await insertUser(kit.store.db, { id: newId(), email, name: null, passwordHash, roles: ['USER'], now: new Date() });
     const right = await kit.execute(LOGIN, { variables: { email, password: 'correct horse battery' } });
     expect(right.errors).toBeUndefined();
     const wrong = await kit.execute(LOGIN, { variables: { email, password: 'wrong horse battery' } });

@@ -33,14 +33,14 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 const NOW = new Date('2026-03-01T00:00:00.000Z');
 
 let counter = 0;
-async function aUser(store: Store, role: 'USER' | 'ADMIN' = 'USER'): Promise<UserRecord> {
+async function aUser(store: Store, role = 'USER'): Promise<UserRecord> {
   counter += 1;
   return insertUser(store.db, {
     id: newId(),
     email: `cache${counter}-${newId()}@example.com`,
     name: null,
     passwordHash: 'h',
-    role,
+    roles: [role],
     now: NOW,
   });
 }
@@ -154,11 +154,11 @@ describe.each(databasesUnderTest())('the credential cache on %s', (dialect) => {
     const key = await aKey(store, user.id);
     await cacheInUse(store, user.id);
     await store.lookups.apiKeyBySecretHash(key.hash);
-    expect((await store.lookups.apiKeyBySecretHash(key.hash))?.owner.role).toBe('USER');
+    expect((await store.lookups.apiKeyBySecretHash(key.hash))?.owner.roles).toEqual(['USER']);
 
-    expect((await updateUserRole(other.db, user.id, 'ADMIN')).status).toBe('changed');
-    expect((await store.lookups.userById(user.id))?.role).toBe('ADMIN');
-    expect((await store.lookups.apiKeyBySecretHash(key.hash))?.owner.role).toBe('ADMIN');
+    expect((await updateUserRole(other.db, user.id, 'ADMIN', new Date())).status).toBe('changed');
+    expect((await store.lookups.userById(user.id))?.roles).toEqual(['ADMIN']);
+    expect((await store.lookups.apiKeyBySecretHash(key.hash))?.owner.roles).toEqual(['ADMIN']);
 
     await revokeApiKey(other.db, key.id, NOW);
     expect((await store.lookups.apiKeyBySecretHash(key.hash))?.key.revokedAt).toEqual(NOW);
@@ -175,10 +175,13 @@ describe.each(databasesUnderTest())('the credential cache on %s', (dialect) => {
     const user = await aUser(store);
     await cacheInUse(store, user.id);
     for (let i = 0; i < 40; i++) {
-      const role = i % 2 === 0 ? 'ADMIN' : 'USER';
-      await other.db.updateTable('users').set({ role }).where('id', '=', user.id).execute();
-      expect((await store.lookups.userById(user.id))?.role).toBe(role);
-      expect((await store.lookups.userById(user.id))?.role).toBe(role);
+      // A grant (a row inserted into user_roles) and a revoke (deleted), alternately, as a database shell would.
+      if (i % 2 === 0)
+        await other.db.insertInto('user_roles').values({ user_id: user.id, role: 'ADMIN', granted_at: NOW.toISOString() }).execute();
+      else await other.db.deleteFrom('user_roles').where('user_id', '=', user.id).where('role', '=', 'ADMIN').execute();
+      const roles = i % 2 === 0 ? ['ADMIN', 'USER'] : ['USER'];
+      expect((await store.lookups.userById(user.id))?.roles).toEqual(roles);
+      expect((await store.lookups.userById(user.id))?.roles).toEqual(roles);
     }
     expect(stats().hits).toBeGreaterThan(40); // the second lookup of each round came from the cache
   });
@@ -214,13 +217,13 @@ describe.each(databasesUnderTest())('the credential cache on %s', (dialect) => {
         if (Date.now() > until) throw new Error('the cache was not in use within 10 s');
       }
       whileReading = async () => {
-        expect((await updateUserRole(other.db, user.id, 'ADMIN')).status).toBe('changed');
+        expect((await updateUserRole(other.db, user.id, 'ADMIN', new Date())).status).toBe('changed');
         await lookups.userById(bystander.id);
       };
-      expect((await lookups.userById(user.id))?.role).toBe('USER'); // read before the change committed
+      expect((await lookups.userById(user.id))?.roles).toEqual(['USER']); // read before the change committed
       expect(whileReading).toBeUndefined();
-      expect((await lookups.userById(user.id))?.role).toBe('ADMIN');
-      expect((await lookups.userById(user.id))?.role).toBe('ADMIN');
+      expect((await lookups.userById(user.id))?.roles).toEqual(['ADMIN']);
+      expect((await lookups.userById(user.id))?.roles).toEqual(['ADMIN']);
     } finally {
       await lookups.close();
       await parts.close();
@@ -252,12 +255,13 @@ describe.each(databasesUnderTest())('the credential cache on %s', (dialect) => {
     await cacheInUse(store, user.id);
     await expect(
       store.db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ disabled_at: null, role: 'ADMIN' }).where('id', '=', user.id).execute();
-        expect(await store.lookups.userById(user.id)).toMatchObject({ role: 'USER', disabledAt: NOW });
+        await trx.updateTable('users').set({ disabled_at: null }).where('id', '=', user.id).execute();
+        await trx.insertInto('user_roles').values({ user_id: user.id, role: 'ADMIN', granted_at: NOW.toISOString() }).execute();
+        expect(await store.lookups.userById(user.id)).toMatchObject({ roles: ['USER'], disabledAt: NOW });
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
-    expect(await store.lookups.userById(user.id)).toMatchObject({ role: 'USER', disabledAt: NOW });
+    expect(await store.lookups.userById(user.id)).toMatchObject({ roles: ['USER'], disabledAt: NOW });
   });
 
   it('shares one settle among lookups made together, and settles again for a lookup made after it', async () => {

@@ -68,7 +68,6 @@ describe.each(databasesUnderTest())('store on %s', (dialect) => {
         email_normalized: 'keep@example.com',
         name: null,
         password_hash: 'x',
-        role: 'USER',
         created_at: new Date().toISOString(),
       })
       .execute();

@@ -76,6 +76,7 @@ describe.each(databasesUnderTest())('the optional-email migration on %s', (diale
       store.db,
     );
 
+    // To the latest: users.role has become user_roles since (2026-12-07T00-00_user-roles), so rows added below have no role column.
     await migrateToLatest(store);
 
     const rows = await store.db.selectFrom('users').select(['id', 'email', 'email_normalized']).orderBy('id').execute();
@@ -90,7 +91,7 @@ describe.each(databasesUnderTest())('the optional-email migration on %s', (diale
     }
 
     // Two accounts without an email, side by side.
-    await sql`insert into users (id, email, email_normalized, password_hash, role, created_at) values (${randomUUID()}, null, null, '!external', 'USER', ${now})`.execute(
+    await sql`insert into users (id, email, email_normalized, password_hash, created_at) values (${randomUUID()}, null, null, '!external', ${now})`.execute(
       store.db,
     );
     // Foreign keys still hold and still cascade.
@@ -108,7 +109,7 @@ describe.each(databasesUnderTest())('the optional-email migration on %s', (diale
     // Still unique when present.
     expect(
       await refused(
-        sql`insert into users (id, email, email_normalized, password_hash, role, created_at) values (${randomUUID()}, 'x@xn--bcher-kva.example', 'x@xn--bcher-kva.example', 'h', 'USER', ${now})`.execute(
+        sql`insert into users (id, email, email_normalized, password_hash, created_at) values (${randomUUID()}, 'x@xn--bcher-kva.example', 'x@xn--bcher-kva.example', 'h', ${now})`.execute(
           store.db,
         ),
       ),

@@ -9,6 +9,8 @@ import {
   listUsers,
   setUserDisabled,
   updateSessionEnds,
+  grantUserRole,
+  revokeUserRole,
   updateUserRole,
   type UserRecord,
 } from '../../src/store/users';
@@ -31,14 +33,14 @@ describe.each(databasesUnderTest())('users on %s', (dialect) => {
         email: 'Ada@Example.com',
         name: 'Ada',
         passwordHash: 'h-ada',
-        role: 'USER',
+        roles: ['USER'],
         now: created,
       });
       const expected: UserRecord = {
         id,
         email: 'Ada@Example.com',
         name: 'Ada',
-        role: 'USER',
+        roles: ['USER'],
         createdAt: created,
         disabledAt: null,
         endedSessions: null,
@@ -94,7 +96,7 @@ describe.each(databasesUnderTest())('users on %s', (dialect) => {
         email: 'Grace.Hopper@Example.COM',
         name: 'Grace',
         passwordHash: 'h-grace',
-        role: 'ADMIN',
+        roles: ['ADMIN', 'USER'],
         now: at('2026-02-01T00:00:00.000Z'),
       });
       expect(await findLoginByEmail(s.db(), 'grace.hopper@example.com')).toEqual({ user, passwordHash: 'h-grace' });
@@ -108,7 +110,7 @@ describe.each(databasesUnderTest())('users on %s', (dialect) => {
         email: 'Dup@Example.com',
         name: null,
         passwordHash: 'h1',
-        role: 'USER',
+        roles: ['USER'],
         now: at('2026-02-01T00:00:00.000Z'),
       });
       const outcome = await insertUser(s.db(), {
@@ -116,7 +118,7 @@ describe.each(databasesUnderTest())('users on %s', (dialect) => {
         email: 'dUP@example.COM',
         name: null,
         passwordHash: 'h2',
-        role: 'USER',
+        roles: ['USER'],
         now: at('2026-02-01T00:00:01.000Z'),
       }).then(
         (user) => ({ inserted: user }),
@@ -209,29 +211,34 @@ describe.each(databasesUnderTest())('users on %s', (dialect) => {
       await s.db().deleteFrom('users').execute();
     });
 
-    const roleOf = async (id: string) => (await findUserById(s.db(), id))?.role;
+    const NOW = at('2026-04-04T04:04:04.404Z');
+    const roleOf = async (id: string) => (await findUserById(s.db(), id))?.roles.join(',');
     const disabledAtOf = async (id: string) => (await findUserById(s.db(), id))?.disabledAt;
 
     it('promotes a USER to ADMIN', async () => {
       await aUser(s.db(), { role: 'ADMIN' });
       const user = await aUser(s.db());
-      const change = await updateUserRole(s.db(), user.id, 'ADMIN');
-      expect(change).toEqual({ status: 'changed', user: { ...user, role: 'ADMIN' } });
+      const change = await updateUserRole(s.db(), user.id, 'ADMIN', NOW);
+      expect(change).toEqual({ status: 'changed', user: { ...user, roles: ['ADMIN'] }, before: ['USER'] });
       expect(await roleOf(user.id)).toBe('ADMIN');
     });
 
     it('refuses to demote the last active ADMIN', async () => {
       const admin = await aUser(s.db(), { role: 'ADMIN' });
       await aUser(s.db()); // a USER does not count
-      expect(await updateUserRole(s.db(), admin.id, 'USER')).toEqual({ status: 'last-admin' });
+      expect(await updateUserRole(s.db(), admin.id, 'USER', NOW)).toEqual({ status: 'last-admin' });
       expect(await roleOf(admin.id)).toBe('ADMIN');
     });
 
     it('demotes an ADMIN while another active ADMIN remains, then refuses the last one', async () => {
       const a = await aUser(s.db(), { role: 'ADMIN' });
       const b = await aUser(s.db(), { role: 'ADMIN' });
-      expect(await updateUserRole(s.db(), a.id, 'USER')).toEqual({ status: 'changed', user: { ...a, role: 'USER' } });
-      expect(await updateUserRole(s.db(), b.id, 'USER')).toEqual({ status: 'last-admin' });
+      expect(await updateUserRole(s.db(), a.id, 'USER', NOW)).toEqual({
+        status: 'changed',
+        user: { ...a, roles: ['USER'] },
+        before: ['ADMIN'],
+      });
+      expect(await updateUserRole(s.db(), b.id, 'USER', NOW)).toEqual({ status: 'last-admin' });
       expect([await roleOf(a.id), await roleOf(b.id)]).toEqual(['USER', 'ADMIN']);
     });
 
@@ -240,21 +247,21 @@ describe.each(databasesUnderTest())('users on %s', (dialect) => {
       const dormant = await aUser(s.db(), { role: 'ADMIN' });
       const when = at('2026-05-05T05:05:05.505Z');
       expect(await setUserDisabled(s.db(), dormant.id, when)).toEqual({ status: 'changed', user: { ...dormant, disabledAt: when } });
-      expect(await updateUserRole(s.db(), active.id, 'USER')).toEqual({ status: 'last-admin' });
+      expect(await updateUserRole(s.db(), active.id, 'USER', NOW)).toEqual({ status: 'last-admin' });
       expect(await setUserDisabled(s.db(), active.id, when)).toEqual({ status: 'last-admin' });
       expect(await roleOf(active.id)).toBe('ADMIN');
       expect(await disabledAtOf(active.id)).toBeNull();
       // The dormant ADMIN may be demoted: an active one remains.
-      expect(await updateUserRole(s.db(), dormant.id, 'USER')).toMatchObject({
+      expect(await updateUserRole(s.db(), dormant.id, 'USER', NOW)).toMatchObject({
         status: 'changed',
-        user: { role: 'USER', disabledAt: when },
+        user: { roles: ['USER'], disabledAt: when },
       });
     });
 
     it("answers 'not-found' for an unknown id", async () => {
       await aUser(s.db(), { role: 'ADMIN' });
-      expect(await updateUserRole(s.db(), newId(), 'ADMIN')).toEqual({ status: 'not-found' });
-      expect(await updateUserRole(s.db(), newId(), 'USER')).toEqual({ status: 'not-found' });
+      expect(await updateUserRole(s.db(), newId(), 'ADMIN', NOW)).toEqual({ status: 'not-found' });
+      expect(await updateUserRole(s.db(), newId(), 'USER', NOW)).toEqual({ status: 'not-found' });
       expect(await setUserDisabled(s.db(), newId(), at('2026-01-01T00:00:00.000Z'))).toEqual({ status: 'not-found' });
       expect(await setUserDisabled(s.db(), newId(), null)).toEqual({ status: 'not-found' });
     });
@@ -279,6 +286,31 @@ describe.each(databasesUnderTest())('users on %s', (dialect) => {
       expect(await setUserDisabled(s.db(), a.id, null)).toMatchObject({ status: 'changed', user: { id: a.id, disabledAt: null } });
       // With a active again, b may go.
       expect(await setUserDisabled(s.db(), b.id, when)).toMatchObject({ status: 'changed', user: { id: b.id, disabledAt: when } });
+    });
+
+    it('setUserRole replaces every granted role with exactly that one', async () => {
+      await aUser(s.db(), { role: 'ADMIN' });
+      const user = await aUser(s.db(), { roles: ['USER', 'MODERATOR', 'SUPPORT'] });
+      expect(await updateUserRole(s.db(), user.id, 'SUPPORT', NOW)).toMatchObject({ status: 'changed', user: { roles: ['SUPPORT'] } });
+      expect(await updateUserRole(s.db(), user.id, 'SUPPORT', NOW)).toMatchObject({ status: 'unchanged', user: { roles: ['SUPPORT'] } });
+    });
+
+    it('grants and revokes one role at a time; a user keeps at least one; the last ADMIN keeps ADMIN', async () => {
+      const admin = await aUser(s.db(), { role: 'ADMIN' });
+      const user = await aUser(s.db());
+      expect(await grantUserRole(s.db(), user.id, 'MODERATOR', NOW)).toMatchObject({
+        status: 'changed',
+        user: { roles: ['MODERATOR', 'USER'] },
+      });
+      expect(await grantUserRole(s.db(), user.id, 'MODERATOR', NOW)).toMatchObject({ status: 'unchanged' });
+      expect(await revokeUserRole(s.db(), user.id, 'USER')).toMatchObject({ status: 'changed', user: { roles: ['MODERATOR'] } });
+      expect(await revokeUserRole(s.db(), user.id, 'USER')).toMatchObject({ status: 'unchanged', user: { roles: ['MODERATOR'] } });
+      expect(await revokeUserRole(s.db(), user.id, 'MODERATOR')).toEqual({ status: 'last-role' });
+      expect(await grantUserRole(s.db(), admin.id, 'USER', NOW)).toMatchObject({ status: 'changed', user: { roles: ['ADMIN', 'USER'] } });
+      expect(await revokeUserRole(s.db(), admin.id, 'ADMIN')).toEqual({ status: 'last-admin' });
+      expect(await roleOf(admin.id)).toBe('ADMIN,USER');
+      expect(await grantUserRole(s.db(), newId(), 'USER', NOW)).toEqual({ status: 'not-found' });
+      expect(await revokeUserRole(s.db(), newId(), 'USER')).toEqual({ status: 'not-found' });
     });
 
     it('refuses to disable a lone ADMIN even when USERs are active', async () => {

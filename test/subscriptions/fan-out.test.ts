@@ -1,3 +1,4 @@
+import { writeRoles } from '../helpers/store';
 /*
  * Subscriptions that cost per event, not per subscriber (issue 29, finding 1), through the real
  * server and real graphql-ws clients, on SQLite (a file) and PostgreSQL: an event N subscribers of
@@ -99,7 +100,7 @@ describe.each(databasesUnderTest())('subscriptions on %s', (dialect) => {
       const anonymous = Array.from({ length: ANONYMOUS }, () => open(h).subscribe(NOTE_ADDED).received);
       const asAuthor = open(h, { authorization: `Bearer ${author.accessToken}` }).subscribe(NOTE_ADDED).received;
       const admin = await signUp(h);
-      await h.store.db.updateTable('users').set({ role: 'ADMIN' }).where('id', '=', admin.id).execute();
+      await writeRoles(h.store.db, admin.id, ['ADMIN']);
       const key = await createKey(h, admin.accessToken);
       const asAdmin = open(h, { 'x-api-key': key.secret }).subscribe(NOTE_ADDED).received;
       await eventually(() => h.app.events.listenerCount() === ANONYMOUS + 2, 'every subscription runs');

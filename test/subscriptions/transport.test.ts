@@ -73,14 +73,14 @@ async function createNote(h: HttpHarness, token: string, title: string, visibili
 
 async function makeAdmin(h: HttpHarness) {
   const admin = await signUp(h);
-  expect((await updateUserRole(h.store.db, admin.id, 'ADMIN')).status).toBe('changed');
+  expect((await updateUserRole(h.store.db, admin.id, 'ADMIN', new Date())).status).toBe('changed');
   return admin;
 }
 
 /** Demotes an ADMIN (another ADMIN is made first: the last one cannot be demoted). */
 async function demote(h: HttpHarness, id: string) {
   await makeAdmin(h);
-  expect((await updateUserRole(h.store.db, id, 'USER')).status).toBe('changed');
+  expect((await updateUserRole(h.store.db, id, 'USER', new Date())).status).toBe('changed');
 }
 
 /** Waits a little so that an event that should not arrive would have. */

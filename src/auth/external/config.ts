@@ -3,7 +3,6 @@
 // URLs a provider's keys may be fetched from (isFetchableUrl, also applied to a discovered
 // jwks_uri). Parsed once by parseConfig; the format is docs/credentials.md's "Tokens from your
 // identity provider".
-import { ROLES } from '../roles';
 
 export type ExternalAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
 export const EXTERNAL_ALGORITHMS: readonly ExternalAlgorithm[] = Object.freeze(['RS256', 'PS256', 'ES256', 'EdDSA']);
@@ -72,11 +71,16 @@ function dotPath(value: unknown, what: string): string {
   return value;
 }
 
+/** A GraphQL enum value name: what a `roleMap` target must look like before the declared roles are known. */
+const ROLE_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
 /**
  * Parses the JSON array. Pure. `ownIssuer` is gatehouse's own JWT_ISSUER: an external issuer with
- * that name would let the provider's tokens pass for gatehouse's own, so it is refused.
+ * that name would let the provider's tokens pass for gatehouse's own, so it is refused. The config is
+ * parsed before the schema declares the roles: without `knownRoles` a `roleMap` target need only be
+ * a role's name, and `checkRoleMaps` holds it to the declared roles at start-up.
  */
-export function parseIssuers(raw: string, ownIssuer: string, knownRoles: readonly string[] = ROLES): ExternalIssuerConfig[] {
+export function parseIssuers(raw: string, ownIssuer: string, knownRoles?: readonly string[]): ExternalIssuerConfig[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -118,8 +122,10 @@ export function parseIssuers(raw: string, ownIssuer: string, knownRoles: readonl
       const map = e['roleMap'];
       if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new IssuerConfigProblem(`${at}: roleMap must be an object`);
       for (const [from, to] of Object.entries(map)) {
-        if (typeof to !== 'string' || !knownRoles.includes(to)) {
-          throw new IssuerConfigProblem(`${at}: roleMap["${from}"] must be one of ${knownRoles.join(', ')}`);
+        if (typeof to !== 'string' || (knownRoles === undefined ? !ROLE_NAME.test(to) : !knownRoles.includes(to))) {
+          throw new IssuerConfigProblem(
+            `${at}: roleMap["${from}"] must be ${knownRoles === undefined ? 'the name of a role' : `one of ${knownRoles.join(', ')}`}`,
+          );
         }
         roleMap[from] = to;
       }
@@ -134,4 +140,20 @@ export function parseIssuers(raw: string, ownIssuer: string, knownRoles: readonl
     }
     return { issuer, audiences, jwksUri, algorithms, audienceClaim, rolesClaim, roleMap, scopesClaim, clientIds };
   });
+}
+
+/**
+ * Holds every `roleMap` target to the application's declared roles (its `enum Role`); throws
+ * IssuerConfigProblem naming the first issuer and provider role that maps to an undeclared one.
+ */
+export function checkRoleMaps(issuers: readonly ExternalIssuerConfig[], declared: readonly string[]): void {
+  for (const [index, issuer] of issuers.entries()) {
+    for (const [from, to] of Object.entries(issuer.roleMap)) {
+      if (!declared.includes(to)) {
+        throw new IssuerConfigProblem(
+          `entry ${index} (${issuer.issuer}): roleMap["${from}"] maps to ${to}, which enum Role does not declare (declared: ${declared.join(', ')})`,
+        );
+      }
+    }
+  }
 }

@@ -40,7 +40,7 @@ export type ApiKey = {
 /** One entry of the audit log. Never holds a secret. */
 export type AuditEvent = {
   __typename?: 'AuditEvent';
-  /** What happened: user.signed_up, user.created, user.linked (a provider account's first request created its gatehouse user), user.role_changed, user.disabled, user.enabled, user.password_changed, user.sessions_ended (an ADMIN ended them), login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, session.logged_out_everywhere, api_key.created, api_key.revoked, api_key.rotated, signing_key.rotated, signing_key.retired (gatehouse keys). */
+  /** What happened: user.signed_up, user.created, user.linked (a provider account's first request created its gatehouse user), user.role_changed (setUserRole: detail from and to, the granted roles before and after), user.role_granted and user.role_revoked (detail role, and the roles after), user.disabled, user.enabled, user.password_changed, user.sessions_ended (an ADMIN ended them), login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, session.logged_out_everywhere, api_key.created, api_key.revoked, api_key.rotated, signing_key.rotated, signing_key.retired (gatehouse keys). */
   action: Scalars['String']['output'];
   /** The user who acted; null for anonymous callers and the command line. */
   actorId?: Maybe<Scalars['ID']['output']>;
@@ -114,6 +114,8 @@ export type Mutation = {
   createApiKey?: Maybe<CreatedApiKey>;
   /** Ends every session of a user (their API keys keep working; disable the user to stop those). */
   endUserSessions?: Maybe<Scalars['Boolean']['output']>;
+  /** Grants a user one more role (nothing changes when it holds it already). Seen on the user's next request. Not with an API key. Audited. */
+  grantRole?: Maybe<User>;
   /** Signs in. Unknown email and wrong password give the same UNAUTHENTICATED error; repeated failures give RATE_LIMITED. */
   login: AuthPayload;
   /**
@@ -129,13 +131,18 @@ export type Mutation = {
   /** Revokes one of the caller's keys; an ADMIN may revoke any key. Not with an API key. */
   revokeApiKey?: Maybe<ApiKey>;
   /**
+   * Takes one role from a user (nothing changes when it does not hold it). The last ADMIN cannot lose ADMIN,
+   * and a user keeps at least one role (BAD_USER_INPUT). Seen on the user's next request. Not with an API key. Audited.
+   */
+  revokeRole?: Maybe<User>;
+  /**
    * Gives one of the caller's keys (an ADMIN: any key) a new secret, keeping its id, name, scopes and
    * expiry. The former secret keeps working for `graceSeconds` (0 to 2592000, i.e. 30 days), then is
    * refused like a revoked key on every instance; rotating again ends an earlier grace at once. A
    * revoked or expired key cannot be rotated (BAD_USER_INPUT). Not with an API key. Audited.
    */
   rotateApiKey?: Maybe<CreatedApiKey>;
-  /** Changes a user's role. The last ADMIN cannot be demoted. Not with an API key. */
+  /** Sets a user's roles to exactly this one. The last ADMIN cannot lose ADMIN. Not with an API key. Audited. */
   setUserRole?: Maybe<User>;
   /** Creates a USER account and signs it in. Password: 8 to 256 characters. */
   signUp: AuthPayload;
@@ -164,6 +171,13 @@ export type MutationEndUserSessionsArgs = {
 
 
 /** Each area (users, API keys, and the application's own) adds its mutations with `extend type Mutation`. */
+export type MutationGrantRoleArgs = {
+  role: Role;
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Each area (users, API keys, and the application's own) adds its mutations with `extend type Mutation`. */
 export type MutationLoginArgs = {
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
@@ -185,6 +199,13 @@ export type MutationRefreshTokenArgs = {
 /** Each area (users, API keys, and the application's own) adds its mutations with `extend type Mutation`. */
 export type MutationRevokeApiKeyArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Each area (users, API keys, and the application's own) adds its mutations with `extend type Mutation`. */
+export type MutationRevokeRoleArgs = {
+  role: Role;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -259,7 +280,10 @@ export type User = {
   email?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   name?: Maybe<Scalars['String']['output']>;
+  /** The most senior role granted: the one that includes every other (the one including the most when none does). */
   role: Role;
+  /** The roles granted to the user, in the order enum Role declares them (not the roles they include). */
+  roles: Array<Role>;
 };
 
 export type UserConnection = {
@@ -402,7 +426,8 @@ export type CredentialsDirectiveArgs = {
 export type CredentialsDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = CredentialsDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type HasRoleDirectiveArgs = {
-  role: Role;
+  anyOf?: Maybe<Array<Role>>;
+  role?: Maybe<Role>;
 };
 
 export type HasRoleDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = HasRoleDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
@@ -488,11 +513,13 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'name'>>;
   endUserSessions?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<MutationEndUserSessionsArgs, 'userId'>>;
+  grantRole?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationGrantRoleArgs, 'role' | 'userId'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'email' | 'password'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refreshToken'>>;
   logoutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'refreshToken'>>;
   revokeApiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
+  revokeRole?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationRevokeRoleArgs, 'role' | 'userId'>>;
   rotateApiKey?: Resolver<Maybe<ResolversTypes['CreatedApiKey']>, ParentType, ContextType, RequireFields<MutationRotateApiKeyArgs, 'graceSeconds' | 'id'>>;
   setUserRole?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationSetUserRoleArgs, 'role' | 'userId'>>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'email' | 'password'>>;
@@ -518,6 +545,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['Role']>, ParentType, ContextType>;
 }>;
 
 export type UserConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = ResolversObject<{
