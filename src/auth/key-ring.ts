@@ -16,6 +16,9 @@
 //   and are forgotten when their key goes.
 // - A token naming a kid the ring does not hold makes it reload once (shared by concurrent callers)
 //   before the token is refused: the key may have been made a moment ago by another instance.
+// - Which key signs is asked per token, by the clock (signing-keys.ts `signingRecord`): the next
+//   key `keys rotate` made is loaded (and published) long before its signing time, so every
+//   instance switches to it at that time without any signal.
 // HS256 keys come from configuration (JWT_SECRET, JWT_SECRET_PREVIOUS) and never change while the
 // process runs.
 import { createSecretKey, type KeyObject } from 'node:crypto';
