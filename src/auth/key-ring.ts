@@ -15,7 +15,9 @@
 //   reload it started. Remembered verifications (verified-tokens.ts) go through the same question,
 //   and are forgotten when their key goes.
 // - A token naming a kid the ring does not hold makes it reload once (shared by concurrent callers)
-//   before the token is refused: the key may have been made a moment ago by another instance.
+//   before the token is refused: the key may have been made a moment ago by another instance
+//   (`rotate --now`; a `rotate` key is loaded long before it signs). At most once per
+//   LEARN_COOLDOWN_MS, so that tokens with made-up kids cannot keep the database busy.
 // - Which key signs is asked per token, by the clock (signing-keys.ts `signingRecord`): the next
 //   key `keys rotate` made is loaded (and published) long before its signing time, so every
 //   instance switches to it at that time without any signal.
@@ -49,6 +51,9 @@ export interface SigningKeySource {
 
 /** The ring reloads at least this often (see KEY_PROPAGATION_SECONDS in signing-keys.ts). */
 export const RELOAD_INTERVAL_MS = 5_000;
+
+/** A token naming a kid not held reloads the keys at most this often (real time, whatever `now` says). */
+export const LEARN_COOLDOWN_MS = 1_000;
 
 export interface VerificationKey {
   /** null: HS256 tokens issued before tokens carried a kid. */
@@ -144,6 +149,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   let announced = 0;
   let loaded = -1;
   let loading: Promise<void> | undefined;
+  let learnedAt = Number.NEGATIVE_INFINITY;
 
   const publicKeys = new Map<string, KeyObject>();
   /** Private keys opened so far (or why one does not open), by kid. */
@@ -234,7 +240,11 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     verifying: (kid) => (kid === null ? hs.get(null) : (active.get(kid) ?? hs.get(kid))) ?? [],
     async learn(kid) {
       if (active.has(kid) || hs.has(kid)) return;
-      announce();
+      const at = performance.now();
+      if (at - learnedAt >= LEARN_COOLDOWN_MS) {
+        learnedAt = at;
+        announce();
+      }
       await fresh();
     },
     trusts(kid) {
