@@ -8,6 +8,7 @@ import { createKeyRing, type KeyRing } from './auth/key-ring';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import type { Store } from './store/database';
 import { insertSigningKey, listSigningKeys } from './store/signing-keys';
+import { newId } from './store/ids';
 import { createExternalTokens, type ExternalTokens } from './auth/external/tokens';
 import pino from 'pino';
 import { createEventBus, type EventBus } from './events/event-bus';
@@ -108,7 +109,18 @@ function keyRingFor(config: Config, store: Store, options: AppOptions, now: () =
     now,
     store: {
       list: () => listSigningKeys(store.db),
-      insertFirst: (key) => insertSigningKey(store.db, key, true),
+      // The first key is audited like a rotation's, in the same transaction, by the instance that made it.
+      insertFirst: (key) =>
+        insertSigningKey(store.db, key, true, {
+          id: newId(),
+          createdAt: key.createdAt,
+          action: 'signing_key.created',
+          actorId: null,
+          subjectId: null,
+          address: null,
+          source: 'cli',
+          detail: { kid: key.kid },
+        }),
       onChange: (listener) => store.lookups.onChange(() => listener()),
     },
   });

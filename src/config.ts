@@ -47,6 +47,12 @@ export interface Config {
     readonly accessTokenTtlSeconds: number;
     /** Leeway for `exp`/`nbf`/`iat` in seconds, for clock skew between machines. Default 5. */
     readonly clockToleranceSeconds: number;
+    /**
+     * JWKS_MAX_AGE: the Cache-Control max-age of /.well-known/jwks.json and the discovery document,
+     * in seconds, and so how far ahead `gatehouse keys rotate` publishes the next key (plus the
+     * instances' propagation time). Default 300.
+     */
+    readonly jwksMaxAgeSeconds: number;
   };
   readonly refreshTokens: {
     /** A refresh token unused for this long expires. Default 14 days. */
@@ -252,6 +258,7 @@ export function parseConfig(env: Env): Config {
       audience: text(env, 'JWT_AUDIENCE') ?? 'gatehouse-api',
       accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 10, 86_400),
       clockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE', 5, 0, 300),
+      jwksMaxAgeSeconds: integer(env, 'JWKS_MAX_AGE', 300, 1, 86_400),
     },
     refreshTokens: {
       idleTtlSeconds: integer(env, 'REFRESH_TOKEN_IDLE_TTL', 14 * 86_400, 60, 365 * 86_400),

@@ -15,7 +15,12 @@
 //   reload it started. Remembered verifications (verified-tokens.ts) go through the same question,
 //   and are forgotten when their key goes.
 // - A token naming a kid the ring does not hold makes it reload once (shared by concurrent callers)
-//   before the token is refused: the key may have been made a moment ago by another instance.
+//   before the token is refused: the key may have been made a moment ago by another instance
+//   (`rotate --now`; a `rotate` key is loaded long before it signs). At most once per
+//   LEARN_COOLDOWN_MS, so that tokens with made-up kids cannot keep the database busy.
+// - Which key signs is asked per token, by the clock (signing-keys.ts `signingRecord`): the next
+//   key `keys rotate` made is loaded (and published) long before its signing time, so every
+//   instance switches to it at that time without any signal.
 // HS256 keys come from configuration (JWT_SECRET, JWT_SECRET_PREVIOUS) and never change while the
 // process runs.
 import { createSecretKey, type KeyObject } from 'node:crypto';
@@ -46,6 +51,9 @@ export interface SigningKeySource {
 
 /** The ring reloads at least this often (see KEY_PROPAGATION_SECONDS in signing-keys.ts). */
 export const RELOAD_INTERVAL_MS = 5_000;
+
+/** A token naming a kid not held reloads the keys at most this often (real time, whatever `now` says). */
+export const LEARN_COOLDOWN_MS = 1_000;
 
 export interface VerificationKey {
   /** null: HS256 tokens issued before tokens carried a kid. */
@@ -90,6 +98,11 @@ export interface KeyRingOptions {
   readonly now: () => Date;
   /** ES256: where the keys are, and the store's change signal (any change that may touch them). */
   readonly store?: SigningKeySource;
+  /**
+   * Tooling (`gatehouse token explain`): loads the keys to verify with, never makes one and never
+   * opens a private key, so SIGNING_KEYS_SECRET is not needed; `signing()` throws.
+   */
+  readonly verifyOnly?: boolean;
 }
 
 function hsKeys(options: KeyRingOptions): Map<string | null, VerificationKey[]> {
@@ -125,18 +138,43 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     };
   }
   const { store, signingKeysSecret } = options;
-  if (store === undefined || signingKeysSecret === null)
+  const verifyOnly = options.verifyOnly === true;
+  if (store === undefined || (signingKeysSecret === null && !verifyOnly))
     throw new TypeError('createKeyRing: ES256 needs the store and SIGNING_KEYS_SECRET');
 
   let records: readonly SigningKeyRecord[] = [];
   let active = new Map<string, VerificationKey[]>();
-  let signing: SigningKey | Error = new TypeError('signing keys not loaded yet (KeyRing.ready)');
-  /** Changes announced, and the announcement the last finished load started after. */
+  let loadedOnce = false;
+  /** Announcements so far, and the one the last finished load started after. */
   let announced = 0;
   let loaded = -1;
   let loading: Promise<void> | undefined;
+  let learnedAt = Number.NEGATIVE_INFINITY;
 
   const publicKeys = new Map<string, KeyObject>();
+  /** Private keys opened so far (or why one does not open), by kid. */
+  const privateKeys = new Map<string, SigningKey | Error>();
+  /**
+   * The key that signs now (signing-keys.ts `signingRecord`): asked per token, because a next key
+   * takes over at its signing time on every instance at once, with no signal. A key whose private
+   * half SIGNING_KEYS_SECRET does not open fails loudly; verification goes on with the public keys.
+   */
+  const currentSigning = (): SigningKey | Error => {
+    if (!loadedOnce) return new TypeError('signing keys not loaded yet (KeyRing.ready)');
+    if (signingKeysSecret === null) return new TypeError('a verify-only key ring signs nothing');
+    const current = signingRecord(records, options.now());
+    if (current === undefined) return new TypeError('no signing key');
+    let key = privateKeys.get(current.kid);
+    if (key === undefined) {
+      try {
+        key = { kid: current.kid, algorithm: 'ES256', key: privateKeyOf(current, signingKeysSecret) };
+      } catch (error) {
+        key = error as Error;
+      }
+      privateKeys.set(current.kid, key);
+    }
+    return key;
+  };
   const install = (next: readonly SigningKeyRecord[]): void => {
     const nextActive = new Map<string, VerificationKey[]>();
     for (const record of next) {
@@ -145,24 +183,19 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       if (key === undefined) publicKeys.set(record.kid, (key = publicKeyOf(record)));
       nextActive.set(record.kid, [{ kid: record.kid, algorithm: 'ES256', key }]);
     }
-    const current = signingRecord(next);
-    if (current !== undefined && (signing instanceof Error || signing.kid !== current.kid)) {
-      try {
-        signing = { kid: current.kid, algorithm: 'ES256', key: privateKeyOf(current, signingKeysSecret) };
-      } catch (error) {
-        // Verification goes on with the public keys; signing fails loudly until the secret matches.
-        signing = error as Error;
-      }
-    }
     const gone = [...active.keys()].filter((kid) => !nextActive.has(kid));
     records = next;
     active = nextActive;
-    for (const kid of gone) for (const listener of forgetListeners) listener(kid);
+    loadedOnce = true;
+    for (const kid of gone) {
+      privateKeys.delete(kid);
+      for (const listener of forgetListeners) listener(kid);
+    }
   };
   const loadOnce = async (): Promise<void> => {
     const startedAt = announced;
     let next = await store.list();
-    if (signingRecord(next) === undefined) {
+    if (signingKeysSecret !== null && signingRecord(next, options.now()) === undefined) {
       // First start, or every key retired from a database shell: one instance makes the key.
       await store.insertFirst(makeSigningKey(signingKeysSecret, options.now()));
       next = await store.list();
@@ -195,16 +228,23 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     async ready() {
       announce();
       await fresh();
+      if (verifyOnly) return;
+      const signing = currentSigning();
       if (signing instanceof Error) throw signing;
     },
     signing() {
+      const signing = currentSigning();
       if (signing instanceof Error) throw signing;
       return signing;
     },
     verifying: (kid) => (kid === null ? hs.get(null) : (active.get(kid) ?? hs.get(kid))) ?? [],
     async learn(kid) {
       if (active.has(kid) || hs.has(kid)) return;
-      announce();
+      const at = performance.now();
+      if (at - learnedAt >= LEARN_COOLDOWN_MS) {
+        learnedAt = at;
+        announce();
+      }
       await fresh();
     },
     trusts(kid) {

@@ -1,7 +1,16 @@
 // Decides what gatehouse's signing keys are and what may be done with them: the kid of a key, which
-// key signs (the newest not retired), which keys are published (those that may still verify a live
-// token), and whether a key may be retired (not while a token it signed may still be live). Pure
-// functions over the rows of src/store/signing-keys.ts, apart from making a new key.
+// key signs (the newest not retired whose signing time has come), which keys are published (the
+// next key, ahead of its signing time, and those that may still verify a live token), and whether a
+// key may be retired (not while a token it signed may still be live). Pure functions over the rows
+// of src/store/signing-keys.ts, apart from making a new key.
+//
+// The rule for rotation: a verifier that fetches the JWKS at most every JWKS_MAX_AGE seconds (the
+// Cache-Control max-age gatehouse sends) never meets a kid it has not seen. `gatehouse keys rotate`
+// therefore makes the next key with `signsFrom` = now + JWKS_MAX_AGE + KEY_PROPAGATION_SECONDS
+// (`nextKeySignsFrom`): every instance publishes it within KEY_PROPAGATION_SECONDS, every polling
+// verifier has it JWKS_MAX_AGE later, and only then does any instance sign with it. Instances switch
+// by their clocks, not by a signal, so they switch together. `rotate --now` (a leaked key) signs at
+// once and gives up that guarantee.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { open, seal } from './key-encryption';
 
@@ -17,15 +26,23 @@ export interface SigningKeyRecord {
   /** The private key, sealed (src/auth/key-encryption.ts). */
   readonly privateKey: string;
   readonly createdAt: Date;
+  /** When it starts signing (the newest key not retired whose time has come signs). */
+  readonly signsFrom: Date;
   readonly retiredAt: Date | null;
 }
 
 export type NewSigningKey = Omit<SigningKeyRecord, 'retiredAt'>;
 
+/** Whether `a` took over signing after `b` (later signing time; ties by kid, so every instance agrees). */
+function after(a: SigningKeyRecord, b: SigningKeyRecord): boolean {
+  return a.signsFrom > b.signsFrom || (+a.signsFrom === +b.signsFrom && a.kid > b.kid);
+}
+
 /**
- * Longest an instance may go on signing with a key after another one became the newest: the key
- * ring reloads at least this often even when no change signal reaches it (key-ring.ts), plus a
- * second of slack. Counted into a key's last signing time.
+ * Longest an instance may go without knowing a change to the keys (a new key, a retirement) when no
+ * change signal reaches it: the key ring reloads at least this often (key-ring.ts), plus a second of
+ * slack. Counted into a replaced key's last signing time, and into how far ahead of its signing
+ * time the next key is published.
  */
 export const KEY_PROPAGATION_SECONDS = 6;
 
@@ -47,13 +64,22 @@ export function hs256Kid(secret: string): string {
   return `hs256-${createHash('sha256').update(`gatehouse hs256 kid\0${secret}`).digest('base64url').slice(0, 22)}`;
 }
 
-/** A new P-256 key made at `now`, its private half sealed with `secret`. */
-export function makeSigningKey(secret: string, now: Date): NewSigningKey {
+/**
+ * When the key `keys rotate` makes at `now` starts signing: once every instance publishes it
+ * (KEY_PROPAGATION_SECONDS) and every verifier polling at the JWKS max-age has fetched it.
+ * `immediately` (rotate --now): at `now`.
+ */
+export function nextKeySignsFrom(now: Date, jwksMaxAgeSeconds: number, immediately: boolean): Date {
+  return immediately ? now : new Date(now.getTime() + (jwksMaxAgeSeconds + KEY_PROPAGATION_SECONDS) * 1000);
+}
+
+/** A new P-256 key made at `now` that signs from `signsFrom` (default `now`), its private half sealed with `secret`. */
+export function makeSigningKey(secret: string, now: Date, signsFrom: Date = now): NewSigningKey {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   const kid = thumbprint(jwk);
   const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-  return { kid, algorithm: 'ES256', publicJwk: JSON.stringify(jwk), privateKey: seal(secret, kid, der), createdAt: now };
+  return { kid, algorithm: 'ES256', publicJwk: JSON.stringify(jwk), privateKey: seal(secret, kid, der), createdAt: now, signsFrom };
 }
 
 export function publicKeyOf(record: SigningKeyRecord): KeyObject {
@@ -65,29 +91,42 @@ export function privateKeyOf(record: SigningKeyRecord, secret: string): KeyObjec
   return createPrivateKey({ key: open(secret, record.kid, record.privateKey), format: 'der', type: 'pkcs8' });
 }
 
-/** The key that signs: the newest one not retired (ties by kid, so every instance picks the same). */
-export function signingRecord(records: readonly SigningKeyRecord[]): SigningKeyRecord | undefined {
+/**
+ * The key that signs at `now`: the newest one not retired whose signing time has come (ties by kid,
+ * so every instance picks the same). When none has come yet (a clock behind the one that made the
+ * keys), the earliest of those waiting, so that something always signs.
+ */
+export function signingRecord(records: readonly SigningKeyRecord[], now: Date): SigningKeyRecord | undefined {
   let newest: SigningKeyRecord | undefined;
+  let earliest: SigningKeyRecord | undefined;
   for (const r of records) {
     if (r.retiredAt !== null) continue;
-    if (newest === undefined || r.createdAt > newest.createdAt || (+r.createdAt === +newest.createdAt && r.kid > newest.kid)) newest = r;
+    if (r.signsFrom <= now) {
+      if (newest === undefined || after(r, newest)) newest = r;
+    } else if (earliest === undefined || after(earliest, r)) earliest = r;
   }
-  return newest;
+  return newest ?? earliest;
+}
+
+/** Whether `record` waits to sign at `now`: published, not signing yet, no token signed with it. */
+export function isNext(record: SigningKeyRecord, now: Date): boolean {
+  return record.retiredAt === null && record.signsFrom > now;
 }
 
 /**
- * Until when a token signed with `record` may be live: undefined while it still signs; otherwise the
- * first newer key's creation, plus the propagation allowance, the token lifetime and the tolerance.
+ * Until when a token signed with `record` may be live: undefined while no later key took over
+ * (or is due to); otherwise the first successor's signing time, plus the propagation allowance, the
+ * token lifetime and the tolerance. A successor retired before its signing time never took over.
  */
 export function liveUntil(records: readonly SigningKeyRecord[], record: SigningKeyRecord, timing: KeyTiming): Date | undefined {
-  const successors = records.filter((r) => r.createdAt > record.createdAt || (+r.createdAt === +record.createdAt && r.kid > record.kid));
+  const successors = records.filter((r) => after(r, record) && (r.retiredAt === null || r.retiredAt > r.signsFrom));
   if (successors.length === 0) return undefined;
-  const replacedAt = Math.min(...successors.map((r) => r.createdAt.getTime()));
+  const replacedAt = Math.min(...successors.map((r) => r.signsFrom.getTime()));
   const seconds = KEY_PROPAGATION_SECONDS + timing.accessTokenTtlSeconds + timing.clockToleranceSeconds;
   return new Date(replacedAt + seconds * 1000);
 }
 
-/** The keys a remote verifier needs: not retired, and either signing or with tokens that may be live. */
+/** The keys a remote verifier needs: not retired, and signing, due to sign, or with tokens that may be live. */
 export function publishedRecords(records: readonly SigningKeyRecord[], now: Date, timing: KeyTiming): SigningKeyRecord[] {
   return records.filter((r) => {
     if (r.retiredAt !== null) return false;
@@ -103,8 +142,8 @@ export type RetireDecision =
 
 /**
  * Whether `kid` may be retired now. Never the key that signs (rotate first: retiring it would leave
- * no key to sign with); not while its tokens may be live unless `force` (a leaked key: its tokens
- * are then refused at once).
+ * no key to sign with); a next key not signing yet at once (no token carries it); others not while
+ * their tokens may be live unless `force` (a leaked key: its tokens are then refused at once).
  */
 export function retireDecision(
   records: readonly SigningKeyRecord[],
@@ -116,6 +155,8 @@ export function retireDecision(
   const record = records.find((r) => r.kid === kid);
   if (record === undefined) return { ok: false, reason: 'unknown' };
   if (record.retiredAt !== null) return { ok: false, reason: 'retired' };
+  if (signingRecord(records, now) === record) return { ok: false, reason: 'signing' };
+  if (isNext(record, now)) return { ok: true };
   const until = liveUntil(records, record, timing);
   if (until === undefined) return { ok: false, reason: 'signing' };
   if (now < until && !force) return { ok: false, reason: 'live', liveUntil: until };

@@ -13,22 +13,26 @@ import { withStore } from './with-store';
 export const USAGE = `Usage: gatehouse keys <command>
 
 Commands:
-  list               every signing key: kid, state (signing, verifying, retired), created, and until
-                     when tokens it signed may be live
-  rotate             a new key signs from now on, on every instance within seconds; older keys keep
-                     verifying until retired, so nobody is signed out
+  list               every signing key: kid, state (signing, next, verifying, retired), created,
+                     when it signs from, and until when tokens it signed may be live
+  rotate [--now]     makes the next key: every instance publishes it in the JWKS within seconds, and
+                     it signs from JWKS_MAX_AGE + 6 s later, so verifiers that poll the JWKS know it
+                     before its first token. --now: it signs at once (a leaked key; a verifier that
+                     fetched the JWKS before sees an unknown kid until it fetches again). Older keys
+                     keep verifying until retired, so nobody is signed out
   retire KID [--force]
                      KID's tokens are refused at once on every instance and it leaves the JWKS.
                      Refused for the key that signs (rotate first) and, without --force, while a
-                     token it signed may still be live
+                     token it signed may still be live. A next key not signing yet retires at once
 
-Needs JWT_ALGORITHM=ES256 (and SIGNING_KEYS_SECRET) for rotate and retire. Runs on the database in
-DATABASE_URL (and .env), as the server does.`;
+Needs JWT_ALGORITHM=ES256 (and SIGNING_KEYS_SECRET) for rotate and retire, and the servers'
+JWKS_MAX_AGE for rotate. Runs on the database in DATABASE_URL (and .env), as the server does.`;
 
 function line({ key, state, liveUntil }: KeyListing): string {
   const live = liveUntil === undefined ? '' : `  tokens live until ${liveUntil.toISOString()}`;
   const retired = key.retiredAt === null ? '' : `  retired ${key.retiredAt.toISOString()}`;
-  return `${printable(key.kid)}  ${state}  ${printable(key.algorithm)}  created ${key.createdAt.toISOString()}${retired}${live}`;
+  const from = `  signs from ${key.signsFrom.toISOString()}`;
+  return `${printable(key.kid)}  ${state}  ${printable(key.algorithm)}  created ${key.createdAt.toISOString()}${from}${retired}${live}`;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -37,16 +41,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
-  let parsed: { values: { force?: boolean | undefined }; positionals: string[] };
+  let parsed: { values: { force?: boolean | undefined; now?: boolean | undefined }; positionals: string[] };
   try {
-    parsed = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { force: { type: 'boolean' } } });
+    parsed = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: true,
+      options: { force: { type: 'boolean' }, now: { type: 'boolean' } },
+    });
   } catch (error) {
     console.error(`keys: ${printable(error instanceof Error ? error.message : String(error))}\n\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
   const wanted = command === 'retire' ? 1 : 0;
-  if (!['list', 'rotate', 'retire'].includes(command) || positionals.length !== wanted || (values.force && command !== 'retire')) {
+  if (
+    !['list', 'rotate', 'retire'].includes(command) ||
+    positionals.length !== wanted ||
+    (values.force && command !== 'retire') ||
+    (values.now && command !== 'rotate')
+  ) {
     console.error(`keys: unexpected ${printable(argv.join(' '))}\n\n${USAGE}`);
     return 2;
   }
@@ -63,8 +77,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         case 'rotate': {
           const secret = config.jwt.signingKeysSecret ?? secrets.signingKeysSecret ?? '';
-          const key = await rotateKey(app, CLI_ORIGIN, secret);
-          console.log(`rotated: ${printable(key.kid)} signs from now on (every instance within seconds); older keys verify until retired`);
+          const key = await rotateKey(app, CLI_ORIGIN, secret, values.now === true);
+          console.log(
+            values.now === true
+              ? `rotated: ${printable(key.kid)} signs from now on (every instance within seconds); older keys verify until retired`
+              : `rotated: ${printable(key.kid)} is published now and signs from ${key.signsFrom.toISOString()}; older keys verify until retired`,
+          );
           return 0;
         }
         default: {

@@ -1,17 +1,13 @@
 // What other services read to verify gatehouse's tokens: the public key set and, when JWT_ISSUER is
 // an http(s) URL, OpenID discovery pointing at it. Public, unauthenticated, and cacheable for
-// JWKS_MAX_AGE_SECONDS: the longest a verifier that honours Cache-Control may go on trusting a key
-// after `gatehouse keys retire` (the operations guide says so).
+// JWKS_MAX_AGE seconds (config.jwt.jwksMaxAgeSeconds, default 300): a verifier that honours
+// Cache-Control stops trusting a retired key that long after it left the set at most, and knows the
+// next key before it signs (`gatehouse keys rotate` publishes it that far ahead: signing-keys.ts).
+// gatehouse as a verifier of another gatehouse honours it too (src/auth/external/keys.ts).
 import type { RouteModule } from './route';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
-/**
- * Five minutes: a verifier polling at this pace sees a new key well within any access-token
- * lifetime and stops trusting a retired one five minutes after it was retired at most (plus its own
- * refresh policy: gatehouse as a verifier refreshes a provider's set after 10 minutes).
- */
-export const JWKS_MAX_AGE_SECONDS = 300;
 
 /** The issuer as a URL base when it is one (`https://auth.example.com`), else undefined. */
 export function issuerUrl(issuer: string): string | undefined {
@@ -24,7 +20,7 @@ export function issuerUrl(issuer: string): string | undefined {
 }
 
 export const wellKnownRoutes: RouteModule = (fastify, { app }) => {
-  const cacheControl = `public, max-age=${JWKS_MAX_AGE_SECONDS}, must-revalidate`;
+  const cacheControl = `public, max-age=${app.config.jwt.jwksMaxAgeSeconds}, must-revalidate`;
   fastify.get(JWKS_PATH, async (_request, reply) => {
     reply.header('cache-control', cacheControl);
     return { keys: app.accessTokens.publishedKeys() };

@@ -2,7 +2,7 @@
 // audited. The decisions (which key signs, whether one may be retired) are src/auth/signing-keys.ts's.
 import type { App } from '../app';
 import { SealedKeyError } from '../auth/key-encryption';
-import { liveUntil, makeSigningKey, privateKeyOf, retireDecision, signingRecord } from '../auth/signing-keys';
+import { isNext, liveUntil, makeSigningKey, nextKeySignsFrom, privateKeyOf, retireDecision, signingRecord } from '../auth/signing-keys';
 import { insertSigningKey, listSigningKeys, retireSigningKey, type SigningKeyRecord } from '../store/signing-keys';
 import { audit, type RequestOrigin } from './audit';
 
@@ -19,7 +19,8 @@ export class KeyOperationRefused extends Error {
 
 export interface KeyListing {
   readonly key: SigningKeyRecord;
-  readonly state: 'signing' | 'verifying' | 'retired';
+  /** `next`: published, signs from `key.signsFrom`. */
+  readonly state: 'signing' | 'next' | 'verifying' | 'retired';
   /** Until when tokens it signed may be live; undefined while it signs or once retired. */
   readonly liveUntil: Date | undefined;
 }
@@ -39,23 +40,33 @@ function requireEs256(app: App): void {
 
 export async function listKeys(app: App): Promise<KeyListing[]> {
   const records = await listSigningKeys(app.store.db);
-  const signing = signingRecord(records);
+  const now = app.now();
+  const signing = signingRecord(records, now);
   return records.map((key) => ({
     key,
-    state: key.retiredAt !== null ? 'retired' : key === signing ? 'signing' : 'verifying',
+    state: key.retiredAt !== null ? 'retired' : key === signing ? 'signing' : isNext(key, now) ? 'next' : 'verifying',
     liveUntil: key.retiredAt === null ? liveUntil(records, key, timing(app)) : undefined,
   }));
 }
 
 /**
- * Makes a new key that signs from now on (every instance within seconds: key-ring.ts); the older
- * keys keep verifying until retired, so nobody is signed out. Refused when SIGNING_KEYS_SECRET does
- * not open the current key: the new key would be sealed with a secret the other instances lack.
+ * Makes the next key: published in the JWKS by every instance within seconds (key-ring.ts), it signs
+ * from JWKS_MAX_AGE + KEY_PROPAGATION_SECONDS later (signing-keys.ts `nextKeySignsFrom`), so a
+ * verifier polling the JWKS knows it before its first token; `immediately` (rotate --now, for a
+ * leaked key) signs from now. The older keys keep verifying until retired, so nobody is signed out.
+ * Refused when SIGNING_KEYS_SECRET does not open the current key: the new key would be sealed with
+ * a secret the other instances lack.
  */
-export async function rotateKey(app: App, origin: RequestOrigin, signingKeysSecret: string): Promise<SigningKeyRecord> {
+export async function rotateKey(
+  app: App,
+  origin: RequestOrigin,
+  signingKeysSecret: string,
+  immediately = false,
+): Promise<SigningKeyRecord> {
   requireEs256(app);
+  const now = app.now();
   const records = await listSigningKeys(app.store.db);
-  const current = signingRecord(records);
+  const current = signingRecord(records, now);
   if (current !== undefined) {
     try {
       privateKeyOf(current, signingKeysSecret);
@@ -64,16 +75,18 @@ export async function rotateKey(app: App, origin: RequestOrigin, signingKeysSecr
       throw error;
     }
   }
-  const key = makeSigningKey(signingKeysSecret, app.now());
+  const key = makeSigningKey(signingKeysSecret, now, nextKeySignsFrom(now, app.config.jwt.jwksMaxAgeSeconds, immediately));
   await insertSigningKey(app.store.db, key, false);
-  await audit(app, origin, 'signing_key.rotated', { detail: { kid: key.kid, previousKid: current?.kid ?? null } });
+  await audit(app, origin, 'signing_key.rotated', {
+    detail: { kid: key.kid, previousKid: current?.kid ?? null, signsFrom: key.signsFrom.toISOString() },
+  });
   return { ...key, retiredAt: null };
 }
 
 /**
  * Retires `kid`: every instance refuses its tokens from the next request, and it leaves the JWKS.
  * Refused for the key that signs (rotate first), and while a token it signed may be live unless
- * `force` (a leaked key: its holders are signed out).
+ * `force` (a leaked key: its holders are signed out). A next key not signing yet retires at once.
  */
 export async function retireKey(app: App, origin: RequestOrigin, kid: string, force: boolean): Promise<SigningKeyRecord> {
   requireEs256(app);

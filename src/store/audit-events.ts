@@ -24,6 +24,7 @@ export type AuditAction =
   | 'api_key.created'
   | 'api_key.revoked'
   | 'api_key.rotated'
+  | 'signing_key.created'
   | 'signing_key.rotated'
   | 'signing_key.retired';
 

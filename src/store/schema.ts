@@ -130,6 +130,8 @@ export interface SigningKeysTable {
   /** The private key, encrypted with SIGNING_KEYS_SECRET (src/auth/key-encryption.ts). */
   private_key: string;
   created_at: Timestamp;
+  /** When it starts signing; NULL: from created_at (migration 2026-12-06T10-00_signing-key-activation). */
+  signs_from: NullableTimestamp;
   retired_at: NullableTimestamp;
 }
 

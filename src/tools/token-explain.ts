@@ -3,7 +3,7 @@
 // decide.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Config } from '../config';
-import { createAccessTokens } from '../auth/jwt';
+import type { AccessTokens } from '../auth/jwt';
 import type { ExternalTokens } from '../auth/external/tokens';
 
 export interface Explanation {
@@ -38,13 +38,15 @@ const list = (values: readonly string[]): string => (values.length === 0 ? '(non
 /**
  * What gatehouse would make of a bearer token, and why: the facts an operator needs when a
  * provider's token is refused with a bare 401 (the reason the server logs at info, spelled out).
- * Only header and claim values are printed, never the signature.
+ * Only header and claim values are printed, never the signature. `own` verifies gatehouse's own
+ * tokens as the server does (its key ring: JWT_SECRET and JWT_SECRET_PREVIOUS, and with ES256 the
+ * keys in the database, retired ones refused); null when there is nothing to verify them with.
  */
 export async function explainToken(
   config: Config,
   token: string,
   external: ExternalTokens | null,
-  ownSecret: string | null,
+  own: AccessTokens | null,
   now: Date,
 ): Promise<Explanation> {
   let header: ReturnType<typeof decodeProtectedHeader>;
@@ -65,15 +67,11 @@ export async function explainToken(
     `audience: ${typeof payload.aud === 'string' ? shown(payload.aud) : Array.isArray(payload.aud) ? list(payload.aud.map(String)) : '(none)'}`,
   ];
   if (payload.iss === config.jwt.issuer) {
-    if (ownSecret === null)
+    if (own === null)
       return { accepted: false, lines: [...facts, 'kind: gatehouse access token', 'refused: no JWT_SECRET to check it with'] };
-    const verified = createAccessTokens({
-      secret: ownSecret,
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-      ttlSeconds: config.jwt.accessTokenTtlSeconds,
-      clockToleranceSeconds: config.jwt.clockToleranceSeconds,
-    }).verify(token, now);
+    const verified = await own.verifyFresh(token, now);
+    if (verified.ok && !(await own.stillTrusted(verified.claims)))
+      return { accepted: false, lines: [...facts, 'kind: gatehouse access token', 'refused: its signing key is retired'] };
     return verified.ok
       ? {
           accepted: true,

@@ -25,6 +25,8 @@ export interface TestIssuer {
   readonly published: TestKey[];
   /** While true, every request is answered 503 (the provider is down). */
   down: boolean;
+  /** The JWKS answer's Cache-Control header; none while undefined. */
+  cacheControl: string | undefined;
   newKey(alg?: TestAlgorithm, kid?: string): Promise<TestKey>;
   publish(key: TestKey): void;
   unpublish(kid: string): void;
@@ -40,7 +42,7 @@ export async function startTestIssuer(options: { path?: string; audience?: strin
   const path = options.path ?? '/realms/acme';
   const hits = new Map<string, number>();
   const published: TestKey[] = [];
-  const state = { down: false };
+  const state: { down: boolean; cacheControl: string | undefined } = { down: false, cacheControl: undefined };
   let issuer = '';
   let base = '';
   const server: Server = createServer((request, response) => {
@@ -57,7 +59,11 @@ export async function startTestIssuer(options: { path?: string; audience?: strin
       return;
     }
     if (url === `${path}/jwks`) {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
+      const headers = {
+        'content-type': 'application/json',
+        ...(state.cacheControl === undefined ? {} : { 'cache-control': state.cacheControl }),
+      };
+      response.writeHead(200, headers).end(JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
       return;
     }
     response.writeHead(404).end();
@@ -78,6 +84,12 @@ export async function startTestIssuer(options: { path?: string; audience?: strin
     },
     set down(value: boolean) {
       state.down = value;
+    },
+    get cacheControl() {
+      return state.cacheControl;
+    },
+    set cacheControl(value: string | undefined) {
+      state.cacheControl = value;
     },
     async newKey(alg = 'RS256', kid = `k${++kids}`) {
       const { publicKey, privateKey } = await generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519' } : {});

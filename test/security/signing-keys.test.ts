@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
+import { MIN_SET_AGE_MS } from '../../src/auth/external/keys';
 import { Client } from 'pg';
 import Database from 'better-sqlite3';
 import { PASSWORD, SIGN_UP, uniqueEmail } from '../helpers/accounts';
@@ -32,9 +33,14 @@ const run = promisify(execFile);
 /** Long enough for the steps between a token's issue and its key's forced retirement on a busy machine. */
 const TTL = 120;
 
-async function keysCommand(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The JWKS max-age of the first gatehouse: the shortest max-age a second gatehouse honours (MIN_SET_AGE_MS). */
+const MAX_AGE = MIN_SET_AGE_MS / 1000;
+
+const keysCommand = (env: Record<string, string>, ...args: string[]) => gatehouseCommand(env, 'keys', ...args);
+
+async function gatehouseCommand(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join('src', 'cli', 'gatehouse.ts'), 'keys', ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join('src', 'cli', 'gatehouse.ts'), ...args], {
       cwd: ROOT,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
     });
@@ -104,7 +110,6 @@ describe.each(databasesUnderTest())('ES256 signing keys on two instances over on
   let a: Running;
   let b: Running;
   let c: Running;
-  let cStartedAt: number;
 
   beforeAll(async () => {
     database = await throwawayDatabase(dialect);
@@ -117,6 +122,7 @@ describe.each(databasesUnderTest())('ES256 signing keys on two instances over on
       SIGNING_KEYS_SECRET: randomSecret(),
       JWT_ISSUER: issuer,
       ACCESS_TOKEN_TTL: String(TTL),
+      JWKS_MAX_AGE: String(MAX_AGE),
       JWT_CLOCK_TOLERANCE: '0',
       PASSWORD_HASH_COST: '10',
       LOG_LEVEL: 'warn',
@@ -126,7 +132,6 @@ describe.each(databasesUnderTest())('ES256 signing keys on two instances over on
     [a, b] = await Promise.all([startOn(port, env), startServer(env)]);
     // A second gatehouse that trusts the first through OIDC_ISSUERS (discovery over loopback http).
     const dir = tempDir();
-    cStartedAt = Date.now();
     c = await startServer({
       NODE_ENV: 'development',
       DATABASE_URL: `file:${join(dir, 'c.db')}`,
@@ -139,7 +144,7 @@ describe.each(databasesUnderTest())('ES256 signing keys on two instances over on
     await database?.drop();
   });
 
-  it('rotates without signing anyone out, retires only when no live token needs the key (or --force), and is verifiable from outside', async () => {
+  it('publishes the next key before it signs, rotates without signing anyone out, retires only when no live token needs the key (or --force), and is verifiable from outside', async () => {
     const listed = await keysCommand(env, 'list');
     expect(listed.code).toBe(0);
     const k1 = listed.stdout.trim().split('  ')[0] as string;
@@ -147,7 +152,7 @@ describe.each(databasesUnderTest())('ES256 signing keys on two instances over on
     expect(listed.stdout).toContain(`${k1}  signing  ES256`);
 
     const jwks = await fetch(`${a.url}/.well-known/jwks.json`);
-    expect(jwks.headers.get('cache-control')).toBe('public, max-age=300, must-revalidate');
+    expect(jwks.headers.get('cache-control')).toBe(`public, max-age=${MAX_AGE}, must-revalidate`);
     const published = (await jwks.json()) as { keys: { kid: string; d?: string }[] };
     expect(published.keys.map((k) => k.kid)).toEqual([k1]);
     expect(published.keys[0]).not.toHaveProperty('d');
@@ -164,67 +169,115 @@ describe.each(databasesUnderTest())('ES256 signing keys on two instances over on
     expect([await me(a.url, t1), await me(b.url, t1)]).toEqual([200, 200]);
     const remote = () => createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
     await expect(jwtVerify(t1, remote(), { issuer, audience: 'gatehouse-api' })).resolves.toBeDefined();
+    expect(await me(c.url, t1)).toBe(200);
 
-    // Rotate: the old token keeps working on both instances; new tokens carry the new kid.
+    // Rotate: the next key is in the JWKS of both instances within seconds, and signs only from
+    // JWKS_MAX_AGE + 6 s later; meanwhile new tokens still carry k1.
     const rotated = await keysCommand(env, 'rotate');
     expect(rotated.code).toBe(0);
-    const k2 = /rotated: (\S+) signs/.exec(rotated.stdout)?.[1] as string;
+    const [, k2, signsFromText] = /rotated: (\S+) is published now and signs from (\S+);/.exec(rotated.stdout) ?? [];
+    expect(k2).toBeDefined();
     expect(k2).not.toBe(k1);
-    expect([await me(a.url, t1), await me(b.url, t1)]).toEqual([200, 200]);
+    const signsFrom = new Date(signsFromText as string).getTime();
+    expect(signsFrom - Date.now()).toBeGreaterThan((MAX_AGE + 6) * 1000 - 5_000);
+    const setBefore: Record<string, { keys: { kid: string }[] }> = {};
+    for (const server of [a, b]) {
+      const deadline = Date.now() + 7_000;
+      let set = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+      while (set.keys.length < 2 && Date.now() < deadline) {
+        await delay(250);
+        set = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+      }
+      expect(set.keys.map((k) => k.kid)).toEqual([k1, k2]);
+      setBefore[server.url] = set;
+    }
+    expect(Date.now()).toBeLessThan(signsFrom);
+    const tBefore = await signUpAt(b.url);
+    expect(kidOf(tBefore)).toBe(k1);
+    expect(await me(c.url, t1)).toBe(200);
+    const listedNext = (await keysCommand(env, 'list')).stdout;
+    expect(listedNext).toContain(`${k2}  next  ES256`);
+
+    // From its time on, every instance signs with k2; a verifier holding the set fetched before
+    // then verifies the new tokens without fetching again, and so does the second gatehouse.
+    await delay(Math.max(0, signsFrom - Date.now() + 300));
     const t2 = await signUpAt(b.url);
-    expect(kidOf(t2)).toBe(k2);
+    const t2a = await signUpAt(a.url);
+    expect([kidOf(t2), kidOf(t2a)]).toEqual([k2, k2]);
+    await expect(
+      jwtVerify(t2, createLocalJWKSet(setBefore[a.url] as JSONWebKeySet), { issuer, audience: 'gatehouse-api' }),
+    ).resolves.toBeDefined();
+    expect([await me(a.url, t1), await me(b.url, t1)]).toEqual([200, 200]);
     expect([await me(a.url, t2), await me(b.url, t2)]).toEqual([200, 200]);
     const fresh = remote();
     await expect(jwtVerify(t1, fresh, { issuer, audience: 'gatehouse-api' })).resolves.toBeDefined();
     await expect(jwtVerify(t2, fresh, { issuer, audience: 'gatehouse-api' })).resolves.toBeDefined();
-
+    expect(await me(c.url, t2)).toBe(200);
     expect(await me(c.url, t1)).toBe(200);
+
+    // token explain verifies ES256 tokens with the keys in the database.
+    const explained = await gatehouseCommand(env, 'token', 'explain', t2);
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toContain(`kid: ${k2}`);
+    expect(explained.stdout).toContain('accepted: signature and claims valid');
 
     // Retiring k1 is refused while t1 may be live; --force retires it, refused at once everywhere.
     const refused = await keysCommand(env, 'retire', k1);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`tokens signed with ${k1} may be live until \\S+; retire it then, or now with --force`));
-    expect([await me(a.url, t1), await me(b.url, t1)]).toEqual([200, 200]);
+    expect([await me(a.url, t1), await me(b.url, t1), await me(c.url, t1)]).toEqual([200, 200, 200]);
     const forced = await keysCommand(env, 'retire', k1, '--force');
     expect(forced.code).toBe(0);
+    const retiredAt = Date.now();
     expect([await me(a.url, t1), await me(b.url, t1)]).toEqual([401, 401]);
     expect([await me(a.url, t2), await me(b.url, t2)]).toEqual([200, 200]);
+    // The second gatehouse remembered t1 as verified; it stops trusting k1 once its copy of the set
+    // is older than the JWKS max-age (JWKS_MAX_AGE, here MAX_AGE s): within MAX_AGE s of the retire.
+    let status = await me(c.url, t1);
+    while (status === 200 && Date.now() - retiredAt < (MAX_AGE + 10) * 1000) {
+      await delay(250);
+      status = await me(c.url, t1);
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - retiredAt).toBeLessThan((MAX_AGE + 2) * 1000);
+    expect(await me(c.url, t2)).toBe(200);
+
     const afterRetire = (await (await fetch(`${a.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
     expect(afterRetire.keys.map((k) => k.kid)).toEqual([k2]);
     await expect(jwtVerify(t1, remote(), { issuer, audience: 'gatehouse-api' })).rejects.toMatchObject({
       code: 'ERR_JWKS_NO_MATCHING_KEY',
     });
+    const explainedRetired = await gatehouseCommand(env, 'token', 'explain', t1);
+    expect(explainedRetired.code).toBe(1);
+    expect(explainedRetired.stdout).toContain('refused: invalid');
 
-    const third = await keysCommand(env, 'rotate');
+    // rotate --now: a leaked key's replacement signs at once.
+    const third = await keysCommand(env, 'rotate', '--now');
     expect(third.code).toBe(0);
-    const k3 = /rotated: (\S+) signs/.exec(third.stdout)?.[1] as string;
+    const k3 = /rotated: (\S+) signs from now on/.exec(third.stdout)?.[1] as string;
+    expect(kidOf(await signUpAt(a.url))).toBe(k3);
     expect((await keysCommand(env, 'retire', k3, '--force')).stderr).toContain(
       `signing key ${k3} signs new tokens; run \`gatehouse keys rotate\` first`,
     );
-    // The second gatehouse fetches the set again for an unknown kid at most every 30 s (its
-    // cooldown, src/auth/external/keys.ts): k2's tokens are accepted there within 30 s of its
-    // previous fetch (it fetched at start-up).
-    const deadline = cStartedAt + 40_000;
-    let status = await me(c.url, t2);
-    while (status !== 200 && Date.now() < deadline) {
-      await delay(1_000);
-      status = await me(c.url, t2);
-    }
-    expect(status).toBe(200);
 
     const finalList = (await keysCommand(env, 'list')).stdout.trim().split('\n');
     expect(finalList.map((l) => l.split('  ').slice(0, 2).join(' '))).toEqual([`${k1} retired`, `${k2} verifying`, `${k3} signing`]);
-    expect(await auditedActions(database)).toEqual(['signing_key.rotated', 'signing_key.retired', 'signing_key.rotated']);
+    expect(await auditedActions(database)).toEqual([
+      'signing_key.created',
+      'signing_key.rotated',
+      'signing_key.retired',
+      'signing_key.rotated',
+    ]);
   });
 
   it('accepts retiring a replaced key without --force once the lifetime of its last tokens is over', async () => {
     const other = await throwawayDatabase(dialect);
     try {
       const short = { ...env, DATABASE_URL: databaseUrlOf(other.config), ACCESS_TOKEN_TTL: '10' };
-      const made = await keysCommand(short, 'rotate');
+      const made = await keysCommand(short, 'rotate', '--now');
       expect(made.code).toBe(0);
       const first = /rotated: (\S+) signs/.exec(made.stdout)?.[1] as string;
-      expect((await keysCommand(short, 'rotate')).code).toBe(0);
+      expect((await keysCommand(short, 'rotate', '--now')).code).toBe(0);
       const refused = await keysCommand(short, 'retire', first);
       expect(refused.code).toBe(1);
       const until = /may be live until (\S+);/.exec(refused.stderr)?.[1] as string;

@@ -1,5 +1,12 @@
 // Decides when an issuer's signing keys are fetched, and which set serves while the provider is
 // unreachable (the last good one).
+//
+// The freshness rule: a key set is good for the provider's own Cache-Control max-age on its JWKS
+// (kept between MIN_SET_AGE_MS and maxAgeMs; maxAgeMs when it sends none). From half that age on,
+// a use refreshes it in the background; past it, a token (a remembered one too: tokens.ts) waits
+// for the refresh before it is accepted, so a key the provider stopped publishing is trusted for
+// at most its max-age after the provider dropped it. Only while the provider cannot be reached does
+// the last good set serve on (logged), retried every cooldown.
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type KeyLike } from 'jose';
 import { isFetchableUrl } from './config';
 
@@ -16,7 +23,7 @@ export interface KeyFetchOptions {
   readonly maxBytes: number;
   /** After a fetch (good or failed), an unknown `kid` waits this long before the next one. Default 30 s. */
   readonly cooldownMs: number;
-  /** A set older than this is refreshed in the background on the next use. Default 10 minutes. */
+  /** Longest a set is used without a refresh, whatever the provider's Cache-Control says. Default 10 minutes. */
   readonly maxAgeMs: number;
   readonly now: () => number;
   readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
@@ -50,8 +57,19 @@ export interface KeyRefusal {
 
 const UNKNOWN_KID = "kid is not in the issuer's key set";
 
-/** GET with a deadline and a size cap; JSON object or a KeyProblem. */
-async function fetchJson(url: string, options: KeyFetchOptions): Promise<Record<string, unknown>> {
+/** The shortest max-age honoured: a provider saying less (or no-cache) is fetched at most this often per instance. */
+export const MIN_SET_AGE_MS = 5_000;
+
+/** The max-age a JWKS answer's Cache-Control gives, in ms; undefined without one. */
+export function cacheMaxAgeMs(cacheControl: string | null): number | undefined {
+  if (cacheControl === null) return undefined;
+  if (/(?:^|,)\s*(?:no-cache|no-store)\s*(?:,|$)/i.test(cacheControl)) return 0;
+  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,9})"?\s*(?:,|$)/i.exec(cacheControl);
+  return match === null ? undefined : Number(match[1]) * 1000;
+}
+
+/** GET with a deadline and a size cap; JSON object (and the answer's Cache-Control) or a KeyProblem. */
+async function fetchJson(url: string, options: KeyFetchOptions): Promise<{ json: Record<string, unknown>; cacheControl: string | null }> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -92,7 +110,7 @@ async function fetchJson(url: string, options: KeyFetchOptions): Promise<Record<
     throw new KeyProblem(`${url}: not JSON`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new KeyProblem(`${url}: not a JSON object`);
-  return parsed as Record<string, unknown>;
+  return { json: parsed as Record<string, unknown>, cacheControl: response.headers.get('cache-control') };
 }
 
 /** Only public asymmetric signing keys: an `oct` key in a provider's set must never verify anything. */
@@ -118,8 +136,12 @@ export interface IssuerKeys {
    * passed), or null. Lets a flood of made-up kids be refused before any signature work.
    */
   refusedAtOnce(kid: string | undefined): KeyRefusal | null;
-  /** Starts a background refresh when the set in hand is older than maxAge; cheap, for every use of a remembered token. */
-  maintain(): void;
+  /**
+   * For every use of a remembered token (cheap): starts a background refresh from half the set's
+   * max-age on; false once the set is past its max-age (the token must be verified again, waiting
+   * for the refresh), unless the provider is unreachable and the last good set serves on.
+   */
+  maintain(): boolean;
   /**
    * Fetches the set when none is in hand yet (start-up), sharing a fetch already under way. Never
    * rejects: a failure is logged once, like any other, and the first token retries after the cooldown.
@@ -134,6 +156,8 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
   let local: ReturnType<typeof createLocalJWKSet> | null = null;
   let kids = new Set<string>();
   let loadedAt = Number.NEGATIVE_INFINITY;
+  /** The max-age of the set in hand (the freshness rule above). */
+  let setMaxAgeMs = options.maxAgeMs;
   let attemptedAt = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | null = null;
   let failing = false;
@@ -141,7 +165,7 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
 
   async function discover(): Promise<string> {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    const doc = await fetchJson(url, options);
+    const { json: doc } = await fetchJson(url, options);
     // OpenID Connect Discovery 1.0 §4.3: the document's issuer must be the one asked about.
     if (doc['issuer'] !== issuer) throw new KeyProblem(`${url}: names issuer ${JSON.stringify(doc['issuer'])}, not ${issuer}`);
     const uri = doc['jwks_uri'];
@@ -160,13 +184,16 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
     attemptedAt = options.now();
     try {
       jwksUri ??= await discover();
-      const keys = usableKeys(await fetchJson(jwksUri, options), jwksUri);
+      const answer = await fetchJson(jwksUri, options);
+      const keys = usableKeys(answer.json, jwksUri);
+      const said = cacheMaxAgeMs(answer.cacheControl);
       const set: JSONWebKeySet = { keys };
       const next = new Set(keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
       const removed = [...kids].filter((kid) => !next.has(kid));
       local = createLocalJWKSet(set);
       kids = next;
       loadedAt = options.now();
+      setMaxAgeMs = Math.min(options.maxAgeMs, Math.max(MIN_SET_AGE_MS, said ?? options.maxAgeMs));
       if (failing) options.log.info({ issuer }, 'identity provider keys reachable again');
       failing = false;
       if (removed.length > 0) for (const listener of removedListeners) listener(removed);
@@ -189,12 +216,18 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
     return inflight;
   }
 
-  function stale(now: number): void {
-    if (local !== null && now - loadedAt > options.maxAgeMs && now - attemptedAt >= options.cooldownMs) void refresh();
+  /** A failing provider is retried once per cooldown; meanwhile its last good set serves. */
+  const mayFetch = (now: number): boolean => !failing || now - attemptedAt >= options.cooldownMs;
+  /** Refreshes in the background from half the max-age on; whether the set in hand may serve without waiting. */
+  function fresh(now: number): boolean {
+    if (local === null) return false;
+    const age = now - loadedAt;
+    if (age > setMaxAgeMs / 2 && mayFetch(now)) void refresh();
+    return age <= setMaxAgeMs || !mayFetch(now);
   }
 
   return {
-    maintain: () => stale(options.now()),
+    maintain: () => fresh(options.now()),
     prefetch: () => (local === null ? refresh() : Promise.resolve()),
     refusedAtOnce(kid) {
       if (kid === undefined || kids.has(kid) || inflight !== null || options.now() - attemptedAt >= options.cooldownMs) return null;
@@ -204,7 +237,7 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
       const now = options.now();
       const known = local !== null && (header.kid === undefined || kids.has(header.kid));
       if (known) {
-        stale(now);
+        if (!fresh(now)) await refresh();
       } else if (inflight !== null) {
         await inflight;
       } else if (now - attemptedAt >= options.cooldownMs) {

@@ -112,8 +112,9 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
 
   function recall(token: string, now: Date): ExternalVerifyResult | undefined {
     const remembered = verified.recall(token, now.getTime() / 1000);
-    // A refresh that finds the token's key retired forgets the token (onRemoved above).
-    if (remembered !== undefined) keys.get(remembered.identity.issuer)?.maintain();
+    // A refresh that finds the token's key retired forgets the token (onRemoved above). Past the
+    // set's max-age the token is verified again, after the refresh (keys.ts, the freshness rule).
+    if (remembered !== undefined && keys.get(remembered.identity.issuer)?.maintain() === false) return undefined;
     return remembered;
   }
 

@@ -40,7 +40,7 @@ export type ApiKey = {
 /** One entry of the audit log. Never holds a secret. */
 export type AuditEvent = {
   __typename?: 'AuditEvent';
-  /** What happened: user.signed_up, user.created, user.linked (a provider account's first request created its gatehouse user), user.role_changed (setUserRole: detail from and to, the granted roles before and after), user.role_granted and user.role_revoked (detail role, and the roles after), user.disabled, user.enabled, user.password_changed, user.sessions_ended (an ADMIN ended them), login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, session.logged_out_everywhere, api_key.created, api_key.revoked, api_key.rotated, signing_key.rotated, signing_key.retired (gatehouse keys). */
+  /** What happened: user.signed_up, user.created, user.linked (a provider account's first request created its gatehouse user), user.role_changed (setUserRole: detail from and to, the granted roles before and after), user.role_granted and user.role_revoked (detail role, and the roles after), user.disabled, user.enabled, user.password_changed, user.sessions_ended (an ADMIN ended them), login.succeeded, login.failed, login.rate_limited, refresh_token.reused, session.logged_out, session.logged_out_everywhere, api_key.created, api_key.revoked, api_key.rotated, signing_key.created (the first ES256 key, made at start-up), signing_key.rotated, signing_key.retired (gatehouse keys). */
   action: Scalars['String']['output'];
   /** The user who acted; null for anonymous callers and the command line. */
   actorId?: Maybe<Scalars['ID']['output']>;
