@@ -89,7 +89,8 @@ export function confirmAction(question) {
         'div',
         { class: 'actions' },
         h('button', { type: 'button', class: 'danger', on: { click: () => dialog.close('confirm') } }, 'Confirm'),
-        h('button', { type: 'button', on: { click: () => dialog.close('cancel') } }, 'Cancel'),
+        // Cancel has the focus: Enter or Escape right away changes nothing.
+        h('button', { type: 'button', autofocus: true, on: { click: () => dialog.close('cancel') } }, 'Cancel'),
       ),
     );
     dialog.addEventListener('close', () => {

@@ -147,7 +147,7 @@ describe('parseConfig', () => {
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ ACCESS_TOKEN_TTL: '-5' }, 'ACCESS_TOKEN_TTL'],
     [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
-    [{ ADMIN_CONSOLE: 'no' }, 'ADMIN_CONSOLE'],
+    [{ ADMIN_CONSOLE: 'maybe' }, 'ADMIN_CONSOLE'],
     [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://a.example.com/path' }, 'CORS_ORIGINS'],
     [{ ADMIN_EMAIL: 'root@example.com' }, 'ADMIN_PASSWORD'],
