@@ -43,7 +43,8 @@ const LAYERS = [
   ['config', ['src/config.ts', 'src/config-values.ts', 'src/context.ts']],
   ['store', ['src/store/']],
   ['authentication', ['src/auth/authenticate.ts']],
-  ['enforcement', ['src/enforcement/']],
+  // The auth map is tooling, but pure (it reads the schema's directives only): `Query.authMap` serves it.
+  ['enforcement', ['src/enforcement/', 'src/tools/auth-map.ts']],
   ['events', ['src/events/']],
   ['app', ['src/app.ts']],
   ['services', ['src/services/']],

@@ -74,6 +74,8 @@ export interface Config {
   readonly signUpsPerAddress: number;
   /** Take the client address from X-Forwarded-For. Only behind a proxy you run. Default false. */
   readonly trustProxy: boolean;
+  /** Serve the admin console at /admin (src/http/admin-console.ts). Default true. */
+  readonly adminConsole: boolean;
   /**
    * The IPv6 prefix length per-address limits count a client under (login, sign-up, password
    * checks, WebSocket handshakes, anonymous subscriptions): every address in one such network is
@@ -272,6 +274,7 @@ export function parseConfig(env: Env): Config {
     },
     signUpsPerAddress: integer(env, 'SIGNUPS_PER_ADDRESS', 20, 1, 1_000_000),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
+    adminConsole: boolean(env, 'ADMIN_CONSOLE', true),
     ipv6LimitPrefix,
     ipv6NetworkPrefix: integer(env, 'IPV6_NETWORK_PREFIX', Math.min(48, ipv6LimitPrefix), 16, ipv6LimitPrefix),
     corsOrigins,

@@ -17,6 +17,7 @@ describe('parseConfig', () => {
       adminBootstrap: null,
       loginFailures: { perAccount: 5, perAddress: 50, windowSeconds: 900 },
       trustProxy: false,
+      adminConsole: true,
       corsOrigins: [],
       bodyLimitBytes: 102_400,
       passwordHashCost: 17,
@@ -109,6 +110,7 @@ describe('parseConfig', () => {
       LOGIN_FAILURES_PER_ACCOUNT: '3',
       LOGIN_FAILURES_PER_ADDRESS: '30',
       TRUST_PROXY: 'true',
+      ADMIN_CONSOLE: 'false',
       CORS_ORIGINS: 'https://a.example.com, http://localhost:3000',
       CREDENTIAL_CACHE_SIZE: '0',
     });
@@ -121,6 +123,7 @@ describe('parseConfig', () => {
       adminBootstrap: { email: 'root@example.com', password: 'pw pw pw pw' },
       loginFailures: { perAccount: 3, perAddress: 30 },
       trustProxy: true,
+      adminConsole: false,
       corsOrigins: ['https://a.example.com', 'http://localhost:3000'],
       credentialCacheSize: 0,
     });
@@ -144,6 +147,7 @@ describe('parseConfig', () => {
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ ACCESS_TOKEN_TTL: '-5' }, 'ACCESS_TOKEN_TTL'],
     [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ ADMIN_CONSOLE: 'maybe' }, 'ADMIN_CONSOLE'],
     [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://a.example.com/path' }, 'CORS_ORIGINS'],
     [{ ADMIN_EMAIL: 'root@example.com' }, 'ADMIN_PASSWORD'],

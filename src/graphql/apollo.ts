@@ -2,8 +2,8 @@ import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } fr
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import DataLoader from 'dataloader';
+import { landingPagePlugin } from './plugins/landing-page';
 import {
   type DocumentNode,
   type GraphQLFormattedError,
@@ -161,11 +161,11 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       visibleIntrospectionPlugin(validationRules),
       production
         ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({
-            embed: { endpointIsEditable: false, initialState: { pollForSchemaUpdates: false } },
+        : landingPagePlugin({
             document: SANDBOX_INITIAL_DOCUMENT,
-            includeCookies: false,
-            footer: false,
+            graphqlUrl: `http://${app.config.host.includes(':') ? `[${app.config.host}]` : app.config.host}:${app.config.port}/graphql`,
+            adminConsolePath: app.config.adminConsole ? '/admin' : null,
+            signInPath: '/signin',
           }),
       ...(options.plugins ?? []),
       ...(app.apolloPlugins ?? []),

@@ -12,6 +12,7 @@ import type { Config } from '../config';
 import { createApolloServer } from '../graphql/apollo';
 import type { GraphQLContext } from '../graphql/context';
 import { buildSchema } from '../graphql/schema';
+import { adminConsoleRoute } from './admin-console';
 import { registerErrorHandlers } from './errors';
 import { graphqlRoute } from './graphql-route';
 import { healthRoutes } from './health';
@@ -25,7 +26,7 @@ import { subscriptionsRoute } from '../subscriptions/transport';
 export { GRAPHQL_PATH, SIGN_IN_PATH } from './route';
 
 /** The route modules served, in order. Adding a route (a WebSocket endpoint, say) is one line here. */
-const ROUTES: readonly RouteModule[] = [subscriptionsRoute, signInRoute, healthRoutes, wellKnownRoutes, graphqlRoute];
+const ROUTES: readonly RouteModule[] = [subscriptionsRoute, signInRoute, adminConsoleRoute, healthRoutes, wellKnownRoutes, graphqlRoute];
 
 export interface HttpServer {
   readonly fastify: FastifyInstance;

@@ -6,6 +6,10 @@ import { GRAPHQL_PATH, type RouteModule, SIGN_IN_PATH } from './route';
 export const SIGN_IN_MUTATION =
   'mutation SignIn($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken expiresIn user { email role } } }';
 
+/** The mutation the page sends to create an account (development only, like the page). */
+export const SIGN_UP_MUTATION =
+  'mutation SignUp($email: String!, $password: String!) { signUp(email: $email, password: $password) { accessToken expiresIn user { email role } } }';
+
 /** What Sandbox opens with once signed in. */
 export const SIGNED_IN_DOCUMENT = `# Signed in: every operation from here sends your token.\nquery Me {\n  me { id email role }\n}\n`;
 
@@ -27,6 +31,9 @@ const PAGE_STYLE = `
   button { margin-top: 1.25rem; padding: .6rem 1.2rem; font-size: 1rem; }
   #message { margin-top: 1rem; white-space: pre-wrap; overflow-wrap: anywhere; }
   #message.error { color: #b00020; }
+  .buttons { display: flex; flex-wrap: wrap; gap: .75rem; }
+  :focus-visible { outline: 3px solid #ffb000; outline-offset: 2px; }
+  pre { white-space: pre-wrap; word-break: break-all; background: #f1f3f8; padding: .5rem; }
   code { word-break: break-all; background: #f1f3f8; padding: .1rem .25rem; }
   #sandbox { position: absolute; inset: 0; display: none; }
   #sandbox iframe { width: 100%; height: 100%; border: none; }
@@ -36,6 +43,7 @@ const PAGE_STYLE = `
 const PAGE_SCRIPT = `
   var config = JSON.parse(document.getElementById('gatehouse-signin-config').textContent);
   var message = document.getElementById('message');
+  document.getElementById('origin').textContent = window.location.origin;
   function show(text, isError) { message.textContent = text; message.className = isError ? 'error' : ''; }
   function openSandbox(token) {
     var script = document.createElement('script');
@@ -58,22 +66,30 @@ const PAGE_SCRIPT = `
     };
     document.head.appendChild(script);
   }
-  document.getElementById('signin').addEventListener('submit', function (event) {
-    event.preventDefault();
-    show('Signing in…');
+  function send(mutation, field) {
+    show(field === 'signUp' ? 'Creating the account…' : 'Signing in…');
     fetch(config.graphqlPath, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: config.mutation, variables: { email: document.getElementById('email').value, password: document.getElementById('password').value } }),
+      body: JSON.stringify({ query: mutation, variables: { email: document.getElementById('email').value, password: document.getElementById('password').value } }),
     })
       .then(function (response) { return response.json(); })
       .then(function (body) {
-        var login = body.data && body.data.login;
-        if (!login) { show((body.errors && body.errors[0] && body.errors[0].message) || 'Sign-in failed.', true); return; }
-        show('Signed in as ' + login.user.email + ' (' + login.user.role + '). Your access token (valid ' + login.expiresIn + ' s):\\n' + login.accessToken);
-        openSandbox(login.accessToken);
+        var session = body.data && body.data[field];
+        if (!session) { show((body.errors && body.errors[0] && body.errors[0].message) || 'Sign-in failed.', true); return; }
+        show('Signed in as ' + session.user.email + ' (' + session.user.role + '). Your access token (valid ' + session.expiresIn + ' s):\\n' + session.accessToken +
+          '\\n\\nWith curl:\\ncurl -s ' + window.location.origin + config.graphqlPath + " -H 'content-type: application/json' -H 'authorization: Bearer " + session.accessToken + "' -d '" + JSON.stringify({ query: '{ me { id email role } }' }) + "'");
+        openSandbox(session.accessToken);
       })
       .catch(function () { show('The server did not answer.', true); });
+  }
+  document.getElementById('signin').addEventListener('submit', function (event) {
+    event.preventDefault();
+    send(config.mutation, 'login');
+  });
+  document.getElementById('signup').addEventListener('click', function () {
+    if (!document.getElementById('signin').reportValidity()) return;
+    send(config.signUpMutation, 'signUp');
   });
 `;
 
@@ -108,10 +124,11 @@ const SIGN_IN_PAGE_POLICY = [
  * `Authorization: Bearer <token>` set, so a browser user never copies tokens around. The token is
  * also shown, for other clients. Never served in production (no landing page there either).
  */
-function page(graphqlPath: string, initialDocument: string): string {
+function page(graphqlPath: string, initialDocument: string, adminConsolePath: string | null): string {
   const config = JSON.stringify({
     graphqlPath,
     mutation: SIGN_IN_MUTATION,
+    signUpMutation: SIGN_UP_MUTATION,
     sandboxScript: SANDBOX_SCRIPT,
     document: initialDocument,
   }).replace(/</g, '\\u003c');
@@ -127,15 +144,24 @@ function page(graphqlPath: string, initialDocument: string): string {
 <main id="form-page">
   <h1>Sign in to try the API</h1>
   <p>Signs in with <code>login</code> and opens Apollo Sandbox with <code>Authorization: Bearer &lt;your token&gt;</code> set.
-     No account yet? Run <code>signUp</code> in <a href="${graphqlPath}">Sandbox</a> first (no sign-in needed), or ask an admin.</p>
+     No account yet? Type an email and a password and choose <strong>Create account</strong> (development only).</p>
   <form id="signin">
     <label for="email">Email</label>
     <input id="email" name="email" type="email" autocomplete="username" required>
     <label for="password">Password</label>
-    <input id="password" name="password" type="password" autocomplete="current-password" required>
-    <button type="submit">Sign in and open Sandbox</button>
+    <input id="password" name="password" type="password" autocomplete="current-password" required minlength="8">
+    <div class="buttons">
+      <button type="submit">Sign in and open Sandbox</button>
+      <button type="button" id="signup">Create account</button>
+    </div>
   </form>
   <div id="message" role="status"></div>
+  <h2>Other ways in</h2>
+  <ul>
+    ${adminConsolePath === null ? '' : `<li><a href="${adminConsolePath}">Admin console</a> (an ADMIN's email and password)</li>`}
+    <li><a href="${graphqlPath}">Apollo Sandbox</a> (loads from Apollo's CDN; offline it cannot)</li>
+    <li>curl, with nothing else: <pre>curl -s <span id="origin">http://localhost:4000</span>${graphqlPath} -H 'content-type: application/json' -d '{"query":"{ publicMessage }"}'</pre></li>
+  </ul>
 </main>
 <div id="sandbox"></div>
 <script id="gatehouse-signin-config" type="application/json">${config}</script>
@@ -146,8 +172,11 @@ function page(graphqlPath: string, initialDocument: string): string {
 }
 
 /** Serves the sign-in page at `path` (development only: the caller decides). */
-export function registerSignInPage(fastify: FastifyInstance, options: { path: string; graphqlPath: string }): void {
-  const html = page(options.graphqlPath, SIGNED_IN_DOCUMENT);
+export function registerSignInPage(
+  fastify: FastifyInstance,
+  options: { path: string; graphqlPath: string; adminConsolePath?: string | null },
+): void {
+  const html = page(options.graphqlPath, SIGNED_IN_DOCUMENT, options.adminConsolePath ?? null);
   fastify.get(options.path, async (_request, reply) =>
     reply.header('content-security-policy', SIGN_IN_PAGE_POLICY).type('text/html; charset=utf-8').send(html),
   );
@@ -155,5 +184,10 @@ export function registerSignInPage(fastify: FastifyInstance, options: { path: st
 
 /** The sign-in page as a route module: served outside production only. */
 export const signInRoute: RouteModule = (fastify, { app }) => {
-  if (app.config.nodeEnv !== 'production') registerSignInPage(fastify, { path: SIGN_IN_PATH, graphqlPath: GRAPHQL_PATH });
+  if (app.config.nodeEnv !== 'production')
+    registerSignInPage(fastify, {
+      path: SIGN_IN_PATH,
+      graphqlPath: GRAPHQL_PATH,
+      adminConsolePath: app.config.adminConsole ? '/admin' : null,
+    });
 };

@@ -7,6 +7,8 @@ import { scopesForNewKey } from '../enforcement/scopes';
 import { Forbidden, InvalidInput, NotFound } from '../errors';
 import {
   type ApiKeyRecord,
+  countAllApiKeys,
+  listAllApiKeys as listAllStoredKeys,
   findApiKeyById,
   insertApiKeyWithinCap,
   listApiKeysOfUser,
@@ -14,7 +16,8 @@ import {
   rotateApiKeySecret,
 } from '../store/api-keys';
 import { audit, type RequestOrigin } from './audit';
-import { LIMITS, requiredText, validId } from './validation';
+import { type Connection, decodeCursor, toConnection } from './pagination';
+import { LIMITS, requiredText, validId, validPageSize } from './validation';
 
 export interface CreatedApiKey {
   /** The whole key. Shown once, here; only its hash is stored. */
@@ -133,6 +136,21 @@ export async function rotateApiKey(
 
 export function listApiKeys(app: App, userId: string): Promise<ApiKeyRecord[]> {
   return listApiKeysOfUser(app.store.db, userId);
+}
+
+/** Every user's keys, newest first (for an ADMIN: the directive decides); `activeOnly` (default true): only keys that work now. */
+export async function listAllApiKeys(
+  app: App,
+  args: { first?: number | null; after?: string | null; activeOnly?: boolean | null },
+): Promise<Connection<ApiKeyRecord>> {
+  const limit = validPageSize(args.first);
+  const before = decodeCursor(args.after);
+  const active = args.activeOnly === false ? null : app.now();
+  const [rows, total] = await Promise.all([
+    listAllStoredKeys(app.store.db, limit + 1, before, active),
+    countAllApiKeys(app.store.db, active),
+  ]);
+  return toConnection(rows, limit, total);
 }
 
 /** Revokes a key: the owner's own, or any key for an ADMIN. Revoking twice keeps the first time. */

@@ -2,6 +2,7 @@ import { newId } from '../store/ids';
 import type { App } from '../app';
 import {
   type AuditAction,
+  type AuditFilter,
   type AuditEventRecord,
   countAuditEvents,
   insertAuditEvent,
@@ -10,7 +11,7 @@ import {
 } from '../store/audit-events';
 import type { AuditSource } from '../store/schema';
 import { type Connection, decodeCursor, toConnection } from './pagination';
-import { validPageSize } from './validation';
+import { optionalText, validId, validPageSize } from './validation';
 
 /**
  * Who is acting and from where: the viewer (null when anonymous or the CLI), the client address
@@ -70,12 +71,30 @@ function event(
   };
 }
 
-/** The audit log, newest first. */
-export async function listAudit(app: App, args: { first?: number | null; after?: string | null }): Promise<Connection<AuditEventRecord>> {
+/** The filters `auditEvents` takes, as the API receives them. */
+export interface AuditQuery {
+  readonly first?: number | null;
+  readonly after?: string | null;
+  readonly action?: string | null;
+  readonly actorId?: string | null;
+  readonly subjectId?: string | null;
+  readonly since?: Date | null;
+  readonly until?: Date | null;
+}
+
+/** The audit log, newest first; only the events matching every filter given. */
+export async function listAudit(app: App, args: AuditQuery): Promise<Connection<AuditEventRecord>> {
   const limit = validPageSize(args.first);
+  const filter: AuditFilter = {
+    action: optionalText(args.action, 64, 'action'),
+    actorId: args.actorId == null ? null : validId(args.actorId, 'actorId'),
+    subjectId: args.subjectId == null ? null : validId(args.subjectId, 'subjectId'),
+    since: args.since ?? null,
+    until: args.until ?? null,
+  };
   const [rows, total] = await Promise.all([
-    listAuditEvents(app.store.db, limit + 1, decodeCursor(args.after)),
-    countAuditEvents(app.store.db),
+    listAuditEvents(app.store.db, limit + 1, decodeCursor(args.after), filter),
+    countAuditEvents(app.store.db, filter),
   ]);
   return toConnection(rows, limit, total);
 }

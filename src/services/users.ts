@@ -3,6 +3,7 @@ import { TOP_ROLE } from '../auth/roles';
 import { InvalidInput, NotFound } from '../errors';
 import {
   countUsers,
+  findUserById,
   grantUserRole,
   listUsers as listStoredUsers,
   type RoleChange,
@@ -13,13 +14,26 @@ import {
 } from '../store/users';
 import { type Connection, decodeCursor, toConnection } from './pagination';
 import { audit, type RequestOrigin } from './audit';
-import { validId, validPageSize } from './validation';
+import { LIMITS, optionalText, validId, validPageSize } from './validation';
 
-export async function listUsers(app: App, args: { first?: number | null; after?: string | null }): Promise<Connection<UserRecord>> {
+/**
+ * Users, oldest first; `email`: only those whose email contains this text, compared ignoring case
+ * (1 to 254 characters of plain text, so `%` and `_` are literal).
+ */
+export async function listUsers(
+  app: App,
+  args: { first?: number | null; after?: string | null; email?: string | null },
+): Promise<Connection<UserRecord>> {
   const limit = validPageSize(args.first);
   const after = decodeCursor(args.after);
-  const [rows, total] = await Promise.all([listStoredUsers(app.store.db, limit + 1, after), countUsers(app.store.db)]);
+  const email = optionalText(args.email, LIMITS.emailMax, 'email')?.toLowerCase() ?? null;
+  const [rows, total] = await Promise.all([listStoredUsers(app.store.db, limit + 1, after, email), countUsers(app.store.db, email)]);
   return toConnection(rows, limit, total);
+}
+
+/** One user by id; null when there is none. */
+export async function findUser(app: App, rawId: string): Promise<UserRecord | null> {
+  return (await findUserById(app.store.db, validId(rawId, 'id'))) ?? null;
 }
 
 /** `role` if the application declares it (its `enum Role`), else InvalidInput naming the declared ones. */

@@ -1,5 +1,6 @@
-import { PostgresAdapter, sql } from 'kysely';
-import type { Db } from './schema';
+import { type ExpressionBuilder, PostgresAdapter, sql } from 'kysely';
+import { type Position, pastPosition } from './keyset';
+import type { Database, Db } from './schema';
 import { type ApiKeyRow, toDate, toDateOrNull } from './schema';
 
 export interface ApiKeyRecord {
@@ -143,6 +144,37 @@ export async function listApiKeysOfUser(db: Db, userId: string): Promise<ApiKeyR
     .orderBy('id', 'desc')
     .execute();
   return rows.map(toApiKey);
+}
+
+/** `WHERE` condition: the key works at `now` (not revoked, not expired). */
+function activeAt(now: Date) {
+  const at = now.toISOString();
+  return (eb: ExpressionBuilder<Database, 'api_keys'>) =>
+    eb.and([eb('revoked_at', 'is', null), eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)])]);
+}
+
+/** Every user's keys, newest first, up to `limit` past `before`; with `activeAt`, only keys working then. */
+export async function listAllApiKeys(db: Db, limit: number, before: Position | null, active: Date | null): Promise<ApiKeyRecord[]> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .select(KEY_COLUMNS)
+    .$if(active !== null, (q) => q.where(activeAt(active ?? new Date(0))))
+    .$if(before !== null, (q) => q.where(pastPosition(before ?? { createdAt: new Date(0), id: '' }, 'desc')))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toApiKey);
+}
+
+/** How many keys `listAllApiKeys` lists in all. */
+export async function countAllApiKeys(db: Db, active: Date | null): Promise<number> {
+  const row = await db
+    .selectFrom('api_keys')
+    .$if(active !== null, (q) => q.where(activeAt(active ?? new Date(0))))
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Marks the key revoked; a key already revoked keeps its first revocation time. */

@@ -1,6 +1,6 @@
-import { PostgresAdapter, sql } from 'kysely';
+import { type ExpressionBuilder, PostgresAdapter, sql } from 'kysely';
 import { type Position, pastPosition } from './keyset';
-import type { Db } from './schema';
+import type { Database, Db } from './schema';
 import { type AuditSource, toDate } from './schema';
 
 /** Everything the audit log records. */
@@ -57,8 +57,38 @@ export async function insertAuditEvent(db: Db, event: AuditEventRecord): Promise
 }
 
 /** Up to `limit` events, newest first, older than `before`. */
-export async function listAuditEvents(db: Db, limit: number, before: Position | null): Promise<AuditEventRecord[]> {
-  let query = db.selectFrom('audit_events').selectAll();
+/** Which audit events to list; every field optional, all given ones must match. */
+export interface AuditFilter {
+  readonly action?: string | null;
+  readonly actorId?: string | null;
+  readonly subjectId?: string | null;
+  /** At or after this instant. */
+  readonly since?: Date | null;
+  /** Before this instant. */
+  readonly until?: Date | null;
+}
+
+/** `WHERE` condition: the event matches every field `filter` gives. */
+function matching(filter: AuditFilter) {
+  return (eb: ExpressionBuilder<Database, 'audit_events'>) => {
+    const conditions = [];
+    if (filter.action != null) conditions.push(eb('action', '=', filter.action));
+    if (filter.actorId != null) conditions.push(eb('actor_id', '=', filter.actorId));
+    if (filter.subjectId != null) conditions.push(eb('subject_id', '=', filter.subjectId));
+    if (filter.since != null) conditions.push(eb('occurred_at', '>=', filter.since.toISOString()));
+    if (filter.until != null) conditions.push(eb('occurred_at', '<', filter.until.toISOString()));
+    return eb.and(conditions);
+  };
+}
+
+/** Up to `limit` events matching `filter` before `before`, newest first. */
+export async function listAuditEvents(
+  db: Db,
+  limit: number,
+  before: Position | null,
+  filter: AuditFilter = {},
+): Promise<AuditEventRecord[]> {
+  let query = db.selectFrom('audit_events').selectAll().where(matching(filter));
   if (before !== null) query = query.where(pastPosition(before, 'desc', 'occurred_at'));
   const rows = await query.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   return rows.map((row) => ({
@@ -73,9 +103,10 @@ export async function listAuditEvents(db: Db, limit: number, before: Position | 
   }));
 }
 
-export async function countAuditEvents(db: Db): Promise<number> {
+export async function countAuditEvents(db: Db, filter: AuditFilter = {}): Promise<number> {
   const row = await db
     .selectFrom('audit_events')
+    .where(matching(filter))
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);

@@ -1,9 +1,9 @@
-import { PostgresAdapter, sql } from 'kysely';
+import { type ExpressionBuilder, PostgresAdapter, sql } from 'kysely';
 import { TOP_ROLE } from '../auth/roles';
 import { parseEndedSessions, type SessionEnds } from '../auth/session-ends';
 import { type Position, pastPosition } from './keyset';
 import type { Db } from './schema';
-import { toDate, toDateOrNull, type UserRow } from './schema';
+import { type Database, toDate, toDateOrNull, type UserRow } from './schema';
 
 export interface UserRecord extends SessionEnds {
   readonly id: string;
@@ -106,17 +106,34 @@ export async function findLoginByEmail(db: Db, email: string): Promise<{ user: U
   return row && { user: toUser(row), passwordHash: row.password_hash };
 }
 
-/** Up to `limit` users after `after`, oldest first. */
-export async function listUsers(db: Db, limit: number, after: Position | null): Promise<UserRecord[]> {
-  let query = db.selectFrom('users').select(USER_SELECTION);
+/**
+ * A `LIKE` pattern matching text that contains `text`, with `%`, `_` and the escape character
+ * itself taken literally (both dialects read `escape '\'`).
+ */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** `WHERE` condition: the lower-cased email contains `text` (lower-cased by the caller). */
+function emailContaining(text: string) {
+  return (eb: ExpressionBuilder<Database, 'users'>) => eb('email_normalized', 'like', sql<string>`${containsPattern(text)} escape '\\'`);
+}
+
+/** Up to `limit` users after `after`, oldest first; only those whose email contains `emailContains` when given. */
+export async function listUsers(db: Db, limit: number, after: Position | null, emailContains: string | null = null): Promise<UserRecord[]> {
+  let query = db
+    .selectFrom('users')
+    .select(USER_SELECTION)
+    .$if(emailContains !== null, (q) => q.where(emailContaining(emailContains ?? '')));
   if (after !== null) query = query.where(pastPosition(after, 'asc'));
   const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
   return rows.map(toUser);
 }
 
-export async function countUsers(db: Db): Promise<number> {
+export async function countUsers(db: Db, emailContains: string | null = null): Promise<number> {
   const row = await db
     .selectFrom('users')
+    .$if(emailContains !== null, (q) => q.where(emailContaining(emailContains ?? '')))
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);

@@ -86,6 +86,13 @@ describe('which fields gatehouse protects', () => {
     'Mutation.createNote',
     'Mutation.deleteNote',
     'User.apiKeys',
+    'User.disabledAt',
+    'ApiKey.owner',
+    'Query.user',
+    'Query.apiKeys',
+    'Query.authMap',
+    'Mutation.disableUser',
+    'Mutation.enableUser',
   ].sort();
 
   test('the protected fields are exactly the ones these tests exercise', () => {
@@ -136,6 +143,13 @@ describe('which fields gatehouse protects', () => {
       'Mutation.createNote': [],
       'Mutation.deleteNote': [],
       'User.apiKeys': ['ADMIN'],
+      'User.disabledAt': ['ADMIN'],
+      'ApiKey.owner': ['ADMIN'],
+      'Query.user': ['ADMIN'],
+      'Query.apiKeys': ['ADMIN'],
+      'Query.authMap': ['ADMIN'],
+      'Mutation.disableUser': ['ADMIN'],
+      'Mutation.enableUser': ['ADMIN'],
     });
     expect(guardedRequirement(fieldOf('Query.publicMessage'))).toBeUndefined();
   });
@@ -163,6 +177,9 @@ describe('protected query fields', () => {
     ['users', 'users { totalCount }'],
     ['auditEvents', 'auditEvents { totalCount }'],
     ['myApiKeys', 'myApiKeys { id }'],
+    ['user', 'user(id: "00000000-0000-4000-8000-000000000000") { id }'],
+    ['apiKeys', 'apiKeys { totalCount }'],
+    ['authMap', 'authMap { callers }'],
   ];
 
   test.each(PROTECTED_QUERIES)(

@@ -71,8 +71,20 @@ describe('introspection shows each caller the schema it can reach', () => {
     expect(user.query).toEqual(['me', 'myApiKeys', 'note', 'notes', 'publicMessage']);
     expect(user.mutation).not.toEqual(expect.arrayContaining(['setUserRole']));
     expect(user.mutation).toEqual(expect.arrayContaining(['createApiKey', 'createNote', 'deleteNote', 'logout']));
-    expect(admin.query).toEqual(['auditEvents', 'me', 'myApiKeys', 'note', 'notes', 'publicMessage', 'users']);
-    expect(admin.mutation).toEqual(expect.arrayContaining(['setUserRole', 'endUserSessions', 'createApiKey']));
+    expect(admin.query).toEqual([
+      'apiKeys',
+      'auditEvents',
+      'authMap',
+      'me',
+      'myApiKeys',
+      'note',
+      'notes',
+      'publicMessage',
+      'user',
+      'users',
+    ]);
+    expect(admin.mutation).toEqual(expect.arrayContaining(['setUserRole', 'endUserSessions', 'createApiKey', 'disableUser', 'enableUser']));
+    expect(user.mutation).not.toEqual(expect.arrayContaining(['disableUser']));
   });
 
   it('an API key does not see what keys may not call, nor what its scopes do not allow', async () => {

@@ -381,6 +381,15 @@ describe('development and production modes', () => {
     expect(response.text).toMatch(/sandbox/i);
   });
 
+  it('the landing page leads somewhere offline: where it says Sandbox cannot be loaded, it links the console, /signin and a curl recipe', async () => {
+    const response = await get(dev, '/graphql', { accept: 'text/html' });
+    const fallback = response.text.slice(response.text.indexOf('Apollo Sandbox cannot be loaded'));
+    expect(fallback).toMatch(/^Apollo Sandbox cannot be loaded[^<]*<\/p>\s*<h2>gatehouse without Sandbox<\/h2>/);
+    expect(fallback).toContain('<a href="/admin">Admin console</a>');
+    expect(fallback).toContain('<a href="/signin">Sign in or sign up</a>');
+    expect(fallback).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/graphql -H &#39;content-type: application\/json&#39;/);
+  });
+
   /** The configuration the landing page hands to Sandbox, as embedded in the served HTML. */
   async function sandboxConfig(): Promise<{
     initialState: { document?: string; headers?: Record<string, string>; sharedHeaders?: Record<string, string> };

@@ -6,6 +6,7 @@ import { originOf, signedIn } from './viewer';
 export const apiKeyResolvers: Resolvers = {
   Query: {
     myApiKeys: (_parent, _args, context) => apiKeys.listApiKeys(context.app, signedIn(context).id),
+    apiKeys: (_parent, args, context) => apiKeys.listAllApiKeys(context.app, args),
   },
   Mutation: {
     createApiKey: (_parent, args, context, info) =>
@@ -17,5 +18,6 @@ export const apiKeyResolvers: Resolvers = {
   ApiKey: {
     // A key that holds every scope shows every scope the schema knows.
     scopes: (key, _args, _context, info) => [...(key.scopes ?? knownScopes(info.schema))],
+    owner: (key, _args, context) => context.loaders.userById.load(key.userId),
   },
 };

@@ -7,6 +7,8 @@ export const auditResolvers: Resolvers = {
   },
   AuditEvent: {
     occurredAt: (event) => event.createdAt,
+    actor: (event, _args, context) => (event.actorId === null ? null : context.loaders.userById.load(event.actorId)),
+    subject: (event, _args, context) => (event.subjectId === null ? null : context.loaders.userById.load(event.subjectId)),
     detail: (event) => (event.detail === null ? null : JSON.stringify(event.detail)),
   },
 };

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { apiKeyResolvers } from './api-keys';
 import { auditResolvers } from './audit';
+import { authMapResolvers } from './auth-map';
 import { withDomainErrorsAnswered } from './domain-errors';
 import { DateTime } from './scalars';
 import { userResolvers } from './users';
@@ -15,5 +16,6 @@ export const resolvers: Resolvers[] = (
     userResolvers,
     apiKeyResolvers,
     auditResolvers,
+    authMapResolvers,
   ] satisfies Resolvers[]
 ).map(withDomainErrorsAnswered);

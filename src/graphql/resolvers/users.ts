@@ -27,6 +27,7 @@ export const userResolvers: Resolvers = {
       return Promise.resolve(user).then((found) => (found != null ? { ...found, roles } : found));
     },
     users: (_parent, args, context) => users.listUsers(context.app, args),
+    user: (_parent, args, context) => users.findUser(context.app, args.id),
   },
   Mutation: {
     signUp: async (_parent, args, context) => asPayload(await accounts.signUp(context.app, args, originOf(context))),
@@ -37,6 +38,8 @@ export const userResolvers: Resolvers = {
     changePassword: (_parent, args, context) =>
       sessions.changePassword(context.app, signedIn(context), context.sessionId ?? null, args, originOf(context)),
     endUserSessions: (_parent, args, context) => sessions.endUserSessions(context.app, args.userId, originOf(context)),
+    disableUser: (_parent, args, context) => users.setDisabled(context.app, args.userId, true, originOf(context)),
+    enableUser: (_parent, args, context) => users.setDisabled(context.app, args.userId, false, originOf(context)),
     setUserRole: (_parent, args, context) => users.setUserRole(context.app, args.userId, args.role, originOf(context)),
     grantRole: (_parent, args, context) => users.grantRole(context.app, args.userId, args.role, originOf(context)),
     revokeRole: (_parent, args, context) => users.revokeRole(context.app, args.userId, args.role, originOf(context)),
