@@ -100,11 +100,11 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
         user: { ...user, email },
         password,
         accessToken: app.accessTokens.issue(user.id, app.now()).token,
-        context: contextFor({ id: user.id, roles: rolesOf(user.role), via: 'jwt' }, user),
+        context: contextFor({ id: user.id, roles: rolesOf(user.role), via: 'jwt', email }, user),
       };
     },
     async createApiKey(owner, { name = 'test key', expiresInDays, scopes } = {}) {
-      const maker: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'jwt' };
+      const maker: Viewer = { id: owner.user.id, roles: rolesOf(owner.user.role), via: 'jwt', email: owner.user.email };
       const created = await createApiKey(
         app,
         maker,
