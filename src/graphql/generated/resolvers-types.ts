@@ -126,7 +126,7 @@ export type Mutation = {
   logoutEverywhere: Scalars['Boolean']['output'];
   /** Exchanges a refresh token (once) for a new access and refresh token. */
   refreshToken: AuthPayload;
-  /** Revokes one of the caller's keys; an ADMIN may revoke any key. Not with an API key. */
+  /** Revokes one of the caller's keys; an ADMIN may revoke any key (decided before anything runs). Not with an API key. */
   revokeApiKey?: Maybe<ApiKey>;
   /**
    * Gives one of the caller's keys (an ADMIN: any key) a new secret, keeping its id, name, scopes and
@@ -398,6 +398,12 @@ export type CredentialsDirectiveArgs = {
 
 export type CredentialsDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = CredentialsDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type FromViewerDirectiveArgs = {
+  path: Scalars['String']['input'];
+};
+
+export type FromViewerDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = FromViewerDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type HasRoleDirectiveArgs = {
   role: Role;
 };
@@ -541,6 +547,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
 export type DirectiveResolvers<ContextType = GraphQLContext> = ResolversObject<{
   auth?: AuthDirectiveResolver<any, any, ContextType>;
   credentials?: CredentialsDirectiveResolver<any, any, ContextType>;
+  fromViewer?: FromViewerDirectiveResolver<any, any, ContextType>;
   hasRole?: HasRoleDirectiveResolver<any, any, ContextType>;
   owner?: OwnerDirectiveResolver<any, any, ContextType>;
   public?: PublicDirectiveResolver<any, any, ContextType>;
