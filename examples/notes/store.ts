@@ -101,29 +101,14 @@ export async function findNotesByIds(db: NotesDb, ids: readonly string[]): Promi
   return rows.map(toNote);
 }
 
-/**
- * Which notes a reader lists: every PUBLIC note, plus their own when signed in; `EVERY_NOTE`: all of
- * them (only for a caller the schema lets ask, `notes(includePrivate: true)`).
- */
-function visibleTo(readerId: string | null | typeof EVERY_NOTE) {
+/** Which notes a reader may list: every PUBLIC note, plus their own when signed in. */
+function visibleTo(readerId: string | null) {
   return (eb: ExpressionBuilder<NotesTables, 'notes'>) =>
-    readerId === EVERY_NOTE
-      ? eb.lit(true)
-      : readerId === null
-        ? eb('visibility', '=', 'PUBLIC')
-        : eb.or([eb('visibility', '=', 'PUBLIC'), eb('author_id', '=', readerId)]);
+    readerId === null ? eb('visibility', '=', 'PUBLIC') : eb.or([eb('visibility', '=', 'PUBLIC'), eb('author_id', '=', readerId)]);
 }
 
-/** In place of a reader's id: list every note, PRIVATE ones of every author included. */
-export const EVERY_NOTE: unique symbol = Symbol('every note');
-
 /** Up to `limit` notes visible to the reader after `after`, oldest first. */
-export async function listVisibleNotes(
-  db: NotesDb,
-  readerId: string | null | typeof EVERY_NOTE,
-  limit: number,
-  after: Position | null,
-): Promise<NoteRecord[]> {
+export async function listVisibleNotes(db: NotesDb, readerId: string | null, limit: number, after: Position | null): Promise<NoteRecord[]> {
   let query = db.selectFrom('notes').select(COLUMNS).where(visibleTo(readerId));
   if (after !== null) {
     const at = after.createdAt.toISOString();
@@ -133,7 +118,7 @@ export async function listVisibleNotes(
   return rows.map(toNote);
 }
 
-export async function countVisibleNotes(db: NotesDb, readerId: string | null | typeof EVERY_NOTE): Promise<number> {
+export async function countVisibleNotes(db: NotesDb, readerId: string | null): Promise<number> {
   const row = await db
     .selectFrom('notes')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))

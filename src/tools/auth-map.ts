@@ -21,6 +21,7 @@ import { openRootFields } from '../enforcement/apply-directives';
 import { holdsRole, ROLES, rolesOf } from '../auth/roles';
 import type { CredentialKind, Viewer } from '../auth/viewer';
 import { argumentEntries } from './auth-map-arguments';
+import { argumentRulePaths, readArgumentPlan } from '../enforcement/argument-rules';
 
 /** One field reachable from a root type, with what it demands and who can get to it. */
 export interface AuthMapEntry {
@@ -234,7 +235,9 @@ function warningsFor(
   for (const [coordinate, { type, field }] of fields) {
     const requirement = requirementOf(type, field.name);
     // Root mutation fields are checked before the operation runs, so a denial never nulls `data`.
-    if (requirement.signedIn && isNonNullType(field.type) && type !== schema.getMutationType()) {
+    const argumentRules = readArgumentPlan(schema, type.name, field);
+    const ruled = requirement.signedIn || (argumentRules !== null && argumentRulePaths(argumentRules).length > 0);
+    if (ruled && isNonNullType(field.type) && type !== schema.getMutationType()) {
       warnings.push(`${coordinate} is protected but non-null: a denied read nulls its parent too. Make it nullable.`);
     }
     for (const role of requirement.roles) {

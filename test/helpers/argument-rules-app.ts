@@ -48,7 +48,7 @@ export const typeDefs = /* GraphQL */ `
   }
 
   extend type Query {
-    invoices(includeDeleted: Boolean @hasRole(role: ADMIN), first: Int = 10 @auth, raw: Boolean @credentials(allow: [JWT, EXTERNAL])): [Invoice!]! @public
+    invoices(includeDeleted: Boolean @hasRole(role: ADMIN), first: Int = 10 @auth, raw: Boolean @credentials(allow: [JWT, EXTERNAL])): [Invoice!] @public
     whoAmI(
       id: ID! @fromViewer(path: "id")
       email: String @fromViewer(path: "email")

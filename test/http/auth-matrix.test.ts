@@ -186,7 +186,7 @@ const cases = protectedFields.flatMap(({ type, field }) =>
   callers.map((caller) => ({ coordinate: `${type.name}.${field}`, type, field, caller })),
 );
 
-/** Every rule on an argument or input field, at its path from its field (`Query.notes(includePrivate)`). */
+/** Every rule on an argument or input field, at its path from its field (`Mutation.createNote(authorId)`). */
 const protectedArguments: Array<{ type: GraphQLObjectType; field: string; argument: string; requirement: FieldRequirement }> = [];
 for (const type of Object.values(schema.getTypeMap())) {
   if (!isObjectType(type) || type.name.startsWith('__')) continue;
@@ -241,7 +241,7 @@ describe('the generated authorization matrix', () => {
   });
 
   it('finds rules on arguments from the SDL alone', () => {
-    expect(argumentCases.map((c) => c.coordinate)).toEqual(expect.arrayContaining(['Query.notes(includePrivate)']));
+    expect(argumentCases.map((c) => c.coordinate)).toEqual(expect.arrayContaining(['Mutation.createNote(authorId)']));
   });
 
   type MatrixCase = (typeof cases)[number] & { readonly argument?: string; readonly requirement?: FieldRequirement };
@@ -323,7 +323,7 @@ describe('the auth map agrees with the server', () => {
   });
 
   it.each(mapCases)('$coordinate as $caller', async ({ coordinate, caller }) => {
-    // A row for an argument rule, `Query.notes(includePrivate)`, is played by supplying that argument.
+    // A row for an argument rule, `Mutation.createNote(authorId)`, is played by supplying that argument.
     const [, typeName, fieldName, argument] = /^(\w+)\.(\w+)(?:\((.+)\))?$/.exec(coordinate) as unknown as [
       string,
       string,
