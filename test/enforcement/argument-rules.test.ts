@@ -42,7 +42,10 @@ describe('argument rules in plain graphql-js (applyAuthDirectives)', () => {
 
   it('puts the viewer’s value into every input object that holds the @fromViewer field', async () => {
     const result = await run('{ items(filter: { and: [{}] }) }', user);
-    expect(JSON.parse((result.data?.['items'] as string[])[0]!)).toEqual({ filter: { and: [{ tenant: 'u1' }], tenant: 'u1' }, limit: 5 });
+    expect(JSON.parse((result.data as { items: string[] }).items[0]!)).toEqual({
+      filter: { and: [{ tenant: 'u1' }], tenant: 'u1' },
+      limit: 5,
+    });
   });
 
   it('leaves a field whose arguments carry no rule exactly as it was (no wrapper)', () => {
