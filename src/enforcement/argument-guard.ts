@@ -29,8 +29,11 @@ type Resolver = GraphQLFieldResolver<unknown, unknown>;
 /** `resolve` with the field's argument denial and its credential values first. */
 function guarded(plan: ArgumentPlan, resolve: Resolver): Resolver {
   return (source, args, context, info) => {
+    const node = info.fieldNodes[0]!;
+    // The common case, a selection that writes no argument: nothing is supplied, nothing to put in.
+    if (!plan.hasFromViewer && (node.arguments === undefined || node.arguments.length === 0)) return resolve(source, args, context, info);
     const viewer = (context as AuthContext | undefined)?.viewer ?? null;
-    const denial = argumentDenial(plan, info.fieldNodes[0]!, info.variableValues, viewer);
+    const denial = argumentDenial(plan, node, info.variableValues, viewer);
     if (denial !== null) throw denial;
     if (!plan.hasFromViewer) return resolve(source, args, context, info);
     const injected = withViewerValues(plan, args as Record<string, unknown>, viewer);
