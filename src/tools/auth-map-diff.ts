@@ -177,6 +177,18 @@ function callerChanges(caller: string, before: AuthMapEntry | undefined, after: 
   return [...changes, ...detailChanges(caller, before as AuthMapEntry, after as AuthMapEntry, now)];
 }
 
+/**
+ * An argument without a row in a map where its field has one carries no rule there: whoever reaches
+ * the field may supply it. So a rule dropped from an argument is a gain for those callers, and a rule
+ * added a loss, not the appearance or removal of a row.
+ */
+function unruledArgument(coordinate: string, map: ReadonlyMap<string, AuthMapEntry>): AuthMapEntry | undefined {
+  const at = coordinate.indexOf('(');
+  if (at === -1) return undefined;
+  const field = map.get(coordinate.slice(0, at));
+  return field === undefined ? undefined : { ...field, coordinate, requires: `${field.requires} (no rule on the argument)` };
+}
+
 /** Who gains and who loses access to each field between two auth maps. */
 export function diffAuthMaps(before: AuthMap, after: AuthMap): AuthMapDiff {
   const previous = new Map(before.entries.map((e) => [e.coordinate, e]));
@@ -185,8 +197,8 @@ export function diffAuthMaps(before: AuthMap, after: AuthMap): AuthMapDiff {
   const callers = callersOf(before, after);
   const fields: FieldAccessDiff[] = [];
   for (const coordinate of coordinates) {
-    const was = previous.get(coordinate);
-    const now = next.get(coordinate);
+    const was = previous.get(coordinate) ?? unruledArgument(coordinate, previous);
+    const now = next.get(coordinate) ?? unruledArgument(coordinate, next);
     const perCaller = callers.map((caller) => ({ caller, changes: callerChanges(caller, was, now) })).filter((c) => c.changes.length > 0);
     if (perCaller.length > 0) fields.push({ coordinate, before: was?.requires ?? null, after: now?.requires ?? null, callers: perCaller });
   }
