@@ -15,7 +15,7 @@ import {
   isObjectType,
 } from 'graphql';
 import type { Viewer } from '../auth/viewer';
-import { isFromViewerSlot, slotRequirement } from './argument-rules';
+import { fromViewerOf, isFromViewerSlot, slotRequirement, slotRule } from './argument-rules';
 import { compileCheck } from './checks';
 
 /**
@@ -24,10 +24,12 @@ import { compileCheck } from './checks';
  */
 export function hiddenArgumentsAndInputFields(schema: GraphQLSchema, viewer: Viewer | null, hiddenFields: Set<string>): Set<string> {
   const hidden = new Set<string>();
+  // The marks applyAuthDirectives leaves; a schema that still only has its directives (the auth
+  // map's `--as`) is read directly, to the same effect.
   const refuses = (slot: GraphQLArgument | GraphQLInputField, coordinate: string): boolean => {
-    if (isFromViewerSlot(slot)) return true;
-    const requirement = slotRequirement(slot);
-    return requirement !== undefined && compileCheck(requirement, coordinate, 'use')(viewer) !== null;
+    if (isFromViewerSlot(slot) || fromViewerOf(schema, slot, coordinate) !== null) return true;
+    const requirement = slotRequirement(slot) ?? slotRule(schema, slot, coordinate);
+    return requirement !== null && compileCheck(requirement, coordinate, 'use')(viewer) !== null;
   };
   const types = Object.values(schema.getTypeMap()).filter((t) => !t.name.startsWith('__'));
   const inputs = types.filter(isInputObjectType);
