@@ -100,11 +100,11 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
         user: { ...user, email, role: mostSeniorRole(app.roles, user.roles) ?? SIGN_UP_ROLE },
         password,
         accessToken: app.accessTokens.issue(user.id, app.now()).token,
-        context: contextFor({ id: user.id, roles: app.roles.expandAll(user.roles), via: 'jwt' }, user),
+        context: contextFor({ id: user.id, roles: app.roles.expandAll(user.roles), via: 'jwt', email }, user),
       };
     },
     async createApiKey(owner, { name = 'test key', expiresInDays, scopes } = {}) {
-      const maker: Viewer = { id: owner.user.id, roles: app.roles.expandAll(owner.user.roles), via: 'jwt' };
+      const maker: Viewer = { id: owner.user.id, roles: app.roles.expandAll(owner.user.roles), via: 'jwt', email: owner.user.email };
       const created = await createApiKey(
         app,
         maker,

@@ -217,6 +217,24 @@ describe('createNote', () => {
     expect(result.data?.createNote ?? null).toBeNull();
     expect(await countNotes(kit)).toBe(before);
   });
+
+  test('authorId: only an ADMIN may supply it (refused before anything runs); an unknown one is BAD_USER_INPUT', async () => {
+    const admin = await kit.createUser({ role: 'ADMIN' });
+    const bob = await kit.createUser({ name: 'Bob' });
+    const forAuthor = 'mutation ($a: ID) { createNote(title: "t", body: "b", authorId: $a) { author { id } } }';
+    const before = await countNotes(kit);
+    const refused = await kit.execute<{ createNote: unknown }>(forAuthor, { variables: { a: alice.user.id }, as: bob });
+    expectOnlyError(refused, 'FORBIDDEN', ['createNote']);
+    expect(refused.data).toBeUndefined();
+    expect(await countNotes(kit)).toBe(before);
+    const made = await kit.execute<{ createNote: { author: { id: string } } }>(forAuthor, { variables: { a: alice.user.id }, as: admin });
+    expect(made.data?.createNote.author.id).toBe(alice.user.id);
+    const unknown = await kit.execute(forAuthor, { variables: { a: '00000000-0000-4000-8000-000000000000' }, as: admin });
+    expectOnlyError(unknown, 'BAD_USER_INPUT', ['createNote']);
+    // Not supplying it (the variable not given) is no use of it: bob writes his own note.
+    const own = await kit.execute<{ createNote: { author: { id: string } } }>(forAuthor, { as: bob });
+    expect(own.data?.createNote.author.id).toBe(bob.user.id);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

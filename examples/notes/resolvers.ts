@@ -142,15 +142,22 @@ export const resolvers = {
     },
   },
   Mutation: {
-    async createNote(_parent: unknown, args: { title: string; body: string; visibility?: Visibility | null }, context: GatehouseContext) {
+    async createNote(
+      _parent: unknown,
+      args: { title: string; body: string; visibility?: Visibility | null; authorId?: string | null },
+      context: GatehouseContext,
+    ) {
       const viewer = signedIn(context);
+      // Only an ADMIN may supply authorId: the schema says so on the argument (@hasRole), before this runs.
+      const authorId = args.authorId === undefined || args.authorId === null ? viewer.id : validId(args.authorId, 'authorId');
+      if (authorId !== viewer.id && (await context.loadUser(authorId)) === null) throw badUserInput('authorId names no user.', 'authorId');
       const since = new Date(context.now().getTime() - CREATE_LIMIT.windowSeconds * 1000);
       if ((await store.countNotesBy(db(context), viewer.id, since)) >= CREATE_LIMIT.perAccount) {
         throw rateLimited(CREATE_LIMIT.windowSeconds, 'notes created');
       }
       const note = await store.insertNote(db(context), {
         id: randomUUID(),
-        authorId: viewer.id,
+        authorId,
         title: requiredText(args.title, LIMITS.titleMax, 'title'),
         body: requiredText(args.body, LIMITS.bodyMax, 'body', false),
         visibility: args.visibility ?? 'PRIVATE',

@@ -135,7 +135,7 @@ async function ownToken(sources: AuthenticationSources, token: string): Promise<
   if (user === undefined || !mayAct(user) || sessionEnded(user, verified.claims)) return REFUSED_TOKEN;
   return decided({
     ok: true,
-    viewer: { id: user.id, roles: sources.roles.expandAll(user.roles), via: 'jwt' },
+    viewer: { id: user.id, roles: sources.roles.expandAll(user.roles), via: 'jwt', email: user.email },
     user,
     sessionId: verified.claims.sid ?? null,
   });
@@ -163,7 +163,12 @@ async function providerToken(sources: AuthenticationSources, token: string): Pro
   if (user === undefined || !mayAct(user) || providerTokenEnded(user, identity.issuedAt)) return REFUSED_TOKEN;
   // Expanded once per remembered verification: expandAll remembers the identity's (unchanging) list.
   const roles = sources.roles.expandAll(identity.roles);
-  return decided({ ok: true, viewer: { id: user.id, roles, via: 'external', scopes: identity.scopes }, user, sessionId: null });
+  return decided({
+    ok: true,
+    viewer: { id: user.id, roles, via: 'external', scopes: identity.scopes, email: user.email, claims: identity.claims },
+    user,
+    sessionId: null,
+  });
 }
 
 async function apiKey(sources: AuthenticationSources, key: string): Promise<AuthenticationStep> {
@@ -183,8 +188,8 @@ async function apiKey(sources: AuthenticationSources, key: string): Promise<Auth
   const roles = sources.roles.expandAll(found.owner.roles);
   const viewer: Viewer =
     found.key.scopes === null
-      ? { id: found.owner.id, roles, via: 'api-key' }
-      : { id: found.owner.id, roles, via: 'api-key', scopes: found.key.scopes };
+      ? { id: found.owner.id, roles, via: 'api-key', email: found.owner.email }
+      : { id: found.owner.id, roles, via: 'api-key', scopes: found.key.scopes, email: found.owner.email };
   const stale = found.key.lastUsedAt === null || now.getTime() - found.key.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS;
   return decided({ ok: true, viewer, user: found.owner }, stale ? { kind: 'touch-api-key', keyId: found.key.id, at: now } : null);
 }

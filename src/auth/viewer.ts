@@ -21,6 +21,10 @@ export interface Viewer {
    * an external token holds its token's scopes (its `scope` / `scp` claim).
    */
   readonly scopes?: readonly string[];
+  /** The account's email, for `@fromViewer(path: "email")`; absent or null: none known. */
+  readonly email?: string | null;
+  /** An external token's verified claims, for `@fromViewer(path: "claims.<name>")`; absent for other credentials. */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 /** The part of a GraphQL context the directives read. An application's context may hold more. */

@@ -17,6 +17,8 @@ import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
 import { type FieldRequirement, fieldRequirement, GUARDED_EXTENSION, guardedRequirement, OWNED_LOADER_EXTENSION } from './requirements';
+import { argumentPlan, readArgumentPlan } from './argument-rules';
+import { servedInputField, withArgumentRules } from './argument-guard';
 
 export interface ApplyAuthDirectivesOptions {
   /**
@@ -69,10 +71,14 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
   }
   const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name));
   return mapSchema(schema, {
-    [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
-      if (guardedRequirement(fieldConfig) !== undefined) return fieldConfig;
+    [MapperKind.INPUT_OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => servedInputField(schema, fieldConfig, fieldName, typeName),
+    [MapperKind.OBJECT_FIELD]: (original, fieldName, typeName) => {
+      if (guardedRequirement(original) !== undefined || argumentPlan(original) !== undefined) return original;
       const type = schema.getType(typeName);
-      if (!isObjectType(type)) return fieldConfig;
+      if (!isObjectType(type)) return original;
+      const plan = readArgumentPlan(schema, typeName, type.getFields()[fieldName]!);
+      // Arguments are checked after the field's own rules, just before its resolver.
+      const fieldConfig = plan === null ? original : withArgumentRules(original, plan);
       const requirement = fieldRequirement(schema, type, fieldName);
       if (!requirement.signedIn && requirement.owner === null) return fieldConfig;
       const coordinate = `${typeName}.${fieldName}`;

@@ -15,14 +15,19 @@ import { holdsScopes } from './scopes';
  * Built once per schema build; the per-call check allocates nothing for viewers whose roles were
  * expanded when they were built (src/auth/authenticate.ts).
  */
-export function compileCheck(requirement: FieldRequirement, coordinate: string): (viewer: Viewer | null) => GraphQLError | null {
+export function compileCheck(
+  requirement: FieldRequirement,
+  coordinate: string,
+  /** What the caller does with `coordinate`, for the messages: `read` a field, `use` an argument. */
+  verb: 'read' | 'use' = 'read',
+): (viewer: Viewer | null) => GraphQLError | null {
   if (!requirement.signedIn) return () => null;
   const required = requirement.roles;
   const { kinds, scopes, roleCatalog } = requirement;
   return (viewer) => {
-    if (viewer === null) return unauthenticated(`You must be signed in to read ${coordinate}.`);
+    if (viewer === null) return unauthenticated(`You must be signed in to ${verb} ${coordinate}.`);
     for (const choice of required) {
-      if (!holdsOneOf(roleCatalog, viewer.roles, choice)) return forbidden(`You are not allowed to read ${coordinate}.`);
+      if (!holdsOneOf(roleCatalog, viewer.roles, choice)) return forbidden(`You are not allowed to ${verb} ${coordinate}.`);
     }
     if (kinds !== null && !kinds.includes(viewer.via)) return forbidden(`${KIND_NAMES[viewer.via]} may not be used for ${coordinate}.`);
     if (!holdsScopes(viewer.scopes, scopes)) {

@@ -1,5 +1,6 @@
 // The SDL of gatehouse's directives (@public, @auth, @hasRole, @requiresScopes, @credentials,
-// @owner, and @includes for the roles' enums) and the CredentialKind enum they use. What each one demands is read in requirements.ts,
+// @owner, @fromViewer, and @includes for the roles' enums) and the CredentialKind enum they use. What
+// each one demands is read in requirements.ts (on arguments and input fields: argument-rules.ts),
 // decided in checks.ts and enforced in apply-directives.ts.
 /**
  * The SDL of gatehouse's directives. Add it to your type definitions; the `Role` enum is yours
@@ -7,16 +8,18 @@
  */
 export const authDirectiveTypeDefs = /* GraphQL */ `
   """
-  Only a signed-in caller (a gatehouse JWT, an API key or a provider's token) may read this field, or every field of this type.
+  Only a signed-in caller (a gatehouse JWT, an API key or a provider's token) may read this field, or every field of this type. On an argument or input field: only such a
+  caller may supply it (a default alone does not count).
   """
-  directive @auth on OBJECT | FIELD_DEFINITION
+  directive @auth on OBJECT | FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
 
   """
   Only a caller holding this role (or, with anyOf, one of these roles), or a role that includes it,
   may read this field, or every field of this type. Give exactly one of role and anyOf. The roles
-  are the application's \`enum Role\` (ADMIN holds every one).
+  are the application's \`enum Role\` (ADMIN holds every one). On an argument or input field: only
+  such a caller may supply it.
   """
-  directive @hasRole(role: Role, anyOf: [Role!]) on OBJECT | FIELD_DEFINITION
+  directive @hasRole(role: Role, anyOf: [Role!]) on OBJECT | FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
 
   """
   On a value of the \`Role\` or \`OrganizationRole\` enum: holding this role also holds the roles listed
@@ -34,16 +37,18 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
   The caller's credential must hold every scope of at least one inner list (an OR of AND lists):
   [["notes:read"], ["notes:admin"]] is notes:read or notes:admin. Implies a signed-in caller.
   gatehouse's own sessions hold every scope; an API key holds the scopes it was made with; an
-  external token holds its token's scopes.
+  external token holds its token's scopes. On an argument or input field: only such a credential may
+  supply it.
   """
-  directive @requiresScopes(scopes: [[String!]!]!) on OBJECT | FIELD_DEFINITION
+  directive @requiresScopes(scopes: [[String!]!]!) on OBJECT | FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
 
   """
   Only these kinds of credential may reach this field, or every field of this type. Implies a
   signed-in caller. gatehouse's own fields that mint or revoke keys, change roles or end sessions
-  allow JWT and EXTERNAL only, so a leaked API key cannot extend itself.
+  allow JWT and EXTERNAL only, so a leaked API key cannot extend itself. On an argument or input
+  field: only these kinds may supply it.
   """
-  directive @credentials(allow: [CredentialKind!]!) on OBJECT | FIELD_DEFINITION
+  directive @credentials(allow: [CredentialKind!]!) on OBJECT | FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
 
   "How the caller proved who they are (Viewer.via)."
   enum CredentialKind {
@@ -71,4 +76,12 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
     openWhen: String
     openValue: String
   ) on FIELD_DEFINITION
+
+  """
+  The value comes from the caller's credential, never from the client: the resolver receives it,
+  introspection does not show it, and a request that supplies it is refused (BAD_USER_INPUT).
+  Paths: id, email, roles, scopes, organizationIds, claims.<name> (a claim of an external token).
+  A non-null one whose value the caller lacks gives UNAUTHENTICATED.
+  """
+  directive @fromViewer(path: String!) on ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
 `;

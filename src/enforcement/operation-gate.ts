@@ -27,6 +27,8 @@ import { compileCheck, compileOwnerCheck } from './checks';
 import { guardedRequirement, ownedObjectLoader } from './requirements';
 import { loadOwned, type OwnedObjectLoader } from './ownership';
 import type { Viewer } from '../auth/viewer';
+import { type ArgumentPlan, argumentPlan } from './argument-rules';
+import { argumentDenial, withViewerValues } from './argument-values';
 
 export type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
 
@@ -37,6 +39,8 @@ interface Checkpoint {
   readonly node: FieldNode;
   /** Nodes on the way that carry @skip/@include: the field is selected only if all of them say so. */
   readonly conditions: readonly Conditional[];
+  /** A field whose arguments carry rules or `@fromViewer`: what the request supplies is checked too. */
+  readonly arguments?: { readonly plan: ArgumentPlan; readonly field: GraphQLField<unknown, unknown> };
   /** A root field with `@owner(loads: …)`: the object its id argument names is loaded and checked. */
   readonly owned?: {
     readonly field: GraphQLField<unknown, unknown>;
@@ -148,6 +152,10 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
               : undefined;
           checkpoints.push({ path: fieldPath, check, node: selection, conditions: nextConditions, ...(owned ? { owned } : {}) });
         }
+        const plan = argumentPlan(field);
+        if (plan !== undefined) {
+          checkpoints.push({ path: fieldPath, check: allowed, node: selection, conditions: nextConditions, arguments: { plan, field } });
+        }
         if (selection.selectionSet) {
           const named = getNamedType(field.type);
           const next = isObjectType(named) ? [named] : isAbstractType(named) ? schema.getPossibleTypes(named) : [];
@@ -224,6 +232,29 @@ async function ownershipOf(
 }
 
 const never = (): boolean => false;
+const allowed = (): null => null;
+
+/**
+ * What a field's arguments deny: a supplied one the viewer may not use or must not supply, or a
+ * non-null `@fromViewer` value the viewer lacks (arguments that do not coerce fail execution anyway).
+ */
+function argumentsDenial(
+  { plan, field }: NonNullable<Checkpoint['arguments']>,
+  node: FieldNode,
+  variables: Readonly<Record<string, unknown>>,
+  viewer: Viewer | null,
+): GraphQLError | null {
+  const denial = argumentDenial(plan, node, variables, viewer);
+  if (denial !== null || !plan.hasFromViewer) return denial;
+  let args: Record<string, unknown>;
+  try {
+    args = getArgumentValues(field, node, variables);
+  } catch {
+    return null;
+  }
+  const injected = withViewerValues(plan, args, viewer);
+  return injected instanceof GraphQLError ? injected : null;
+}
 
 /** Checks a whole operation against the viewer before it executes, with plans cached per document. */
 export function createOperationGate(): OperationGate {
@@ -241,7 +272,10 @@ export function createOperationGate(): OperationGate {
     deniedFields(schema, document, operation, viewer, variables) {
       const denied = new Map<string, GraphQLError>();
       for (const checkpoint of planOf(schema, document, operation)) {
-        const error = checkpoint.check(viewer);
+        const error =
+          checkpoint.arguments === undefined
+            ? checkpoint.check(viewer)
+            : argumentsDenial(checkpoint.arguments, checkpoint.node, variables, viewer);
         if (error === null || !checkpoint.conditions.every((node) => included(node, variables))) continue;
         const key = checkpoint.path.join('.');
         if (!denied.has(key)) denied.set(key, located(checkpoint, error));

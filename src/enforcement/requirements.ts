@@ -18,8 +18,8 @@ const KIND_VALUES: Readonly<Record<string, CredentialKind>> = { JWT: 'jwt', API_
 /** Where a requirement was declared, for messages and the auth map. */
 export interface RequirementSource {
   readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner';
-  readonly on: 'field' | 'type' | 'interface';
-  /** `Type.field` or `Type`. */
+  readonly on: 'field' | 'type' | 'interface' | 'argument';
+  /** `Type.field` or `Type`; for an argument `Type.field(name)`, for an input field `Input.field`. */
   readonly coordinate: string;
   /** `@hasRole`: the roles of which the caller must hold one (`role: X` is `[X]`, `anyOf` its list). */
   readonly role?: RoleChoice;
@@ -67,7 +67,8 @@ interface DirectiveCarrier {
   extensions?: unknown;
 }
 
-function readDirectives(
+/** The rule directives written on one schema element (a type, field, argument or input field). */
+export function readDirectives(
   schema: GraphQLSchema,
   carrier: DirectiveCarrier,
   on: RequirementSource['on'],

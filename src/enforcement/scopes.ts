@@ -4,7 +4,7 @@
  * mutation gate, the auth map and the API-key service all ask these.
  */
 import { getDirective } from '@graphql-tools/utils';
-import { type GraphQLSchema, isInterfaceType, isObjectType } from 'graphql';
+import { type GraphQLSchema, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
 
 /**
  * `@requiresScopes(scopes: [[String!]!]!)`: the caller passes when its credential holds every scope
@@ -35,7 +35,7 @@ export function combineScopeRequirements(requirements: readonly ScopeRequirement
 
 const known = new WeakMap<GraphQLSchema, readonly string[]>();
 
-/** Every scope named by a `@requiresScopes` in `schema` (on object and interface types and their fields), sorted. */
+/** Every scope named by a `@requiresScopes` in `schema` (on object and interface types, their fields and arguments, and input fields), sorted. */
 export function knownScopes(schema: GraphQLSchema): readonly string[] {
   let scopes = known.get(schema);
   if (scopes !== undefined) return scopes;
@@ -47,9 +47,14 @@ export function knownScopes(schema: GraphQLSchema): readonly string[] {
   };
   if (schema.getDirective('requiresScopes') !== undefined) {
     for (const type of Object.values(schema.getTypeMap())) {
-      if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type))) continue;
+      if (type.name.startsWith('__')) continue;
+      if (isInputObjectType(type)) for (const field of Object.values(type.getFields())) read(field);
+      if (!(isObjectType(type) || isInterfaceType(type))) continue;
       read(type);
-      for (const field of Object.values(type.getFields())) read(field);
+      for (const field of Object.values(type.getFields())) {
+        read(field);
+        for (const argument of field.args) read(argument);
+      }
     }
   }
   scopes = Object.freeze([...found].sort());

@@ -21,6 +21,7 @@ import type { Viewer } from '../auth/viewer';
 import { compileCheck } from './checks';
 import { type FieldRequirement, guardedRequirement } from './requirements';
 import { knownScopes } from './scopes';
+import { hiddenArgumentsAndInputFields } from './visible-arguments';
 
 /** Reads a field's requirement; by default the one the field guard stored (an enforced schema). */
 export type RequirementOf = (type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => FieldRequirement | undefined;
@@ -60,6 +61,8 @@ export function buildVisibleSchema(schema: GraphQLSchema, viewer: Viewer | null,
       if (requirement !== undefined && compileCheck(requirement, coordinate)(viewer) !== null) hidden.add(coordinate);
     }
   }
+  // Arguments and input fields the viewer may not supply, and every @fromViewer one (argument-slots.ts).
+  const hiddenSlots = hiddenArgumentsAndInputFields(schema, viewer, hidden);
   // Hiding spreads until nothing changes: a type with no field left is gone, and so is every field
   // that returns it; an interface field goes when an implementation's goes.
   const empty = new Set<string>();
@@ -93,7 +96,16 @@ export function buildVisibleSchema(schema: GraphQLSchema, viewer: Viewer | null,
   }
   const query = schema.getQueryType()?.name;
   const dropEmpty = <T extends { name: string }>(type: T): T | null => (empty.has(type.name) && type.name !== query ? null : type);
-  const dropHidden = <F>(field: F, name: string, typeName: string): F | null => (hidden.has(`${typeName}.${name}`) ? null : field);
+  const dropHidden = <F extends { args?: Record<string, unknown> | null }>(field: F, name: string, typeName: string): F | null => {
+    const coordinate = `${typeName}.${name}`;
+    if (hidden.has(coordinate)) return null;
+    const args = Object.keys(field.args ?? {});
+    if (!args.some((arg) => hiddenSlots.has(`${coordinate}(${arg})`))) return field;
+    return {
+      ...field,
+      args: Object.fromEntries(Object.entries(field.args ?? {}).filter(([arg]) => !hiddenSlots.has(`${coordinate}(${arg})`))),
+    };
+  };
   return pruneSchema(
     mapSchema(schema, {
       [MapperKind.OBJECT_TYPE]: dropEmpty,
@@ -101,6 +113,8 @@ export function buildVisibleSchema(schema: GraphQLSchema, viewer: Viewer | null,
       [MapperKind.UNION_TYPE]: dropEmpty,
       [MapperKind.OBJECT_FIELD]: dropHidden,
       [MapperKind.INTERFACE_FIELD]: dropHidden,
+      [MapperKind.INPUT_OBJECT_FIELD]: (field, fieldName, typeName) => (hiddenSlots.has(`${typeName}.${fieldName}`) ? null : field),
+      [MapperKind.INPUT_OBJECT_TYPE]: (type) => (hiddenSlots.has(type.name) ? null : type),
     }),
   );
 }

@@ -7,6 +7,7 @@ import { applyAuthDirectives } from '../enforcement/apply-directives';
 import { declaredRoles, declaresEnum } from '../enforcement/declared-roles';
 import { authDirectiveTypeDefs } from '../enforcement/directive-sdl';
 import type { OwnedObjectLoader } from '../enforcement/ownership';
+import { accountLoaders } from './loaders';
 import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
@@ -67,5 +68,5 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
 
 /** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
 export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
-  return applyAuthDirectives(buildSourceSchema(app), { strict: options.strict ?? true, ...(app.loaders ? { loaders: app.loaders } : {}) });
+  return applyAuthDirectives(buildSourceSchema(app), { strict: options.strict ?? true, loaders: { ...accountLoaders, ...app.loaders } });
 }

@@ -134,6 +134,18 @@ export async function findApiKeyById(db: Db, id: string): Promise<ApiKeyRecord |
   return row && toApiKey(row);
 }
 
+/** Keys by id, in one query: one entry per id, in order, undefined where there is none. */
+export async function findApiKeysByIds(db: Db, ids: readonly string[]): Promise<(ApiKeyRecord | undefined)[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('api_keys')
+    .select(KEY_COLUMNS)
+    .where('id', 'in', [...ids])
+    .execute();
+  const byId = new Map(rows.map((row) => [row.id, toApiKey(row)]));
+  return ids.map((id) => byId.get(id));
+}
+
 /** A user's keys, newest first, revoked ones included so the owner can see what happened. */
 export async function listApiKeysOfUser(db: Db, userId: string): Promise<ApiKeyRecord[]> {
   const rows = await db

@@ -67,7 +67,8 @@ export function parseAuthMapJson(text: string, name: string): AuthMap {
     const at = `entries[${index}]`;
     if (typeof entry !== 'object' || entry === null) fail(`${at} is not an object`);
     const e = entry as Record<string, unknown>;
-    if (typeof e['coordinate'] !== 'string' || !/^\w+\.\w+$/.test(e['coordinate'])) fail(`${at}.coordinate is not Type.field`);
+    if (typeof e['coordinate'] !== 'string' || !/^\w+\.\w+(\(\w+(\.\w+)*\))?$/.test(e['coordinate']))
+      fail(`${at}.coordinate is not Type.field or Type.field(argument.path)`);
     if (typeof e['requires'] !== 'string') fail(`${at}.requires is not a string`);
     if (!isStringList(e['reachableBy'])) fail(`${at}.reachableBy is not a list of strings`);
     if (e['credentials'] !== undefined && !isStringList(e['credentials'])) fail(`${at}.credentials is not a list of strings`);
@@ -81,12 +82,24 @@ export function parseAuthMapJson(text: string, name: string): AuthMap {
   return parsed as AuthMap;
 }
 
-/** On which objects a caller reaches a field, from least to most. */
-type Reach = 'none' | 'own' | 'own-or-open' | 'any';
-const REACH_ORDER: readonly Reach[] = ['none', 'own', 'own-or-open', 'any'];
+/**
+ * On which objects a caller reaches a field: none, only its own (`@owner`), only the open ones (an
+ * anonymous caller on an `@owner(openWhen: …)` field, `(only visibility PUBLIC)`), its own and the
+ * open ones, or any. Compared as sets of kinds of object, so a change from "own" to "open" both
+ * gains and loses.
+ */
+type Reach = 'none' | 'own' | 'open' | 'own-or-open' | 'any';
+const REACH_KINDS: Readonly<Record<Reach, readonly string[]>> = {
+  none: [],
+  own: ['own'],
+  open: ['open'],
+  'own-or-open': ['own', 'open'],
+  any: ['own', 'open', 'other'],
+};
 const REACH_TEXT: Readonly<Record<Reach, string>> = {
   none: 'no object',
   own: 'only its own objects',
+  open: 'only the open objects',
   'own-or-open': 'its own and the open objects',
   any: 'any object',
 };
@@ -95,6 +108,7 @@ function reachOf(entry: AuthMapEntry | undefined, caller: string): Reach {
   const label = entry?.reachableBy.find((name) => name === caller || name.startsWith(`${caller} (`));
   if (label === undefined) return 'none';
   if (label === caller) return 'any';
+  if (label.startsWith(`${caller} (only `)) return 'open';
   return label.includes(', or ') ? 'own-or-open' : 'own';
 }
 
@@ -156,10 +170,23 @@ function callerChanges(caller: string, before: AuthMapEntry | undefined, after: 
   if (was === 'none') return [{ direction: 'gains', what: now === 'any' ? 'the field' : `the field on ${REACH_TEXT[now]}` }];
   if (now === 'none') return [{ direction: 'loses', what: 'the field' }];
   const changes: AccessChange[] = [];
-  const order = REACH_ORDER.indexOf(now) - REACH_ORDER.indexOf(was);
-  if (order > 0) changes.push({ direction: 'gains', what: `${REACH_TEXT[now]} (was: ${REACH_TEXT[was]})` });
-  if (order < 0) changes.push({ direction: 'loses', what: `${REACH_TEXT[was]} (now: ${REACH_TEXT[now]})` });
+  if (REACH_KINDS[now].some((kind) => !REACH_KINDS[was].includes(kind)))
+    changes.push({ direction: 'gains', what: `${REACH_TEXT[now]} (was: ${REACH_TEXT[was]})` });
+  if (REACH_KINDS[was].some((kind) => !REACH_KINDS[now].includes(kind)))
+    changes.push({ direction: 'loses', what: `${REACH_TEXT[was]} (now: ${REACH_TEXT[now]})` });
   return [...changes, ...detailChanges(caller, before as AuthMapEntry, after as AuthMapEntry, now)];
+}
+
+/**
+ * An argument without a row in a map where its field has one carries no rule there: whoever reaches
+ * the field may supply it. So a rule dropped from an argument is a gain for those callers, and a rule
+ * added a loss, not the appearance or removal of a row.
+ */
+function unruledArgument(coordinate: string, map: ReadonlyMap<string, AuthMapEntry>): AuthMapEntry | undefined {
+  const at = coordinate.indexOf('(');
+  if (at === -1) return undefined;
+  const field = map.get(coordinate.slice(0, at));
+  return field === undefined ? undefined : { ...field, coordinate, requires: `${field.requires} (no rule on the argument)` };
 }
 
 /** Who gains and who loses access to each field between two auth maps. */
@@ -170,8 +197,8 @@ export function diffAuthMaps(before: AuthMap, after: AuthMap): AuthMapDiff {
   const callers = callersOf(before, after);
   const fields: FieldAccessDiff[] = [];
   for (const coordinate of coordinates) {
-    const was = previous.get(coordinate);
-    const now = next.get(coordinate);
+    const was = previous.get(coordinate) ?? unruledArgument(coordinate, previous);
+    const now = next.get(coordinate) ?? unruledArgument(coordinate, next);
     const perCaller = callers.map((caller) => ({ caller, changes: callerChanges(caller, was, now) })).filter((c) => c.changes.length > 0);
     if (perCaller.length > 0) fields.push({ coordinate, before: was?.requires ?? null, after: now?.requires ?? null, callers: perCaller });
   }

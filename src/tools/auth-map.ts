@@ -18,6 +18,8 @@ import { type FieldRequirement, fieldRequirement, type RequirementSource } from 
 import { openRootFields } from '../enforcement/apply-directives';
 import { declaredRoles } from '../enforcement/declared-roles';
 import type { CredentialKind, Viewer } from '../auth/viewer';
+import { argumentEntries } from './auth-map-arguments';
+import { argumentRulePaths, readArgumentPlan } from '../enforcement/argument-rules';
 
 /** One field reachable from a root type, with what it demands and who can get to it. */
 export interface AuthMapEntry {
@@ -42,6 +44,10 @@ export interface AuthMapEntry {
   readonly scopes?: readonly (readonly string[])[];
   /** `@credentials`: the kinds of credential allowed. Present only when not every kind is. */
   readonly credentials?: readonly string[];
+  /** A row for an argument or input field (coordinate `Type.field(path)`): its path from the field. */
+  readonly argument?: string;
+  /** `@fromViewer`: the credential's path the argument takes its value from (no caller may supply it). */
+  readonly fromViewer?: string;
   /** `@owner`: the property holding the owner's id, the role that passes anyway, and on a root field the type loaded. */
   readonly owner?: {
     readonly field: string;
@@ -97,6 +103,7 @@ function describeSource(source: RequirementSource): string {
     ];
     directive = `@owner(${args.join(', ')})`;
   }
+  if (source.on === 'argument') return `${directive} on ${source.coordinate}`;
   return `${directive} on ${source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate}`;
 }
 
@@ -175,25 +182,45 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
         const owner = requirement.owner;
         const ownsOnly =
           owner !== null && (owner.orRole === null || caller.viewer === null || !catalog.holds(caller.viewer.roles, owner.orRole));
-        const label = owner?.openWhen ? ` (owner, or ${owner.openWhen.field} ${owner.openWhen.value})` : ' (owner)';
-        who.add(ownsOnly ? `${caller.name}${label}` : caller.name);
+        if (ownsOnly && caller.viewer === null) {
+          // An anonymous caller owns nothing: it reaches only the objects openWhen opens, if any.
+          if (owner.openWhen === null) continue;
+          who.add(`${caller.name} (only ${owner.openWhen.field} ${owner.openWhen.value})`);
+        } else {
+          const label = owner?.openWhen ? ` (owner, or ${owner.openWhen.field} ${owner.openWhen.value})` : ' (owner)';
+          who.add(ownsOnly ? `${caller.name}${label}` : caller.name);
+        }
         queue.push(...possibleObjectTypes(schema, getNamedType(field.type)));
       }
     }
   }
   // A field no caller may read is still listed, with nobody reaching it.
-  const entries: AuthMapEntry[] = order.map((coordinate) => {
+  const viewers = new Map(callers.map((c) => [c.name, c.viewer]));
+  const entries: AuthMapEntry[] = order.flatMap((coordinate) => {
     const { type, field } = fieldsByCoordinate.get(coordinate) as { type: GraphQLObjectType; field: GraphQLField<unknown, unknown> };
     const requirement = requirementOf(type, field.name);
-    return {
+    const reachableBy = callers.flatMap((c) =>
+      [...(reachable.get(coordinate) ?? [])].filter((name) => name === c.name || name.startsWith(`${c.name} (`)),
+    );
+    const fieldEntry: AuthMapEntry = {
       coordinate,
       requires: describeRequirement(requirement),
       from: requirement.sources.length === 0 ? 'no directive' : requirement.sources.map(describeSource).join(', '),
-      reachableBy: callers.flatMap((c) =>
-        [...(reachable.get(coordinate) ?? [])].filter((name) => name === c.name || name.startsWith(`${c.name} (`)),
-      ),
+      reachableBy,
       ...requirementDetail(requirement),
     };
+    const argumentRows = argumentEntries(schema, type.name, field, reachableBy, viewers).map(
+      (row): AuthMapEntry => ({
+        coordinate: row.coordinate,
+        argument: row.argument,
+        requires: row.requirement === null ? `from the credential (${row.fromViewer})` : describeRequirement(row.requirement),
+        from: row.fromViewer !== null ? `@fromViewer(path: "${row.fromViewer}")` : row.sources.map(describeSource).join(', '),
+        reachableBy: row.reachableBy,
+        ...(row.fromViewer === null ? {} : { fromViewer: row.fromViewer }),
+        ...(row.requirement === null ? {} : requirementDetail(row.requirement)),
+      }),
+    );
+    return [fieldEntry, ...argumentRows];
   });
 
   return { entries, openRootFields: openRootFields(schema), warnings: warningsFor(schema, fieldsByCoordinate, requirementOf, roles) };
@@ -209,7 +236,9 @@ function warningsFor(
   for (const [coordinate, { type, field }] of fields) {
     const requirement = requirementOf(type, field.name);
     // Root mutation fields are checked before the operation runs, so a denial never nulls `data`.
-    if (requirement.signedIn && isNonNullType(field.type) && type !== schema.getMutationType()) {
+    const argumentRules = readArgumentPlan(schema, type.name, field);
+    const ruled = requirement.signedIn || (argumentRules !== null && argumentRulePaths(argumentRules).length > 0);
+    if (ruled && isNonNullType(field.type) && type !== schema.getMutationType()) {
       warnings.push(`${coordinate} is protected but non-null: a denied read nulls its parent too. Make it nullable.`);
     }
     for (const role of requirement.roles.flat()) {

@@ -1,4 +1,5 @@
 import { buildDemoSchema } from '../helpers/demo';
+import { accountLoaders } from '../../src/graphql/loaders';
 import { createDemoKit } from '../helpers/demo';
 import assert from 'node:assert';
 import type { ApolloServer } from '@apollo/server';
@@ -351,6 +352,7 @@ describe('the role hierarchy: an ADMIN passes @hasRole(role: USER)', () => {
         typeDefs: [authDirectiveTypeDefs, ...loadTypeDefs(), 'extend type Query { memberGreeting: String @hasRole(role: USER) }'],
         resolvers: [...resolvers, { Query: { memberGreeting: () => 'hello, member' } }] as never,
       }),
+      { loaders: accountLoaders },
     );
     server = createApolloServer(kit.app, { log: pino({ level: 'silent' }), schema });
     await server.start();

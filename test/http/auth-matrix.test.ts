@@ -22,6 +22,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { type FieldRequirement, fieldRequirement } from '../../src/enforcement/requirements';
+import { argumentRulePaths, readArgumentPlan } from '../../src/enforcement/argument-rules';
 import type { Viewer } from '../../src/auth/viewer';
 import { createApiKey } from '../../src/services/api-keys';
 import { createUser } from '../../src/services/accounts';
@@ -61,9 +62,24 @@ function literal(type: GraphQLInputType): string {
   throw new Error(`no literal for ${String(type)}`);
 }
 
-function requiredArgs(args: readonly GraphQLArgument[]): string {
-  const required = args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
-  return required.length === 0 ? '' : `(${required.map((a) => `${a.name}: ${literal(a.type)}`).join(', ')})`;
+/**
+ * The required arguments, plus (for an argument rule's case) the one at `supplied`, a path such as
+ * `input.lines.discount`: the value written there, inside the smallest well-formed objects around it.
+ */
+function requiredArgs(args: readonly GraphQLArgument[], supplied: readonly string[] = []): string {
+  const withValue = (type: GraphQLInputType, rest: readonly string[]): string => {
+    if (rest.length === 0) return literal(type);
+    const named = getNamedType(type);
+    if (!isInputObjectType(named)) throw new Error(`no input field ${rest.join('.')} in ${String(type)}`);
+    const fields = Object.values(named.getFields()).filter(
+      (f) => f.name === rest[0] || (isNonNullType(f.type) && f.defaultValue === undefined),
+    );
+    return `{ ${fields.map((f) => `${f.name}: ${f.name === rest[0] ? withValue(f.type, rest.slice(1)) : literal(f.type)}`).join(', ')} }`;
+  };
+  const written = args.filter((a) => a.name === supplied[0] || (isNonNullType(a.type) && a.defaultValue === undefined));
+  return written.length === 0
+    ? ''
+    : `(${written.map((a) => `${a.name}: ${a.name === supplied[0] ? withValue(a.type, supplied.slice(1)) : literal(a.type)}`).join(', ')})`;
 }
 
 /**
@@ -106,7 +122,7 @@ function pathTo(
   return found?.path;
 }
 
-function operationFor(schema: GraphQLSchema, path: readonly Step[]): string {
+function operationFor(schema: GraphQLSchema, path: readonly Step[], supplied: readonly string[] = []): string {
   let body = '';
   for (let i = path.length - 1; i >= 0; i--) {
     const { field } = path[i]!;
@@ -115,7 +131,7 @@ function operationFor(schema: GraphQLSchema, path: readonly Step[]): string {
     let selection = '';
     if (i === path.length - 1) selection = isCompositeType(named) ? ' { __typename }' : '';
     else selection = isAbstractType(named) ? ` { ... on ${childType!.name} { ${body} } }` : ` { ${body} }`;
-    body = `${field.name}${requiredArgs(field.args)}${selection}`;
+    body = `${field.name}${requiredArgs(field.args, i === path.length - 1 ? supplied : [])}${selection}`;
   }
   return `${path[0]!.type === schema.getMutationType() ? 'mutation' : 'query'} { ${body} }`;
 }
@@ -170,6 +186,21 @@ const cases = protectedFields.flatMap(({ type, field }) =>
   callers.map((caller) => ({ coordinate: `${type.name}.${field}`, type, field, caller })),
 );
 
+/** Every rule on an argument or input field, at its path from its field (`Mutation.createNote(authorId)`). */
+const protectedArguments: Array<{ type: GraphQLObjectType; field: string; argument: string; requirement: FieldRequirement }> = [];
+for (const type of Object.values(schema.getTypeMap())) {
+  if (!isObjectType(type) || type.name.startsWith('__')) continue;
+  for (const field of Object.values(type.getFields())) {
+    const plan = readArgumentPlan(schema, type.name, field);
+    if (plan === null) continue;
+    for (const { path, slot } of argumentRulePaths(plan))
+      if (slot.requirement !== null) protectedArguments.push({ type, field: field.name, argument: path, requirement: slot.requirement });
+  }
+}
+const argumentCases = protectedArguments.flatMap((rule) =>
+  callers.map((caller) => ({ coordinate: `${rule.type.name}.${rule.field}(${rule.argument})`, ...rule, caller })),
+);
+
 describe('the generated authorization matrix', () => {
   let server: HttpHarness;
 
@@ -209,12 +240,21 @@ describe('the generated authorization matrix', () => {
     );
   });
 
-  it.each(cases)('$coordinate as $caller.name', async ({ type, field, caller }) => {
+  it('finds rules on arguments from the SDL alone', () => {
+    expect(argumentCases.map((c) => c.coordinate)).toEqual(expect.arrayContaining(['Mutation.createNote(authorId)']));
+  });
+
+  type MatrixCase = (typeof cases)[number] & { readonly argument?: string; readonly requirement?: FieldRequirement };
+  it.each<MatrixCase>([...cases, ...argumentCases])('$coordinate as $caller.name', async (testCase) => {
+    const { type, field, caller } = testCase;
     const path = pathTo(schema, { type, field });
     if (path === undefined) throw new Error(`${type.name}.${field} is not reachable from a root`);
-    const query = operationFor(schema, path);
-    // The first field on the path that refuses this caller decides the answer.
-    const deniedAt = path.findIndex((step) => refuses(fieldRequirement(schema, step.type, step.field.name), caller.viewer));
+    const supplied = testCase.argument?.split('.') ?? [];
+    const query = operationFor(schema, path, supplied);
+    // The first field on the path that refuses this caller decides the answer; then the argument's
+    // rule, which denies the field it belongs to.
+    let deniedAt = path.findIndex((step) => refuses(fieldRequirement(schema, step.type, step.field.name), caller.viewer));
+    if (deniedAt === -1 && testCase.requirement !== undefined && refuses(testCase.requirement, caller.viewer)) deniedAt = path.length - 1;
     // A new session for every case: cases such as logoutEverywhere end the caller's sessions.
     if (caller.viewer?.via === 'jwt') {
       const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "matrix password") { accessToken } }', {
@@ -285,10 +325,16 @@ describe('the auth map agrees with the server', () => {
   });
 
   it.each(mapCases)('$coordinate as $caller', async ({ coordinate, caller }) => {
-    const [typeName, fieldName] = coordinate.split('.') as [string, string];
+    // A row for an argument rule, `Mutation.createNote(authorId)`, is played by supplying that argument.
+    const [, typeName, fieldName, argument] = /^(\w+)\.(\w+)(?:\((.+)\))?$/.exec(coordinate) as unknown as [
+      string,
+      string,
+      string,
+      string?,
+    ];
     const type = schema.getType(typeName) as GraphQLObjectType;
     const expected = verdict(entries.get(coordinate), caller);
-    if (expected === 'owner' || type === schema.getSubscriptionType()) {
+    if (expected === 'owner' || type === schema.getSubscriptionType() || entries.get(coordinate)?.fromViewer !== undefined) {
       notOverHttp++;
       return;
     }
@@ -300,10 +346,11 @@ describe('the auth map agrees with the server', () => {
       notOverHttp++;
       return;
     }
-    const deniedAt = path.findIndex((step) => verdict(entries.get(`${step.type.name}.${step.field.name}`), caller) === 'deny');
+    const rowOf = (step: Step, i: number) => (i === path.length - 1 ? coordinate : `${step.type.name}.${step.field.name}`);
+    const deniedAt = path.findIndex((step, i) => verdict(entries.get(rowOf(step, i)), caller) === 'deny');
     // Expected from the map: denied on the first field of the path it says the caller does not reach.
     expect(open === undefined ? deniedAt !== -1 : deniedAt === -1 || deniedAt === path.length - 1).toBe(true);
-    const query = operationFor(schema, path);
+    const query = operationFor(schema, path, argument?.split('.') ?? []);
     if (caller !== 'anonymous') {
       const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "map password") { accessToken } }', {
         variables: { e: `${caller.toLowerCase()}@map.test` },
@@ -431,6 +478,47 @@ describe('ownership rules: the owner versus a non-owner', () => {
       expect((await del(bobs, session.admin)).body).toEqual({ data: { deleteNote: true } });
       expect(await noteExists(bobs)).toBe(false);
     },
+    'Mutation.revokeApiKey': async () => {
+      await keyOwnership(
+        'mutation ($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }',
+        'revokeApiKey',
+        (key) => key.revoked_at !== null,
+      );
+    },
+    'Mutation.rotateApiKey': async () => {
+      await keyOwnership(
+        'mutation ($id: ID!) { rotateApiKey(id: $id) { secret } }',
+        'rotateApiKey',
+        (key) => key.previous_secret_expires_at !== null,
+      );
+    },
+  };
+
+  /**
+   * A key of alice's: bob is refused before anything runs (the key unchanged), anonymous is
+   * UNAUTHENTICATED, alice and an ADMIN may; `changed` says whether the mutation ran on the key.
+   */
+  const keyOwnership = async (mutation: string, field: string, changed: (key: Record<string, unknown>) => boolean): Promise<void> => {
+    const made = async () => {
+      const created = await server.gql('mutation { createApiKey(name: "owned") { apiKey { id } } }', { headers: session.alice });
+      expect(created.body.errors).toBeUndefined();
+      return created.body.data?.['createApiKey']?.apiKey?.id as string;
+    };
+    const key = async (id: string) =>
+      (await server.store.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as Record<string, unknown>;
+    const run = (id: string, headers: Record<string, string>) => server.gql(mutation, { variables: { id }, headers });
+    const id = await made();
+    const other = await run(id, session.bob);
+    expect(other.body.data ?? null).toBeNull();
+    expect(authErrors(other.body.errors)).toEqual([{ path: [field], code: 'FORBIDDEN' }]);
+    expect(changed(await key(id))).toBe(false);
+    expect(authErrors((await run(id, {})).body.errors)).toEqual([{ path: [field], code: 'UNAUTHENTICATED' }]);
+    expect(changed(await key(id))).toBe(false);
+    expect((await run(id, session.alice)).body.errors).toBeUndefined();
+    expect(changed(await key(id))).toBe(true);
+    const another = await made();
+    expect((await run(another, session.admin)).body.errors).toBeUndefined();
+    expect(changed(await key(another))).toBe(true);
   };
 
   it('has a case for every @owner rule in the schema', () => {

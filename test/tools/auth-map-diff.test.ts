@@ -35,6 +35,33 @@ describe('diffAuthMaps', () => {
     ).toBe(false);
   });
 
+  it('compares rules on arguments as rows of their own', () => {
+    const ruled =
+      'input I { discount: Int @hasRole(role: ADMIN) } type Query { q(input: I, all: Boolean @hasRole(role: ADMIN)): Int @auth }';
+    const opened = 'input I { discount: Int } type Query { q(input: I, all: Boolean @auth): Int @auth }';
+    // A rule dropped from an argument leaves no row: whoever reaches the field may now supply it.
+    expect(pairs(ruled, opened)).toEqual(['Query.q(all) USER gains the field', 'Query.q(input.discount) USER gains the field']);
+    expect(diffAuthMaps(mapOf(ruled), mapOf(opened)).widens).toBe(true);
+    expect(pairs(opened, ruled)).toEqual(['Query.q(input.discount) USER loses the field', 'Query.q(all) USER loses the field']);
+  });
+
+  it('an anonymous caller reaches only open objects of an @owner field, and is compared as such', () => {
+    const open =
+      'type Note { id: ID! } type Query { note(id: ID!): Note @public @owner(loads: "Note", field: "authorId", openWhen: "visibility", openValue: "PUBLIC") }';
+    const map = mapOf(open);
+    expect(map.entries.find((e) => e.coordinate === 'Query.note')?.reachableBy).toEqual([
+      'anonymous (only visibility PUBLIC)',
+      'USER (owner, or visibility PUBLIC)',
+      'ADMIN (owner, or visibility PUBLIC)',
+    ]);
+    expect(pairs(open, open.replace(', openWhen: "visibility", openValue: "PUBLIC"', ''))).toEqual([
+      'Query.note anonymous loses the field',
+      'Query.note USER loses its own and the open objects (now: only its own objects)',
+      'Query.note ADMIN loses its own and the open objects (now: only its own objects)',
+      'Note.id anonymous loses the field',
+    ]);
+  });
+
   it('follows reachability: opening a type only matters to callers who reach it', () => {
     const before = 'type Vault { gold: Int @hasRole(role: ADMIN) } type Query { vault: Vault @auth }';
     const after = 'type Vault { gold: Int @public } type Query { vault: Vault @auth }';

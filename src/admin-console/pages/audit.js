@@ -33,9 +33,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 async function userIdOf(text, which) {
   if (!text) return null;
   if (UUID.test(text)) return text;
-  const { users } = await gql('query ConsoleFindUser($email: String) { users(first: 100, email: $email) { edges { node { id email } } } }', {
-    email: text,
-  });
+  const { users } = await gql(
+    'query ConsoleFindUser($email: String) { users(first: 100, email: $email) { edges { node { id email } } } }',
+    {
+      email: text,
+    },
+  );
   const found = users.edges.find(({ node }) => node.email?.toLowerCase() === text.toLowerCase());
   if (!found) throw Object.assign(new Error(`No user has the email ${text} (${which}).`), { code: 'NO_USER' });
   return found.node.id;

@@ -25,6 +25,8 @@ export interface ExternalIdentity {
   readonly kid: string | null;
   readonly alg: string;
   readonly audience: readonly string[];
+  /** The token's verified payload, for `@fromViewer(path: "claims.<name>")`. */
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 /** Longest `sub` accepted: it is stored (external_identities) and shown. */
@@ -92,6 +94,7 @@ export function identityOf(
     kid: typeof header.kid === 'string' ? header.kid : null,
     alg,
     audience: Object.freeze(audience),
+    claims: Object.freeze({ ...payload }),
   });
   return { ok: true, identity };
 }

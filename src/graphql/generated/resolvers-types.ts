@@ -174,7 +174,7 @@ export type Mutation = {
   logoutEverywhere: Scalars['Boolean']['output'];
   /** Exchanges a refresh token (once) for a new access and refresh token. */
   refreshToken: AuthPayload;
-  /** Revokes one of the caller's keys; an ADMIN may revoke any key. Not with an API key. */
+  /** Revokes one of the caller's keys; an ADMIN may revoke any key (decided before anything runs). Not with an API key. */
   revokeApiKey?: Maybe<ApiKey>;
   /**
    * Takes one role from a user (nothing changes when it does not hold it). The last ADMIN cannot lose ADMIN,
@@ -524,6 +524,12 @@ export type CredentialsDirectiveArgs = {
 
 export type CredentialsDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = CredentialsDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type FromViewerDirectiveArgs = {
+  path: Scalars['String']['input'];
+};
+
+export type FromViewerDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = FromViewerDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type HasRoleDirectiveArgs = {
   anyOf?: Maybe<Array<Role>>;
   role?: Maybe<Role>;
@@ -714,6 +720,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
 export type DirectiveResolvers<ContextType = GraphQLContext> = ResolversObject<{
   auth?: AuthDirectiveResolver<any, any, ContextType>;
   credentials?: CredentialsDirectiveResolver<any, any, ContextType>;
+  fromViewer?: FromViewerDirectiveResolver<any, any, ContextType>;
   hasRole?: HasRoleDirectiveResolver<any, any, ContextType>;
   includes?: IncludesDirectiveResolver<any, any, ContextType>;
   owner?: OwnerDirectiveResolver<any, any, ContextType>;
