@@ -44,7 +44,7 @@ const LAYERS = [
   ['store', ['src/store/']],
   ['authentication', ['src/auth/authenticate.ts']],
   // The auth map is tooling, but pure (it reads the schema's directives only): `Query.authMap` serves it.
-  ['enforcement', ['src/enforcement/', 'src/tools/auth-map.ts']],
+  ['enforcement', ['src/enforcement/', 'src/tools/auth-map.ts', 'src/tools/auth-map-arguments.ts']],
   ['events', ['src/events/']],
   ['app', ['src/app.ts']],
   ['services', ['src/services/']],
