@@ -16,10 +16,10 @@
 //   and are forgotten when their key goes.
 // - A token naming a kid the ring does not hold makes it reload once (shared by concurrent callers)
 //   before the token is refused: the key may have been made a moment ago by another instance
-//   (`rotate --now`; a `rotate` key is loaded long before it signs). At most once per
+//   (plain `keys rotate`; a `rotate --publish-first` key is loaded long before it signs). At most once per
 //   LEARN_COOLDOWN_MS, so that tokens with made-up kids cannot keep the database busy.
 // - Which key signs is asked per token, by the clock (signing-keys.ts `signingRecord`): the next
-//   key `keys rotate` made is loaded (and published) long before its signing time, so every
+//   key `keys rotate --publish-first` made is loaded (and published) long before its signing time, so every
 //   instance switches to it at that time without any signal.
 // HS256 keys come from configuration (JWT_SECRET, JWT_SECRET_PREVIOUS) and never change while the
 // process runs.

@@ -42,7 +42,7 @@ describe('learning a kid the key ring does not hold', () => {
       for (let i = 0; i < 100; i++) await keys.learn(madeUp());
       expect(lists - afterReady).toBe(1);
 
-      // Another instance makes a key (rotate --now); no signal reaches this ring.
+      // Another instance makes a key (plain `keys rotate`); no signal reaches this ring.
       const made = makeSigningKey(secret, new Date());
       await insertSigningKey(db(), made, false);
       await new Promise((resolve) => setTimeout(resolve, LEARN_COOLDOWN_MS + 50));
