@@ -7,7 +7,7 @@ import { type AccessTokens, createAccessTokens } from './auth/jwt';
 import { createKeyRing, type KeyRing } from './auth/key-ring';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import type { Store } from './store/database';
-import { insertSigningKey, listSigningKeys } from './store/signing-keys';
+import { insertSigningKey, listSigningKeys, signingKeysVersion } from './store/signing-keys';
 import { newId } from './store/ids';
 import { createExternalTokens, type ExternalTokens } from './auth/external/tokens';
 import pino from 'pino';
@@ -45,6 +45,8 @@ export interface AppOptions {
   readonly signingKeysSecret?: string;
   /** Where external-token refusals and provider outages are logged; default a pino logger at LOG_LEVEL. */
   readonly externalLog?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** Told of each read of `signing_keys` by the key ring: a full `list`, or the cheap `version` (tests count them). */
+  readonly onSigningKeysRead?: (read: 'list' | 'version') => void;
   /** Key-fetch timing for external issuers (tests: a manual clock, a short cooldown). */
   readonly externalKeyFetch?: Partial<Omit<import('./auth/external/keys').KeyFetchOptions, 'log'>>;
   /** More Apollo plugins, after gatehouse's own (tests: a plugin that fails, to see what the client is told). */
@@ -108,7 +110,14 @@ function keyRingFor(config: Config, store: Store, options: AppOptions, now: () =
     timing: { accessTokenTtlSeconds: jwt.accessTokenTtlSeconds, clockToleranceSeconds: jwt.clockToleranceSeconds },
     now,
     store: {
-      list: () => listSigningKeys(store.db),
+      list: () => {
+        options.onSigningKeysRead?.('list');
+        return listSigningKeys(store.db);
+      },
+      version: () => {
+        options.onSigningKeysRead?.('version');
+        return signingKeysVersion(store.db);
+      },
       // The first key is audited like a rotation's, in the same transaction, by the instance that made it.
       insertFirst: (key) =>
         insertSigningKey(store.db, key, true, {
@@ -121,7 +130,13 @@ function keyRingFor(config: Config, store: Store, options: AppOptions, now: () =
           source: 'cli',
           detail: { kid: key.kid },
         }),
-      onChange: (listener) => store.lookups.onChange(() => listener()),
+      // A row change names its table (PostgreSQL); `all` (any SQLite commit, a lost signal) may be
+      // one of the keys: the ring compares the keys' version before reloading.
+      onChange: (listener) =>
+        store.lookups.onChange((change) => {
+          if (change === 'all') listener(false);
+          else if (change.table === 'signing_keys') listener(true);
+        }),
     },
   });
 }

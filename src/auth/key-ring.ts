@@ -6,20 +6,24 @@
 // from its first token. How it holds:
 // - The ES256 keys live in `signing_keys` (src/store/signing-keys.ts). The ring loads them at
 //   start-up (making the first key when there is none, race-safe) and again whenever the store's
-//   change signal announces a change that may touch them (src/store/credential-lookups.ts: on
-//   SQLite any commit, seen through `PRAGMA data_version`; on PostgreSQL a `signing_keys:<kid>`
-//   notification from the table's trigger), and at least every RELOAD_INTERVAL_MS whatever the
-//   signal says (it may be down, or absent with CREDENTIAL_CACHE_SIZE=0).
+//   change signal announces a change to them (src/store/credential-lookups.ts: on PostgreSQL a
+//   `signing_keys:<kid>` notification from the table's trigger).
+// - A change that only may touch them (on SQLite any commit, seen through `PRAGMA data_version`; on
+//   PostgreSQL the signal lost or re-established), a token naming a kid not held, and a tick every
+//   RELOAD_INTERVAL_MS whatever the signal says (it may be down, or absent with
+//   CREDENTIAL_CACHE_SIZE=0) first read the keys' version (`SigningKeySource.version`: kid, signing
+//   time, retirement of each, no key material) and reload only when it differs from the loaded
+//   one. So a failed login on SQLite (a commit) costs that small read, not a reload.
 // - Authentication asks `trusts(kid)` after its user lookup, which settled the change signal: a
 //   retirement committed before the request was announced by then, and `trusts` waits for the
 //   reload it started. Remembered verifications (verified-tokens.ts) go through the same question,
 //   and are forgotten when their key goes.
 // - A token naming a kid the ring does not hold makes it reload once (shared by concurrent callers)
 //   before the token is refused: the key may have been made a moment ago by another instance
-//   (`rotate --now`; a `rotate` key is loaded long before it signs). At most once per
+//   (plain `keys rotate`; a `rotate --publish-first` key is loaded long before it signs). At most once per
 //   LEARN_COOLDOWN_MS, so that tokens with made-up kids cannot keep the database busy.
 // - Which key signs is asked per token, by the clock (signing-keys.ts `signingRecord`): the next
-//   key `keys rotate` made is loaded (and published) long before its signing time, so every
+//   key `keys rotate --publish-first` made is loaded (and published) long before its signing time, so every
 //   instance switches to it at that time without any signal.
 // HS256 keys come from configuration (JWT_SECRET, JWT_SECRET_PREVIOUS) and never change while the
 // process runs.
@@ -40,13 +44,16 @@ import {
 
 /**
  * Where the ES256 keys are kept (app.ts gives src/store/signing-keys.ts's functions), and the
- * store's change signal: any change that may touch them.
+ * store's change signal.
  */
 export interface SigningKeySource {
   list(): Promise<readonly SigningKeyRecord[]>;
+  /** A cheap fingerprint of what `list` answers: equal while no key is made, retired or rescheduled. */
+  version(): Promise<string>;
   /** Inserts `key` only while no key is active; whether it was inserted (race-safe across instances). */
   insertFirst(key: NewSigningKey): Promise<boolean>;
-  onChange(listener: () => void): void;
+  /** `certain`: the change is to the keys; otherwise it may be (SQLite: any commit). */
+  onChange(listener: (certain: boolean) => void): void;
 }
 
 /** The ring reloads at least this often (see KEY_PROPAGATION_SECONDS in signing-keys.ts). */
@@ -118,25 +125,28 @@ function hsKeys(options: KeyRingOptions): Map<string | null, VerificationKey[]> 
   return keys;
 }
 
+/** HS256: the configured secrets, which never change while the process runs. */
+function hsRing(options: KeyRingOptions, hs: Map<string | null, VerificationKey[]>): KeyRing {
+  const secret = options.hsSecret;
+  if (secret === null) throw new TypeError('createKeyRing: HS256 needs a secret');
+  const signing: SigningKey = { kid: hs256Kid(secret), algorithm: 'HS256', key: createSecretKey(Buffer.from(secret, 'utf8')) };
+  return {
+    algorithm: 'HS256',
+    ready: async () => undefined,
+    signing: () => signing,
+    verifying: (kid) => hs.get(kid) ?? [],
+    learn: async () => undefined,
+    trusts: (kid) => hs.has(kid),
+    published: () => [],
+    onForget: () => undefined,
+    close: () => undefined,
+  };
+}
+
 export function createKeyRing(options: KeyRingOptions): KeyRing {
   const hs = hsKeys(options);
+  if (options.algorithm === 'HS256') return hsRing(options, hs);
   const forgetListeners: ((kid: string) => void)[] = [];
-  if (options.algorithm === 'HS256') {
-    const secret = options.hsSecret;
-    if (secret === null) throw new TypeError('createKeyRing: HS256 needs a secret');
-    const signing: SigningKey = { kid: hs256Kid(secret), algorithm: 'HS256', key: createSecretKey(Buffer.from(secret, 'utf8')) };
-    return {
-      algorithm: 'HS256',
-      ready: async () => undefined,
-      signing: () => signing,
-      verifying: (kid) => hs.get(kid) ?? [],
-      learn: async () => undefined,
-      trusts: (kid) => hs.has(kid),
-      published: () => [],
-      onForget: (listener) => forgetListeners.push(listener),
-      close: () => undefined,
-    };
-  }
   const { store, signingKeysSecret } = options;
   const verifyOnly = options.verifyOnly === true;
   if (store === undefined || (signingKeysSecret === null && !verifyOnly))
@@ -145,9 +155,12 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   let records: readonly SigningKeyRecord[] = [];
   let active = new Map<string, VerificationKey[]>();
   let loadedOnce = false;
-  /** Announcements so far, and the one the last finished load started after. */
+  /** Announcements so far, the last one certain to be a change of the keys, and the one the last finished load started after. */
   let announced = 0;
+  let certainAt = 0;
   let loaded = -1;
+  /** The version (`SigningKeySource.version`) read just before the records held were listed. */
+  let loadedVersion: string | undefined;
   let loading: Promise<void> | undefined;
   let learnedAt = Number.NEGATIVE_INFINITY;
 
@@ -194,13 +207,20 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   };
   const loadOnce = async (): Promise<void> => {
     const startedAt = announced;
-    let next = await store.list();
-    if (signingKeysSecret !== null && signingRecord(next, options.now()) === undefined) {
-      // First start, or every key retired from a database shell: one instance makes the key.
-      await store.insertFirst(makeSigningKey(signingKeysSecret, options.now()));
-      next = await store.list();
+    const mustList = certainAt > loaded || loadedVersion === undefined;
+    // Read before the list: a change committed in between makes the next comparison differ.
+    let version = await store.version();
+    if (mustList || version !== loadedVersion) {
+      let next = await store.list();
+      if (signingKeysSecret !== null && signingRecord(next, options.now()) === undefined) {
+        // First start, or every key retired from a database shell: one instance makes the key.
+        await store.insertFirst(makeSigningKey(signingKeysSecret, options.now()));
+        version = await store.version();
+        next = await store.list();
+      }
+      install(next);
+      loadedVersion = version;
     }
-    install(next);
     loaded = Math.max(loaded, startedAt);
   };
   /** Resolves once a load that started after every announcement so far has finished. */
@@ -215,18 +235,20 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     })();
     return loading;
   };
-  const announce = (): void => {
+  /** `certain`: reload whatever the version says; otherwise reload only if the version changed. */
+  const announce = (certain: boolean): void => {
     announced++;
+    if (certain) certainAt = announced;
     void fresh().catch(() => undefined); // a failed load is retried by the next question or tick
   };
   store.onChange(announce);
-  const timer = setInterval(announce, RELOAD_INTERVAL_MS);
+  const timer = setInterval(() => announce(false), RELOAD_INTERVAL_MS);
   timer.unref();
 
   return {
     algorithm: 'ES256',
     async ready() {
-      announce();
+      announce(true);
       await fresh();
       if (verifyOnly) return;
       const signing = currentSigning();
@@ -243,7 +265,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       const at = performance.now();
       if (at - learnedAt >= LEARN_COOLDOWN_MS) {
         learnedAt = at;
-        announce();
+        announce(false);
       }
       await fresh();
     },

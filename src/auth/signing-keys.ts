@@ -4,13 +4,14 @@
 // key may be retired (not while a token it signed may still be live). Pure functions over the rows
 // of src/store/signing-keys.ts, apart from making a new key.
 //
-// The rule for rotation: a verifier that fetches the JWKS at most every JWKS_MAX_AGE seconds (the
-// Cache-Control max-age gatehouse sends) never meets a kid it has not seen. `gatehouse keys rotate`
-// therefore makes the next key with `signsFrom` = now + JWKS_MAX_AGE + KEY_PROPAGATION_SECONDS
+// Two rotations. `gatehouse keys rotate` (the contract's): the new key signs from now on, on every
+// instance within seconds; a verifier caching the JWKS meets its kid before it has fetched it.
+// `keys rotate --publish-first` keeps this rule: a verifier that fetches the JWKS at most every
+// JWKS_MAX_AGE seconds (the Cache-Control max-age gatehouse sends) never meets a kid it has not
+// seen. It makes the next key with `signsFrom` = now + JWKS_MAX_AGE + KEY_PROPAGATION_SECONDS
 // (`nextKeySignsFrom`): every instance publishes it within KEY_PROPAGATION_SECONDS, every polling
 // verifier has it JWKS_MAX_AGE later, and only then does any instance sign with it. Instances switch
-// by their clocks, not by a signal, so they switch together. `rotate --now` (a leaked key) signs at
-// once and gives up that guarantee.
+// by their clocks, not by a signal, so they switch together.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { open, seal } from './key-encryption';
 
@@ -65,9 +66,9 @@ export function hs256Kid(secret: string): string {
 }
 
 /**
- * When the key `keys rotate` makes at `now` starts signing: once every instance publishes it
+ * When the key a rotation at `now` makes starts signing. `immediately` (plain `keys rotate`): at
+ * `now`. Otherwise (`keys rotate --publish-first`): once every instance publishes it
  * (KEY_PROPAGATION_SECONDS) and every verifier polling at the JWKS max-age has fetched it.
- * `immediately` (rotate --now): at `now`.
  */
 export function nextKeySignsFrom(now: Date, jwksMaxAgeSeconds: number, immediately: boolean): Date {
   return immediately ? now : new Date(now.getTime() + (jwksMaxAgeSeconds + KEY_PROPAGATION_SECONDS) * 1000);

@@ -1,4 +1,4 @@
-// `gatehouse keys list | rotate | retire KID [--force]`: the ES256 signing keys on the database
+// `gatehouse keys list | rotate [--publish-first] | retire KID [--force]`: the ES256 signing keys on the database
 // named by DATABASE_URL (src/services/signing-keys.ts). Prints one line per key; anything read from
 // the database goes through printable().
 import { parseArgs } from 'node:util';
@@ -15,18 +15,20 @@ export const USAGE = `Usage: gatehouse keys <command>
 Commands:
   list               every signing key: kid, state (signing, next, verifying, retired), created,
                      when it signs from, and until when tokens it signed may be live
-  rotate [--now]     makes the next key: every instance publishes it in the JWKS within seconds, and
-                     it signs from JWKS_MAX_AGE + 6 s later, so verifiers that poll the JWKS know it
-                     before its first token. --now: it signs at once (a leaked key; a verifier that
-                     fetched the JWKS before sees an unknown kid until it fetches again). Older keys
-                     keep verifying until retired, so nobody is signed out
+  rotate [--publish-first]
+                     makes a new key that signs from now on, on every instance within seconds; older
+                     keys keep verifying until retired, so nobody is signed out. A verifier that
+                     fetched the JWKS before sees the new kid as unknown until it fetches again.
+                     --publish-first: every instance publishes the new key in the JWKS within
+                     seconds, and it signs only from JWKS_MAX_AGE + 6 s later, so verifiers that
+                     cache the JWKS know it before its first token
   retire KID [--force]
                      KID's tokens are refused at once on every instance and it leaves the JWKS.
                      Refused for the key that signs (rotate first) and, without --force, while a
                      token it signed may still be live. A next key not signing yet retires at once
 
 Needs JWT_ALGORITHM=ES256 (and SIGNING_KEYS_SECRET) for rotate and retire, and the servers'
-JWKS_MAX_AGE for rotate. Runs on the database in DATABASE_URL (and .env), as the server does.`;
+JWKS_MAX_AGE for rotate --publish-first. Runs on the database in DATABASE_URL (and .env), as the server does.`;
 
 function line({ key, state, liveUntil }: KeyListing): string {
   const live = liveUntil === undefined ? '' : `  tokens live until ${liveUntil.toISOString()}`;
@@ -41,13 +43,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
-  let parsed: { values: { force?: boolean | undefined; now?: boolean | undefined }; positionals: string[] };
+  let parsed: { values: { force?: boolean | undefined; 'publish-first'?: boolean | undefined }; positionals: string[] };
   try {
     parsed = parseArgs({
       args: rest,
       strict: true,
       allowPositionals: true,
-      options: { force: { type: 'boolean' }, now: { type: 'boolean' } },
+      options: { force: { type: 'boolean' }, 'publish-first': { type: 'boolean' } },
     });
   } catch (error) {
     console.error(`keys: ${printable(error instanceof Error ? error.message : String(error))}\n\n${USAGE}`);
@@ -59,7 +61,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     !['list', 'rotate', 'retire'].includes(command) ||
     positionals.length !== wanted ||
     (values.force && command !== 'retire') ||
-    (values.now && command !== 'rotate')
+    (values['publish-first'] && command !== 'rotate')
   ) {
     console.error(`keys: unexpected ${printable(argv.join(' '))}\n\n${USAGE}`);
     return 2;
@@ -77,11 +79,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         case 'rotate': {
           const secret = config.jwt.signingKeysSecret ?? secrets.signingKeysSecret ?? '';
-          const key = await rotateKey(app, CLI_ORIGIN, secret, values.now === true);
+          const publishFirst = values['publish-first'] === true;
+          const key = await rotateKey(app, CLI_ORIGIN, secret, publishFirst);
           console.log(
-            values.now === true
-              ? `rotated: ${printable(key.kid)} signs from now on (every instance within seconds); older keys verify until retired`
-              : `rotated: ${printable(key.kid)} is published now and signs from ${key.signsFrom.toISOString()}; older keys verify until retired`,
+            publishFirst
+              ? `rotated: ${printable(key.kid)} is published now and signs from ${key.signsFrom.toISOString()}; older keys verify until retired`
+              : `rotated: ${printable(key.kid)} signs from now on (every instance within seconds); older keys verify until retired`,
           );
           return 0;
         }

@@ -5,7 +5,7 @@ import { createKeyRing } from '../auth/key-ring';
 import { explainToken } from '../tools/token-explain';
 import { type Config, ConfigError, loadConfig } from '../config';
 import { openStore } from '../store/database';
-import { listSigningKeys } from '../store/signing-keys';
+import { listSigningKeys, signingKeysVersion } from '../store/signing-keys';
 import { printable } from './printable';
 
 const USAGE = `Usage: gatehouse token explain <jwt>
@@ -44,7 +44,12 @@ async function ownTokens(config: Config): Promise<{ tokens: AccessTokens | null;
     ...base,
     algorithm: 'ES256',
     verifyOnly: true,
-    store: { list: () => listSigningKeys(store.db), insertFirst: async () => false, onChange: () => undefined },
+    store: {
+      list: () => listSigningKeys(store.db),
+      version: () => signingKeysVersion(store.db),
+      insertFirst: async () => false,
+      onChange: () => undefined,
+    },
   });
   const close = async () => {
     keys.close();

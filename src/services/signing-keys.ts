@@ -50,10 +50,11 @@ export async function listKeys(app: App): Promise<KeyListing[]> {
 }
 
 /**
- * Makes the next key: published in the JWKS by every instance within seconds (key-ring.ts), it signs
- * from JWKS_MAX_AGE + KEY_PROPAGATION_SECONDS later (signing-keys.ts `nextKeySignsFrom`), so a
- * verifier polling the JWKS knows it before its first token; `immediately` (rotate --now, for a
- * leaked key) signs from now. The older keys keep verifying until retired, so nobody is signed out.
+ * Makes a new key that signs from now on (`keys rotate`, the contract's rotation): every instance
+ * loads it within seconds, and a token naming a kid not held reloads the ring at once (key-ring.ts).
+ * `publishFirst` (`keys rotate --publish-first`): published in the JWKS by every instance within
+ * seconds, it signs from JWKS_MAX_AGE + KEY_PROPAGATION_SECONDS later (signing-keys.ts
+ * `nextKeySignsFrom`), so a verifier polling the JWKS knows it before its first token. The older keys keep verifying until retired, so nobody is signed out.
  * Refused when SIGNING_KEYS_SECRET does not open the current key: the new key would be sealed with
  * a secret the other instances lack.
  */
@@ -61,7 +62,7 @@ export async function rotateKey(
   app: App,
   origin: RequestOrigin,
   signingKeysSecret: string,
-  immediately = false,
+  publishFirst = false,
 ): Promise<SigningKeyRecord> {
   requireEs256(app);
   const now = app.now();
@@ -75,7 +76,7 @@ export async function rotateKey(
       throw error;
     }
   }
-  const key = makeSigningKey(signingKeysSecret, now, nextKeySignsFrom(now, app.config.jwt.jwksMaxAgeSeconds, immediately));
+  const key = makeSigningKey(signingKeysSecret, now, nextKeySignsFrom(now, app.config.jwt.jwksMaxAgeSeconds, !publishFirst));
   await insertSigningKey(app.store.db, key, false);
   await audit(app, origin, 'signing_key.rotated', {
     detail: { kid: key.kid, previousKid: current?.kid ?? null, signsFrom: key.signsFrom.toISOString() },

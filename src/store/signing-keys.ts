@@ -84,3 +84,14 @@ export async function retireSigningKey(db: Db, kid: string, at: Date): Promise<b
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+/**
+ * What decides which keys sign and verify, for every key: kid, signing time, retirement; a few short
+ * columns, no key material. Equal answers: no key was made, retired or rescheduled in between (the
+ * kid is the public key's thumbprint). The key ring compares it before reloading (key-ring.ts).
+ */
+export async function signingKeysVersion(db: Db): Promise<string> {
+  const rows = await db.selectFrom('signing_keys').select(['kid', 'signs_from', 'retired_at']).orderBy('kid').execute();
+  const time = (value: Date | string | null): string => (value === null ? '-' : String(toDate(value).getTime()));
+  return rows.map((row) => `${row.kid} ${time(row.signs_from)} ${time(row.retired_at)}`).join(',');
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createKeyRing, LEARN_COOLDOWN_MS } from '../../src/auth/key-ring';
 import { makeSigningKey } from '../../src/auth/signing-keys';
-import { insertSigningKey, listSigningKeys } from '../../src/store/signing-keys';
+import { insertSigningKey, listSigningKeys, signingKeysVersion } from '../../src/store/signing-keys';
 import { randomSecret } from '../helpers/http';
 import { freshStore } from '../helpers/store';
 
@@ -14,6 +14,7 @@ describe('learning a kid the key ring does not hold', () => {
   const { db } = freshStore('sqlite');
   const secret = randomSecret();
   let lists = 0;
+  let versions = 0;
   const ring = () =>
     createKeyRing({
       algorithm: 'ES256',
@@ -27,6 +28,10 @@ describe('learning a kid the key ring does not hold', () => {
           lists++;
           return listSigningKeys(db());
         },
+        version: () => {
+          versions++;
+          return signingKeysVersion(db());
+        },
         insertFirst: (key) => insertSigningKey(db(), key, true),
         onChange: () => undefined,
       },
@@ -37,18 +42,22 @@ describe('learning a kid the key ring does not hold', () => {
     try {
       await keys.ready();
       const afterReady = lists;
+      const versionsAfterReady = versions;
       const madeUp = () => randomBytes(32).toString('base64url');
       await Promise.all(Array.from({ length: 100 }, () => keys.learn(madeUp())));
       for (let i = 0; i < 100; i++) await keys.learn(madeUp());
-      expect(lists - afterReady).toBe(1);
+      // One look at the keys' version, which has not changed: no reload.
+      expect(versions - versionsAfterReady).toBe(1);
+      expect(lists - afterReady).toBe(0);
 
-      // Another instance makes a key (rotate --now); no signal reaches this ring.
+      // Another instance makes a key (plain `keys rotate`); no signal reaches this ring.
       const made = makeSigningKey(secret, new Date());
       await insertSigningKey(db(), made, false);
       await new Promise((resolve) => setTimeout(resolve, LEARN_COOLDOWN_MS + 50));
       await keys.learn(made.kid);
       expect(keys.verifying(made.kid)).toHaveLength(1);
-      expect(lists - afterReady).toBe(2);
+      expect(versions - versionsAfterReady).toBe(2);
+      expect(lists - afterReady).toBe(1);
     } finally {
       keys.close();
     }

@@ -53,7 +53,7 @@ describe('the next key, published before it signs', () => {
   const signsFrom = nextKeySignsFrom(rotatedAt, 300, false);
   const keys = [key('old', '2026-12-01T00:00:00Z'), key('next', '2026-12-01T10:00:00Z', null, signsFrom.toISOString())];
 
-  it('signs from JWKS_MAX_AGE + the propagation allowance after the rotation; --now at once', () => {
+  it('signs from JWKS_MAX_AGE + the propagation allowance after the rotation; plain rotate (no --publish-first) at once', () => {
     expect(signsFrom).toEqual(new Date(rotatedAt.getTime() + (300 + KEY_PROPAGATION_SECONDS) * 1000));
     expect(nextKeySignsFrom(rotatedAt, 300, true)).toEqual(rotatedAt);
   });

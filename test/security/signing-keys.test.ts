@@ -171,9 +171,9 @@ describe.each(databasesUnderTest())('ES256 signing keys on two instances over on
     await expect(jwtVerify(t1, remote(), { issuer, audience: 'gatehouse-api' })).resolves.toBeDefined();
     expect(await me(c.url, t1)).toBe(200);
 
-    // Rotate: the next key is in the JWKS of both instances within seconds, and signs only from
-    // JWKS_MAX_AGE + 6 s later; meanwhile new tokens still carry k1.
-    const rotated = await keysCommand(env, 'rotate');
+    // rotate --publish-first: the next key is in the JWKS of both instances within seconds, and
+    // signs only from JWKS_MAX_AGE + 6 s later; meanwhile new tokens still carry k1.
+    const rotated = await keysCommand(env, 'rotate', '--publish-first');
     expect(rotated.code).toBe(0);
     const [, k2, signsFromText] = /rotated: (\S+) is published now and signs from (\S+);/.exec(rotated.stdout) ?? [];
     expect(k2).toBeDefined();
@@ -251,11 +251,23 @@ describe.each(databasesUnderTest())('ES256 signing keys on two instances over on
     expect(explainedRetired.code).toBe(1);
     expect(explainedRetired.stdout).toContain('refused: invalid');
 
-    // rotate --now: a leaked key's replacement signs at once.
-    const third = await keysCommand(env, 'rotate', '--now');
+    // Plain rotate (the contract's): the new key signs from now on, on both instances within
+    // seconds, and nobody is signed out.
+    const third = await keysCommand(env, 'rotate');
     expect(third.code).toBe(0);
     const k3 = /rotated: (\S+) signs from now on/.exec(third.stdout)?.[1] as string;
-    expect(kidOf(await signUpAt(a.url))).toBe(k3);
+    const rotatedAt = Date.now();
+    for (const server of [a, b]) {
+      let kid = kidOf(await signUpAt(server.url));
+      while (kid !== k3 && Date.now() - rotatedAt < 10_000) {
+        await delay(250);
+        kid = kidOf(await signUpAt(server.url));
+      }
+      expect(kid).toBe(k3);
+    }
+    expect(Date.now() - rotatedAt).toBeLessThan(7_000);
+    const t3 = await signUpAt(b.url);
+    expect([await me(a.url, t2), await me(b.url, t2), await me(a.url, t3), await me(b.url, t3)]).toEqual([200, 200, 200, 200]);
     expect((await keysCommand(env, 'retire', k3, '--force')).stderr).toContain(
       `signing key ${k3} signs new tokens; run \`gatehouse keys rotate\` first`,
     );
@@ -274,10 +286,10 @@ describe.each(databasesUnderTest())('ES256 signing keys on two instances over on
     const other = await throwawayDatabase(dialect);
     try {
       const short = { ...env, DATABASE_URL: databaseUrlOf(other.config), ACCESS_TOKEN_TTL: '10' };
-      const made = await keysCommand(short, 'rotate', '--now');
+      const made = await keysCommand(short, 'rotate');
       expect(made.code).toBe(0);
       const first = /rotated: (\S+) signs/.exec(made.stdout)?.[1] as string;
-      expect((await keysCommand(short, 'rotate', '--now')).code).toBe(0);
+      expect((await keysCommand(short, 'rotate')).code).toBe(0);
       const refused = await keysCommand(short, 'retire', first);
       expect(refused.code).toBe(1);
       const until = /may be live until (\S+);/.exec(refused.stderr)?.[1] as string;
