@@ -33,7 +33,7 @@ describe('the package entry', () => {
 
   it('exports the directive SDL and applyAuthDirectives, which work on a schema of the user\u2019s own', () => {
     expect(gatehouse.authDirectiveTypeDefs).toContain('directive @auth on OBJECT | FIELD_DEFINITION');
-    expect(gatehouse.authDirectiveTypeDefs).toContain('directive @hasRole(role: Role!) on OBJECT | FIELD_DEFINITION');
+    expect(gatehouse.authDirectiveTypeDefs).toContain('directive @hasRole(role: Role, anyOf: [Role!]) on OBJECT | FIELD_DEFINITION');
     expect(gatehouse.authDirectiveTypeDefs).toContain('directive @public on OBJECT | FIELD_DEFINITION');
     const schema = gatehouse.applyAuthDirectives(
       makeExecutableSchema({

@@ -7,7 +7,7 @@ import { knownScopes } from '../enforcement/scopes';
 import { NotFound } from '../errors';
 import { buildSourceSchema } from '../graphql/schema';
 import type { RoleCatalog } from '../auth/role-catalog';
-import { TOP_ROLE } from '../auth/roles';
+import { defaultRoleCatalog, TOP_ROLE } from '../auth/roles';
 import { declaredRoles } from '../enforcement/declared-roles';
 import type { Viewer } from '../auth/viewer';
 import { createUser } from '../services/accounts';
@@ -78,6 +78,8 @@ function describe(user: UserRecord): string {
 
 /** The roles the application declares, read from the `--schema` paths (gatehouse's default without any). */
 export async function rolesOfSchema(paths: readonly string[]): Promise<RoleCatalog> {
+  // Without --schema, gatehouse's own schema declares the default roles: no schema to build.
+  if (paths.length === 0) return defaultRoleCatalog();
   return declaredRoles(buildSourceSchema({ typeDefs: await readSchemaInputs(paths) }));
 }
 

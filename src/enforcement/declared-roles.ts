@@ -34,7 +34,9 @@ export function readRoleCatalog(
 }
 
 function catalogOf(enumName: string, includes: RoleIncludes, required: readonly string[], holdsEvery: string | undefined): RoleCatalog {
-  if (holdsEvery === undefined || !(holdsEvery in includes)) return roleCatalogOf(enumName, includes, required);
+  // As written first: unknown names, cycles and missing roles are refused as the SDL says them.
+  const declared = roleCatalogOf(enumName, includes, required);
+  if (holdsEvery === undefined || !(holdsEvery in includes)) return declared;
   const above = Object.keys(includes).filter((role) => role !== holdsEvery && includes[role]?.includes(holdsEvery));
   if (above.length > 0) {
     throw new RoleDeclarationError(

@@ -68,7 +68,7 @@ describe('audit log', () => {
     ]);
     const roleChange = data!.auditEvents.edges[0]!.node;
     expect(roleChange).toMatchObject({ actorId: admin.user.id, address: '127.0.0.1' });
-    expect(JSON.parse(roleChange.detail!)).toEqual({ from: 'USER', to: 'ADMIN' });
+    expect(JSON.parse(roleChange.detail!)).toEqual({ from: 'USER', to: 'ADMIN', roles: 'ADMIN' });
   });
 
   it('never stores a password, token or key', async () => {

@@ -84,6 +84,8 @@ describe('which fields gatehouse protects', () => {
     'Mutation.revokeApiKey',
     'Mutation.rotateApiKey',
     'Mutation.setUserRole',
+    'Mutation.grantRole',
+    'Mutation.revokeRole',
     'Mutation.createNote',
     'Mutation.deleteNote',
     'User.apiKeys',
@@ -115,9 +117,9 @@ describe('which fields gatehouse protects', () => {
       const requirement = fieldRequirement(schema, type, fieldName);
       return { signedIn: requirement.signedIn, roles: [...requirement.roles] };
     };
-    expect(requirementOf('Query.users')).toEqual({ signedIn: true, roles: ['ADMIN'] });
-    expect(requirementOf('Mutation.setUserRole')).toEqual({ signedIn: true, roles: ['ADMIN'] });
-    expect(requirementOf('User.apiKeys')).toEqual({ signedIn: true, roles: ['ADMIN'] });
+    expect(requirementOf('Query.users')).toEqual({ signedIn: true, roles: [['ADMIN']] });
+    expect(requirementOf('Mutation.setUserRole')).toEqual({ signedIn: true, roles: [['ADMIN']] });
+    expect(requirementOf('User.apiKeys')).toEqual({ signedIn: true, roles: [['ADMIN']] });
     expect(requirementOf('Query.me')).toEqual({ signedIn: true, roles: [] });
     expect(requirementOf('Mutation.createNote')).toEqual({ signedIn: true, roles: [] });
     expect(requirementOf('Query.notes')).toEqual({ signedIn: false, roles: [] });
@@ -130,27 +132,29 @@ describe('which fields gatehouse protects', () => {
     );
     expect(reported).toEqual({
       'Query.me': [],
-      'Query.users': ['ADMIN'],
-      'Query.auditEvents': ['ADMIN'],
+      'Query.users': [['ADMIN']],
+      'Query.auditEvents': [['ADMIN']],
       'Query.myApiKeys': [],
       'Mutation.logout': [],
       'Mutation.logoutEverywhere': [],
       'Mutation.changePassword': [],
-      'Mutation.endUserSessions': ['ADMIN'],
+      'Mutation.endUserSessions': [['ADMIN']],
       'Mutation.createApiKey': [],
       'Mutation.revokeApiKey': [],
       'Mutation.rotateApiKey': [],
-      'Mutation.setUserRole': ['ADMIN'],
+      'Mutation.setUserRole': [['ADMIN']],
+      'Mutation.grantRole': [['ADMIN']],
+      'Mutation.revokeRole': [['ADMIN']],
       'Mutation.createNote': [],
       'Mutation.deleteNote': [],
-      'User.apiKeys': ['ADMIN'],
-      'User.disabledAt': ['ADMIN'],
-      'ApiKey.owner': ['ADMIN'],
-      'Query.user': ['ADMIN'],
-      'Query.apiKeys': ['ADMIN'],
-      'Query.authMap': ['ADMIN'],
-      'Mutation.disableUser': ['ADMIN'],
-      'Mutation.enableUser': ['ADMIN'],
+      'User.apiKeys': [['ADMIN']],
+      'User.disabledAt': [['ADMIN']],
+      'ApiKey.owner': [['ADMIN']],
+      'Query.user': [['ADMIN']],
+      'Query.apiKeys': [['ADMIN']],
+      'Query.authMap': [['ADMIN']],
+      'Mutation.disableUser': [['ADMIN']],
+      'Mutation.enableUser': [['ADMIN']],
     });
     expect(guardedRequirement(fieldOf('Query.publicMessage'))).toBeUndefined();
   });

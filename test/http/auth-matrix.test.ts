@@ -138,14 +138,15 @@ function operationFor(schema: GraphQLSchema, path: readonly Step[], supplied: re
 
 /**
  * The expected decision, written out independently of the code under test: anonymous callers pass
- * only public fields; an ADMIN holds ADMIN and USER; every role the field names must be held; the
+ * only public fields; the demo's roles: an ADMIN holds every role, a MODERATOR MODERATOR and USER;
+ * of each `@hasRole` one role must be held (`anyOf`: any of its list); the
  * credential's kind must be one the field allows; a credential with a scope list must hold one of
  * the field's scope groups whole (no list: every scope).
  */
 function refuses(requirement: FieldRequirement, viewer: Viewer | null): boolean {
   if (!requirement.signedIn) return false;
   if (viewer === null) return true;
-  const held = viewer.roles.includes('ADMIN') ? ['ADMIN', 'USER'] : viewer.roles;
+  const held = viewer.roles.flatMap((role) => DEMO_HOLDS[role] ?? [role]);
   if (!requirement.roles.every((choice) => choice.some((role) => held.includes(role)))) return true;
   if (requirement.kinds !== null && !requirement.kinds.includes(viewer.via)) return true;
   const scopes = viewer.scopes;
@@ -153,6 +154,13 @@ function refuses(requirement: FieldRequirement, viewer: Viewer | null): boolean 
     return !requirement.scopes.some((group) => group.every((s) => scopes.includes(s)));
   return false;
 }
+
+/** What each of the demo's roles holds (examples/notes/schema.graphql's enum Role), written out by hand. */
+const DEMO_HOLDS: Readonly<Record<string, readonly string[]>> = {
+  USER: ['USER'],
+  MODERATOR: ['MODERATOR', 'USER'],
+  ADMIN: ['ADMIN', 'MODERATOR', 'USER'],
+};
 
 interface Caller {
   readonly name: string;
@@ -175,6 +183,8 @@ const callers: Caller[] = [
   { name: 'anonymous', viewer: null, headers: {} },
   { name: 'USER (JWT)', viewer: { id: '', roles: ['USER'], via: 'jwt' }, headers: {} },
   { name: 'USER (API key)', viewer: { id: '', roles: ['USER'], via: 'api-key' }, headers: {} },
+  { name: 'MODERATOR (JWT)', viewer: { id: '', roles: ['MODERATOR'], via: 'jwt' }, headers: {} },
+  { name: 'MODERATOR (API key)', viewer: { id: '', roles: ['MODERATOR'], via: 'api-key' }, headers: {} },
   { name: 'ADMIN (JWT)', viewer: { id: '', roles: ['ADMIN'], via: 'jwt' }, headers: {} },
   { name: 'ADMIN (API key)', viewer: { id: '', roles: ['ADMIN'], via: 'api-key' }, headers: {} },
   // Keys made with an empty scope list: every field that asks for a scope refuses them.
@@ -207,7 +217,7 @@ describe('the generated authorization matrix', () => {
   beforeAll(async () => {
     server = await startHttpServer();
     const origin = { actorId: null, address: 'matrix', source: 'request' } as const;
-    for (const role of ['USER', 'ADMIN'] as const) {
+    for (const role of ['USER', 'MODERATOR', 'ADMIN'] as const) {
       const user = await createUser(server.app, { email: `${role.toLowerCase()}@matrix.test`, password: 'matrix password', role }, origin);
       const maker: Viewer = { id: user.id, roles: [role], via: 'jwt' };
       const key = await createApiKey(server.app, maker, { name: 'matrix' }, origin);
@@ -294,7 +304,7 @@ describe('the generated authorization matrix', () => {
 describe('the auth map agrees with the server', () => {
   const map = buildAuthMap(schema);
   const entries = new Map(map.entries.map((e) => [e.coordinate, e]));
-  const mapCallers = ['anonymous', 'USER', 'ADMIN'] as const;
+  const mapCallers = ['anonymous', 'USER', 'MODERATOR', 'ADMIN'] as const;
   /** What the map says of a caller on a field: reaches it, only as an owner, or not at all. */
   const verdict = (entry: AuthMapEntry | undefined, caller: string): 'allow' | 'owner' | 'deny' => {
     const label = entry?.reachableBy.find((name) => name === caller || name.startsWith(`${caller} (`));
@@ -308,7 +318,7 @@ describe('the auth map agrees with the server', () => {
   beforeAll(async () => {
     server = await startHttpServer();
     const origin = { actorId: null, address: 'map', source: 'request' } as const;
-    for (const role of ['USER', 'ADMIN'] as const) {
+    for (const role of ['USER', 'MODERATOR', 'ADMIN'] as const) {
       await createUser(server.app, { email: `${role.toLowerCase()}@map.test`, password: 'map password', role }, origin);
     }
     const login = await server.gql('mutation { login(email: "user@map.test", password: "map password") { accessToken } }');
@@ -387,20 +397,17 @@ describe('the auth map agrees with the server', () => {
  */
 describe('ownership rules: the owner versus a non-owner', () => {
   let server: HttpHarness;
-  const session: Record<'alice' | 'bob' | 'admin', Record<string, string>> = { alice: {}, bob: {}, admin: {} };
+  const session: Record<'alice' | 'bob' | 'moderator' | 'admin', Record<string, string>> = { alice: {}, bob: {}, moderator: {}, admin: {} };
   const ids: Record<'alice' | 'bob', string> = { alice: '', bob: '' };
   const email = (who: string) => `${who}@owners.test`;
 
   beforeAll(async () => {
     server = await startHttpServer();
     const origin = { actorId: null, address: 'matrix', source: 'request' } as const;
-    for (const who of ['alice', 'bob', 'admin'] as const) {
-      const user = await createUser(
-        server.app,
-        { email: email(who), password: 'matrix password', role: who === 'admin' ? 'ADMIN' : 'USER' },
-        origin,
-      );
-      if (who !== 'admin') ids[who] = user.id;
+    for (const who of ['alice', 'bob', 'moderator', 'admin'] as const) {
+      const role = who === 'admin' ? 'ADMIN' : who === 'moderator' ? 'MODERATOR' : 'USER';
+      const user = await createUser(server.app, { email: email(who), password: 'matrix password', role }, origin);
+      if (who === 'alice' || who === 'bob') ids[who] = user.id;
       const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "matrix password") { accessToken } }', {
         variables: { e: email(who) },
       });
@@ -473,10 +480,13 @@ describe('ownership rules: the owner versus a non-owner', () => {
       // The owner.
       expect((await del(noteId, session.alice)).body).toEqual({ data: { deleteNote: true } });
       expect(await noteExists(noteId)).toBe(false);
-      // orRole: an ADMIN deletes another's note.
+      // orRole: a MODERATOR deletes another's note, and so does an ADMIN (who holds MODERATOR).
       const bobs = await createNote('bob');
-      expect((await del(bobs, session.admin)).body).toEqual({ data: { deleteNote: true } });
+      expect((await del(bobs, session.moderator)).body).toEqual({ data: { deleteNote: true } });
       expect(await noteExists(bobs)).toBe(false);
+      const bobsNext = await createNote('bob');
+      expect((await del(bobsNext, session.admin)).body).toEqual({ data: { deleteNote: true } });
+      expect(await noteExists(bobsNext)).toBe(false);
     },
     'Mutation.revokeApiKey': async () => {
       await keyOwnership(

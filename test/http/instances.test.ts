@@ -151,6 +151,63 @@ describe.each(databasesUnderTest())('two instances on one %s database', (dialect
     }
   }, 30_000);
 
+  it('applies grantRole on A and revokeRole on B (and the admin CLI, given the app module) on the other instance at the next request', async () => {
+    const cli = (...args: string[]) =>
+      run(
+        process.execPath,
+        ['--import', 'tsx', join('src', 'cli', 'admin.ts'), ...args, '--schema', join('examples', 'notes', 'index.ts')],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env['PATH'], DATABASE_URL: databaseUrl, NODE_ENV: 'development', DATA_DIR: tempDir(), LOG_LEVEL: 'warn' },
+        },
+      );
+    const boss = await signUp(b);
+    await cli('grant-role', '--email', boss.email, '--role', 'ADMIN');
+    const carol = await signUp(a);
+    const dave = await signUp(a);
+    const asBoss = { authorization: `Bearer ${boss.accessToken}` };
+    const asCarol = { authorization: `Bearer ${carol.accessToken}` };
+    const daveNote = async () => {
+      const created = await gql(
+        a.url,
+        'mutation { createNote(title: "d", body: "b") { id } }',
+        {},
+        { authorization: `Bearer ${dave.accessToken}` },
+      );
+      return created.body.data?.['createNote']?.id as string;
+    };
+    const roles = async (on: Running) => (await gql(on.url, '{ me { role roles } }', {}, asCarol)).body.data?.['me'];
+    for (let i = 0; i < 2; i++) for (const on of [a, b]) expect(await roles(on)).toEqual({ role: 'USER', roles: ['USER'] });
+
+    const granted = await gql(
+      a.url,
+      'mutation ($id: ID!) { grantRole(userId: $id, role: MODERATOR) { roles } }',
+      { id: carol.user.id },
+      asBoss,
+    );
+    expect(granted.body).toEqual({ data: { grantRole: { roles: ['USER', 'MODERATOR'] } } });
+    expect(await roles(b)).toEqual({ role: 'MODERATOR', roles: ['USER', 'MODERATOR'] });
+    const deleted = await gql(b.url, 'mutation ($id: ID!) { deleteNote(id: $id) }', { id: await daveNote() }, asCarol);
+    expect(deleted.body).toEqual({ data: { deleteNote: true } });
+
+    const revoked = await gql(
+      b.url,
+      'mutation ($id: ID!) { revokeRole(userId: $id, role: MODERATOR) { roles } }',
+      { id: carol.user.id },
+      asBoss,
+    );
+    expect(revoked.body).toEqual({ data: { revokeRole: { roles: ['USER'] } } });
+    expect(await roles(a)).toEqual({ role: 'USER', roles: ['USER'] });
+    const refused = await gql(a.url, 'mutation ($id: ID!) { deleteNote(id: $id) }', { id: await daveNote() }, asCarol);
+    expect(refused.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['FORBIDDEN']);
+
+    // The command line, a third process, knows the demo's MODERATOR from the module it is given.
+    await cli('grant-role', '--email', carol.email, '--role', 'MODERATOR');
+    for (const on of [a, b]) expect(await roles(on)).toEqual({ role: 'MODERATOR', roles: ['USER', 'MODERATOR'] });
+    await cli('revoke-role', '--email', carol.email, '--role', 'MODERATOR');
+    for (const on of [a, b]) expect(await roles(on)).toEqual({ role: 'USER', roles: ['USER'] });
+  }, 60_000);
+
   (dialect === 'postgres' ? it : it.skip)(
     'refuses a key revoked right after the listening connections were killed, and again once they are back',
     async () => {

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import type { Kysely } from 'kysely';
 import * as notes from '../../examples/notes';
 import * as notesStore from '../../examples/notes/store';
-import { setUserDisabled, updateUserRole } from '../../src/store/users';
+import { grantUserRole, revokeUserRole, setUserDisabled } from '../../src/store/users';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 import { eventually, openSocket, type Socket, wsUrl } from '../helpers/ws';
@@ -71,16 +71,17 @@ async function createNote(h: HttpHarness, token: string, title: string, visibili
   return response.body.data!['createNote'].id as string;
 }
 
+/** A new account granted ADMIN beside its USER (grantRole). */
 async function makeAdmin(h: HttpHarness) {
   const admin = await signUp(h);
-  expect((await updateUserRole(h.store.db, admin.id, 'ADMIN', new Date())).status).toBe('changed');
+  expect((await grantUserRole(h.store.db, admin.id, 'ADMIN', new Date())).status).toBe('changed');
   return admin;
 }
 
-/** Demotes an ADMIN (another ADMIN is made first: the last one cannot be demoted). */
+/** Takes ADMIN from an ADMIN (revokeRole; another ADMIN is made first: the last one cannot lose it). */
 async function demote(h: HttpHarness, id: string) {
   await makeAdmin(h);
-  expect((await updateUserRole(h.store.db, id, 'USER', new Date())).status).toBe('changed');
+  expect((await revokeUserRole(h.store.db, id, 'ADMIN')).status).toBe('changed');
 }
 
 /** Waits a little so that an event that should not arrive would have. */
