@@ -123,6 +123,9 @@ function isProviderToken({ externalTokens, now }: AuthenticationSources, token: 
   return !hasOwnHs256Header(token) && externalTokens.issuerOf(token) !== undefined;
 }
 
+/** A user who is a member of no organization (or a row read outside the credential lookups). */
+const NO_ORGANIZATIONS: Readonly<Record<string, string>> = Object.freeze({});
+
 async function ownToken(sources: AuthenticationSources, token: string): Promise<AuthenticationStep> {
   const verified = await sources.accessTokens.verifyFresh(token, sources.now());
   if (!verified.ok) return REFUSED_TOKEN;
@@ -133,7 +136,7 @@ async function ownToken(sources: AuthenticationSources, token: string): Promise<
   if (user === undefined || !mayAct(user) || sessionEnded(user, verified.claims)) return REFUSED_TOKEN;
   return decided({
     ok: true,
-    viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt' },
+    viewer: { id: user.id, roles: rolesOf(user.role), via: 'jwt', organizations: user.organizations ?? NO_ORGANIZATIONS },
     user,
     sessionId: verified.claims.sid ?? null,
   });
@@ -182,10 +185,12 @@ async function apiKey(sources: AuthenticationSources, key: string): Promise<Auth
     return REFUSED_KEY;
   }
   const roles = rolesOf(found.owner.role);
+  // A key acts with its owner's memberships, within its scopes (@requiresScopes still applies).
+  const organizations = found.owner.organizations ?? NO_ORGANIZATIONS;
   const viewer: Viewer =
     found.key.scopes === null
-      ? { id: found.owner.id, roles, via: 'api-key' }
-      : { id: found.owner.id, roles, via: 'api-key', scopes: found.key.scopes };
+      ? { id: found.owner.id, roles, via: 'api-key', organizations }
+      : { id: found.owner.id, roles, via: 'api-key', scopes: found.key.scopes, organizations };
   const stale = found.key.lastUsedAt === null || now.getTime() - found.key.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS;
   return decided({ ok: true, viewer, user: found.owner }, stale ? { kind: 'touch-api-key', keyId: found.key.id, at: now } : null);
 }

@@ -15,6 +15,7 @@ import {
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
+import { compileOrganizationCheck, type OrganizationRule } from './organizations';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
 import { type FieldRequirement, fieldRequirement, GUARDED_EXTENSION, guardedRequirement, OWNED_LOADER_EXTENSION } from './requirements';
 
@@ -37,7 +38,7 @@ export class AuthCoverageError extends Error {
   override readonly name = 'AuthCoverageError';
   constructor(readonly openFields: readonly string[]) {
     super(
-      `Strict auth: ${openFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials or @owner: ${openFields.join(', ')}. ` +
+      `Strict auth: ${openFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials, @owner or @inOrganization: ${openFields.join(', ')}. ` +
         'Mark each one, or turn strict mode off.',
     );
   }
@@ -77,7 +78,12 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
       if (!requirement.signedIn && requirement.owner === null) return fieldConfig;
       const coordinate = `${typeName}.${fieldName}`;
       const check = compileCheck(requirement, coordinate);
-      const guarded = guardField(fieldConfig, requirement, check);
+      const guarded = guardOrganization(
+        guardField(fieldConfig, requirement, check),
+        requirement.organizations,
+        coordinate,
+        roots.has(typeName),
+      );
       if (requirement.owner === null) return guarded;
       const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
       return guardOwnership(guarded, requirement.owner, check, ownerCheck, coordinate, roots.has(typeName), options);
@@ -160,6 +166,39 @@ function guardOwnership(
           if (denial !== null) throw denial;
         }
       }
+      return inner(source, args, context, info);
+    },
+  };
+}
+
+/**
+ * Adds the `@inOrganization` check (organizations.ts) before the rest: the organization id is the
+ * parent's property, or the field's argument. A root field has no parent: its rule must name an
+ * argument, and one that does not exist would let every caller through unchecked.
+ */
+function guardOrganization(
+  fieldConfig: GraphQLFieldConfig<unknown, unknown>,
+  rules: readonly OrganizationRule[],
+  coordinate: string,
+  onRoot: boolean,
+): GraphQLFieldConfig<unknown, unknown> {
+  const check = compileOrganizationCheck(rules, coordinate);
+  if (check === null) return fieldConfig;
+  for (const rule of rules) {
+    if (rule.argument === null && onRoot)
+      throw new TypeError(
+        `${coordinate}: @inOrganization on a root field must name the argument holding the organization id (argument: "…").`,
+      );
+    const argumentType = rule.argument === null ? undefined : getNullableType(fieldConfig.args?.[rule.argument]?.type);
+    if (rule.argument !== null && (!isScalarType(argumentType) || (argumentType.name !== 'ID' && argumentType.name !== 'String')))
+      throw new TypeError(`${coordinate}: @inOrganization(argument: "${rule.argument}") must name an argument of type ID or String.`);
+  }
+  const inner = fieldConfig.resolve!;
+  return {
+    ...fieldConfig,
+    resolve(source, args, context, info) {
+      const denial = check((context as AuthContext | undefined)?.viewer ?? null, source, args as Record<string, unknown>);
+      if (denial !== null) throw denial;
       return inner(source, args, context, info);
     },
   };

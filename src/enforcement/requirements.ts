@@ -7,6 +7,7 @@
 import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { getDirective } from '@graphql-tools/utils';
 import type { CredentialKind } from '../auth/viewer';
+import { type OrganizationRule, organizationRule } from './organizations';
 import type { OwnedObjectLoader, OwnerRule } from './ownership';
 import { combineScopeRequirements, type ScopeRequirement } from './scopes';
 
@@ -15,7 +16,7 @@ const KIND_VALUES: Readonly<Record<string, CredentialKind>> = { JWT: 'jwt', API_
 
 /** Where a requirement was declared, for messages and the auth map. */
 export interface RequirementSource {
-  readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner';
+  readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner' | 'inOrganization';
   readonly on: 'field' | 'type' | 'interface';
   /** `Type.field` or `Type`. */
   readonly coordinate: string;
@@ -23,6 +24,7 @@ export interface RequirementSource {
   readonly scopes?: ScopeRequirement;
   readonly kinds?: readonly CredentialKind[];
   readonly owner?: OwnerRule;
+  readonly organization?: OrganizationRule;
 }
 
 /**
@@ -38,6 +40,8 @@ export interface FieldRequirement {
   readonly kinds: readonly CredentialKind[] | null;
   /** `@owner`, decided on the object (see ownership.ts); null: none. */
   readonly owner: OwnerRule | null;
+  /** `@inOrganization`, type and field (every one must pass; see organizations.ts); empty: none. */
+  readonly organizations: readonly OrganizationRule[];
   readonly sources: readonly RequirementSource[];
   /** True when some directive was written for this field (on it, its type or its interface field). */
   readonly declared: boolean;
@@ -90,6 +94,9 @@ function readDirectives(
     };
     found.push({ directive: 'owner', on, coordinate, owner });
   }
+  for (const args of getDirective(schema, node, 'inOrganization') ?? []) {
+    found.push({ directive: 'inOrganization', on, coordinate, organization: organizationRule(schema, args) });
+  }
   return found;
 }
 
@@ -110,6 +117,7 @@ export function combineRequirements(sources: readonly RequirementSource[]): Fiel
       scopes: [],
       kinds: null,
       owner: kept.find((s) => s.owner !== undefined)?.owner ?? null,
+      organizations: [],
       sources: kept,
       declared,
     };
@@ -124,7 +132,8 @@ export function combineRequirements(sources: readonly RequirementSource[]): Fiel
   // An ownership rule alone does not ask for a signed-in caller: the user signUp returns may read
   // its own email on that (anonymous) request.
   const signedIn = enforcing.some((s) => s.directive !== 'owner');
-  return { signedIn, roles, scopes, kinds, owner, sources: enforcing.length > 0 ? enforcing : sources, declared };
+  const organizations = enforcing.flatMap((s) => (s.organization === undefined ? [] : [s.organization]));
+  return { signedIn, roles, scopes, kinds, owner, organizations, sources: enforcing.length > 0 ? enforcing : sources, declared };
 }
 
 /** The requirement of `typeName.fieldName` in a schema that still has its directives. */

@@ -2,6 +2,7 @@ import type { CALLER_OWNS } from '../enforcement/ownership';
 import type { Session } from '../services/accounts';
 import type { AuditEventRecord } from '../store/audit-events';
 import type { Connection } from '../services/pagination';
+import type { MembershipRecord } from '../store/organizations';
 import type { UserRecord } from '../store/users';
 
 /**
@@ -13,4 +14,5 @@ export type UserModel = UserRecord & { readonly [CALLER_OWNS]?: true };
 export type AuthPayloadModel = Omit<Session, 'user'> & { readonly user: UserModel };
 export type UserConnectionModel = Connection<UserModel>;
 export type AuditEventConnectionModel = Connection<AuditEventRecord>;
+export type MembershipConnectionModel = Connection<MembershipRecord>;
 export type { CreatedApiKey as CreatedApiKeyModel } from '../services/api-keys';

@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/resolvers-types';
 import { apiKeyResolvers } from './api-keys';
 import { auditResolvers } from './audit';
 import { withDomainErrorsAnswered } from './domain-errors';
+import { organizationResolvers } from './organizations';
 import { DateTime } from './scalars';
 import { userResolvers } from './users';
 
@@ -15,5 +16,6 @@ export const resolvers: Resolvers[] = (
     userResolvers,
     apiKeyResolvers,
     auditResolvers,
+    organizationResolvers,
   ] satisfies Resolvers[]
 ).map(withDomainErrorsAnswered);

@@ -14,6 +14,7 @@ import { eventLog } from './2026-12-01T00-00_event-log';
 import { optionalEmail } from './2026-12-06T00-00_optional-email';
 import { signingKeys } from './2026-12-06T00-00_signing-keys';
 import { apiKeyRotation } from './2026-12-06T01-00_api-key-rotation';
+import { organizations } from './2026-12-07T01-00_organizations';
 
 /**
  * Every migration, by name, for one dialect. Names sort by time; a released migration is never
@@ -36,5 +37,6 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-12-06T00-00_optional-email': optionalEmail(dialect),
     '2026-12-06T00-00_signing-keys': signingKeys(dialect),
     '2026-12-06T01-00_api-key-rotation': apiKeyRotation(dialect),
+    '2026-12-07T01-00_organizations': organizations(dialect),
   };
 }

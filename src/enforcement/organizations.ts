@@ -1,0 +1,143 @@
+/**
+ * `@inOrganization`: a field only members of the object's organization (holding at least `role`
+ * there), or holders of the global `orRole`, may use.
+ * - On an object's field (or type) the organization id is the parent's property named `field`: no
+ *   query per object, however long the list. The caller's memberships are part of the viewer
+ *   (`Viewer.organizations`), read with the user by the credential lookups, so they are as fresh as
+ *   roles (src/store/credential-lookups.ts's rule) and cost nothing per request while unchanged.
+ * - With `argument`, the id is that argument of the field itself: on a root field the operation gate
+ *   decides it before anything runs (a mutation in another tenant changes nothing).
+ * - No global role passes unless it is `orRole` (or includes it): an ADMIN is not a member of every
+ *   organization.
+ * Which organization roles there are, and which includes which, is read once per schema from its
+ * `OrganizationRole` enum (`organizationRolesIn`). Pure: decides from the viewer and the values given.
+ */
+import { getDirective } from '@graphql-tools/utils';
+import { type GraphQLError, type GraphQLSchema, isEnumType } from 'graphql';
+import { DEFAULT_ORGANIZATION_ROLES, MEMBER, OWNER, type OrganizationRoles, organizationRolesOf } from '../auth/organization-roles';
+import { holdsRole } from '../auth/roles';
+import { organizationRoleOf, type Viewer } from '../auth/viewer';
+import { forbidden, unauthenticated } from './denials';
+
+/** What one `@inOrganization` says, with the organization roles that pass it resolved. */
+export interface OrganizationRule {
+  /** The organization role required (or one that includes it). */
+  readonly role: string;
+  /** The object's property holding its organization's id (used when `argument` is null). */
+  readonly field: string;
+  /** The field's argument holding the organization id, or null: the object's `field` property. */
+  readonly argument: string | null;
+  /** A global role that passes without membership, or null: none. */
+  readonly orRole: string | null;
+  /** The organization roles whose holders pass (`role` and every role including it). */
+  readonly heldBy: readonly string[];
+}
+
+const rolesBySchema = new WeakMap<GraphQLSchema, OrganizationRoles>();
+
+/** A schema whose `OrganizationRole` enum cannot be used: names the problem and the fix. */
+export class OrganizationRolesError extends Error {
+  override readonly name = 'OrganizationRolesError';
+}
+
+/**
+ * The organization roles `schema` declares: its `OrganizationRole` enum, each value's
+ * `@includes(roles: …)` naming the roles it includes. MEMBER and OWNER must exist. Read once per schema.
+ */
+export function organizationRolesIn(schema: GraphQLSchema): OrganizationRoles {
+  let roles = rolesBySchema.get(schema);
+  if (roles !== undefined) return roles;
+  const type = schema.getType('OrganizationRole');
+  if (!isEnumType(type)) roles = DEFAULT_ORGANIZATION_ROLES;
+  else {
+    const values = type.getValues();
+    const names = values.map((v) => v.name);
+    for (const needed of [MEMBER, OWNER])
+      if (!names.includes(needed))
+        throw new OrganizationRolesError(`enum OrganizationRole must declare ${needed} (it has ${names.join(', ')}).`);
+    const includes: Record<string, readonly string[]> = {};
+    const declared = schema.getDirective('includes') !== undefined;
+    for (const value of values) {
+      const args = declared ? getDirective(schema, value, 'includes')?.[0] : undefined;
+      const listed = (args?.['roles'] as string[] | undefined) ?? [];
+      for (const name of listed)
+        if (!names.includes(name))
+          throw new OrganizationRolesError(`OrganizationRole.${value.name} @includes an unknown organization role ${name}.`);
+      includes[value.name] = listed;
+    }
+    // Before @includes existed the default enum said its hierarchy in words: keep it when nothing is declared.
+    const same = names.length === 3 && DEFAULT_ORGANIZATION_ROLES.values.every((v) => names.includes(v));
+    roles = !declared && same ? DEFAULT_ORGANIZATION_ROLES : organizationRolesOf(names, includes);
+  }
+  rolesBySchema.set(schema, roles);
+  return roles;
+}
+
+/** Reads one `@inOrganization`'s arguments. */
+export function organizationRule(schema: GraphQLSchema, args: Record<string, unknown>): OrganizationRule {
+  const role = String(args['role'] ?? MEMBER);
+  const argument = args['argument'] === undefined || args['argument'] === null ? null : String(args['argument']);
+  const orRole = args['orRole'] === undefined || args['orRole'] === null ? null : String(args['orRole']);
+  return { role, field: String(args['field'] ?? 'organizationId'), argument, orRole, heldBy: organizationRolesIn(schema).holdersOf(role) };
+}
+
+/**
+ * Marks an object as belonging to an organization the caller joined during this request (with the
+ * role given), although the viewer, read before the request ran, does not hold that membership:
+ * the organization createOrganization returns is its creator's (as `ownedByCaller` for `@owner`).
+ */
+export const JOINED_BY_CALLER: unique symbol = Symbol.for('gatehouse.joinedByCaller');
+
+export function joinedByCaller<T extends object>(
+  object: T,
+  organizationId: string,
+  role: string,
+): T & { readonly [JOINED_BY_CALLER]: { organizationId: string; role: string } } {
+  return { ...object, [JOINED_BY_CALLER]: { organizationId, role } };
+}
+
+/** The role the viewer holds in `organizationId`, as the viewer says or as `source` was marked (joinedByCaller). */
+export function callerRoleIn(viewer: Viewer | null, organizationId: string, source?: unknown): string | undefined {
+  const joined = (source as { [JOINED_BY_CALLER]?: { organizationId: string; role: string } } | null | undefined)?.[JOINED_BY_CALLER];
+  if (joined !== undefined && joined.organizationId === organizationId) return joined.role;
+  return organizationRoleOf(viewer, organizationId);
+}
+
+/** True when `viewer` passes `rule` for the organization `organizationId` names (`source`: the object, if any). Pure. */
+export function passesOrganization(rule: OrganizationRule, viewer: Viewer, organizationId: unknown, source?: unknown): boolean {
+  if (rule.orRole !== null && holdsRole(viewer.roles, rule.orRole)) return true;
+  if (typeof organizationId !== 'string' && typeof organizationId !== 'number') return false;
+  const held = callerRoleIn(viewer, String(organizationId), source);
+  return held !== undefined && rule.heldBy.includes(held);
+}
+
+/** The error for a caller who fails `rule` on `coordinate`. */
+export function organizationDenial(rule: OrganizationRule, viewer: Viewer | null, coordinate: string): GraphQLError {
+  if (viewer === null) return unauthenticated(`You must be signed in to use ${coordinate}.`);
+  const who = `${rule.role === MEMBER ? 'a member' : `a ${rule.role}`} of ${rule.argument === null ? "the object's" : 'that'} organization`;
+  return forbidden(`Only ${who}${rule.orRole === null ? '' : ` or an ${rule.orRole}`} may use ${coordinate}.`);
+}
+
+/**
+ * The decision of a field's `@inOrganization` rules (all must pass): given the viewer, the parent
+ * and the field's arguments, the error or null. Null when the field has none.
+ */
+export function compileOrganizationCheck(
+  rules: readonly OrganizationRule[],
+  coordinate: string,
+): ((viewer: Viewer | null, source: unknown, args: Readonly<Record<string, unknown>>) => GraphQLError | null) | null {
+  if (rules.length === 0) return null;
+  return (viewer, source, args) => {
+    for (const rule of rules) {
+      if (viewer === null) return organizationDenial(rule, viewer, coordinate);
+      const id = rule.argument === null ? (source as Record<string, unknown> | null | undefined)?.[rule.field] : args[rule.argument];
+      if (!passesOrganization(rule, viewer, id, source)) return organizationDenial(rule, viewer, coordinate);
+    }
+    return null;
+  };
+}
+
+/** The rules among `rules` the operation gate can decide before execution: those reading an argument. */
+export function argumentRules(rules: readonly OrganizationRule[]): readonly OrganizationRule[] {
+  return rules.filter((rule) => rule.argument !== null);
+}
