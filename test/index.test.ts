@@ -39,7 +39,7 @@ describe('the package entry', () => {
       makeExecutableSchema({
         typeDefs: [
           gatehouse.authDirectiveTypeDefs,
-          'enum Role { USER ADMIN } type Query { open: String @public secret: String @hasRole(role: ADMIN) }',
+          'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { open: String @public secret: String @hasRole(role: ADMIN) }',
         ],
         resolvers: { Query: { open: () => 'o', secret: () => 's' } },
       }),

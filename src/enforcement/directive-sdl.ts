@@ -17,6 +17,12 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
   directive @hasRole(role: Role!) on OBJECT | FIELD_DEFINITION
 
   """
+  On a value of the \`Role\` or \`OrganizationRole\` enum: holding this role also holds the roles listed
+  (values of the same enum), and what they include in turn, e.g. \`ADMIN @includes(roles: [MODERATOR])\`.
+  """
+  directive @includes(roles: [String!]!) on ENUM_VALUE
+
+  """
   Anyone may read this field, signed in or not. On a field it opens that field even inside a
   protected type; on a type it only states the type is public.
   """

@@ -12,11 +12,17 @@
  * Which organization roles there are, and which includes which, is read once per schema from its
  * `OrganizationRole` enum (`organizationRolesIn`). Pure: decides from the viewer and the values given.
  */
-import { getDirective } from '@graphql-tools/utils';
-import { type GraphQLError, type GraphQLSchema, isEnumType } from 'graphql';
-import { DEFAULT_ORGANIZATION_ROLES, MEMBER, OWNER, type OrganizationRoles, organizationRolesOf } from '../auth/organization-roles';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
+import {
+  DEFAULT_ORGANIZATION_ROLE_INCLUDES,
+  MEMBER,
+  type OrganizationRoles,
+  organizationRolesOf,
+  REQUIRED_ORGANIZATION_ROLES,
+} from '../auth/organization-roles';
 import { holdsRole } from '../auth/roles';
 import { organizationRoleOf, type Viewer } from '../auth/viewer';
+import { readRoleCatalog } from './declared-roles';
 import { forbidden, unauthenticated } from './denials';
 
 /** What one `@inOrganization` says, with the organization roles that pass it resolved. */
@@ -35,41 +41,19 @@ export interface OrganizationRule {
 
 const rolesBySchema = new WeakMap<GraphQLSchema, OrganizationRoles>();
 
-/** A schema whose `OrganizationRole` enum cannot be used: names the problem and the fix. */
-export class OrganizationRolesError extends Error {
-  override readonly name = 'OrganizationRolesError';
-}
-
 /**
  * The organization roles `schema` declares: its `OrganizationRole` enum, each value's
- * `@includes(roles: …)` naming the roles it includes. MEMBER and OWNER must exist. Read once per schema.
+ * `@includes(roles: …)` naming the roles it includes (declared-roles.ts); MEMBER and OWNER must
+ * exist. Read once per schema; a bad declaration throws RoleDeclarationError naming it.
  */
 export function organizationRolesIn(schema: GraphQLSchema): OrganizationRoles {
   let roles = rolesBySchema.get(schema);
-  if (roles !== undefined) return roles;
-  const type = schema.getType('OrganizationRole');
-  if (!isEnumType(type)) roles = DEFAULT_ORGANIZATION_ROLES;
-  else {
-    const values = type.getValues();
-    const names = values.map((v) => v.name);
-    for (const needed of [MEMBER, OWNER])
-      if (!names.includes(needed))
-        throw new OrganizationRolesError(`enum OrganizationRole must declare ${needed} (it has ${names.join(', ')}).`);
-    const includes: Record<string, readonly string[]> = {};
-    const declared = schema.getDirective('includes') !== undefined;
-    for (const value of values) {
-      const args = declared ? getDirective(schema, value, 'includes')?.[0] : undefined;
-      const listed = (args?.['roles'] as string[] | undefined) ?? [];
-      for (const name of listed)
-        if (!names.includes(name))
-          throw new OrganizationRolesError(`OrganizationRole.${value.name} @includes an unknown organization role ${name}.`);
-      includes[value.name] = listed;
-    }
-    // Before @includes existed the default enum said its hierarchy in words: keep it when nothing is declared.
-    const same = names.length === 3 && DEFAULT_ORGANIZATION_ROLES.values.every((v) => names.includes(v));
-    roles = !declared && same ? DEFAULT_ORGANIZATION_ROLES : organizationRolesOf(names, includes);
+  if (roles === undefined) {
+    roles = organizationRolesOf(
+      readRoleCatalog(schema, 'OrganizationRole', DEFAULT_ORGANIZATION_ROLE_INCLUDES, REQUIRED_ORGANIZATION_ROLES),
+    );
+    rolesBySchema.set(schema, roles);
   }
-  rolesBySchema.set(schema, roles);
   return roles;
 }
 

@@ -7,7 +7,7 @@ import type { Viewer } from '../../src/auth/viewer';
 
 // A schema of the user's own, as a library user would write it.
 const typeDefs = /* GraphQL */ `
-  enum Role { USER ADMIN }
+  enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
   type Query {
     hello: String @public
     secret: String @auth
@@ -151,7 +151,7 @@ describe('applyAuthDirectives', () => {
 
   describe('strict mode', () => {
     const open = /* GraphQL */ `
-      enum Role { USER ADMIN }
+      enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
       type Query { fine: String @public leaky: String }
       type Mutation { doIt: Boolean wrapped: Boolean @auth }
     `;

@@ -341,7 +341,10 @@ export type QueryUsersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** What a user may do beyond signing in. An ADMIN also holds every USER permission. */
+/**
+ * What a user may do beyond signing in: gatehouse's default roles, used when the application declares
+ * no \`enum Role\` of its own (see docs/protecting-fields.md). An ADMIN holds every declared role.
+ */
 export type Role =
   | 'ADMIN'
   | 'USER';
@@ -521,6 +524,12 @@ export type InOrganizationDirectiveArgs = {
 
 export type InOrganizationDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = InOrganizationDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type IncludesDirectiveArgs = {
+  roles: Array<Scalars['String']['input']>;
+};
+
+export type IncludesDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = IncludesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type OwnerDirectiveArgs = {
   field: Scalars['String']['input'];
   idArgument?: Scalars['String']['input'];
@@ -695,6 +704,7 @@ export type DirectiveResolvers<ContextType = GraphQLContext> = ResolversObject<{
   credentials?: CredentialsDirectiveResolver<any, any, ContextType>;
   hasRole?: HasRoleDirectiveResolver<any, any, ContextType>;
   inOrganization?: InOrganizationDirectiveResolver<any, any, ContextType>;
+  includes?: IncludesDirectiveResolver<any, any, ContextType>;
   owner?: OwnerDirectiveResolver<any, any, ContextType>;
   public?: PublicDirectiveResolver<any, any, ContextType>;
   requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
