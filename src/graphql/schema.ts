@@ -2,11 +2,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
-import { type DocumentNode, type GraphQLSchema, Kind, parse } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { applyAuthDirectives } from '../enforcement/apply-directives';
-import { declaresEnum } from '../enforcement/declared-roles';
 import { authDirectiveTypeDefs } from '../enforcement/directive-sdl';
 import type { OwnedObjectLoader } from '../enforcement/ownership';
+import { withoutDeclaredEnums } from './declared-enums';
 import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
@@ -39,22 +39,6 @@ export function readSchemaFiles(paths: string | readonly string[]): string[] {
 
 function asList<T>(value: T | readonly T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
-}
-
-/** Enums of gatehouse's account schema that are defaults: an application that declares its own replaces them. */
-const DEFAULT_ENUMS = ['OrganizationRole'] as const;
-
-/** gatehouse's SDL without the default enums the application declares itself (`enum OrganizationRole { … }`). */
-function withoutDeclaredEnums(account: readonly string[], appTypeDefs: readonly (string | DocumentNode)[]): (string | DocumentNode)[] {
-  const replaced = DEFAULT_ENUMS.filter((name) => declaresEnum(appTypeDefs, name));
-  if (replaced.length === 0) return [...account];
-  return account.map((sdl) => {
-    const document = parse(sdl);
-    const definitions = document.definitions.filter(
-      (d) => !(d.kind === Kind.ENUM_TYPE_DEFINITION && (replaced as readonly string[]).includes(d.name.value)),
-    );
-    return { ...document, definitions };
-  });
 }
 
 /**

@@ -231,3 +231,26 @@ function keepsAnOwner(
     ),
   ]);
 }
+
+/** Organization id → role for every membership of `userId` (the test kit's viewers; requests read them with the user). */
+export async function membershipsOf(db: Db, userId: string): Promise<Readonly<Record<string, string>>> {
+  const rows = await db.selectFrom('memberships').select(['organization_id', 'role']).where('user_id', '=', userId).execute();
+  return Object.freeze(Object.fromEntries(rows.map((row) => [row.organization_id, row.role])));
+}
+
+/** Makes `userId` a member holding `role`, or changes the role it holds (the test kit's setup; no guard). */
+export async function putMembership(
+  db: Db,
+  membership: { organizationId: string; userId: string; role: string; now: Date },
+): Promise<void> {
+  await db
+    .insertInto('memberships')
+    .values({
+      organization_id: membership.organizationId,
+      user_id: membership.userId,
+      role: membership.role,
+      created_at: membership.now.toISOString(),
+    })
+    .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role: membership.role }))
+    .execute();
+}
