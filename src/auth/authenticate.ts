@@ -167,7 +167,14 @@ async function providerToken(sources: AuthenticationSources, token: string): Pro
   if (user === undefined || !mayAct(user) || providerTokenEnded(user, identity.issuedAt)) return REFUSED_TOKEN;
   let roles = expandedRoles.get(identity);
   if (roles === undefined) expandedRoles.set(identity, (roles = rolesOfAll(identity.roles)));
-  return decided({ ok: true, viewer: { id: user.id, roles, via: 'external', scopes: identity.scopes }, user, sessionId: null });
+  // Memberships from the token when its issuer names an organizationsClaim, else the user's stored ones.
+  const organizations = identity.organizations ?? user.organizations ?? NO_ORGANIZATIONS;
+  return decided({
+    ok: true,
+    viewer: { id: user.id, roles, via: 'external', scopes: identity.scopes, organizations },
+    user,
+    sessionId: null,
+  });
 }
 
 async function apiKey(sources: AuthenticationSources, key: string): Promise<AuthenticationStep> {

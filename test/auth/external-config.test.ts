@@ -31,6 +31,7 @@ it('needs only issuer and audience; the rest has the documented defaults', () =>
       roleMap: {},
       scopesClaim: 'scope',
       clientIds: null,
+      organizationsClaim: null,
     },
   ]);
 });
