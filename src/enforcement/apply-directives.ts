@@ -78,11 +78,11 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
       if (!requirement.signedIn && requirement.owner === null) return fieldConfig;
       const coordinate = `${typeName}.${fieldName}`;
       const check = compileCheck(requirement, coordinate);
-      const guarded = guardOrganization(
-        guardField(fieldConfig, requirement, check),
-        requirement.organizations,
-        coordinate,
-        roots.has(typeName),
+      const guarded = guardField(
+        fieldConfig,
+        requirement,
+        check,
+        organizationCheckFor(fieldConfig, requirement.organizations, coordinate, roots.has(typeName)),
       );
       if (requirement.owner === null) return guarded;
       const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
@@ -172,18 +172,16 @@ function guardOwnership(
 }
 
 /**
- * Adds the `@inOrganization` check (organizations.ts) before the rest: the organization id is the
- * parent's property, or the field's argument. A root field has no parent: its rule must name an
- * argument, and one that does not exist would let every caller through unchecked.
+ * The `@inOrganization` decision of a field (organizations.ts), or null when it has none: the
+ * organization id is the parent's property, or the field's argument. A root field has no parent: its
+ * rule must name an argument, and one that does not exist would let every caller through unchecked.
  */
-function guardOrganization(
+function organizationCheckFor(
   fieldConfig: GraphQLFieldConfig<unknown, unknown>,
   rules: readonly OrganizationRule[],
   coordinate: string,
   onRoot: boolean,
-): GraphQLFieldConfig<unknown, unknown> {
-  const check = compileOrganizationCheck(rules, coordinate);
-  if (check === null) return fieldConfig;
+): OrganizationCheck | null {
   for (const rule of rules) {
     if (rule.argument === null && onRoot)
       throw new TypeError(
@@ -193,16 +191,10 @@ function guardOrganization(
     if (rule.argument !== null && (!isScalarType(argumentType) || (argumentType.name !== 'ID' && argumentType.name !== 'String')))
       throw new TypeError(`${coordinate}: @inOrganization(argument: "${rule.argument}") must name an argument of type ID or String.`);
   }
-  const inner = fieldConfig.resolve!;
-  return {
-    ...fieldConfig,
-    resolve(source, args, context, info) {
-      const denial = check((context as AuthContext | undefined)?.viewer ?? null, source, args as Record<string, unknown>);
-      if (denial !== null) throw denial;
-      return inner(source, args, context, info);
-    },
-  };
+  return compileOrganizationCheck(rules, coordinate);
 }
+
+type OrganizationCheck = NonNullable<ReturnType<typeof compileOrganizationCheck>>;
 
 /**
  * Runs the static check before the field's resolver, or graphql's default one for a plain property.
@@ -212,12 +204,25 @@ function guardField(
   fieldConfig: GraphQLFieldConfig<unknown, unknown>,
   requirement: FieldRequirement,
   check: (viewer: Viewer | null) => GraphQLError | null,
+  organizationCheck: OrganizationCheck | null = null,
 ): GraphQLFieldConfig<unknown, unknown> {
   const resolve = fieldConfig.resolve ?? defaultFieldResolver;
   const moreThanSignedIn = requirement.roles.length > 0 || requirement.kinds !== null || requirement.scopes.length > 0;
+  const extensions = { ...fieldConfig.extensions, [GUARDED_EXTENSION]: requirement };
+  if (organizationCheck !== null)
+    return {
+      ...fieldConfig,
+      extensions,
+      resolve(source, args, context, info) {
+        const viewer = (context as AuthContext | undefined)?.viewer ?? null;
+        const denial = (viewer === null || moreThanSignedIn ? check(viewer) : null) ?? organizationCheck(viewer, source, args);
+        if (denial !== null) throw denial;
+        return resolve(source, args, context, info);
+      },
+    };
   return {
     ...fieldConfig,
-    extensions: { ...fieldConfig.extensions, [GUARDED_EXTENSION]: requirement },
+    extensions,
     resolve(source, args, context, info) {
       const viewer = (context as AuthContext | undefined)?.viewer ?? null;
       if (viewer === null || moreThanSignedIn) {

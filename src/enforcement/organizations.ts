@@ -111,11 +111,27 @@ export function compileOrganizationCheck(
   coordinate: string,
 ): ((viewer: Viewer | null, source: unknown, args: Readonly<Record<string, unknown>>) => GraphQLError | null) | null {
   if (rules.length === 0) return null;
+  const full = (rule: OrganizationRule, viewer: Viewer | null, source: unknown, args: Readonly<Record<string, unknown>>) => {
+    if (viewer === null) return organizationDenial(rule, viewer, coordinate);
+    const id = rule.argument === null ? (source as Record<string, unknown> | null | undefined)?.[rule.field] : args[rule.argument];
+    return passesOrganization(rule, viewer, id, source) ? null : organizationDenial(rule, viewer, coordinate);
+  };
+  const [only] = rules;
+  if (rules.length === 1 && only !== undefined && only.argument === null) {
+    // The common case, on every item of a list: one rule on the object. A member passes on one
+    // property read and one lookup (a role held is one of `heldBy`; an inherited property such as
+    // `constructor` never is); everything else takes the full decision.
+    const { field, heldBy } = only;
+    return (viewer, source, args) => {
+      const id = (source as Record<string, unknown> | null | undefined)?.[field];
+      const held = viewer !== null && typeof id === 'string' ? viewer.organizations?.[id] : undefined;
+      return held !== undefined && heldBy.includes(held) ? null : full(only, viewer, source, args);
+    };
+  }
   return (viewer, source, args) => {
     for (const rule of rules) {
-      if (viewer === null) return organizationDenial(rule, viewer, coordinate);
-      const id = rule.argument === null ? (source as Record<string, unknown> | null | undefined)?.[rule.field] : args[rule.argument];
-      if (!passesOrganization(rule, viewer, id, source)) return organizationDenial(rule, viewer, coordinate);
+      const denial = full(rule, viewer, source, args);
+      if (denial !== null) return denial;
     }
     return null;
   };
