@@ -68,10 +68,22 @@ describe('introspection shows each caller the schema it can reach', () => {
   it('a USER sees what a USER may use; an ADMIN everything; the three differ', async () => {
     const user = await roots('USER');
     const admin = await roots('ADMIN');
-    expect(user.query).toEqual(['me', 'myApiKeys', 'note', 'notes', 'publicMessage']);
+    // organization(id) is guarded only by @inOrganization: membership is data, so every signed-in caller sees it.
+    expect(user.query).toEqual(['me', 'myApiKeys', 'myOrganizations', 'note', 'notes', 'organization', 'publicMessage']);
+    expect(user.mutation).toEqual(expect.arrayContaining(['addMember', 'createOrganization', 'removeMember', 'setMemberRole']));
     expect(user.mutation).not.toEqual(expect.arrayContaining(['setUserRole']));
     expect(user.mutation).toEqual(expect.arrayContaining(['createApiKey', 'createNote', 'deleteNote', 'logout']));
-    expect(admin.query).toEqual(['auditEvents', 'me', 'myApiKeys', 'note', 'notes', 'publicMessage', 'users']);
+    expect(admin.query).toEqual([
+      'auditEvents',
+      'me',
+      'myApiKeys',
+      'myOrganizations',
+      'note',
+      'notes',
+      'organization',
+      'publicMessage',
+      'users',
+    ]);
     expect(admin.mutation).toEqual(expect.arrayContaining(['setUserRole', 'endUserSessions', 'createApiKey']));
   });
 
