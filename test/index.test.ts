@@ -19,6 +19,7 @@ describe('the package entry', () => {
         'forbidden',
         'hasRole',
         'notFound',
+        'organizationRoleOf',
         'rateLimited',
         'runGatehouse',
         'unauthenticated',
