@@ -12,7 +12,7 @@ import type { Viewer } from '../src/auth/viewer';
 export const ITEMS = 10_000;
 
 const typeDefs = /* GraphQL */ `
-  enum Role { USER ADMIN }
+  enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
   type Query { items: [Item!]! @auth }
   type Item @auth {
     id: ID!

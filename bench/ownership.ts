@@ -13,7 +13,7 @@ import { authDirectiveTypeDefs } from '../src/enforcement/directive-sdl';
 export const OWNED_ITEMS = 10_000;
 
 const typeDefs = /* GraphQL */ `
-  enum Role { USER ADMIN }
+  enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
   type Query { items: [Item!]! @auth }
   type Item {
     id: ID!

@@ -9,7 +9,7 @@
  */
 export { createGatehouse, type Gatehouse, type GatehouseOptions, runGatehouse } from './gatehouse';
 export type { EventReader, EventSelect, EventView, GatehouseContext, GatehouseEvents, GatehouseUser } from './context';
-export { type AuthContext, type CredentialKind, hasRole, type Viewer } from './auth/viewer';
+export { type AuthContext, type CredentialKind, hasRole, organizationRoleOf, type Viewer } from './auth/viewer';
 export { applyAuthDirectives, type ApplyAuthDirectivesOptions, AuthCoverageError } from './enforcement/apply-directives';
 export { authDirectiveTypeDefs } from './enforcement/directive-sdl';
 export type { OwnedObjectLoader } from './enforcement/ownership';

@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Viewer } from './auth/viewer';
 import type { GatehouseContext } from './context';
 import { createTestKit as createInternalTestKit } from './testkit';
-import type { ExecuteResult, Kit, KitApiKey, KitUser, TestKitOptions } from './testkit-shapes';
+import type { ExecuteResult, Kit, KitApiKey, KitOrganization, KitUser, TestKitOptions } from './testkit-shapes';
 
 export { type ManualClock, manualClock } from './manual-clock';
 
@@ -36,7 +36,7 @@ export interface TestApiKey extends KitApiKey<GatehouseContext> {}
 /** The kit `createTestKit` returns; `Tables` types `kit.db` (your tables, as in your migrations). */
 /** Roles are your `enum Role`'s values (gatehouse's default: USER, ADMIN). */
 export interface TestKit<Tables = any> extends Kit<GatehouseContext, TestUser, TestApiKey, string, Tables> {}
-export type { ExecuteResult, TestKitOptions };
+export type { ExecuteResult, KitOrganization, TestKitOptions };
 
 /**
  * gatehouse with your schema over a fresh, migrated database (SQLite in memory unless
@@ -54,6 +54,10 @@ export async function createTestKit<Tables = any>(options: TestKitOptions = {}):
     contextFor: (viewer) => kit.contextFor(viewer),
     createUser: (createOptions) => kit.createUser(createOptions),
     createApiKey: (owner, keyOptions) => kit.createApiKey(owner as Parameters<typeof kit.createApiKey>[0], keyOptions),
+    createOrganization: (owner, organizationOptions) =>
+      kit.createOrganization(owner as Parameters<typeof kit.createOrganization>[0], organizationOptions as never),
+    setMembership: (organization, user, role) => kit.setMembership(organization, user as Parameters<typeof kit.setMembership>[1], role),
+    removeMembership: (organization, user) => kit.removeMembership(organization, user as Parameters<typeof kit.removeMembership>[1]),
     execute: (query, executeOptions) => kit.execute(query, executeOptions as Parameters<typeof kit.execute>[1]),
     close: () => kit.close(),
   };

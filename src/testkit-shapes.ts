@@ -34,6 +34,12 @@ export interface ExecuteResult<TData> {
   readonly codes: readonly string[];
 }
 
+/** An organization the kit created. */
+export interface KitOrganization {
+  readonly id: string;
+  readonly name: string;
+}
+
 /** The kit's operations; `TestUser` and `TestApiKey` are what `createUser` and `createApiKey` return. */
 export interface Kit<
   Context extends GatehouseContext,
@@ -63,7 +69,22 @@ export interface Kit<
   /** Makes an API key for `owner` through gatehouse's own service. */
   /** `scopes`: exactly the scopes the key holds (each named by a @requiresScopes of the schema); none given: every scope. */
   createApiKey(owner: TestUser, options?: { name?: string; expiresInDays?: number; scopes?: readonly string[] }): Promise<TestApiKey>;
-  /** Runs an operation through the same Apollo server the HTTP layer uses, as `as` (anonymous by default). */
+  /**
+   * Creates an organization (gatehouse's `organizations` table) with `owner` as its OWNER and each of
+   * `members` holding its role (MEMBER unless said; any value of your `OrganizationRole`).
+   */
+  createOrganization(
+    owner: TestUser,
+    options?: { name?: string; members?: ReadonlyArray<{ readonly user: TestUser; readonly role?: string }> },
+  ): Promise<KitOrganization>;
+  /** Makes `user` a member of `organization` holding `role` (MEMBER unless said), or changes the role it holds there. */
+  setMembership(organization: KitOrganization, user: TestUser, role?: string): Promise<void>;
+  /** Ends `user`'s membership of `organization`. */
+  removeMembership(organization: KitOrganization, user: TestUser): Promise<void>;
+  /**
+   * Runs an operation through the same Apollo server the HTTP layer uses, as `as` (anonymous by
+   * default). A user or key acts with its memberships as they are now, as a request would.
+   */
   execute<TData = Record<string, unknown>>(
     query: string,
     options?: { variables?: Record<string, unknown>; as?: TestUser | TestApiKey | Context | null },

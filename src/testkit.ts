@@ -15,6 +15,8 @@ import { appSchemaOf } from './gatehouse';
 import { buildSchema } from './graphql/schema';
 import { declaredRoles } from './enforcement/declared-roles';
 import { createApiKey } from './services/api-keys';
+import { MEMBER, OWNER } from './auth/organization-roles';
+import { insertOrganization, membershipsOf, putMembership } from './store/organizations';
 import { knownScopes } from './enforcement/scopes';
 import { migrateApplication, migrateToLatest, openStore, type Store } from './store/database';
 import { newId } from './store/ids';
@@ -80,6 +82,13 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   const contextFor = (viewer: Viewer | null, user: UserRecord | null = null): GraphQLContext =>
     createContext(app, { viewer, user, clientAddress: '127.0.0.1', requestId: randomUUID() });
 
+  /** A kit user's or key's context with the viewer's memberships read now, as authentication reads them per request. */
+  const withMembershipsNow = async (context: GraphQLContext): Promise<GraphQLContext> => {
+    const { viewer } = context;
+    if (viewer === null) return context;
+    return { ...context, viewer: { ...viewer, organizations: await membershipsOf(store.db, viewer.id) } };
+  };
+
   const kit: TestKit = {
     db: store.db,
     app,
@@ -116,8 +125,25 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
       const viewer: Viewer = { ...maker, via: 'api-key', ...(held === null ? {} : { scopes: held }) };
       return { id: created.apiKey.id, secret: created.secret, context: contextFor(viewer, owner.user) };
     },
+    async createOrganization(owner, { name = 'Test organization', members = [] } = {}) {
+      const organization = await insertOrganization(store.db, {
+        id: newId(),
+        name,
+        ownerId: owner.user.id,
+        ownerRole: OWNER,
+        now: app.now(),
+      });
+      for (const { user, role } of members) await kit.setMembership(organization, user, role);
+      return { id: organization.id, name: organization.name };
+    },
+    async setMembership(organization, user, role = MEMBER) {
+      await putMembership(store.db, { organizationId: organization.id, userId: user.user.id, role, now: app.now() });
+    },
+    async removeMembership(organization, user) {
+      await store.db.deleteFrom('memberships').where('organization_id', '=', organization.id).where('user_id', '=', user.user.id).execute();
+    },
     async execute(query, { variables, as = null } = {}) {
-      const contextValue = as === null ? contextFor(null) : 'context' in as ? as.context : as;
+      const contextValue = as === null ? contextFor(null) : 'context' in as ? await withMembershipsNow(as.context) : as;
       const response = await server.executeOperation({ query, ...(variables ? { variables } : {}) }, { contextValue });
       assert(response.body.kind === 'single', 'gatehouse does not stream responses');
       const { data, errors } = response.body.singleResult;

@@ -19,6 +19,7 @@ describe('the package entry', () => {
         'forbidden',
         'hasRole',
         'notFound',
+        'organizationRoleOf',
         'rateLimited',
         'runGatehouse',
         'unauthenticated',
@@ -39,7 +40,7 @@ describe('the package entry', () => {
       makeExecutableSchema({
         typeDefs: [
           gatehouse.authDirectiveTypeDefs,
-          'enum Role { USER ADMIN } type Query { open: String @public secret: String @hasRole(role: ADMIN) }',
+          'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { open: String @public secret: String @hasRole(role: ADMIN) }',
         ],
         resolvers: { Query: { open: () => 'o', secret: () => 's' } },
       }),

@@ -30,5 +30,21 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         await db.schema.dropTable('notes').ifExists().execute();
       },
     },
+    // A note may belong to an organization (gatehouse's organizations table): readable by its
+    // members only, through the fields that name the organization (schema.graphql). Deleting the
+    // organization deletes its notes.
+    '2026-12-07T01-00_organization-notes': {
+      async up(db) {
+        await db.schema
+          .alterTable('notes')
+          .addColumn('organization_id', 'text', (c) => c.references('organizations.id').onDelete('cascade'))
+          .execute();
+        await db.schema.createIndex('notes_organization').on('notes').columns(['organization_id', 'created_at', 'id']).execute();
+      },
+      async down(db) {
+        await db.schema.dropIndex('notes_organization').ifExists().execute();
+        await db.schema.alterTable('notes').dropColumn('organization_id').execute();
+      },
+    },
   };
 }

@@ -9,6 +9,7 @@ import {
   type GatehouseContext,
   hasRole,
   notFound,
+  organizationRoleOf,
   rateLimited,
   unauthenticated,
   type Viewer,
@@ -118,6 +119,28 @@ export const noteAddedView: EventView<NoteRecord> = {
   visibleTo: canRead,
 };
 
+/** The topic of one organization's new notes: each organization's subscribers hear only its own. */
+export const organizationNoteTopic = (organizationId: string) => `organizationNoteAdded.${organizationId.toLowerCase()}`;
+
+/**
+ * How `organizationNoteAdded` reads an event: the organization's note, seen by its members only
+ * (the root field's @inOrganization has let only members subscribe, and ends a subscription whose
+ * subscriber is removed; this holds for each event as well).
+ */
+export const organizationNoteAddedView: EventView<NoteRecord> = {
+  load: async (id, reader) => {
+    const [note] = await store.findNotesOfAnyOrganization(reader.db as NotesDb, [id]);
+    return note;
+  },
+  visibleTo: (viewer, note) => note.organizationId !== null && organizationRoleOf(viewer, note.organizationId) !== undefined,
+};
+
+/** One page of notes as a NoteConnection. */
+function page(rows: readonly NoteRecord[], limit: number, totalCount: number) {
+  const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node), node }));
+  return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+}
+
 export interface NotesArgs {
   first?: number | null;
   after?: string | null;
@@ -133,8 +156,7 @@ export const resolvers = {
         store.listVisibleNotes(db(context), readerId, limit + 1, after),
         store.countVisibleNotes(db(context), readerId),
       ]);
-      const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node), node }));
-      return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+      return page(rows, limit, totalCount);
     },
     /** The note, null when there is none. Another's PRIVATE note never gets here: the schema's @owner refuses it. */
     async note(_parent: unknown, args: { id: string }, context: GatehouseContext) {
@@ -167,6 +189,26 @@ export const resolvers = {
       await context.events.publish(NOTE_ADDED, note.id);
       return note;
     },
+    /** The schema's @inOrganization has let only a member of the organization get here. */
+    async createOrganizationNote(
+      _parent: unknown,
+      args: { organizationId: string; title: string; body: string },
+      context: GatehouseContext,
+    ) {
+      const viewer = signedIn(context);
+      const organizationId = validId(args.organizationId, 'organizationId');
+      const note = await store.insertNote(db(context), {
+        id: randomUUID(),
+        authorId: viewer.id,
+        title: requiredText(args.title, LIMITS.titleMax, 'title'),
+        body: requiredText(args.body, LIMITS.bodyMax, 'body', false),
+        visibility: 'PRIVATE',
+        now: context.now(),
+        organizationId,
+      });
+      await context.events.publish(organizationNoteTopic(organizationId), note.id);
+      return note;
+    },
     /** The schema's @owner has let only the author, a MODERATOR or an ADMIN get here. */
     async deleteNote(_parent: unknown, args: { id: string }, context: GatehouseContext) {
       const note = await store.findNoteById(db(context), validId(args.id));
@@ -179,6 +221,23 @@ export const resolvers = {
       /** Every subscriber shares noteAddedView: one read of the note per event, one decision per distinct viewer. */
       subscribe: (_parent: unknown, _args: unknown, context: GatehouseContext) => context.events.subscribe(NOTE_ADDED, noteAddedView),
       resolve: (note: NoteRecord) => note,
+    },
+    organizationNoteAdded: {
+      subscribe: (_parent: unknown, args: { organizationId: string }, context: GatehouseContext) =>
+        context.events.subscribe(organizationNoteTopic(validId(args.organizationId, 'organizationId')), organizationNoteAddedView),
+      resolve: (note: NoteRecord) => note,
+    },
+  },
+  Organization: {
+    /** The schema's @inOrganization(field: "id") has let only members of this organization get here. */
+    async notes(organization: { id: string }, args: NotesArgs, context: GatehouseContext) {
+      const limit = validPageSize(args.first);
+      const after = decodeCursor(args.after);
+      const [rows, totalCount] = await Promise.all([
+        store.listOrganizationNotes(db(context), organization.id, limit + 1, after),
+        store.countOrganizationNotes(db(context), organization.id),
+      ]);
+      return page(rows, limit, totalCount);
     },
   },
   Note: {

@@ -15,6 +15,8 @@ export interface NotesTables {
     body: string;
     visibility: Visibility;
     created_at: Timestamp;
+    /** Null for a personal note; otherwise the organization whose members alone read it. */
+    organization_id: ColumnType<string | null, string | null | undefined, string | null>;
   };
 }
 
@@ -27,6 +29,8 @@ export interface NoteRecord {
   readonly body: string;
   readonly visibility: Visibility;
   readonly createdAt: Date;
+  /** The organization the note belongs to (its members alone read it), or null. */
+  readonly organizationId: string | null;
 }
 
 /** A position in the (created_at, id) order; what a cursor decodes to. */
@@ -35,7 +39,7 @@ export interface Position {
   readonly id: string;
 }
 
-const COLUMNS = ['id', 'author_id', 'title', 'body', 'visibility', 'created_at'] as const;
+const COLUMNS = ['id', 'author_id', 'title', 'body', 'visibility', 'created_at', 'organization_id'] as const;
 
 function toNote(row: {
   id: string;
@@ -44,6 +48,7 @@ function toNote(row: {
   body: string;
   visibility: Visibility;
   created_at: Date | string;
+  organization_id: string | null;
 }): NoteRecord {
   return {
     id: row.id,
@@ -52,12 +57,13 @@ function toNote(row: {
     body: row.body,
     visibility: row.visibility,
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+    organizationId: row.organization_id,
   };
 }
 
 export async function insertNote(
   db: NotesDb,
-  note: { id: string; authorId: string; title: string; body: string; visibility: Visibility; now: Date },
+  note: { id: string; authorId: string; title: string; body: string; visibility: Visibility; now: Date; organizationId?: string | null },
 ): Promise<NoteRecord> {
   const row = await db
     .insertInto('notes')
@@ -68,6 +74,7 @@ export async function insertNote(
       body: note.body,
       visibility: note.visibility,
       created_at: note.now.toISOString(),
+      organization_id: note.organizationId ?? null,
     })
     .returning(COLUMNS)
     .executeTakeFirstOrThrow();
@@ -85,8 +92,17 @@ export async function countNotesBy(db: NotesDb, authorId: string, since: Date): 
   return Number(row.n);
 }
 
-export async function findNoteById(db: NotesDb, id: string): Promise<NoteRecord | undefined> {
-  const row = await db.selectFrom('notes').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+/**
+ * A personal note by id (an organization's notes are read only through the organization: see
+ * listOrganizationNotes), or, with `organizationId`, a note of that organization.
+ */
+export async function findNoteById(db: NotesDb, id: string, organizationId: string | null = null): Promise<NoteRecord | undefined> {
+  const row = await db
+    .selectFrom('notes')
+    .select(COLUMNS)
+    .where('id', '=', id)
+    .where('organization_id', organizationId === null ? 'is' : '=', organizationId)
+    .executeTakeFirst();
   return row && toNote(row);
 }
 
@@ -97,14 +113,55 @@ export async function findNotesByIds(db: NotesDb, ids: readonly string[]): Promi
     .selectFrom('notes')
     .select(COLUMNS)
     .where('id', 'in', [...ids])
+    .where('organization_id', 'is', null)
     .execute();
   return rows.map(toNote);
 }
 
-/** Which notes a reader may list: every PUBLIC note, plus their own when signed in. */
+/** Notes by id whichever organization they belong to (for an event's reading, decided per subscriber after). */
+export async function findNotesOfAnyOrganization(db: NotesDb, ids: readonly string[]): Promise<NoteRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('notes')
+    .select(COLUMNS)
+    .where('id', 'in', [...ids])
+    .where('organization_id', 'is not', null)
+    .execute();
+  return rows.map(toNote);
+}
+
+/** Up to `limit` notes of an organization after `after`, oldest first. */
+export async function listOrganizationNotes(
+  db: NotesDb,
+  organizationId: string,
+  limit: number,
+  after: Position | null,
+): Promise<NoteRecord[]> {
+  let query = db.selectFrom('notes').select(COLUMNS).where('organization_id', '=', organizationId);
+  if (after !== null) {
+    const at = after.createdAt.toISOString();
+    query = query.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', after.id)])]));
+  }
+  const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
+  return rows.map(toNote);
+}
+
+export async function countOrganizationNotes(db: NotesDb, organizationId: string): Promise<number> {
+  const row = await db
+    .selectFrom('notes')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Which notes a reader may list: every PUBLIC note, plus their own when signed in; never an organization's. */
 function visibleTo(readerId: string | null) {
   return (eb: ExpressionBuilder<NotesTables, 'notes'>) =>
-    readerId === null ? eb('visibility', '=', 'PUBLIC') : eb.or([eb('visibility', '=', 'PUBLIC'), eb('author_id', '=', readerId)]);
+    eb.and([
+      eb('organization_id', 'is', null),
+      readerId === null ? eb('visibility', '=', 'PUBLIC') : eb.or([eb('visibility', '=', 'PUBLIC'), eb('author_id', '=', readerId)]),
+    ]);
 }
 
 /** Up to `limit` notes visible to the reader after `after`, oldest first. */

@@ -125,6 +125,9 @@ function isProviderToken({ externalTokens, now }: AuthenticationSources, token: 
   return !hasOwnHs256Header(token) && externalTokens.issuerOf(token) !== undefined;
 }
 
+/** A user who is a member of no organization (or a row read outside the credential lookups). */
+const NO_ORGANIZATIONS: Readonly<Record<string, string>> = Object.freeze({});
+
 async function ownToken(sources: AuthenticationSources, token: string): Promise<AuthenticationStep> {
   const verified = await sources.accessTokens.verifyFresh(token, sources.now());
   if (!verified.ok) return REFUSED_TOKEN;
@@ -135,7 +138,13 @@ async function ownToken(sources: AuthenticationSources, token: string): Promise<
   if (user === undefined || !mayAct(user) || sessionEnded(user, verified.claims)) return REFUSED_TOKEN;
   return decided({
     ok: true,
-    viewer: { id: user.id, roles: sources.roles.expandAll(user.roles), via: 'jwt', email: user.email },
+    viewer: {
+      id: user.id,
+      roles: sources.roles.expandAll(user.roles),
+      via: 'jwt',
+      email: user.email,
+      organizations: user.organizations ?? NO_ORGANIZATIONS,
+    },
     user,
     sessionId: verified.claims.sid ?? null,
   });
@@ -163,9 +172,11 @@ async function providerToken(sources: AuthenticationSources, token: string): Pro
   if (user === undefined || !mayAct(user) || providerTokenEnded(user, identity.issuedAt)) return REFUSED_TOKEN;
   // Expanded once per remembered verification: expandAll remembers the identity's (unchanging) list.
   const roles = sources.roles.expandAll(identity.roles);
+  // Memberships from the token when its issuer names an organizationsClaim, else the user's stored ones.
+  const organizations = identity.organizations ?? user.organizations ?? NO_ORGANIZATIONS;
   return decided({
     ok: true,
-    viewer: { id: user.id, roles, via: 'external', scopes: identity.scopes, email: user.email, claims: identity.claims },
+    viewer: { id: user.id, roles, via: 'external', scopes: identity.scopes, email: user.email, claims: identity.claims, organizations },
     user,
     sessionId: null,
   });
@@ -186,10 +197,13 @@ async function apiKey(sources: AuthenticationSources, key: string): Promise<Auth
     return REFUSED_KEY;
   }
   const roles = sources.roles.expandAll(found.owner.roles);
+  // A key acts with its owner's memberships, within its scopes (@requiresScopes still applies).
+  const organizations = found.owner.organizations ?? NO_ORGANIZATIONS;
+  const email = found.owner.email;
   const viewer: Viewer =
     found.key.scopes === null
-      ? { id: found.owner.id, roles, via: 'api-key', email: found.owner.email }
-      : { id: found.owner.id, roles, via: 'api-key', scopes: found.key.scopes, email: found.owner.email };
+      ? { id: found.owner.id, roles, via: 'api-key', email, organizations }
+      : { id: found.owner.id, roles, via: 'api-key', scopes: found.key.scopes, email, organizations };
   const stale = found.key.lastUsedAt === null || now.getTime() - found.key.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS;
   return decided({ ok: true, viewer, user: found.owner }, stale ? { kind: 'touch-api-key', keyId: found.key.id, at: now } : null);
 }

@@ -25,11 +25,24 @@ export interface Viewer {
   readonly email?: string | null;
   /** An external token's verified claims, for `@fromViewer(path: "claims.<name>")`; absent for other credentials. */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /**
+   * The organizations the caller is a member of: organization id → the organization role held
+   * there (as granted, not expanded), for `@inOrganization`. Absent or empty: none. Read with the
+   * user (fresh like roles); an API key acts with its owner's; a provider token with its
+   * `organizationsClaim` when its issuer names one.
+   */
+  readonly organizations?: Readonly<Record<string, string>>;
 }
 
 /** The part of a GraphQL context the directives read. An application's context may hold more. */
 export interface AuthContext {
   readonly viewer: Viewer | null;
+}
+
+/** The organization role the viewer holds in this organization, or undefined when not a member. */
+export function organizationRoleOf(viewer: Viewer | null, organizationId: string): string | undefined {
+  const held = viewer?.organizations;
+  return held !== undefined && Object.hasOwn(held, organizationId) ? held[organizationId] : undefined;
 }
 
 /**

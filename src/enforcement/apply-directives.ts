@@ -15,6 +15,7 @@ import {
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
+import { compileOrganizationCheck, type OrganizationRule } from './organizations';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
 import { type FieldRequirement, fieldRequirement, GUARDED_EXTENSION, guardedRequirement, OWNED_LOADER_EXTENSION } from './requirements';
 import { argumentPlan, readArgumentPlan } from './argument-rules';
@@ -39,7 +40,7 @@ export class AuthCoverageError extends Error {
   override readonly name = 'AuthCoverageError';
   constructor(readonly openFields: readonly string[]) {
     super(
-      `Strict auth: ${openFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials or @owner: ${openFields.join(', ')}. ` +
+      `Strict auth: ${openFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials, @owner or @inOrganization: ${openFields.join(', ')}. ` +
         'Mark each one, or turn strict mode off.',
     );
   }
@@ -83,7 +84,12 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
       if (!requirement.signedIn && requirement.owner === null) return fieldConfig;
       const coordinate = `${typeName}.${fieldName}`;
       const check = compileCheck(requirement, coordinate);
-      const guarded = guardField(fieldConfig, requirement, check);
+      const guarded = guardField(
+        fieldConfig,
+        requirement,
+        check,
+        organizationCheckFor(fieldConfig, requirement.organizations, coordinate, roots.has(typeName)),
+      );
       if (requirement.owner === null) return guarded;
       const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
       return guardOwnership(guarded, requirement.owner, check, ownerCheck, coordinate, roots.has(typeName), options);
@@ -172,6 +178,31 @@ function guardOwnership(
 }
 
 /**
+ * The `@inOrganization` decision of a field (organizations.ts), or null when it has none: the
+ * organization id is the parent's property, or the field's argument. A root field has no parent: its
+ * rule must name an argument, and one that does not exist would let every caller through unchecked.
+ */
+function organizationCheckFor(
+  fieldConfig: GraphQLFieldConfig<unknown, unknown>,
+  rules: readonly OrganizationRule[],
+  coordinate: string,
+  onRoot: boolean,
+): OrganizationCheck | null {
+  for (const rule of rules) {
+    if (rule.argument === null && onRoot)
+      throw new TypeError(
+        `${coordinate}: @inOrganization on a root field must name the argument holding the organization id (argument: "…").`,
+      );
+    const argumentType = rule.argument === null ? undefined : getNullableType(fieldConfig.args?.[rule.argument]?.type);
+    if (rule.argument !== null && (!isScalarType(argumentType) || (argumentType.name !== 'ID' && argumentType.name !== 'String')))
+      throw new TypeError(`${coordinate}: @inOrganization(argument: "${rule.argument}") must name an argument of type ID or String.`);
+  }
+  return compileOrganizationCheck(rules, coordinate);
+}
+
+type OrganizationCheck = NonNullable<ReturnType<typeof compileOrganizationCheck>>;
+
+/**
  * Runs the static check before the field's resolver, or graphql's default one for a plain property.
  * A signed-in viewer passes a requirement of "signed in" alone without calling the compiled check.
  */
@@ -179,12 +210,25 @@ function guardField(
   fieldConfig: GraphQLFieldConfig<unknown, unknown>,
   requirement: FieldRequirement,
   check: (viewer: Viewer | null) => GraphQLError | null,
+  organizationCheck: OrganizationCheck | null = null,
 ): GraphQLFieldConfig<unknown, unknown> {
   const resolve = fieldConfig.resolve ?? defaultFieldResolver;
   const moreThanSignedIn = requirement.roles.length > 0 || requirement.kinds !== null || requirement.scopes.length > 0;
+  const extensions = { ...fieldConfig.extensions, [GUARDED_EXTENSION]: requirement };
+  if (organizationCheck !== null)
+    return {
+      ...fieldConfig,
+      extensions,
+      resolve(source, args, context, info) {
+        const viewer = (context as AuthContext | undefined)?.viewer ?? null;
+        const denial = (viewer === null || moreThanSignedIn ? check(viewer) : null) ?? organizationCheck(viewer, source, args);
+        if (denial !== null) throw denial;
+        return resolve(source, args, context, info);
+      },
+    };
   return {
     ...fieldConfig,
-    extensions: { ...fieldConfig.extensions, [GUARDED_EXTENSION]: requirement },
+    extensions,
     resolve(source, args, context, info) {
       const viewer = (context as AuthContext | undefined)?.viewer ?? null;
       if (viewer === null || moreThanSignedIn) {

@@ -1,6 +1,7 @@
 // The SDL of gatehouse's directives (@public, @auth, @hasRole, @requiresScopes, @credentials,
-// @owner, @fromViewer, and @includes for the roles' enums) and the CredentialKind enum they use. What
-// each one demands is read in requirements.ts (on arguments and input fields: argument-rules.ts),
+// @owner, @inOrganization, @fromViewer, and @includes for the roles' enums) and the CredentialKind
+// enum they use. What each one demands is read in requirements.ts (on arguments and input fields:
+// argument-rules.ts; organizations: organizations.ts),
 // decided in checks.ts and enforced in apply-directives.ts.
 /**
  * The SDL of gatehouse's directives. Add it to your type definitions; the `Role` enum is yours
@@ -84,4 +85,18 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
   A non-null one whose value the caller lacks gives UNAUTHENTICATED.
   """
   directive @fromViewer(path: String!) on ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
+
+  """
+  Only a member of the organization holding \`role\` there (or a role that includes it), or a caller
+  holding the global \`orRole\`, may use this field, or every field of this type. On an object, its
+  property \`field\` holds its organization's id (no extra query). With \`argument\`, the field's
+  argument of that name holds it; on a root field that is decided before anything runs. No global
+  role passes unless it is \`orRole\`: an ADMIN is not a member of every organization.
+  """
+  directive @inOrganization(
+    role: OrganizationRole! = MEMBER
+    field: String! = "organizationId"
+    argument: String
+    orRole: Role
+  ) on OBJECT | FIELD_DEFINITION
 `;

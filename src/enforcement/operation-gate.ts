@@ -24,6 +24,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { compileCheck, compileOwnerCheck } from './checks';
+import { argumentRules, compileOrganizationCheck } from './organizations';
 import { guardedRequirement, ownedObjectLoader } from './requirements';
 import { loadOwned, type OwnedObjectLoader } from './ownership';
 import type { Viewer } from '../auth/viewer';
@@ -49,6 +50,28 @@ interface Checkpoint {
     readonly loader: OwnedObjectLoader;
     readonly check: (viewer: Viewer | null, object: object) => GraphQLError | null;
   };
+  /** `@inOrganization(argument: …)` (organizations.ts): decided from the field's arguments, before execution. */
+  readonly organization?: {
+    readonly field: GraphQLField<unknown, unknown>;
+    readonly check: (viewer: Viewer | null, source: unknown, args: Readonly<Record<string, unknown>>) => GraphQLError | null;
+  };
+}
+
+/** The `@inOrganization(argument: …)` decision of one checkpoint; null when the arguments do not coerce (execution refuses them). */
+function organizationDenial(
+  checkpoint: Checkpoint,
+  viewer: Viewer | null,
+  variables: Readonly<Record<string, unknown>>,
+): GraphQLError | null {
+  const organization = checkpoint.organization;
+  if (organization === undefined) return null;
+  let args: Record<string, unknown>;
+  try {
+    args = getArgumentValues(organization.field, checkpoint.node, variables);
+  } catch {
+    return null;
+  }
+  return organization.check(viewer, undefined, args);
 }
 
 const nodeIds = new WeakMap<object, number>();
@@ -150,7 +173,16 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
             loader !== undefined && ownerCheck !== null && requirement.owner?.loads
               ? { field, type: requirement.owner.loads, idArgument: requirement.owner.idArgument, loader, check: ownerCheck }
               : undefined;
-          checkpoints.push({ path: fieldPath, check, node: selection, conditions: nextConditions, ...(owned ? { owned } : {}) });
+          const organizationCheck = compileOrganizationCheck(argumentRules(requirement.organizations), coordinate);
+          const organization = organizationCheck === null ? undefined : { field, check: organizationCheck };
+          checkpoints.push({
+            path: fieldPath,
+            check,
+            node: selection,
+            conditions: nextConditions,
+            ...(owned ? { owned } : {}),
+            ...(organization ? { organization } : {}),
+          });
         }
         const plan = argumentPlan(field);
         if (plan !== undefined) {
@@ -274,7 +306,7 @@ export function createOperationGate(): OperationGate {
       for (const checkpoint of planOf(schema, document, operation)) {
         const error =
           checkpoint.arguments === undefined
-            ? checkpoint.check(viewer)
+            ? (checkpoint.check(viewer) ?? organizationDenial(checkpoint, viewer, variables))
             : argumentsDenial(checkpoint.arguments, checkpoint.node, variables, viewer);
         if (error === null || !checkpoint.conditions.every((node) => included(node, variables))) continue;
         const key = checkpoint.path.join('.');

@@ -9,6 +9,7 @@ import { getDirective } from '@graphql-tools/utils';
 import type { RoleCatalog } from '../auth/role-catalog';
 import type { CredentialKind } from '../auth/viewer';
 import { declaredRoles } from './declared-roles';
+import { type OrganizationRule, organizationRule } from './organizations';
 import type { OwnedObjectLoader, OwnerRule } from './ownership';
 import { combineScopeRequirements, type ScopeRequirement } from './scopes';
 
@@ -17,7 +18,7 @@ const KIND_VALUES: Readonly<Record<string, CredentialKind>> = { JWT: 'jwt', API_
 
 /** Where a requirement was declared, for messages and the auth map. */
 export interface RequirementSource {
-  readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner';
+  readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner' | 'inOrganization';
   readonly on: 'field' | 'type' | 'interface' | 'argument';
   /** `Type.field` or `Type`; for an argument `Type.field(name)`, for an input field `Input.field`. */
   readonly coordinate: string;
@@ -28,6 +29,7 @@ export interface RequirementSource {
   readonly scopes?: ScopeRequirement;
   readonly kinds?: readonly CredentialKind[];
   readonly owner?: OwnerRule;
+  readonly organization?: OrganizationRule;
 }
 
 /** One `@hasRole`: the caller holds one of these roles, or a role that includes one. */
@@ -48,6 +50,8 @@ export interface FieldRequirement {
   readonly kinds: readonly CredentialKind[] | null;
   /** `@owner`, decided on the object (see ownership.ts); null: none. */
   readonly owner: OwnerRule | null;
+  /** `@inOrganization`, type and field (every one must pass; see organizations.ts); empty: none. */
+  readonly organizations: readonly OrganizationRule[];
   readonly sources: readonly RequirementSource[];
   /** True when some directive was written for this field (on it, its type or its interface field). */
   readonly declared: boolean;
@@ -102,6 +106,9 @@ export function readDirectives(
     };
     found.push({ directive: 'owner', on, coordinate, owner });
   }
+  for (const args of getDirective(schema, node, 'inOrganization') ?? []) {
+    found.push({ directive: 'inOrganization', on, coordinate, organization: organizationRule(schema, args) });
+  }
   return found;
 }
 
@@ -133,6 +140,7 @@ export function combineRequirements(sources: readonly RequirementSource[], roleC
       scopes: [],
       kinds: null,
       owner: kept.find((s) => s.owner !== undefined)?.owner ?? null,
+      organizations: [],
       sources: kept,
       declared,
     };
@@ -148,7 +156,18 @@ export function combineRequirements(sources: readonly RequirementSource[], roleC
   // An ownership rule alone does not ask for a signed-in caller: the user signUp returns may read
   // its own email on that (anonymous) request.
   const signedIn = enforcing.some((s) => s.directive !== 'owner');
-  return { signedIn, roles, roleCatalog, scopes, kinds, owner, sources: enforcing.length > 0 ? enforcing : sources, declared };
+  const organizations = enforcing.flatMap((s) => (s.organization === undefined ? [] : [s.organization]));
+  return {
+    signedIn,
+    roles,
+    roleCatalog,
+    scopes,
+    kinds,
+    owner,
+    organizations,
+    sources: enforcing.length > 0 ? enforcing : sources,
+    declared,
+  };
 }
 
 function sameChoice(a: RoleChoice, b: RoleChoice): boolean {

@@ -3,6 +3,7 @@ import type { Session } from '../services/accounts';
 import type { ApiKeyRecord } from '../store/api-keys';
 import type { AuditEventRecord } from '../store/audit-events';
 import type { Connection } from '../services/pagination';
+import type { MembershipRecord } from '../store/organizations';
 import type { UserRecord } from '../store/users';
 
 /**
@@ -15,4 +16,5 @@ export type AuthPayloadModel = Omit<Session, 'user'> & { readonly user: UserMode
 export type UserConnectionModel = Connection<UserModel>;
 export type AuditEventConnectionModel = Connection<AuditEventRecord>;
 export type ApiKeyConnectionModel = Connection<ApiKeyRecord>;
+export type MembershipConnectionModel = Connection<MembershipRecord>;
 export type { CreatedApiKey as CreatedApiKeyModel } from '../services/api-keys';

@@ -2,12 +2,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
-import { type DocumentNode, type GraphQLSchema, Kind, parse } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { applyAuthDirectives } from '../enforcement/apply-directives';
-import { declaredRoles, declaresEnum } from '../enforcement/declared-roles';
+import { declaredRoles } from '../enforcement/declared-roles';
 import { authDirectiveTypeDefs } from '../enforcement/directive-sdl';
 import type { OwnedObjectLoader } from '../enforcement/ownership';
 import { accountLoaders } from './loaders';
+import { withoutDeclaredEnums } from './declared-enums';
 import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
@@ -42,13 +43,6 @@ function asList<T>(value: T | readonly T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
 }
 
-/** `typeDefs` without its `enum <name>` definition (gatehouse's default `Role`, when the application declares its own). */
-function withoutEnum(typeDefs: string, name: string): DocumentNode {
-  const document = parse(typeDefs);
-  const definitions = document.definitions.filter((d) => !(d.kind === Kind.ENUM_TYPE_DEFINITION && d.name.value === name));
-  return { ...document, definitions };
-}
-
 /**
  * gatehouse's account schema (schema/*.graphql with its resolvers) merged with the application's,
  * directives not yet enforced (the auth map reads this). The application's `enum Role`, when it
@@ -57,9 +51,8 @@ function withoutEnum(typeDefs: string, name: string): DocumentNode {
  */
 export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
   const appTypeDefs = asList<string | DocumentNode>(app.typeDefs);
-  const ownRoles = declaresEnum(appTypeDefs, 'Role');
   const schema = makeExecutableSchema({
-    typeDefs: [authDirectiveTypeDefs, ...loadTypeDefs().map((sdl) => (ownRoles ? withoutEnum(sdl, 'Role') : sdl)), ...appTypeDefs],
+    typeDefs: [authDirectiveTypeDefs, ...withoutDeclaredEnums(loadTypeDefs(), appTypeDefs), ...appTypeDefs],
     resolvers: [...accountResolvers, ...asList(app.resolvers)] as IResolvers[],
   });
   declaredRoles(schema);

@@ -26,7 +26,11 @@ export type AuditAction =
   | 'api_key.rotated'
   | 'signing_key.created'
   | 'signing_key.rotated'
-  | 'signing_key.retired';
+  | 'signing_key.retired'
+  | 'organization.created'
+  | 'organization.member_added'
+  | 'organization.member_role_changed'
+  | 'organization.member_removed';
 
 export interface AuditEventRecord {
   readonly id: string;

@@ -135,7 +135,24 @@ export interface SigningKeysTable {
   retired_at: NullableTimestamp;
 }
 
+/** An organization (tenant): migration 2026-12-07T01-00_organizations. */
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+/** A user's membership of an organization, with the one organization role they hold there. */
+export interface MembershipsTable {
+  organization_id: string;
+  user_id: string;
+  role: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  organizations: OrganizationsTable;
+  memberships: MembershipsTable;
   signing_keys: SigningKeysTable;
   event_log: EventLogTable;
   external_identities: ExternalIdentitiesTable;

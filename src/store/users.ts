@@ -14,6 +14,11 @@ export interface UserRecord extends SessionEnds {
   readonly roles: readonly string[];
   readonly createdAt: Date;
   readonly disabledAt: Date | null;
+  /**
+   * Organization id → the organization role held there. Present on the users the credential
+   * lookups read (src/store/credential-reads.ts), absent on other reads.
+   */
+  readonly organizations?: Readonly<Record<string, string>>;
 }
 
 export const USER_COLUMNS = ['id', 'email', 'name', 'created_at', 'disabled_at', 'ended_sessions', 'sessions_ended_at'] as const;

@@ -11,7 +11,9 @@
 //   it is both a gain and a loss;
 // - the credential kinds allowed (`@credentials`), for signed-in callers;
 // - the scopes required (`@requiresScopes`): wider when some scope set is accepted now that was not
-//   before (a new alternative is not a superset of an old one), narrower the other way round.
+//   before (a new alternative is not a superset of an old one), narrower the other way round;
+// - membership (`@inOrganization`): reaching objects of any organization instead of its own only is
+//   a gain, and so is an organization role that passes now and did not (the map's `heldBy`).
 // Any gain widens access: the CLI exits 1 on it unless told `--allow-widening`.
 import type { AuthMap, AuthMapEntry } from './auth-map';
 
@@ -104,12 +106,45 @@ const REACH_TEXT: Readonly<Record<Reach, string>> = {
   any: 'any object',
 };
 
+function labelOf(entry: AuthMapEntry | undefined, caller: string): string | undefined {
+  return entry?.reachableBy.find((name) => name === caller || name.startsWith(`${caller} (`));
+}
+
 function reachOf(entry: AuthMapEntry | undefined, caller: string): Reach {
-  const label = entry?.reachableBy.find((name) => name === caller || name.startsWith(`${caller} (`));
+  const label = labelOf(entry, caller);
   if (label === undefined) return 'none';
   if (label === caller) return 'any';
   if (label.startsWith(`${caller} (only `)) return 'open';
+  // `USER (owner)`, `USER (owner, or visibility PUBLIC)`, `USER (member)`, `USER (owner; member)`.
+  if (!label.includes('(owner')) return 'any';
   return label.includes(', or ') ? 'own-or-open' : 'own';
+}
+
+/**
+ * The organization roles a caller reaching the field only as a member must hold one of (the map's
+ * `organization[].heldBy`, every rule), or null when membership is not asked of it.
+ */
+function memberRolesOf(entry: AuthMapEntry | undefined, caller: string): readonly (readonly string[])[] | null {
+  const label = labelOf(entry, caller);
+  if (label === undefined || !/member\)$/.test(label)) return null;
+  return (entry?.organization ?? []).map((rule) => rule.heldBy);
+}
+
+/** Membership changes for a caller reaching the field in both maps: fewer organization roles asked is a gain. */
+function membershipChanges(caller: string, before: AuthMapEntry, after: AuthMapEntry): AccessChange[] {
+  const was = memberRolesOf(before, caller);
+  const now = memberRolesOf(after, caller);
+  if (was === null && now === null) return [];
+  if (now === null) return [{ direction: 'gains', what: "objects of any organization (was: its organizations' only)" }];
+  if (was === null) return [{ direction: 'loses', what: "objects outside its organizations (now: its organizations' only)" }];
+  const passes = (rules: readonly (readonly string[])[], role: string) => rules.every((heldBy) => heldBy.includes(role));
+  const roles = [...new Set([...was.flat(), ...now.flat()])];
+  const gained = roles.filter((role) => passes(now, role) && !passes(was, role));
+  const lost = roles.filter((role) => passes(was, role) && !passes(now, role));
+  return [
+    ...(gained.length > 0 ? [{ direction: 'gains' as const, what: `as ${gained.join(' or ')} of the organization` }] : []),
+    ...(lost.length > 0 ? [{ direction: 'loses' as const, what: `as ${lost.join(' or ')} of the organization` }] : []),
+  ];
 }
 
 /**
@@ -174,7 +209,11 @@ function callerChanges(caller: string, before: AuthMapEntry | undefined, after: 
     changes.push({ direction: 'gains', what: `${REACH_TEXT[now]} (was: ${REACH_TEXT[was]})` });
   if (REACH_KINDS[was].some((kind) => !REACH_KINDS[now].includes(kind)))
     changes.push({ direction: 'loses', what: `${REACH_TEXT[was]} (now: ${REACH_TEXT[now]})` });
-  return [...changes, ...detailChanges(caller, before as AuthMapEntry, after as AuthMapEntry, now)];
+  return [
+    ...changes,
+    ...membershipChanges(caller, before as AuthMapEntry, after as AuthMapEntry),
+    ...detailChanges(caller, before as AuthMapEntry, after as AuthMapEntry, now),
+  ];
 }
 
 /**

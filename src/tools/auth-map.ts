@@ -14,7 +14,9 @@ import {
   isObjectType,
 } from 'graphql';
 import { compileCheck } from '../enforcement/checks';
+import type { OrganizationRule } from '../enforcement/organizations';
 import { type FieldRequirement, fieldRequirement, type RequirementSource } from '../enforcement/requirements';
+import { MEMBER } from '../auth/organization-roles';
 import { openRootFields } from '../enforcement/apply-directives';
 import { declaredRoles } from '../enforcement/declared-roles';
 import type { CredentialKind, Viewer } from '../auth/viewer';
@@ -56,6 +58,18 @@ export interface AuthMapEntry {
     /** Present when objects with this property value are open to anyone. */
     readonly openWhen?: { readonly field: string; readonly value: string };
   };
+  /**
+   * `@inOrganization` (every one must pass): the organization role required, the organization roles
+   * that pass (it and those including it), where the organization id comes from (the object's
+   * property `field`, or the field's `argument`), and the global role that passes anyway.
+   */
+  readonly organization?: readonly {
+    readonly role: string;
+    readonly heldBy: readonly string[];
+    readonly field: string | null;
+    readonly argument: string | null;
+    readonly orRole: string | null;
+  }[];
 }
 
 export interface AuthMap {
@@ -84,7 +98,14 @@ function describeRequirement(requirement: FieldRequirement): string {
     const open = owner.openWhen === null ? '' : `, or ${owner.openWhen.field} ${owner.openWhen.value}`;
     parts.push(`owner (${owner.field})${owner.orRole === null ? '' : ` or ${owner.orRole}`}${open}`);
   }
+  for (const rule of requirement.organizations) parts.push(describeOrganizationRule(rule));
   return parts.length === 0 ? 'public' : parts.join(' + ');
+}
+
+/** `ADMIN of the object's organization (organizationId)`, `MEMBER of the organization in argument id or ADMIN`. */
+function describeOrganizationRule(rule: OrganizationRule): string {
+  const where = rule.argument === null ? `the object's organization (${rule.field})` : `the organization in argument ${rule.argument}`;
+  return `${rule.role === MEMBER ? 'member' : rule.role} of ${where}${rule.orRole === null ? '' : ` or ${rule.orRole}`}`;
 }
 
 function describeSource(source: RequirementSource): string {
@@ -103,14 +124,31 @@ function describeSource(source: RequirementSource): string {
     ];
     directive = `@owner(${args.join(', ')})`;
   }
+  if (source.organization !== undefined) {
+    const { role, field, argument, orRole } = source.organization;
+    const args = [
+      `role: ${role}`,
+      argument === null ? `field: "${field}"` : `argument: "${argument}"`,
+      ...(orRole === null ? [] : [`orRole: ${orRole}`]),
+    ];
+    directive = `@inOrganization(${args.join(', ')})`;
+  }
   if (source.on === 'argument') return `${directive} on ${source.coordinate}`;
   return `${directive} on ${source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate}`;
 }
 
 /** The structured parts of a requirement for the JSON form; only those that apply. */
-function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 'scopes' | 'credentials' | 'owner'> {
+function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 'scopes' | 'credentials' | 'owner' | 'organization'> {
   const owner = requirement.owner;
+  const organization = requirement.organizations.map(({ role, heldBy, field, argument, orRole }) => ({
+    role,
+    heldBy,
+    field: argument === null ? field : null,
+    argument,
+    orRole,
+  }));
   return {
+    ...(organization.length > 0 ? { organization } : {}),
     ...(requirement.scopes.length > 0 ? { scopes: requirement.scopes } : {}),
     ...(requirement.kinds !== null ? { credentials: requirement.kinds.map((k) => KIND_ENUM[k]) } : {}),
     ...(owner !== null
@@ -124,6 +162,22 @@ function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 's
         }
       : {}),
   };
+}
+
+/**
+ * `member` (or `ADMIN member`) when the caller reaches the field only as a member of the
+ * organization concerned: some `@inOrganization` whose `orRole` the caller does not hold. Null otherwise.
+ */
+function membershipLabel(requirement: FieldRequirement, viewer: Viewer | null): string | null {
+  const needed = requirement.organizations.filter(
+    (rule) => rule.orRole === null || viewer === null || !requirement.roleCatalog.holds(viewer.roles, rule.orRole),
+  );
+  if (needed.length === 0) return null;
+  // The most demanding rule says it all when every holder of its role passes the others too.
+  const strictest = [...needed].sort((a, b) => a.heldBy.length - b.heldBy.length)[0] as OrganizationRule;
+  const covers = needed.every((rule) => strictest.heldBy.every((role) => rule.heldBy.includes(role)));
+  const roles = covers ? [strictest.role] : [...new Set(needed.map((rule) => rule.role))];
+  return roles.length === 1 && roles[0] === MEMBER ? 'member' : `${roles.join(' + ')} member`;
 }
 
 /** Object types a field's value may be: the type itself, or every possible type of an interface or union. */
@@ -187,8 +241,10 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
           if (owner.openWhen === null) continue;
           who.add(`${caller.name} (only ${owner.openWhen.field} ${owner.openWhen.value})`);
         } else {
-          const label = owner?.openWhen ? ` (owner, or ${owner.openWhen.field} ${owner.openWhen.value})` : ' (owner)';
-          who.add(ownsOnly ? `${caller.name}${label}` : caller.name);
+          const ownerLabel = owner?.openWhen ? `owner, or ${owner.openWhen.field} ${owner.openWhen.value}` : 'owner';
+          const memberLabel = membershipLabel(requirement, caller.viewer);
+          const labels = [...(ownsOnly ? [ownerLabel] : []), ...(memberLabel === null ? [] : [memberLabel])];
+          who.add(labels.length === 0 ? caller.name : `${caller.name} (${labels.join('; ')})`);
         }
         queue.push(...possibleObjectTypes(schema, getNamedType(field.type)));
       }

@@ -32,6 +32,7 @@ it('needs only issuer and audience; the rest has the documented defaults', () =>
       roleMap: {},
       scopesClaim: 'scope',
       clientIds: null,
+      organizationsClaim: null,
     },
   ]);
 });

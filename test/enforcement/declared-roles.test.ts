@@ -8,7 +8,9 @@ const DEFAULTS = { USER: [], ADMIN: ['USER'] };
 const REQUIRED = ['USER', 'ADMIN'];
 
 function schemaOf(...typeDefs: string[]) {
-  return makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, 'type Query { x: Int @public }', ...typeDefs] });
+  return makeExecutableSchema({
+    typeDefs: [authDirectiveTypeDefs, 'type Query { x: Int @public } enum OrganizationRole { MEMBER OWNER }', ...typeDefs],
+  });
 }
 
 describe('readRoleCatalog', () => {
@@ -41,7 +43,7 @@ describe('readRoleCatalog', () => {
 
   it('the defaults when the schema declares no such enum', () => {
     const catalog = readRoleCatalog(
-      schemaOf(roleEnumTypeDefs('Role', DEFAULTS)),
+      makeExecutableSchema({ typeDefs: 'type Query { x: Int }' }),
       'OrganizationRole',
       { MEMBER: [], ADMIN: ['MEMBER'], OWNER: ['ADMIN'] },
       ['MEMBER', 'OWNER'],

@@ -8,7 +8,7 @@ import { defaultRoleCatalog } from '../../src/auth/roles';
 
 // A schema of the user's own, as a library user would write it.
 const typeDefs = /* GraphQL */ `
-  enum Role { USER ADMIN }
+  enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
   type Query {
     hello: String @public
     secret: String @auth
@@ -152,7 +152,7 @@ describe('applyAuthDirectives', () => {
 
   describe('strict mode', () => {
     const open = /* GraphQL */ `
-      enum Role { USER ADMIN }
+      enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
       type Query { fine: String @public leaky: String }
       type Mutation { doIt: Boolean wrapped: Boolean @auth }
     `;

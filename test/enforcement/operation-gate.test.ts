@@ -154,7 +154,7 @@ describe('the gate and abstract result types', () => {
         typeDefs: [
           authDirectiveTypeDefs,
           /* GraphQL */ `
-            enum Role { USER ADMIN }
+            enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
             interface Item { id: ID }
             type Vault implements Item @hasRole(role: ADMIN) { id: ID  combination: String }
             type Doc implements Item { id: ID  title: String }

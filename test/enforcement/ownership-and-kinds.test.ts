@@ -9,7 +9,7 @@ import { createOperationGate } from '../../src/enforcement/operation-gate';
 import { ownedByCaller } from '../../src/enforcement/ownership';
 
 const typeDefs = /* GraphQL */ `
-  enum Role { USER ADMIN }
+  enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
   type Doc { id: ID! ownerId: ID! secret: String @owner(field: "ownerId", orRole: ADMIN) }
   "Plain properties (no resolver of their own): graphql's default resolver reads them."
   type Ledger { id: ID! balance: Int @requiresScopes(scopes: [["ledger:read"]]) }
@@ -199,7 +199,7 @@ describe('@owner misplaced or pointed at the wrong argument', () => {
       makeExecutableSchema({
         typeDefs: [
           authDirectiveTypeDefs,
-          `enum Role { USER ADMIN } type Doc { id: ID! ownerId: ID! } input DocRef { id: ID! } ${extraTypes}
+          `enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Doc { id: ID! ownerId: ID! } input DocRef { id: ID! } ${extraTypes}
            type Query { x: Int @public } type Mutation { ${mutation} }`,
         ],
       }),

@@ -33,7 +33,7 @@ describe('knownScopes', () => {
       typeDefs: [
         authDirectiveTypeDefs,
         /* GraphQL */ `
-          enum Role { USER ADMIN }
+          enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
           type Doc @requiresScopes(scopes: [["docs:read"]]) { id: ID! body: String @requiresScopes(scopes: [["docs:body"], ["docs:read"]]) }
           type Query { doc: Doc @auth plain: String @public }
         `,

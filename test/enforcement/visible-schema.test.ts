@@ -7,7 +7,7 @@ import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 import { buildVisibleSchema, visibilityKey, visibleSchemaBuilds, visibleSchemaFor } from '../../src/enforcement/visible-schema';
 
 const SDL = /* GraphQL */ `
-  enum Role { USER ADMIN }
+  enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
   interface Named { id: ID! name: String secret: String }
   type Person implements Named { id: ID! name: String secret: String @hasRole(role: ADMIN) }
   type Robot implements Named { id: ID! name: String secret: String serial: String }

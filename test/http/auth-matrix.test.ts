@@ -148,6 +148,10 @@ function refuses(requirement: FieldRequirement, viewer: Viewer | null): boolean 
   if (viewer === null) return true;
   const held = viewer.roles.flatMap((role) => DEMO_HOLDS[role] ?? [role]);
   if (!requirement.roles.every((choice) => choice.some((role) => held.includes(role)))) return true;
+  // These callers are members of no organization: an @inOrganization the request decides (an
+  // argument) refuses them unless they hold its orRole. One on the object depends on data: below.
+  const argumentRules = requirement.organizations.filter((rule) => rule.argument !== null);
+  if (argumentRules.some((rule) => rule.orRole === null || !held.includes(rule.orRole))) return true;
   if (requirement.kinds !== null && !requirement.kinds.includes(viewer.via)) return true;
   const scopes = viewer.scopes;
   if (scopes !== undefined && requirement.scopes.length > 0)
@@ -173,9 +177,12 @@ interface Caller {
 const schema = buildDemoSourceSchema();
 const protectedFields: Array<{ type: GraphQLObjectType; field: string }> = [];
 for (const type of Object.values(schema.getTypeMap())) {
-  if (!isObjectType(type) || type.name.startsWith('__')) continue;
+  // Subscription roots are not served over HTTP: test/subscriptions/ covers them.
+  if (!isObjectType(type) || type.name.startsWith('__') || type === schema.getSubscriptionType()) continue;
   for (const field of Object.keys(type.getFields())) {
-    if (fieldRequirement(schema, type, field).signedIn) protectedFields.push({ type, field });
+    const requirement = fieldRequirement(schema, type, field);
+    // Membership of the object's organization depends on data: test/http/auth-matrix-organizations.test.ts.
+    if (requirement.signedIn && !requirement.organizations.some((rule) => rule.argument === null)) protectedFields.push({ type, field });
   }
 }
 

@@ -68,7 +68,9 @@ describe('introspection shows each caller the schema it can reach', () => {
   it('a USER sees what a USER may use; an ADMIN everything; the three differ', async () => {
     const user = await roots('USER');
     const admin = await roots('ADMIN');
-    expect(user.query).toEqual(['me', 'myApiKeys', 'note', 'notes', 'publicMessage']);
+    // organization(id) is guarded only by @inOrganization: membership is data, so every signed-in caller sees it.
+    expect(user.query).toEqual(['me', 'myApiKeys', 'myOrganizations', 'note', 'notes', 'organization', 'publicMessage']);
+    expect(user.mutation).toEqual(expect.arrayContaining(['addMember', 'createOrganization', 'removeMember', 'setMemberRole']));
     expect(user.mutation).not.toEqual(expect.arrayContaining(['setUserRole']));
     expect(user.mutation).toEqual(expect.arrayContaining(['createApiKey', 'createNote', 'deleteNote', 'logout']));
     expect(admin.query).toEqual([
@@ -77,8 +79,10 @@ describe('introspection shows each caller the schema it can reach', () => {
       'authMap',
       'me',
       'myApiKeys',
+      'myOrganizations',
       'note',
       'notes',
+      'organization',
       'publicMessage',
       'user',
       'users',

@@ -433,7 +433,7 @@ describe('interfaces and unions (createApolloServer + executeOperation)', () => 
   const typeDefs = [
     authDirectiveTypeDefs,
     /* GraphQL */ `
-      enum Role { USER ADMIN }
+      enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
       interface Item { id: ID  secret: String @auth }
       type Vault implements Item @hasRole(role: ADMIN) { id: ID  secret: String  combination: String }
       type Doc implements Item { id: ID  secret: String  title: String }

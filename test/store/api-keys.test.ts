@@ -113,11 +113,11 @@ describe.each(databasesUnderTest())('api keys on %s', (dialect) => {
     it('finds a key by secret hash with its owner, whose disabledAt follows the user (the credential lookup)', async () => {
       const findApiKeyBySecretHash = (_db: unknown, hash: string) => s.store().lookups.apiKeyBySecretHash(hash);
       const { key, secretHash } = await aKey(other.id, 'lookup', at('2026-08-02T00:00:00.000Z'));
-      expect(await findApiKeyBySecretHash(s.db(), secretHash)).toEqual({ key, owner: other, matched: 'current' });
+      expect(await findApiKeyBySecretHash(s.db(), secretHash)).toEqual({ key, owner: { ...other, organizations: {} }, matched: 'current' });
       const when = at('2026-08-03T01:02:03.004Z');
       expect(await setUserDisabled(s.db(), other.id, when)).toMatchObject({ status: 'changed' });
       const found = await findApiKeyBySecretHash(s.db(), secretHash);
-      expect(found?.owner).toEqual({ ...other, disabledAt: when });
+      expect(found?.owner).toEqual({ ...other, disabledAt: when, organizations: {} });
       expect(found?.owner.disabledAt).toBeInstanceOf(Date);
       expect(found?.key).toEqual(key);
       expect(await setUserDisabled(s.db(), other.id, null)).toMatchObject({ status: 'changed' });

@@ -3,7 +3,10 @@ import { buildAuthMap } from '../../src/tools/auth-map';
 import { AuthMapFormatError, diffAuthMaps, formatAuthMapDiffMarkdown, parseAuthMapJson } from '../../src/tools/auth-map-diff';
 import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 
-const mapOf = (sdl: string) => buildAuthMap(makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, `enum Role { USER ADMIN }`, sdl] }));
+const mapOf = (sdl: string) =>
+  buildAuthMap(
+    makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, `enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }`, sdl] }),
+  );
 
 /** The diff as `field caller gains|loses what` lines, easy to compare whole. */
 function pairs(beforeSdl: string, afterSdl: string): string[] {

@@ -3,7 +3,7 @@ import { buildAuthMap, formatAuthMapText } from '../../src/tools/auth-map';
 import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 
 const sdl = /* GraphQL */ `
-  enum Role { USER ADMIN }
+  enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
   interface Node { id: ID! secretNote: String }
   type Post implements Node { id: ID! secretNote: String @auth title: String }
   type Page implements Node { id: ID! secretNote: String url: String }
@@ -67,7 +67,7 @@ describe('buildAuthMap', () => {
         typeDefs: [
           authDirectiveTypeDefs,
           /* GraphQL */ `
-            enum Role { USER ADMIN }
+            enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
             type Doc { id: ID! body: String @owner(field: "ownerId", orRole: ADMIN) }
             type Query { docs: [Doc!] @auth @requiresScopes(scopes: [["docs:read"], ["docs:admin", "audit"]]) }
             type Mutation {

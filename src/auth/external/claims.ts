@@ -41,3 +41,39 @@ export function mappedRoles(issuer: ExternalIssuerConfig, payload: Readonly<Reco
 export function scopesOf(issuer: ExternalIssuerConfig, payload: Readonly<Record<string, unknown>>): string[] {
   return [...new Set(strings(claimAt(payload, issuer.scopesClaim)))];
 }
+
+/** Longest organization id or role name taken from a token (ids are gatehouse's UUIDs; roles are enum values). */
+const ORGANIZATION_TEXT_MAX = 100;
+/** Most memberships taken from one token. */
+const ORGANIZATIONS_MAX = 1_000;
+
+/**
+ * The organization memberships a token carries (`organizationsClaim`): organization id → role, from
+ * an object `{ "<id>": "<role>" }` or an array `[{ "id": "<id>", "role": "<role>" }]`. Entries that
+ * are not two short strings are left out; a role the schema does not declare passes no rule. Null
+ * when the issuer names no such claim (the linked user's stored memberships apply then).
+ */
+export function organizationsOf(
+  issuer: ExternalIssuerConfig,
+  payload: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, string>> | null {
+  if (issuer.organizationsClaim === null) return null;
+  const claim = claimAt(payload, issuer.organizationsClaim);
+  const pairs: Array<[unknown, unknown]> = Array.isArray(claim)
+    ? claim.map((entry) =>
+        typeof entry === 'object' && entry !== null
+          ? [(entry as Record<string, unknown>)['id'], (entry as Record<string, unknown>)['role']]
+          : [null, null],
+      )
+    : typeof claim === 'object' && claim !== null
+      ? Object.entries(claim)
+      : [];
+  const organizations: Record<string, string> = Object.create(null);
+  let n = 0;
+  for (const [id, role] of pairs) {
+    if (typeof id !== 'string' || typeof role !== 'string' || id === '' || role === '') continue;
+    if (id.length > ORGANIZATION_TEXT_MAX || role.length > ORGANIZATION_TEXT_MAX || ++n > ORGANIZATIONS_MAX) continue;
+    organizations[id.toLowerCase()] = role;
+  }
+  return Object.freeze(organizations);
+}

@@ -24,6 +24,12 @@ export interface ExternalIssuerConfig {
   /** Dot path to the scopes: a space-separated string or an array. Default `scope`. */
   readonly scopesClaim: string;
   /**
+   * Dot path to the token's organization memberships: an object of organization id → organization
+   * role (`{ "0193…": "ADMIN" }`), or an array of `{ "id": …, "role": … }`. Null (the default): the
+   * linked user's memberships in gatehouse's database apply, as for its own sessions.
+   */
+  readonly organizationsClaim: string | null;
+  /**
    * The OAuth clients whose tokens are accepted: the token's `azp` or `client_id` (RFC 9068) must
    * be one of them, and a token with neither is refused. Null (the default): any client. Set it
    * when other applications of the same provider (or the same app registration's ID tokens) can
@@ -35,7 +41,18 @@ export interface ExternalIssuerConfig {
 /** What is wrong with the value; the caller wraps it in a ConfigError naming OIDC_ISSUERS. */
 export class IssuerConfigProblem extends Error {}
 
-const KEYS = new Set(['issuer', 'audience', 'jwksUri', 'algorithms', 'audienceClaim', 'rolesClaim', 'roleMap', 'scopesClaim', 'clientIds']);
+const KEYS = new Set([
+  'issuer',
+  'audience',
+  'jwksUri',
+  'algorithms',
+  'audienceClaim',
+  'rolesClaim',
+  'roleMap',
+  'scopesClaim',
+  'organizationsClaim',
+  'clientIds',
+]);
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 /** A claim name (whole, as Auth0's URL-namespaced claims) or a dot path; no spaces, no empty segments. */
 const DOT_PATH = /^[\x21-\x2d\x2f-\x7e]+(\.[\x21-\x2d\x2f-\x7e]+)*$/;
@@ -132,13 +149,14 @@ export function parseIssuers(raw: string, ownIssuer: string, knownRoles?: readon
       if (rolesClaim === null) throw new IssuerConfigProblem(`${at}: roleMap needs rolesClaim`);
     }
     const scopesClaim = e['scopesClaim'] === undefined ? 'scope' : dotPath(e['scopesClaim'], `${at}: scopesClaim`);
+    const organizationsClaim = e['organizationsClaim'] === undefined ? null : dotPath(e['organizationsClaim'], `${at}: organizationsClaim`);
     let clientIds: string[] | null = null;
     if (e['clientIds'] !== undefined) {
       if (!Array.isArray(e['clientIds']))
         throw new IssuerConfigProblem(`${at}: clientIds must be an array of client ids (the azp / client_id values accepted)`);
       clientIds = [...new Set(nonEmptyStrings(e['clientIds'], `${at}: clientIds`))];
     }
-    return { issuer, audiences, jwksUri, algorithms, audienceClaim, rolesClaim, roleMap, scopesClaim, clientIds };
+    return { issuer, audiences, jwksUri, algorithms, audienceClaim, rolesClaim, roleMap, scopesClaim, organizationsClaim, clientIds };
   });
 }
 

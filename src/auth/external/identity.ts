@@ -3,7 +3,7 @@
 // accepted client, with a subject and an email held to the rules of user input.
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { canonicalEmail, characterCount, hasForbiddenCharacters, isReservedEmail } from '../../text-rules';
-import { mappedRoles, scopesOf } from './claims';
+import { mappedRoles, organizationsOf, scopesOf } from './claims';
 import type { ExternalIssuerConfig } from './config';
 import { type ExternalRefusal, refused } from './refusals';
 
@@ -19,6 +19,8 @@ export interface ExternalIdentity {
   /** Gatehouse roles the token's claims map to (before the role hierarchy). */
   readonly roles: readonly string[];
   readonly scopes: readonly string[];
+  /** Organization id → role from the issuer's `organizationsClaim`; null when it names none. */
+  readonly organizations: Readonly<Record<string, string>> | null;
   readonly expiresAt: number;
   /** `iat`, epoch seconds; null when the token has none (see session-ends.ts providerTokenEnded). */
   readonly issuedAt: number | null;
@@ -89,6 +91,7 @@ export function identityOf(
     email: verifiedEmail(payload),
     roles: Object.freeze(mappedRoles(issuer, payload)),
     scopes: Object.freeze(scopesOf(issuer, payload)),
+    organizations: organizationsOf(issuer, payload),
     expiresAt: payload.exp as number,
     issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
     kid: typeof header.kid === 'string' ? header.kid : null,

@@ -3,6 +3,7 @@ import { apiKeyResolvers } from './api-keys';
 import { auditResolvers } from './audit';
 import { authMapResolvers } from './auth-map';
 import { withDomainErrorsAnswered } from './domain-errors';
+import { organizationResolvers } from './organizations';
 import { DateTime } from './scalars';
 import { userResolvers } from './users';
 
@@ -17,5 +18,6 @@ export const resolvers: Resolvers[] = (
     apiKeyResolvers,
     auditResolvers,
     authMapResolvers,
+    organizationResolvers,
   ] satisfies Resolvers[]
 ).map(withDomainErrorsAnswered);

@@ -16,6 +16,7 @@ import { signingKeys } from './2026-12-06T00-00_signing-keys';
 import { apiKeyRotation } from './2026-12-06T01-00_api-key-rotation';
 import { signingKeyActivation } from './2026-12-06T10-00_signing-key-activation';
 import { userRoles } from './2026-12-07T00-00_user-roles';
+import { organizations } from './2026-12-07T01-00_organizations';
 
 /**
  * Every migration, by name, for one dialect. Names sort by time; a released migration is never
@@ -40,5 +41,6 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '2026-12-06T01-00_api-key-rotation': apiKeyRotation(dialect),
     '2026-12-06T10-00_signing-key-activation': signingKeyActivation(dialect),
     '2026-12-07T00-00_user-roles': userRoles(dialect),
+    '2026-12-07T01-00_organizations': organizations(dialect),
   };
 }

@@ -59,6 +59,7 @@ describe.each(databasesUnderTest())('the notes example store on %s', (dialect) =
         body: 'line 1\nline 2',
         visibility: 'PRIVATE',
         createdAt: created,
+        organizationId: null,
       };
       expect(note).toEqual(expected);
       expect(await findNoteById(notesDb(), id)).toEqual(expected);

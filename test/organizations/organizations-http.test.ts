@@ -1,0 +1,213 @@
+/*
+ * Organizations through the real HTTP server, on SQLite and PostgreSQL: creating one, adding,
+ * promoting and removing members, what a non-member is refused (before anything runs, for
+ * mutations), the same answer for an unknown email and a member already there, API keys acting
+ * with their owner's memberships, and the last OWNER under 20 parallel demotions and removals.
+ */
+import { databasesUnderTest, databaseUrlOf, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
+import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
+import { codes, createKey, type SignedUp, signUp, uniqueEmail } from '../helpers/accounts';
+
+const CREATE = 'mutation ($name: String!) { createOrganization(name: $name) { id name myRole } }';
+const ORG = 'query ($id: ID!) { organization(id: $id) { id name myRole members { totalCount edges { node { role user { id } } } } } }';
+const ADD =
+  'mutation ($org: ID!, $email: String!, $role: OrganizationRole! = MEMBER) { addMember(organizationId: $org, email: $email, role: $role) { role user { id } } }';
+const SET_ROLE =
+  'mutation ($org: ID!, $user: ID!, $role: OrganizationRole!) { setMemberRole(organizationId: $org, userId: $user, role: $role) { role } }';
+const REMOVE = 'mutation ($org: ID!, $user: ID!) { removeMember(organizationId: $org, userId: $user) }';
+
+const bearer = (user: SignedUp) => ({ authorization: `Bearer ${user.accessToken}` });
+
+describe.each(databasesUnderTest())('organizations over HTTP on %s', (dialect) => {
+  let database: ThrowawayDatabase;
+  let h: HttpHarness;
+  let other: HttpHarness;
+
+  beforeAll(async () => {
+    database = await throwawayDatabase(dialect);
+    const env = { DATABASE_URL: databaseUrlOf(database.config), JWT_SECRET: randomSecret() };
+    h = await startHttpServer({ env });
+    other = await startHttpServer({ env });
+  }, 60_000);
+  afterAll(async () => {
+    await h?.close();
+    await other?.close();
+    await database?.drop();
+  });
+
+  async function createOrganization(owner: SignedUp, name = 'Acme'): Promise<string> {
+    const created = await h.gql(CREATE, { variables: { name }, headers: bearer(owner) });
+    expect(created.body.errors).toBeUndefined();
+    expect(created.body.data?.['createOrganization']).toMatchObject({ name, myRole: 'OWNER' });
+    return created.body.data?.['createOrganization'].id as string;
+  }
+
+  async function ownersOf(organizationId: string): Promise<number> {
+    const row = await h.store.db
+      .selectFrom('memberships')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('organization_id', '=', organizationId)
+      .where('role', '=', 'OWNER')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  it('lets the creator (OWNER) read and list it, add a member by email and see them', async () => {
+    const owner = await signUp(h);
+    const member = await signUp(h);
+    const id = await createOrganization(owner);
+    const mine = await h.gql('{ myOrganizations { id myRole } }', { headers: bearer(owner) });
+    expect(mine.body.data?.['myOrganizations']).toEqual([{ id, myRole: 'OWNER' }]);
+
+    const added = await h.gql(ADD, { variables: { org: id, email: member.email }, headers: bearer(owner) });
+    expect(added.body.errors).toBeUndefined();
+    expect(added.body.data?.['addMember']).toEqual({ role: 'MEMBER', user: { id: member.id } });
+
+    const read = await h.gql(ORG, { variables: { id }, headers: bearer(member) });
+    expect(read.body.errors).toBeUndefined();
+    expect(read.body.data?.['organization']).toMatchObject({ id, myRole: 'MEMBER', members: { totalCount: 2 } });
+  });
+
+  it('refuses a non-member every way it can ask: FORBIDDEN with null, aliases and fragments alike; anonymous is UNAUTHENTICATED', async () => {
+    const owner = await signUp(h);
+    const stranger = await signUp(h);
+    const id = await createOrganization(owner, 'Private Co');
+    const direct = await h.gql(ORG, { variables: { id }, headers: bearer(stranger) });
+    expect(direct.body.data?.['organization']).toBeNull();
+    expect(codes(direct)).toEqual(['FORBIDDEN']);
+    const sneaky = await h.gql(
+      `query ($id: ID!) { a: organization(id: $id) { ...O } b: organization(id: $id) { ... on Organization { name } } }
+       fragment O on Organization { name members { edges { node { user { id } } } } }`,
+      { variables: { id }, headers: bearer(stranger) },
+    );
+    expect(sneaky.body.data).toEqual({ a: null, b: null });
+    expect(codes(sneaky)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    expect(JSON.stringify(sneaky.body)).not.toContain('Private Co');
+    const anonymous = await h.gql(ORG, { variables: { id } });
+    expect(codes(anonymous)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('refuses a mutation in another organization before anything runs: nothing changes', async () => {
+    const owner = await signUp(h);
+    const intruder = await signUp(h);
+    const victim = await signUp(h);
+    const id = await createOrganization(owner);
+    await createOrganization(intruder, 'Intruder Inc');
+    const before = await h.store.db.selectFrom('memberships').selectAll().where('organization_id', '=', id).execute();
+    const attempt = await h.gql(
+      `mutation ($org: ID!, $email: String!, $user: ID!) {
+         createOrganization(name: "side effect") { id }
+         addMember(organizationId: $org, email: $email, role: OWNER) { role }
+         removeMember(organizationId: $org, userId: $user)
+       }`,
+      { variables: { org: id, email: victim.email, user: owner.id }, headers: bearer(intruder) },
+    );
+    expect(attempt.body.data ?? null).toBeNull();
+    expect(codes(attempt)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    expect(await h.store.db.selectFrom('memberships').selectAll().where('organization_id', '=', id).execute()).toEqual(before);
+    const mine = await h.gql('{ myOrganizations { name } }', { headers: bearer(intruder) });
+    expect(mine.body.data?.['myOrganizations']).toEqual([{ name: 'Intruder Inc' }]);
+  });
+
+  it('answers an unknown email exactly like a member already there (no account is revealed)', async () => {
+    const owner = await signUp(h);
+    const member = await signUp(h);
+    const id = await createOrganization(owner);
+    await h.gql(ADD, { variables: { org: id, email: member.email }, headers: bearer(owner) });
+    const again = await h.gql(ADD, { variables: { org: id, email: member.email }, headers: bearer(owner) });
+    const unknown = await h.gql(ADD, { variables: { org: id, email: uniqueEmail('nobody') }, headers: bearer(owner) });
+    expect(codes(again)).toEqual(['BAD_USER_INPUT']);
+    expect(unknown.body.errors).toEqual(again.body.errors);
+    expect(unknown.body.data).toEqual(again.body.data);
+  });
+
+  it('lets only an OWNER grant or take OWNER, and an ADMIN manage the rest; a MEMBER may leave but not remove others', async () => {
+    const owner = await signUp(h);
+    const admin = await signUp(h);
+    const member = await signUp(h);
+    const id = await createOrganization(owner);
+    await h.gql(ADD, { variables: { org: id, email: admin.email, role: 'ADMIN' }, headers: bearer(owner) });
+    await h.gql(ADD, { variables: { org: id, email: member.email }, headers: bearer(owner) });
+
+    const promote = await h.gql(SET_ROLE, { variables: { org: id, user: member.id, role: 'OWNER' }, headers: bearer(admin) });
+    expect(codes(promote)).toEqual(['FORBIDDEN']);
+    const demoteOwner = await h.gql(SET_ROLE, { variables: { org: id, user: owner.id, role: 'MEMBER' }, headers: bearer(admin) });
+    expect(codes(demoteOwner)).toEqual(['FORBIDDEN']);
+    const removeOwner = await h.gql(REMOVE, { variables: { org: id, user: owner.id }, headers: bearer(admin) });
+    expect(codes(removeOwner)).toEqual(['FORBIDDEN']);
+    expect(await ownersOf(id)).toBe(1);
+
+    const memberRemoves = await h.gql(REMOVE, { variables: { org: id, user: admin.id }, headers: bearer(member) });
+    expect(codes(memberRemoves)).toEqual(['FORBIDDEN']);
+    const memberPromotes = await h.gql(SET_ROLE, { variables: { org: id, user: member.id, role: 'ADMIN' }, headers: bearer(member) });
+    expect(codes(memberPromotes)).toEqual(['FORBIDDEN']);
+
+    const ownerDemotesSelf = await h.gql(SET_ROLE, { variables: { org: id, user: owner.id, role: 'ADMIN' }, headers: bearer(owner) });
+    expect(codes(ownerDemotesSelf)).toEqual(['BAD_USER_INPUT']);
+    const ownerLeaves = await h.gql(REMOVE, { variables: { org: id, user: owner.id }, headers: bearer(owner) });
+    expect(codes(ownerLeaves)).toEqual(['BAD_USER_INPUT']);
+
+    const leave = await h.gql(REMOVE, { variables: { org: id, user: member.id }, headers: bearer(member) });
+    expect(leave.body.data?.['removeMember']).toBe(true);
+    const afterLeaving = await h.gql(ORG, { variables: { id }, headers: bearer(member) });
+    expect(codes(afterLeaving)).toEqual(['FORBIDDEN']);
+
+    const audited = await h.store.db.selectFrom('audit_events').select('action').where('action', 'like', 'organization.%').execute();
+    expect(new Set(audited.map((e) => e.action))).toEqual(
+      new Set(['organization.created', 'organization.member_added', 'organization.member_removed']),
+    );
+  });
+
+  it('sees a membership added or removed on one instance on the next request to the other', async () => {
+    const owner = await signUp(h);
+    const member = await signUp(h);
+    const id = await createOrganization(owner);
+    // The other instance has read (and cached) the member as a member of nothing.
+    expect(codes(await other.gql(ORG, { variables: { id }, headers: bearer(member) }))).toEqual(['FORBIDDEN']);
+    await h.gql(ADD, { variables: { org: id, email: member.email }, headers: bearer(owner) });
+    const seen = await other.gql(ORG, { variables: { id }, headers: bearer(member) });
+    expect(seen.body.errors).toBeUndefined();
+    expect(seen.body.data?.['organization']).toMatchObject({ id, myRole: 'MEMBER' });
+    await h.gql(REMOVE, { variables: { org: id, user: member.id }, headers: bearer(owner) });
+    expect(codes(await other.gql(ORG, { variables: { id }, headers: bearer(member) }))).toEqual(['FORBIDDEN']);
+  });
+
+  it("lets an API key made by a member act with that member's organization roles", async () => {
+    const owner = await signUp(h);
+    const member = await signUp(h);
+    const stranger = await signUp(h);
+    const id = await createOrganization(owner);
+    await h.gql(ADD, { variables: { org: id, email: member.email }, headers: bearer(owner) });
+    const memberKey = await createKey(h, member.accessToken);
+    const strangerKey = await createKey(h, stranger.accessToken);
+    const read = await other.gql(ORG, { variables: { id }, headers: { 'x-api-key': memberKey.secret } });
+    expect(read.body.data?.['organization']).toMatchObject({ id, myRole: 'MEMBER' });
+    expect(codes(await other.gql(ORG, { variables: { id }, headers: { 'x-api-key': strangerKey.secret } }))).toEqual(['FORBIDDEN']);
+    // A MEMBER's key cannot do what an ADMIN of the organization may.
+    const add = await other.gql(ADD, { variables: { org: id, email: stranger.email }, headers: { 'x-api-key': memberKey.secret } });
+    expect(codes(add)).toEqual(['FORBIDDEN']);
+  });
+
+  it('leaves exactly one OWNER after 20 parallel demotions and removals by 20 OWNERs', async () => {
+    const owners = await Promise.all(Array.from({ length: 20 }, () => signUp(h)));
+    const [first] = owners as [SignedUp, ...SignedUp[]];
+    const id = await createOrganization(first);
+    for (const owner of owners.slice(1)) {
+      const added = await h.gql(ADD, { variables: { org: id, email: owner.email, role: 'OWNER' }, headers: bearer(first) });
+      expect(added.body.errors).toBeUndefined();
+    }
+    expect(await ownersOf(id)).toBe(20);
+    const results = await Promise.all(
+      owners.map((owner, i) =>
+        (i % 2 === 0 ? h : other).gql(i % 3 === 0 ? REMOVE : SET_ROLE, {
+          variables: { org: id, user: owner.id, role: 'MEMBER' },
+          headers: bearer(owner),
+        }),
+      ),
+    );
+    const refused = results.filter((r) => r.body.errors !== undefined);
+    expect(refused).toHaveLength(1);
+    expect(codes(refused[0]!)).toEqual(['BAD_USER_INPUT']);
+    expect(await ownersOf(id)).toBe(1);
+  }, 60_000);
+});
