@@ -18,6 +18,7 @@ const items = Array.from({ length: ITEMS }, (_, i) => ({ id: String(i), name: `i
 function schema(rule: string): GraphQLSchema {
   const typeDefs = /* GraphQL */ `
     enum Role { USER ADMIN }
+    enum OrganizationRole { MEMBER OWNER }
     type Item { id: ID! name: String! label(upper: Boolean ${rule}): String! }
     type Query { items(first: Int = 10, includeDeleted: Boolean ${rule}): [Item!] @auth }
   `;

@@ -7,7 +7,7 @@ import type { Viewer } from '../../src/auth/viewer';
 import { createTestKit, type TestKit, type TestUser } from '../../src/testkit';
 import { resolvers, sideEffects, typeDefs } from '../helpers/argument-rules-app';
 
-const ROLES = 'enum Role { USER ADMIN }';
+const ROLES = 'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }';
 const schemaOf = (sdl: string, resolverMap: object = {}) =>
   makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, ROLES, sdl], resolvers: resolverMap as never });
 
