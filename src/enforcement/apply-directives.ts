@@ -16,6 +16,8 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
+import { guardPolicies } from './policy-guard';
+import { type Policies, UnknownPolicyError } from './policies';
 import { type FieldRequirement, fieldRequirement, GUARDED_EXTENSION, guardedRequirement, OWNED_LOADER_EXTENSION } from './requirements';
 
 export interface ApplyAuthDirectivesOptions {
@@ -30,6 +32,12 @@ export interface ApplyAuthDirectivesOptions {
    * names a type without a loader is refused.
    */
   readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
+  /**
+   * The functions `@policy` names, by name. When given, a schema naming a policy not among them is
+   * refused (UnknownPolicyError); when absent, names are not checked and a policy without a function
+   * denies (fail closed) and is logged.
+   */
+  readonly policies?: Policies;
 }
 
 /** The schema leaves a root field open without saying so; thrown by applyAuthDirectives in strict mode. */
@@ -37,7 +45,7 @@ export class AuthCoverageError extends Error {
   override readonly name = 'AuthCoverageError';
   constructor(readonly openFields: readonly string[]) {
     super(
-      `Strict auth: ${openFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials or @owner: ${openFields.join(', ')}. ` +
+      `Strict auth: ${openFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials, @owner or @policy: ${openFields.join(', ')}. ` +
         'Mark each one, or turn strict mode off.',
     );
   }
@@ -68,21 +76,33 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
     if (open.length > 0) throw new AuthCoverageError(open);
   }
   const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name));
-  return mapSchema(schema, {
+  const policyNames = new Map<string, string>(); // name -> first coordinate naming it
+  const enforced = mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
       if (guardedRequirement(fieldConfig) !== undefined) return fieldConfig;
       const type = schema.getType(typeName);
       if (!isObjectType(type)) return fieldConfig;
       const requirement = fieldRequirement(schema, type, fieldName);
-      if (!requirement.signedIn && requirement.owner === null) return fieldConfig;
+      if (!requirement.signedIn && requirement.owner === null && requirement.policies.length === 0) return fieldConfig;
       const coordinate = `${typeName}.${fieldName}`;
+      for (const name of requirement.policies.flat(2)) if (!policyNames.has(name)) policyNames.set(name, coordinate);
       const check = compileCheck(requirement, coordinate);
-      const guarded = guardField(fieldConfig, requirement, check);
+      // The policy runs last, after the rest of the requirement let the caller through.
+      const withPolicies = guardPolicies(fieldConfig, requirement, coordinate, roots.has(typeName), options.policies);
+      const guarded = guardField(withPolicies, requirement, check);
       if (requirement.owner === null) return guarded;
       const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
       return guardOwnership(guarded, requirement.owner, check, ownerCheck, coordinate, roots.has(typeName), options);
     },
   });
+  const defined = options.policies;
+  if (defined !== undefined) {
+    const unknown = [...policyNames]
+      .filter(([name]) => !Object.hasOwn(defined, name))
+      .map(([policy, coordinate]) => ({ policy, coordinate }));
+    if (unknown.length > 0) throw new UnknownPolicyError(unknown);
+  }
+  return enforced;
 }
 
 /**

@@ -26,6 +26,7 @@ import {
 import { compileCheck, compileOwnerCheck } from './checks';
 import { guardedRequirement, ownedObjectLoader } from './requirements';
 import { loadOwned, type OwnedObjectLoader } from './ownership';
+import { type PolicyCheck, policyCheckOf } from './policies';
 import type { Viewer } from '../auth/viewer';
 
 export type Conditional = FieldNode | InlineFragmentNode | FragmentSpreadNode;
@@ -45,6 +46,8 @@ interface Checkpoint {
     readonly loader: OwnedObjectLoader;
     readonly check: (viewer: Viewer | null, object: object) => GraphQLError | null;
   };
+  /** A root field with `@policy`: decided on its arguments before anything runs. */
+  readonly policy?: { readonly field: GraphQLField<unknown, unknown>; readonly check: PolicyCheck };
 }
 
 const nodeIds = new WeakMap<object, number>();
@@ -146,7 +149,16 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
             loader !== undefined && ownerCheck !== null && requirement.owner?.loads
               ? { field, type: requirement.owner.loads, idArgument: requirement.owner.idArgument, loader, check: ownerCheck }
               : undefined;
-          checkpoints.push({ path: fieldPath, check, node: selection, conditions: nextConditions, ...(owned ? { owned } : {}) });
+          const policyCheck = path.length === 0 ? policyCheckOf(field) : undefined;
+          const policy = policyCheck === undefined ? undefined : { field, check: policyCheck };
+          checkpoints.push({
+            path: fieldPath,
+            check,
+            node: selection,
+            conditions: nextConditions,
+            ...(owned ? { owned } : {}),
+            ...(policy ? { policy } : {}),
+          });
         }
         if (selection.selectionSet) {
           const named = getNamedType(field.type);
@@ -173,9 +185,10 @@ export interface OperationGate {
     variables: Readonly<Record<string, unknown>>,
   ): GraphQLError[];
   /**
-   * One error per root field with `@owner(loads: …)` whose object the viewer may not use, for the
-   * fields deniedFields lets through. The objects are loaded through `context` (the request's, so
-   * execution reuses them), every id of a type in one batch.
+   * One error per root field with `@owner(loads: …)` whose object the viewer may not use, or whose
+   * `@policy` refuses the viewer on these arguments, for the fields deniedFields lets through. The
+   * objects are loaded through `context` (the request's, so execution reuses them), every id of a
+   * type in one batch; the policies' verdicts are remembered there too, so the resolver does not ask again.
    */
   deniedOwnership(
     schema: GraphQLSchema,
@@ -223,6 +236,23 @@ async function ownershipOf(
   return object === null ? null : owned.check(viewer, object);
 }
 
+/** The root policy decision of a checkpoint; null when its arguments do not coerce (execution answers that). */
+async function policyOf(
+  checkpoint: Checkpoint,
+  policy: NonNullable<Checkpoint['policy']>,
+  viewer: Viewer | null,
+  variables: Readonly<Record<string, unknown>>,
+  context: object,
+): Promise<GraphQLError | null> {
+  let args: Record<string, unknown>;
+  try {
+    args = getArgumentValues(policy.field, checkpoint.node, variables);
+  } catch {
+    return null;
+  }
+  return policy.check(viewer, undefined, args, context, checkpoint.path[0] ?? '');
+}
+
 const never = (): boolean => false;
 
 /** Checks a whole operation against the viewer before it executes, with plans cached per document. */
@@ -251,15 +281,18 @@ export function createOperationGate(): OperationGate {
     async deniedOwnership(schema, document, operation, viewer, variables, context, options) {
       const owned: Promise<{ checkpoint: Checkpoint; error: GraphQLError | null }>[] = [];
       for (const checkpoint of planOf(schema, document, operation)) {
-        if (checkpoint.owned === undefined || checkpoint.check(viewer) !== null) continue;
+        if ((checkpoint.owned === undefined && checkpoint.policy === undefined) || checkpoint.check(viewer) !== null) continue;
         if (!checkpoint.conditions.every((node) => included(node, variables))) continue;
         // Started together: ids of one type asked for in this tick go to the loader as one batch.
-        owned.push(
-          ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context, options?.rethrow ?? never).then((error) => ({
-            checkpoint,
-            error,
-          })),
-        );
+        if (checkpoint.owned !== undefined)
+          owned.push(
+            ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context, options?.rethrow ?? never).then((error) => ({
+              checkpoint,
+              error,
+            })),
+          );
+        if (checkpoint.policy !== undefined)
+          owned.push(policyOf(checkpoint, checkpoint.policy, viewer, variables, context).then((error) => ({ checkpoint, error })));
       }
       const denied = new Map<string, GraphQLError>();
       for (const { checkpoint, error } of await Promise.all(owned)) {

@@ -8,6 +8,7 @@ import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { getDirective } from '@graphql-tools/utils';
 import type { CredentialKind } from '../auth/viewer';
 import type { OwnedObjectLoader, OwnerRule } from './ownership';
+import type { PolicyAlternatives } from './policies';
 import { combineScopeRequirements, type ScopeRequirement } from './scopes';
 
 /** CredentialKind enum values and the Viewer.via each one names. */
@@ -15,7 +16,7 @@ const KIND_VALUES: Readonly<Record<string, CredentialKind>> = { JWT: 'jwt', API_
 
 /** Where a requirement was declared, for messages and the auth map. */
 export interface RequirementSource {
-  readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner';
+  readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner' | 'policy';
   readonly on: 'field' | 'type' | 'interface';
   /** `Type.field` or `Type`. */
   readonly coordinate: string;
@@ -23,6 +24,8 @@ export interface RequirementSource {
   readonly scopes?: ScopeRequirement;
   readonly kinds?: readonly CredentialKind[];
   readonly owner?: OwnerRule;
+  /** `@policy(policies: …)`: one OR of AND lists of policy names. */
+  readonly policies?: PolicyAlternatives;
 }
 
 /**
@@ -38,6 +41,8 @@ export interface FieldRequirement {
   readonly kinds: readonly CredentialKind[] | null;
   /** `@owner`, decided on the object (see ownership.ts); null: none. */
   readonly owner: OwnerRule | null;
+  /** `@policy`, one entry per directive (type and field): every entry must pass (see policies.ts); empty: none. */
+  readonly policies: readonly PolicyAlternatives[];
   readonly sources: readonly RequirementSource[];
   /** True when some directive was written for this field (on it, its type or its interface field). */
   readonly declared: boolean;
@@ -90,6 +95,9 @@ function readDirectives(
     };
     found.push({ directive: 'owner', on, coordinate, owner });
   }
+  for (const args of getDirective(schema, node, 'policy') ?? []) {
+    found.push({ directive: 'policy', on, coordinate, policies: args['policies'] as string[][] });
+  }
   return found;
 }
 
@@ -102,14 +110,17 @@ function readDirectives(
 export function combineRequirements(sources: readonly RequirementSource[]): FieldRequirement {
   const declared = sources.length > 0;
   if (sources.some((s) => s.directive === 'public' && s.on === 'field')) {
-    // @public opens the field to every caller; an @owner on the field itself still decides per object.
-    const kept = sources.filter((s) => s.on === 'field' && (s.directive === 'public' || s.directive === 'owner'));
+    // @public opens the field to every caller; an @owner or @policy on the field itself still decides per object.
+    const kept = sources.filter(
+      (s) => s.on === 'field' && (s.directive === 'public' || s.directive === 'owner' || s.directive === 'policy'),
+    );
     return {
       signedIn: false,
       roles: [],
       scopes: [],
       kinds: null,
       owner: kept.find((s) => s.owner !== undefined)?.owner ?? null,
+      policies: policiesOf(kept),
       sources: kept,
       declared,
     };
@@ -122,9 +133,22 @@ export function combineRequirements(sources: readonly RequirementSource[]): Fiel
   // Not repeatable and on fields only: the field's own rule, else its interface field's.
   const owner = enforcing.findLast((s) => s.owner !== undefined)?.owner ?? null;
   // An ownership rule alone does not ask for a signed-in caller: the user signUp returns may read
-  // its own email on that (anonymous) request.
-  const signedIn = enforcing.some((s) => s.directive !== 'owner');
-  return { signedIn, roles, scopes, kinds, owner, sources: enforcing.length > 0 ? enforcing : sources, declared };
+  // its own email on that (anonymous) request. Nor does a policy: it decides about anonymous callers itself.
+  const signedIn = enforcing.some((s) => s.directive !== 'owner' && s.directive !== 'policy');
+  return {
+    signedIn,
+    roles,
+    scopes,
+    kinds,
+    owner,
+    policies: policiesOf(enforcing),
+    sources: enforcing.length > 0 ? enforcing : sources,
+    declared,
+  };
+}
+
+function policiesOf(sources: readonly RequirementSource[]): readonly PolicyAlternatives[] {
+  return sources.flatMap((s) => (s.policies === undefined ? [] : [s.policies]));
 }
 
 /** The requirement of `typeName.fieldName` in a schema that still has its directives. */

@@ -6,6 +6,7 @@ import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { applyAuthDirectives } from '../enforcement/apply-directives';
 import { authDirectiveTypeDefs } from '../enforcement/directive-sdl';
 import type { OwnedObjectLoader } from '../enforcement/ownership';
+import type { Policies } from '../enforcement/policies';
 import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
@@ -19,6 +20,8 @@ export interface AppSchema {
   readonly resolvers?: IResolvers<any, any> | readonly IResolvers<any, any>[];
   /** Loaders for the types named by root fields' `@owner(loads: …)`, by type name. */
   readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
+  /** The functions `@policy` names; a name without one stops the build (UnknownPolicyError). */
+  readonly policies?: Policies;
 }
 
 /** The SDL of every `.graphql` file in `dir`, one string per file, in name order. */
@@ -53,5 +56,9 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
 
 /** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
 export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
-  return applyAuthDirectives(buildSourceSchema(app), { strict: options.strict ?? true, ...(app.loaders ? { loaders: app.loaders } : {}) });
+  return applyAuthDirectives(buildSourceSchema(app), {
+    strict: options.strict ?? true,
+    ...(app.loaders ? { loaders: app.loaders } : {}),
+    policies: app.policies ?? {},
+  });
 }

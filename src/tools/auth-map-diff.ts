@@ -82,12 +82,14 @@ export function parseAuthMapJson(text: string, name: string): AuthMap {
 }
 
 /** On which objects a caller reaches a field, from least to most. */
-type Reach = 'none' | 'own' | 'own-or-open' | 'any';
-const REACH_ORDER: readonly Reach[] = ['none', 'own', 'own-or-open', 'any'];
+type Reach = 'none' | 'own' | 'own-or-open' | 'policy' | 'any';
+/** A policy's reach is code the map cannot read: it counts as wider than ownership, so moving to one is reported as a gain. */
+const REACH_ORDER: readonly Reach[] = ['none', 'own', 'own-or-open', 'policy', 'any'];
 const REACH_TEXT: Readonly<Record<Reach, string>> = {
   none: 'no object',
   own: 'only its own objects',
   'own-or-open': 'its own and the open objects',
+  policy: 'the objects its policies allow',
   any: 'any object',
 };
 
@@ -95,6 +97,7 @@ function reachOf(entry: AuthMapEntry | undefined, caller: string): Reach {
   const label = entry?.reachableBy.find((name) => name === caller || name.startsWith(`${caller} (`));
   if (label === undefined) return 'none';
   if (label === caller) return 'any';
+  if (label.endsWith(' (policy)')) return 'policy';
   return label.includes(', or ') ? 'own-or-open' : 'own';
 }
 
@@ -134,6 +137,15 @@ function detailChanges(caller: string, before: AuthMapEntry, after: AuthMapEntry
   if (reach !== 'any' && before.owner && after.owner && before.owner.field !== after.owner.field) {
     const what = `objects whose ${after.owner.field} is its id (was: ${before.owner.field})`;
     changes.push({ direction: 'gains', what }, { direction: 'loses', what: `objects whose ${before.owner.field} is its id` });
+  }
+  const policiesBefore = JSON.stringify(before.policies ?? []);
+  const policiesAfter = JSON.stringify(after.policies ?? []);
+  if (reach !== 'any' && policiesBefore !== policiesAfter) {
+    // Policies are code: which objects a different set allows cannot be read from the map, so a change is both.
+    changes.push(
+      { direction: 'gains', what: `the objects policies ${policiesAfter} allow (was: ${policiesBefore})` },
+      { direction: 'loses', what: `the objects only policies ${policiesBefore} allowed` },
+    );
   }
   if (caller === 'anonymous') return changes;
   const kindsBefore = before.credentials ?? KINDS;

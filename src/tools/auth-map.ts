@@ -36,7 +36,7 @@ export interface AuthMapEntry {
   /**
    * The callers (anonymous, then each role, signed in with a gatehouse session, which holds every
    * scope) who can reach this field from a root and read it. `USER (owner)`: only on objects that
-   * caller owns.
+   * caller owns; `USER (policy)`: where the field's policies say so (`USER (owner, policy)`: both).
    */
   readonly reachableBy: readonly string[];
   /** `@requiresScopes`: one of these lists of scopes, all of it. Present only when some scope is needed. */
@@ -51,6 +51,11 @@ export interface AuthMapEntry {
     /** Present when objects with this property value are open to anyone. */
     readonly openWhen?: { readonly field: string; readonly value: string };
   };
+  /**
+   * `@policy`: the policy names, one OR of AND lists per directive (type and field), all of which
+   * must pass. Callers who pass the rest are labelled `(policy)`: the functions decide at run time.
+   */
+  readonly policies?: readonly (readonly (readonly string[])[])[];
 }
 
 export interface AuthMap {
@@ -78,6 +83,7 @@ function describeRequirement(requirement: FieldRequirement): string {
     const open = owner.openWhen === null ? '' : `, or ${owner.openWhen.field} ${owner.openWhen.value}`;
     parts.push(`owner (${owner.field})${owner.orRole === null ? '' : ` or ${owner.orRole}`}${open}`);
   }
+  for (const rule of requirement.policies) parts.push(`policy ${rule.map((group) => group.join(' and ')).join(' or ')}`);
   return parts.length === 0 ? 'public' : parts.join(' + ');
 }
 
@@ -96,11 +102,12 @@ function describeSource(source: RequirementSource): string {
     ];
     directive = `@owner(${args.join(', ')})`;
   }
+  if (source.policies !== undefined) directive = `@policy(policies: ${JSON.stringify(source.policies)})`;
   return `${directive} on ${source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate}`;
 }
 
 /** The structured parts of a requirement for the JSON form; only those that apply. */
-function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 'scopes' | 'credentials' | 'owner'> {
+function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 'scopes' | 'credentials' | 'owner' | 'policies'> {
   const owner = requirement.owner;
   return {
     ...(requirement.scopes.length > 0 ? { scopes: requirement.scopes } : {}),
@@ -115,6 +122,7 @@ function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 's
           },
         }
       : {}),
+    ...(requirement.policies.length > 0 ? { policies: requirement.policies } : {}),
   };
 }
 
@@ -175,7 +183,10 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
         const ownsOnly =
           owner !== null && (owner.orRole === null || caller.viewer === null || !holdsRole(caller.viewer.roles, owner.orRole));
         const label = owner?.openWhen ? ` (owner, or ${owner.openWhen.field} ${owner.openWhen.value})` : ' (owner)';
-        who.add(ownsOnly ? `${caller.name}${label}` : caller.name);
+        const policy = requirement.policies.length > 0;
+        who.add(
+          ownsOnly ? `${caller.name}${policy ? label.replace(/\)$/, ', policy)') : label}` : `${caller.name}${policy ? ' (policy)' : ''}`,
+        );
         queue.push(...possibleObjectTypes(schema, getNamedType(field.type)));
       }
     }
