@@ -16,7 +16,7 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
-import { guardPolicies } from './policy-guard';
+import { guardPolicies, policyPrimingPlan, withListPriming } from './policy-guard';
 import { type Policies, UnknownPolicyError } from './policies';
 import { type FieldRequirement, fieldRequirement, GUARDED_EXTENSION, guardedRequirement, OWNED_LOADER_EXTENSION } from './requirements';
 
@@ -77,9 +77,11 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
   }
   const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name));
   const policyNames = new Map<string, string>(); // name -> first coordinate naming it
+  const priming = policyPrimingPlan(schema, options.policies);
   const enforced = mapSchema(schema, {
-    [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
-      if (guardedRequirement(fieldConfig) !== undefined) return fieldConfig;
+    [MapperKind.OBJECT_FIELD]: (original, fieldName, typeName) => {
+      if (guardedRequirement(original) !== undefined) return original;
+      const fieldConfig = withListPriming(original, priming, options.policies);
       const type = schema.getType(typeName);
       if (!isObjectType(type)) return fieldConfig;
       const requirement = fieldRequirement(schema, type, fieldName);
@@ -196,6 +198,9 @@ function guardField(
 ): GraphQLFieldConfig<unknown, unknown> {
   const resolve = fieldConfig.resolve ?? defaultFieldResolver;
   const moreThanSignedIn = requirement.roles.length > 0 || requirement.kinds !== null || requirement.scopes.length > 0;
+  // Nothing to check before the field's own decisions (an @owner or @policy alone): no wrapper.
+  if (!requirement.signedIn)
+    return { ...fieldConfig, resolve, extensions: { ...fieldConfig.extensions, [GUARDED_EXTENSION]: requirement } };
   return {
     ...fieldConfig,
     extensions: { ...fieldConfig.extensions, [GUARDED_EXTENSION]: requirement },

@@ -80,9 +80,17 @@ interface PendingBatch {
   readonly results: Promise<readonly Outcome[]>;
 }
 
+/** A verdict a batch started ahead for a list (primeObjects) will give, at this index of its results. */
+class PendingVerdict {
+  constructor(
+    readonly results: Promise<readonly Outcome[]>,
+    readonly index: number,
+  ) {}
+}
+
 /** One policy's verdicts in one request (or one subscription event). */
 interface PolicyState {
-  readonly byObject: WeakMap<object, Verdict>;
+  readonly byObject: WeakMap<object, Verdict | PendingVerdict>;
   readonly byRoot: Map<string, Verdict>;
   pending: PendingBatch | null;
 }
@@ -159,13 +167,27 @@ function callOne(policy: PolicyFunction, name: string, input: PolicyInput): Verd
   }
 }
 
-/** The verdict of one policy on one input, remembered for the request. */
-function runPolicy(policies: Policies | undefined, name: string, input: PolicyInput, rootKey: string): Verdict {
-  const context = input.context as object;
+/** What a field asks a policy about; the PolicyInput is built from it only when the policy must run. */
+interface Question {
+  readonly viewer: Viewer | null;
+  readonly object: object | undefined;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly context: unknown;
+  readonly coordinate: string;
+  readonly rootKey: string;
+}
+
+/** The verdict of one policy on one question, remembered for the request. */
+function runPolicy(policies: Policies | undefined, name: string, q: Question): Verdict {
+  const context = q.context;
   const state = typeof context === 'object' && context !== null ? stateOf(context, name) : null;
-  const object = input.object as object | undefined;
-  const remembered = state === null ? undefined : object !== undefined ? state.byObject.get(object) : state.byRoot.get(rootKey);
-  if (remembered !== undefined) return remembered;
+  const object = q.object;
+  const remembered = state === null ? undefined : object !== undefined ? state.byObject.get(object) : state.byRoot.get(q.rootKey);
+  if (remembered !== undefined) {
+    if (!(remembered instanceof PendingVerdict)) return remembered;
+    return remembered.results.then((r) => r[remembered.index] ?? FAILED);
+  }
+  const input: PolicyInput = { viewer: q.viewer, object, args: q.args, context, coordinate: q.coordinate };
   const policy = policies?.[name];
   let verdict: Verdict;
   if (policy === undefined) {
@@ -178,11 +200,48 @@ function runPolicy(policies: Policies | undefined, name: string, input: PolicyIn
   } else if (state !== null) verdict = enqueue(state, policy, name, input);
   else verdict = runBatch(policy, name, [input]).then((results) => results[0] ?? FAILED);
   if (state === null) return verdict;
-  const remember = (value: Verdict) => (object !== undefined ? state.byObject.set(object, value) : state.byRoot.set(rootKey, value));
+  const remember = (value: Verdict) => (object !== undefined ? state.byObject.set(object, value) : state.byRoot.set(q.rootKey, value));
   remember(verdict);
   // Once settled, later asks about the same object get the plain value: no promise, no tick.
   if (typeof verdict === 'object') void verdict.then(remember);
   return verdict;
+}
+
+/**
+ * Decides ahead, in one call per `{ batch }` policy, every object of a list a field just returned,
+ * so that its items' fields find plain verdicts and stay synchronous (graphql-js pays dearly for a
+ * promise per field). Returns a promise only when some batch policy had to run. The objects' inputs
+ * carry no arguments (they are asked before any of their fields is).
+ */
+export function primeObjects(
+  policies: Policies | undefined,
+  names: ReadonlyMap<string, string>,
+  objects: readonly object[],
+  viewer: Viewer | null,
+  context: unknown,
+): Promise<void> | undefined {
+  if (typeof context !== 'object' || context === null || objects.length === 0) return undefined;
+  let pending: Promise<void>[] | undefined;
+  for (const [name, coordinate] of names) {
+    const policy = policies?.[name];
+    if (policy === undefined || typeof policy === 'function' || typeof policy.batch !== 'function') continue;
+    const state = stateOf(context, name);
+    const inputs: PolicyInput[] = [];
+    for (const object of objects) {
+      if (state.byObject.has(object)) continue;
+      inputs.push({ viewer, object, args: {}, context, coordinate });
+    }
+    if (inputs.length === 0) continue;
+    const results = runBatch(policy, name, inputs);
+    // Until the batch answers, a mark (no promise per object) says where each verdict will be.
+    for (let i = 0; i < inputs.length; i++) state.byObject.set(inputs[i]!.object, new PendingVerdict(results, i));
+    (pending ??= []).push(
+      results.then((r) => {
+        for (let i = 0; i < inputs.length; i++) state.byObject.set(inputs[i]!.object, r[i] ?? FAILED);
+      }),
+    );
+  }
+  return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
 }
 
 /** Every name of `group` allows (stops at the first that does not). */
@@ -242,9 +301,24 @@ export function compilePolicyCheck(rules: readonly PolicyAlternatives[], coordin
     if (outcome === false && viewer === null) return unauthenticated(`You must be signed in to use ${coordinate}.`);
     return forbidden(`A policy does not allow you to use ${coordinate}${outcome === FAILED ? ' (it could not decide)' : ''}.`);
   };
+  // The common shape, one policy name: no lists to walk.
+  const single = rules.length === 1 && rules[0]!.length === 1 && rules[0]![0]!.length === 1 ? rules[0]![0]![0]! : undefined;
+  // The last request's state of the single policy: a list's items ask one after another.
+  let lastContext: unknown;
+  let lastState: PolicyState | undefined;
   return (viewer, object, args, context, rootKey) => {
-    const input: Omit<PolicyInput, 'object'> & { object: object | undefined } = { viewer, object, args, context, coordinate };
-    const verdict = everyRule(rules, 0, (name) => runPolicy(policies, name, input, `${coordinate}@${rootKey}`));
+    if (single !== undefined && object !== undefined && typeof context === 'object' && context !== null) {
+      if (context !== lastContext) {
+        lastState = stateOf(context, single);
+        lastContext = context;
+      }
+      // Decided already for this object (by a sibling field, or ahead for its list): no allocation.
+      const known = lastState!.byObject.get(object);
+      if (known === true) return null;
+    }
+    const q: Question = { viewer, object, args, context, coordinate, rootKey: object === undefined ? `${coordinate}@${rootKey}` : '' };
+    const verdict = single !== undefined ? runPolicy(policies, single, q) : everyRule(rules, 0, (name) => runPolicy(policies, name, q));
+    if (verdict === true) return null;
     return typeof verdict === 'object' ? verdict.then((v) => denial(viewer, v)) : denial(viewer, verdict);
   };
 }
