@@ -3,6 +3,8 @@
 // (a counter of side effects); at most one run per (policy, object) and one batch per tick (counters
 // of calls and loads); a policy that throws or rejects denies, and its error is never sent.
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { execute, parse } from 'graphql';
+import pino from 'pino';
 import { applyAuthDirectives } from '../../src/enforcement/apply-directives';
 import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 import { UnknownPolicyError } from '../../src/enforcement/policies';
@@ -158,6 +160,54 @@ describe('@policy over HTTP', () => {
         expect(authErrors(response.body.errors)).toEqual([{ path: [field], code: 'FORBIDDEN' }]);
         expect(response.text).not.toMatch(/internals|SELECT|vault/);
       }
+    }
+  });
+});
+
+describe('@policy: what is logged and what introspection shows', () => {
+  it('a throwing policy is logged with the request id and the policy name, on the request logger', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const schema = applyAuthDirectives(
+      makeExecutableSchema({
+        typeDefs: [authDirectiveTypeDefs, 'enum Role { USER } type Query { a: String @policy(policies: [["boom"]]) }'],
+      }),
+      { policies: { boom: app.policies['throws']! } },
+    );
+    const result = await execute({
+      schema,
+      document: parse('{ a }'),
+      contextValue: { viewer: { id: 'u1', roles: ['USER'], via: 'jwt' }, requestId: 'request-42', log },
+    });
+    expect(result.errors?.map((e) => e.extensions['code'])).toEqual(['FORBIDDEN']);
+    expect(result.errors?.[0]?.message).not.toContain('SELECT');
+    expect(lines).toEqual([
+      expect.objectContaining({
+        policy: 'boom',
+        coordinate: 'Query.a',
+        requestId: 'request-42',
+        err: expect.objectContaining({ message: 'policy internals: SELECT secret FROM vault' }),
+      }),
+    ]);
+  });
+
+  it('introspection shows a policy field to every caller who passes its other rules (the policy may pass)', async () => {
+    const kit = await createTestKit({ typeDefs: app.typeDefs, resolvers: app.resolvers, policies: app.policies });
+    try {
+      const fields = async (as: Parameters<typeof kit.execute>[1]) => {
+        const data = (await kit.execute('{ __type(name: "Invoice") { fields { name } } }', as)).data as any;
+        return ((data?.['__type']?.fields ?? []) as { name: string }[]).map((f) => f.name);
+      };
+      expect(await fields({ as: null })).toContain('total');
+      const editable = async (as: Parameters<typeof kit.execute>[1]) =>
+        (
+          ((await kit.execute('{ __schema { mutationType { fields { name } } } }', as)).data as any)?.['__schema']?.mutationType?.fields ??
+          []
+        ).map((f: { name: string }) => f.name);
+      expect(await editable({ as: null })).not.toContain('editInvoice'); // @auth hides it from anonymous callers
+      expect(await editable({ as: await kit.createUser() })).toContain('editInvoice');
+    } finally {
+      await kit.close();
     }
   });
 });
