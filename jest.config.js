@@ -4,7 +4,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test', '<rootDir>/examples'],
   // The examples import gatehouse by its package name, as an application would.
-  moduleNameMapper: { '^gatehouse$': '<rootDir>/src/index.ts', '^gatehouse/testing$': '<rootDir>/src/testing.ts' },
+  moduleNameMapper: {
+    '^gatehouse$': '<rootDir>/src/index.ts',
+    '^gatehouse/testing$': '<rootDir>/src/testing.ts',
+    '^gatehouse/cedar$': '<rootDir>/src/cedar.ts',
+  },
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],

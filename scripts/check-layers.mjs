@@ -15,14 +15,15 @@
 //  4. store           src/store/ (reads auth/session-ends.ts to parse a column it stores)
 //  5. authentication  src/auth/authenticate.ts: a credential and the store's rows become a Viewer
 //                     (its writes are done by src/services/authentication.ts)
-//  6. enforcement     src/enforcement/: plain graphql-js; decides what a viewer may read
+//  6. enforcement     src/enforcement/: plain graphql-js; decides what a viewer may read; src/cedar/:
+//                     Cedar policy sets as its policies
 //  7. events          src/events/: the event log's follower, its per-dialect wakers, publishing
 //  8. app             src/app.ts: the App every service is given (config, store, primitives)
 //  9. services        src/services/
 // 10. graphql         src/graphql/ (schema, resolvers, errors at the edge, Apollo and its plugins)
 // 11. edge            src/http/, src/subscriptions/ (the WebSocket transport): the two ways in;
 //                     each imports the other's route plumbing, so they share a layer
-// 12. composition     src/gatehouse.ts, src/main.ts, src/index.ts, src/testing.ts, src/testkit*.ts,
+// 12. composition     src/gatehouse.ts, src/main.ts, src/index.ts, src/testing.ts, src/testkit*.ts, src/cedar.ts,
 //                     src/cli/, src/tools/
 // So enforcement, auth and the store never import graphql/, http/, subscriptions/ or app.ts.
 // A new file or folder must be placed here first: an unplaced file fails the check.
@@ -44,7 +45,7 @@ const LAYERS = [
   ['store', ['src/store/']],
   ['authentication', ['src/auth/authenticate.ts']],
   // The auth map is tooling, but pure (it reads the schema's directives only): `Query.authMap` serves it.
-  ['enforcement', ['src/enforcement/', 'src/tools/auth-map.ts', 'src/tools/auth-map-arguments.ts']],
+  ['enforcement', ['src/enforcement/', 'src/cedar/', 'src/tools/auth-map.ts', 'src/tools/auth-map-arguments.ts']],
   ['events', ['src/events/']],
   ['app', ['src/app.ts']],
   ['services', ['src/services/']],
@@ -59,6 +60,7 @@ const LAYERS = [
       'src/testing.ts',
       'src/testkit.ts',
       'src/testkit-shapes.ts',
+      'src/cedar.ts',
       'src/cli/',
       'src/tools/',
     ],

@@ -8,6 +8,7 @@ import { buildSchema, readSchemaFiles } from './graphql/schema';
 import { declaredRoles } from './enforcement/declared-roles';
 import { createHttpServer, type HttpServer } from './http/server';
 import type { OwnedObjectLoader } from './enforcement/ownership';
+import type { Policies } from './enforcement/policies';
 import { ensureAdmin } from './services/accounts';
 import { migrateApplication, migrateToLatest, openStore, type Store } from './store/database';
 import type { ApplicationMigrations } from './store/migrate';
@@ -30,6 +31,12 @@ export interface GatehouseOptions {
    * them to find an object's owner before anything runs; one call per type and request tick.
    */
   readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
+  /**
+   * The functions your `@policy(policies: …)` names, by name: `({ viewer, object, args, context })
+   * => boolean | Promise<boolean>`, or `{ batch(inputs) }` deciding every object of a request tick in
+   * one call. A name the schema uses without a function here stops start-up (UnknownPolicyError).
+   */
+  readonly policies?: Policies;
   /**
    * Your Kysely migrations, for tables of your own: by name (run in name order), a Kysely
    * `MigrationProvider`, or a function of the dialect (`'sqlite'` or `'postgres'`) giving either.
@@ -59,7 +66,7 @@ export interface Gatehouse<Tables = any> {
 }
 
 /** The SDL and resolvers of `options`, for buildSchema. */
-export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders'>) {
+export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders' | 'policies'>) {
   const typeDefs =
     options.typeDefs === undefined
       ? []
@@ -70,6 +77,7 @@ export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolv
     typeDefs: [...typeDefs, ...(options.schemaFiles === undefined ? [] : readSchemaFiles(options.schemaFiles))],
     ...(options.resolvers === undefined ? {} : { resolvers: options.resolvers }),
     ...(options.loaders === undefined ? {} : { loaders: options.loaders }),
+    ...(options.policies === undefined ? {} : { policies: options.policies }),
   };
 }
 

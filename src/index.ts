@@ -13,6 +13,14 @@ export { type AuthContext, type CredentialKind, hasRole, organizationRoleOf, typ
 export { applyAuthDirectives, type ApplyAuthDirectivesOptions, AuthCoverageError } from './enforcement/apply-directives';
 export { authDirectiveTypeDefs } from './enforcement/directive-sdl';
 export type { OwnedObjectLoader } from './enforcement/ownership';
+export {
+  type BatchPolicy,
+  type Policies,
+  type Policy,
+  type PolicyFunction,
+  type PolicyInput,
+  UnknownPolicyError,
+} from './enforcement/policies';
 export type { ApplicationMigrations } from './store/migrate';
 export { badUserInput, ErrorCode, forbidden, notFound, rateLimited, unauthenticated } from './graphql/errors';
 export { ConfigError } from './config';

@@ -92,7 +92,8 @@ export interface Kit<
   close(): Promise<void>;
 }
 
-export interface TestKitOptions extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders' | 'migrations'> {
+export interface TestKitOptions
+  extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders' | 'policies' | 'migrations'> {
   /** Configuration overrides, as the variables in `.env.example`. */
   readonly env?: Readonly<Record<string, string>>;
   /** Replaces the clock (`context.now()` and every expiry), e.g. `manualClock().now`. */

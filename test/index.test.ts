@@ -23,6 +23,7 @@ describe('the package entry', () => {
         'rateLimited',
         'runGatehouse',
         'unauthenticated',
+        'UnknownPolicyError',
       ].sort(),
     );
   });
@@ -30,6 +31,8 @@ describe('the package entry', () => {
   it('points package.json at the built index', () => {
     expect(packageJson.main).toBe('dist/index.js');
     expect(packageJson.exports['.'].default).toBe('./dist/index.js');
+    expect(packageJson.exports['./cedar'].default).toBe('./dist/cedar.js');
+    expect(packageJson.typesVersions['*'].cedar).toEqual(['dist/cedar.d.ts']);
   });
 
   it('exports the directive SDL and applyAuthDirectives, which work on a schema of the user\u2019s own', () => {

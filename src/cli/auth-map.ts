@@ -5,7 +5,8 @@
 // refuses at start-up); --diff exits 1 when a caller gains access.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AuthMap, buildAuthMap, formatAuthMapMarkdown, formatAuthMapText } from '../tools/auth-map';
+import { type AuthMap, buildAuthMap } from '../tools/auth-map';
+import { formatAuthMapMarkdown, formatAuthMapText } from '../tools/auth-map-format';
 import { AuthMapFormatError, diffAuthMaps, formatAuthMapDiffMarkdown, parseAuthMapJson } from '../tools/auth-map-diff';
 import { buildSourceSchema, SCHEMA_DIR } from '../graphql/schema';
 import { readSchemaInputs } from './application-module';

@@ -38,8 +38,8 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
   start: `Usage: gatehouse start [MODULE]
 
 Serves gatehouse's accounts and, with MODULE, your schema: a JavaScript (or, under tsx, TypeScript)
-module exporting typeDefs and resolvers (and optionally schemaFiles and loaders), named or as its
-default export. Configuration from the environment and .env. Stops cleanly on SIGTERM / SIGINT.`,
+module exporting typeDefs and resolvers (and optionally schemaFiles, loaders and policies), named or
+as its default export. Configuration from the environment and .env. Stops cleanly on SIGTERM / SIGINT.`,
   migrate: `Usage: gatehouse migrate [MODULE]
 
 Brings the database in DATABASE_URL (and .env) up to date: gatehouse's tables and, with MODULE (the
@@ -91,12 +91,13 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
           return 1;
         }
       }
-      const { typeDefs, resolvers, schemaFiles, loaders, migrations } = options;
+      const { typeDefs, resolvers, schemaFiles, loaders, policies, migrations } = options;
       runGatehouse({
         ...(typeDefs ? { typeDefs } : {}),
         ...(resolvers ? { resolvers } : {}),
         ...(schemaFiles ? { schemaFiles } : {}),
         ...(loaders ? { loaders } : {}),
+        ...(policies ? { policies } : {}),
         ...(migrations ? { migrations } : {}),
       });
       return undefined; // runs until signalled

@@ -17,6 +17,8 @@ import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
 import { compileOrganizationCheck, type OrganizationRule } from './organizations';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
+import { guardPolicies, policyPrimingPlan, withListPriming } from './policy-guard';
+import { type Policies, UnknownPolicyError } from './policies';
 import { type FieldRequirement, fieldRequirement, GUARDED_EXTENSION, guardedRequirement, OWNED_LOADER_EXTENSION } from './requirements';
 import { argumentPlan, readArgumentPlan } from './argument-rules';
 import { servedInputField, withArgumentRules } from './argument-guard';
@@ -33,6 +35,12 @@ export interface ApplyAuthDirectivesOptions {
    * names a type without a loader is refused.
    */
   readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
+  /**
+   * The functions `@policy` names, by name. When given, a schema naming a policy not among them is
+   * refused (UnknownPolicyError); when absent, names are not checked and a policy without a function
+   * denies (fail closed) and is logged.
+   */
+  readonly policies?: Policies;
 }
 
 /** The schema leaves a root field open without saying so; thrown by applyAuthDirectives in strict mode. */
@@ -40,7 +48,7 @@ export class AuthCoverageError extends Error {
   override readonly name = 'AuthCoverageError';
   constructor(readonly openFields: readonly string[]) {
     super(
-      `Strict auth: ${openFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials, @owner or @inOrganization: ${openFields.join(', ')}. ` +
+      `Strict auth: ${openFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials, @owner, @inOrganization or @policy: ${openFields.join(', ')}. ` +
         'Mark each one, or turn strict mode off.',
     );
   }
@@ -71,21 +79,27 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
     if (open.length > 0) throw new AuthCoverageError(open);
   }
   const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name));
-  return mapSchema(schema, {
+  const policyNames = new Map<string, string>(); // name -> first coordinate naming it
+  const priming = policyPrimingPlan(schema, options.policies);
+  const enforced = mapSchema(schema, {
     [MapperKind.INPUT_OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => servedInputField(schema, fieldConfig, fieldName, typeName),
-    [MapperKind.OBJECT_FIELD]: (original, fieldName, typeName) => {
-      if (guardedRequirement(original) !== undefined || argumentPlan(original) !== undefined) return original;
+    [MapperKind.OBJECT_FIELD]: (unprimed, fieldName, typeName) => {
+      if (guardedRequirement(unprimed) !== undefined || argumentPlan(unprimed) !== undefined) return unprimed;
+      const original = withListPriming(unprimed, priming, options.policies);
       const type = schema.getType(typeName);
       if (!isObjectType(type)) return original;
       const plan = readArgumentPlan(schema, typeName, type.getFields()[fieldName]!);
       // Arguments are checked after the field's own rules, just before its resolver.
       const fieldConfig = plan === null ? original : withArgumentRules(original, plan);
       const requirement = fieldRequirement(schema, type, fieldName);
-      if (!requirement.signedIn && requirement.owner === null) return fieldConfig;
+      if (!requirement.signedIn && requirement.owner === null && requirement.policies.length === 0) return fieldConfig;
       const coordinate = `${typeName}.${fieldName}`;
+      for (const name of requirement.policies.flat(2)) if (!policyNames.has(name)) policyNames.set(name, coordinate);
       const check = compileCheck(requirement, coordinate);
+      // The policy runs last, after the rest of the requirement let the caller through.
+      const withPolicies = guardPolicies(fieldConfig, requirement, coordinate, roots.has(typeName), options.policies);
       const guarded = guardField(
-        fieldConfig,
+        withPolicies,
         requirement,
         check,
         organizationCheckFor(fieldConfig, requirement.organizations, coordinate, roots.has(typeName)),
@@ -95,6 +109,14 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
       return guardOwnership(guarded, requirement.owner, check, ownerCheck, coordinate, roots.has(typeName), options);
     },
   });
+  const defined = options.policies;
+  if (defined !== undefined) {
+    const unknown = [...policyNames]
+      .filter(([name]) => !Object.hasOwn(defined, name))
+      .map(([policy, coordinate]) => ({ policy, coordinate }));
+    if (unknown.length > 0) throw new UnknownPolicyError(unknown);
+  }
+  return enforced;
 }
 
 /**
@@ -226,6 +248,8 @@ function guardField(
         return resolve(source, args, context, info);
       },
     };
+  // Nothing to check before the field's own decisions (an @owner or @policy alone): no wrapper.
+  if (!requirement.signedIn) return { ...fieldConfig, resolve, extensions };
   return {
     ...fieldConfig,
     extensions,

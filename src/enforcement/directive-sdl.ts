@@ -1,7 +1,7 @@
 // The SDL of gatehouse's directives (@public, @auth, @hasRole, @requiresScopes, @credentials,
-// @owner, @inOrganization, @fromViewer, and @includes for the roles' enums) and the CredentialKind
-// enum they use. What each one demands is read in requirements.ts (on arguments and input fields:
-// argument-rules.ts; organizations: organizations.ts),
+// @owner, @inOrganization, @policy, @fromViewer, and @includes for the roles' enums) and the
+// CredentialKind enum they use. What each one demands is read in requirements.ts (on arguments and
+// input fields: argument-rules.ts; organizations: organizations.ts; policies: policies.ts),
 // decided in checks.ts and enforced in apply-directives.ts.
 /**
  * The SDL of gatehouse's directives. Add it to your type definitions; the `Role` enum is yours
@@ -99,4 +99,12 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
     argument: String
     orRole: Role
   ) on OBJECT | FIELD_DEFINITION
+
+  """
+  Named rules written in code (the application's \`policies\`): passes when every policy of at least one
+  inner list returns true (an OR of AND lists, the shape of Apollo Federation's @policy). On an
+  object's field the policy gets the object; on a root field the arguments (a mutation's are decided
+  before anything runs). A policy runs at most once per object in a request; one that throws denies.
+  """
+  directive @policy(policies: [[String!]!]!) on OBJECT | FIELD_DEFINITION
 `;

@@ -27,6 +27,7 @@ import { compileCheck, compileOwnerCheck } from './checks';
 import { argumentRules, compileOrganizationCheck } from './organizations';
 import { guardedRequirement, ownedObjectLoader } from './requirements';
 import { loadOwned, type OwnedObjectLoader } from './ownership';
+import { type PolicyCheck, policyCheckOf } from './policies';
 import type { Viewer } from '../auth/viewer';
 import { type ArgumentPlan, argumentPlan } from './argument-rules';
 import { argumentDenial, withViewerValues } from './argument-values';
@@ -55,6 +56,8 @@ interface Checkpoint {
     readonly field: GraphQLField<unknown, unknown>;
     readonly check: (viewer: Viewer | null, source: unknown, args: Readonly<Record<string, unknown>>) => GraphQLError | null;
   };
+  /** A root field with `@policy`: decided on its arguments before anything runs. */
+  readonly policy?: { readonly field: GraphQLField<unknown, unknown>; readonly check: PolicyCheck };
 }
 
 /** The `@inOrganization(argument: …)` decision of one checkpoint; null when the arguments do not coerce (execution refuses them). */
@@ -175,6 +178,8 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
               : undefined;
           const organizationCheck = compileOrganizationCheck(argumentRules(requirement.organizations), coordinate);
           const organization = organizationCheck === null ? undefined : { field, check: organizationCheck };
+          const policyCheck = path.length === 0 ? policyCheckOf(field) : undefined;
+          const policy = policyCheck === undefined ? undefined : { field, check: policyCheck };
           checkpoints.push({
             path: fieldPath,
             check,
@@ -182,6 +187,7 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
             conditions: nextConditions,
             ...(owned ? { owned } : {}),
             ...(organization ? { organization } : {}),
+            ...(policy ? { policy } : {}),
           });
         }
         const plan = argumentPlan(field);
@@ -213,9 +219,10 @@ export interface OperationGate {
     variables: Readonly<Record<string, unknown>>,
   ): GraphQLError[];
   /**
-   * One error per root field with `@owner(loads: …)` whose object the viewer may not use, for the
-   * fields deniedFields lets through. The objects are loaded through `context` (the request's, so
-   * execution reuses them), every id of a type in one batch.
+   * One error per root field with `@owner(loads: …)` whose object the viewer may not use, or whose
+   * `@policy` refuses the viewer on these arguments, for the fields deniedFields lets through. The
+   * objects are loaded through `context` (the request's, so execution reuses them), every id of a
+   * type in one batch; the policies' verdicts are remembered there too, so the resolver does not ask again.
    */
   deniedOwnership(
     schema: GraphQLSchema,
@@ -261,6 +268,23 @@ async function ownershipOf(
     return null;
   }
   return object === null ? null : owned.check(viewer, object);
+}
+
+/** The root policy decision of a checkpoint; null when its arguments do not coerce (execution answers that). */
+async function policyOf(
+  checkpoint: Checkpoint,
+  policy: NonNullable<Checkpoint['policy']>,
+  viewer: Viewer | null,
+  variables: Readonly<Record<string, unknown>>,
+  context: object,
+): Promise<GraphQLError | null> {
+  let args: Record<string, unknown>;
+  try {
+    args = getArgumentValues(policy.field, checkpoint.node, variables);
+  } catch {
+    return null;
+  }
+  return policy.check(viewer, undefined, args, context, checkpoint.path[0] ?? '');
 }
 
 const never = (): boolean => false;
@@ -317,15 +341,18 @@ export function createOperationGate(): OperationGate {
     async deniedOwnership(schema, document, operation, viewer, variables, context, options) {
       const owned: Promise<{ checkpoint: Checkpoint; error: GraphQLError | null }>[] = [];
       for (const checkpoint of planOf(schema, document, operation)) {
-        if (checkpoint.owned === undefined || checkpoint.check(viewer) !== null) continue;
+        if ((checkpoint.owned === undefined && checkpoint.policy === undefined) || checkpoint.check(viewer) !== null) continue;
         if (!checkpoint.conditions.every((node) => included(node, variables))) continue;
         // Started together: ids of one type asked for in this tick go to the loader as one batch.
-        owned.push(
-          ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context, options?.rethrow ?? never).then((error) => ({
-            checkpoint,
-            error,
-          })),
-        );
+        if (checkpoint.owned !== undefined)
+          owned.push(
+            ownershipOf(checkpoint, checkpoint.owned, viewer, variables, context, options?.rethrow ?? never).then((error) => ({
+              checkpoint,
+              error,
+            })),
+          );
+        if (checkpoint.policy !== undefined)
+          owned.push(policyOf(checkpoint, checkpoint.policy, viewer, variables, context).then((error) => ({ checkpoint, error })));
       }
       const denied = new Map<string, GraphQLError>();
       for (const { checkpoint, error } of await Promise.all(owned)) {

@@ -11,6 +11,7 @@ import type { CredentialKind } from '../auth/viewer';
 import { declaredRoles } from './declared-roles';
 import { type OrganizationRule, organizationRule } from './organizations';
 import type { OwnedObjectLoader, OwnerRule } from './ownership';
+import type { PolicyAlternatives } from './policies';
 import { combineScopeRequirements, type ScopeRequirement } from './scopes';
 
 /** CredentialKind enum values and the Viewer.via each one names. */
@@ -18,7 +19,7 @@ const KIND_VALUES: Readonly<Record<string, CredentialKind>> = { JWT: 'jwt', API_
 
 /** Where a requirement was declared, for messages and the auth map. */
 export interface RequirementSource {
-  readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner' | 'inOrganization';
+  readonly directive: 'auth' | 'hasRole' | 'public' | 'requiresScopes' | 'credentials' | 'owner' | 'inOrganization' | 'policy';
   readonly on: 'field' | 'type' | 'interface' | 'argument';
   /** `Type.field` or `Type`; for an argument `Type.field(name)`, for an input field `Input.field`. */
   readonly coordinate: string;
@@ -30,6 +31,8 @@ export interface RequirementSource {
   readonly kinds?: readonly CredentialKind[];
   readonly owner?: OwnerRule;
   readonly organization?: OrganizationRule;
+  /** `@policy(policies: …)`: one OR of AND lists of policy names. */
+  readonly policies?: PolicyAlternatives;
 }
 
 /** One `@hasRole`: the caller holds one of these roles, or a role that includes one. */
@@ -52,6 +55,8 @@ export interface FieldRequirement {
   readonly owner: OwnerRule | null;
   /** `@inOrganization`, type and field (every one must pass; see organizations.ts); empty: none. */
   readonly organizations: readonly OrganizationRule[];
+  /** `@policy`, one entry per directive (type and field): every entry must pass (see policies.ts); empty: none. */
+  readonly policies: readonly PolicyAlternatives[];
   readonly sources: readonly RequirementSource[];
   /** True when some directive was written for this field (on it, its type or its interface field). */
   readonly declared: boolean;
@@ -109,6 +114,9 @@ export function readDirectives(
   for (const args of getDirective(schema, node, 'inOrganization') ?? []) {
     found.push({ directive: 'inOrganization', on, coordinate, organization: organizationRule(schema, args) });
   }
+  for (const args of getDirective(schema, node, 'policy') ?? []) {
+    found.push({ directive: 'policy', on, coordinate, policies: args['policies'] as string[][] });
+  }
   return found;
 }
 
@@ -131,8 +139,10 @@ function roleChoice(args: Record<string, unknown>, coordinate: string): RoleChoi
 export function combineRequirements(sources: readonly RequirementSource[], roleCatalog: RoleCatalog): FieldRequirement {
   const declared = sources.length > 0;
   if (sources.some((s) => s.directive === 'public' && s.on === 'field')) {
-    // @public opens the field to every caller; an @owner on the field itself still decides per object.
-    const kept = sources.filter((s) => s.on === 'field' && (s.directive === 'public' || s.directive === 'owner'));
+    // @public opens the field to every caller; an @owner or @policy on the field itself still decides per object.
+    const kept = sources.filter(
+      (s) => s.on === 'field' && (s.directive === 'public' || s.directive === 'owner' || s.directive === 'policy'),
+    );
     return {
       signedIn: false,
       roles: [],
@@ -141,6 +151,7 @@ export function combineRequirements(sources: readonly RequirementSource[], roleC
       kinds: null,
       owner: kept.find((s) => s.owner !== undefined)?.owner ?? null,
       organizations: [],
+      policies: policiesOf(kept),
       sources: kept,
       declared,
     };
@@ -154,8 +165,8 @@ export function combineRequirements(sources: readonly RequirementSource[], roleC
   // Not repeatable and on fields only: the field's own rule, else its interface field's.
   const owner = enforcing.findLast((s) => s.owner !== undefined)?.owner ?? null;
   // An ownership rule alone does not ask for a signed-in caller: the user signUp returns may read
-  // its own email on that (anonymous) request.
-  const signedIn = enforcing.some((s) => s.directive !== 'owner');
+  // its own email on that (anonymous) request. Nor does a policy: it decides about anonymous callers itself.
+  const signedIn = enforcing.some((s) => s.directive !== 'owner' && s.directive !== 'policy');
   const organizations = enforcing.flatMap((s) => (s.organization === undefined ? [] : [s.organization]));
   return {
     signedIn,
@@ -165,6 +176,7 @@ export function combineRequirements(sources: readonly RequirementSource[], roleC
     kinds,
     owner,
     organizations,
+    policies: policiesOf(enforcing),
     sources: enforcing.length > 0 ? enforcing : sources,
     declared,
   };
@@ -172,6 +184,10 @@ export function combineRequirements(sources: readonly RequirementSource[], roleC
 
 function sameChoice(a: RoleChoice, b: RoleChoice): boolean {
   return a.length === b.length && a.every((role) => b.includes(role));
+}
+
+function policiesOf(sources: readonly RequirementSource[]): readonly PolicyAlternatives[] {
+  return sources.flatMap((s) => (s.policies === undefined ? [] : [s.policies]));
 }
 
 /** The requirement of `typeName.fieldName` in a schema that still has its directives. */

@@ -9,6 +9,7 @@ import { authDirectiveTypeDefs } from '../enforcement/directive-sdl';
 import type { OwnedObjectLoader } from '../enforcement/ownership';
 import { accountLoaders } from './loaders';
 import { withoutDeclaredEnums } from './declared-enums';
+import type { Policies } from '../enforcement/policies';
 import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
@@ -22,6 +23,8 @@ export interface AppSchema {
   readonly resolvers?: IResolvers<any, any> | readonly IResolvers<any, any>[];
   /** Loaders for the types named by root fields' `@owner(loads: …)`, by type name. */
   readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
+  /** The functions `@policy` names; a name without one stops the build (UnknownPolicyError). */
+  readonly policies?: Policies;
 }
 
 /** The SDL of every `.graphql` file in `dir`, one string per file, in name order. */
@@ -61,5 +64,9 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
 
 /** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
 export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
-  return applyAuthDirectives(buildSourceSchema(app), { strict: options.strict ?? true, loaders: { ...accountLoaders, ...app.loaders } });
+  return applyAuthDirectives(buildSourceSchema(app), {
+    strict: options.strict ?? true,
+    loaders: { ...accountLoaders, ...app.loaders },
+    policies: app.policies ?? {},
+  });
 }

@@ -87,15 +87,17 @@ export function parseAuthMapJson(text: string, name: string): AuthMap {
 /**
  * On which objects a caller reaches a field: none, only its own (`@owner`), only the open ones (an
  * anonymous caller on an `@owner(openWhen: …)` field, `(only visibility PUBLIC)`), its own and the
- * open ones, or any. Compared as sets of kinds of object, so a change from "own" to "open" both
+ * open ones, those a policy allows, or any. Compared as sets of kinds of object, so a change from "own" to "open" both
  * gains and loses.
  */
-type Reach = 'none' | 'own' | 'open' | 'own-or-open' | 'any';
+type Reach = 'none' | 'own' | 'open' | 'own-or-open' | 'policy' | 'any';
 const REACH_KINDS: Readonly<Record<Reach, readonly string[]>> = {
   none: [],
   own: ['own'],
   open: ['open'],
   'own-or-open': ['own', 'open'],
+  // A policy's reach is code the map cannot read: wider than ownership, narrower than any object.
+  policy: ['own', 'open', 'policy'],
   any: ['own', 'open', 'other'],
 };
 const REACH_TEXT: Readonly<Record<Reach, string>> = {
@@ -103,6 +105,7 @@ const REACH_TEXT: Readonly<Record<Reach, string>> = {
   own: 'only its own objects',
   open: 'only the open objects',
   'own-or-open': 'its own and the open objects',
+  policy: 'the objects its policies allow',
   any: 'any object',
 };
 
@@ -115,6 +118,7 @@ function reachOf(entry: AuthMapEntry | undefined, caller: string): Reach {
   if (label === undefined) return 'none';
   if (label === caller) return 'any';
   if (label.startsWith(`${caller} (only `)) return 'open';
+  if (label.endsWith('policy)')) return 'policy';
   // `USER (owner)`, `USER (owner, or visibility PUBLIC)`, `USER (member)`, `USER (owner; member)`.
   if (!label.includes('(owner')) return 'any';
   return label.includes(', or ') ? 'own-or-open' : 'own';
@@ -183,6 +187,15 @@ function detailChanges(caller: string, before: AuthMapEntry, after: AuthMapEntry
   if (reach !== 'any' && before.owner && after.owner && before.owner.field !== after.owner.field) {
     const what = `objects whose ${after.owner.field} is its id (was: ${before.owner.field})`;
     changes.push({ direction: 'gains', what }, { direction: 'loses', what: `objects whose ${before.owner.field} is its id` });
+  }
+  const policiesBefore = JSON.stringify(before.policies ?? []);
+  const policiesAfter = JSON.stringify(after.policies ?? []);
+  if (reach !== 'any' && policiesBefore !== policiesAfter) {
+    // Policies are code: which objects a different set allows cannot be read from the map, so a change is both.
+    changes.push(
+      { direction: 'gains', what: `the objects policies ${policiesAfter} allow (was: ${policiesBefore})` },
+      { direction: 'loses', what: `the objects only policies ${policiesBefore} allowed` },
+    );
   }
   if (caller === 'anonymous') return changes;
   const kindsBefore = before.credentials ?? KINDS;

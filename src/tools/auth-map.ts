@@ -39,7 +39,7 @@ export interface AuthMapEntry {
   /**
    * The callers (anonymous, then each role, signed in with a gatehouse session, which holds every
    * scope) who can reach this field from a root and read it. `USER (owner)`: only on objects that
-   * caller owns.
+   * caller owns; `USER (policy)`: where the field's policies say so (`USER (owner, policy)`: both).
    */
   readonly reachableBy: readonly string[];
   /** `@requiresScopes`: one of these lists of scopes, all of it. Present only when some scope is needed. */
@@ -70,6 +70,11 @@ export interface AuthMapEntry {
     readonly argument: string | null;
     readonly orRole: string | null;
   }[];
+  /**
+   * `@policy`: the policy names, one OR of AND lists per directive (type and field), all of which
+   * must pass. Callers who pass the rest are labelled `(policy)`: the functions decide at run time.
+   */
+  readonly policies?: readonly (readonly (readonly string[])[])[];
 }
 
 export interface AuthMap {
@@ -99,6 +104,7 @@ function describeRequirement(requirement: FieldRequirement): string {
     parts.push(`owner (${owner.field})${owner.orRole === null ? '' : ` or ${owner.orRole}`}${open}`);
   }
   for (const rule of requirement.organizations) parts.push(describeOrganizationRule(rule));
+  for (const rule of requirement.policies) parts.push(`policy ${rule.map((group) => group.join(' and ')).join(' or ')}`);
   return parts.length === 0 ? 'public' : parts.join(' + ');
 }
 
@@ -133,12 +139,15 @@ function describeSource(source: RequirementSource): string {
     ];
     directive = `@inOrganization(${args.join(', ')})`;
   }
+  if (source.policies !== undefined) directive = `@policy(policies: ${JSON.stringify(source.policies)})`;
   if (source.on === 'argument') return `${directive} on ${source.coordinate}`;
   return `${directive} on ${source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate}`;
 }
 
 /** The structured parts of a requirement for the JSON form; only those that apply. */
-function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 'scopes' | 'credentials' | 'owner' | 'organization'> {
+function requirementDetail(
+  requirement: FieldRequirement,
+): Pick<AuthMapEntry, 'scopes' | 'credentials' | 'owner' | 'organization' | 'policies'> {
   const owner = requirement.owner;
   const organization = requirement.organizations.map(({ role, heldBy, field, argument, orRole }) => ({
     role,
@@ -161,6 +170,7 @@ function requirementDetail(requirement: FieldRequirement): Pick<AuthMapEntry, 's
           },
         }
       : {}),
+    ...(requirement.policies.length > 0 ? { policies: requirement.policies } : {}),
   };
 }
 
@@ -236,15 +246,18 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
         const owner = requirement.owner;
         const ownsOnly =
           owner !== null && (owner.orRole === null || caller.viewer === null || !catalog.holds(caller.viewer.roles, owner.orRole));
+        // A policy decides at run time: a caller who passes the rest reaches the field `(policy)`.
+        const policy = requirement.policies.length > 0 ? 'policy' : null;
         if (ownsOnly && caller.viewer === null) {
           // An anonymous caller owns nothing: it reaches only the objects openWhen opens, if any.
           if (owner.openWhen === null) continue;
-          who.add(`${caller.name} (only ${owner.openWhen.field} ${owner.openWhen.value})`);
+          who.add(`${caller.name} (${[`only ${owner.openWhen.field} ${owner.openWhen.value}`, ...(policy ? [policy] : [])].join(', ')})`);
         } else {
           const ownerLabel = owner?.openWhen ? `owner, or ${owner.openWhen.field} ${owner.openWhen.value}` : 'owner';
           const memberLabel = membershipLabel(requirement, caller.viewer);
-          const labels = [...(ownsOnly ? [ownerLabel] : []), ...(memberLabel === null ? [] : [memberLabel])];
-          who.add(labels.length === 0 ? caller.name : `${caller.name} (${labels.join('; ')})`);
+          const labels = [...(ownsOnly ? [ownerLabel] : []), ...(memberLabel === null ? [] : [memberLabel])].join('; ');
+          const label = [...(labels === '' ? [] : [labels]), ...(policy ? [policy] : [])].join(', ');
+          who.add(label === '' ? caller.name : `${caller.name} (${label})`);
         }
         queue.push(...possibleObjectTypes(schema, getNamedType(field.type)));
       }
@@ -316,75 +329,4 @@ function warningsFor(
     }
   }
   return warnings;
-}
-
-/** The width the text map keeps to: a terminal of 100 columns. */
-export const TEXT_MAP_WIDTH = 100;
-
-/** `text` cut at spaces into lines of at most `width` characters; the lines after the first indented. */
-function wrap(text: string, width: number, indent: string): string[] {
-  const lines: string[] = [];
-  const lead = /^ */.exec(text)?.[0] ?? '';
-  let line = lead;
-  for (const word of text.slice(lead.length).split(' ')) {
-    const next = line.trim() === '' ? `${line}${word}` : `${line} ${word}`;
-    if (next.length > width && line.trim() !== '') {
-      lines.push(line);
-      line = `${indent}${word}`;
-    } else line = next;
-  }
-  return [...lines, line];
-}
-
-/**
- * Warnings said once per kind with a count: a schema with many protected non-null fields would
- * otherwise bury the map under one line each. `--json` keeps every warning.
- */
-const WARNING_KINDS: readonly { readonly pattern: RegExp; readonly summary: string }[] = [
-  { pattern: / is protected but non-null: /, summary: 'protected but non-null (a denied read nulls the parent too; make them nullable)' },
-  { pattern: / requires role \w+, which the Role enum does not have/, summary: 'requiring a role the Role enum does not have' },
-  { pattern: / is protected differently in its implementations /, summary: 'of interfaces protected differently in their implementations' },
-];
-
-/** One line per kind of warning: how many fields, the first few, and how many more. */
-export function summarizeWarnings(warnings: readonly string[]): string[] {
-  const lines: string[] = [];
-  const unmatched = warnings.filter((w) => !WARNING_KINDS.some((k) => k.pattern.test(w)));
-  for (const { pattern, summary } of WARNING_KINDS) {
-    const coordinates = warnings.filter((w) => pattern.test(w)).map((w) => w.slice(0, w.indexOf(' ')));
-    if (coordinates.length === 0) continue;
-    const shown = coordinates.slice(0, 3).join(', ');
-    const more = coordinates.length > 3 ? ` and ${coordinates.length - 3} more` : '';
-    lines.push(`${coordinates.length} field(s) ${summary}: ${shown}${more}`);
-  }
-  return [...lines, ...unmatched];
-}
-
-/**
- * The map for a terminal of `width` columns: per field, its coordinate and requirement, then who
- * reaches it and where the rule comes from, each wrapped; then open root fields and a summary of
- * the warnings (`--json` has them all).
- */
-export function formatAuthMapText(map: AuthMap, width: number = TEXT_MAP_WIDTH): string {
-  const lines: string[] = ['FIELD: REQUIRES', '    reachable by … | from …', ''];
-  for (const e of map.entries) {
-    lines.push(...wrap(`${e.coordinate}: ${e.requires}`, width, '    '));
-    lines.push(...wrap(`    reachable by ${e.reachableBy.join(', ') || 'nobody'} | from ${e.from}`, width, '      '));
-  }
-  if (map.openRootFields.length > 0)
-    lines.push('', ...wrap(`Open root fields (no directive): ${map.openRootFields.join(', ')}`, width, '  '));
-  if (map.warnings.length > 0) {
-    lines.push('', `Warnings (${map.warnings.length}; --json lists each):`);
-    for (const summary of summarizeWarnings(map.warnings)) lines.push(...wrap(`- ${summary}`, width, '  '));
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** The map as a Markdown table, for docs/protecting-fields.md's generated section. */
-export function formatAuthMapMarkdown(map: AuthMap): string {
-  const lines = ['| field | requires | from | reachable by |', '| --- | --- | --- | --- |'];
-  for (const e of map.entries) lines.push(`| \`${e.coordinate}\` | ${e.requires} | ${e.from} | ${e.reachableBy.join(', ') || 'nobody'} |`);
-  if (map.openRootFields.length > 0) lines.push('', `Open root fields: ${map.openRootFields.map((f) => `\`${f}\``).join(', ')}`);
-  if (map.warnings.length > 0) lines.push('', 'Warnings:', '', ...map.warnings.map((w) => `- ${w}`));
-  return `${lines.join('\n')}\n`;
 }

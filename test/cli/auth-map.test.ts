@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildAuthMap, formatAuthMapMarkdown } from '../../src/tools/auth-map';
+import { buildAuthMap } from '../../src/tools/auth-map';
+import { formatAuthMapMarkdown } from '../../src/tools/auth-map-format';
 import { AUTH_MAP_DOC, README_END, README_START } from '../../src/cli/auth-map';
 
 const run = promisify(execFile);

@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/config';
 import { createHttpServer, type HttpServer } from '../../src/http/server';
 import { type ApplicationMigrations, migrateApplication, migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { buildSchema } from '../../src/graphql/schema';
+import type { Policies } from '../../src/enforcement/policies';
 import * as notes from '../../examples/notes';
 
 /** One error of a GraphQL response body, as it arrives over the wire. */
@@ -58,7 +59,7 @@ export interface HttpHarnessOptions {
   /** Replaces the app's clock. */
   readonly now?: () => Date;
   /** The application schema served beside the accounts; default: the notes example, as `npm start` serves it. */
-  readonly app?: { typeDefs?: string; resolvers?: object; migrations?: ApplicationMigrations };
+  readonly app?: { typeDefs?: string; resolvers?: object; migrations?: ApplicationMigrations; policies?: Policies };
   /** More options for createApp (external-token logging and key-fetch timing). */
   readonly appOptions?: Omit<AppOptions, 'now'>;
 }

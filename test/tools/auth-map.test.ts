@@ -1,5 +1,6 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { buildAuthMap, formatAuthMapText } from '../../src/tools/auth-map';
+import { buildAuthMap } from '../../src/tools/auth-map';
+import { formatAuthMapText } from '../../src/tools/auth-map-format';
 import { authDirectiveTypeDefs } from '../../src/enforcement/directive-sdl';
 
 const sdl = /* GraphQL */ `
