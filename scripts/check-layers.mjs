@@ -17,6 +17,8 @@
 //                     (its writes are done by src/services/authentication.ts)
 //  6. enforcement     src/enforcement/: plain graphql-js; decides what a viewer may read
 //  7. events          src/events/: the event log's follower, its per-dialect wakers, publishing
+//  8. telemetry       src/telemetry/: metrics (a prom-client registry per instance), spans through
+//                     @opentelemetry/api, the denial log; reads enforcement's Denial, nothing above
 //  8. app             src/app.ts: the App every service is given (config, store, primitives)
 //  9. services        src/services/
 // 10. graphql         src/graphql/ (schema, resolvers, errors at the edge, Apollo and its plugins)
@@ -45,6 +47,7 @@ const LAYERS = [
   ['authentication', ['src/auth/authenticate.ts']],
   ['enforcement', ['src/enforcement/']],
   ['events', ['src/events/']],
+  ['telemetry', ['src/telemetry/']],
   ['app', ['src/app.ts']],
   ['services', ['src/services/']],
   ['graphql', ['src/graphql/']],

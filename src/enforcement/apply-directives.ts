@@ -5,7 +5,7 @@
 // field without any directive is refused at start-up (AuthCoverageError).
 import {
   defaultFieldResolver,
-  type GraphQLError,
+  GraphQLError,
   type GraphQLFieldConfig,
   type GraphQLSchema,
   getNullableType,
@@ -15,6 +15,7 @@ import {
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
+import { type Denial, denialOf } from './denials';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
 import { type FieldRequirement, fieldRequirement, GUARDED_EXTENSION, guardedRequirement, OWNED_LOADER_EXTENSION } from './requirements';
 
@@ -30,6 +31,12 @@ export interface ApplyAuthDirectivesOptions {
    * names a type without a loader is refused.
    */
   readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
+  /**
+   * Told of every request a rule beside `@reportOnly` would have refused (and the enforced rules
+   * let through), with the request's context; the field is answered as if the rule were not there.
+   * gatehouse logs and counts these (src/graphql/denial-reports.ts). Default: nothing is told.
+   */
+  readonly onWouldDeny?: (denial: Denial, context: unknown) => void;
 }
 
 /** The schema leaves a root field open without saying so; thrown by applyAuthDirectives in strict mode. */
@@ -64,6 +71,7 @@ export function openRootFields(schema: GraphQLSchema): string[] {
  */
 export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDirectivesOptions = {}): GraphQLSchema {
   if (options.strict ?? true) {
+    // A rule beside @reportOnly does not count: it denies nothing (requirements.ts `declared`).
     const open = openRootFields(schema);
     if (open.length > 0) throw new AuthCoverageError(open);
   }
@@ -74,15 +82,67 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
       const type = schema.getType(typeName);
       if (!isObjectType(type)) return fieldConfig;
       const requirement = fieldRequirement(schema, type, fieldName);
-      if (!requirement.signedIn && requirement.owner === null) return fieldConfig;
+      const reported = requirement.reportOnly ?? null;
+      if (!requirement.signedIn && requirement.owner === null && reported === null) return fieldConfig;
       const coordinate = `${typeName}.${fieldName}`;
-      const check = compileCheck(requirement, coordinate);
-      const guarded = guardField(fieldConfig, requirement, check);
-      if (requirement.owner === null) return guarded;
-      const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
-      return guardOwnership(guarded, requirement.owner, check, ownerCheck, coordinate, roots.has(typeName), options);
+      const onRoot = roots.has(typeName);
+      const guarded = enforce(fieldConfig, requirement, coordinate, onRoot, options);
+      if (reported === null) return guarded;
+      // The reported rules run through the very guard an enforced rule gets, around a resolver
+      // that does nothing: what it would throw is reported instead.
+      const dryRun = enforce({ ...fieldConfig, resolve: () => null }, reported, coordinate, onRoot, options);
+      return reportWouldDeny(guarded, dryRun, compileCheck(requirement, coordinate), options.onWouldDeny);
     },
   });
+}
+
+/** `fieldConfig` with `requirement` enforced: the static check, then (with `@owner`) the object's. */
+function enforce(
+  fieldConfig: GraphQLFieldConfig<unknown, unknown>,
+  requirement: FieldRequirement,
+  coordinate: string,
+  onRoot: boolean,
+  options: ApplyAuthDirectivesOptions,
+): GraphQLFieldConfig<unknown, unknown> {
+  const check = compileCheck(requirement, coordinate);
+  const guarded = guardField(fieldConfig, requirement, check);
+  if (requirement.owner === null) return guarded;
+  const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
+  return guardOwnership(guarded, requirement.owner, check, ownerCheck, coordinate, onRoot, options);
+}
+
+/**
+ * Runs `dryRun` (the reported rules' guard) before the field, for callers the enforced rules let
+ * through, and tells `onWouldDeny` of a denial it throws or rejects with; the field's own answer
+ * is never changed. A dry run that fails otherwise (a loader's outage) reports nothing.
+ */
+function reportWouldDeny(
+  guarded: GraphQLFieldConfig<unknown, unknown>,
+  dryRun: GraphQLFieldConfig<unknown, unknown>,
+  enforcedCheck: (viewer: Viewer | null) => GraphQLError | null,
+  onWouldDeny: ApplyAuthDirectivesOptions['onWouldDeny'],
+): GraphQLFieldConfig<unknown, unknown> {
+  const resolve = guarded.resolve!;
+  const dry = dryRun.resolve!;
+  if (onWouldDeny === undefined) return guarded;
+  const report = (error: unknown, context: unknown) => {
+    const denial = error instanceof GraphQLError ? denialOf(error) : null;
+    if (denial !== null) onWouldDeny(denial, context);
+  };
+  return {
+    ...guarded,
+    resolve(source, args, context, info) {
+      if (enforcedCheck((context as AuthContext | undefined)?.viewer ?? null) === null) {
+        try {
+          const outcome = dry(source, args, context, info) as unknown;
+          if (outcome instanceof Promise) outcome.then(undefined, (error: unknown) => report(error, context));
+        } catch (error) {
+          report(error, context);
+        }
+      }
+      return resolve(source, args, context, info);
+    },
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
-// The SDL of gatehouse's six directives (@public, @auth, @hasRole, @requiresScopes, @credentials,
-// @owner) and the CredentialKind enum they use. What each one demands is read in requirements.ts,
-// decided in checks.ts and enforced in apply-directives.ts.
+// The SDL of gatehouse's directives (@public, @auth, @hasRole, @requiresScopes, @credentials,
+// @owner, and @reportOnly, which turns the rules beside it into reports) and the CredentialKind enum
+// they use. What each one demands is read in requirements.ts, decided in checks.ts and enforced in
+// apply-directives.ts.
 /**
  * The SDL of gatehouse's directives. Add it to your type definitions; the `Role` enum is yours.
  */
@@ -63,4 +64,13 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
     openWhen: String
     openValue: String
   ) on FIELD_DEFINITION
+
+  """
+  The rules written beside this one, on the same type or field, are evaluated but not enforced:
+  each request they would refuse is logged ("would deny", with the rule, coordinate, caller kind and
+  request id) and counted in gatehouse_report_only_denials_total, and is answered as if they were
+  not there. Strict mode does not count them. Add a stricter rule with @reportOnly, watch the
+  counter, then drop @reportOnly.
+  """
+  directive @reportOnly on OBJECT | FIELD_DEFINITION
 `;

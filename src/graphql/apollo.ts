@@ -16,12 +16,13 @@ import {
 import type { Logger } from 'pino';
 import type { App } from '../app';
 import { operationGatePlugin } from './plugins/operation-gate';
+import { telemetryPlugin } from './plugins/telemetry';
 import { visibleIntrospectionPlugin } from './plugins/visible-introspection';
 import { introspectionOffRule } from './introspection-off';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors';
 import { ErrorCode } from './errors';
-import { isClientRefusal, logUnexpected, type Masking, maskedError, unexpectedCause } from './error-masking';
+import { explained, isClientRefusal, logUnexpected, type Masking, maskedError, unexpectedCause } from './error-masking';
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
@@ -153,7 +154,8 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       ApolloServerPluginCacheControlDisabled(),
       errorLoggingPlugin(options.log, masked),
       subscriptionsOverHttpPlugin(),
-      operationGatePlugin(app.config.refuseDeniedQueries),
+      operationGatePlugin(app.config.refuseDeniedQueries, app.config.explainDenials),
+      telemetryPlugin(),
       // hideSchemaDetailsFromClientErrors would add this plugin last; here it comes before the next
       // one, whose validation errors (those the caller would get were hidden parts absent) it must
       // also strip: Apollo runs validation's end hooks in reverse order.
@@ -192,7 +194,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       if (formatted.message.startsWith('Context creation failed: ')) {
         return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
       }
-      return formatted;
+      return explained(formatted, error, app.config.explainDenials);
     },
   });
 }

@@ -4,6 +4,8 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { applyAuthDirectives } from '../enforcement/apply-directives';
+import type { Denial } from '../enforcement/denials';
+import type { GraphQLContext } from './context';
 import { authDirectiveTypeDefs } from '../enforcement/directive-sdl';
 import type { OwnedObjectLoader } from '../enforcement/ownership';
 import { resolvers as accountResolvers } from './resolvers';
@@ -53,5 +55,23 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
 
 /** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
 export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
-  return applyAuthDirectives(buildSourceSchema(app), { strict: options.strict ?? true, ...(app.loaders ? { loaders: app.loaders } : {}) });
+  return applyAuthDirectives(buildSourceSchema(app), {
+    strict: options.strict ?? true,
+    ...(app.loaders ? { loaders: app.loaders } : {}),
+    onWouldDeny: reportWouldDeny,
+  });
+}
+
+/**
+ * A `@reportOnly` rule would have refused this request: told to the instance's denial log and
+ * counter (src/telemetry/denial-reports.ts), which the request's context leads to. A hand-built
+ * context without `app` reports nowhere.
+ */
+function reportWouldDeny(denial: Denial, context: unknown): void {
+  const request = context as Partial<GraphQLContext> | undefined;
+  request?.app?.telemetry.denials.wouldDeny(denial, {
+    requestId: request.requestId ?? 'none',
+    viewer: request.viewer ?? null,
+    log: request.log ?? request.app.log,
+  });
 }

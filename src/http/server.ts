@@ -15,6 +15,7 @@ import { buildSchema } from '../graphql/schema';
 import { registerErrorHandlers } from './errors';
 import { graphqlRoute } from './graphql-route';
 import { healthRoutes } from './health';
+import { metricsRoute } from './metrics';
 import { registerHooks } from './hooks';
 import { createLifecycle } from './lifecycle';
 import type { RequestViewers, RouteModule } from './route';
@@ -25,7 +26,7 @@ import { subscriptionsRoute } from '../subscriptions/transport';
 export { GRAPHQL_PATH, SIGN_IN_PATH } from './route';
 
 /** The route modules served, in order. Adding a route (a WebSocket endpoint, say) is one line here. */
-const ROUTES: readonly RouteModule[] = [subscriptionsRoute, signInRoute, healthRoutes, wellKnownRoutes, graphqlRoute];
+const ROUTES: readonly RouteModule[] = [subscriptionsRoute, signInRoute, healthRoutes, wellKnownRoutes, metricsRoute, graphqlRoute];
 
 export interface HttpServer {
   readonly fastify: FastifyInstance;

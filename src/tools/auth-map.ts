@@ -39,6 +39,11 @@ export interface AuthMapEntry {
    * caller owns.
    */
   readonly reachableBy: readonly string[];
+  /**
+   * What the rules beside `@reportOnly` would require (as `requires` says it), were they enforced.
+   * They deny nobody: `reachableBy` ignores them. Present only when there are some.
+   */
+  readonly reportOnly?: string;
   /** `@requiresScopes`: one of these lists of scopes, all of it. Present only when some scope is needed. */
   readonly scopes?: readonly (readonly string[])[];
   /** `@credentials`: the kinds of credential allowed. Present only when not every kind is. */
@@ -96,7 +101,8 @@ function describeSource(source: RequirementSource): string {
     ];
     directive = `@owner(${args.join(', ')})`;
   }
-  return `${directive} on ${source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate}`;
+  const where = source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate;
+  return `${directive} on ${where}${source.reportOnly ? ' (report only)' : ''}`;
 }
 
 /** The structured parts of a requirement for the JSON form; only those that apply. */
@@ -184,10 +190,13 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
   const entries: AuthMapEntry[] = order.map((coordinate) => {
     const { type, field } = fieldsByCoordinate.get(coordinate) as { type: GraphQLObjectType; field: GraphQLField<unknown, unknown> };
     const requirement = requirementOf(type, field.name);
+    const reported = requirement.reportOnly ?? null;
+    const sources = [...requirement.sources, ...(reported?.sources ?? [])];
     return {
       coordinate,
-      requires: describeRequirement(requirement),
-      from: requirement.sources.length === 0 ? 'no directive' : requirement.sources.map(describeSource).join(', '),
+      requires: describeRequirement(requirement) + (reported === null ? '' : ` (report only: ${describeRequirement(reported)})`),
+      from: sources.length === 0 ? 'no directive' : sources.map(describeSource).join(', '),
+      ...(reported === null ? {} : { reportOnly: describeRequirement(reported) }),
       reachableBy: callers.flatMap((c) =>
         [...(reachable.get(coordinate) ?? [])].filter((name) => name === c.name || name.startsWith(`${c.name} (`)),
       ),

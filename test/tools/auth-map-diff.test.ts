@@ -17,7 +17,7 @@ describe('diffAuthMaps', () => {
   it('names nothing when nothing changed', () => {
     const sdl = 'type Query { a: String @public b: String @auth }';
     const diff = diffAuthMaps(mapOf(sdl), mapOf(sdl));
-    expect(diff).toEqual({ fields: [], widens: false });
+    expect(diff).toEqual({ fields: [], reportOnly: [], widens: false });
     expect(formatAuthMapDiffMarkdown(diff)).toBe('### Auth map: no change of access\n');
   });
 
