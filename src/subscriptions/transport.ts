@@ -82,7 +82,7 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     },
     checks: new RootChecks(app, schema),
     guard,
-    errors: { schema, production: config.nodeEnv === 'production' },
+    errors: { schema, production: config.nodeEnv === 'production', explainDenials: config.explainDenials },
     closing: () => closing,
   });
 

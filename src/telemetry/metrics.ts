@@ -17,8 +17,6 @@ export interface MetricSources {
   credentialCache?: () => { readonly hits: number; readonly misses: number; readonly entries: number } | null;
   /** PostgreSQL's connection pool; undefined on SQLite. */
   pool?: () => { readonly total: number; readonly idle: number; readonly waiting: number };
-  /** Milliseconds between an event's commit and this instance reading it, last seen (src/events/). */
-  eventBusLagMs?: () => number | null;
 }
 
 /** The operation label: the GraphQL operation type, or `none` when the request never got one (401, a parse error). */
@@ -31,8 +29,8 @@ export interface GatehouseMetrics {
   denial(coordinate: string, code: string): void;
   reportOnlyDenial(coordinate: string): void;
   authenticationFailure(reason: string): void;
-  /** A login refused with RATE_LIMITED, by what was limited (`account`, `address`, `signup`). */
-  rateLimited(scope: string): void;
+  /** A request refused with RATE_LIMITED (failed logins, sign-ups, an application's own limit). */
+  rateLimited(): void;
   /** Adds (or replaces) the sources gauges read. */
   observe(sources: MetricSources): void;
 }
@@ -86,8 +84,10 @@ export function createMetrics(): GatehouseMetrics {
   const authFailures = cachedCounter(
     counter('gatehouse_authentication_failures_total', 'Credentials refused with 401, by reason.', ['reason']),
   );
-  const rateLimited = cachedCounter(
-    counter('gatehouse_rate_limited_total', 'Logins and sign-ups refused with RATE_LIMITED, by what was limited.', ['scope']),
+  const rateLimited = counter(
+    'gatehouse_rate_limited_total',
+    'Requests refused with RATE_LIMITED (logins, sign-ups, application limits).',
+    [],
   );
 
   gauge('gatehouse_password_hash_queue_depth', 'Password hashes waiting for a turn.', (g) =>
@@ -128,10 +128,6 @@ export function createMetrics(): GatehouseMetrics {
     },
     ['state'],
   );
-  gauge('gatehouse_event_bus_lag_seconds', 'Time from an event’s commit to this instance reading it, last event seen.', (g) => {
-    const lag = sources.eventBusLagMs?.() ?? null;
-    if (lag !== null) g.set(lag / 1000);
-  });
 
   return {
     registry,
@@ -139,7 +135,7 @@ export function createMetrics(): GatehouseMetrics {
     denial: (coordinate, code) => denials(coordinate, code).inc(),
     reportOnlyDenial: (coordinate) => reportOnly(coordinate).inc(),
     authenticationFailure: (reason) => authFailures(reason).inc(),
-    rateLimited: (scope) => rateLimited(scope).inc(),
+    rateLimited: () => rateLimited.inc(),
     observe(more) {
       Object.assign(sources, more);
     },

@@ -46,6 +46,7 @@ export function telemetryPlugin(): ApolloServerPlugin<GraphQLContext> {
     async didEncounterErrors({ errors, contextValue }) {
       let observed: Observed | undefined;
       for (const error of errors) {
+        if (error.extensions['code'] === 'RATE_LIMITED') contextValue.app.telemetry.metrics.rateLimited();
         const denial = denialOf(error);
         if (denial === null) continue;
         observed ??= observedOf(contextValue);
