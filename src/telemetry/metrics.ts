@@ -68,9 +68,19 @@ export function createMetrics(): GatehouseMetrics {
       },
     });
 
-  const requests = cachedCounter(
-    counter('gatehouse_requests_total', 'GraphQL requests answered, by operation type and HTTP status.', ['operation', 'status']),
-  );
+  const requestCounter = counter('gatehouse_requests_total', 'GraphQL requests answered, by operation type and HTTP status.', [
+    'operation',
+    'status',
+  ]);
+  // Counted on every request: by operation, then status, with no string built.
+  const requests = new Map<string, Map<number, { inc(): void }>>();
+  const requestChild = (operation: string, status: number) => {
+    let byStatus = requests.get(operation);
+    if (byStatus === undefined) requests.set(operation, (byStatus = new Map()));
+    let child = byStatus.get(status);
+    if (child === undefined) byStatus.set(status, (child = requestCounter.labels({ operation, status: String(status) })));
+    return child;
+  };
   const denials = cachedCounter(
     counter('gatehouse_denials_total', 'Fields refused by a rule, by field coordinate and code.', ['coordinate', 'code']),
   );
@@ -131,7 +141,7 @@ export function createMetrics(): GatehouseMetrics {
 
   return {
     registry,
-    request: (operation, status) => requests(operation, String(status)).inc(),
+    request: (operation, status) => requestChild(operation, status).inc(),
     denial: (coordinate, code) => denials(coordinate, code).inc(),
     reportOnlyDenial: (coordinate) => reportOnly(coordinate).inc(),
     authenticationFailure: (reason) => authFailures(reason).inc(),

@@ -4,7 +4,7 @@
 // provider is a proxy that delegates to whatever is registered then). The names and attributes are
 // the contract's: gatehouse.authenticate (gatehouse.credential.kind) and gatehouse.authorize
 // (gatehouse.denied: the coordinates denied anywhere in the request).
-import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ProxyTracerProvider, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 
 export const TRACER_NAME = 'gatehouse';
 export const AUTHENTICATE_SPAN = 'gatehouse.authenticate';
@@ -12,9 +12,22 @@ export const AUTHORIZE_SPAN = 'gatehouse.authorize';
 export const CREDENTIAL_KIND_ATTRIBUTE = 'gatehouse.credential.kind';
 export const DENIED_ATTRIBUTE = 'gatehouse.denied';
 
-/** A span of gatehouse's, child of whatever span is active (the application's HTTP span, say). */
-export function startSpan(name: string): Span {
-  return trace.getTracer(TRACER_NAME).startSpan(name);
+/** What the API's global proxy delegates to while no provider is registered (one shared object). */
+const NO_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * True while no tracer provider is registered: then gatehouse makes no span at all (a
+ * non-recording span still costs allocations and an async wrapper on every request). Asked on each
+ * use, so a provider registered later is seen at once.
+ */
+export function tracingOff(): boolean {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_PROVIDER;
+}
+
+/** A span of gatehouse's, child of whatever span is active (the application's HTTP span, say); null while tracing is off. */
+export function startSpan(name: string): Span | null {
+  return tracingOff() ? null : trace.getTracer(TRACER_NAME).startSpan(name);
 }
 
 /**
@@ -22,8 +35,12 @@ export function startSpan(name: string): Span {
  * credential presented (`jwt`, `api-key`, `none`, `refused`; `external` once it is known to be a
  * provider's). A failure to answer (the store down) ends the span as an error and rethrows.
  */
-export async function traceAuthentication<T>(kind: string, authenticate: () => Promise<T>, kindOf?: (result: T) => string): Promise<T> {
+export function traceAuthentication<T>(kind: string, authenticate: () => Promise<T>, kindOf?: (result: T) => string): Promise<T> {
   const span = startSpan(AUTHENTICATE_SPAN);
+  return span === null ? authenticate() : traced(span, kind, authenticate, kindOf);
+}
+
+async function traced<T>(span: Span, kind: string, authenticate: () => Promise<T>, kindOf?: (result: T) => string): Promise<T> {
   try {
     const result = await authenticate();
     span.setAttribute(CREDENTIAL_KIND_ATTRIBUTE, kindOf?.(result) ?? kind);

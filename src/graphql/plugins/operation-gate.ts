@@ -7,7 +7,7 @@ import { getVariableValues, type OperationDefinitionNode } from 'graphql';
 import { createOperationGate } from '../../enforcement/operation-gate';
 import type { GraphQLContext } from '../context';
 import { explained } from '../error-masking';
-import { recordGateDenials } from './telemetry';
+import { recordGateDenials } from '../request-telemetry';
 
 /**
  * Refuses a mutation (and, with `refuseQueries`, a query) that selects any field the viewer may not
