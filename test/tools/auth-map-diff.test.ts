@@ -21,6 +21,19 @@ describe('diffAuthMaps', () => {
     expect(formatAuthMapDiffMarkdown(diff)).toBe('### Auth map: no change of access\n');
   });
 
+  it('lists a report-only rule apart (nobody gains or loses), and the losses once @reportOnly is dropped', () => {
+    const today = 'type Query { report: String @auth }';
+    const trying = 'type Query { report: String @auth @reportOnly @hasRole(role: ADMIN) }';
+    const enforced = 'type Query { report: String @auth @hasRole(role: ADMIN) }';
+    const tried = diffAuthMaps(mapOf(today), mapOf(trying));
+    expect(tried).toEqual({ fields: [], reportOnly: [{ coordinate: 'Query.report', before: null, after: 'role ADMIN' }], widens: false });
+    expect(formatAuthMapDiffMarkdown(tried)).toContain('- `Query.report`: (none) → role ADMIN');
+    expect(pairs(trying, enforced)).toEqual(['Query.report USER loses the field']);
+    expect(diffAuthMaps(mapOf(trying), mapOf(enforced)).reportOnly).toEqual([
+      { coordinate: 'Query.report', before: 'role ADMIN', after: null },
+    ]);
+  });
+
   it('names the callers who gain when a role rule is dropped, and who lose when it is added', () => {
     const adminOnly = 'type Query { report: String @hasRole(role: ADMIN) open: String @public }';
     const signedIn = 'type Query { report: String @auth open: String @hasRole(role: ADMIN) }';
