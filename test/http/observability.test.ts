@@ -7,6 +7,7 @@
  */
 import { codes, signUp } from '../helpers/accounts';
 import { get, type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
+import { eventually, openSocket } from '../helpers/ws';
 
 /** What parse-prometheus-text-format gives: one family per metric name. */
 interface Family {
@@ -17,6 +18,10 @@ interface Family {
 const parsePrometheus: (text: string) => Family[] = require('parse-prometheus-text-format');
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+
+async function* ticks(): AsyncGenerator<number> {
+  yield 1;
+}
 
 const APP = {
   typeDefs: /* GraphQL */ `
@@ -32,10 +37,18 @@ const APP = {
     extend type Mutation {
       trialWrite: Boolean @auth @reportOnly @hasRole(role: ADMIN)
     }
+    type Subscription {
+      trialTicks: Int @auth @reportOnly @hasRole(role: ADMIN)
+      adminTicks: Int @hasRole(role: ADMIN)
+    }
   `,
   resolvers: {
     Query: { trial: () => 'served', report: () => ({ total: 7 }), adminOnly: () => 'secret' },
     Mutation: { trialWrite: () => true },
+    Subscription: {
+      trialTicks: { subscribe: ticks, resolve: (n: number) => n },
+      adminTicks: { subscribe: ticks, resolve: (n: number) => n },
+    },
   },
 };
 
@@ -120,6 +133,28 @@ describe('@reportOnly, denials that say why, and /metrics (development)', () => 
     for (const name of ['gatehouse_password_hash_queue_depth', 'gatehouse_subscriptions_active', 'process_cpu_seconds_total']) {
       expect(sample(after, name)).toEqual(expect.any(Number));
     }
+  });
+
+  it('runs a subscription whose rule is report-only, and refuses one whose rule is enforced, with the rule, over WebSocket', async () => {
+    const socket = openSocket(h.url, { authorization: `Bearer ${user.accessToken}` });
+    try {
+      await socket.connected;
+      const tried = socket.subscribe('subscription { trialTicks }');
+      await eventually(() => tried.received.completed, 'the report-only subscription completes');
+      expect(tried.received.events).toEqual([{ data: { trialTicks: 1 } }]);
+      const refused = socket.subscribe('subscription { adminTicks }');
+      await eventually(() => refused.received.completed, 'the denied subscription ends');
+      expect([...(refused.received.errors ?? []), ...refused.received.events.flatMap((e) => e.errors ?? [])]).toEqual([
+        expect.objectContaining({
+          extensions: expect.objectContaining({ code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on Subscription.adminTicks' }),
+        }),
+      ]);
+    } finally {
+      await socket.dispose();
+    }
+    const families = await scrape(h);
+    expect(sample(families, 'gatehouse_report_only_denials_total', { coordinate: 'Subscription.trialTicks' })).toBe(1);
+    expect(sample(families, 'gatehouse_denials_total', { coordinate: 'Subscription.adminTicks', code: 'FORBIDDEN' })).toBe(1);
   });
 
   it('answers /metrics only to its bearer token: 401 without it or with another', async () => {
