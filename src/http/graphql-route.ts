@@ -12,7 +12,7 @@ import { httpErrorBody } from './errors';
 import { isUnreachable } from '../store/failures';
 import { clientAddress } from '../client-address';
 import { GRAPHQL_PATH, type RouteModule } from './route';
-import { traceAuthentication } from '../telemetry/tracing';
+import { authenticatedKind, traceAuthentication, tracingOff } from '../telemetry/tracing';
 
 export const graphqlRoute: RouteModule = (fastify, { app, apollo, schema, viewers }) => {
   const { config } = app;
@@ -36,11 +36,10 @@ export const graphqlRoute: RouteModule = (fastify, { app, apollo, schema, viewer
         const credential = readCredential(request.headers);
         const { metrics } = app.telemetry;
         try {
-          authentication = await traceAuthentication(
-            credential.kind,
-            () => authenticateCaller(app, credential, request.log),
-            (result) => (result.ok ? (result.viewer?.via ?? 'none') : credential.kind),
-          );
+          // Without a tracer provider, no span and no closures: the call as it would be untraced.
+          authentication = tracingOff()
+            ? await authenticateCaller(app, credential, request.log)
+            : await traceAuthentication(credential.kind, () => authenticateCaller(app, credential, request.log), authenticatedKind);
         } catch (error) {
           // The store failed, not the caller: log the detail, answer with an id to find it by.
           if (isUnreachable(error)) {

@@ -14,7 +14,7 @@ import type { Config } from '../config';
 import { clientAddress, limitKeyOf } from '../client-address';
 import { ErrorCode } from '../graphql/errors';
 import { type ClientErrorSettings, clientErrors } from './client-errors';
-import { traceAuthentication } from '../telemetry/tracing';
+import { authenticatedKind, traceAuthentication } from '../telemetry/tracing';
 import { denialOf } from '../enforcement/denials';
 import { CLOSE_GOING_AWAY, CLOSE_TOO_MANY_SOCKETS, CLOSE_TRY_AGAIN_LATER } from './close-codes';
 import { Connection, type ConnectionKeys } from './connection';
@@ -107,11 +107,7 @@ async function connect(deps: ProtocolDependencies, ctx: SocketContext): Promise<
   const credential = readConnectionCredential(ctx.connectionParams);
   let authentication: Awaited<ReturnType<typeof authenticateSocket>>;
   try {
-    authentication = await traceAuthentication(
-      credential.kind,
-      () => authenticateSocket(app, credential, request.log),
-      (result) => (result.ok ? (result.viewer?.via ?? 'none') : credential.kind),
-    );
+    authentication = await traceAuthentication(credential.kind, () => authenticateSocket(app, credential, request.log), authenticatedKind);
   } catch (error) {
     // The store did not answer: the client may try again (RFC 6455 1013), as HTTP answers 503.
     request.log.warn({ err: error }, 'authentication failed on a WebSocket handshake');

@@ -68,18 +68,26 @@ export function createMetrics(): GatehouseMetrics {
       },
     });
 
-  const requestCounter = counter('gatehouse_requests_total', 'GraphQL requests answered, by operation type and HTTP status.', [
-    'operation',
-    'status',
-  ]);
-  // Counted on every request: by operation, then status, with no string built.
-  const requests = new Map<string, Map<number, { inc(): void }>>();
-  const requestChild = (operation: string, status: number) => {
+  // Counted on every request: a number in a map (by operation, then status), copied into the
+  // counter when scraped. prom-client's own inc() hashes the labels on every call.
+  const requests = new Map<string, Map<number, { n: number }>>();
+  new Counter({
+    name: 'gatehouse_requests_total',
+    help: 'GraphQL requests answered, by operation type and HTTP status.',
+    labelNames: ['operation', 'status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [operation, byStatus] of requests)
+        for (const [status, count] of byStatus) this.inc({ operation, status: String(status) }, count.n);
+    },
+  });
+  const requestCount = (operation: string, status: number) => {
     let byStatus = requests.get(operation);
     if (byStatus === undefined) requests.set(operation, (byStatus = new Map()));
-    let child = byStatus.get(status);
-    if (child === undefined) byStatus.set(status, (child = requestCounter.labels({ operation, status: String(status) })));
-    return child;
+    let count = byStatus.get(status);
+    if (count === undefined) byStatus.set(status, (count = { n: 0 }));
+    return count;
   };
   const denials = cachedCounter(
     counter('gatehouse_denials_total', 'Fields refused by a rule, by field coordinate and code.', ['coordinate', 'code']),
@@ -141,7 +149,9 @@ export function createMetrics(): GatehouseMetrics {
 
   return {
     registry,
-    request: (operation, status) => requestChild(operation, status).inc(),
+    request: (operation, status) => {
+      requestCount(operation, status).n++;
+    },
     denial: (coordinate, code) => denials(coordinate, code).inc(),
     reportOnlyDenial: (coordinate) => reportOnly(coordinate).inc(),
     authenticationFailure: (reason) => authFailures(reason).inc(),

@@ -35,15 +35,16 @@ export function startSpan(name: string): Span | null {
  * credential presented (`jwt`, `api-key`, `none`, `refused`; `external` once it is known to be a
  * provider's). A failure to answer (the store down) ends the span as an error and rethrows.
  */
-export function traceAuthentication<T>(kind: string, authenticate: () => Promise<T>, kindOf?: (result: T) => string): Promise<T> {
+export async function traceAuthentication<T>(
+  kind: string,
+  authenticate: () => Promise<T>,
+  kindOf?: (result: T, presented: string) => string,
+): Promise<T> {
   const span = startSpan(AUTHENTICATE_SPAN);
-  return span === null ? authenticate() : traced(span, kind, authenticate, kindOf);
-}
-
-async function traced<T>(span: Span, kind: string, authenticate: () => Promise<T>, kindOf?: (result: T) => string): Promise<T> {
+  if (span === null) return authenticate();
   try {
     const result = await authenticate();
-    span.setAttribute(CREDENTIAL_KIND_ATTRIBUTE, kindOf?.(result) ?? kind);
+    span.setAttribute(CREDENTIAL_KIND_ATTRIBUTE, kindOf?.(result, kind) ?? kind);
     return result;
   } catch (error) {
     span.setAttribute(CREDENTIAL_KIND_ATTRIBUTE, kind);
@@ -52,6 +53,11 @@ async function traced<T>(span: Span, kind: string, authenticate: () => Promise<T
   } finally {
     span.end();
   }
+}
+
+/** The credential kind of an authentication's outcome: the viewer's (a provider's token is `external`), else what was presented. */
+export function authenticatedKind(result: { ok: boolean; viewer?: { via: string } | null }, presented: string): string {
+  return result.ok ? (result.viewer?.via ?? 'none') : presented;
 }
 
 /** Ends a gatehouse.authorize span with the coordinates denied in its request (distinct, in order). */
