@@ -13,7 +13,7 @@ import type { CredentialProblem } from '../errors';
 import type { KeyWithOwner } from '../store/credential-lookups';
 import type { UserRecord } from '../store/users';
 import type { PresentedCredential } from './credentials';
-import type { ExternalIdentity, ExternalTokens, RefusalLog } from './external/tokens';
+import type { ExternalIdentity, ExternalTokens } from './external/tokens';
 import { type AccessTokens, hasOwnHs256Header } from './jwt';
 import { rolesOf, rolesOfAll } from './roles';
 import { isWellFormedApiKey, sha256 } from './secrets';
@@ -100,8 +100,8 @@ const REFUSED_KEY = Object.freeze(decided(Object.freeze({ ok: false, problem: 'i
 export async function authenticate(
   sources: AuthenticationSources,
   credential: PresentedCredential,
-  /** The request's log: a provider token's refusal is logged there, with the request's id. */
-  log?: RefusalLog,
+  /** The request's id: a provider token's refusal is logged with it. */
+  requestId?: string,
 ): Promise<AuthenticationStep> {
   switch (credential.kind) {
     case 'none':
@@ -110,7 +110,7 @@ export async function authenticate(
       return decided({ ok: false, problem: credential.problem });
     case 'jwt':
       return isProviderToken(sources, credential.token)
-        ? providerToken(sources, credential.token, log)
+        ? providerToken(sources, credential.token, requestId)
         : ownToken(sources, credential.token);
     case 'api-key':
       return apiKey(sources, credential.key);
@@ -153,10 +153,10 @@ const expandedRoles = new WeakMap<ExternalIdentity, readonly string[]>();
  * Roles and scopes come from the token on every request, not from the users row; the user says
  * only who the caller is and whether it may act.
  */
-async function providerToken(sources: AuthenticationSources, token: string, log: RefusalLog | undefined): Promise<AuthenticationStep> {
+async function providerToken(sources: AuthenticationSources, token: string, requestId: string | undefined): Promise<AuthenticationStep> {
   const external = sources.externalTokens as NonNullable<AuthenticationSources['externalTokens']>;
   const now = sources.now();
-  const verified = external.recall(token, now) ?? (await external.verify(token, now, log));
+  const verified = external.recall(token, now) ?? (await external.verify(token, now, requestId));
   if (!verified.ok) return REFUSED_TOKEN;
   const { identity } = verified;
   let userId = await sources.linkedUserId(identity, false);

@@ -38,8 +38,8 @@ export const graphqlRoute: RouteModule = (fastify, { app, apollo, schema, viewer
         try {
           // Without a tracer provider, no span and no closures: the call as it would be untraced.
           authentication = tracingOff()
-            ? await authenticateCaller(app, credential, request.log)
-            : await traceAuthentication(credential.kind, () => authenticateCaller(app, credential, request.log), authenticatedKind);
+            ? await authenticateCaller(app, credential, request.id)
+            : await traceAuthentication(credential.kind, () => authenticateCaller(app, credential, request.id), authenticatedKind);
         } catch (error) {
           // The store failed, not the caller: log the detail, answer with an id to find it by.
           if (isUnreachable(error)) {

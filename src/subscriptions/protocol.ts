@@ -107,7 +107,7 @@ async function connect(deps: ProtocolDependencies, ctx: SocketContext): Promise<
   const credential = readConnectionCredential(ctx.connectionParams);
   let authentication: Awaited<ReturnType<typeof authenticateSocket>>;
   try {
-    authentication = await traceAuthentication(credential.kind, () => authenticateSocket(app, credential, request.log), authenticatedKind);
+    authentication = await traceAuthentication(credential.kind, () => authenticateSocket(app, credential, request.id), authenticatedKind);
   } catch (error) {
     // The store did not answer: the client may try again (RFC 6455 1013), as HTTP answers 503.
     request.log.warn({ err: error }, 'authentication failed on a WebSocket handshake');

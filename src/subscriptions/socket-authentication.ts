@@ -7,7 +7,6 @@
 import type { App } from '../app';
 import type { Authentication } from '../auth/authenticate';
 import type { PresentedCredential } from '../auth/credentials';
-import type { RefusalLog } from '../auth/external/tokens';
 import { authenticateCaller } from '../services/authentication';
 
 export type { Authentication };
@@ -15,6 +14,6 @@ export type { Authentication };
 export type Authenticated = Extract<Authentication, { ok: true }>;
 
 /** Authenticates `credential` as of now. Rejects when the store does not answer. */
-export function authenticateSocket(app: App, credential: PresentedCredential, log?: RefusalLog): Promise<Authentication> {
-  return authenticateCaller(app, credential, log);
+export function authenticateSocket(app: App, credential: PresentedCredential, requestId?: string): Promise<Authentication> {
+  return authenticateCaller(app, credential, requestId);
 }

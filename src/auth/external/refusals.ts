@@ -59,23 +59,18 @@ export function refusalOf(error: unknown): ExternalRefusal {
 /**
  * Logs a refusal at info, under the issuer the token names when that issuer is configured.
  */
-/** Where a refusal is logged: the request's logger (its lines carry the request id), else the issuers' own. */
-export interface RefusalLog {
-  info(obj: object, msg: string): void;
-}
-
 export function createRefusalLog(
-  log: RefusalLog,
+  log: { info(obj: object, msg: string): void },
   now: () => number,
   isConfigured: (issuer: string) => boolean,
-): (iss: string | undefined, refusal: ExternalRefusal, requestLog?: RefusalLog) => void {
+): (iss: string | undefined, refusal: ExternalRefusal, requestId?: string) => void {
   // Refusals are logged at info, at most REFUSALS_LOGGED_PER_SECOND per reason: a flood of bad
   // tokens (anyone can make one with a random kid, no key needed) must not become a flood of log
   // lines. Reasons are fixed text (ExternalRefusal), so no made-up alg or kid opens a budget of its
   // own; the token's value is in `detail`, escaped and capped. The next line logged for a reason
   // says how many were left out.
   const refusals = new Map<string, { second: number; logged: number; skipped: number }>();
-  return (iss, refusal, requestLog) => {
+  return (iss, refusal, requestId) => {
     const second = Math.floor(now() / 1000);
     let entry = refusals.get(refusal.reason);
     if (entry === undefined) refusals.set(refusal.reason, (entry = { second, logged: 0, skipped: 0 }));
@@ -90,13 +85,15 @@ export function createRefusalLog(
     entry.logged++;
     const skipped = entry.skipped;
     entry.skipped = 0;
-    (requestLog ?? log).info(
+    log.info(
       {
         // Only a configured issuer is named: any other is the caller's text.
         issuer: iss !== undefined && isConfigured(iss) ? iss : null,
         reason: refusal.reason,
         ...(refusal.detail === null ? {} : { detail: refusal.detail }),
         ...(skipped > 0 ? { notLogged: skipped } : {}),
+        // The request it refused, so the line is found by the id the client was answered with.
+        ...(requestId === undefined ? {} : { requestId }),
       },
       'external token refused',
     );
