@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     PASSWORD_HASH_CONCURRENCY: String(Math.max(1, cpus().length - 1)),
     LOGIN_FAILURES_PER_ACCOUNT: '1000',
     LOGIN_FAILURES_PER_ADDRESS: '100000',
+    // bench:ab with METRICS_TOKEN set measures /metrics on (a build without it ignores it).
+    ...(process.env['METRICS_TOKEN'] === undefined ? {} : { METRICS_TOKEN: process.env['METRICS_TOKEN'] }),
   };
   await serveForBenchmark(env, target === 'sqlite' ? `/tmp/gatehouse-bench-${process.pid}.db` : null, async ({ app, user }) => {
     const key = await createApiKey(

@@ -18,12 +18,14 @@
 //  6. enforcement     src/enforcement/: plain graphql-js; decides what a viewer may read; src/cedar/:
 //                     Cedar policy sets as its policies
 //  7. events          src/events/: the event log's follower, its per-dialect wakers, publishing
-//  8. app             src/app.ts: the App every service is given (config, store, primitives)
-//  9. services        src/services/
-// 10. graphql         src/graphql/ (schema, resolvers, errors at the edge, Apollo and its plugins)
-// 11. edge            src/http/, src/subscriptions/ (the WebSocket transport): the two ways in;
+//  8. telemetry       src/telemetry/: metrics (a prom-client registry per instance), spans through
+//                     @opentelemetry/api, the denial log; reads enforcement's Denial, nothing above
+//  9. app             src/app.ts: the App every service is given (config, store, primitives)
+// 10. services        src/services/
+// 11. graphql         src/graphql/ (schema, resolvers, errors at the edge, Apollo and its plugins)
+// 12. edge            src/http/, src/subscriptions/ (the WebSocket transport): the two ways in;
 //                     each imports the other's route plumbing, so they share a layer
-// 12. composition     src/gatehouse.ts, src/main.ts, src/index.ts, src/testing.ts, src/testkit*.ts, src/cedar.ts,
+// 13. composition     src/gatehouse.ts, src/main.ts, src/index.ts, src/testing.ts, src/testkit*.ts, src/cedar.ts,
 //                     src/cli/, src/tools/
 // So enforcement, auth and the store never import graphql/, http/, subscriptions/ or app.ts.
 // A new file or folder must be placed here first: an unplaced file fails the check.
@@ -47,6 +49,7 @@ const LAYERS = [
   // The auth map is tooling, but pure (it reads the schema's directives only): `Query.authMap` serves it.
   ['enforcement', ['src/enforcement/', 'src/cedar/', 'src/tools/auth-map.ts', 'src/tools/auth-map-arguments.ts']],
   ['events', ['src/events/']],
+  ['telemetry', ['src/telemetry/']],
   ['app', ['src/app.ts']],
   ['services', ['src/services/']],
   ['graphql', ['src/graphql/']],

@@ -12,6 +12,8 @@ import { newId } from './store/ids';
 import { createExternalTokens, type ExternalTokens } from './auth/external/tokens';
 import pino from 'pino';
 import { createEventBus, type EventBus } from './events/event-bus';
+import { createDenialReports, type Telemetry } from './telemetry/denial-reports';
+import { createMetrics } from './telemetry/metrics';
 
 /** What every service and resolver works with: the parsed config, the store and the primitives built from them. */
 export interface App {
@@ -27,6 +29,10 @@ export interface App {
   readonly now: () => Date;
   /** Events for subscriptions (ids only): src/events/event-bus.ts. Listens only once started (src/http/server.ts) or subscribed to. */
   readonly events: EventBus;
+  /** The server's own log, for lines no request carries (a request's lines go to its logger, with its id). */
+  readonly log: pino.Logger;
+  /** This instance's metrics (its own registry) and denial log: src/telemetry/. */
+  readonly telemetry: Telemetry;
   /** Apollo plugins run after gatehouse's own; none in production (tests: one that fails in a hook). */
   readonly apolloPlugins?: readonly ApolloServerPlugin<BaseContext>[];
 }
@@ -62,14 +68,24 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
     if (error instanceof IssuerConfigProblem) throw new ConfigError('OIDC_ISSUERS', error.message);
     throw error;
   }
+  const passwords = createPasswordHasher(config.passwordHashCost, {
+    concurrency: config.passwordHashConcurrency,
+    maxWaiting: config.passwordHashQueue,
+  });
+  const metrics = createMetrics();
+  metrics.observe({
+    passwordHashQueueDepth: () => passwords.queueDepth(),
+    credentialCache: () => store.lookups.cacheStats(),
+    ...(store.poolStats ? { pool: store.poolStats } : {}),
+  });
+  const log = pino({ level: config.logLevel, name: 'gatehouse' });
   return {
     config,
     store,
     roles,
-    passwords: createPasswordHasher(config.passwordHashCost, {
-      concurrency: config.passwordHashConcurrency,
-      maxWaiting: config.passwordHashQueue,
-    }),
+    log,
+    passwords,
+    telemetry: { metrics, denials: createDenialReports({ metrics, now: () => now().getTime() }) },
     accessTokens: createAccessTokens({
       keys: keyRingFor(config, store, options, now),
       issuer: config.jwt.issuer,

@@ -140,6 +140,16 @@ export interface Config {
   readonly externalIssuers: readonly ExternalIssuerConfig[];
   /** GraphQL over WebSocket (src/subscriptions/): limits and how often credentials are re-checked. */
   readonly subscriptions: SubscriptionLimits;
+  /**
+   * The bearer token `GET /metrics` answers to (METRICS_TOKEN); null: no /metrics (404). At least
+   * 16 characters.
+   */
+  readonly metricsToken: string | null;
+  /**
+   * Put `extensions.rule` (the rule that refused, as written) on UNAUTHENTICATED / FORBIDDEN field
+   * errors. Always outside production; in production only with EXPLAIN_DENIALS=true.
+   */
+  readonly explainDenials: boolean;
   /** pino level. Default `info` (`silent` under test). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -310,9 +320,19 @@ export function parseConfig(env: Env): Config {
       eventPollMs: integer(env, 'SUBSCRIPTION_EVENT_POLL_MS', 50, 10, 1_000),
       eventRetentionSeconds: integer(env, 'SUBSCRIPTION_EVENT_RETENTION_SECONDS', 86_400, 60, 30 * 86_400),
     },
+    metricsToken: metricsToken(env),
+    explainDenials: boolean(env, 'EXPLAIN_DENIALS', false) || nodeEnv !== 'production',
     logLevel: logLevel as Config['logLevel'],
   };
   return deepFreeze(config);
+}
+
+/** METRICS_TOKEN: unset or empty is no /metrics; a set one must be long enough not to be guessed. */
+function metricsToken(env: Env): string | null {
+  const token = text(env, 'METRICS_TOKEN');
+  if (token === undefined || token === '') return null;
+  if (token.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters (or unset, for no /metrics)');
+  return token;
 }
 
 /**

@@ -99,14 +99,21 @@ const REFUSED_KEY = Object.freeze(decided(Object.freeze({ ok: false, problem: 'i
  * user, a revoked key, a role change or an ended session takes effect on the next request, not
  * when the token expires.
  */
-export async function authenticate(sources: AuthenticationSources, credential: PresentedCredential): Promise<AuthenticationStep> {
+export async function authenticate(
+  sources: AuthenticationSources,
+  credential: PresentedCredential,
+  /** The request's id: a provider token's refusal is logged with it. */
+  requestId?: string,
+): Promise<AuthenticationStep> {
   switch (credential.kind) {
     case 'none':
       return ANONYMOUS;
     case 'refused':
       return decided({ ok: false, problem: credential.problem });
     case 'jwt':
-      return isProviderToken(sources, credential.token) ? providerToken(sources, credential.token) : ownToken(sources, credential.token);
+      return isProviderToken(sources, credential.token)
+        ? providerToken(sources, credential.token, requestId)
+        : ownToken(sources, credential.token);
     case 'api-key':
       return apiKey(sources, credential.key);
   }
@@ -154,10 +161,10 @@ async function ownToken(sources: AuthenticationSources, token: string): Promise<
  * Roles and scopes come from the token on every request, not from the users row; the user says
  * only who the caller is and whether it may act.
  */
-async function providerToken(sources: AuthenticationSources, token: string): Promise<AuthenticationStep> {
+async function providerToken(sources: AuthenticationSources, token: string, requestId: string | undefined): Promise<AuthenticationStep> {
   const external = sources.externalTokens as NonNullable<AuthenticationSources['externalTokens']>;
   const now = sources.now();
-  const verified = external.recall(token, now) ?? (await external.verify(token, now));
+  const verified = external.recall(token, now) ?? (await external.verify(token, now, requestId));
   if (!verified.ok) return REFUSED_TOKEN;
   const { identity } = verified;
   let userId = await sources.linkedUserId(identity, false);

@@ -15,6 +15,8 @@ export interface PasswordHasher {
   verify(password: string, stored: string): Promise<boolean>;
   /** Spends the same time as a real check (and meets a full queue the same way); used when the account does not exist. */
   verifyDummy(password: string): Promise<void>;
+  /** Hashes waiting for a turn now (the gatehouse_password_hash_queue_depth gauge). */
+  queueDepth(): number;
 }
 
 const KEY_LENGTH = 32;
@@ -27,10 +29,10 @@ const PARALLELISM = 1;
  * good part of a second: with one hash per spare core, the event loop keeps a core of its own and
  * requests that need no hash are not slowed by a wave of logins; the logins queue instead.
  */
-function createLimiter(limit: number, maxWaiting: number): <T>(task: () => Promise<T>) => Promise<T> {
+function createLimiter(limit: number, maxWaiting: number): { run<T>(task: () => Promise<T>): Promise<T>; waiting(): number } {
   let running = 0;
   const waiting: Array<() => void> = [];
-  return async (task) => {
+  const run = async <T>(task: () => Promise<T>): Promise<T> => {
     if (running >= limit) {
       // A flood of sign-ups or logins must not queue without end: refuse, and say when to retry.
       if (waiting.length >= maxWaiting) throw new HashQueueFull(1);
@@ -48,6 +50,7 @@ function createLimiter(limit: number, maxWaiting: number): <T>(task: () => Promi
       else running--;
     }
   };
+  return { run, waiting: () => waiting.length };
 }
 
 function scryptAsync(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
@@ -84,7 +87,8 @@ function encode(costLog2: number, salt: Buffer, key: Buffer): string {
  * hashes verifiable.
  */
 export function createPasswordHasher(costLog2: number, limits: HasherLimits = {}): PasswordHasher {
-  const limited = createLimiter(limits.concurrency ?? Math.max(1, availableParallelism() - 1), limits.maxWaiting ?? MAX_WAITING_HASHES);
+  const limiter = createLimiter(limits.concurrency ?? Math.max(1, availableParallelism() - 1), limits.maxWaiting ?? MAX_WAITING_HASHES);
+  const limited = limiter.run;
   // What an unknown account's login is checked against: the format and cost of a real hash, a
   // random key that no password produces. Made here, with no hashing, so it exists from the start
   // and cannot fail: a check against it costs exactly what a real check costs, queue included.
@@ -98,6 +102,7 @@ export function createPasswordHasher(costLog2: number, limits: HasherLimits = {}
   };
   const dummyMatch = STORED_FORMAT.exec(dummy) as RegExpExecArray;
   const hasher: PasswordHasher = {
+    queueDepth: limiter.waiting,
     async hash(password) {
       const salt = randomBytes(SALT_LENGTH);
       const key = await limited(() => scryptAsync(password, salt, optionsFor(costLog2, BLOCK_SIZE, PARALLELISM)));

@@ -6,6 +6,7 @@ import { buildSourceSchema } from '../graphql/schema';
 import { main as admin } from './admin';
 import { loadApplication, readSchemaInputs } from './application-module';
 import { main as authMap } from './auth-map';
+import { main as explain } from './explain';
 import { main as keys } from './keys';
 import { main as migrate } from './migrate';
 import { main as token } from './token';
@@ -24,6 +25,9 @@ Commands:
   keys list|rotate|retire KID [--force]
                     the ES256 signing keys (gatehouse keys --help)
   auth-map …        who can reach each field (gatehouse auth-map --help); --schema PATH adds your SDL
+  explain --as ROLE[,ROLE] 'QUERY'
+                    what gatehouse decides for that caller on each field of the document (allow,
+                    deny with the rule, depends), without running it (gatehouse explain --help)
   token explain JWT what gatehouse makes of a bearer token: issuer, kid, alg, expiry, audience and
                     the roles and scopes it maps to, or the exact reason it is refused
   schema [--schema PATH …]
@@ -112,6 +116,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return authMap(rest);
     case 'schema':
       return printSchema(rest);
+    case 'explain':
+      return explain(rest);
     case 'token':
       return token(rest);
     case '--help':

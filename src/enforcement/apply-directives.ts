@@ -5,7 +5,7 @@
 // field without any directive is refused at start-up (AuthCoverageError).
 import {
   defaultFieldResolver,
-  type GraphQLError,
+  GraphQLError,
   type GraphQLFieldConfig,
   type GraphQLSchema,
   getNullableType,
@@ -16,6 +16,7 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
 import { compileOrganizationCheck, type OrganizationRule } from './organizations';
+import { type Denial, denialOf } from './denials';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
 import { guardPolicies, policyPrimingPlan, withListPriming } from './policy-guard';
 import { type Policies, UnknownPolicyError } from './policies';
@@ -41,6 +42,12 @@ export interface ApplyAuthDirectivesOptions {
    * denies (fail closed) and is logged.
    */
   readonly policies?: Policies;
+  /**
+   * Told of every request a rule beside `@reportOnly` would have refused (and the enforced rules
+   * let through), with the request's context; the field is answered as if the rule were not there.
+   * gatehouse logs and counts these (src/graphql/denial-reports.ts). Default: nothing is told.
+   */
+  readonly onWouldDeny?: (denial: Denial, context: unknown) => void;
 }
 
 /** The schema leaves a root field open without saying so; thrown by applyAuthDirectives in strict mode. */
@@ -75,6 +82,7 @@ export function openRootFields(schema: GraphQLSchema): string[] {
  */
 export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDirectivesOptions = {}): GraphQLSchema {
   if (options.strict ?? true) {
+    // A rule beside @reportOnly does not count: it denies nothing (requirements.ts `declared`).
     const open = openRootFields(schema);
     if (open.length > 0) throw new AuthCoverageError(open);
   }
@@ -92,21 +100,17 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
       // Arguments are checked after the field's own rules, just before its resolver.
       const fieldConfig = plan === null ? original : withArgumentRules(original, plan);
       const requirement = fieldRequirement(schema, type, fieldName);
-      if (!requirement.signedIn && requirement.owner === null && requirement.policies.length === 0) return fieldConfig;
+      const reported = requirement.reportOnly ?? null;
+      if (!requirement.signedIn && requirement.owner === null && requirement.policies.length === 0 && reported === null) return fieldConfig;
       const coordinate = `${typeName}.${fieldName}`;
       for (const name of requirement.policies.flat(2)) if (!policyNames.has(name)) policyNames.set(name, coordinate);
-      const check = compileCheck(requirement, coordinate);
-      // The policy runs last, after the rest of the requirement let the caller through.
-      const withPolicies = guardPolicies(fieldConfig, requirement, coordinate, roots.has(typeName), options.policies);
-      const guarded = guardField(
-        withPolicies,
-        requirement,
-        check,
-        organizationCheckFor(fieldConfig, requirement.organizations, coordinate, roots.has(typeName)),
-      );
-      if (requirement.owner === null) return guarded;
-      const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
-      return guardOwnership(guarded, requirement.owner, check, ownerCheck, coordinate, roots.has(typeName), options);
+      const onRoot = roots.has(typeName);
+      const guarded = enforce(fieldConfig, requirement, coordinate, onRoot, options);
+      if (reported === null) return guarded;
+      // The reported rules run through the very guard an enforced rule gets, around a resolver
+      // that does nothing: what it would throw is reported instead.
+      const dryRun = enforce({ ...fieldConfig, resolve: () => null }, reported, coordinate, onRoot, options);
+      return reportWouldDeny(guarded, dryRun, compileCheck(requirement, coordinate), options.onWouldDeny);
     },
   });
   const defined = options.policies;
@@ -117,6 +121,58 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
     if (unknown.length > 0) throw new UnknownPolicyError(unknown);
   }
   return enforced;
+}
+
+/** `fieldConfig` with `requirement` enforced: the static check, then (with `@owner`) the object's. */
+function enforce(
+  fieldConfig: GraphQLFieldConfig<unknown, unknown>,
+  requirement: FieldRequirement,
+  coordinate: string,
+  onRoot: boolean,
+  options: ApplyAuthDirectivesOptions,
+): GraphQLFieldConfig<unknown, unknown> {
+  const check = compileCheck(requirement, coordinate);
+  // The policy runs last, after the rest of the requirement let the caller through.
+  const withPolicies = guardPolicies(fieldConfig, requirement, coordinate, onRoot, options.policies);
+  const organizationCheck = organizationCheckFor(fieldConfig, requirement.organizations, coordinate, onRoot);
+  const guarded = guardField(withPolicies, requirement, check, organizationCheck);
+  if (requirement.owner === null) return guarded;
+  const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
+  return guardOwnership(guarded, requirement.owner, check, ownerCheck, coordinate, onRoot, options);
+}
+
+/**
+ * Runs `dryRun` (the reported rules' guard) before the field, for callers the enforced rules let
+ * through, and tells `onWouldDeny` of a denial it throws or rejects with; the field's own answer
+ * is never changed. A dry run that fails otherwise (a loader's outage) reports nothing.
+ */
+function reportWouldDeny(
+  guarded: GraphQLFieldConfig<unknown, unknown>,
+  dryRun: GraphQLFieldConfig<unknown, unknown>,
+  enforcedCheck: (viewer: Viewer | null) => GraphQLError | null,
+  onWouldDeny: ApplyAuthDirectivesOptions['onWouldDeny'],
+): GraphQLFieldConfig<unknown, unknown> {
+  const resolve = guarded.resolve!;
+  const dry = dryRun.resolve!;
+  if (onWouldDeny === undefined) return guarded;
+  const report = (error: unknown, context: unknown) => {
+    const denial = error instanceof GraphQLError ? denialOf(error) : null;
+    if (denial !== null) onWouldDeny(denial, context);
+  };
+  return {
+    ...guarded,
+    resolve(source, args, context, info) {
+      if (enforcedCheck((context as AuthContext | undefined)?.viewer ?? null) === null) {
+        try {
+          const outcome = dry(source, args, context, info) as unknown;
+          if (outcome instanceof Promise) outcome.then(undefined, (error: unknown) => report(error, context));
+        } catch (error) {
+          report(error, context);
+        }
+      }
+      return resolve(source, args, context, info);
+    },
+  };
 }
 
 /**

@@ -5,13 +5,18 @@
 import type { GraphQLError } from 'graphql';
 import type { RoleCatalog } from '../auth/role-catalog';
 import type { CredentialKind, Viewer } from '../auth/viewer';
-import { forbidden, unauthenticated } from './denials';
+import { Denial, forbidden, unauthenticated } from './denials';
 import { ownershipDenial, passesOwnership } from './ownership';
-import type { FieldRequirement, RoleChoice } from './requirements';
+import { combineRequirements, type FieldRequirement, type RequirementSource, type RoleChoice } from './requirements';
 import { holdsScopes } from './scopes';
 
+type Decision = (viewer: Viewer | null) => GraphQLError | null;
+
 /**
- * Builds the decision for one requirement: given a viewer, the error to raise or null.
+ * Builds the decision for one requirement: given a viewer, the error to raise or null. The error
+ * is a Denial naming the field and the rule that refused the viewer: the first of the requirement's
+ * sources that, alone, would refuse it (found only once a viewer is refused, so it costs an allowed
+ * caller nothing, and holds for every rule kind the decision below knows).
  * Built once per schema build; the per-call check allocates nothing for viewers whose roles were
  * expanded when they were built (src/auth/authenticate.ts).
  */
@@ -21,6 +26,26 @@ export function compileCheck(
   /** What the caller does with `coordinate`, for the messages: `read` a field, `use` an argument. */
   verb: 'read' | 'use' = 'read',
 ): (viewer: Viewer | null) => GraphQLError | null {
+  if (!requirement.signedIn) return () => null;
+  const decide = compileDecision(requirement, coordinate, verb);
+  let bySource: readonly (readonly [string | null, Decision])[] | undefined;
+  return (viewer) => {
+    const error = decide(viewer);
+    if (error === null) return null;
+    bySource ??= requirement.sources.map(
+      (source) => [source.rule ?? null, compileDecision(enforcedAlone(source, requirement), coordinate, verb)] as const,
+    );
+    return new Denial(error, coordinate, bySource.find(([, alone]) => alone(viewer) !== null)?.[0] ?? null);
+  };
+}
+
+/** The requirement of one source on its own, enforced (a reported source is judged as if it were not). */
+function enforcedAlone(source: RequirementSource, requirement: FieldRequirement): FieldRequirement {
+  const { reportOnly: _reported, ...enforced } = source;
+  return combineRequirements([enforced], requirement.roleCatalog);
+}
+
+function compileDecision(requirement: FieldRequirement, coordinate: string, verb: 'read' | 'use'): Decision {
   if (!requirement.signedIn) return () => null;
   const required = requirement.roles;
   const { kinds, scopes, roleCatalog } = requirement;
@@ -60,5 +85,7 @@ export function compileOwnerCheck(
   const rule = requirement.owner;
   if (rule === null) return null;
   const { roleCatalog } = requirement;
-  return (viewer, object) => (passesOwnership(rule, viewer, object, roleCatalog) ? null : ownershipDenial(rule, viewer, coordinate));
+  const text = requirement.sources.find((s) => s.owner === rule)?.rule ?? null;
+  return (viewer, object) =>
+    passesOwnership(rule, viewer, object, roleCatalog) ? null : new Denial(ownershipDenial(rule, viewer, coordinate), coordinate, text);
 }

@@ -24,3 +24,26 @@ export function unauthenticated(message?: string): GraphQLError {
 export function forbidden(message?: string): GraphQLError {
   return new GraphQLError(new Forbidden(message).message, { extensions: { code: DenialCode.FORBIDDEN } });
 }
+
+/**
+ * A denial that knows what denied it: the field (`Type.field`, from the schema, never the client's
+ * text) and the rule as written (`@hasRole(role: ADMIN) on Query.users`). The edge puts the rule in
+ * `extensions.rule` where denials are explained (development, or EXPLAIN_DENIALS=true), and in the
+ * log line of every denial; metrics and traces count the coordinate.
+ */
+export class Denial extends GraphQLError {
+  constructor(
+    error: GraphQLError,
+    override readonly coordinate: string,
+    readonly rule: string | null,
+  ) {
+    super(error.message, { extensions: error.extensions });
+  }
+}
+
+/** The Denial behind a field error (graphql-js wraps what a resolver throws), or null for any other error. */
+export function denialOf(error: GraphQLError): Denial | null {
+  if (error instanceof Denial) return error;
+  const original = error.originalError;
+  return original instanceof Denial ? original : null;
+}

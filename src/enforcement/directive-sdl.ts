@@ -1,8 +1,9 @@
 // The SDL of gatehouse's directives (@public, @auth, @hasRole, @requiresScopes, @credentials,
-// @owner, @inOrganization, @policy, @fromViewer, and @includes for the roles' enums) and the
-// CredentialKind enum they use. What each one demands is read in requirements.ts (on arguments and
-// input fields: argument-rules.ts; organizations: organizations.ts; policies: policies.ts),
-// decided in checks.ts and enforced in apply-directives.ts.
+// @owner, @inOrganization, @policy, @fromViewer, @includes for the roles' enums, and @reportOnly,
+// which turns the rules after it into reports) and the CredentialKind enum they use. What each one
+// demands is read in requirements.ts (on arguments and input fields: argument-rules.ts;
+// organizations: organizations.ts; policies: policies.ts), decided in checks.ts and enforced in
+// apply-directives.ts.
 /**
  * The SDL of gatehouse's directives. Add it to your type definitions; the `Role` enum is yours
  * (declare it with `@includes`, e.g. `enum Role { USER ADMIN @includes(roles: [USER]) }`).
@@ -107,4 +108,13 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
   before anything runs). A policy runs at most once per object in a request; one that throws denies.
   """
   directive @policy(policies: [[String!]!]!) on OBJECT | FIELD_DEFINITION
+
+  """
+  The rules written beside this one, on the same type or field, are evaluated but not enforced:
+  each request they would refuse is logged ("would deny", with the rule, coordinate, caller kind and
+  request id) and counted in gatehouse_report_only_denials_total, and is answered as if they were
+  not there. Strict mode does not count them. Add a stricter rule with @reportOnly, watch the
+  counter, then drop @reportOnly.
+  """
+  directive @reportOnly on OBJECT | FIELD_DEFINITION
 `;

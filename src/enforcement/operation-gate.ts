@@ -322,8 +322,9 @@ export function createOperationGate(): OperationGate {
     if (plan === undefined) byOperation.set(operation, (plan = planOperation(schema, document, operation)));
     return plan;
   };
+  // The denial stays the located error's originalError: its rule and coordinate go on to the edge.
   const located = (checkpoint: Checkpoint, error: GraphQLError) =>
-    new GraphQLError(error.message, { nodes: checkpoint.node, path: checkpoint.path, extensions: error.extensions });
+    new GraphQLError(error.message, { nodes: checkpoint.node, path: checkpoint.path, extensions: error.extensions, originalError: error });
   return {
     deniedFields(schema, document, operation, viewer, variables) {
       const denied = new Map<string, GraphQLError>();

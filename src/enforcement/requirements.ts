@@ -4,7 +4,7 @@
 // decides nothing about a viewer (that is checks.ts) and changes no resolver (apply-directives.ts).
 // The guarded schema records each field's requirement, and a root field's `@owner` loader, in the
 // field's extensions; the operation gate, the visible schema and the auth map read them back here.
-import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
+import { astFromValue, type GraphQLObjectType, type GraphQLSchema, print } from 'graphql';
 import { getDirective } from '@graphql-tools/utils';
 import type { RoleCatalog } from '../auth/role-catalog';
 import type { CredentialKind } from '../auth/viewer';
@@ -33,6 +33,13 @@ export interface RequirementSource {
   readonly organization?: OrganizationRule;
   /** `@policy(policies: …)`: one OR of AND lists of policy names. */
   readonly policies?: PolicyAlternatives;
+  /**
+   * The directive as written, with where it was declared: `@hasRole(role: ADMIN) on Query.users`.
+   * What a denial's `extensions.rule`, its log line, `gatehouse explain` and the auth map show.
+   */
+  readonly rule?: string;
+  /** Declared beside `@reportOnly`: evaluated and reported, never enforced (see FieldRequirement.reportOnly). */
+  readonly reportOnly?: true;
 }
 
 /** One `@hasRole`: the caller holds one of these roles, or a role that includes one. */
@@ -58,8 +65,30 @@ export interface FieldRequirement {
   /** `@policy`, one entry per directive (type and field): every entry must pass (see policies.ts); empty: none. */
   readonly policies: readonly PolicyAlternatives[];
   readonly sources: readonly RequirementSource[];
-  /** True when some directive was written for this field (on it, its type or its interface field). */
+  /**
+   * True when some enforcing directive (or `@public`) was written for this field (on it, its type
+   * or its interface field). A rule beside `@reportOnly` does not count: strict mode asks for a rule
+   * that is enforced.
+   */
   readonly declared: boolean;
+  /**
+   * What the rules declared beside `@reportOnly` would demand, combined as if they were enforced;
+   * null when there are none. They deny nothing: a caller they would refuse is reported.
+   */
+  readonly reportOnly?: FieldRequirement | null;
+}
+
+/**
+ * The parts of a requirement that are decided on the object or the request's arguments rather
+ * than on the caller alone, as `gatehouse explain` names them (`depends (ownership)`). A new rule
+ * kind decided per object adds its line here.
+ */
+export function objectDependencies(requirement: FieldRequirement): string[] {
+  const depends: string[] = [];
+  if (requirement.owner !== null) depends.push('ownership');
+  if (requirement.organizations.some((rule) => rule.argument === null)) depends.push('organization');
+  if (requirement.policies.length > 0) depends.push('policy');
+  return depends;
 }
 
 /** Field extension holding the requirement a field was guarded with (graphql-js keeps only string keys). */
@@ -117,7 +146,63 @@ export function readDirectives(
   for (const args of getDirective(schema, node, 'policy') ?? []) {
     found.push({ directive: 'policy', on, coordinate, policies: args['policies'] as string[][] });
   }
-  return found;
+  return withRuleText(schema, node, found);
+}
+
+/**
+ * Adds to each source the directive's text as written and where (`@hasRole(role: ADMIN) on
+ * Query.users`), and marks as report-only the rules written after `@reportOnly` on the same element
+ * (`@auth @reportOnly @hasRole(role: ADMIN)`: signed in is enforced, ADMIN is tried out). Generic
+ * over the directives: the text is printed from the directive's definition and arguments (those
+ * equal to their default left out), so a new rule kind read above needs nothing here.
+ */
+function withRuleText(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1], found: RequirementSource[]): RequirementSource[] {
+  const reportOnlyAt = (getDirective(schema, node, 'reportOnly')?.length ?? 0) > 0 ? writtenOrder(node) : null;
+  const seen = new Map<string, number>();
+  const sources = found.map((source) => {
+    const index = seen.get(source.directive) ?? 0;
+    seen.set(source.directive, index + 1);
+    const args = getDirective(schema, node, source.directive)?.[index] ?? {};
+    const text = `${directiveText(schema, source.directive, args)} on ${source.coordinate}`;
+    const reported = reportOnlyAt !== null && source.directive !== 'public' && reportOnlyAt(source.directive);
+    return { ...source, rule: text, ...(reported ? { reportOnly: true as const } : {}) };
+  });
+  if (reportOnlyAt !== null && !sources.some((s) => s.reportOnly)) {
+    const where = found[0]?.coordinate ?? (node as { name?: string }).name ?? 'an element';
+    throw new TypeError(
+      `${where}: @reportOnly has no rule written after it. Write the rules to try out after it, e.g. @reportOnly @hasRole(role: ADMIN).`,
+    );
+  }
+  return sources;
+}
+
+/**
+ * Whether a directive is written after `@reportOnly` on this element (its definition and
+ * extensions in order). A schema built without SDL keeps no order: then every rule counts as after.
+ */
+function writtenOrder(node: unknown): (directive: string) => boolean {
+  const carrier = node as {
+    astNode?: { directives?: readonly { name: { value: string } }[] } | null;
+    extensionASTNodes?: readonly { directives?: readonly { name: { value: string } }[] }[];
+  };
+  const names = [carrier.astNode, ...(carrier.extensionASTNodes ?? [])].flatMap((n) => (n?.directives ?? []).map((d) => d.name.value));
+  const at = names.indexOf('reportOnly');
+  if (at === -1) return () => true;
+  return (directive) => names.indexOf(directive, at + 1) !== -1;
+}
+
+/** `@name(arg: value, …)` from the directive's definition; arguments at their default value are left out. */
+export function directiveText(schema: GraphQLSchema, name: string, args: Readonly<Record<string, unknown>>): string {
+  const definition = schema.getDirective(name);
+  const printed: string[] = [];
+  for (const arg of definition?.args ?? []) {
+    const value = args[arg.name];
+    if (value === undefined || value === null) continue;
+    if (arg.defaultValue !== undefined && JSON.stringify(arg.defaultValue) === JSON.stringify(value)) continue;
+    const ast = astFromValue(value, arg.type);
+    if (ast !== null && ast !== undefined) printed.push(`${arg.name}: ${print(ast)}`);
+  }
+  return printed.length === 0 ? `@${name}` : `@${name}(${printed.join(', ')})`;
 }
 
 /** `@hasRole(role: X)` or `@hasRole(anyOf: [X, Y])`: exactly one of the two, else the schema is refused. */
@@ -136,7 +221,20 @@ function roleChoice(args: Record<string, unknown>, coordinate: string): RoleChoi
  * - `@public` on the field itself opens it, whatever its type says.
  * - `@public` on a type adds nothing; it documents intent and satisfies strict mode.
  */
-export function combineRequirements(sources: readonly RequirementSource[], roleCatalog: RoleCatalog): FieldRequirement {
+export function combineRequirements(all: readonly RequirementSource[], roleCatalog: RoleCatalog): FieldRequirement {
+  if (!all.some((s) => s.reportOnly === true)) return combineEnforced(all, roleCatalog);
+  // `@public` on the field opens it whatever its type says, reported rules of the type included.
+  const opened = all.some((s) => s.directive === 'public' && s.on === 'field');
+  const reported = all.filter((s) => s.reportOnly === true && (!opened || s.on === 'field'));
+  const enforced = combineEnforced(
+    all.filter((s) => s.reportOnly !== true),
+    roleCatalog,
+  );
+  return reported.length === 0 ? enforced : { ...enforced, reportOnly: combineEnforced(reported, roleCatalog) };
+}
+
+/** combineRequirements for the sources that are enforced (or, for `reportOnly`, those that are reported). */
+function combineEnforced(sources: readonly RequirementSource[], roleCatalog: RoleCatalog): FieldRequirement {
   const declared = sources.length > 0;
   if (sources.some((s) => s.directive === 'public' && s.on === 'field')) {
     // @public opens the field to every caller; an @owner or @policy on the field itself still decides per object.

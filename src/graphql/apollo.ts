@@ -16,12 +16,13 @@ import {
 import type { Logger } from 'pino';
 import type { App } from '../app';
 import { operationGatePlugin } from './plugins/operation-gate';
+import { observeErrors, observeOperation, observeResponse } from './request-telemetry';
 import { visibleIntrospectionPlugin } from './plugins/visible-introspection';
 import { introspectionOffRule } from './introspection-off';
 import type { Viewer } from '../auth/viewer';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors';
 import { ErrorCode } from './errors';
-import { isClientRefusal, logUnexpected, type Masking, maskedError, unexpectedCause } from './error-masking';
+import { explained, isClientRefusal, logUnexpected, type Masking, maskedError, unexpectedCause } from './error-masking';
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
@@ -34,13 +35,15 @@ type MaskedAs = { readonly as: Masking; readonly requestId: string | undefined }
 /**
  * Logs unexpected errors with their detail and the request id; the client gets only
  * INTERNAL_SERVER_ERROR, or SERVICE_UNAVAILABLE with HTTP 503 and Retry-After when the database
- * could not be reached, and that id (see formatError below).
+ * could not be reached, and that id (see formatError below). Also tells the request's telemetry its
+ * errors and its answer (src/graphql/request-telemetry.ts), from these same hooks.
  */
 function errorLoggingPlugin(log: Logger, masked: WeakMap<object, MaskedAs>): ApolloServerPlugin<GraphQLContext> {
   const unavailable = new WeakSet<object>();
   // One listener object for every request: it keeps no per-request state.
   const listeners: GraphQLRequestListener<GraphQLContext> = {
     async didEncounterErrors({ errors, contextValue }) {
+      observeErrors(contextValue, errors);
       for (const error of errors) {
         const original = unexpectedCause(error);
         if (original === null) continue;
@@ -50,10 +53,12 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, MaskedAs>): Apo
         if (as === 'unavailable') unavailable.add(contextValue);
       }
     },
-    async willSendResponse({ contextValue, response }) {
-      if (!unavailable.has(contextValue)) return;
-      response.http.status = 503;
-      response.http.headers.set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    async willSendResponse({ contextValue, response, operation }) {
+      if (unavailable.has(contextValue)) {
+        response.http.status = 503;
+        response.http.headers.set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      }
+      observeResponse(contextValue, operation?.operation ?? 'none', response.http.status ?? 200);
     },
   };
   return { requestDidStart: async () => listeners };
@@ -95,6 +100,7 @@ export function subscriptionRuleThrows(schema: GraphQLSchema, query: unknown, ma
 function subscriptionsOverHttpPlugin(): ApolloServerPlugin<GraphQLContext> {
   const listeners: GraphQLRequestListener<GraphQLContext> = {
     async didResolveOperation({ operation, contextValue }) {
+      observeOperation(contextValue);
       if (operation?.operation !== 'subscription') return;
       throw new GraphQLError('Subscription operations are not served over HTTP; send queries and mutations here.', {
         extensions: { code: 'BAD_REQUEST', requestId: contextValue.requestId, http: { status: 400 } },
@@ -153,7 +159,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       ApolloServerPluginCacheControlDisabled(),
       errorLoggingPlugin(options.log, masked),
       subscriptionsOverHttpPlugin(),
-      operationGatePlugin(app.config.refuseDeniedQueries),
+      operationGatePlugin(app.config.refuseDeniedQueries, app.config.explainDenials),
       // hideSchemaDetailsFromClientErrors would add this plugin last; here it comes before the next
       // one, whose validation errors (those the caller would get were hidden parts absent) it must
       // also strip: Apollo runs validation's end hooks in reverse order.
@@ -192,7 +198,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       if (formatted.message.startsWith('Context creation failed: ')) {
         return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
       }
-      return formatted;
+      return explained(formatted, error, app.config.explainDenials);
     },
   });
 }

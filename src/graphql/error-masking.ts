@@ -6,6 +6,7 @@
  * the request id that finds the log line. Never the message, never a stack.
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { denialOf } from '../enforcement/denials';
 import { isUnreachable } from '../store/failures';
 import { databaseUnavailable, internalError } from './errors';
 
@@ -57,4 +58,16 @@ export function logUnexpected(log: MaskingLog, cause: unknown, details: object, 
   if (masking === 'unavailable') log.warn({ err: cause, ...details }, `database unreachable during ${during}`);
   else log.error({ err: cause, ...details }, `unexpected error in ${during}`);
   return masking;
+}
+
+/**
+ * A denial as the client gets it: with `extensions.rule` (the rule that refused, as written, e.g.
+ * `@hasRole(role: ADMIN) on Query.users`) when denials are explained (development, or
+ * EXPLAIN_DENIALS=true), as it is otherwise. The same over HTTP, the gate and WebSocket.
+ */
+export function explained(formatted: GraphQLFormattedError, error: unknown, explain: boolean): GraphQLFormattedError {
+  if (!explain || !(error instanceof GraphQLError)) return formatted;
+  const rule = denialOf(error)?.rule;
+  if (rule === undefined || rule === null) return formatted;
+  return { ...formatted, extensions: { ...formatted.extensions, rule } };
 }

@@ -98,7 +98,7 @@ export function rateLimited(retryAfterSeconds: number, what?: string): GraphQLEr
  * Request-level: the credential that came with the request is not usable. The whole request is
  * refused with 401. The message is the same for every cause so that it reveals nothing.
  */
-export function credentialRefused(problem: CredentialProblem): GraphQLError {
+export function credentialRefused(problem: CredentialProblem, requestId?: string): GraphQLError {
   const challenge =
     problem === 'invalid_api_key'
       ? `ApiKey realm="${REALM}"`
@@ -110,6 +110,7 @@ export function credentialRefused(problem: CredentialProblem): GraphQLError {
   return new GraphQLError(message, {
     extensions: {
       code: ErrorCode.UNAUTHENTICATED,
+      ...(requestId === undefined ? {} : { requestId }),
       http: { status: 401, headers: new Map([['www-authenticate', challenge]]) },
     },
   });

@@ -5,6 +5,8 @@ import type { IResolvers } from '@graphql-tools/utils';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { applyAuthDirectives } from '../enforcement/apply-directives';
 import { declaredRoles } from '../enforcement/declared-roles';
+import type { Denial } from '../enforcement/denials';
+import type { GraphQLContext } from './context';
 import { authDirectiveTypeDefs } from '../enforcement/directive-sdl';
 import type { OwnedObjectLoader } from '../enforcement/ownership';
 import { accountLoaders } from './loaders';
@@ -68,5 +70,20 @@ export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } =
     strict: options.strict ?? true,
     loaders: { ...accountLoaders, ...app.loaders },
     policies: app.policies ?? {},
+    onWouldDeny: reportWouldDeny,
+  });
+}
+
+/**
+ * A `@reportOnly` rule would have refused this request: told to the instance's denial log and
+ * counter (src/telemetry/denial-reports.ts), which the request's context leads to. A hand-built
+ * context without `app` reports nowhere.
+ */
+function reportWouldDeny(denial: Denial, context: unknown): void {
+  const request = context as Partial<GraphQLContext> | undefined;
+  request?.app?.telemetry.denials.wouldDeny(denial, {
+    requestId: request.requestId ?? 'none',
+    viewer: request.viewer ?? null,
+    log: request.log ?? request.app.log,
   });
 }

@@ -12,6 +12,7 @@ import { httpErrorBody } from './errors';
 import { isUnreachable } from '../store/failures';
 import { clientAddress } from '../client-address';
 import { GRAPHQL_PATH, type RouteModule } from './route';
+import { authenticatedKind, traceAuthentication, tracingOff } from '../telemetry/tracing';
 
 export const graphqlRoute: RouteModule = (fastify, { app, apollo, schema, viewers }) => {
   const { config } = app;
@@ -32,18 +33,30 @@ export const graphqlRoute: RouteModule = (fastify, { app, apollo, schema, viewer
       context: async (request) => {
         // Called once the whole request is here: the lookups answer as of this moment.
         let authentication: Authentication;
+        const credential = readCredential(request.headers);
+        const { metrics } = app.telemetry;
         try {
-          authentication = await authenticateCaller(app, readCredential(request.headers));
+          // Without a tracer provider, no span and no closures: the call as it would be untraced.
+          authentication = tracingOff()
+            ? await authenticateCaller(app, credential, request.id)
+            : await traceAuthentication(credential.kind, () => authenticateCaller(app, credential, request.id), authenticatedKind);
         } catch (error) {
           // The store failed, not the caller: log the detail, answer with an id to find it by.
           if (isUnreachable(error)) {
             request.log.warn({ err: error }, 'database unreachable during authentication');
+            metrics.request('none', 503);
             throw databaseUnavailable(request.id);
           }
           request.log.error({ err: error }, 'authentication failed unexpectedly');
+          metrics.request('none', 500);
           throw internalError(request.id, 500);
         }
-        if (!authentication.ok) throw credentialRefused(authentication.problem);
+        if (!authentication.ok) {
+          // Counted here: a refused request never reaches Apollo's plugins (src/graphql/plugins/telemetry.ts).
+          metrics.authenticationFailure(authentication.problem);
+          metrics.request('none', 401);
+          throw credentialRefused(authentication.problem, request.id);
+        }
         viewers.set(request, authentication.viewer?.id ?? null);
         return createContext(app, {
           viewer: authentication.viewer,

@@ -16,6 +16,7 @@ import { adminConsoleRoute } from './admin-console';
 import { registerErrorHandlers } from './errors';
 import { graphqlRoute } from './graphql-route';
 import { healthRoutes } from './health';
+import { metricsRoute } from './metrics';
 import { registerHooks } from './hooks';
 import { createLifecycle } from './lifecycle';
 import type { RequestViewers, RouteModule } from './route';
@@ -26,7 +27,15 @@ import { subscriptionsRoute } from '../subscriptions/transport';
 export { GRAPHQL_PATH, SIGN_IN_PATH } from './route';
 
 /** The route modules served, in order. Adding a route (a WebSocket endpoint, say) is one line here. */
-const ROUTES: readonly RouteModule[] = [subscriptionsRoute, signInRoute, adminConsoleRoute, healthRoutes, wellKnownRoutes, graphqlRoute];
+const ROUTES: readonly RouteModule[] = [
+  subscriptionsRoute,
+  signInRoute,
+  adminConsoleRoute,
+  healthRoutes,
+  wellKnownRoutes,
+  metricsRoute,
+  graphqlRoute,
+];
 
 export interface HttpServer {
   readonly fastify: FastifyInstance;

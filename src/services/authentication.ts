@@ -19,12 +19,12 @@ import { findLinkedUserId, linkExternalUser } from '../store/external-identities
  * then decided like any other; two rounds are enough, since a link, once written, stays (unless
  * its user is deleted at that very moment: then the next request links again).
  */
-export async function authenticateCaller(app: App, credential: PresentedCredential): Promise<Authentication> {
+export async function authenticateCaller(app: App, credential: PresentedCredential, requestId?: string): Promise<Authentication> {
   const sources = sourcesOf(app);
-  let step = await authenticate(sources, credential);
+  let step = await authenticate(sources, credential, requestId);
   if (step.kind === 'link-first') {
     await link(app, sources, step.write);
-    step = await authenticate(sources, credential);
+    step = await authenticate(sources, credential, requestId);
     if (step.kind === 'link-first') return { ok: false, problem: 'invalid_token' };
   }
   if (step.write !== null) await touchApiKey(app.store.db, step.write.keyId, step.write.at, API_KEY_TOUCH_INTERVAL_MS);

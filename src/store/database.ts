@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import type { DatabaseConfig } from '../config';
 import type { CredentialLookups, PostgresSignalOptions } from './credential-lookups';
-import { openPostgres } from './postgres';
+import { openPostgres, type PoolStats } from './postgres';
 import type { Db, Dialect } from './schema';
 import { openSqlite, type SqliteWatcher } from './sqlite';
 
@@ -23,15 +23,20 @@ export interface Store {
   readonly lookups: CredentialLookups;
   /** SQLite on a file: synchronous reads on the store's watcher connection. Undefined on PostgreSQL and in memory. */
   readonly watcher?: SqliteWatcher;
+  /** PostgreSQL's connection pool as it is now (the /metrics gauge); undefined on SQLite. */
+  readonly poolStats?: () => PoolStats;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** What a dialect's opener hands the store; only a SQLite file comes with a watcher. */
+export type { PoolStats };
+
 interface Opened {
   readonly db: Db;
   readonly lookups: CredentialLookups;
+  readonly poolStats?: () => PoolStats;
   readonly watcher?: SqliteWatcher;
   readonly closeWatcher?: () => void;
 }
@@ -48,7 +53,7 @@ export interface StoreOptions {
 
 export function openStore(config: DatabaseConfig, options: StoreOptions = {}): Store {
   const cacheSize = options.credentialCacheSize ?? 10_000;
-  const { db, lookups, watcher, closeWatcher }: Opened =
+  const { db, lookups, watcher, closeWatcher, poolStats }: Opened =
     config.dialect === 'sqlite' ? openSqlite(config.path, cacheSize) : openPostgres(config.url, cacheSize, options.onListener);
   let closed = false;
   return {
@@ -56,6 +61,7 @@ export function openStore(config: DatabaseConfig, options: StoreOptions = {}): S
     dialect: config.dialect,
     lookups,
     ...(watcher === undefined ? {} : { watcher }),
+    ...(poolStats === undefined ? {} : { poolStats }),
     async ping() {
       await sql`select 1`.execute(db);
     },

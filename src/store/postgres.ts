@@ -15,11 +15,18 @@ import {
 import { postgresReads } from './credential-reads';
 import type { Database, Db } from './schema';
 
+/** Connections of a pool: open, idle, and clients waiting for one. */
+export interface PoolStats {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
 export function openPostgres(
   url: string,
   credentialCacheSize: number,
   onListener: PostgresSignalOptions['log'],
-): { readonly db: Db; readonly lookups: CredentialLookups } {
+): { readonly db: Db; readonly lookups: CredentialLookups; readonly poolStats: () => PoolStats } {
   const pool = new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
   // A client that loses its connection emits 'error'; without a listener it would crash the process.
   // The pool listens only while a client is idle, so a client checked out when the database goes
@@ -32,5 +39,5 @@ export function openPostgres(
     credentialCacheSize > 0
       ? cachedLookups(reads, postgresChangeSignal(url, onListener === undefined ? {} : { log: onListener }), credentialCacheSize)
       : uncachedLookups(reads);
-  return { db, lookups };
+  return { db, lookups, poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) };
 }

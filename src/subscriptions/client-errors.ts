@@ -8,13 +8,15 @@ import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql
 import type { Viewer } from '../auth/viewer';
 import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
 import { visibleSchemaFor } from '../enforcement/visible-schema';
-import { logUnexpected, type MaskingLog, maskedError, unexpectedCause } from '../graphql/error-masking';
+import { explained, logUnexpected, type MaskingLog, maskedError, unexpectedCause } from '../graphql/error-masking';
 
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
 export interface ClientErrorSettings {
   readonly schema: GraphQLSchema;
   readonly production: boolean;
+  /** Put `extensions.rule` on denials (config.explainDenials), as HTTP does. */
+  readonly explainDenials?: boolean;
 }
 
 /** `errors` for the client of `viewer`; unexpected ones are logged to `log` and masked with `requestId`. */
@@ -31,7 +33,7 @@ export function clientErrors(
       const masking = logUnexpected(log, cause, { path: error.path, requestId }, 'subscription');
       return maskedError(masking, requestId, error.path);
     }
-    const formatted = error.toJSON();
+    const formatted = explained(error.toJSON(), error, settings.explainDenials ?? false);
     if (settings.production) return { ...formatted, message: formatted.message.replace(SUGGESTION, '') };
     // As over HTTP (src/enforcement/visible-introspection.ts): suggest only what this caller may see.
     return hasSuggestion(formatted.message)

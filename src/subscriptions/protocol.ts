@@ -14,6 +14,8 @@ import type { Config } from '../config';
 import { clientAddress, limitKeyOf } from '../client-address';
 import { ErrorCode } from '../graphql/errors';
 import { type ClientErrorSettings, clientErrors } from './client-errors';
+import { authenticatedKind, traceAuthentication } from '../telemetry/tracing';
+import { denialOf } from '../enforcement/denials';
 import { CLOSE_GOING_AWAY, CLOSE_TOO_MANY_SOCKETS, CLOSE_TRY_AGAIN_LATER } from './close-codes';
 import { Connection, type ConnectionKeys } from './connection';
 import { EndableStream } from './endable-stream';
@@ -40,8 +42,16 @@ export interface ProtocolDependencies extends SubscribeDependencies {
 }
 
 export function createProtocolServer(deps: ProtocolDependencies) {
-  const format = (ctx: SocketContext, errors: readonly GraphQLError[]) =>
-    clientErrors(deps.errors, errors, ctx.extra.request.log, ctx.extra.request.id, ctx.extra.connection?.viewer ?? null);
+  const format = (ctx: SocketContext, errors: readonly GraphQLError[]) => {
+    const viewer = ctx.extra.connection?.viewer ?? null;
+    // Denials on a socket are logged and counted as over HTTP, under the socket's request id.
+    for (const error of errors) {
+      const denial = denialOf(error);
+      if (denial !== null)
+        deps.app.telemetry.denials.denied(denial, { requestId: ctx.extra.request.id, viewer, log: ctx.extra.request.log }, error.path);
+    }
+    return clientErrors(deps.errors, errors, ctx.extra.request.log, ctx.extra.request.id, viewer);
+  };
   return makeServer<Record<string, unknown>, SocketExtra>({
     connectionInitWaitTimeout: deps.app.config.subscriptions.initTimeoutMs,
     async onConnect(ctx) {
@@ -97,7 +107,7 @@ async function connect(deps: ProtocolDependencies, ctx: SocketContext): Promise<
   const credential = readConnectionCredential(ctx.connectionParams);
   let authentication: Awaited<ReturnType<typeof authenticateSocket>>;
   try {
-    authentication = await authenticateSocket(app, credential);
+    authentication = await traceAuthentication(credential.kind, () => authenticateSocket(app, credential, request.id), authenticatedKind);
   } catch (error) {
     // The store did not answer: the client may try again (RFC 6455 1013), as HTTP answers 503.
     request.log.warn({ err: error }, 'authentication failed on a WebSocket handshake');
@@ -105,6 +115,7 @@ async function connect(deps: ProtocolDependencies, ctx: SocketContext): Promise<
     return false;
   }
   if (!authentication.ok) {
+    app.telemetry.metrics.authenticationFailure(authentication.problem);
     socket.close(CloseCode.Unauthorized, 'Unauthorized');
     return false;
   }

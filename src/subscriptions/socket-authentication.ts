@@ -14,6 +14,6 @@ export type { Authentication };
 export type Authenticated = Extract<Authentication, { ok: true }>;
 
 /** Authenticates `credential` as of now. Rejects when the store does not answer. */
-export function authenticateSocket(app: App, credential: PresentedCredential): Promise<Authentication> {
-  return authenticateCaller(app, credential);
+export function authenticateSocket(app: App, credential: PresentedCredential, requestId?: string): Promise<Authentication> {
+  return authenticateCaller(app, credential, requestId);
 }

@@ -122,6 +122,11 @@ export class SocketGuard<C extends GuardedConnection> {
   }
 
   /** Every acknowledged socket. */
+  /** Sockets open now, acknowledged or not, and subscriptions running: the /metrics gauges. */
+  counts(): { readonly sockets: number; readonly subscriptions: number } {
+    return { sockets: this.open, subscriptions: this.total };
+  }
+
   *connections(): IterableIterator<C> {
     for (const peers of this.byKey.values()) yield* peers;
   }

@@ -67,6 +67,10 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
   const limits = config.subscriptions;
   const { schema } = options;
   const guard = new SocketGuard<Connection>(limits);
+  app.telemetry.metrics.observe({
+    subscriptionSockets: () => guard.counts().sockets,
+    subscriptionsActive: () => guard.counts().subscriptions,
+  });
   const sockets = new Set<WebSocket>();
   let closing = false;
   const server = createProtocolServer({
@@ -78,7 +82,7 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
     },
     checks: new RootChecks(app, schema),
     guard,
-    errors: { schema, production: config.nodeEnv === 'production' },
+    errors: { schema, production: config.nodeEnv === 'production', explainDenials: config.explainDenials },
     closing: () => closing,
   });
 

@@ -36,6 +36,11 @@ export interface FieldAccessDiff {
 export interface AuthMapDiff {
   /** Fields whose access changed for some caller, in the order of the new map, then removed fields. */
   readonly fields: readonly FieldAccessDiff[];
+  /**
+   * Fields whose `@reportOnly` rules changed (added, removed, or made enforced): they change no
+   * access (an enforced one shows in `fields` as a loss) but say what is being tried.
+   */
+  readonly reportOnly: readonly { readonly coordinate: string; readonly before: string | null; readonly after: string | null }[];
   /** True when any caller gains anything. */
   readonly widens: boolean;
 }
@@ -255,7 +260,14 @@ export function diffAuthMaps(before: AuthMap, after: AuthMap): AuthMapDiff {
     if (perCaller.length > 0) fields.push({ coordinate, before: was?.requires ?? null, after: now?.requires ?? null, callers: perCaller });
   }
   const widens = fields.some((f) => f.callers.some((c) => c.changes.some((change) => change.direction === 'gains')));
-  return { fields, widens };
+  const reportOnly = coordinates
+    .map((coordinate) => ({
+      coordinate,
+      before: previous.get(coordinate)?.reportOnly ?? null,
+      after: next.get(coordinate)?.reportOnly ?? null,
+    }))
+    .filter((change) => change.before !== change.after);
+  return { fields, reportOnly, widens };
 }
 
 const countOf = (diff: AuthMapDiff, direction: AccessChange['direction']): number =>
@@ -263,7 +275,7 @@ const countOf = (diff: AuthMapDiff, direction: AccessChange['direction']): numbe
 
 /** The diff as Markdown for a pull-request comment: a summary line, then one row per field and caller. */
 export function formatAuthMapDiffMarkdown(diff: AuthMapDiff): string {
-  if (diff.fields.length === 0) return '### Auth map: no change of access\n';
+  if (diff.fields.length === 0) return `### Auth map: no change of access\n${reportOnlyMarkdown(diff)}`;
   const gains = countOf(diff, 'gains');
   const losses = countOf(diff, 'loses');
   const lines = [
@@ -285,5 +297,14 @@ export function formatAuthMapDiffMarkdown(diff: AuthMapDiff): string {
       lines.push(`| \`${field.coordinate}\` | ${caller} | ${cell(changes, 'gains')} | ${cell(changes, 'loses')} | ${requires} |`);
     }
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${reportOnlyMarkdown(diff)}`;
+}
+
+/** The report-only rules that changed, as a list after the table (nothing when none did). */
+function reportOnlyMarkdown(diff: AuthMapDiff): string {
+  if (diff.reportOnly.length === 0) return '';
+  const lines = diff.reportOnly.map(
+    ({ coordinate, before, after }) => `- \`${coordinate}\`: ${before ?? '(none)'} → ${after ?? '(none: dropped or now enforced)'}`,
+  );
+  return `\nReport-only rules (they deny nobody; watch gatehouse_report_only_denials_total):\n\n${lines.join('\n')}\n`;
 }

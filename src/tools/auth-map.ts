@@ -42,6 +42,11 @@ export interface AuthMapEntry {
    * caller owns; `USER (policy)`: where the field's policies say so (`USER (owner, policy)`: both).
    */
   readonly reachableBy: readonly string[];
+  /**
+   * What the rules beside `@reportOnly` would require (as `requires` says it), were they enforced.
+   * They deny nobody: `reachableBy` ignores them. Present only when there are some.
+   */
+  readonly reportOnly?: string;
   /** `@requiresScopes`: one of these lists of scopes, all of it. Present only when some scope is needed. */
   readonly scopes?: readonly (readonly string[])[];
   /** `@credentials`: the kinds of credential allowed. Present only when not every kind is. */
@@ -140,8 +145,8 @@ function describeSource(source: RequirementSource): string {
     directive = `@inOrganization(${args.join(', ')})`;
   }
   if (source.policies !== undefined) directive = `@policy(policies: ${JSON.stringify(source.policies)})`;
-  if (source.on === 'argument') return `${directive} on ${source.coordinate}`;
-  return `${directive} on ${source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate}`;
+  const where = source.on === 'field' ? 'field' : source.on === 'type' ? `type ${source.coordinate}` : source.coordinate;
+  return `${directive} on ${where}${source.reportOnly ? ' (report only)' : ''}`;
 }
 
 /** The structured parts of a requirement for the JSON form; only those that apply. */
@@ -271,10 +276,13 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
     const reachableBy = callers.flatMap((c) =>
       [...(reachable.get(coordinate) ?? [])].filter((name) => name === c.name || name.startsWith(`${c.name} (`)),
     );
+    const reported = requirement.reportOnly ?? null;
+    const sources = [...requirement.sources, ...(reported?.sources ?? [])];
     const fieldEntry: AuthMapEntry = {
       coordinate,
-      requires: describeRequirement(requirement),
-      from: requirement.sources.length === 0 ? 'no directive' : requirement.sources.map(describeSource).join(', '),
+      requires: describeRequirement(requirement) + (reported === null ? '' : ` (report only: ${describeRequirement(reported)})`),
+      from: sources.length === 0 ? 'no directive' : sources.map(describeSource).join(', '),
+      ...(reported === null ? {} : { reportOnly: describeRequirement(reported) }),
       reachableBy,
       ...requirementDetail(requirement),
     };

@@ -142,6 +142,7 @@ describe('auth-map --diff', () => {
     expect(narrowed.code).toBe(0);
     expect(JSON.parse(narrowed.stdout)).toEqual({
       widens: false,
+      reportOnly: [],
       fields: [
         {
           coordinate: 'Query.report',

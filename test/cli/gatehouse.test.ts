@@ -50,15 +50,22 @@ it('echoes an unknown command escaped: no terminal control from the arguments re
   expect(unknown.stderr).not.toMatch(/\u001b/);
 }, 30_000);
 
-it.each([['start'], ['migrate'], ['admin'], ['admin', 'create-user'], ['auth-map'], ['schema'], ['token'], ['token', 'explain']])(
-  '%s … --help prints its usage and exits 0, doing nothing else',
-  async (...command) => {
-    const { code, stdout, stderr } = await gatehouse(...command, '--help');
-    expect(code).toBe(0);
-    expect(stdout).toMatch(new RegExp(`^Usage: gatehouse ${command[0]}`));
-    expect(stderr).toBe('');
-  },
-);
+it.each([
+  ['start'],
+  ['migrate'],
+  ['admin'],
+  ['admin', 'create-user'],
+  ['auth-map'],
+  ['schema'],
+  ['explain'],
+  ['token'],
+  ['token', 'explain'],
+])('%s … --help prints its usage and exits 0, doing nothing else', async (...command) => {
+  const { code, stdout, stderr } = await gatehouse(...command, '--help');
+  expect(code).toBe(0);
+  expect(stdout).toMatch(new RegExp(`^Usage: gatehouse ${command[0]}`));
+  expect(stderr).toBe('');
+});
 
 it('schema reads --schema from a compiled module exporting typeDefs, as start does', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-module-'));

@@ -163,6 +163,19 @@ describe('applyAuthDirectives', () => {
       expect(build).toThrow(/Query\.leaky.*Mutation\.doIt|Mutation\.doIt.*Query\.leaky/);
     });
 
+    it('does not count a rule written after @reportOnly, and refuses an @reportOnly with no rule after it', () => {
+      const reportOnly = /* GraphQL */ `
+        enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER }
+        type Query { fine: String @public trial: String @reportOnly @hasRole(role: ADMIN) tried: String @auth @reportOnly @hasRole(role: ADMIN) }
+      `;
+      const build = () => applyAuthDirectives(makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, reportOnly] }));
+      expect(build).toThrow(new AuthCoverageError(['Query.trial']));
+      const dangling = 'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { x: String @hasRole(role: ADMIN) @reportOnly }';
+      expect(() => applyAuthDirectives(makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, dangling] }))).toThrow(
+        'Query.x: @reportOnly has no rule written after it. Write the rules to try out after it, e.g. @reportOnly @hasRole(role: ADMIN).',
+      );
+    });
+
     it('can be switched off, and then a field without a directive is public', () => {
       const lenient = applyAuthDirectives(
         makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, open], resolvers: { Query: { leaky: () => 'x' } } }),

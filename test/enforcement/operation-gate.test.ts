@@ -40,7 +40,10 @@ describe('refusal before side effects', () => {
     const result = await kit.execute('mutation { createNote(title: "t", body: "b") { id author { id apiKeys { id } } } }', { as: user });
     expect(result.data).toBeUndefined();
     expect(result.errors).toEqual([
-      expect.objectContaining({ path: ['createNote', 'author', 'apiKeys'], extensions: { code: 'FORBIDDEN' } }),
+      expect.objectContaining({
+        path: ['createNote', 'author', 'apiKeys'],
+        extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on User.apiKeys' },
+      }),
     ]);
     expect(await countNotes()).toBe(before);
   });
@@ -75,7 +78,9 @@ describe('refusal before side effects', () => {
     const before = await countNotes();
     const result = await kit.execute('mutation { createNote(title: "t", body: "b") { id } }');
     expect(result.data).toBeUndefined();
-    expect(result.errors).toEqual([expect.objectContaining({ path: ['createNote'], extensions: { code: 'UNAUTHENTICATED' } })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ path: ['createNote'], extensions: { code: 'UNAUTHENTICATED', rule: '@auth on Mutation.createNote' } }),
+    ]);
     expect(await countNotes()).toBe(before);
   });
 
@@ -98,7 +103,9 @@ describe('refusal before side effects', () => {
       const someone = await strict.createUser();
       const result = await strict.execute('{ publicMessage users { totalCount } }', { as: someone });
       expect(result.data).toBeUndefined();
-      expect(result.errors).toEqual([expect.objectContaining({ path: ['users'], extensions: { code: 'FORBIDDEN' } })]);
+      expect(result.errors).toEqual([
+        expect.objectContaining({ path: ['users'], extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on Query.users' } }),
+      ]);
       expect((await strict.execute('{ publicMessage me { id } }', { as: someone })).errors).toBeUndefined();
     } finally {
       await strict.close();

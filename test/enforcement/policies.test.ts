@@ -170,7 +170,10 @@ describe('@policy: what is logged and what introspection shows', () => {
     const log = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
     const schema = applyAuthDirectives(
       makeExecutableSchema({
-        typeDefs: [authDirectiveTypeDefs, 'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { a: String @policy(policies: [["boom"]]) }'],
+        typeDefs: [
+          authDirectiveTypeDefs,
+          'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { a: String @policy(policies: [["boom"]]) }',
+        ],
       }),
       { policies: { boom: app.policies['throws']! } },
     );
@@ -217,7 +220,10 @@ describe('@policy at start-up and in the test kit', () => {
     const build = () =>
       applyAuthDirectives(
         makeExecutableSchema({
-          typeDefs: [authDirectiveTypeDefs, 'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { a: String @policy(policies: [["known"], ["missing.one"]]) }'],
+          typeDefs: [
+            authDirectiveTypeDefs,
+            'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { a: String @policy(policies: [["known"], ["missing.one"]]) }',
+          ],
         }),
         { policies: { known: () => true } },
       );
@@ -228,7 +234,12 @@ describe('@policy at start-up and in the test kit', () => {
   it('refuses an empty list, which would pass everyone', () => {
     expect(() =>
       applyAuthDirectives(
-        makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, 'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { a: String @policy(policies: [[]]) }'] }),
+        makeExecutableSchema({
+          typeDefs: [
+            authDirectiveTypeDefs,
+            'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { a: String @policy(policies: [[]]) }',
+          ],
+        }),
         { policies: {} },
       ),
     ).toThrow('no list may be empty');
@@ -238,7 +249,10 @@ describe('@policy at start-up and in the test kit', () => {
     expect(() =>
       applyAuthDirectives(
         makeExecutableSchema({
-          typeDefs: [authDirectiveTypeDefs, 'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { a: String @policy(policies: [["p"]]) }'],
+          typeDefs: [
+            authDirectiveTypeDefs,
+            'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { a: String @policy(policies: [["p"]]) }',
+          ],
         }),
         { policies: { p: () => true } },
       ),

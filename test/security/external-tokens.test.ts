@@ -225,8 +225,12 @@ describe('tokens from a configured identity provider', () => {
     for (const [claims, reason] of cases) {
       logs.length = 0;
       const token = await userToken(keys.RS256, claims);
-      expectRefused(await h.gql(ME, bearer(token)), token);
-      expect(logs).toContainEqual({ level: 'info', obj: { issuer: a.issuer, reason }, msg: 'external token refused' });
+      const response = await h.gql(ME, bearer(token));
+      expectRefused(response, token);
+      // Under the request id the client was answered with (x-request-id and extensions.requestId).
+      const requestId = response.headers.get('x-request-id');
+      expect(response.body.errors?.[0]?.extensions?.['requestId']).toBe(requestId);
+      expect(logs).toContainEqual({ level: 'info', obj: { issuer: a.issuer, reason, requestId }, msg: 'external token refused' });
     }
   });
 

@@ -20,8 +20,21 @@ describe('diffAuthMaps', () => {
   it('names nothing when nothing changed', () => {
     const sdl = 'type Query { a: String @public b: String @auth }';
     const diff = diffAuthMaps(mapOf(sdl), mapOf(sdl));
-    expect(diff).toEqual({ fields: [], widens: false });
+    expect(diff).toEqual({ fields: [], reportOnly: [], widens: false });
     expect(formatAuthMapDiffMarkdown(diff)).toBe('### Auth map: no change of access\n');
+  });
+
+  it('lists a report-only rule apart (nobody gains or loses), and the losses once @reportOnly is dropped', () => {
+    const today = 'type Query { report: String @auth }';
+    const trying = 'type Query { report: String @auth @reportOnly @hasRole(role: ADMIN) }';
+    const enforced = 'type Query { report: String @auth @hasRole(role: ADMIN) }';
+    const tried = diffAuthMaps(mapOf(today), mapOf(trying));
+    expect(tried).toEqual({ fields: [], reportOnly: [{ coordinate: 'Query.report', before: null, after: 'role ADMIN' }], widens: false });
+    expect(formatAuthMapDiffMarkdown(tried)).toContain('- `Query.report`: (none) → role ADMIN');
+    expect(pairs(trying, enforced)).toEqual(['Query.report USER loses the field']);
+    expect(diffAuthMaps(mapOf(trying), mapOf(enforced)).reportOnly).toEqual([
+      { coordinate: 'Query.report', before: 'role ADMIN', after: null },
+    ]);
   });
 
   it('names the callers who gain when a role rule is dropped, and who lose when it is added', () => {

@@ -63,14 +63,14 @@ export function createRefusalLog(
   log: { info(obj: object, msg: string): void },
   now: () => number,
   isConfigured: (issuer: string) => boolean,
-): (iss: string | undefined, refusal: ExternalRefusal) => void {
+): (iss: string | undefined, refusal: ExternalRefusal, requestId?: string) => void {
   // Refusals are logged at info, at most REFUSALS_LOGGED_PER_SECOND per reason: a flood of bad
   // tokens (anyone can make one with a random kid, no key needed) must not become a flood of log
   // lines. Reasons are fixed text (ExternalRefusal), so no made-up alg or kid opens a budget of its
   // own; the token's value is in `detail`, escaped and capped. The next line logged for a reason
   // says how many were left out.
   const refusals = new Map<string, { second: number; logged: number; skipped: number }>();
-  return (iss, refusal) => {
+  return (iss, refusal, requestId) => {
     const second = Math.floor(now() / 1000);
     let entry = refusals.get(refusal.reason);
     if (entry === undefined) refusals.set(refusal.reason, (entry = { second, logged: 0, skipped: 0 }));
@@ -92,6 +92,8 @@ export function createRefusalLog(
         reason: refusal.reason,
         ...(refusal.detail === null ? {} : { detail: refusal.detail }),
         ...(skipped > 0 ? { notLogged: skipped } : {}),
+        // The request it refused, so the line is found by the id the client was answered with.
+        ...(requestId === undefined ? {} : { requestId }),
       },
       'external token refused',
     );

@@ -22,7 +22,8 @@ export interface ExternalTokens {
   /** A remembered verification of this token, synchronously; undefined when there is none (not external, or not yet verified). */
   recall(token: string, now: Date): ExternalVerifyResult | undefined;
   /** Signature, issuer, audience, times and subject; the exact reason when refused (for the log and `token explain`, never the client). */
-  verify(token: string, now: Date): Promise<ExternalVerifyResult>;
+  /** `requestId`: the request the token came with, named in the refusal's log line. */
+  verify(token: string, now: Date, requestId?: string): Promise<ExternalVerifyResult>;
   /** Fetches every issuer's keys not yet in hand; resolves when each fetch has succeeded or failed (logged). */
   prefetch(): Promise<void>;
 }
@@ -127,12 +128,12 @@ export function createExternalTokens(issuers: readonly ExternalIssuerConfig[], o
       return iss === undefined ? undefined : byIssuer.get(iss);
     },
     recall,
-    async verify(token, now) {
+    async verify(token, now, requestId) {
       const remembered = recall(token, now);
       if (remembered !== undefined) return remembered;
       const result = await check(token, now);
       if (!result.ok) {
-        logRefusal(unverifiedIssuer(token), result);
+        logRefusal(unverifiedIssuer(token), result, requestId);
         return result;
       }
       verified.remember(token, result, result.identity.expiresAt);

@@ -677,9 +677,19 @@ export type OwnerDirectiveArgs = {
 
 export type OwnerDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = OwnerDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type PolicyDirectiveArgs = {
+  policies: Array<Array<Scalars['String']['input']>>;
+};
+
+export type PolicyDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = PolicyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type PublicDirectiveArgs = { };
 
 export type PublicDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = PublicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type ReportOnlyDirectiveArgs = { };
+
+export type ReportOnlyDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = ReportOnlyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type RequiresScopesDirectiveArgs = {
   scopes: Array<Array<Scalars['String']['input']>>;
@@ -883,6 +893,8 @@ export type DirectiveResolvers<ContextType = GraphQLContext> = ResolversObject<{
   inOrganization?: InOrganizationDirectiveResolver<any, any, ContextType>;
   includes?: IncludesDirectiveResolver<any, any, ContextType>;
   owner?: OwnerDirectiveResolver<any, any, ContextType>;
+  policy?: PolicyDirectiveResolver<any, any, ContextType>;
   public?: PublicDirectiveResolver<any, any, ContextType>;
+  reportOnly?: ReportOnlyDirectiveResolver<any, any, ContextType>;
   requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
 }>;

@@ -6,13 +6,15 @@ import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from 
 import { getVariableValues, type OperationDefinitionNode } from 'graphql';
 import { createOperationGate } from '../../enforcement/operation-gate';
 import type { GraphQLContext } from '../context';
+import { explained } from '../error-masking';
+import { recordGateDenials } from '../request-telemetry';
 
 /**
  * Refuses a mutation (and, with `refuseQueries`, a query) that selects any field the viewer may not
  * read, before any resolver runs: no data, one error per denied field, nothing changed. The
  * resolver-level checks stay; this gate only stops side effects from running first.
  */
-export function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<GraphQLContext> {
+export function operationGatePlugin(refuseQueries: boolean, explainDenials: boolean): ApolloServerPlugin<GraphQLContext> {
   const gate = createOperationGate();
   const listeners: GraphQLRequestListener<GraphQLContext> = {
     async responseForOperation({ operation: resolved, document, schema, contextValue, request }) {
@@ -29,9 +31,10 @@ export function operationGatePlugin(refuseQueries: boolean): ApolloServerPlugin<
       const denied = gate.deniedFields(schema, document, operation, contextValue.viewer, variables);
       denied.push(...(await gate.deniedOwnership(schema, document, operation, contextValue.viewer, variables, contextValue)));
       if (denied.length === 0) return null;
+      recordGateDenials(contextValue, denied);
       return {
         http: { status: 200, headers: new HeaderMap() },
-        body: { kind: 'single', singleResult: { errors: denied.map((error) => error.toJSON()) } },
+        body: { kind: 'single', singleResult: { errors: denied.map((error) => explained(error.toJSON(), error, explainDenials)) } },
       };
     },
   };
