@@ -170,7 +170,8 @@ describe('applyAuthDirectives', () => {
       `;
       const build = () => applyAuthDirectives(makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, reportOnly] }));
       expect(build).toThrow(new AuthCoverageError(['Query.trial']));
-      const dangling = 'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { x: String @hasRole(role: ADMIN) @reportOnly }';
+      const dangling =
+        'enum Role { USER ADMIN } enum OrganizationRole { MEMBER OWNER } type Query { x: String @hasRole(role: ADMIN) @reportOnly }';
       expect(() => applyAuthDirectives(makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, dangling] }))).toThrow(
         'Query.x: @reportOnly has no rule written after it. Write the rules to try out after it, e.g. @reportOnly @hasRole(role: ADMIN).',
       );
