@@ -12,20 +12,14 @@ type ViewerValue = (viewer: Viewer, everyScope: readonly string[]) => unknown;
 /**
  * The paths `@fromViewer` may name, besides `claims.<name>`. `scopes` of a credential that holds
  * every scope (gatehouse's sessions, keys made without a list) is every scope the schema names.
- * `organizationIds` is named by the contract but has no value until organizations exist: the
- * Viewer does not carry them yet, so a schema naming it is refused at start-up (see
- * PENDING_PATHS); once it does, it is one line here.
+ * `organizationIds`: the organizations the caller is a member of (any role), as fresh as its roles.
  */
 const VIEWER_PATHS: Readonly<Record<string, ViewerValue>> = {
   id: (viewer) => viewer.id,
   email: (viewer) => viewer.email,
   roles: (viewer) => viewer.roles,
   scopes: (viewer, everyScope) => viewer.scopes ?? everyScope,
-};
-
-/** Paths of the contract that cannot be served yet, with why (start-up refuses them). */
-const PENDING_PATHS: Readonly<Record<string, string>> = {
-  organizationIds: 'organizationIds needs organizations, which this gatehouse does not have yet',
+  organizationIds: (viewer) => Object.keys(viewer.organizations ?? {}),
 };
 
 const CLAIMS = 'claims.';
@@ -37,7 +31,6 @@ const CLAIMS = 'claims.';
 export function fromViewerPathProblem(path: string): string | null {
   if (Object.hasOwn(VIEWER_PATHS, path)) return null;
   if (path.startsWith(CLAIMS) && path.length > CLAIMS.length) return null;
-  if (Object.hasOwn(PENDING_PATHS, path)) return PENDING_PATHS[path] as string;
   return `unknown path "${path}" (known: ${[...Object.keys(VIEWER_PATHS), 'claims.<name>'].join(', ')})`;
 }
 

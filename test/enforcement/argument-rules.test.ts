@@ -64,11 +64,6 @@ describe('start-up refusals', () => {
 
   it.each([
     ['an unknown path', 'id: ID @fromViewer(path: "userId")', /unknown path "userId"/],
-    [
-      'organizationIds, until organizations exist',
-      'orgs: [ID!] @fromViewer(path: "organizationIds")',
-      /organizationIds needs organizations/,
-    ],
     ['rules beside @fromViewer', 'id: ID @fromViewer(path: "id") @auth', /cannot carry rules/],
   ])('refuses %s, naming the argument', (_what, argument, message) => {
     expect(() => applyAuthDirectives(schemaOf(`type Query { a(${argument}): Int @public }`))).toThrow(message);
@@ -100,5 +95,14 @@ describe('argument rules through the test kit', () => {
     });
     expect(refused.codes).toEqual(['FORBIDDEN']);
     expect(sideEffects.count).toBe(before);
+  });
+
+  it('@fromViewer(path: "organizationIds") gives the organizations the caller is a member of, and no other', async () => {
+    const member = await kit.createUser();
+    const mine = await kit.createOrganization(admin, { name: 'mine', members: [{ user: member }] });
+    await kit.createOrganization(admin, { name: 'not theirs' });
+    const ids = await kit.execute<{ myOrganizationIds: string[] }>('{ myOrganizationIds }', { as: member });
+    expect(ids.data?.myOrganizationIds).toEqual([mine.id]);
+    expect((await kit.execute('{ myOrganizationIds(ids: ["x"]) }', { as: member })).codes).toEqual(['BAD_USER_INPUT']);
   });
 });

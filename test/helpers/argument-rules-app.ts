@@ -57,6 +57,7 @@ export const typeDefs = /* GraphQL */ `
       tenant: String @fromViewer(path: "claims.tenant")
     ): Echo @public
     tenantOnly(tenant: String! @fromViewer(path: "claims.tenant")): String @public
+    myOrganizationIds(ids: [ID!]! @fromViewer(path: "organizationIds")): [ID!] @auth
   }
 
   extend type Mutation {
@@ -78,6 +79,7 @@ export const resolvers = {
       args.includeDeleted ? [{ id: 'deleted', amount: 0, priority: 1, createdBy: 'x' }] : [],
     whoAmI: (_: unknown, args: Record<string, unknown>) => args,
     tenantOnly: (_: unknown, args: { tenant: string }) => args.tenant,
+    myOrganizationIds: (_: unknown, args: { ids: string[] }) => args.ids,
   },
   Mutation: {
     createInvoice: (_: unknown, args: InvoiceArgs, _context: GatehouseContext) => {
