@@ -151,14 +151,17 @@ describe('the admin console in a browser', () => {
     await row.getByRole('link', { name: user.email }).click();
     await w.page.getByRole('heading', { name: user.email }).waitFor();
 
-    await w.page.getByRole('button', { name: 'Make ADMIN' }).click();
-    await w.page.getByRole('button', { name: 'Confirm' }).click();
+    await w.page.getByRole('button', { name: 'Grant ADMIN' }).click();
     await w.page.getByText('ADMIN (granted)').waitFor();
-    const promoted = await server.gql('{ me { role } }', { headers: { authorization: `Bearer ${user.token}` } });
-    expect(promoted.body.data).toEqual({ me: { role: 'ADMIN' } });
-    await w.page.getByRole('button', { name: 'Make USER' }).click();
+    const promoted = await server.gql('{ me { role roles } }', { headers: { authorization: `Bearer ${user.token}` } });
+    const me = promoted.body.data?.['me'] as { role: string; roles: string[] };
+    expect({ role: me.role, roles: [...me.roles].sort() }).toEqual({ role: 'ADMIN', roles: ['ADMIN', 'USER'] });
+    await w.page.getByRole('button', { name: 'Revoke ADMIN' }).click();
     await w.page.getByRole('button', { name: 'Confirm' }).click();
+    await w.page.getByRole('button', { name: 'Grant ADMIN' }).waitFor();
     await w.page.getByText('USER (granted)').waitFor();
+    const demoted = await server.gql('{ me { roles } }', { headers: { authorization: `Bearer ${user.token}` } });
+    expect(demoted.body.data).toEqual({ me: { roles: ['USER'] } });
 
     await w.page.getByRole('button', { name: 'Disable' }).click();
     await w.page.getByRole('button', { name: 'Cancel' }).click();

@@ -1,5 +1,6 @@
 // Organizations the administrator belongs to, with their members (contract: Organizations).
-// Works once the server's schema has `Query.myOrganizations`; until then the page says so.
+// Works once the server's schema has `Query.myOrganizations`; until then the page says so. Each
+// organization lists its first 25 members (the query limit's cost keeps a list of lists small).
 import { gql } from '../api.js';
 import { add, h, notice, table, when } from '../dom.js';
 
@@ -14,7 +15,7 @@ export async function render(main, context) {
     `query ConsoleOrganizations {
       myOrganizations {
         id name createdAt myRole
-        members(first: 100) { totalCount edges { node { role createdAt user { id email name } } } }
+        members(first: 25) { totalCount edges { node { role createdAt user { id email name } } } }
       }
     }`,
   );
