@@ -80,10 +80,12 @@ describe.each(databasesUnderTest())('the notes example’s own table on %s', (di
 
   it('a new database with the example gets the table gatehouse used to create, column for column', async () => {
     await migrateToLatest(store);
-    expect(await migrateApplication(store, notes.migrations)).toEqual(['2026-12-06T00-00_notes']);
+    expect(await migrateApplication(store, notes.migrations)).toEqual(['2026-12-06T00-00_notes', '2026-12-07T01-00_organization-notes']);
     const made = await notesShape(store.db, dialect);
     await sql`drop table notes`.execute(store.db);
     await notesAsGatehouseCreatedThem(store.db, dialect);
+    // Then the example's later migration (a note's organization), as on every database.
+    await notes.migrations(dialect)['2026-12-07T01-00_organization-notes']?.up(store.db);
     expect(made).toEqual(await notesShape(store.db, dialect));
   });
 
@@ -96,7 +98,10 @@ describe.each(databasesUnderTest())('the notes example’s own table on %s', (di
               values ('old-note', ${author.id}, 'written before the move', 'kept', 'PUBLIC', ${new Date().toISOString()})`.execute(
       store.db,
     );
+    // The shape expected after the example's migrations: the old table plus a note's organization.
+    await notes.migrations(dialect)['2026-12-07T01-00_organization-notes']?.up(store.db);
     const before = await notesShape(store.db, dialect);
+    await notes.migrations(dialect)['2026-12-07T01-00_organization-notes']?.down?.(store.db);
 
     const env = {
       NODE_ENV: 'test',
@@ -123,7 +128,7 @@ describe.each(databasesUnderTest())('the notes example’s own table on %s', (di
       await gatehouse.close();
     }
     const recorded = await sql<{ name: string }>`select name from app_migrations`.execute(store.db);
-    expect(recorded.rows.map((r) => r.name)).toEqual(['2026-12-06T00-00_notes']);
+    expect(recorded.rows.map((r) => r.name)).toEqual(['2026-12-06T00-00_notes', '2026-12-07T01-00_organization-notes']);
     expect(await notesShape(store.db, dialect)).toEqual(before);
   });
 });
