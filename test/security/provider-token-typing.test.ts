@@ -82,7 +82,10 @@ it('refuses a provider token without iat (RFC 9068 §2.2 requires it; ending ses
   const token = await issuer.sign(key, { sub: 'no-iat', iat: undefined });
   logs.length = 0;
   expectRefused(await h.gql(ME, bearer(token)), token);
-  expect(logs).toContainEqual({ obj: { issuer: issuer.issuer, reason: 'missing iat' }, msg: 'external token refused' });
+  expect(logs).toContainEqual({
+    obj: { issuer: issuer.issuer, reason: 'missing iat', requestId: expect.any(String) },
+    msg: 'external token refused',
+  });
 });
 
 describe('clientIds (azp / client_id allow-list)', () => {
