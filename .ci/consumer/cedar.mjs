@@ -14,7 +14,7 @@ const kit = await createTestKit({
 try {
   const admin = await kit.createUser({ role: 'ADMIN' });
   const user = await kit.createUser();
-  assert.deepEqual((await kit.execute('{ ledger }', { as: admin })).data, { ledger: 'balanced' });
+  assert.deepEqual({ ...(await kit.execute('{ ledger }', { as: admin })).data }, { ledger: 'balanced' });
   assert.deepEqual((await kit.execute('{ ledger }', { as: user })).codes, ['FORBIDDEN']);
   assert.equal(cedar.stats().engineCalls, 2);
 } finally {

@@ -1,7 +1,6 @@
 // `gatehouse keys list | rotate [--publish-first] | retire KID [--force]`: the ES256 signing keys on the database
 // named by DATABASE_URL (src/services/signing-keys.ts). Prints one line per key; anything read from
 // the database goes through printable().
-import { parseArgs } from 'node:util';
 import { createApp } from '../app';
 import { devSecretsFor } from '../auth/dev-secret';
 import { CLI_ORIGIN } from '../services/audit';
@@ -37,25 +36,18 @@ function line({ key, state, liveUntil }: KeyListing): string {
   return `${printable(key.kid)}  ${state}  ${printable(key.algorithm)}  created ${key.createdAt.toISOString()}${from}${retired}${live}`;
 }
 
+const FLAGS: readonly string[] = ['--force', '--publish-first'];
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
-  let parsed: { values: { force?: boolean | undefined; 'publish-first'?: boolean | undefined }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: true,
-      options: { force: { type: 'boolean' }, 'publish-first': { type: 'boolean' } },
-    });
-  } catch (error) {
-    console.error(`keys: ${printable(error instanceof Error ? error.message : String(error))}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  // A kid is a base64url thumbprint, which may begin with '-': only the known flags are options,
+  // everything else is a positional (node's parseArgs would take '-Ab…' for an unknown option).
+  const values = { force: rest.includes('--force'), 'publish-first': rest.includes('--publish-first') };
+  const positionals = rest.filter((arg) => !FLAGS.includes(arg));
   const wanted = command === 'retire' ? 1 : 0;
   if (
     !['list', 'rotate', 'retire'].includes(command) ||
