@@ -77,6 +77,19 @@ function organizationDenial(
   return organization.check(viewer, undefined, args);
 }
 
+/** The types of `types` a fragment's type condition lets through (all of them without one). */
+export function narrowTypes(
+  schema: GraphQLSchema,
+  types: readonly GraphQLObjectType[],
+  condition: string | undefined,
+): readonly GraphQLObjectType[] {
+  if (condition === undefined) return types;
+  const target = schema.getType(condition);
+  if (isObjectType(target)) return types.filter((t) => t === target);
+  if (isAbstractType(target)) return types.filter((t) => schema.isSubType(target, t));
+  return [];
+}
+
 const nodeIds = new WeakMap<object, number>();
 let nextNodeId = 0;
 
@@ -121,13 +134,7 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
   // once keeps a document whose fragments spread each other from costing 2^n.
   const expanded = new Set<string>();
 
-  const narrow = (types: readonly GraphQLObjectType[], condition: string | undefined): readonly GraphQLObjectType[] => {
-    if (condition === undefined) return types;
-    const target = schema.getType(condition);
-    if (isObjectType(target)) return types.filter((t) => t === target);
-    if (isAbstractType(target)) return types.filter((t) => schema.isSubType(target, t));
-    return [];
-  };
+  const narrow = (types: readonly GraphQLObjectType[], condition: string | undefined) => narrowTypes(schema, types, condition);
 
   const walk = (
     selectionSet: SelectionSetNode,

@@ -3,6 +3,7 @@
 // src/enforcement/requirements.ts and its decision from checks.ts, the same ones the server runs,
 // so a verdict here is the server's. Rules decided on the object or the request's data (ownership,
 // and what objectDependencies names) are `depends`: no object exists here to decide them on.
+import { narrowTypes } from '../enforcement/operation-gate';
 import {
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -54,13 +55,7 @@ export function explainDocument(schema: GraphQLSchema, document: DocumentNode, v
   }
   const fields: ExplainedField[] = [];
   const seen = new Set<string>();
-  const narrow = (types: readonly GraphQLObjectType[], condition: string | undefined): readonly GraphQLObjectType[] => {
-    if (condition === undefined) return types;
-    const target = schema.getType(condition);
-    if (isObjectType(target)) return types.filter((t) => t === target);
-    if (isAbstractType(target)) return types.filter((t) => schema.isSubType(target, t));
-    return [];
-  };
+  const narrow = (types: readonly GraphQLObjectType[], condition: string | undefined) => narrowTypes(schema, types, condition);
   const walk = (
     selectionSet: SelectionSetNode,
     types: readonly GraphQLObjectType[],

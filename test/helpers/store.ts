@@ -3,10 +3,13 @@
  * inserted straight through the repository, and a walker for cursor-paged lists.
  */
 import { createHash } from 'node:crypto';
+import { Migrator } from 'kysely';
+import { migrations as notesMigrations } from '../../examples/notes/migrations';
 import type { DatabaseConfig } from '../../src/config';
 import { type ApplicationMigrations, type Db, migrateApplication, migrateToLatest, openStore, type Store } from '../../src/store/database';
 import { newId } from '../../src/store/ids';
 import type { Position } from '../../src/store/keyset';
+import { migrationsFor } from '../../src/store/migrations';
 import { insertUser, type UserRecord } from '../../src/store/users';
 import { type ThrowawayDatabase, throwawayDatabase } from './databases';
 
@@ -103,4 +106,19 @@ export async function writeRoles(db: Db, userId: string, roles: readonly string[
 export async function storedRoles(db: Db, userId: string): Promise<string[]> {
   const rows = await db.selectFrom('user_roles').select('role').where('user_id', '=', userId).orderBy('role').execute();
   return rows.map((row) => row.role);
+}
+
+/**
+ * Brings `store` to the state just before gatehouse's migration `name` (the database an older
+ * install has), with the notes example's first migration: a table of the application's that
+ * references users, as installs of that time had it.
+ */
+export async function migrateJustBefore(store: Store, dialect: 'sqlite' | 'postgres', name: string): Promise<void> {
+  const migrations = migrationsFor(dialect);
+  const names = Object.keys(migrations);
+  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations } });
+  const { error } = await migrator.migrateTo(names[names.indexOf(name) - 1] as string);
+  if (error !== undefined) throw error;
+  // Only the example's first migration: its second needs gatehouse's organizations, which may come later.
+  await notesMigrations(dialect)['2026-12-06T00-00_notes']?.up(store.db);
 }

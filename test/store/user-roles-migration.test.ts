@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Migrator, sql } from 'kysely';
-import { migrations as notesMigrations } from '../../examples/notes/migrations';
+import { sql } from 'kysely';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database';
-import { migrationsFor } from '../../src/store/migrations';
 import { findLoginByEmail, findUserById, grantUserRole } from '../../src/store/users';
+import { migrateJustBefore } from '../helpers/store';
 import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 
 /*
@@ -25,13 +24,7 @@ describe.each(databasesUnderTest())('the user-roles migration on %s', (dialect) 
   beforeAll(async () => {
     database = await throwawayDatabase(dialect);
     store = openStore(database.config);
-    const migrations = migrationsFor(dialect);
-    const names = Object.keys(migrations);
-    const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations } });
-    const { error } = await migrator.migrateTo(names[names.indexOf('2026-12-07T00-00_user-roles') - 1] as string);
-    expect(error).toBeUndefined();
-    // The example's first migration only: its second needs gatehouse's organizations, which come later.
-    await notesMigrations(dialect)['2026-12-06T00-00_notes']?.up(store.db);
+    await migrateJustBefore(store, dialect, '2026-12-07T00-00_user-roles');
     for (const { id, email, role } of users) {
       await sql`insert into users (id, email, email_normalized, password_hash, role, created_at)
                 values (${id}, ${email}, ${email}, 'h', ${role}, ${now})`.execute(store.db);
