@@ -134,7 +134,7 @@ function enforce(
   const check = compileCheck(requirement, coordinate);
   // The policy runs last, after the rest of the requirement let the caller through.
   const withPolicies = guardPolicies(fieldConfig, requirement, coordinate, onRoot, options.policies);
-  const organizationCheck = organizationCheckFor(fieldConfig, requirement.organizations, coordinate, onRoot);
+  const organizationCheck = organizationCheckFor(fieldConfig, requirement.organizations, coordinate, onRoot, requirement.sources);
   const guarded = guardField(withPolicies, requirement, check, organizationCheck);
   if (requirement.owner === null) return guarded;
   const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
@@ -265,6 +265,7 @@ function organizationCheckFor(
   rules: readonly OrganizationRule[],
   coordinate: string,
   onRoot: boolean,
+  sources: FieldRequirement['sources'],
 ): OrganizationCheck | null {
   for (const rule of rules) {
     if (rule.argument === null && onRoot)
@@ -275,7 +276,7 @@ function organizationCheckFor(
     if (rule.argument !== null && (!isScalarType(argumentType) || (argumentType.name !== 'ID' && argumentType.name !== 'String')))
       throw new TypeError(`${coordinate}: @inOrganization(argument: "${rule.argument}") must name an argument of type ID or String.`);
   }
-  return compileOrganizationCheck(rules, coordinate);
+  return compileOrganizationCheck(rules, coordinate, (rule) => sources.find((s) => s.organization === rule)?.rule ?? null);
 }
 
 type OrganizationCheck = NonNullable<ReturnType<typeof compileOrganizationCheck>>;

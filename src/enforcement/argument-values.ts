@@ -11,7 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { coerceInputValue, type FieldNode, GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { Viewer } from '../auth/viewer';
 import type { ArgumentPlan, InputPlan, Slot } from './argument-rules';
-import { unauthenticated } from './denials';
+import { Denial, denialOf, unauthenticated } from './denials';
 import { viewerValue } from './from-viewer';
 
 export type Variables = Readonly<Record<string, unknown>>;
@@ -118,7 +118,12 @@ export function argumentDenial(plan: ArgumentPlan, node: FieldNode, variables: V
     if (denial === null) continue;
     // Named as the request wrote it: `Mutation.createInvoice(input.lines.discount)`, not `LineInput.discount`.
     const message = denial.message.replace(slot.coordinate, `${plan.coordinate}(${path})`);
-    return new GraphQLError(message, { extensions: { ...denial.extensions, argument: path } });
+    // Still a Denial, so the rule that refused reaches extensions.rule and the denial log.
+    return new Denial(
+      new GraphQLError(message, { extensions: { ...denial.extensions, argument: path } }),
+      plan.coordinate,
+      denialOf(denial)?.rule ?? null,
+    );
   }
   return null;
 }
@@ -137,9 +142,11 @@ function credentialValue(slot: Slot, viewer: Viewer | null, everyScope: readonly
   }
 }
 
-function lacking(coordinate: string, path: string): GraphQLError {
+function lacking(coordinate: string, slot: Slot): GraphQLError {
+  const path = slot.fromViewer!.path;
   const error = unauthenticated(`${coordinate} needs ${path} from your credential, which it does not hold.`);
-  return new GraphQLError(error.message, { extensions: { ...error.extensions, argument: path } });
+  const rule = `@fromViewer(path: ${JSON.stringify(path)}) on ${slot.coordinate}`;
+  return new Denial(new GraphQLError(error.message, { extensions: { ...error.extensions, argument: path } }), coordinate, rule);
 }
 
 function injectInto(
@@ -154,7 +161,7 @@ function injectInto(
     const path = context.path === '' ? name : `${context.path}.${name}`;
     if (slot.fromViewer !== null) {
       const value = credentialValue(slot, viewer, everyScope);
-      if (value === undefined && slot.fromViewer.nonNull) return lacking(context.coordinate, slot.fromViewer.path);
+      if (value === undefined && slot.fromViewer.nonNull) return lacking(context.coordinate, slot);
       out[name] = value ?? null;
     } else if (slot.inner?.hasFromViewer && out[name] !== null && out[name] !== undefined) {
       const inner = slot.inner;

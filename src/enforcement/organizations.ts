@@ -24,7 +24,7 @@ import {
 import type { RoleCatalog } from '../auth/role-catalog';
 import { organizationRoleOf, type Viewer } from '../auth/viewer';
 import { readRoleCatalog } from './declared-roles';
-import { forbidden, unauthenticated } from './denials';
+import { Denial, forbidden, unauthenticated } from './denials';
 
 /** What one `@inOrganization` says, with the organization roles that pass it resolved. */
 export interface OrganizationRule {
@@ -119,12 +119,16 @@ export function organizationDenial(rule: OrganizationRule, viewer: Viewer | null
 export function compileOrganizationCheck(
   rules: readonly OrganizationRule[],
   coordinate: string,
+  /** A rule as written (`@inOrganization(role: ADMIN) on Invoice`), for `extensions.rule` and the denial log. */
+  ruleText: (rule: OrganizationRule) => string | null = () => null,
 ): ((viewer: Viewer | null, source: unknown, args: Readonly<Record<string, unknown>>) => GraphQLError | null) | null {
   if (rules.length === 0) return null;
+  const denied = (rule: OrganizationRule, viewer: Viewer | null) =>
+    new Denial(organizationDenial(rule, viewer, coordinate), coordinate, ruleText(rule));
   const full = (rule: OrganizationRule, viewer: Viewer | null, source: unknown, args: Readonly<Record<string, unknown>>) => {
-    if (viewer === null) return organizationDenial(rule, viewer, coordinate);
+    if (viewer === null) return denied(rule, viewer);
     const id = rule.argument === null ? (source as Record<string, unknown> | null | undefined)?.[rule.field] : args[rule.argument];
-    return passesOrganization(rule, viewer, id, source) ? null : organizationDenial(rule, viewer, coordinate);
+    return passesOrganization(rule, viewer, id, source) ? null : denied(rule, viewer);
   };
   const [only] = rules;
   if (rules.length === 1 && only !== undefined && only.argument === null) {

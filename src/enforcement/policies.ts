@@ -17,7 +17,7 @@
 // Pure graphql-js; no Apollo, no store.
 import type { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer';
-import { forbidden, unauthenticated } from './denials';
+import { Denial, forbidden, unauthenticated } from './denials';
 import { OWNED_OBJECTS_SCOPE } from './ownership';
 
 /** One `@policy(policies: …)`: an OR of AND lists of policy names. */
@@ -295,11 +295,19 @@ export type PolicyCheck = (
 ) => GraphQLError | null | Promise<GraphQLError | null>;
 
 /** Builds the policy decision of one field from its `@policy` rules and the application's functions. */
-export function compilePolicyCheck(rules: readonly PolicyAlternatives[], coordinate: string, policies: Policies | undefined): PolicyCheck {
+export function compilePolicyCheck(
+  rules: readonly PolicyAlternatives[],
+  coordinate: string,
+  policies: Policies | undefined,
+  /** The `@policy` rules as written (`@policy(policies: [["a"]]) on Type.field`), for `extensions.rule` and the denial log. */
+  ruleText: string | null = null,
+): PolicyCheck {
   const denial = (viewer: Viewer | null, outcome: Outcome): GraphQLError | null => {
     if (outcome === true) return null;
-    if (outcome === false && viewer === null) return unauthenticated(`You must be signed in to use ${coordinate}.`);
-    return forbidden(`A policy does not allow you to use ${coordinate}${outcome === FAILED ? ' (it could not decide)' : ''}.`);
+    if (outcome === false && viewer === null)
+      return new Denial(unauthenticated(`You must be signed in to use ${coordinate}.`), coordinate, ruleText);
+    const message = `A policy does not allow you to use ${coordinate}${outcome === FAILED ? ' (it could not decide)' : ''}.`;
+    return new Denial(forbidden(message), coordinate, ruleText);
   };
   // The common shape, one policy name: no lists to walk.
   const single = rules.length === 1 && rules[0]!.length === 1 && rules[0]![0]!.length === 1 ? rules[0]![0]![0]! : undefined;

@@ -26,7 +26,10 @@ export function guardPolicies(
 ): GraphQLFieldConfig<unknown, unknown> {
   if (requirement.policies.length === 0) return fieldConfig;
   for (const rule of requirement.policies) assertPolicyAlternatives(rule, coordinate);
-  const check = compilePolicyCheck(requirement.policies, coordinate, policies);
+  const written = requirement.sources.flatMap((source) =>
+    source.policies !== undefined && source.rule !== undefined && source.reportOnly !== true ? [source.rule] : [],
+  );
+  const check = compilePolicyCheck(requirement.policies, coordinate, policies, written.length === 0 ? null : written.join(' and '));
   const inner = fieldConfig.resolve ?? defaultFieldResolver;
   return {
     ...fieldConfig,

@@ -10,8 +10,10 @@ import type { GraphQLContext } from './context';
 import { authDirectiveTypeDefs } from '../enforcement/directive-sdl';
 import type { OwnedObjectLoader } from '../enforcement/ownership';
 import { accountLoaders } from './loaders';
+import { accountPolicies, assertNoReservedPolicyNames } from './policies';
 import { withoutDeclaredEnums } from './declared-enums';
 import type { Policies } from '../enforcement/policies';
+import { knownScopes } from '../enforcement/scopes';
 import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
@@ -66,10 +68,12 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
 
 /** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
 export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
-  return applyAuthDirectives(buildSourceSchema(app), {
+  assertNoReservedPolicyNames(app.policies);
+  const source = buildSourceSchema(app);
+  return applyAuthDirectives(source, {
     strict: options.strict ?? true,
     loaders: { ...accountLoaders, ...app.loaders },
-    policies: app.policies ?? {},
+    policies: { ...app.policies, ...accountPolicies(knownScopes(source)) },
     onWouldDeny: reportWouldDeny,
   });
 }

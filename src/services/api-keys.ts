@@ -43,6 +43,8 @@ export async function createApiKey(
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > LIMITS.apiKeyMaxDays)) {
     throw new InvalidInput(`expiresInDays must be between 1 and ${LIMITS.apiKeyMaxDays}.`, 'expiresInDays');
   }
+  // Through GraphQL, the schema's @policy decided both rules below before this ran (the auth map shows
+  // them); they stay here for the callers that are not GraphQL requests (the admin CLI, the test kit).
   await requireOwnersRole(app, viewer);
   const scopes = scopesForNewKey(input.scopes, viewer.scopes, schemaScopes);
   if (!scopes.ok) {
@@ -80,13 +82,19 @@ export async function createApiKey(
 }
 
 /**
- * A key acts with its owner's granted roles (src/auth/authenticate.ts). An identity provider's token
- * takes its roles from the token instead, and may hold less than those rows (a linked user's row is
- * USER, or what an ADMIN granted): a key secret handed to it must not act with more than it.
+ * The roles of `viewer`'s account its credential does not hold. A key acts with its owner's granted
+ * roles (src/auth/authenticate.ts). An identity provider's token takes its roles from the token
+ * instead, and may hold less than those rows (a linked user's row is USER, or what an ADMIN granted):
+ * a key secret handed to it must not act with more than it. Asked by the `gatehouse.apiKeyRoles`
+ * policy (src/graphql/policies.ts) before createApiKey runs, and by rotateApiKey for the caller's own key.
  */
-async function requireOwnersRole(app: App, viewer: Viewer): Promise<void> {
+export async function rolesTheCredentialLacks(app: App, viewer: Viewer): Promise<readonly string[]> {
   const owner = await app.store.lookups.userById(viewer.id);
-  const missing = owner === undefined ? ['USER'] : owner.roles.filter((role) => !app.roles.holds(viewer.roles, role));
+  return owner === undefined ? ['USER'] : owner.roles.filter((role) => !app.roles.holds(viewer.roles, role));
+}
+
+async function requireOwnersRole(app: App, viewer: Viewer): Promise<void> {
+  const missing = await rolesTheCredentialLacks(app, viewer);
   if (missing.length > 0) {
     throw new Forbidden(
       `Your credential does not hold the role ${missing.join(', ')} a key of this account acts with, so it cannot make one.`,

@@ -162,6 +162,9 @@ describe('the admin console in a browser', () => {
     await w.page.getByText('USER (granted)').waitFor();
     const demoted = await server.gql('{ me { roles } }', { headers: { authorization: `Bearer ${user.token}` } });
     expect(demoted.body.data).toEqual({ me: { roles: ['USER'] } });
+    // A user keeps at least one role (the server refuses revoking the last): the console does not offer it.
+    await w.page.getByText('their only role: grant another before revoking it').waitFor();
+    await expect(w.page.getByRole('button', { name: 'Revoke USER' }).count()).resolves.toBe(0);
 
     await w.page.getByRole('button', { name: 'Disable' }).click();
     await w.page.getByRole('button', { name: 'Cancel' }).click();

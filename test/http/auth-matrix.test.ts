@@ -326,7 +326,10 @@ describe('the auth map agrees with the server', () => {
     server = await startHttpServer();
     const origin = { actorId: null, address: 'map', source: 'request' } as const;
     for (const role of ['USER', 'MODERATOR', 'ADMIN'] as const) {
-      await createUser(server.app, { email: `${role.toLowerCase()}@map.test`, password: 'map password', role }, origin);
+      const user = await createUser(server.app, { email: `${role.toLowerCase()}@map.test`, password: 'map password', role }, origin);
+      // A key each, so that paths through myApiKeys reach ApiKey's fields (createApiKey's own row is
+      // `(policy)`, data-dependent, and not played here).
+      await createApiKey(server.app, { id: user.id, roles: [role], via: 'jwt' }, { name: 'map' }, origin);
     }
     const login = await server.gql('mutation { login(email: "user@map.test", password: "map password") { accessToken } }');
     const note = await server.gql('mutation { createNote(title: "t", body: "b", visibility: PUBLIC) { id } }', {

@@ -1,5 +1,6 @@
 import { manualClock } from '../../src/manual-clock';
-import { CREATE_API_KEY, codes, expectRefused, REVOKE_API_KEY, signUp } from '../helpers/accounts';
+import { CREATE_API_KEY, codes, expectRefused, PASSWORD, REVOKE_API_KEY, signUp } from '../helpers/accounts';
+import { createUser } from '../../src/services/accounts';
 import { databasesUnderTest, databaseUrlOf, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
 
@@ -112,4 +113,41 @@ describe.each(databasesUnderTest())('rotateApiKey on two instances over one %s d
     expect(codes(await a.gql(ROTATE, { variables: { id, graceSeconds: 60 }, headers: auth }))).toEqual(['BAD_USER_INPUT']);
     expect(await row()).toEqual(revoked);
   });
+});
+
+/*
+ * The contract lets an ADMIN rotate any key ("own keys; an ADMIN any"), so an ADMIN gets a secret
+ * that acts as the key's owner (docs/security.md, "An ADMIN rotating another user's key"). What
+ * makes that accountable: the audit event names the ADMIN as actor and the owner as subject.
+ */
+it('an ADMIN rotating another user’s key gets a secret acting as that user, audited with the ADMIN as actor and the owner as subject', async () => {
+  const h = await startHttpServer();
+  try {
+    const alice = await signUp(h);
+    const origin = { actorId: null, address: 'rotation', source: 'request' } as const;
+    const admin = await createUser(h.app, { email: 'admin@rotation.test', password: PASSWORD, role: 'ADMIN' }, origin);
+    const login = await h.gql('mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', {
+      variables: { e: 'admin@rotation.test', p: PASSWORD },
+    });
+    const adminAuth = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
+    const created = await h.gql(CREATE_API_KEY, {
+      variables: { name: 'alice deploy' },
+      headers: { authorization: `Bearer ${alice.accessToken}` },
+    });
+    const id = created.body.data?.['createApiKey'].apiKey.id as string;
+
+    const rotated = await h.gql(ROTATE, { variables: { id, graceSeconds: 0 }, headers: adminAuth });
+    expect(rotated.body.errors).toBeUndefined();
+    const secret = rotated.body.data?.['rotateApiKey'].secret as string;
+    expect((await h.gql('{ me { id } }', { headers: { 'x-api-key': secret } })).body.data?.['me']?.id).toBe(alice.id);
+
+    const events = await h.store.db
+      .selectFrom('audit_events')
+      .select(['actor_id', 'subject_id'])
+      .where('action', '=', 'api_key.rotated')
+      .execute();
+    expect(events).toEqual([{ actor_id: admin.id, subject_id: alice.id }]);
+  } finally {
+    await h.close();
+  }
 });

@@ -180,6 +180,10 @@ describe('scoped keys and credential kinds over HTTP', () => {
       const before = await keyCount();
       const made = await makeKey(lacking, ['notes:write']);
       expect(codes(made.body.errors)).toEqual(['FORBIDDEN']);
+      // Decided by gatehouse's own policy in the schema (the auth map shows it), named as such.
+      expect(made.body.errors?.[0]?.extensions?.['rule']).toBe(
+        '@policy(policies: [["gatehouse.apiKeyRoles", "gatehouse.apiKeyScopes"]]) on Mutation.createApiKey',
+      );
       expect(await keyCount()).toBe(before);
       // Without a list, the key gets what the token holds of the schema's scopes: nothing here.
       expect((await keyOf(lacking)).scopes).toEqual([]);
@@ -205,7 +209,19 @@ describe('scoped keys and credential kinds over HTTP', () => {
       const before = await keyCount();
       const made = await makeKey(await asToken());
       expect(codes(made.body.errors)).toEqual(['FORBIDDEN']);
-      expect(made.body.data?.['createApiKey']).toBeNull();
+      expect(made.body.errors?.[0]?.extensions?.['rule']).toBe(
+        '@policy(policies: [["gatehouse.apiKeyRoles", "gatehouse.apiKeyScopes"]]) on Mutation.createApiKey',
+      );
+      expect(made.body.data ?? null).toBeNull(); // refused by the gate: nothing ran
+      expect(await keyCount()).toBe(before);
+      // The mutation gate decides it before anything runs: a note asked for first is not written.
+      const notesBefore = await noteCount();
+      const both = await server.gql('mutation { createNote(title: "first", body: "b") { id } createApiKey(name: "k") { secret } }', {
+        headers: await asToken(),
+      });
+      expect(both.body.data ?? null).toBeNull();
+      expect(both.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['createApiKey'], 'FORBIDDEN']]);
+      expect(await noteCount()).toBe(notesBefore);
       expect(await keyCount()).toBe(before);
     });
   });

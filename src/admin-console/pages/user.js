@@ -24,10 +24,13 @@ async function act(status, refresh, question, mutation, variables) {
 function roleControls(user, roles, status, context) {
   const held = new Set(user.roles ?? [user.role]);
   const multiple = context.capabilities.multipleRoles;
+  // The server keeps every user at least one role (revokeRole refuses the last): not offered.
+  const onlyRole = held.size === 1;
   const items = roles.map((role) => {
     const holds = held.has(role);
     let button;
-    if (holds && multiple)
+    if (holds && multiple && onlyRole) button = h('span', { class: 'note' }, 'their only role: grant another before revoking it');
+    else if (holds && multiple)
       button = h(
         'button',
         {

@@ -178,7 +178,9 @@ export type Mutation = {
    * Makes an API key that acts as the caller. `expiresInDays`: 1 to 365; none means it does not expire.
    * `scopes`: exactly the scopes the key holds, each known to the schema (else BAD_USER_INPUT) and held
    * by the caller (else FORBIDDEN); none given: every scope the caller holds. Not with an API key, so a
-   * leaked key cannot make more.
+   * leaked key cannot make more; not with a credential that lacks a role of its account (an identity
+   * provider's token holding less than the account's granted roles), since the key acts with those
+   * roles. Both rules are gatehouse's own policies, decided before anything runs.
    */
   createApiKey?: Maybe<CreatedApiKey>;
   /** Creates an organization; the caller becomes its OWNER. */
