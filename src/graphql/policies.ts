@@ -20,19 +20,24 @@ const apiKeyRoles: PolicyFunction = async ({ viewer, context }: PolicyInput<unkn
   return (await rolesTheCredentialLacks(context.app, viewer)).length === 0;
 };
 
-/** `gatehouse.apiKeyScopes` for a schema whose `@requiresScopes` name `schemaScopes`. */
-function apiKeyScopes(schemaScopes: readonly string[]): PolicyFunction {
+/** `gatehouse.apiKeyScopes` for a schema whose `@requiresScopes` name `schemaScopes()` (read at the first call). */
+function apiKeyScopes(schemaScopes: () => readonly string[]): PolicyFunction {
+  let known: readonly string[] | undefined;
   return ({ viewer, args }) => {
     if (viewer === null) return false;
     const requested = args['scopes'] as readonly string[] | null | undefined;
     const held = viewer.scopes;
     if (requested === null || requested === undefined || held === undefined) return true;
-    return requested.every((scope) => !schemaScopes.includes(scope) || held.includes(scope));
+    known ??= schemaScopes();
+    return requested.every((scope) => !known!.includes(scope) || held.includes(scope));
   };
 }
 
-/** gatehouse's own policies for a schema whose `@requiresScopes` name `schemaScopes`. */
-export function accountPolicies(schemaScopes: readonly string[]): Policies {
+/**
+ * gatehouse's own policies for a schema whose `@requiresScopes` name `schemaScopes()`: a function,
+ * read when first needed, so that a schema the directives refuse is refused with their message.
+ */
+export function accountPolicies(schemaScopes: () => readonly string[]): Policies {
   return { 'gatehouse.apiKeyRoles': apiKeyRoles, 'gatehouse.apiKeyScopes': apiKeyScopes(schemaScopes) };
 }
 

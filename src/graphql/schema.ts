@@ -73,7 +73,7 @@ export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } =
   return applyAuthDirectives(source, {
     strict: options.strict ?? true,
     loaders: { ...accountLoaders, ...app.loaders },
-    policies: { ...app.policies, ...accountPolicies(knownScopes(source)) },
+    policies: { ...app.policies, ...accountPolicies(() => knownScopes(source)) },
     onWouldDeny: reportWouldDeny,
   });
 }
