@@ -4,8 +4,10 @@
  * mutations), the same answer for an unknown email and a member already there, API keys acting
  * with their owner's memberships, and the last OWNER under 20 parallel demotions and removals.
  */
+import type { Kysely } from 'kysely';
 import { databasesUnderTest, databaseUrlOf, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type HttpHarness, randomSecret, startHttpServer } from '../helpers/http';
+import { createUser } from '../../src/services/accounts';
 import { codes, createKey, type SignedUp, signUp, uniqueEmail } from '../helpers/accounts';
 
 const CREATE = 'mutation ($name: String!) { createOrganization(name: $name) { id name myRole } }';
@@ -85,6 +87,55 @@ describe.each(databasesUnderTest())('organizations over HTTP on %s', (dialect) =
     expect(JSON.stringify(sneaky.body)).not.toContain('Private Co');
     const anonymous = await h.gql(ORG, { variables: { id } });
     expect(codes(anonymous)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it("keeps an organization's note from a non-member by every other path, a global ADMIN included", async () => {
+    const owner = await signUp(h);
+    const id = await createOrganization(owner, 'Tenant A');
+    const written = await h.gql(
+      'mutation ($o: ID!) { createOrganizationNote(organizationId: $o, title: "tenant secret", body: "b") { id } }',
+      {
+        variables: { o: id },
+        headers: bearer(owner),
+      },
+    );
+    const noteId = written.body.data?.['createOrganizationNote']?.id as string;
+    expect(noteId).toEqual(expect.any(String));
+    const stranger = await signUp(h);
+    const ownOrg = await createOrganization(stranger, 'Tenant B');
+    const email = uniqueEmail('admin');
+    await createUser(h.app, { email, password: 'admin password', role: 'ADMIN' }, { actorId: null, address: 'tenants', source: 'request' });
+    const login = await h.gql('mutation ($e: String!) { login(email: $e, password: "admin password") { accessToken } }', {
+      variables: { e: email },
+    });
+    const admin = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
+    for (const headers of [bearer(stranger), admin]) {
+      // By id, in the global list, nested under an organization reached by another root, through
+      // aliases and fragments, and under the caller's own organization.
+      const probe = await h.gql(
+        `query ($n: ID!, $o: ID!) {
+           byId: note(id: $n) { id title }
+           notes { edges { node { id title } } }
+           mine: myOrganizations { id notes { edges { node { id title } } } }
+           theirs: organization(id: $o) { ...N }
+         }
+         fragment N on Organization { notes { edges { node { ... on Note { title } } } } }`,
+        { variables: { n: noteId, o: id }, headers },
+      );
+      expect(JSON.stringify(probe.body)).not.toContain('tenant secret');
+      expect(probe.body.data?.['byId']).toBeNull();
+      expect(probe.body.data?.['theirs']).toBeNull();
+      expect(probe.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['theirs'], 'FORBIDDEN']]);
+      // Nor can it be deleted (a MODERATOR or an ADMIN may delete any personal note; not a tenant's).
+      const deleted = await h.gql('mutation ($n: ID!) { deleteNote(id: $n) }', { variables: { n: noteId }, headers });
+      expect(deleted.body.data?.['deleteNote'] ?? null).toBeNull();
+    }
+    expect(ownOrg).not.toBe(id);
+    const kept = await h.gql('query ($o: ID!) { organization(id: $o) { notes { totalCount } } }', {
+      variables: { o: id },
+      headers: bearer(owner),
+    });
+    expect(kept.body.data).toEqual({ organization: { notes: { totalCount: 1 } } });
   });
 
   it('refuses a mutation in another organization before anything runs: nothing changes', async () => {
@@ -186,6 +237,43 @@ describe.each(databasesUnderTest())('organizations over HTTP on %s', (dialect) =
     // A MEMBER's key cannot do what an ADMIN of the organization may.
     const add = await other.gql(ADD, { variables: { org: id, email: stranger.email }, headers: { 'x-api-key': memberKey.secret } });
     expect(codes(add)).toEqual(['FORBIDDEN']);
+  });
+
+  it("a member's API key acts with the member's organization roles within the key's scopes", async () => {
+    const owner = await signUp(h);
+    const member = await signUp(h);
+    const stranger = await signUp(h);
+    const id = await createOrganization(owner);
+    await h.gql(ADD, { variables: { org: id, email: member.email }, headers: bearer(owner) });
+    const keyOf = async (user: SignedUp, scopes: string[]) => {
+      const made = await h.gql('mutation ($s: [String!]) { createApiKey(name: "org", scopes: $s) { secret } }', {
+        variables: { s: scopes },
+        headers: bearer(user),
+      });
+      return { 'x-api-key': made.body.data?.['createApiKey']?.secret as string };
+    };
+    const write = 'mutation ($org: ID!) { createOrganizationNote(organizationId: $org, title: "t", body: "b") { id organizationId } }';
+    const notesOf = async () =>
+      Number(
+        (
+          await (h.store.db as unknown as Kysely<{ notes: { organization_id: string | null } }>)
+            .selectFrom('notes')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('organization_id', '=', id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    // The member's key without notes:write: a member, but not within the key's scopes.
+    const noScope = await other.gql(write, { variables: { org: id }, headers: await keyOf(member, []) });
+    expect(noScope.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['createOrganizationNote'], 'FORBIDDEN']]);
+    // A stranger's key with notes:write: within its scopes, but not a member.
+    const strangers = await other.gql(write, { variables: { org: id }, headers: await keyOf(stranger, ['notes:write']) });
+    expect(codes(strangers)).toEqual(['FORBIDDEN']);
+    expect(await notesOf()).toBe(0);
+    // The member's key with notes:write: both.
+    const written = await other.gql(write, { variables: { org: id }, headers: await keyOf(member, ['notes:write']) });
+    expect(written.body.data?.['createOrganizationNote']).toMatchObject({ organizationId: id });
+    expect(await notesOf()).toBe(1);
   });
 
   it('leaves exactly one OWNER after 20 parallel demotions and removals by 20 OWNERs', async () => {

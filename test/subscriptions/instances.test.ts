@@ -122,6 +122,44 @@ describe.each(databasesUnderTest())('subscriptions across two instances on one %
     expect(Date.now() - revokedAt).toBeLessThan(2_000);
   });
 
+  it("ends on B, within 2 s, an organization's subscription of a member removed on A; no later event reaches it", async () => {
+    const owner = await signUp(a);
+    const member = await signUp(a);
+    const asOwner = { authorization: `Bearer ${owner.accessToken}` };
+    const created = await gql(a.url, 'mutation { createOrganization(name: "across") { id } }', {}, asOwner);
+    const org = created.body.data?.['createOrganization'].id as string;
+    const email = (await gql(a.url, '{ me { email } }', {}, { authorization: `Bearer ${member.accessToken}` })).body.data?.['me'].email;
+    const added = await gql(
+      a.url,
+      'mutation ($o: ID!, $e: String!) { addMember(organizationId: $o, email: $e) { role } }',
+      { o: org, e: email },
+      asOwner,
+    );
+    expect(added.body.errors).toBeUndefined();
+    const feed = open(b, { authorization: `Bearer ${member.accessToken}` }).subscribe(
+      'subscription ($o: ID!) { organizationNoteAdded(organizationId: $o) { title } }',
+      { o: org },
+    ).received;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const write = 'mutation ($o: ID!, $t: String!) { createOrganizationNote(organizationId: $o, title: $t, body: "b") { id } }';
+    await gql(a.url, write, { o: org, t: 'first' }, asOwner);
+    await eventually(() => feed.events.length === 1, 'the member hears of the note on B');
+    const removedAt = Date.now();
+    const removed = await gql(
+      a.url,
+      'mutation ($o: ID!, $u: ID!) { removeMember(organizationId: $o, userId: $u) }',
+      { o: org, u: member.user.id },
+      asOwner,
+    );
+    expect(removed.body).toEqual({ data: { removeMember: true } });
+    await eventually(() => feed.completed, 'the subscription on B ends', 2_000);
+    expect(Date.now() - removedAt).toBeLessThan(2_000);
+    expect(feed.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    await gql(a.url, write, { o: org, t: 'second' }, asOwner);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(feed.events).toEqual([{ data: { organizationNoteAdded: { title: 'first' } } }]);
+  });
+
   it('closes on B, within 2 s, the socket of a session ended on A (logoutEverywhere)', async () => {
     const user = await signUp(a);
     const socket = open(b, { authorization: `Bearer ${user.accessToken}` });
