@@ -353,7 +353,10 @@ export function createOperationGate(): OperationGate {
     async deniedOwnership(schema, document, operation, viewer, variables, context, options) {
       const owned: Promise<{ checkpoint: Checkpoint; error: GraphQLError | null }>[] = [];
       for (const checkpoint of planOf(schema, document, operation)) {
-        if ((checkpoint.owned === undefined && checkpoint.policy === undefined) || checkpoint.check(viewer) !== null) continue;
+        if (checkpoint.owned === undefined && checkpoint.policy === undefined) continue;
+        // A field deniedFields refuses already is not asked again: one denial per field, and no
+        // loader or policy runs for a caller its static rules (roles, membership) turned away.
+        if (checkpoint.check(viewer) !== null || organizationDenial(checkpoint, viewer, variables) !== null) continue;
         if (!checkpoint.conditions.every((node) => included(node, variables))) continue;
         // Started together: ids of one type asked for in this tick go to the loader as one batch.
         if (checkpoint.owned !== undefined)

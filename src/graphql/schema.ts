@@ -13,7 +13,6 @@ import { accountLoaders } from './loaders';
 import { accountPolicies, assertNoReservedPolicyNames } from './policies';
 import { withoutDeclaredEnums } from './declared-enums';
 import type { Policies } from '../enforcement/policies';
-import { knownScopes } from '../enforcement/scopes';
 import { resolvers as accountResolvers } from './resolvers';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
@@ -73,7 +72,7 @@ export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } =
   return applyAuthDirectives(source, {
     strict: options.strict ?? true,
     loaders: { ...accountLoaders, ...app.loaders },
-    policies: { ...app.policies, ...accountPolicies(() => knownScopes(source)) },
+    policies: { ...app.policies, ...accountPolicies(() => source) },
     onWouldDeny: reportWouldDeny,
   });
 }

@@ -93,6 +93,23 @@ export async function rolesTheCredentialLacks(app: App, viewer: Viewer): Promise
   return owner === undefined ? ['USER'] : owner.roles.filter((role) => !app.roles.holds(viewer.roles, role));
 }
 
+/**
+ * Whether `viewer` may rotate the key `rawId` names as far as roles go: its own key only with a
+ * credential holding its account's roles (the new secret acts with them). Another's key, a key that
+ * does not exist or an invalid id pass here: `@owner` and the resolver answer those.
+ */
+export async function mayRotateAsOwner(app: App, viewer: Viewer, rawId: string): Promise<boolean> {
+  let id: string;
+  try {
+    id = validId(rawId);
+  } catch {
+    return true;
+  }
+  const key = await findApiKeyById(app.store.db, id);
+  if (key === undefined || key.userId !== viewer.id) return true;
+  return (await rolesTheCredentialLacks(app, viewer)).length === 0;
+}
+
 async function requireOwnersRole(app: App, viewer: Viewer): Promise<void> {
   const missing = await rolesTheCredentialLacks(app, viewer);
   if (missing.length > 0) {

@@ -1,11 +1,15 @@
 // What the organization operations do (the GraphQL surface of schema/organizations.graphql): create
 // an organization, add a member by email, change a member's role, remove a member or leave, list.
 // Who may call each one is declared in the SDL (`@auth`, `@inOrganization`) and decided before the
-// resolver runs; what remains here are the rules that depend on the change itself:
-// - only a holder of OWNER grants or takes OWNER (adding, promoting, demoting or removing one);
-// - the last OWNER can never be demoted or removed, decided inside the statement under the
-//   organization's lock (src/store/organizations.ts), so parallel requests cannot both pass;
-// - removing another member needs ADMIN of the organization; anyone may remove themself (leave);
+// resolver runs. Two rules that depend on the arguments are gatehouse's own policies in the SDL
+// (src/graphql/policies.ts), decided before anything runs with mayGrantRole and mayRemoveMember below,
+// which this module asks again for callers that are not GraphQL requests:
+// - only a holder of OWNER grants OWNER (adding one, or promoting a member to it);
+// - removing another member needs ADMIN of the organization; anyone may remove themself (leave).
+// What remains here depends on the row the change touches, so it is decided inside the statement
+// under the organization's lock (src/store/organizations.ts), where parallel requests cannot both pass:
+// - only a holder of OWNER takes OWNER (demoting or removing an OWNER);
+// - the last OWNER can never be demoted or removed;
 // - adding an address that names no account, a disabled one or a member already gives one and the
 //   same BAD_USER_INPUT, so membership calls reveal no accounts.
 // Every change is audited.
@@ -49,6 +53,18 @@ function managerRole(roles: OrganizationRoles): string {
 function guardFor(viewer: Viewer, organizationId: string, roles: OrganizationRoles): OwnerGuard {
   const held = organizationRoleOf(viewer, organizationId);
   return { ownerRoles: roles.holdersOf(OWNER), callerIsOwner: held !== undefined && roles.holds(held, OWNER) };
+}
+
+/** Whether `viewer` may give `role` in the organization (ids as stored): a role holding OWNER only as an OWNER. */
+export function mayGrantRole(viewer: Viewer, organizationId: string, role: string, roles: OrganizationRoles): boolean {
+  return !roles.values.includes(role) || !roles.holds(role, OWNER) || guardFor(viewer, organizationId, roles).callerIsOwner;
+}
+
+/** Whether `viewer` may remove `userId` from the organization (ids as stored): themself (leaving), or as its manager role. */
+export function mayRemoveMember(viewer: Viewer, organizationId: string, userId: string, roles: OrganizationRoles): boolean {
+  if (userId === viewer.id) return true;
+  const held = organizationRoleOf(viewer, organizationId);
+  return held !== undefined && roles.holds(held, managerRole(roles));
 }
 
 export async function createOrganization(
@@ -105,8 +121,7 @@ export async function addMember(
   } catch {
     throw new InvalidInput(CANNOT_ADD_MESSAGE, 'email');
   }
-  if (roles.holds(role, OWNER) && !guardFor(viewer, organizationId, roles).callerIsOwner)
-    throw new Forbidden(`Only an ${OWNER} may grant ${OWNER}.`);
+  if (!mayGrantRole(viewer, organizationId, role, roles)) throw new Forbidden(`Only an ${OWNER} may grant ${OWNER}.`);
   const added = await insertMembership(app.store.db, { organizationId, emailNormalized: normalizeEmail(email), role, now: app.now() });
   if (added.status === 'not-added') throw new InvalidInput(CANNOT_ADD_MESSAGE, 'email');
   await audit(app, origin, 'organization.member_added', {
@@ -158,9 +173,8 @@ export async function removeMember(
 ): Promise<boolean> {
   const organizationId = validId(args.organizationId, 'organizationId');
   const userId = validId(args.userId, 'userId');
-  const held = organizationRoleOf(viewer, organizationId);
   const leaving = userId === viewer.id;
-  if (!leaving && (held === undefined || !roles.holds(held, managerRole(roles))))
+  if (!mayRemoveMember(viewer, organizationId, userId, roles))
     throw new Forbidden(`Only an ${managerRole(roles)} of the organization may remove another member.`);
   const guard = leaving ? { ...guardFor(viewer, organizationId, roles), callerIsOwner: true } : guardFor(viewer, organizationId, roles);
   const result = await deleteMembership(app.store.db, { organizationId, userId }, guard);

@@ -9,6 +9,7 @@ import { type HttpHarness, startHttpServer, type WireError } from '../helpers/ht
 import { startTestIssuer, type TestIssuer, type TestKey } from '../helpers/oidc-issuer';
 import type { Kysely } from 'kysely';
 import { createUser } from '../../src/services/accounts';
+import { createApiKey } from '../../src/services/api-keys';
 
 const PASSWORD = 'scoped password';
 const codes = (errors: readonly WireError[] | undefined) => (errors ?? []).map((e) => e.extensions?.['code']);
@@ -223,6 +224,18 @@ describe('scoped keys and credential kinds over HTTP', () => {
       expect(both.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['createApiKey'], 'FORBIDDEN']]);
       expect(await noteCount()).toBe(notesBefore);
       expect(await keyCount()).toBe(before);
+      // Nor may the token rotate a key of that account (one the CLI made): the new secret would act as ADMIN.
+      const origin = { actorId: null, address: 'scopes', source: 'request' } as const;
+      const own = await createApiKey(server.app, { id: linked, roles: ['ADMIN', 'USER'], via: 'jwt' }, { name: 'cli' }, origin);
+      const rotated = await server.gql('mutation ($id: ID!) { rotateApiKey(id: $id) { secret } }', {
+        variables: { id: own.apiKey.id },
+        headers: await asToken(),
+      });
+      expect(rotated.body.data ?? null).toBeNull();
+      expect(rotated.body.errors?.map((e) => [e.extensions?.['code'], e.extensions?.['rule']])).toEqual([
+        ['FORBIDDEN', '@policy(policies: [["gatehouse.apiKeyRotation"]]) on Mutation.rotateApiKey'],
+      ]);
+      expect((await server.gql('{ me { id } }', { headers: { 'x-api-key': own.secret } })).body.data?.['me']?.id).toBe(linked);
     });
   });
 });

@@ -218,10 +218,15 @@ export type Mutation = {
    * Gives one of the caller's keys (an ADMIN: any key) a new secret, keeping its id, name, scopes and
    * expiry. The former secret keeps working for `graceSeconds` (0 to 2592000, i.e. 30 days), then is
    * refused like a revoked key on every instance; rotating again ends an earlier grace at once. A
-   * revoked or expired key cannot be rotated (BAD_USER_INPUT). Not with an API key. Audited.
+   * revoked or expired key cannot be rotated (BAD_USER_INPUT). Not with an API key, nor for the
+   * caller's own key with a credential lacking a role of its account (the new secret acts with it).
+   * Audited.
    */
   rotateApiKey?: Maybe<CreatedApiKey>;
-  /** Changes a member's role (ADMIN of the organization; only an OWNER grants or takes OWNER; the last OWNER stays). */
+  /**
+   * Changes a member's role (ADMIN of the organization; only an OWNER grants or takes OWNER; the last
+   * OWNER stays). Granting OWNER is decided before anything runs; taking it, with the member's row.
+   */
   setMemberRole?: Maybe<Membership>;
   /** Sets a user's roles to exactly this one. The last ADMIN cannot lose ADMIN. Not with an API key. Audited. */
   setUserRole?: Maybe<User>;
