@@ -1,11 +1,12 @@
 /*
  * `gatehouse start MODULE` takes the module's exported `policies` (issue 24, item 3): through the real
- * process, a policy the module exports decides its field, a root mutation's policy refuses before
- * anything runs, and a module whose schema names a policy it does not export stops start-up naming it.
+ * process, a policy the module exports decides its field (the refusal and its denial log line name
+ * the rule), a root mutation's policy refuses before anything runs, and a module whose schema names a policy it does not export stops start-up naming it.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { devVars, exitWithin, gql, registerProcessCleanup, spawnServer, startServer, tempDir } from '../helpers/process';
+import { eventually } from '../helpers/ws';
 
 registerProcessCleanup();
 
@@ -36,11 +37,28 @@ const start = (policies: string) => {
 
 it('serves the policies a module exports: the policy decides, and refuses a mutation before it runs', async () => {
   const { dir, command } = start('{ "number.even": ({ args }) => args.n % 2 === 0 }');
-  const server = await startServer(devVars(dir), command);
+  const server = await startServer(devVars(dir, { LOG_LEVEL: 'info' }), command);
   expect((await gql(server.url, '{ even(n: 4) }')).body).toEqual({ data: { even: 4 } });
   const odd = await gql(server.url, '{ even(n: 3) }');
   expect(odd.body.errors?.map((e) => [e.path, e.extensions?.['code'], e.extensions?.['rule']])).toEqual([
     [['even'], 'UNAUTHENTICATED', '@policy(policies: [["number.even"]]) on Query.even'],
+  ]);
+  // The denial log line names the same rule, under the request's id.
+  const requestId = odd.headers.get('x-request-id');
+  await eventually(() => server.stdout().includes('"msg":"denied"'), 'the denial is logged');
+  const logged = server
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line['msg'] === 'denied');
+  expect(logged).toEqual([
+    expect.objectContaining({
+      requestId,
+      coordinate: 'Query.even',
+      code: 'UNAUTHENTICATED',
+      rule: '@policy(policies: [["number.even"]]) on Query.even',
+    }),
   ]);
   const refused = await gql(server.url, 'mutation { writeEven(n: 5) }');
   expect(refused.body.data ?? null).toBeNull();
