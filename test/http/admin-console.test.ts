@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { CLI_ORIGIN } from '../../src/services/audit';
-import { setUserRole } from '../../src/services/users';
+import { grantRole, setUserRole } from '../../src/services/users';
 import { buildAuthMap } from '../../src/tools/auth-map';
 import { PASSWORD, signUp, uniqueEmail } from '../helpers/accounts';
 import { buildDemoSchema } from '../helpers/demo';
@@ -179,6 +179,19 @@ describe('the admin console in a browser', () => {
 
     await w.page.getByRole('button', { name: 'Sign out' }).click();
     await w.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(w.problems).toEqual([]);
+  });
+
+  test('revoking ADMIN from the last ADMIN: the console shows the server\u2019s refusal as an alert, and nothing changes', async () => {
+    await grantRole(server.app, admin.id, 'USER', CLI_ORIGIN); // two roles: Revoke ADMIN is offered
+    const w = await open(`/admin#/users/${admin.id}`);
+    await signIn(w, admin);
+    await w.page.getByRole('heading', { name: admin.email }).waitFor();
+    await w.page.getByRole('button', { name: 'Revoke ADMIN' }).click();
+    await w.page.getByRole('button', { name: 'Confirm' }).click();
+    await w.page.getByRole('alert').filter({ hasText: 'This is the last ADMIN; make another user ADMIN first.' }).waitFor();
+    const roles = await server.store.db.selectFrom('user_roles').select('role').where('user_id', '=', admin.id).execute();
+    expect(roles.map((r) => r.role).sort()).toEqual(['ADMIN', 'USER']);
     expect(w.problems).toEqual([]);
   });
 
