@@ -13,6 +13,7 @@ import { accountLoaders } from './loaders';
 import { withoutDeclaredEnums } from './declared-enums';
 import type { Policies } from '../enforcement/policies';
 import { resolvers as accountResolvers } from './resolvers';
+import { buildSubgraphSourceSchema, refuseForgeableEntities } from './subgraph';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
 export const SCHEMA_DIR = join(__dirname, '..', '..', 'schema');
@@ -27,6 +28,11 @@ export interface AppSchema {
   readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
   /** The functions `@policy` names; a name without one stops the build (UnknownPolicyError). */
   readonly policies?: Policies;
+  /**
+   * Build an Apollo Federation 2 subgraph (src/graphql/subgraph.ts): federation's `@link`, `User`
+   * as an entity, `_service` and `_entities`. Default false.
+   */
+  readonly subgraph?: boolean;
 }
 
 /** The SDL of every `.graphql` file in `dir`, one string per file, in name order. */
@@ -56,17 +62,21 @@ function asList<T>(value: T | readonly T[] | undefined): T[] {
  */
 export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
   const appTypeDefs = asList<string | DocumentNode>(app.typeDefs);
-  const schema = makeExecutableSchema({
-    typeDefs: [authDirectiveTypeDefs, ...withoutDeclaredEnums(loadTypeDefs(), appTypeDefs), ...appTypeDefs],
-    resolvers: [...accountResolvers, ...asList(app.resolvers)] as IResolvers[],
-  });
+  const typeDefs = [...withoutDeclaredEnums(loadTypeDefs(), appTypeDefs), ...appTypeDefs];
+  const resolvers = [...accountResolvers, ...asList(app.resolvers)] as IResolvers[];
+  const schema =
+    app.subgraph === true
+      ? buildSubgraphSourceSchema(authDirectiveTypeDefs, typeDefs, resolvers)
+      : makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, ...typeDefs], resolvers });
   declaredRoles(schema);
   return schema;
 }
 
 /** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
 export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
-  return applyAuthDirectives(buildSourceSchema(app), {
+  const source = buildSourceSchema(app);
+  if (app.subgraph === true) refuseForgeableEntities(source);
+  return applyAuthDirectives(source, {
     strict: options.strict ?? true,
     loaders: { ...accountLoaders, ...app.loaders },
     policies: app.policies ?? {},
