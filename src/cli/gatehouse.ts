@@ -106,7 +106,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
         ...(loaders ? { loaders } : {}),
         ...(policies ? { policies } : {}),
         ...(migrations ? { migrations } : {}),
-        ...(subgraph || options.subgraph === true ? { subgraph: true } : {}),
+        ...(subgraph ? { subgraph: options.subgraph || true } : options.subgraph ? { subgraph: options.subgraph } : {}),
       });
       return undefined; // runs until signalled
     }

@@ -13,7 +13,7 @@ import { accountLoaders } from './loaders';
 import { withoutDeclaredEnums } from './declared-enums';
 import type { Policies } from '../enforcement/policies';
 import { resolvers as accountResolvers } from './resolvers';
-import { buildSubgraphSourceSchema, refuseForgeableEntities } from './subgraph';
+import { buildSubgraphSourceSchema, refuseForgeableEntities, type SubgraphOptions } from './subgraph';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
 export const SCHEMA_DIR = join(__dirname, '..', '..', 'schema');
@@ -32,7 +32,7 @@ export interface AppSchema {
    * Build an Apollo Federation 2 subgraph (src/graphql/subgraph.ts): federation's `@link`, `User`
    * as an entity, `_service` and `_entities`. Default false.
    */
-  readonly subgraph?: boolean;
+  readonly subgraph?: boolean | SubgraphOptions;
 }
 
 /** The SDL of every `.graphql` file in `dir`, one string per file, in name order. */
@@ -65,8 +65,8 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
   const typeDefs = [...withoutDeclaredEnums(loadTypeDefs(), appTypeDefs), ...appTypeDefs];
   const resolvers = [...accountResolvers, ...asList(app.resolvers)] as IResolvers[];
   const schema =
-    app.subgraph === true
-      ? buildSubgraphSourceSchema(authDirectiveTypeDefs, typeDefs, resolvers)
+    app.subgraph !== undefined && app.subgraph !== false
+      ? buildSubgraphSourceSchema(authDirectiveTypeDefs, typeDefs, resolvers, app.subgraph === true ? {} : app.subgraph)
       : makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, ...typeDefs], resolvers });
   declaredRoles(schema);
   return schema;
@@ -75,7 +75,7 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
 /** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
 export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
   const source = buildSourceSchema(app);
-  if (app.subgraph === true) refuseForgeableEntities(source);
+  if (app.subgraph !== undefined && app.subgraph !== false) refuseForgeableEntities(source);
   return applyAuthDirectives(source, {
     strict: options.strict ?? true,
     loaders: { ...accountLoaders, ...app.loaders },

@@ -6,11 +6,15 @@
 // field guards as one reached from `me`; src/enforcement/federation.ts says how the two root fields and
 // federation's own directive names count.
 //
-// The collision rule: in a subgraph, `@requiresScopes` and `@policy` are federation's (imported by
-// the `@link` below, with federation's definitions); they take the same arguments as gatehouse's
-// (an OR of AND lists), so gatehouse enforces them unchanged and Apollo Router enforces them too.
-// Federation allows them on fields, objects, interfaces, scalars and enums only: on an argument or
-// input field, a subgraph uses @auth, @hasRole or @credentials.
+// The collision rule (SubgraphOptions.authDirectives): by default `@authenticated`, `@requiresScopes`
+// and `@policy` are federation's (imported by the `@link` below, with federation's definitions);
+// they take the same arguments as gatehouse's (an OR of AND lists), so gatehouse enforces them
+// unchanged, and composition carries them into the supergraph, where Apollo Router enforces them
+// too. Federation allows them on fields, objects, interfaces, scalars and enums only: on an
+// argument or input field, a subgraph uses @auth, @hasRole or @credentials. @apollo/gateway refuses
+// a supergraph that uses them (it cannot enforce them): with `authDirectives: 'gatehouse'` they are
+// not imported, gatehouse's own `@requiresScopes` and `@policy` stay, private to the subgraph (not
+// composed), and `@authenticated` does not exist (write `@auth`).
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { mergeResolvers } from '@graphql-tools/merge';
 import { addResolversToSchema } from '@graphql-tools/schema';
@@ -33,7 +37,21 @@ import type { GraphQLContext } from './context';
 /** The federation version gatehouse links: the first with @authenticated, @requiresScopes and @policy is 2.6. */
 export const FEDERATION_URL = 'https://specs.apollo.dev/federation/v2.9';
 
-/** What the `@link` imports: federation's directives under their own names. */
+/** How a subgraph is built; `subgraph: true` takes every default. */
+export interface SubgraphOptions {
+  /**
+   * Whose `@authenticated`, `@requiresScopes` and `@policy` the SDL writes. `'federation'` (default):
+   * federation's, composed into the supergraph and enforced by Apollo Router and again by gatehouse.
+   * `'gatehouse'`: gatehouse's own, enforced by gatehouse only and not composed (what @apollo/gateway
+   * needs: it refuses a supergraph that uses federation's); there is no `@authenticated`, write `@auth`.
+   */
+  readonly authDirectives?: 'federation' | 'gatehouse';
+}
+
+/** Federation's directives whose names gatehouse's rules share (see the collision rule above). */
+const FEDERATION_AUTH_IMPORTS: readonly string[] = ['@authenticated', '@requiresScopes', '@policy'];
+
+/** What the `@link` imports besides those: federation's directives under their own names. */
 export const FEDERATION_IMPORTS: readonly string[] = [
   '@key',
   '@shareable',
@@ -45,9 +63,6 @@ export const FEDERATION_IMPORTS: readonly string[] = [
   '@tag',
   '@interfaceObject',
   '@composeDirective',
-  '@authenticated',
-  '@requiresScopes',
-  '@policy',
 ];
 
 /** gatehouse's directives that federation defines in a subgraph (see the collision rule above). */
@@ -89,15 +104,21 @@ function keyDirective(fields: string): ConstDirectiveNode {
  * the directives federation defines left out and `@key` added to gatehouse's account entities. An
  * application's own federation `@link` is refused: there is one, and gatehouse writes it.
  */
-export function subgraphTypeDefs(directiveSdl: string, parts: readonly (string | DocumentNode)[]): DocumentNode {
-  const link = `extend schema @link(url: "${FEDERATION_URL}", import: [${FEDERATION_IMPORTS.map((i) => `"${i}"`).join(', ')}])`;
+export function subgraphTypeDefs(
+  directiveSdl: string,
+  parts: readonly (string | DocumentNode)[],
+  options: SubgraphOptions = {},
+): DocumentNode {
+  const federationAuth = (options.authDirectives ?? 'federation') === 'federation';
+  const imports = [...FEDERATION_IMPORTS, ...(federationAuth ? FEDERATION_AUTH_IMPORTS : [])];
+  const link = `extend schema @link(url: "${FEDERATION_URL}", import: [${imports.map((i) => `"${i}"`).join(', ')}])`;
   const directives = asDocument(directiveSdl).definitions.filter(
-    (node) => !(node.kind === Kind.DIRECTIVE_DEFINITION && FEDERATION_DEFINED.has(node.name.value)),
+    (node) => !(federationAuth && node.kind === Kind.DIRECTIVE_DEFINITION && FEDERATION_DEFINED.has(node.name.value)),
   );
   const rest = parts.flatMap((part) => asDocument(part).definitions);
   if (rest.some(isFederationLink)) {
     throw new SubgraphSchemaError(
-      `gatehouse links Apollo Federation itself (${FEDERATION_URL}, importing ${FEDERATION_IMPORTS.join(', ')}): remove the schema's own federation @link.`,
+      `gatehouse links Apollo Federation itself (${FEDERATION_URL}, importing ${imports.join(', ')}): remove the schema's own federation @link.`,
     );
   }
   const keyed = new Set<string>();
@@ -191,8 +212,9 @@ export function buildSubgraphSourceSchema(
   directiveSdl: string,
   typeDefs: readonly (string | DocumentNode)[],
   resolvers: readonly IResolvers[],
+  options: SubgraphOptions = {},
 ): GraphQLSchema {
-  const federated = buildSubgraphSchema({ typeDefs: subgraphTypeDefs(directiveSdl, typeDefs) });
+  const federated = buildSubgraphSchema({ typeDefs: subgraphTypeDefs(directiveSdl, typeDefs, options) });
   const { maps, references } = splitReferences(resolvers);
   // makeExecutableSchema's resolver handling (scalars, enums, interfaces) on federation's schema,
   // whose `_service` and `_entities` resolvers it keeps.

@@ -12,7 +12,7 @@ import { buildAuthMap } from '../../src/tools/auth-map';
 import { databasesUnderTest, databaseUrlOf, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type GqlResponse, randomSecret, readResponse } from '../helpers/http';
 import { PASSWORD, uniqueEmail } from '../helpers/accounts';
-import { documents, policies, resolvers, typeDefs } from '../helpers/subgraph-app';
+import { documents, documentTypeDefs, policies, resolvers, typeDefs } from '../helpers/subgraph-app';
 
 const codesOf = (response: GqlResponse) => (response.body.errors ?? []).map((e) => e.extensions?.['code']);
 
@@ -211,6 +211,13 @@ describe('building a subgraph schema', () => {
     expect(() => buildSchema({ typeDefs, resolvers: { ...others, Document: { summary: () => 'x' } }, policies, subgraph: true })).toThrow(
       /Document\.body is decided on its object \(ownership\), and Document is an entity without __resolveReference/,
     );
+  });
+
+  it("keeps gatehouse's own @requiresScopes (on arguments too) with authDirectives: 'gatehouse', where @authenticated is unknown", () => {
+    const own = `${documentTypeDefs('gatehouse')} extend type Query { search(text: String @requiresScopes(scopes: [["docs:search"]])): Int @public }`;
+    const map = buildAuthMap(buildSourceSchema({ typeDefs: own, subgraph: { authDirectives: 'gatehouse' } }));
+    expect(map.entries.find((e) => e.coordinate === 'Query.search(text)')).toMatchObject({ scopes: [['docs:search']] });
+    expect(() => buildSourceSchema({ typeDefs, subgraph: { authDirectives: 'gatehouse' } })).toThrow(/@authenticated/);
   });
 
   it("refuses the application's own federation @link: gatehouse writes the one there is", () => {

@@ -14,6 +14,14 @@ export interface DocumentRow {
 /** The documents, by id; a test fills it with the users it signed up. */
 export const documents = new Map<string, DocumentRow>();
 
+/**
+ * The SDL with federation's names (`subgraph: true`) or gatehouse's (`{ authDirectives: 'gatehouse' }`,
+ * which has no `@authenticated`: `@auth` says the same).
+ */
+export function documentTypeDefs(names: 'federation' | 'gatehouse'): string {
+  return names === 'federation' ? typeDefs : typeDefs.replace('@authenticated', '@auth');
+}
+
 export const typeDefs = /* GraphQL */ `
   type Document @key(fields: "id") {
     id: ID!
