@@ -9,6 +9,7 @@
 import { createGatehouse, type Gatehouse } from '../../src/gatehouse';
 import { buildSchema, buildSourceSchema } from '../../src/graphql/schema';
 import { buildAuthMap } from '../../src/tools/auth-map';
+import { createTestKit } from '../../src/testkit';
 import { databasesUnderTest, databaseUrlOf, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type GqlResponse, randomSecret, readResponse } from '../helpers/http';
 import { PASSWORD, uniqueEmail } from '../helpers/accounts';
@@ -181,6 +182,33 @@ describe.each(databasesUnderTest())('a gatehouse subgraph over HTTP on %s', (dia
     expect(names(anonymous, 'type')).not.toContain('summary');
     const signedIn = await gql(query, undefined, as(bob.token));
     expect(names(signedIn, 'type')).toEqual(expect.arrayContaining(['summary', 'stats']));
+  });
+});
+
+describe('a gatehouse subgraph in the test kit, refusing denied queries whole', () => {
+  it('refuses an _entities query before it runs when one of its entity fields is denied, and runs it for the owner', async () => {
+    const kit = await createTestKit({ typeDefs, resolvers, policies, subgraph: true, env: { REFUSE_DENIED_QUERIES: 'true' } });
+    try {
+      const alice = await kit.createUser();
+      const bob = await kit.createUser();
+      const aliceId = (alice.user as { id: string }).id;
+      documents.set('kit-d1', { id: 'kit-d1', title: 'kit', body: 'kit body', ownerId: aliceId, reviewerId: aliceId });
+      const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id disabledAt } } }';
+      const r = [{ __typename: 'User', id: aliceId }];
+      const refused = await kit.execute(query, { variables: { r }, as: bob });
+      expect(refused.data ?? null).toBeNull();
+      expect(refused.codes).toEqual(['FORBIDDEN']);
+      const anonymous = await kit.execute(query, { variables: { r }, as: null });
+      expect(anonymous.codes).toEqual(['UNAUTHENTICATED']);
+      const summary = await kit.execute('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Document { summary } } }', {
+        variables: { r: [{ __typename: 'Document', id: 'kit-d1' }] },
+        as: alice,
+      });
+      expect(summary.codes).toEqual([]);
+      expect(summary.data).toEqual({ _entities: [{ summary: 'about kit' }] });
+    } finally {
+      await kit.close();
+    }
   });
 });
 
