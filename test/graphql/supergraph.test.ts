@@ -12,7 +12,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway, type GraphQLDataSourceProcessOptions, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -98,7 +98,7 @@ interface GatewayContext {
 }
 
 class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext & Record<string, unknown>> {
-  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext & Record<string, unknown>>) {
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
     if (context.apiKey) request.http?.headers.set('x-api-key', context.apiKey);
   }
