@@ -29,6 +29,8 @@ import {
   isObjectType,
   Kind,
   parse,
+  print,
+  visit,
 } from 'graphql';
 import { fieldRequirement, objectDependencies } from '../enforcement/requirements';
 import { validId } from '../services/validation';
@@ -177,6 +179,33 @@ function splitReferences(resolvers: readonly IResolvers[]): { maps: IResolvers[]
   return { maps, references };
 }
 
+/** The SDL without the arguments and input fields a `@fromViewer` fills: no client supplies them. */
+export function withoutViewerValues(sdl: string): string {
+  const fromViewer = (node: { directives?: readonly { name: { value: string } }[] }) =>
+    (node.directives ?? []).some((d) => d.name.value === 'fromViewer');
+  return print(
+    visit(parse(sdl), {
+      FieldDefinition: (node) =>
+        node.arguments?.some(fromViewer) ? { ...node, arguments: node.arguments.filter((a) => !fromViewer(a)) } : undefined,
+      InputObjectTypeDefinition: (node) =>
+        node.fields?.some(fromViewer) ? { ...node, fields: node.fields.filter((f) => !fromViewer(f)) } : undefined,
+    }),
+  );
+}
+
+/**
+ * `_service { sdl }` as the router should compose it: federation's SDL without the values
+ * `@fromViewer` fills, so the supergraph offers clients no argument gatehouse would refuse (and
+ * the router never sends one); gatehouse fills them from the forwarded credential.
+ */
+function withRouterSdl(schema: GraphQLSchema): void {
+  const service = schema.getQueryType()?.getFields()['_service'];
+  const resolve = service?.resolve;
+  if (service === undefined || resolve === undefined) return;
+  const sdl = withoutViewerValues(String((resolve(null, {}, null, undefined as never) as { sdl: string }).sdl));
+  service.resolve = () => ({ sdl });
+}
+
 /** True when the type carries `@key` (on its definition or an extension). */
 function isEntity(type: GraphQLObjectType): boolean {
   return [type.astNode, ...type.extensionASTNodes].some((node) => (node?.directives ?? []).some((d) => d.name.value === 'key'));
@@ -219,6 +248,7 @@ export function buildSubgraphSourceSchema(
   // makeExecutableSchema's resolver handling (scalars, enums, interfaces) on federation's schema,
   // whose `_service` and `_entities` resolvers it keeps.
   const withResolvers = addResolversToSchema({ schema: federated, resolvers: mergeResolvers(maps) });
+  withRouterSdl(withResolvers);
   return mapSchema(withResolvers, {
     [MapperKind.OBJECT_TYPE]: (type) => {
       const reference = references.get(type.name);

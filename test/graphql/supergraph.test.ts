@@ -221,6 +221,14 @@ describe('an @apollo/gateway supergraph of a gatehouse subgraph and a reviews su
     expect(codesOf(other)).toEqual(['FORBIDDEN']);
   });
 
+  it('fills a @fromViewer argument from the forwarded credential; the supergraph offers no such argument', async () => {
+    const response = await post(gatewayUrl, '{ myDocuments { id } }', as(alice.token));
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data?.['myDocuments']).toEqual([{ id: 'fed-d1' }]);
+    const supplied = await post(gatewayUrl, '{ myDocuments(ownerId: "someone") { id } }', as(alice.token));
+    expect(codesOf(supplied)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+  });
+
   it('forwards X-API-Key too: a key without the scopes is refused the @requiresScopes field', async () => {
     const made = await post(
       `${gatehouseUrl}/graphql`,

@@ -37,11 +37,16 @@ export const typeDefs = /* GraphQL */ `
   }
   extend type Query {
     document(id: ID!): Document @public
+    "The caller's documents: ownerId comes from the credential, never from the client (nor the router)."
+    myDocuments(ownerId: ID! @fromViewer(path: "id")): [Document!]! @auth
   }
 `;
 
 export const resolvers = {
-  Query: { document: (_parent: unknown, args: { id: string }) => documents.get(args.id) ?? null },
+  Query: {
+    document: (_parent: unknown, args: { id: string }) => documents.get(args.id) ?? null,
+    myDocuments: (_parent: unknown, args: { ownerId: string }) => [...documents.values()].filter((d) => d.ownerId === args.ownerId),
+  },
   Document: {
     // The stored row, never the representation the caller sent (its ownerId is not believed).
     __resolveReference: (reference: { id: string }) => documents.get(reference.id) ?? null,
