@@ -5,6 +5,7 @@ import { createApp } from './app';
 import { devSecretsFor } from './auth/dev-secret';
 import { type Config, ConfigError, loadConfig, parseConfig } from './config';
 import { buildSchema, readSchemaFiles } from './graphql/schema';
+import type { SubgraphOptions } from './graphql/subgraph';
 import { declaredRoles } from './enforcement/declared-roles';
 import { createHttpServer, type HttpServer } from './http/server';
 import type { OwnedObjectLoader } from './enforcement/ownership';
@@ -45,6 +46,14 @@ export interface GatehouseOptions {
    */
   readonly migrations?: ApplicationMigrations;
   /**
+   * Serve an Apollo Federation 2 subgraph (docs/federation.md): federation's `@link`, gatehouse's `User`
+   * as an entity (`@key(fields: "id")`), `_service` and `_entities`, whose entities obey their types'
+   * and fields' rules. Your types may be entities too (`@key`, with a `__resolveReference`), and
+   * `@authenticated`, `@requiresScopes` and `@policy` are federation's, enforced as gatehouse's
+   * (`{ authDirectives: 'gatehouse' }` keeps gatehouse's own, for @apollo/gateway). Default false.
+   */
+  readonly subgraph?: boolean | SubgraphOptions;
+  /**
    * The configuration variables (as in `.env.example`). Default: `process.env` plus a `.env` file
    * in the working directory.
    */
@@ -66,7 +75,9 @@ export interface Gatehouse<Tables = any> {
 }
 
 /** The SDL and resolvers of `options`, for buildSchema. */
-export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders' | 'policies'>) {
+export function appSchemaOf(
+  options: Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders' | 'policies' | 'subgraph'>,
+) {
   const typeDefs =
     options.typeDefs === undefined
       ? []
@@ -78,6 +89,7 @@ export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolv
     ...(options.resolvers === undefined ? {} : { resolvers: options.resolvers }),
     ...(options.loaders === undefined ? {} : { loaders: options.loaders }),
     ...(options.policies === undefined ? {} : { policies: options.policies }),
+    ...(options.subgraph === undefined || options.subgraph === false ? {} : { subgraph: options.subgraph }),
   };
 }
 

@@ -22,5 +22,6 @@ export {
   UnknownPolicyError,
 } from './enforcement/policies';
 export type { ApplicationMigrations } from './store/migrate';
+export { type SubgraphOptions, SubgraphSchemaError } from './graphql/subgraph';
 export { badUserInput, ErrorCode, forbidden, notFound, rateLimited, unauthenticated } from './graphql/errors';
 export { ConfigError } from './config';

@@ -93,7 +93,7 @@ export interface Kit<
 }
 
 export interface TestKitOptions
-  extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders' | 'policies' | 'migrations'> {
+  extends Pick<GatehouseOptions, 'typeDefs' | 'resolvers' | 'schemaFiles' | 'loaders' | 'policies' | 'migrations' | 'subgraph'> {
   /** Configuration overrides, as the variables in `.env.example`. */
   readonly env?: Readonly<Record<string, string>>;
   /** Replaces the clock (`context.now()` and every expiry), e.g. `manualClock().now`. */

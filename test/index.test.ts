@@ -22,6 +22,7 @@ describe('the package entry', () => {
         'organizationRoleOf',
         'rateLimited',
         'runGatehouse',
+        'SubgraphSchemaError',
         'unauthenticated',
         'UnknownPolicyError',
       ].sort(),

@@ -1,4 +1,4 @@
-// gatehouse auth-map [--json | --markdown | --check | --update-readme | --as ROLE | --diff FILE] [--schema PATH ...]
+// gatehouse auth-map [--json | --markdown | --check | --update-readme | --as ROLE | --diff FILE] [--schema PATH ...] [--subgraph]
 // Prints who can reach every field of the schema: gatehouse's account schema plus the application's
 // named by --schema. --check exits 1 naming every root Query, Mutation or Subscription field that
 // carries none of gatehouse's six directives, on the field or its root type (what strict mode
@@ -17,7 +17,7 @@ import { fieldRequirement } from '../enforcement/requirements';
 import { buildVisibleSchema } from '../enforcement/visible-schema';
 import { printable } from './printable';
 
-const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --as ROLE | --diff FILE] [--schema PATH ...]
+const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --as ROLE | --diff FILE] [--schema PATH ...] [--subgraph]
   (no flag)        every reachable field, what it requires, who reaches it and where the rule comes
                    from, for a 100-column terminal; warnings summarized (--json lists each)
   --json           the same as JSON (keep it in your repository for --diff)
@@ -33,6 +33,8 @@ const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --as R
     --scopes A,B   with --as: the scopes the credential holds (default: every scope)
   --schema PATH    your schema, added to gatehouse's account schema (repeat for several): a .graphql
                    file, a folder of them, or a module exporting typeDefs (as gatehouse start takes it)
+  --subgraph       map it as an Apollo Federation subgraph (as gatehouse start --subgraph serves it):
+                   federation's @authenticated, @requiresScopes and @policy, _service and _entities
   --update-readme  (gatehouse's own repository only) rewrite the generated section of
                    docs/protecting-fields.md from the demo schema`;
 
@@ -53,12 +55,18 @@ export function withAuthMapSection(readme: string, markdown: string): string {
 }
 
 /** `--as`: the SDL a caller with this role (or anonymous), credential kind and scopes sees. */
-function printVisibleSchema(typeDefs: ReadonlyArray<string | DocumentNode>, role: string, via: string, scopes: string | undefined): number {
+function printVisibleSchema(
+  typeDefs: ReadonlyArray<string | DocumentNode>,
+  subgraph: boolean,
+  role: string,
+  via: string,
+  scopes: string | undefined,
+): number {
   if (via !== 'jwt' && via !== 'api-key' && via !== 'external') {
     console.error(`auth-map: --via must be jwt, api-key or external, got "${printable(String(via))}"`);
     return 2;
   }
-  const schema = buildSourceSchema({ typeDefs });
+  const schema = buildSourceSchema({ typeDefs, subgraph });
   const catalog = declaredRoles(schema);
   const held = role.split(',').map((r) => r.trim());
   if (role !== 'anonymous' && !held.every((r) => catalog.roles.includes(r))) {
@@ -124,7 +132,7 @@ function updateGuide(map: AuthMap, schemaPaths: readonly string[]): number {
   return 0;
 }
 
-const FLAGS = ['--json', '--markdown', '--check', '--update-readme', '--allow-widening'];
+const FLAGS = ['--json', '--markdown', '--check', '--update-readme', '--allow-widening', '--subgraph'];
 
 export async function main(argv: readonly string[]): Promise<number> {
   const args = [...argv];
@@ -172,13 +180,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   let map: AuthMap;
   try {
     typeDefs = await readSchemaInputs(schemaPaths);
-    map = buildAuthMap(buildSourceSchema({ typeDefs }));
+    map = buildAuthMap(buildSourceSchema({ typeDefs, subgraph: flags.has('--subgraph') }));
   } catch (error) {
     // A missing file, a module without typeDefs, or SDL that does not build: the message names it; no stack.
     console.error(`auth-map: ${printable(error instanceof Error ? error.message : String(error))}`);
     return 1;
   }
-  if (valued['--as'] !== undefined) return printVisibleSchema(typeDefs, valued['--as'], valued['--via'] ?? 'jwt', valued['--scopes']);
+  if (valued['--as'] !== undefined)
+    return printVisibleSchema(typeDefs, flags.has('--subgraph'), valued['--as'], valued['--via'] ?? 'jwt', valued['--scopes']);
   if (valued['--diff'] !== undefined) return printDiff(map, valued['--diff'], flags.has('--json'), flags.has('--allow-widening'));
   if (flags.has('--check')) {
     if (map.openRootFields.length > 0) {

@@ -39,11 +39,12 @@ working directory (see docs/operations.md).`;
 
 /** Usage of the commands this file runs itself (admin, auth-map and token print their own). */
 const COMMAND_USAGE: Readonly<Record<string, string>> = {
-  start: `Usage: gatehouse start [MODULE]
+  start: `Usage: gatehouse start [--subgraph] [MODULE]
 
 Serves gatehouse's accounts and, with MODULE, your schema: a JavaScript (or, under tsx, TypeScript)
-module exporting typeDefs and resolvers (and optionally schemaFiles, loaders and policies), named or
-as its default export. Configuration from the environment and .env. Stops cleanly on SIGTERM / SIGINT.`,
+module exporting typeDefs and resolvers (and optionally schemaFiles, loaders, policies and subgraph),
+named or as its default export. --subgraph serves an Apollo Federation 2 subgraph (docs/federation.md).
+Configuration from the environment and .env. Stops cleanly on SIGTERM / SIGINT.`,
   migrate: `Usage: gatehouse migrate [MODULE]
 
 Brings the database in DATABASE_URL (and .env) up to date: gatehouse's tables and, with MODULE (the
@@ -85,11 +86,13 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   }
   switch (command) {
     case 'start': {
-      if (rest.length > 1) break;
+      const subgraph = rest[0] === '--subgraph';
+      const modulePath = subgraph ? rest[1] : rest[0];
+      if (rest.length > (subgraph ? 2 : 1) || modulePath?.startsWith('-')) break;
       let options: GatehouseOptions = {};
-      if (rest[0] !== undefined) {
+      if (modulePath !== undefined) {
         try {
-          options = await loadApplication(rest[0], 'schema');
+          options = await loadApplication(modulePath, 'schema');
         } catch (error) {
           console.error(`gatehouse start: ${printable(error instanceof Error ? error.message : String(error))}`);
           return 1;
@@ -103,6 +106,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
         ...(loaders ? { loaders } : {}),
         ...(policies ? { policies } : {}),
         ...(migrations ? { migrations } : {}),
+        ...(subgraph ? { subgraph: options.subgraph || true } : options.subgraph ? { subgraph: options.subgraph } : {}),
       });
       return undefined; // runs until signalled
     }

@@ -15,6 +15,7 @@ import {
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
+import { isFederationRootField } from './federation';
 import { compileOrganizationCheck, type OrganizationRule } from './organizations';
 import { type Denial, denialOf } from './denials';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
@@ -61,12 +62,16 @@ export class AuthCoverageError extends Error {
   }
 }
 
-/** Root fields that carry none of gatehouse's directives (on the field or its root type), as `Type.field`. */
+/**
+ * Root fields that carry none of gatehouse's directives (on the field or its root type), as
+ * `Type.field`. A subgraph's `_service` and `_entities` are open by design (federation.ts).
+ */
 export function openRootFields(schema: GraphQLSchema): string[] {
   const open: string[] = [];
   for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
     if (!root) continue;
     for (const name of Object.keys(root.getFields())) {
+      if (isFederationRootField(schema, root.name, name)) continue;
       if (!fieldRequirement(schema, root, name).declared) open.push(`${root.name}.${name}`);
     }
   }

@@ -9,6 +9,7 @@ import { getDirective } from '@graphql-tools/utils';
 import type { RoleCatalog } from '../auth/role-catalog';
 import type { CredentialKind } from '../auth/viewer';
 import { declaredRoles } from './declared-roles';
+import { isSubgraphSchema } from './federation';
 import { type OrganizationRule, organizationRule } from './organizations';
 import type { OwnedObjectLoader, OwnerRule } from './ownership';
 import type { PolicyAlternatives } from './policies';
@@ -40,6 +41,8 @@ export interface RequirementSource {
   readonly rule?: string;
   /** Declared beside `@reportOnly`: evaluated and reported, never enforced (see FieldRequirement.reportOnly). */
   readonly reportOnly?: true;
+  /** The directive's name as written when it is not `directive`: `authenticated` (federation's, read as `auth`). */
+  readonly written?: string;
 }
 
 /** One `@hasRole`: the caller holds one of these roles, or a role that includes one. */
@@ -116,6 +119,9 @@ export function readDirectives(
   const node = carrier as Parameters<typeof getDirective>[1];
   if (getDirective(schema, node, 'public')?.length) found.push({ directive: 'public', on, coordinate });
   if (getDirective(schema, node, 'auth')?.length) found.push({ directive: 'auth', on, coordinate });
+  // Apollo Federation's name for it, in a subgraph (federation.ts): the same rule, shown as written.
+  if (isSubgraphSchema(schema) && getDirective(schema, node, 'authenticated')?.length)
+    found.push({ directive: 'auth', on, coordinate, written: 'authenticated' });
   for (const args of getDirective(schema, node, 'hasRole') ?? []) {
     const anyOf = args['anyOf'] !== undefined && args['anyOf'] !== null;
     found.push({ directive: 'hasRole', on, coordinate, role: roleChoice(args, coordinate), ...(anyOf ? { anyOf } : {}) });
@@ -160,11 +166,12 @@ function withRuleText(schema: GraphQLSchema, node: Parameters<typeof getDirectiv
   const reportOnlyAt = (getDirective(schema, node, 'reportOnly')?.length ?? 0) > 0 ? writtenOrder(node) : null;
   const seen = new Map<string, number>();
   const sources = found.map((source) => {
-    const index = seen.get(source.directive) ?? 0;
-    seen.set(source.directive, index + 1);
-    const args = getDirective(schema, node, source.directive)?.[index] ?? {};
-    const text = `${directiveText(schema, source.directive, args)} on ${source.coordinate}`;
-    const reported = reportOnlyAt !== null && source.directive !== 'public' && reportOnlyAt(source.directive);
+    const name = source.written ?? source.directive;
+    const index = seen.get(name) ?? 0;
+    seen.set(name, index + 1);
+    const args = getDirective(schema, node, name)?.[index] ?? {};
+    const text = `${directiveText(schema, name, args)} on ${source.coordinate}`;
+    const reported = reportOnlyAt !== null && source.directive !== 'public' && reportOnlyAt(name);
     return { ...source, rule: text, ...(reported ? { reportOnly: true as const } : {}) };
   });
   if (reportOnlyAt !== null && !sources.some((s) => s.reportOnly)) {

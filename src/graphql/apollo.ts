@@ -1,6 +1,10 @@
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import DataLoader from 'dataloader';
 import { landingPagePlugin } from './plugins/landing-page';
@@ -157,6 +161,8 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       // Apollo computes a cache policy for every resolved field by default; gatehouse's answers
       // depend on who asks and are never cached by HTTP caches, so that work is pure cost.
       ApolloServerPluginCacheControlDisabled(),
+      // A subgraph would send a federated trace (errors, timings) to any caller asking with a header.
+      ApolloServerPluginInlineTraceDisabled(),
       errorLoggingPlugin(options.log, masked),
       subscriptionsOverHttpPlugin(),
       operationGatePlugin(app.config.refuseDeniedQueries, app.config.explainDenials),

@@ -14,6 +14,7 @@ import { accountPolicies, assertNoReservedPolicyNames } from './policies';
 import { withoutDeclaredEnums } from './declared-enums';
 import type { Policies } from '../enforcement/policies';
 import { resolvers as accountResolvers } from './resolvers';
+import { buildSubgraphSourceSchema, refuseForgeableEntities, type SubgraphOptions } from './subgraph';
 
 /** `schema/` at the package root: two levels up from both `src/graphql` and `dist/graphql`. */
 export const SCHEMA_DIR = join(__dirname, '..', '..', 'schema');
@@ -28,6 +29,11 @@ export interface AppSchema {
   readonly loaders?: Readonly<Record<string, OwnedObjectLoader>>;
   /** The functions `@policy` names; a name without one stops the build (UnknownPolicyError). */
   readonly policies?: Policies;
+  /**
+   * Build an Apollo Federation 2 subgraph (src/graphql/subgraph.ts): federation's `@link`, `User`
+   * as an entity, `_service` and `_entities`. Default false.
+   */
+  readonly subgraph?: boolean | SubgraphOptions;
 }
 
 /** The SDL of every `.graphql` file in `dir`, one string per file, in name order. */
@@ -57,10 +63,12 @@ function asList<T>(value: T | readonly T[] | undefined): T[] {
  */
 export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
   const appTypeDefs = asList<string | DocumentNode>(app.typeDefs);
-  const schema = makeExecutableSchema({
-    typeDefs: [authDirectiveTypeDefs, ...withoutDeclaredEnums(loadTypeDefs(), appTypeDefs), ...appTypeDefs],
-    resolvers: [...accountResolvers, ...asList(app.resolvers)] as IResolvers[],
-  });
+  const typeDefs = [...withoutDeclaredEnums(loadTypeDefs(), appTypeDefs), ...appTypeDefs];
+  const resolvers = [...accountResolvers, ...asList(app.resolvers)] as IResolvers[];
+  const schema =
+    app.subgraph !== undefined && app.subgraph !== false
+      ? buildSubgraphSourceSchema(authDirectiveTypeDefs, typeDefs, resolvers, app.subgraph === true ? {} : app.subgraph)
+      : makeExecutableSchema({ typeDefs: [authDirectiveTypeDefs, ...typeDefs], resolvers });
   declaredRoles(schema);
   return schema;
 }
@@ -69,6 +77,7 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
 export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
   assertNoReservedPolicyNames(app.policies);
   const source = buildSourceSchema(app);
+  if (app.subgraph !== undefined && app.subgraph !== false) refuseForgeableEntities(source);
   return applyAuthDirectives(source, {
     strict: options.strict ?? true,
     loaders: { ...accountLoaders, ...app.loaders },

@@ -19,6 +19,7 @@ import { type FieldRequirement, fieldRequirement, type RequirementSource } from 
 import { MEMBER } from '../auth/organization-roles';
 import { openRootFields } from '../enforcement/apply-directives';
 import { declaredRoles } from '../enforcement/declared-roles';
+import { isFederationRootField } from '../enforcement/federation';
 import type { CredentialKind, Viewer } from '../auth/viewer';
 import { argumentEntries } from './auth-map-arguments';
 import { argumentRulePaths, readArgumentPlan } from '../enforcement/argument-rules';
@@ -119,8 +120,14 @@ function describeOrganizationRule(rule: OrganizationRule): string {
   return `${rule.role === MEMBER ? 'member' : rule.role} of ${where}${rule.orRole === null ? '' : ` or ${rule.orRole}`}`;
 }
 
+/** What `from` says of a subgraph's `_entities` and `_service` (src/enforcement/federation.ts), or undefined. */
+function federationRootNote(schema: GraphQLSchema, typeName: string, fieldName: string): string | undefined {
+  if (!isFederationRootField(schema, typeName, fieldName)) return undefined;
+  return fieldName === '_entities' ? "federation: each entity's fields keep their own rules" : 'federation: the SDL a router composes from';
+}
+
 function describeSource(source: RequirementSource): string {
-  let directive = `@${source.directive}`;
+  let directive = `@${source.written ?? source.directive}`;
   if (source.directive === 'hasRole')
     directive = source.anyOf ? `@hasRole(anyOf: [${source.role?.join(', ')}])` : `@hasRole(role: ${source.role?.[0]})`;
   if (source.scopes !== undefined) directive = `@requiresScopes(scopes: ${JSON.stringify(source.scopes)})`;
@@ -281,7 +288,8 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
     const fieldEntry: AuthMapEntry = {
       coordinate,
       requires: describeRequirement(requirement) + (reported === null ? '' : ` (report only: ${describeRequirement(reported)})`),
-      from: sources.length === 0 ? 'no directive' : sources.map(describeSource).join(', '),
+      from:
+        sources.length > 0 ? sources.map(describeSource).join(', ') : (federationRootNote(schema, type.name, field.name) ?? 'no directive'),
       ...(reported === null ? {} : { reportOnly: describeRequirement(reported) }),
       reachableBy,
       ...requirementDetail(requirement),

@@ -23,6 +23,19 @@ async function authMap(...args: string[]): Promise<{ code: number; stdout: strin
 }
 
 describe('npm run auth:map', () => {
+  it('--subgraph maps a subgraph: federation’s directive names as written, _service and _entities as federation’s', async () => {
+    const app = join('test', 'helpers', 'subgraph-app.ts');
+    const mapped = await authMap('--schema', app, '--subgraph', '--json');
+    expect(mapped.code).toBe(0);
+    const map = JSON.parse(mapped.stdout) as { openRootFields: string[]; entries: { coordinate: string; from: string }[] };
+    expect(map.openRootFields).toEqual([]);
+    expect(map.entries.find((e) => e.coordinate === 'Document.summary')?.from).toBe('@authenticated on field');
+    expect(map.entries.find((e) => e.coordinate === 'Query._entities')?.from).toBe("federation: each entity's fields keep their own rules");
+    const plain = await authMap('--schema', app, '--json');
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/^auth-map: .*@authenticated/);
+  }, 60_000);
+
   it('passes --check on gatehouse schema', async () => {
     const { code, stdout } = await authMap('--check');
     expect(code).toBe(0);

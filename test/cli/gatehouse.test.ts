@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildSchema } from 'graphql';
+import { devVars, gql as processGql, registerProcessCleanup, startServer, stopWithSigterm, tempDir } from '../helpers/process';
 
 /* The `gatehouse` bin (src/cli/gatehouse.ts), run from source. `start` is tested on the packed
  * package by .ci/package-smoke; migrate, admin and auth-map have tests of their own. */
@@ -74,4 +75,25 @@ it('schema reads --schema from a compiled module exporting typeDefs, as start do
   expect(stderr).toBe('');
   expect(code).toBe(0);
   expect(Object.keys(buildSchema(stdout).getQueryType()?.getFields() ?? {})).toContain('hello');
+});
+
+describe('start --subgraph', () => {
+  registerProcessCleanup();
+
+  it('serves the module as an Apollo Federation subgraph: _service { sdl } with User and the module’s entity', async () => {
+    const running = await startServer(devVars(tempDir()), [
+      process.execPath,
+      '--import',
+      'tsx',
+      join('src', 'cli', 'gatehouse.ts'),
+      'start',
+      '--subgraph',
+      join('test', 'helpers', 'subgraph-app.ts'),
+    ]);
+    const response = await processGql(running.url, '{ _service { sdl } }');
+    const sdl = String(response.body.data?.['_service']?.sdl);
+    expect(sdl).toMatch(/type User\s+@key\(fields: "id"\)/);
+    expect(sdl).toMatch(/type Document\s+@key\(fields: "id"\)/);
+    expect((await stopWithSigterm(running)).code).toBe(0);
+  }, 60_000);
 });
