@@ -15,7 +15,7 @@ import {
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { AuthContext, Viewer } from '../auth/viewer';
 import { compileCheck, compileOwnerCheck } from './checks';
-import { compileOrganizationCheck, type OrganizationRule } from './organizations';
+import { compileOrganizationCheck } from './organizations';
 import { type Denial, denialOf } from './denials';
 import { loadOwned, type OwnedObjectLoader, type OwnerRule } from './ownership';
 import { guardPolicies, policyPrimingPlan, withListPriming } from './policy-guard';
@@ -134,7 +134,7 @@ function enforce(
   const check = compileCheck(requirement, coordinate);
   // The policy runs last, after the rest of the requirement let the caller through.
   const withPolicies = guardPolicies(fieldConfig, requirement, coordinate, onRoot, options.policies);
-  const organizationCheck = organizationCheckFor(fieldConfig, requirement.organizations, coordinate, onRoot);
+  const organizationCheck = organizationCheckFor(fieldConfig, requirement, coordinate, onRoot);
   const guarded = guardField(withPolicies, requirement, check, organizationCheck);
   if (requirement.owner === null) return guarded;
   const ownerCheck = compileOwnerCheck(requirement, coordinate)!;
@@ -262,10 +262,11 @@ function guardOwnership(
  */
 function organizationCheckFor(
   fieldConfig: GraphQLFieldConfig<unknown, unknown>,
-  rules: readonly OrganizationRule[],
+  requirement: FieldRequirement,
   coordinate: string,
   onRoot: boolean,
 ): OrganizationCheck | null {
+  const rules = requirement.organizations;
   for (const rule of rules) {
     if (rule.argument === null && onRoot)
       throw new TypeError(
@@ -275,7 +276,7 @@ function organizationCheckFor(
     if (rule.argument !== null && (!isScalarType(argumentType) || (argumentType.name !== 'ID' && argumentType.name !== 'String')))
       throw new TypeError(`${coordinate}: @inOrganization(argument: "${rule.argument}") must name an argument of type ID or String.`);
   }
-  return compileOrganizationCheck(rules, coordinate);
+  return compileOrganizationCheck(rules, coordinate, requirement.sources);
 }
 
 type OrganizationCheck = NonNullable<ReturnType<typeof compileOrganizationCheck>>;

@@ -183,7 +183,7 @@ function planOperation(schema: GraphQLSchema, document: DocumentNode, operation:
             loader !== undefined && ownerCheck !== null && requirement.owner?.loads
               ? { field, type: requirement.owner.loads, idArgument: requirement.owner.idArgument, loader, check: ownerCheck }
               : undefined;
-          const organizationCheck = compileOrganizationCheck(argumentRules(requirement.organizations), coordinate);
+          const organizationCheck = compileOrganizationCheck(argumentRules(requirement.organizations), coordinate, requirement.sources);
           const organization = organizationCheck === null ? undefined : { field, check: organizationCheck };
           const policyCheck = path.length === 0 ? policyCheckOf(field) : undefined;
           const policy = policyCheck === undefined ? undefined : { field, check: policyCheck };

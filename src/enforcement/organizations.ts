@@ -24,7 +24,7 @@ import {
 import type { RoleCatalog } from '../auth/role-catalog';
 import { organizationRoleOf, type Viewer } from '../auth/viewer';
 import { readRoleCatalog } from './declared-roles';
-import { forbidden, unauthenticated } from './denials';
+import { Denial, forbidden, unauthenticated } from './denials';
 
 /** What one `@inOrganization` says, with the organization roles that pass it resolved. */
 export interface OrganizationRule {
@@ -114,17 +114,22 @@ export function organizationDenial(rule: OrganizationRule, viewer: Viewer | null
 
 /**
  * The decision of a field's `@inOrganization` rules (all must pass): given the viewer, the parent
- * and the field's arguments, the error or null. Null when the field has none.
+ * and the field's arguments, the error or null. Null when the field has none. The error is a
+ * Denial naming the rule as written, found among `sources` (the requirement's): the metrics, the
+ * denial log line and `extensions.rule` read it.
  */
 export function compileOrganizationCheck(
   rules: readonly OrganizationRule[],
   coordinate: string,
+  sources: readonly { readonly organization?: OrganizationRule; readonly rule?: string }[] = [],
 ): ((viewer: Viewer | null, source: unknown, args: Readonly<Record<string, unknown>>) => GraphQLError | null) | null {
   if (rules.length === 0) return null;
+  const denied = (rule: OrganizationRule, viewer: Viewer | null) =>
+    new Denial(organizationDenial(rule, viewer, coordinate), coordinate, sources.find((s) => s.organization === rule)?.rule ?? null);
   const full = (rule: OrganizationRule, viewer: Viewer | null, source: unknown, args: Readonly<Record<string, unknown>>) => {
-    if (viewer === null) return organizationDenial(rule, viewer, coordinate);
+    if (viewer === null) return denied(rule, viewer);
     const id = rule.argument === null ? (source as Record<string, unknown> | null | undefined)?.[rule.field] : args[rule.argument];
-    return passesOrganization(rule, viewer, id, source) ? null : organizationDenial(rule, viewer, coordinate);
+    return passesOrganization(rule, viewer, id, source) ? null : denied(rule, viewer);
   };
   const [only] = rules;
   if (rules.length === 1 && only !== undefined && only.argument === null) {

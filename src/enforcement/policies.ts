@@ -17,7 +17,7 @@
 // Pure graphql-js; no Apollo, no store.
 import type { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer';
-import { forbidden, unauthenticated } from './denials';
+import { Denial, forbidden, unauthenticated } from './denials';
 import { OWNED_OBJECTS_SCOPE } from './ownership';
 
 /** One `@policy(policies: …)`: an OR of AND lists of policy names. */
@@ -295,11 +295,20 @@ export type PolicyCheck = (
 ) => GraphQLError | null | Promise<GraphQLError | null>;
 
 /** Builds the policy decision of one field from its `@policy` rules and the application's functions. */
-export function compilePolicyCheck(rules: readonly PolicyAlternatives[], coordinate: string, policies: Policies | undefined): PolicyCheck {
+export function compilePolicyCheck(
+  rules: readonly PolicyAlternatives[],
+  coordinate: string,
+  policies: Policies | undefined,
+  sources: readonly { readonly policies?: PolicyAlternatives; readonly rule?: string }[] = [],
+): PolicyCheck {
+  // The rules as written (a type's and the field's), for the Denial the metrics, the log and extensions.rule read.
+  const written = sources.flatMap((s) => (s.policies !== undefined && s.rule !== undefined ? [s.rule] : []));
+  const text = written.length === 0 ? null : written.join('; ');
   const denial = (viewer: Viewer | null, outcome: Outcome): GraphQLError | null => {
     if (outcome === true) return null;
-    if (outcome === false && viewer === null) return unauthenticated(`You must be signed in to use ${coordinate}.`);
-    return forbidden(`A policy does not allow you to use ${coordinate}${outcome === FAILED ? ' (it could not decide)' : ''}.`);
+    if (outcome === false && viewer === null) return new Denial(unauthenticated(`You must be signed in to use ${coordinate}.`), coordinate, text);
+    const refused = forbidden(`A policy does not allow you to use ${coordinate}${outcome === FAILED ? ' (it could not decide)' : ''}.`);
+    return new Denial(refused, coordinate, text);
   };
   // The common shape, one policy name: no lists to walk.
   const single = rules.length === 1 && rules[0]!.length === 1 && rules[0]![0]!.length === 1 ? rules[0]![0]![0]! : undefined;

@@ -26,7 +26,7 @@ export function guardPolicies(
 ): GraphQLFieldConfig<unknown, unknown> {
   if (requirement.policies.length === 0) return fieldConfig;
   for (const rule of requirement.policies) assertPolicyAlternatives(rule, coordinate);
-  const check = compilePolicyCheck(requirement.policies, coordinate, policies);
+  const check = compilePolicyCheck(requirement.policies, coordinate, policies, requirement.sources);
   const inner = fieldConfig.resolve ?? defaultFieldResolver;
   return {
     ...fieldConfig,
