@@ -306,7 +306,8 @@ export function compilePolicyCheck(
   const text = written.length === 0 ? null : written.join('; ');
   const denial = (viewer: Viewer | null, outcome: Outcome): GraphQLError | null => {
     if (outcome === true) return null;
-    if (outcome === false && viewer === null) return new Denial(unauthenticated(`You must be signed in to use ${coordinate}.`), coordinate, text);
+    if (outcome === false && viewer === null)
+      return new Denial(unauthenticated(`You must be signed in to use ${coordinate}.`), coordinate, text);
     const refused = forbidden(`A policy does not allow you to use ${coordinate}${outcome === FAILED ? ' (it could not decide)' : ''}.`);
     return new Denial(refused, coordinate, text);
   };
