@@ -102,10 +102,12 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
             ...(options.externalKeyFetch ? { fetch: options.externalKeyFetch } : {}),
           }),
     now,
-    events: createEventBus(config.database, store, {
-      pollMs: config.subscriptions.eventPollMs,
-      retentionMs: config.subscriptions.eventRetentionSeconds * 1_000,
-    }),
+    events: createEventBus(
+      config.database,
+      store,
+      { pollMs: config.subscriptions.eventPollMs, retentionMs: config.subscriptions.eventRetentionSeconds * 1_000 },
+      { delivered: (lag) => metrics.eventBusLag(lag) },
+    ),
     ...(options.apolloPlugins ? { apolloPlugins: options.apolloPlugins } : {}),
   };
 }

@@ -109,7 +109,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /**
    * Refuse to start when a root Query, Mutation or Subscription field carries none of @public, @auth,
-   * @hasRole, @requiresScopes, @credentials or @owner (on the field or its root type). Default true.
+   * @hasRole, @requiresScopes, @credentials, @owner, @inOrganization or @policy (on the field or its
+   * root type). Default true.
    */
   readonly authStrict: boolean;
   /**

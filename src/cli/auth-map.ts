@@ -23,7 +23,8 @@ const USAGE = `Usage: gatehouse auth-map [--json | --markdown | --check | --as R
   --json           the same as JSON (keep it in your repository for --diff)
   --markdown       the same as a Markdown table
   --check          exit 1 naming each root Query/Mutation/Subscription field without any of @public,
-                   @auth, @hasRole, @requiresScopes, @credentials or @owner (on it or its root type)
+                   @auth, @hasRole, @requiresScopes, @credentials, @owner, @inOrganization or
+                   @policy (on it or its root type; a rule after @reportOnly does not count)
   --diff FILE      compare with FILE (an earlier --json): per field and caller, who gains and who
                    loses access, as Markdown (with --json: as JSON); exit 1 when a caller gains
     --allow-widening  with --diff: exit 0 even when a caller gains access
@@ -192,7 +193,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (flags.has('--check')) {
     if (map.openRootFields.length > 0) {
       console.error(
-        `auth:map --check: ${map.openRootFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials or @owner:`,
+        `auth:map --check: ${map.openRootFields.length} root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials, @owner, @inOrganization or @policy:`,
       );
       for (const field of map.openRootFields) console.error(`  ${field}`);
       return 1;

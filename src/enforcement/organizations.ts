@@ -114,7 +114,9 @@ export function organizationDenial(rule: OrganizationRule, viewer: Viewer | null
 
 /**
  * The decision of a field's `@inOrganization` rules (all must pass): given the viewer, the parent
- * and the field's arguments, the error or null. Null when the field has none.
+ * and the field's arguments, the error or null. Null when the field has none. The error is a
+ * Denial naming the rule as written, found among `sources` (the requirement's): the metrics, the
+ * denial log line and `extensions.rule` read it.
  */
 export function compileOrganizationCheck(
   rules: readonly OrganizationRule[],

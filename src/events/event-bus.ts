@@ -61,7 +61,12 @@ export function createEventBus(
   const report = (event: EventBusLogEvent, detail?: unknown) => options.log?.(event, detail);
   const listeners = new TopicListeners();
   const postgres = database.dialect === 'postgres';
-  const follower = new LogFollower(store.db, listeners, { retentionMs: settings.retentionMs, now, followsWhileIdle: postgres }, report);
+  const follower = new LogFollower(
+    store.db,
+    listeners,
+    { retentionMs: settings.retentionMs, now, followsWhileIdle: postgres, delivered: (lag) => options.delivered?.(lag) },
+    report,
+  );
   const waker: EventWaker =
     database.dialect === 'postgres' ? new PostgresWaker(database.url, follower, report) : new SqliteWaker(store, follower, settings.pollMs);
   const purge = new RetentionPurge(store.db, settings.retentionMs, settings.purgeEveryMs ?? 60_000);

@@ -24,6 +24,8 @@ export interface FollowerSettings {
    * following with nobody listening and begins again at the newest id when a listener arrives.
    */
   readonly followsWhileIdle: boolean;
+  /** Told, for each event delivered to this instance's listeners, how long after its publish (seconds). */
+  readonly delivered?: (lagSeconds: number) => void;
 }
 
 export class LogFollower {
@@ -192,9 +194,12 @@ export class LogFollower {
     if (first !== undefined && first.id > after + 1 && !this.inTouch && outOfTouchFor > this.settings.retentionMs) {
       this.report('gap', { after, next: first.id });
     }
+    const readAt = this.settings.now().getTime();
     for (const event of events) {
       if (event.id <= (this.last ?? 0)) continue;
       this.last = event.id;
+      // Another instance's clock may run ahead of this one's: never a negative lag.
+      this.settings.delivered?.(Math.max(0, readAt - event.publishedAt) / 1_000);
       this.listeners.deliver(event.topic, event.subject, (error) => this.report('listener', { err: error, topic: event.topic }));
     }
     if (events.length === BATCH) this.wanted = true;

@@ -36,6 +36,8 @@ export type EventBusLogEvent = 'lost' | 'listening' | 'unreadable' | 'gap' | 'li
 
 export interface EventBusOptions {
   readonly log?: (event: EventBusLogEvent, detail?: unknown) => void;
+  /** Told, for each event delivered on this instance, how long after its publish it was read (seconds; gatehouse_event_bus_lag_seconds). */
+  readonly delivered?: (lagSeconds: number) => void;
 }
 
 /** How a bus follows the log; from config (docs/subscriptions.md). */

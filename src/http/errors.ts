@@ -15,9 +15,13 @@ export function httpErrorBody(message: string, code: string, requestId: string) 
   return { errors: [{ message, extensions: { code, requestId } }] };
 }
 
-/** Adds `requestId` to every INTERNAL_SERVER_ERROR of a JSON error body that lacks one. */
+/**
+ * Adds `requestId` to every error of a JSON error body that lacks one: Apollo's own refusals
+ * (a document that does not parse or validate, CSRF, a malformed body), a 429, a masked 500 made
+ * where Apollo has no request context. Called for answers of status 400 and above only.
+ */
 export function withRequestId(payload: string, requestId: string): string {
-  if (!payload.includes(ErrorCode.INTERNAL_SERVER_ERROR)) return payload;
+  if (!payload.includes('"errors"')) return payload;
   let body: unknown;
   try {
     body = JSON.parse(payload);
@@ -28,10 +32,9 @@ export function withRequestId(payload: string, requestId: string): string {
   if (!Array.isArray(errors)) return payload;
   let changed = false;
   for (const error of errors as Array<{ extensions?: Record<string, unknown> }>) {
-    if (error?.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR && error.extensions['requestId'] === undefined) {
-      error.extensions['requestId'] = requestId;
-      changed = true;
-    }
+    if (typeof error !== 'object' || error === null || error.extensions?.['requestId'] !== undefined) continue;
+    error.extensions = { ...error.extensions, requestId };
+    changed = true;
   }
   return changed ? JSON.stringify(body) : payload;
 }

@@ -97,9 +97,10 @@ export async function registerHooks(fastify: FastifyInstance, { config, viewers,
     done();
   });
   fastify.addHook('onSend', (request, reply, payload) => {
-    // A masked 500 made where Apollo has no request context (see formatError in graphql/apollo.ts)
-    // still names the request, so the client can quote it and the log line can be found.
-    const answer = reply.statusCode >= 500 && typeof payload === 'string' ? withRequestId(payload, request.id) : payload;
+    // Every error answer names the request (a masked 500 made where Apollo has no request context,
+    // see formatError in graphql/apollo.ts; Apollo's 400s; a 429), so the client can quote it and
+    // the log line can be found. A 200 is left as it is: the request's path pays nothing.
+    const answer = reply.statusCode >= 400 && typeof payload === 'string' ? withRequestId(payload, request.id) : payload;
     // While shutting down, a keep-alive connection that goes idle would hold the process open until
     // the drain timeout; asking the client to close it after this answer lets the exit follow at once.
     if (closing()) reply.header('connection', 'close');

@@ -10,6 +10,8 @@ export interface LoggedEvent {
   readonly id: number;
   readonly topic: string;
   readonly subject: string;
+  /** When it was published, in ms since the epoch (by the publishing instance's clock). */
+  readonly publishedAt: number;
 }
 
 /** One INSERT, returning the event's id; on PostgreSQL its trigger also sends the NOTIFY that wakes every instance. */
@@ -32,12 +34,18 @@ export async function latestEventId(db: Db): Promise<number> {
 export async function eventsAfter(db: Db, after: number, limit: number): Promise<LoggedEvent[]> {
   const rows = await db
     .selectFrom('event_log')
-    .select(['id', 'topic', 'subject'])
+    .select(['id', 'topic', 'subject', 'published_at'])
     .where('id', '>', after)
     .orderBy('id')
     .limit(limit)
     .execute();
-  return rows.map((row) => ({ id: Number(row.id), topic: row.topic, subject: row.subject }));
+  return rows.map((row) => ({
+    id: Number(row.id),
+    topic: row.topic,
+    subject: row.subject,
+    // SQLite keeps the ISO text, PostgreSQL gives a Date.
+    publishedAt: new Date(row.published_at as string | Date).getTime(),
+  }));
 }
 
 /** Deletes the events published before `cutoff`; returns how many. */

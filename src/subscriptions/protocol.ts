@@ -83,7 +83,13 @@ export function createProtocolServer(deps: ProtocolDependencies) {
       if (result.errors === undefined) return;
       return { ...result, errors: format(ctx, result.errors as readonly GraphQLError[]) } as never;
     },
-    onError: (ctx, _id, _payload, errors) => format(ctx, errors),
+    // An `error` message refuses the operation, like HTTP's 4xx: each error names the socket's request.
+    onError: (ctx, _id, _payload, errors) =>
+      format(ctx, errors).map((error) =>
+        error.extensions?.['requestId'] === undefined
+          ? { ...error, extensions: { ...error.extensions, requestId: ctx.extra.request.id } }
+          : error,
+      ),
     onComplete(ctx, id) {
       ctx.extra.connection?.forget(id);
     },

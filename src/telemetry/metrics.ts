@@ -4,7 +4,7 @@
 // the client's text), `operation` is query, mutation, subscription or none, `status` an HTTP status,
 // `reason` one of the fixed credential problems. Counting is a cached child's `inc()`: a request pays
 // no label hashing. Gauges read their value when scraped, from the parts that hold it (`observe`).
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What a gauge reads when scraped; registered by the part that holds the value. */
 export interface MetricSources {
@@ -31,6 +31,8 @@ export interface GatehouseMetrics {
   authenticationFailure(reason: string): void;
   /** A request refused with RATE_LIMITED (failed logins, sign-ups, an application's own limit). */
   rateLimited(): void;
+  /** An event the bus delivered on this instance, this many seconds after its publish. */
+  eventBusLag(seconds: number): void;
   /** Adds (or replaces) the sources gauges read. */
   observe(sources: MetricSources): void;
 }
@@ -107,6 +109,13 @@ export function createMetrics(): GatehouseMetrics {
     'Requests refused with RATE_LIMITED (logins, sign-ups, application limits).',
     [],
   );
+  // From publish to delivery: SQLite's poll interval and a loaded instance show here.
+  const eventBusLag = new Histogram({
+    name: 'gatehouse_event_bus_lag_seconds',
+    help: "Time from an event's publish (any instance) to its delivery to this instance's subscriptions.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
 
   gauge('gatehouse_password_hash_queue_depth', 'Password hashes waiting for a turn.', (g) =>
     g.set(sources.passwordHashQueueDepth?.() ?? 0),
@@ -156,6 +165,7 @@ export function createMetrics(): GatehouseMetrics {
     reportOnlyDenial: (coordinate) => reportOnly(coordinate).inc(),
     authenticationFailure: (reason) => authFailures(reason).inc(),
     rateLimited: () => rateLimited.inc(),
+    eventBusLag: (seconds) => eventBusLag.observe(seconds),
     observe(more) {
       Object.assign(sources, more);
     },

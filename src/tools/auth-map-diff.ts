@@ -13,7 +13,12 @@
 // - the scopes required (`@requiresScopes`): wider when some scope set is accepted now that was not
 //   before (a new alternative is not a superset of an old one), narrower the other way round;
 // - membership (`@inOrganization`): reaching objects of any organization instead of its own only is
-//   a gain, and so is an organization role that passes now and did not (the map's `heldBy`).
+//   a gain, and so is an organization role that passes now and did not (the map's `heldBy`);
+// - policies (`@policy`): names of code the map cannot read, so each name is taken as an unknown
+//   condition. The new rules gain objects unless they imply the old ones (every AND list of theirs
+//   contains one of the old), and lose objects unless the old imply the new: an added policy or a
+//   removed alternative only narrows, a dropped policy or a new alternative only widens, a renamed
+//   one does both.
 // Any gain widens access: the CLI exits 1 on it unless told `--allow-widening`.
 import type { AuthMap, AuthMapEntry } from './auth-map';
 
@@ -90,19 +95,17 @@ export function parseAuthMapJson(text: string, name: string): AuthMap {
 }
 
 /**
- * On which objects a caller reaches a field: none, only its own (`@owner`), only the open ones (an
- * anonymous caller on an `@owner(openWhen: …)` field, `(only visibility PUBLIC)`), its own and the
- * open ones, those a policy allows, or any. Compared as sets of kinds of object, so a change from "own" to "open" both
- * gains and loses.
+ * On which objects a caller reaches a field, policies aside (compared on their own, below): none,
+ * only its own (`@owner`), only the open ones (an anonymous caller on an `@owner(openWhen: …)`
+ * field, `(only visibility PUBLIC)`), its own and the open ones, or any. Compared as sets of kinds
+ * of object, so a change from "own" to "open" both gains and loses.
  */
-type Reach = 'none' | 'own' | 'open' | 'own-or-open' | 'policy' | 'any';
+type Reach = 'none' | 'own' | 'open' | 'own-or-open' | 'any';
 const REACH_KINDS: Readonly<Record<Reach, readonly string[]>> = {
   none: [],
   own: ['own'],
   open: ['open'],
   'own-or-open': ['own', 'open'],
-  // A policy's reach is code the map cannot read: wider than ownership, narrower than any object.
-  policy: ['own', 'open', 'policy'],
   any: ['own', 'open', 'other'],
 };
 const REACH_TEXT: Readonly<Record<Reach, string>> = {
@@ -110,12 +113,13 @@ const REACH_TEXT: Readonly<Record<Reach, string>> = {
   own: 'only its own objects',
   open: 'only the open objects',
   'own-or-open': 'its own and the open objects',
-  policy: 'the objects its policies allow',
   any: 'any object',
 };
 
+/** The caller's label in the map without its policy part (`USER (owner, policy)` → `USER (owner)`, `USER (policy)` → `USER`). */
 function labelOf(entry: AuthMapEntry | undefined, caller: string): string | undefined {
-  return entry?.reachableBy.find((name) => name === caller || name.startsWith(`${caller} (`));
+  const label = entry?.reachableBy.find((name) => name === caller || name.startsWith(`${caller} (`));
+  return label?.replace(/ \(policy\)$/, '').replace(/, policy\)$/, ')');
 }
 
 function reachOf(entry: AuthMapEntry | undefined, caller: string): Reach {
@@ -123,10 +127,37 @@ function reachOf(entry: AuthMapEntry | undefined, caller: string): Reach {
   if (label === undefined) return 'none';
   if (label === caller) return 'any';
   if (label.startsWith(`${caller} (only `)) return 'open';
-  if (label.endsWith('policy)')) return 'policy';
   // `USER (owner)`, `USER (owner, or visibility PUBLIC)`, `USER (member)`, `USER (owner; member)`.
   if (!label.includes('(owner')) return 'any';
   return label.includes(', or ') ? 'own-or-open' : 'own';
+}
+
+type PolicyRules = NonNullable<AuthMapEntry['policies']>;
+
+/** Every rule (each an OR of AND lists) must pass: as one OR of AND lists, each a set of names. */
+function policyAlternatives(rules: PolicyRules): Set<string>[] {
+  let alternatives: Set<string>[] = [new Set()];
+  for (const rule of rules) alternatives = alternatives.flatMap((held) => rule.map((group) => new Set([...held, ...group])));
+  return alternatives;
+}
+
+/** Whether every object `stronger` allows, `weaker` allows too, whatever each named policy decides. */
+function policiesImply(stronger: PolicyRules, weaker: PolicyRules): boolean {
+  const weakerAlternatives = policyAlternatives(weaker);
+  return policyAlternatives(stronger).every((held) => weakerAlternatives.some((needed) => [...needed].every((name) => held.has(name))));
+}
+
+const policyText = (rules: PolicyRules): string =>
+  rules.length === 0 ? 'no policy' : rules.map((rule) => `policy ${rule.map((group) => group.join(' and ')).join(' or ')}`).join('; ');
+
+/** Policy changes for a caller reaching the field in both maps. */
+function policyChanges(before: AuthMapEntry, after: AuthMapEntry): AccessChange[] {
+  const was = before.policies ?? [];
+  const now = after.policies ?? [];
+  const changes: AccessChange[] = [];
+  if (!policiesImply(now, was)) changes.push({ direction: 'gains', what: `what ${policyText(was)} refused (now: ${policyText(now)})` });
+  if (!policiesImply(was, now)) changes.push({ direction: 'loses', what: `what ${policyText(now)} refuses (was: ${policyText(was)})` });
+  return changes;
 }
 
 /**
@@ -193,15 +224,6 @@ function detailChanges(caller: string, before: AuthMapEntry, after: AuthMapEntry
     const what = `objects whose ${after.owner.field} is its id (was: ${before.owner.field})`;
     changes.push({ direction: 'gains', what }, { direction: 'loses', what: `objects whose ${before.owner.field} is its id` });
   }
-  const policiesBefore = JSON.stringify(before.policies ?? []);
-  const policiesAfter = JSON.stringify(after.policies ?? []);
-  if (reach !== 'any' && policiesBefore !== policiesAfter) {
-    // Policies are code: which objects a different set allows cannot be read from the map, so a change is both.
-    changes.push(
-      { direction: 'gains', what: `the objects policies ${policiesAfter} allow (was: ${policiesBefore})` },
-      { direction: 'loses', what: `the objects only policies ${policiesBefore} allowed` },
-    );
-  }
   if (caller === 'anonymous') return changes;
   const kindsBefore = before.credentials ?? KINDS;
   const kindsAfter = after.credentials ?? KINDS;
@@ -220,7 +242,10 @@ function callerChanges(caller: string, before: AuthMapEntry | undefined, after: 
   const was = reachOf(before, caller);
   const now = reachOf(after, caller);
   if (was === 'none' && now === 'none') return [];
-  if (was === 'none') return [{ direction: 'gains', what: now === 'any' ? 'the field' : `the field on ${REACH_TEXT[now]}` }];
+  if (was === 'none') {
+    const where = `${now === 'any' ? 'the field' : `the field on ${REACH_TEXT[now]}`}`;
+    return [{ direction: 'gains', what: after?.policies ? `${where}, where ${policyText(after.policies)} allows` : where }];
+  }
   if (now === 'none') return [{ direction: 'loses', what: 'the field' }];
   const changes: AccessChange[] = [];
   if (REACH_KINDS[now].some((kind) => !REACH_KINDS[was].includes(kind)))
@@ -230,6 +255,7 @@ function callerChanges(caller: string, before: AuthMapEntry | undefined, after: 
   return [
     ...changes,
     ...membershipChanges(caller, before as AuthMapEntry, after as AuthMapEntry),
+    ...policyChanges(before as AuthMapEntry, after as AuthMapEntry),
     ...detailChanges(caller, before as AuthMapEntry, after as AuthMapEntry, now),
   ];
 }

@@ -72,7 +72,9 @@ describe('npm run auth:map', () => {
     );
     const { code, stderr } = await authMap('--check', '--schema', dir);
     expect(code).toBe(1);
-    expect(stderr).toContain('3 root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials or @owner:');
+    expect(stderr).toContain(
+      '3 root field(s) have no @public, @auth, @hasRole, @requiresScopes, @credentials, @owner, @inOrganization or @policy:',
+    );
     expect(stderr).toContain('Query.leak');
     expect(stderr).toContain('Mutation.drop');
     expect(stderr).toContain('Subscription.tick');

@@ -56,6 +56,8 @@ it.each([
   ['migrate'],
   ['admin'],
   ['admin', 'create-user'],
+  ['keys'],
+  ['keys', 'rotate'],
   ['auth-map'],
   ['schema'],
   ['explain'],

@@ -157,6 +157,34 @@ describe('@reportOnly, denials that say why, and /metrics (development)', () => 
     expect(sample(families, 'gatehouse_denials_total', { coordinate: 'Subscription.adminTicks', code: 'FORBIDDEN' })).toBe(1);
   });
 
+  it("keeps the series bounded: clients' operation names, aliases, unknown and hidden fields add none", async () => {
+    const series = (families: readonly Family[]) =>
+      families
+        .filter((f) => f.name.startsWith('gatehouse_'))
+        .flatMap((f) => f.metrics.map((m) => `${f.name}${JSON.stringify(m.labels ?? {})}`))
+        .sort();
+    const documents = (i: number) => [
+      `query Op${i} { a${i}: publicMessage }`,
+      `query Denied${i} { d${i}: adminOnly }`,
+      `query Unknown${i} { field${i} }`,
+      `query Hidden${i} { adminOnly${i}: users { totalCount } }`,
+      `mutation M${i} { trialWrite w${i}: trialWrite }`,
+      `query F${i} { ...on Type${i} { x } }`,
+      `{ me { id${i}: id } }`,
+    ];
+    // Every kind of request once, so each series that can exist does.
+    for (const query of documents(0)) await h.gql(query, asUser());
+    for (const query of documents(0)) await h.gql(query);
+    const before = series(await scrape(h));
+    for (let i = 1; i <= 40; i++) {
+      await Promise.all(documents(i).flatMap((query) => [h.gql(query, asUser()), h.gql(query)]));
+      await h.gql('{ publicMessage }', { headers: { authorization: `Bearer not-a-token-${i}` } });
+    }
+    const after = series(await scrape(h));
+    expect(after).toEqual(before);
+    expect(after.join('\n')).not.toMatch(/Op\d|Denied\d|field\d|Type\d|not-a-token/);
+  });
+
   it('answers /metrics only to its bearer token: 401 without it or with another', async () => {
     const attempts: Record<string, string>[] = [{}, { authorization: `Bearer ${METRICS_TOKEN}x` }, { authorization: METRICS_TOKEN }];
     for (const headers of attempts) {

@@ -84,14 +84,24 @@ describe('gatehouse over HTTP', () => {
         { 'content-type': 'application/json' },
       );
       expect(mismatch.status).toBe(400);
-      expect(mismatch.body.errors).toEqual([{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }]);
+      expect(mismatch.body.errors).toEqual([
+        {
+          message: 'provided sha does not match query',
+          extensions: { code: 'BAD_REQUEST', requestId: mismatch.headers.get('x-request-id') },
+        },
+      ]);
       const version = await post(
         h,
         JSON.stringify({ query: '{ publicMessage }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } }),
         { 'content-type': 'application/json' },
       );
       expect(version.status).toBe(400);
-      expect(version.body.errors).toEqual([{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }]);
+      expect(version.body.errors).toEqual([
+        {
+          message: 'Unsupported persisted query version',
+          extensions: { code: 'BAD_REQUEST', requestId: version.headers.get('x-request-id') },
+        },
+      ]);
     });
 
     it('still answer a registered query by its hash alone', async () => {

@@ -135,6 +135,53 @@ describe('diffAuthMaps', () => {
     ]);
   });
 
+  it('names policy changes by what the names imply: an added policy or a dropped alternative only narrows', () => {
+    const invoice = (rule: string) => `type Invoice { id: ID! total: Int ${rule} } type Query { invoices: [Invoice!]! @auth }`;
+    const none = invoice('');
+    const read = invoice('@policy(policies: [["invoice.read"]])');
+    const readOrAdmin = invoice('@policy(policies: [["invoice.read"], ["invoice.admin"]])');
+    const readAndPaid = invoice('@policy(policies: [["invoice.read", "invoice.paid"]])');
+    const other = invoice('@policy(policies: [["invoice.other"]])');
+    const narrows = (before: string, after: string) => diffAuthMaps(mapOf(before), mapOf(after)).widens;
+    expect(pairs(none, read)).toEqual([
+      'Invoice.total USER loses what policy invoice.read refuses (was: no policy)',
+      'Invoice.total ADMIN loses what policy invoice.read refuses (was: no policy)',
+    ]);
+    expect(narrows(none, read)).toBe(false);
+    expect(pairs(read, none)).toEqual([
+      'Invoice.total USER gains what policy invoice.read refused (now: no policy)',
+      'Invoice.total ADMIN gains what policy invoice.read refused (now: no policy)',
+    ]);
+    expect(narrows(read, readOrAdmin)).toBe(true);
+    expect(narrows(readOrAdmin, read)).toBe(false);
+    expect(narrows(read, readAndPaid)).toBe(false);
+    expect(narrows(readAndPaid, read)).toBe(true);
+    // Another name is other code: both a gain and a loss.
+    expect(pairs(read, other).filter((pair) => pair.includes(' USER '))).toEqual([
+      'Invoice.total USER gains what policy invoice.read refused (now: policy invoice.other)',
+      'Invoice.total USER loses what policy invoice.other refuses (was: policy invoice.read)',
+    ]);
+    // A root field's policy, decided on its arguments, compares the same way.
+    expect(narrows('type Query { r: String @auth }', 'type Query { r: String @auth @policy(policies: [["r"]]) }')).toBe(false);
+  });
+
+  it('compares ownership and membership under a policy as without one', () => {
+    const doc = (owner: string) =>
+      `type Doc { body: String @owner(${owner}) @policy(policies: [["doc.read"]]) } type Query { doc: Doc @auth }`;
+    expect(pairs(doc('field: "ownerId"'), doc('field: "ownerId", orRole: ADMIN'))).toEqual([
+      'Doc.body ADMIN gains any object (was: only its own objects)',
+    ]);
+    const team = (role: string) =>
+      `type Team @inOrganization(field: "orgId"${role}) @policy(policies: [["team.read"]]) { id: ID! } type Query { teams: [Team!]! @auth }`;
+    // OrganizationRole here is MEMBER and OWNER, neither including the other.
+    expect(pairs(team(''), team(', role: OWNER'))).toEqual([
+      'Team.id USER gains as OWNER of the organization',
+      'Team.id USER loses as MEMBER of the organization',
+      'Team.id ADMIN gains as OWNER of the organization',
+      'Team.id ADMIN loses as MEMBER of the organization',
+    ]);
+  });
+
   it('counts a new reachable field as a gain and a removed one as a loss', () => {
     const before = 'type Query { a: String @public }';
     const after = 'type Query { a: String @public b: String @hasRole(role: ADMIN) }';
