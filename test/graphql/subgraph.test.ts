@@ -13,7 +13,7 @@ import { createTestKit } from '../../src/testkit';
 import { databasesUnderTest, databaseUrlOf, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
 import { type GqlResponse, randomSecret, readResponse } from '../helpers/http';
 import { PASSWORD, uniqueEmail } from '../helpers/accounts';
-import { documents, documentTypeDefs, policies, resolvers, typeDefs } from '../helpers/subgraph-app';
+import { documents, documentTypeDefs, ledgers, policies, resolvers, typeDefs } from '../helpers/subgraph-app';
 
 const codesOf = (response: GqlResponse) => (response.body.errors ?? []).map((e) => e.extensions?.['code']);
 
@@ -172,6 +172,29 @@ describe.each(databasesUnderTest())('a gatehouse subgraph over HTTP on %s', (dia
     const admin = await gql(query, { r }, await key(['docs:admin']));
     expect(admin.body.errors).toBeUndefined();
     expect(admin.body.data?.['_entities']).toEqual([{ summary: 'about plan', stats: '3 reads' }]);
+  });
+
+  it("keeps an organization's entity from a non-member through _entities: aliases and fragments alike, a forged organization not believed", async () => {
+    const created = await gql('mutation { createOrganization(name: "Ledgers") { id } }', undefined, as(alice.token));
+    expect(created.body.errors).toBeUndefined();
+    const organizationId = String(created.body.data?.['createOrganization']?.id);
+    ledgers.set(`${dialect}-l1`, { id: `${dialect}-l1`, organizationId, total: 42 });
+    // bob names alice's organization in the representation: the stored ledger decides, not what he sent.
+    const representations = [{ __typename: 'Ledger', id: `${dialect}-l1`, organizationId }];
+    const document = `query ($r: [_Any!]!) {
+      plain: _entities(representations: $r) { ... on Ledger { id total } }
+      spread: _entities(representations: $r) { ...L }
+    }
+    fragment L on Ledger { sum: total }`;
+    const member = await gql(document, { r: representations }, as(alice.token));
+    expect(member.body.errors).toBeUndefined();
+    expect(member.body.data).toEqual({ plain: [{ id: `${dialect}-l1`, total: 42 }], spread: [{ sum: 42 }] });
+
+    const outsider = await gql(document, { r: representations }, as(bob.token));
+    expect(outsider.body.data).toEqual({ plain: [null], spread: [null] });
+    expect(codesOf(outsider)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    const anonymous = await gql(document, { r: representations });
+    expect(codesOf(anonymous)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
   });
 
   it('shows each caller its own schema: federation root fields to all, @authenticated fields to the signed-in', async () => {

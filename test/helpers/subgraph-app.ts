@@ -14,6 +14,15 @@ export interface DocumentRow {
 /** The documents, by id; a test fills it with the users it signed up. */
 export const documents = new Map<string, DocumentRow>();
 
+export interface LedgerRow {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly total: number;
+}
+
+/** An organization's ledgers, by id: an entity readable by the organization's members only. */
+export const ledgers = new Map<string, LedgerRow>();
+
 /**
  * The SDL with federation's names (`subgraph: true`) or gatehouse's (`{ authDirectives: 'gatehouse' }`,
  * which has no `@authenticated`: `@auth` says the same).
@@ -35,6 +44,11 @@ export const typeDefs = /* GraphQL */ `
     "Federation's OR-of-AND scopes."
     stats: String @requiresScopes(scopes: [["docs:stats", "docs:read"], ["docs:admin"]])
   }
+  "An organization's own entity: its members read it, through _entities too."
+  type Ledger @key(fields: "id") @inOrganization(field: "organizationId") {
+    id: ID!
+    total: Int!
+  }
   extend type Query {
     document(id: ID!): Document @public
     "The caller's documents: ownerId comes from the credential, never from the client (nor the router)."
@@ -53,6 +67,10 @@ export const resolvers = {
     reviewNote: (row: DocumentRow) => `reviewed ${row.title}`,
     summary: (row: DocumentRow) => `about ${row.title}`,
     stats: () => '3 reads',
+  },
+  Ledger: {
+    // The stored row: the organization is the ledger's, never the one a representation names.
+    __resolveReference: (reference: { id: string }) => ledgers.get(reference.id) ?? null,
   },
 };
 
