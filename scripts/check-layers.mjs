@@ -64,6 +64,7 @@ const LAYERS = [
       'src/testkit.ts',
       'src/testkit-shapes.ts',
       'src/cedar.ts',
+      'src/apollo.ts',
       'src/cli/',
       'src/tools/',
     ],

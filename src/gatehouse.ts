@@ -1,7 +1,8 @@
 import type { IResolvers } from '@graphql-tools/utils';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Kysely } from 'kysely';
-import { createApp } from './app';
+import type { Logger } from 'pino';
+import { type App, createApp } from './app';
 import { devSecretsFor } from './auth/dev-secret';
 import { type Config, ConfigError, loadConfig, parseConfig } from './config';
 import { buildSchema, readSchemaFiles } from './graphql/schema';
@@ -81,8 +82,26 @@ export function appSchemaOf(options: Pick<GatehouseOptions, 'typeDefs' | 'resolv
   };
 }
 
-/** Builds the server gatehouse runs (logger included) without listening yet. */
-async function open(options: GatehouseOptions): Promise<{ config: Config; server: HttpServer; schema: GraphQLSchema; store: Store }> {
+/** What every form of gatehouse opens: its configuration, the enforced schema, the migrated store and the App. */
+export interface OpenedApp<Attached> {
+  readonly config: Config;
+  readonly schema: GraphQLSchema;
+  readonly store: Store;
+  readonly app: App;
+  /** What `attach` made (gatehouse's HTTP server, or the parts for a team's Apollo Server). */
+  readonly attached: Attached;
+}
+
+/**
+ * Opens gatehouse: configuration, schema (a mistake fails before the database opens), the database
+ * migrated (gatehouse's tables, then the application's), the App; then `attach` builds what serves
+ * it and gives the logger start-up reports to; then ADMIN_EMAIL is applied. The store is closed
+ * again when any step fails. createGatehouse and gatehouseForApollo (src/apollo.ts) both open here.
+ */
+export async function openApp<Attached>(
+  options: GatehouseOptions,
+  attach: (app: App, schema: GraphQLSchema) => Promise<{ readonly log: Logger; readonly attached: Attached }>,
+): Promise<OpenedApp<Attached>> {
   const config = options.env === undefined ? loadConfig() : parseConfig(options.env);
   // Built before the database opens: a schema mistake (an unmarked root field) fails fast.
   const schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
@@ -100,8 +119,7 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
     // ES256: loads the signing keys (making the first one); a SIGNING_KEYS_SECRET that does not open
     // them stops start-up here, with a message that names the key's id and nothing of the key.
     await app.accessTokens.ready();
-    const server = await createHttpServer(app, { schema });
-    const log = server.fastify.log;
+    const { log, attached } = await attach(app, schema);
     logListener = (event, error) =>
       event === 'lost'
         ? log.warn({ err: error }, 'credential change listener lost: the credential cache is bypassed until it reconnects')
@@ -125,11 +143,25 @@ async function open(options: GatehouseOptions): Promise<{ config: Config; server
     if (config.jwt.algorithm === 'ES256' && config.jwt.signingKeysSecret === null) {
       log.warn(`SIGNING_KEYS_SECRET is not set: using a generated development secret kept in ${config.dataDir}`);
     }
-    return { config, server, schema, store };
+    return { config, schema, store, app, attached };
   } catch (error) {
     await store.close();
     throw error;
   }
+}
+
+/** Builds the server gatehouse runs (logger included) without listening yet. */
+async function open(options: GatehouseOptions): Promise<{ config: Config; server: HttpServer; schema: GraphQLSchema; store: Store }> {
+  const {
+    config,
+    schema,
+    store,
+    attached: server,
+  } = await openApp(options, async (app, schema) => {
+    const server = await createHttpServer(app, { schema });
+    return { log: server.fastify.log as unknown as Logger, attached: server };
+  });
+  return { config, server, schema, store };
 }
 
 /**
