@@ -6,7 +6,7 @@
 // constructor options (src/graphql/plugins/embedded-server.ts): a server given only `schema` and
 // `plugins` behaves as gatehouse's does.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import type { Kysely } from 'kysely';
@@ -20,6 +20,7 @@ import type { GraphQLContext } from './graphql/context';
 import { embeddedServerPlugin } from './graphql/plugins/embedded-server';
 import { requestContext } from './graphql/request-context';
 import { startEventBus } from './http/server';
+import { type AttachedSubscriptions, attachSubscriptions } from './subscriptions/node-server';
 
 export type { GatehouseOptions } from './gatehouse';
 export type { GatehouseContext } from './context';
@@ -46,7 +47,13 @@ export interface GatehouseForApollo<Tables = any> {
   readonly context: (argument: ApolloContextArgument) => Promise<GatehouseContext>;
   /** The database, migrated: the same Kysely instance as `context.db`. Closed by `close()`. */
   readonly db: Kysely<Tables>;
-  /** Closes the database and gatehouse's background work. Stop your ApolloServer first. */
+  /**
+   * Serves gatehouse's subscriptions (GraphQL over WebSocket, graphql-transport-ws) on `path` of
+   * your HTTP server, with the same handshake, credential, caps and rules as gatehouse's own
+   * server (docs/subscriptions.md). Call once per server; `close()` ends the sockets.
+   */
+  attachSubscriptions(httpServer: Server, options: { readonly path: string }): void;
+  /** Closes every subscription socket (1001), the database and gatehouse's background work. Stop your ApolloServer first. */
   close(): Promise<void>;
 }
 
@@ -96,6 +103,7 @@ export async function openForApollo<Tables = any>(options: GatehouseOptions): Pr
   const { app, store, schema, config } = opened;
   const { log, plugins } = opened.attached;
   let closed: Promise<void> | undefined;
+  const attached: AttachedSubscriptions[] = [];
   const forApollo: GatehouseForApollo<Tables> = {
     schema,
     plugins: plugins as unknown as ApolloServerPlugin<GatehouseContext>[],
@@ -114,8 +122,12 @@ export async function openForApollo<Tables = any>(options: GatehouseOptions): Pr
       return context;
     },
     db: store.db as unknown as Kysely<Tables>,
+    attachSubscriptions(httpServer, { path }) {
+      attached.push(attachSubscriptions(app, schema, httpServer, { path, log: log as never }));
+    },
     close() {
       closed ??= (async () => {
+        await Promise.all(attached.map((subscriptions) => subscriptions.close()));
         await app.events.close();
         await app.accessTokens.close();
         await store.close();

@@ -36,6 +36,8 @@ export async function startExpress(options: { env?: Record<string, string | unde
   await server.start();
   app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(server, { context: g.context }));
   app.use(jsonErrors);
+  // graphql-ws on the same path: connection_init's payload carries the credential.
+  g.attachSubscriptions(httpServer, { path: '/graphql' });
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? 4000, '127.0.0.1', resolve));
   const { port } = httpServer.address() as AddressInfo;
   return {
