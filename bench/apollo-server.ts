@@ -5,7 +5,8 @@
 import { rmSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { type GatehouseContext, openForApollo } from '../src/apollo';
+import type { GatehouseContext } from '../src/apollo';
+import { openForApollo } from '../src/apollo-open';
 import { createUser } from '../src/services/accounts';
 import { BENCH_EMAIL, BENCH_PASSWORD } from './serve';
 

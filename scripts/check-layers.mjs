@@ -58,6 +58,8 @@ const LAYERS = [
     'composition',
     [
       'src/gatehouse.ts',
+      'src/gatehouse-options.ts',
+      'src/open-app.ts',
       'src/main.ts',
       'src/index.ts',
       'src/testing.ts',
@@ -65,6 +67,8 @@ const LAYERS = [
       'src/testkit-shapes.ts',
       'src/cedar.ts',
       'src/apollo.ts',
+      'src/apollo-open.ts',
+      'src/apollo-types.ts',
       'src/cli/',
       'src/tools/',
     ],

@@ -3,7 +3,8 @@
 // for gatehouse's own server (test/helpers/http.ts), with the same `gql` and `app`.
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { type GatehouseContext, type GatehouseForApollo, type GatehouseOptions, openForApollo } from '../../src/apollo';
+import { openForApollo } from '../../src/apollo-open';
+import type { GatehouseContext, GatehouseForApollo, GatehouseOptions } from '../../src/apollo';
 import type { App } from '../../src/app';
 import * as notes from '../../examples/notes';
 import { type GqlResponse, type GqlOptions, randomSecret, readResponse } from './http';
