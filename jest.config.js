@@ -8,6 +8,7 @@ module.exports = {
     '^gatehouse$': '<rootDir>/src/index.ts',
     '^gatehouse/testing$': '<rootDir>/src/testing.ts',
     '^gatehouse/cedar$': '<rootDir>/src/cedar.ts',
+    '^gatehouse/apollo$': '<rootDir>/src/apollo.ts',
   },
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -1,4 +1,4 @@
-import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptionsWithSchema, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -16,6 +16,7 @@ import {
   parse,
   SingleFieldSubscriptionsRule,
   validate,
+  type ValidationRule,
 } from 'graphql';
 import type { Logger } from 'pino';
 import type { App } from '../app';
@@ -34,7 +35,7 @@ import { buildSchema } from './schema';
 import { publishOnlyEvents } from '../events/context-events';
 
 /** How one unexpected error is answered, decided where it is logged and applied in formatError. */
-type MaskedAs = { readonly as: Masking; readonly requestId: string | undefined };
+export type MaskedAs = { readonly as: Masking; readonly requestId: string | undefined };
 
 /**
  * Logs unexpected errors with their detail and the request id; the client gets only
@@ -137,13 +138,90 @@ query Welcome {
 }
 `;
 
-/** The Apollo server with gatehouse's schema, limits and error policy; used over HTTP and by the test kit. */
-export function createApolloServer(app: App, options: GatehouseApolloOptions): ApolloServer<GraphQLContext> {
-  const production = app.config.nodeEnv === 'production';
-  const masked = new WeakMap<object, MaskedAs>();
+/** The validation rules gatehouse adds to graphql's own: the query limits, and introspection off when configured so. */
+export function gatehouseValidationRules(app: App): ValidationRule[] {
   // Introspection off is gatehouse's rule rather than Apollo's, whose message names an option of its own.
-  const validationRules = [...limitRules(app.config.operationLimits), ...(app.config.introspection ? [] : [introspectionOffRule])];
-  return new ApolloServer<GraphQLContext>({
+  return [...limitRules(app.config.operationLimits), ...(app.config.introspection ? [] : [introspectionOffRule])];
+}
+
+/** Where the error policy logs, and what it remembers of a request's unexpected errors. */
+export interface ErrorPolicy {
+  readonly log: Logger;
+  readonly masked: WeakMap<object, MaskedAs>;
+  readonly explainDenials: boolean;
+}
+
+export function errorPolicy(app: App, log: Logger): ErrorPolicy {
+  return { log, masked: new WeakMap(), explainDenials: app.config.explainDenials };
+}
+
+/**
+ * gatehouse's formatError: one error as the client gets it. Apollo's own server option in
+ * gatehouse's server; applied in willSendResponse by the plugin form (src/graphql/plugins/embedded-server.ts).
+ */
+export function formatGatehouseError(policy: ErrorPolicy, formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const masking = policy.masked.get(error as object);
+  if (masking !== undefined) return maskedError(masking.as, masking.requestId, formatted.path);
+  // Apollo refuses some requests with a 400 but no code (a persisted-query hash that does not
+  // match its query, an unsupported persisted-query version), and then labels them
+  // INTERNAL_SERVER_ERROR. They are the client's mistake, in Apollo's fixed wording: answered as
+  // BAD_REQUEST, not masked and logged as a failure of ours.
+  if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR && isClientRefusal(error)) {
+    return { message: formatted.message, extensions: { code: ApolloServerErrorCode.BAD_REQUEST } };
+  }
+  // Apollo's own 500s (a context function or a plugin's requestDidStart that threw something
+  // unexpected, say) can carry raw text. They come with no request context: the HTTP layer adds
+  // the request id to the answer (src/http/server.ts), and the detail is logged here.
+  if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR) {
+    const requestId = formatted.extensions['requestId'] as string | undefined;
+    if (requestId === undefined) policy.log.error({ err: error }, 'unexpected error outside GraphQL execution');
+    return maskedError('internal', requestId, formatted.path);
+  }
+  // Apollo prefixes errors thrown while building the context; ours are complete sentences already.
+  if (formatted.message.startsWith('Context creation failed: ')) {
+    return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
+  }
+  return explained(formatted, error, policy.explainDenials);
+}
+
+/**
+ * The plugins that carry gatehouse's behaviour in any Apollo Server: error logging and masking's
+ * bookkeeping, subscriptions refused over HTTP, the mutation gate, suggestions hidden in
+ * production and per-caller introspection (re-validating with `validationRules`, the rules
+ * Apollo is given besides graphql's own). The application's plugins (App.apolloPlugins) go last.
+ */
+export function gatehousePlugins(
+  app: App,
+  policy: ErrorPolicy,
+  validationRules: readonly ValidationRule[],
+): ApolloServerPlugin<GraphQLContext>[] {
+  const production = app.config.nodeEnv === 'production';
+  return [
+    // Apollo computes a cache policy for every resolved field by default; gatehouse's answers
+    // depend on who asks and are never cached by HTTP caches, so that work is pure cost.
+    ApolloServerPluginCacheControlDisabled(),
+    // A subgraph would send a federated trace (errors, timings) to any caller asking with a header.
+    ApolloServerPluginInlineTraceDisabled(),
+    errorLoggingPlugin(policy.log, policy.masked),
+    subscriptionsOverHttpPlugin(),
+    operationGatePlugin(app.config.refuseDeniedQueries, app.config.explainDenials),
+    // hideSchemaDetailsFromClientErrors would add this plugin last; here it comes before the next
+    // one, whose validation errors (those the caller would get were hidden parts absent) it must
+    // also strip: Apollo runs validation's end hooks in reverse order.
+    ...(production ? [ApolloServerPluginDisableSuggestions()] : []),
+    visibleIntrospectionPlugin(validationRules),
+  ];
+}
+
+/**
+ * Apollo's constructor options for gatehouse's own server: the schema, gatehouse's plugins, its
+ * validation rules, token limit and formatError, and Apollo's switches set as gatehouse needs them.
+ */
+export function apolloServerConfig(app: App, options: GatehouseApolloOptions): ApolloServerOptionsWithSchema<GraphQLContext> {
+  const production = app.config.nodeEnv === 'production';
+  const policy = errorPolicy(app, options.log);
+  const validationRules = gatehouseValidationRules(app);
+  return {
     schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
     // Per caller (src/graphql/plugins/visible-introspection.ts); off (introspectionOffRule) in production unless INTROSPECTION=true.
     introspection: true,
@@ -158,19 +236,7 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
     // Counted while parsing, so a huge document is refused (400) before it is built in memory.
     parseOptions: { maxTokens: app.config.operationLimits.maxTokens },
     plugins: [
-      // Apollo computes a cache policy for every resolved field by default; gatehouse's answers
-      // depend on who asks and are never cached by HTTP caches, so that work is pure cost.
-      ApolloServerPluginCacheControlDisabled(),
-      // A subgraph would send a federated trace (errors, timings) to any caller asking with a header.
-      ApolloServerPluginInlineTraceDisabled(),
-      errorLoggingPlugin(options.log, masked),
-      subscriptionsOverHttpPlugin(),
-      operationGatePlugin(app.config.refuseDeniedQueries, app.config.explainDenials),
-      // hideSchemaDetailsFromClientErrors would add this plugin last; here it comes before the next
-      // one, whose validation errors (those the caller would get were hidden parts absent) it must
-      // also strip: Apollo runs validation's end hooks in reverse order.
-      ...(production ? [ApolloServerPluginDisableSuggestions()] : []),
-      visibleIntrospectionPlugin(validationRules),
+      ...gatehousePlugins(app, policy, validationRules),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : landingPagePlugin({
@@ -182,31 +248,13 @@ export function createApolloServer(app: App, options: GatehouseApolloOptions): A
       ...(options.plugins ?? []),
       ...(app.apolloPlugins ?? []),
     ],
-    formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-      const masking = masked.get(error as object);
-      if (masking !== undefined) return maskedError(masking.as, masking.requestId, formatted.path);
-      // Apollo refuses some requests with a 400 but no code (a persisted-query hash that does not
-      // match its query, an unsupported persisted-query version), and then labels them
-      // INTERNAL_SERVER_ERROR. They are the client's mistake, in Apollo's fixed wording: answered as
-      // BAD_REQUEST, not masked and logged as a failure of ours.
-      if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR && isClientRefusal(error)) {
-        return { message: formatted.message, extensions: { code: ApolloServerErrorCode.BAD_REQUEST } };
-      }
-      // Apollo's own 500s (a context function or a plugin's requestDidStart that threw something
-      // unexpected, say) can carry raw text. They come with no request context: the HTTP layer adds
-      // the request id to the answer (src/http/server.ts), and the detail is logged here.
-      if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR) {
-        const requestId = formatted.extensions['requestId'] as string | undefined;
-        if (requestId === undefined) options.log.error({ err: error }, 'unexpected error outside GraphQL execution');
-        return maskedError('internal', requestId, formatted.path);
-      }
-      // Apollo prefixes errors thrown while building the context; ours are complete sentences already.
-      if (formatted.message.startsWith('Context creation failed: ')) {
-        return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
-      }
-      return explained(formatted, error, app.config.explainDenials);
-    },
-  });
+    formatError: (formatted, error) => formatGatehouseError(policy, formatted, error),
+  };
+}
+
+/** The Apollo server with gatehouse's schema, limits and error policy; used over HTTP and by the test kit. */
+export function createApolloServer(app: App, options: GatehouseApolloOptions): ApolloServer<GraphQLContext> {
+  return new ApolloServer<GraphQLContext>(apolloServerConfig(app, options));
 }
 
 /** The per-request context; `viewer` and `user` come from authentication. */

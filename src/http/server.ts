@@ -80,9 +80,8 @@ function createFastify(config: Config): FastifyInstance {
   });
 }
 
-/** Starts the event bus (src/events/) with the server's log, and closes it with the server. */
-async function startEventBus(fastify: FastifyInstance, app: App): Promise<void> {
-  const log = fastify.log;
+/** Starts the event bus (src/events/), reporting to `log`: the server's, or gatehouse/apollo's. */
+export async function startEventBus(app: App, log: Pick<FastifyInstance['log'], 'info' | 'warn' | 'error'>): Promise<void> {
   await app.events.start({
     log(event, detail) {
       if (event === 'lost')
@@ -96,9 +95,6 @@ async function startEventBus(fastify: FastifyInstance, app: App): Promise<void> 
           'event log gap: this instance was out of touch for longer than SUBSCRIPTION_EVENT_RETENTION_SECONDS; events may have been missed',
         );
     },
-  });
-  fastify.addHook('onClose', async () => {
-    await app.events.close();
   });
 }
 
@@ -115,7 +111,11 @@ export async function createHttpServer(app: App, options: HttpServerOptions = {}
   await registerHooks(fastify, { config, viewers, closing: lifecycle.closing });
   registerErrorHandlers(fastify, config);
   for (const route of ROUTES) await route(fastify, { app, apollo, schema, viewers });
-  await startEventBus(fastify, app);
+  await startEventBus(app, fastify.log);
+  // Closed with the server.
+  fastify.addHook('onClose', async () => {
+    await app.events.close();
+  });
 
   return { fastify, apollo, listen: lifecycle.listen, close: lifecycle.close };
 }

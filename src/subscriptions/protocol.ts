@@ -5,7 +5,7 @@
  * subscription or socket ends.
  */
 import type { WebSocket } from '@fastify/websocket';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import type { GraphQLError } from 'graphql';
 import { CloseCode, type Context, makeServer } from 'graphql-ws';
 import type { App } from '../app';
@@ -24,10 +24,23 @@ import { refusal } from './read-operation';
 import { authenticateSocket } from './socket-authentication';
 import { type SubscribeDependencies, subscribe } from './subscribe';
 
+/**
+ * The upgrade request of a socket, as this module reads it: Fastify's request (gatehouse's server),
+ * or the same facts from a Node `upgrade` event (gatehouse/apollo's attachSubscriptions).
+ */
+export interface SocketRequest {
+  /** The socket's request id, carried in its errors and log lines. */
+  readonly id: string;
+  /** The client address X-Forwarded-For gives behind a trusted proxy (TRUST_PROXY). */
+  readonly ip: string | undefined;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+  readonly log: FastifyBaseLogger;
+}
+
 /** What graphql-ws carries for each socket. */
 export interface SocketExtra {
   readonly socket: WebSocket;
-  readonly request: FastifyRequest;
+  readonly request: SocketRequest;
   /** The handshake has been answered (or the socket closed): it no longer counts as pending. */
   readonly handshakeDone: () => void;
   connection?: Connection;
@@ -158,6 +171,6 @@ export function connectionKeys(config: Config, viewer: Viewer | null, address: s
 }
 
 /** The client address of the socket's upgrade request (X-Forwarded-For only with TRUST_PROXY). */
-export function socketAddress(app: App, request: FastifyRequest): string {
+export function socketAddress(app: App, request: SocketRequest): string {
   return clientAddress(app.config.trustProxy ? request.ip : undefined, request.socket.remoteAddress);
 }

@@ -36,7 +36,7 @@ import { GRAPHQL_PATH, type RouteModule } from '../http/route';
 import { originAllowed } from './handshake';
 import { CLOSE_GOING_AWAY, CLOSE_TOO_MANY_SOCKETS } from './close-codes';
 import type { Connection } from './connection';
-import { createProtocolServer, type SocketExtra, socketAddress } from './protocol';
+import { createProtocolServer, type SocketExtra, type SocketRequest, socketAddress } from './protocol';
 import { RootChecks } from './root-checks';
 import { CLOSE_GRACE_MS, openChannel } from './socket-channel';
 import { SocketGuard } from './socket-guard';
@@ -58,14 +58,20 @@ export const subscriptionsRoute: RouteModule = async (fastify, { app, schema }) 
   await registerSubscriptions(fastify, app, { schema, path: GRAPHQL_PATH });
 };
 
-/**
- * Registers @fastify/websocket and the WebSocket route on `options.path`, and the hooks that end
- * them with the server. Call before the HTTP routes are declared.
- */
-export async function registerSubscriptions(fastify: FastifyInstance, app: App, options: SubscriptionsOptions): Promise<Subscriptions> {
+/** The sockets of one server: admitted, authenticated, served and re-checked, whatever HTTP server carries them. */
+export interface SocketHost extends Subscriptions {
+  /** Serves `socket`, opened by `request`'s upgrade (refused with 1008 past the socket caps). */
+  accept(socket: WebSocket, request: SocketRequest): void;
+  /** True once close() was called: upgrades are refused with 503. */
+  closing(): boolean;
+  /** Refuses new sockets, stops the re-check timer, closes every socket with 1001. */
+  close(): Promise<void>;
+}
+
+/** The socket host for `schema`: the guard, graphql-ws's server, the re-check timer, the open sockets. */
+export function createSocketHost(app: App, schema: GraphQLSchema): SocketHost {
   const { config } = app;
   const limits = config.subscriptions;
-  const { schema } = options;
   const guard = new SocketGuard<Connection>(limits);
   app.telemetry.metrics.observe({
     subscriptionSockets: () => guard.counts().sockets,
@@ -93,21 +99,10 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
   }, limits.recheckMs);
   recheck.unref();
 
-  await registerWebSocketPlugin(fastify, limits.maxMessageBytes);
-  fastify.route({
-    method: 'GET',
-    url: options.path,
-    constraints: { websocketUpgrade: 'yes' },
-    preValidation: (request, reply, done) => {
-      if (refusedUpgrade(app, request, reply, closing)) return;
-      done();
-    },
-    handler: (_request, reply) => {
-      void reply
-        .code(426)
-        .send({ errors: [{ message: 'Upgrade to a WebSocket (graphql-transport-ws).', extensions: { code: 'BAD_REQUEST' } }] });
-    },
-    wsHandler: (socket, request) => {
+  return {
+    socketCount: () => sockets.size,
+    closing: () => closing,
+    accept(socket, request) {
       sockets.add(socket);
       const address = socketAddress(app, request);
       const admitted = guard.admitSocket(limitKeyOf(address, config.ipv6LimitPrefix));
@@ -133,16 +128,41 @@ export async function registerSubscriptions(fastify: FastifyInstance, app: App, 
         },
       });
     },
+    async close() {
+      closing = true;
+      clearInterval(recheck);
+      await Promise.all([...sockets].map(closeGoingAway));
+    },
+  };
+}
+
+/**
+ * Registers @fastify/websocket and the WebSocket route on `options.path`, and the hooks that end
+ * them with the server. Call before the HTTP routes are declared.
+ */
+export async function registerSubscriptions(fastify: FastifyInstance, app: App, options: SubscriptionsOptions): Promise<Subscriptions> {
+  const host = createSocketHost(app, options.schema);
+  await registerWebSocketPlugin(fastify, app.config.subscriptions.maxMessageBytes);
+  fastify.route({
+    method: 'GET',
+    url: options.path,
+    constraints: { websocketUpgrade: 'yes' },
+    preValidation: (request, reply, done) => {
+      if (refusedUpgrade(app, request, reply, host.closing())) return;
+      done();
+    },
+    handler: (_request, reply) => {
+      void reply
+        .code(426)
+        .send({ errors: [{ message: 'Upgrade to a WebSocket (graphql-transport-ws).', extensions: { code: 'BAD_REQUEST' } }] });
+    },
+    wsHandler: (socket, request) => host.accept(socket, request),
   });
 
   // Fastify runs preClose before it closes the server: a socket left open would hold that close.
-  fastify.addHook('preClose', async () => {
-    closing = true;
-    clearInterval(recheck);
-    await Promise.all([...sockets].map(closeGoingAway));
-  });
+  fastify.addHook('preClose', () => host.close());
 
-  return { socketCount: () => sockets.size };
+  return { socketCount: host.socketCount };
 }
 
 /** @fastify/websocket, and the route constraint that sends a GET with `Upgrade: websocket` to the WebSocket route. */
@@ -183,7 +203,7 @@ function refusedUpgrade(app: App, request: FastifyRequest, reply: FastifyReply, 
 }
 
 /** Sends the close frame of shutdown (1001) and resolves once the socket closed, or after CLOSE_GRACE_MS with it dropped. */
-function closeGoingAway(socket: WebSocket): Promise<void> {
+export function closeGoingAway(socket: WebSocket): Promise<void> {
   return new Promise<void>((resolve) => {
     if (socket.readyState === socket.CLOSED) return resolve();
     const timer = setTimeout(() => {

@@ -28,6 +28,7 @@ import { createApiKey } from '../../src/services/api-keys';
 import { createUser } from '../../src/services/accounts';
 import { type HttpHarness, startHttpServer, type WireError } from '../helpers/http';
 import { type AuthMapEntry, buildAuthMap } from '../../src/tools/auth-map';
+import { startApolloHarness } from '../helpers/apollo';
 
 interface Step {
   readonly type: GraphQLObjectType;
@@ -218,11 +219,20 @@ const argumentCases = protectedArguments.flatMap((rule) =>
   callers.map((caller) => ({ coordinate: `${rule.type.name}.${rule.field}(${rule.argument})`, ...rule, caller })),
 );
 
-describe('the generated authorization matrix', () => {
-  let server: HttpHarness;
+/**
+ * The servers the matrix runs against, with the same expected outcomes: gatehouse's own, and an
+ * Apollo Server a team constructs with gatehouse/apollo (startStandaloneServer).
+ */
+const servers: ReadonlyArray<[string, () => Promise<Pick<HttpHarness, 'app' | 'gql' | 'close'>>]> = [
+  ["gatehouse's server", () => startHttpServer()],
+  ['an Apollo Server with gatehouseForApollo', () => startApolloHarness()],
+];
+
+describe.each(servers)('the generated authorization matrix (%s)', (_name, start) => {
+  let server: Pick<HttpHarness, 'app' | 'gql' | 'close'>;
 
   beforeAll(async () => {
-    server = await startHttpServer();
+    server = await start();
     const origin = { actorId: null, address: 'matrix', source: 'request' } as const;
     for (const role of ['USER', 'MODERATOR', 'ADMIN'] as const) {
       const user = await createUser(server.app, { email: `${role.toLowerCase()}@matrix.test`, password: 'matrix password', role }, origin);
