@@ -197,6 +197,34 @@ describe('gatehouseForApollo with a schema of its own', () => {
     }
   });
 
+  it('serves a federation subgraph with { subgraph: true }: _service to the router, _entities under the entity rules', async () => {
+    const g = await gatehouseForApollo({ subgraph: true, env: testEnv() });
+    const server = new ApolloServer<GatehouseContext>({ schema: g.schema, plugins: g.plugins });
+    const { url } = await startStandaloneServer(server, { context: g.context, listen: { port: 0, host: '127.0.0.1' } });
+    const ask = async (query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      readResponse(
+        await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ query, variables }),
+        }),
+      );
+    try {
+      const sdl = await ask('{ _service { sdl } }');
+      expect(String(sdl.body.data?.['_service']?.sdl)).toMatch(/type User\s+@key\(fields: "id"\)/);
+      const signUp = await ask('mutation { signUp(email: "e@apollo.test", password: "apollo password") { user { id } } }');
+      const id = signUp.body.data?.['signUp']?.user?.id as string;
+      const entities = await ask('query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }', {
+        r: [{ __typename: 'User', id }],
+      });
+      expect(entities.body.data?.['_entities']).toEqual([{ id, email: null }]);
+      expect(entities.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['UNAUTHENTICATED']);
+    } finally {
+      await server.stop();
+      await g.close();
+    }
+  });
+
   it('rejects a schema with an open root field in strict mode, naming it', async () => {
     await expect(gatehouseForApollo({ typeDefs: 'extend type Query { open: String }', env: testEnv() })).rejects.toThrow(/Query\.open/);
   });
