@@ -329,10 +329,13 @@ export function compilePolicyCheck(rules: readonly PolicyAlternatives[], coordin
       const state = lastState!;
       // Decided already for this object (by a sibling field, or ahead for its list): no allocation.
       if (state.lastAllowed === object) return null;
-      if ((state.primed.length > 0 ? primedVerdict(state, object, itemPath) : state.byObject.get(object)) === true) {
+      // Found by its place in a list decided ahead, a denial too: the list need not become a map.
+      const known = state.primed.length > 0 ? primedVerdict(state, object, itemPath) : state.byObject.get(object);
+      if (known === true) {
         state.lastAllowed = object;
         return null;
       }
+      if (known === false || known === FAILED) return denial(viewer, known);
     }
     const q: Question = { viewer, object, args, context, coordinate, rootKey: object === undefined ? `${coordinate}@${rootKey}` : '' };
     const verdict = single !== undefined ? runPolicy(policies, single, q) : everyRule(rules, 0, (name) => runPolicy(policies, name, q));
