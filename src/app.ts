@@ -72,7 +72,8 @@ export function createApp(config: Config, store: Store, options: AppOptions = {}
     concurrency: config.passwordHashConcurrency,
     maxWaiting: config.passwordHashQueue,
   });
-  const metrics = createMetrics();
+  // Without METRICS_TOKEN nothing can read the process metrics: they are not collected.
+  const metrics = createMetrics({ processMetrics: config.metricsToken !== null });
   metrics.observe({
     passwordHashQueueDepth: () => passwords.queueDepth(),
     credentialCache: () => store.lookups.cacheStats(),

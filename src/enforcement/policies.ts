@@ -18,7 +18,21 @@
 import type { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer';
 import { Denial, forbidden, unauthenticated } from './denials';
-import { OWNED_OBJECTS_SCOPE } from './ownership';
+import {
+  FAILED,
+  type ItemPath,
+  indexPrimed,
+  keepPrimed,
+  knownVerdict,
+  type Outcome,
+  PendingVerdict,
+  type PolicyState,
+  primedVerdict,
+  scopeOf,
+  stateIn,
+  stateOf,
+  type Verdict,
+} from './policy-verdicts';
 
 /** One `@policy(policies: …)`: an OR of AND lists of policy names. */
 export type PolicyAlternatives = readonly (readonly string[])[];
@@ -70,42 +84,6 @@ export function assertPolicyAlternatives(alternatives: PolicyAlternatives, coord
     throw new TypeError(`${coordinate}: @policy(policies: …) needs at least one list, and no list may be empty.`);
 }
 
-/** Verdicts: `true` allows, `false` denies, FAILED denies because a policy threw (logged). */
-const FAILED = 'failed';
-type Outcome = boolean | typeof FAILED;
-type Verdict = Outcome | Promise<Outcome>;
-
-interface PendingBatch {
-  readonly inputs: PolicyInput[];
-  readonly results: Promise<readonly Outcome[]>;
-}
-
-/** A verdict a batch started ahead for a list (primeObjects) will give, at this index of its results. */
-class PendingVerdict {
-  constructor(
-    readonly results: Promise<readonly Outcome[]>,
-    readonly index: number,
-  ) {}
-}
-
-/** One policy's verdicts in one request (or one subscription event). */
-interface PolicyState {
-  readonly byObject: WeakMap<object, Verdict | PendingVerdict>;
-  readonly byRoot: Map<string, Verdict>;
-  pending: PendingBatch | null;
-}
-
-const perRequest = new WeakMap<object, Map<string, PolicyState>>();
-
-function stateOf(context: object, name: string): PolicyState {
-  const scope = (context as { [OWNED_OBJECTS_SCOPE]?: object })[OWNED_OBJECTS_SCOPE] ?? context;
-  let byName = perRequest.get(scope);
-  if (byName === undefined) perRequest.set(scope, (byName = new Map()));
-  let state = byName.get(name);
-  if (state === undefined) byName.set(name, (state = { byObject: new WeakMap(), byRoot: new Map(), pending: null }));
-  return state;
-}
-
 interface PolicyLog {
   error(details: object, message: string): void;
 }
@@ -123,15 +101,28 @@ function afterThisTick(fn: () => void): void {
   void Promise.resolve().then(() => process.nextTick(fn));
 }
 
-async function runBatch(policy: BatchPolicy, name: string, inputs: readonly PolicyInput[]): Promise<readonly Outcome[]> {
-  try {
-    const results = await policy.batch(inputs);
+/**
+ * One call of a batch policy: its verdicts, synchronously when the policy answers synchronously (a
+ * list then needs no promise at all), else a promise of them. Never rejects: a failure is logged
+ * and every input is FAILED.
+ */
+function runBatch(policy: BatchPolicy, name: string, inputs: readonly PolicyInput[]): readonly Outcome[] | Promise<readonly Outcome[]> {
+  const failed = (error: unknown): readonly Outcome[] => {
+    reportFailure(inputs[0]?.context, name, inputs[0]?.coordinate ?? '?', error);
+    return inputs.map(() => FAILED);
+  };
+  const verdicts = (results: unknown): readonly Outcome[] => {
     if (!Array.isArray(results) || results.length !== inputs.length)
       throw new TypeError(`batch returned ${Array.isArray(results) ? results.length : 'no'} verdicts for ${inputs.length} inputs`);
     return results.map((r) => r === true);
+  };
+  try {
+    const results = policy.batch(inputs);
+    if (typeof (results as Partial<Promise<unknown>> | null)?.then === 'function')
+      return Promise.resolve(results).then(verdicts).catch(failed);
+    return verdicts(results);
   } catch (error) {
-    reportFailure(inputs[0]?.context, name, inputs[0]?.coordinate ?? '?', error);
-    return inputs.map(() => FAILED);
+    return failed(error);
   }
 }
 
@@ -142,7 +133,7 @@ function enqueue(state: PolicyState, policy: BatchPolicy, name: string, input: P
     const results = new Promise<readonly Outcome[]>((resolve) =>
       afterThisTick(() => {
         state.pending = null;
-        resolve(runBatch(policy, name, inputs));
+        resolve(runBatch(policy, name, inputs as PolicyInput[]));
       }),
     );
     pending = state.pending = { inputs, results };
@@ -182,7 +173,7 @@ function runPolicy(policies: Policies | undefined, name: string, q: Question): V
   const context = q.context;
   const state = typeof context === 'object' && context !== null ? stateOf(context, name) : null;
   const object = q.object;
-  const remembered = state === null ? undefined : object !== undefined ? state.byObject.get(object) : state.byRoot.get(q.rootKey);
+  const remembered = state === null ? undefined : object !== undefined ? knownVerdict(state, object) : state.byRoot.get(q.rootKey);
   if (remembered !== undefined) {
     if (!(remembered instanceof PendingVerdict)) return remembered;
     return remembered.results.then((r) => r[remembered.index] ?? FAILED);
@@ -198,7 +189,10 @@ function runPolicy(policies: Policies | undefined, name: string, q: Question): V
     reportFailure(context, name, input.coordinate, new TypeError(`policy "${name}" is neither a function nor { batch }`));
     verdict = FAILED;
   } else if (state !== null) verdict = enqueue(state, policy, name, input);
-  else verdict = runBatch(policy, name, [input]).then((results) => results[0] ?? FAILED);
+  else {
+    const results = runBatch(policy, name, [input]);
+    verdict = results instanceof Promise ? results.then((r) => r[0] ?? FAILED) : (results[0] ?? FAILED);
+  }
   if (state === null) return verdict;
   const remember = (value: Verdict) => (object !== undefined ? state.byObject.set(object, value) : state.byRoot.set(q.rootKey, value));
   remember(verdict);
@@ -206,6 +200,9 @@ function runPolicy(policies: Policies | undefined, name: string, q: Question): V
   if (typeof verdict === 'object') void verdict.then(remember);
   return verdict;
 }
+
+/** The arguments of an object asked about ahead of its fields: none (one shared, frozen object). */
+const NO_ARGUMENTS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
  * Decides ahead, in one call per `{ batch }` policy, every object of a list a field just returned,
@@ -217,6 +214,7 @@ export function primeObjects(
   policies: Policies | undefined,
   names: ReadonlyMap<string, string>,
   objects: readonly object[],
+  listPath: object,
   viewer: Viewer | null,
   context: unknown,
 ): Promise<void> | undefined {
@@ -226,13 +224,25 @@ export function primeObjects(
     const policy = policies?.[name];
     if (policy === undefined || typeof policy === 'function' || typeof policy.batch !== 'function') continue;
     const state = stateOf(context, name);
+    indexPrimed(state);
+    const known = state.byObject.size > 0 ? state.byObject : null;
     const inputs: PolicyInput[] = [];
     for (const object of objects) {
-      if (state.byObject.has(object)) continue;
-      inputs.push({ viewer, object, args: {}, context, coordinate });
+      if (known?.has(object)) continue;
+      inputs.push({ viewer, object, args: NO_ARGUMENTS, context, coordinate });
     }
     if (inputs.length === 0) continue;
     const results = runBatch(policy, name, inputs);
+    // The common case, none of the list known yet: its items find their verdicts by position.
+    if (inputs.length === objects.length) {
+      const ready = keepPrimed(state, listPath, objects, results);
+      if (ready !== undefined) (pending ??= []).push(ready);
+      continue;
+    }
+    if (!(results instanceof Promise)) {
+      for (let i = 0; i < inputs.length; i++) state.byObject.set(inputs[i]!.object, results[i] ?? FAILED);
+      continue;
+    }
     // Until the batch answers, a mark (no promise per object) says where each verdict will be.
     for (let i = 0; i < inputs.length; i++) state.byObject.set(inputs[i]!.object, new PendingVerdict(results, i));
     (pending ??= []).push(
@@ -292,6 +302,8 @@ export type PolicyCheck = (
   context: unknown,
   /** On a root field: its response key (alias or name), shared by the mutation gate and the resolver. */
   rootKey: string,
+  /** On an object's field: the object's own path (`info.path.prev`), which finds a list's verdict by position. */
+  itemPath?: ItemPath,
 ) => GraphQLError | null | Promise<GraphQLError | null>;
 
 /** Builds the policy decision of one field from its `@policy` rules and the application's functions. */
@@ -311,18 +323,27 @@ export function compilePolicyCheck(
   };
   // The common shape, one policy name: no lists to walk.
   const single = rules.length === 1 && rules[0]!.length === 1 && rules[0]![0]!.length === 1 ? rules[0]![0]![0]! : undefined;
-  // The last request's state of the single policy: a list's items ask one after another.
-  let lastContext: unknown;
+  // The last scope's state of the single policy: a list's items ask one after another. Keyed by the
+  // scope, not the context: a subscription keeps its context and changes the scope per event.
+  let lastScope: object | undefined;
   let lastState: PolicyState | undefined;
-  return (viewer, object, args, context, rootKey) => {
+  return (viewer, object, args, context, rootKey, itemPath) => {
     if (single !== undefined && object !== undefined && typeof context === 'object' && context !== null) {
-      if (context !== lastContext) {
-        lastState = stateOf(context, single);
-        lastContext = context;
+      const scope = scopeOf(context);
+      if (scope !== lastScope) {
+        lastState = stateIn(scope, single);
+        lastScope = scope;
       }
+      const state = lastState!;
       // Decided already for this object (by a sibling field, or ahead for its list): no allocation.
-      const known = lastState!.byObject.get(object);
-      if (known === true) return null;
+      if (state.lastAllowed === object) return null;
+      // Found by its place in a list decided ahead, a denial too: the list need not become a map.
+      const known = state.primed.length > 0 ? primedVerdict(state, object, itemPath) : state.byObject.get(object);
+      if (known === true) {
+        state.lastAllowed = object;
+        return null;
+      }
+      if (known === false || known === FAILED) return denial(viewer, known);
     }
     const q: Question = { viewer, object, args, context, coordinate, rootKey: object === undefined ? `${coordinate}@${rootKey}` : '' };
     const verdict = single !== undefined ? runPolicy(policies, single, q) : everyRule(rules, 0, (name) => runPolicy(policies, name, q));

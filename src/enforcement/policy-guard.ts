@@ -37,7 +37,7 @@ export function guardPolicies(
     resolve(source, args, context, info) {
       const viewer = (context as AuthContext | undefined)?.viewer ?? null;
       const object = onRoot || typeof source !== 'object' || source === null ? undefined : source;
-      const verdict = check(viewer, object, args as Record<string, unknown>, context, onRoot ? String(info.path.key) : '');
+      const verdict = check(viewer, object, args as Record<string, unknown>, context, onRoot ? String(info.path.key) : '', info.path.prev);
       if (verdict === null) return inner(source, args, context, info);
       if (!(verdict instanceof Promise)) throw verdict;
       return verdict.then((denial) => {
@@ -91,7 +91,7 @@ export function withListPriming(
         const objects: object[] = [];
         collectObjects(list, objects);
         const viewer = (context as AuthContext | undefined)?.viewer ?? null;
-        const primed = primeObjects(policies, names, objects, viewer, context);
+        const primed = primeObjects(policies, names, objects, info.path, viewer, context);
         return primed === undefined ? list : primed.then(() => list);
       };
       const value = inner(source, args, context, info);

@@ -52,10 +52,19 @@ function cachedCounter<L extends string>(counter: Counter<L>): (...values: strin
   };
 }
 
-/** A new registry with gatehouse's series and the process metrics (prom-client's defaults). */
-export function createMetrics(): GatehouseMetrics {
+export interface MetricsOptions {
+  /**
+   * Collect prom-client's process metrics (CPU, memory, event-loop delay, GC). They observe every
+   * garbage collection and sample the event loop whether or not anyone reads them, so gatehouse
+   * asks for them only when /metrics is served (METRICS_TOKEN set). Default true.
+   */
+  readonly processMetrics?: boolean;
+}
+
+/** A new registry with gatehouse's series and, unless turned off, the process metrics (prom-client's defaults). */
+export function createMetrics(options: MetricsOptions = {}): GatehouseMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const sources: MetricSources = {};
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Counter<L>({ name, help, labelNames: [...labelNames], registers: [registry] });
