@@ -199,7 +199,9 @@ if (require.main === module) {
     const ms = (n: number) => `${n.toFixed(1)} ms`;
     console.log(`1c. @policy on every item, execute() over ${POLICY_ITEMS} objects × 5 fields, CPU per execution (medians, ${when}):`);
     console.log(`    floor ${ms(p.cpuMs.floor)}, plain policy ${ms(p.cpuMs.policy)}, batched policy ${ms(p.cpuMs.batched)}`);
-    console.log(`    per-round ratios (median of 25): plain / floor = ${p.policyOverFloor.toFixed(3)}; batched / floor = ${p.batchedOverFloor.toFixed(3)} (target ≤ 1.15)`);
+    console.log(
+      `    per-round ratios (median of 25): plain / floor = ${p.policyOverFloor.toFixed(3)}; batched / floor = ${p.batchedOverFloor.toFixed(3)} (target ≤ 1.15)`,
+    );
     console.log(`    batch calls per request: ${p.batchCallsPerRequest}`);
     const c = await cedarCost();
     console.log(
