@@ -63,6 +63,26 @@ describe("a provider's key set, kept for its Cache-Control max-age", () => {
     expect(await tokens.verify(token, now())).toMatchObject({ ok: false });
   });
 
+  it("learns the provider's next key past the max-age, within the unknown-kid cooldown of a routine fetch", async () => {
+    issuer.cacheControl = 'max-age=5';
+    const first = await issuer.sign(key, { exp: Math.floor(clock.ms / 1000) + 3600 });
+    expect((await tokens.verify(first, now())).ok).toBe(true);
+    expect(issuer.jwksFetches()).toBe(1);
+    // The provider publishes its next key and signs with it 11 s later: no token came in between.
+    const next = await issuer.newKey('ES256');
+    issuer.publish(next);
+    clock.ms += 11_000;
+    const second = await issuer.sign(next, { exp: Math.floor(clock.ms / 1000) + 3600 });
+    expect((await tokens.verify(second, now())).ok).toBe(true);
+    expect(issuer.jwksFetches()).toBe(2);
+    // Within the max-age, an unknown kid is refused without a fetch until the cooldown is over.
+    const stranger = await issuer.newKey('ES256');
+    expect(await tokens.verify(await issuer.sign(stranger, { exp: Math.floor(clock.ms / 1000) + 3600 }), now())).toMatchObject({
+      ok: false,
+    });
+    expect(issuer.jwksFetches()).toBe(2);
+  });
+
   it('without a max-age keeps the set 10 minutes; an unreachable provider leaves the last good set serving', async () => {
     const token = await issuer.sign(key, { exp: Math.floor(clock.ms / 1000) + 7200 });
     expect((await tokens.verify(token, now())).ok).toBe(true);

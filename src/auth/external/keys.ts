@@ -226,11 +226,18 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
     return age <= setMaxAgeMs || !mayFetch(now);
   }
 
+  /**
+   * A set past its max-age may be fetched again whatever the cooldown: an unknown kid then is most
+   * likely the provider's next key, published since (a routine fetch is no reason to refuse it).
+   */
+  const stale = (now: number): boolean => local !== null && now - loadedAt > setMaxAgeMs && mayFetch(now);
+
   return {
     maintain: () => fresh(options.now()),
     prefetch: () => (local === null ? refresh() : Promise.resolve()),
     refusedAtOnce(kid) {
-      if (kid === undefined || kids.has(kid) || inflight !== null || options.now() - attemptedAt >= options.cooldownMs) return null;
+      const now = options.now();
+      if (kid === undefined || kids.has(kid) || inflight !== null || now - attemptedAt >= options.cooldownMs || stale(now)) return null;
       return local === null ? { reason: 'no keys fetched yet (cooldown)', detail: null } : { reason: UNKNOWN_KID, detail: kid };
     },
     async select(header) {
@@ -240,7 +247,7 @@ export function createIssuerKeys(issuer: string, explicitJwksUri: string | null,
         if (!fresh(now)) await refresh();
       } else if (inflight !== null) {
         await inflight;
-      } else if (now - attemptedAt >= options.cooldownMs) {
+      } else if (now - attemptedAt >= options.cooldownMs || stale(now)) {
         await refresh();
       }
       if (local === null) throw new KeyProblem(failing ? "the issuer's keys could not be fetched" : 'no keys fetched yet (cooldown)');
