@@ -12,16 +12,19 @@ const examples: ReadonlyArray<[string, (options: { env: Record<string, string>; 
   ['expressMiddleware (Express 5)', startExpress],
 ];
 
+async function gqlAt(started: Started, query: string, headers: Record<string, string>) {
+  return readResponse(
+    await fetch(started.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query }),
+    }),
+  );
+}
+
 describe.each(examples)('examples/apollo with %s', (_name, start) => {
   let started: Started;
-  const gql = async (query: string, headers: Record<string, string> = {}) =>
-    readResponse(
-      await fetch(started.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query }),
-      }),
-    );
+  const gql = (query: string, headers: Record<string, string> = {}) => gqlAt(started, query, headers);
 
   beforeAll(async () => {
     started = await start({ env: testEnv(), port: 0 });
@@ -61,14 +64,7 @@ describe.each(examples)('examples/apollo with %s', (_name, start) => {
 
 describe("examples/apollo with expressMiddleware: subscriptions on the team's HTTP server", () => {
   let started: Started;
-  const gql = async (query: string, headers: Record<string, string> = {}) =>
-    readResponse(
-      await fetch(started.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query }),
-      }),
-    );
+  const gql = (query: string, headers: Record<string, string> = {}) => gqlAt(started, query, headers);
 
   beforeAll(async () => {
     started = await startExpress({ env: testEnv(), port: 0 });

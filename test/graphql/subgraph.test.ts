@@ -10,8 +10,8 @@ import { createGatehouse, type Gatehouse } from '../../src/gatehouse';
 import { buildSchema, buildSourceSchema } from '../../src/graphql/schema';
 import { buildAuthMap } from '../../src/tools/auth-map';
 import { createTestKit } from '../../src/testkit';
-import { databasesUnderTest, databaseUrlOf, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
-import { type GqlResponse, randomSecret, readResponse } from '../helpers/http';
+import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase, inProcessEnv } from '../helpers/databases';
+import { type GqlResponse, readResponse } from '../helpers/http';
 import { PASSWORD, uniqueEmail } from '../helpers/accounts';
 import { documents, documentTypeDefs, ledgers, policies, resolvers, typeDefs } from '../helpers/subgraph-app';
 
@@ -60,16 +60,7 @@ describe.each(databasesUnderTest())('a gatehouse subgraph over HTTP on %s', (dia
       resolvers,
       policies,
       subgraph: true,
-      env: {
-        NODE_ENV: 'development',
-        DATABASE_URL: databaseUrlOf(database.config),
-        JWT_SECRET: randomSecret(),
-        PASSWORD_HASH_COST: '10',
-        SIGNUPS_PER_ADDRESS: '1000',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-      },
+      env: inProcessEnv(database),
     });
     url = (await gatehouse.listen()).replace(/\/$/, '');
     alice = await signUp();

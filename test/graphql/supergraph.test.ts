@@ -22,7 +22,7 @@ import { graphql, parse } from 'graphql';
 import { createGatehouse, type Gatehouse } from '../../src/gatehouse';
 import { type GqlResponse, randomSecret, readResponse } from '../helpers/http';
 import { PASSWORD, uniqueEmail } from '../helpers/accounts';
-import { sqliteFile, type ThrowawayDatabase, databaseUrlOf } from '../helpers/databases';
+import { sqliteFile, type ThrowawayDatabase, databaseUrlOf, inProcessEnv } from '../helpers/databases';
 import { documents, documentTypeDefs, policies, resolvers } from '../helpers/subgraph-app';
 
 /** The second subgraph: reviews written by users, and each user's reviews. */
@@ -145,16 +145,7 @@ describe('an @apollo/gateway supergraph of a gatehouse subgraph and a reviews su
       resolvers,
       policies,
       subgraph: { authDirectives: 'gatehouse' },
-      env: {
-        NODE_ENV: 'development',
-        DATABASE_URL: databaseUrlOf(database.config),
-        JWT_SECRET: randomSecret(),
-        PASSWORD_HASH_COST: '10',
-        SIGNUPS_PER_ADDRESS: '1000',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-      },
+      env: inProcessEnv(database),
     });
     gatehouseUrl = (await gatehouse.listen()).replace(/\/$/, '');
     await signUp(alice);

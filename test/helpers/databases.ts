@@ -75,3 +75,20 @@ export function databasesUnderTest(): Array<'sqlite' | 'postgres'> {
 export function throwawayDatabase(kind: 'sqlite' | 'postgres'): Promise<ThrowawayDatabase> {
   return kind === 'sqlite' ? Promise.resolve(sqliteFile()) : postgresDatabase();
 }
+
+/**
+ * The environment of a gatehouse a test starts in process on `database`: development, a random
+ * secret, cheap hashing, sign-ups unlimited, an ephemeral port on loopback, quiet logs.
+ */
+export function inProcessEnv(database: ThrowawayDatabase): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    DATABASE_URL: databaseUrlOf(database.config),
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    PASSWORD_HASH_COST: '10',
+    SIGNUPS_PER_ADDRESS: '1000',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+  };
+}

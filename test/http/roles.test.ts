@@ -8,8 +8,8 @@ import { createGatehouse, type Gatehouse } from '../../src/gatehouse';
 import { buildSourceSchema } from '../../src/graphql/schema';
 import { buildAuthMap } from '../../src/tools/auth-map';
 import { createTestKit } from '../../src/testkit';
-import { databasesUnderTest, databaseUrlOf, type ThrowawayDatabase, throwawayDatabase } from '../helpers/databases';
-import { type GqlResponse, randomSecret, readResponse } from '../helpers/http';
+import { databasesUnderTest, type ThrowawayDatabase, throwawayDatabase, inProcessEnv } from '../helpers/databases';
+import { type GqlResponse, readResponse } from '../helpers/http';
 import { PASSWORD, uniqueEmail } from '../helpers/accounts';
 
 /** An invoicing team's schema: four roles of its own, one of them through inheritance, and "either of two". */
@@ -58,14 +58,7 @@ describe.each(databasesUnderTest())('an application with roles of its own, over 
       typeDefs: TEAM_SDL,
       resolvers: teamResolvers,
       env: {
-        NODE_ENV: 'development',
-        DATABASE_URL: databaseUrlOf(database.config),
-        JWT_SECRET: randomSecret(),
-        PASSWORD_HASH_COST: '10',
-        SIGNUPS_PER_ADDRESS: '1000',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'warn',
+        ...inProcessEnv(database),
         ADMIN_EMAIL: adminEmail,
         ADMIN_PASSWORD: PASSWORD,
       },
