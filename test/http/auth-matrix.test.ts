@@ -5,22 +5,7 @@ import { buildDemoSourceSchema } from '../helpers/demo';
  * caller. The expected answer comes from the directives alone, so a field added tomorrow is tested
  * without anyone writing a test.
  */
-import {
-  getNamedType,
-  type GraphQLArgument,
-  type GraphQLField,
-  type GraphQLInputType,
-  type GraphQLObjectType,
-  isCompositeType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isAbstractType,
-  isScalarType,
-  type GraphQLSchema,
-} from 'graphql';
+import { type GraphQLObjectType, isObjectType } from 'graphql';
 import { type FieldRequirement, fieldRequirement } from '../../src/enforcement/requirements';
 import { argumentRulePaths, readArgumentPlan } from '../../src/enforcement/argument-rules';
 import type { Viewer } from '../../src/auth/viewer';
@@ -29,113 +14,7 @@ import { createUser } from '../../src/services/accounts';
 import { type HttpHarness, startHttpServer, type WireError } from '../helpers/http';
 import { type AuthMapEntry, buildAuthMap } from '../../src/tools/auth-map';
 import { startApolloHarness } from '../helpers/apollo';
-
-interface Step {
-  readonly type: GraphQLObjectType;
-  readonly field: GraphQLField<unknown, unknown>;
-}
-
-/** A literal for an argument of this type: the smallest well-formed value. */
-function literal(type: GraphQLInputType): string {
-  if (isNonNullType(type)) return literal(type.ofType);
-  if (isListType(type)) return `[${literal(type.ofType)}]`;
-  if (isEnumType(type)) return type.getValues()[0]!.name;
-  if (isInputObjectType(type)) {
-    const fields = Object.values(type.getFields()).filter((f) => isNonNullType(f.type) && f.defaultValue === undefined);
-    return `{ ${fields.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
-  }
-  if (isScalarType(type)) {
-    switch (type.name) {
-      case 'ID':
-        return '"00000000-0000-4000-8000-000000000000"';
-      case 'Int':
-        return '1';
-      case 'Float':
-        return '1.5';
-      case 'Boolean':
-        return 'true';
-      case 'DateTime':
-        return '"2026-01-01T00:00:00Z"';
-      default:
-        return '"matrix"';
-    }
-  }
-  throw new Error(`no literal for ${String(type)}`);
-}
-
-/**
- * The required arguments, plus (for an argument rule's case) the one at `supplied`, a path such as
- * `input.lines.discount`: the value written there, inside the smallest well-formed objects around it.
- */
-function requiredArgs(args: readonly GraphQLArgument[], supplied: readonly string[] = []): string {
-  const withValue = (type: GraphQLInputType, rest: readonly string[]): string => {
-    if (rest.length === 0) return literal(type);
-    const named = getNamedType(type);
-    if (!isInputObjectType(named)) throw new Error(`no input field ${rest.join('.')} in ${String(type)}`);
-    const fields = Object.values(named.getFields()).filter(
-      (f) => f.name === rest[0] || (isNonNullType(f.type) && f.defaultValue === undefined),
-    );
-    return `{ ${fields.map((f) => `${f.name}: ${f.name === rest[0] ? withValue(f.type, rest.slice(1)) : literal(f.type)}`).join(', ')} }`;
-  };
-  const written = args.filter((a) => a.name === supplied[0] || (isNonNullType(a.type) && a.defaultValue === undefined));
-  return written.length === 0
-    ? ''
-    : `(${written.map((a) => `${a.name}: ${a.name === supplied[0] ? withValue(a.type, supplied.slice(1)) : literal(a.type)}`).join(', ')})`;
-}
-
-/**
- * The cheapest path from a root to `target`: fewest fields, and a required argument costs like
- * three more fields (arguments with made-up values tend to find nothing to return).
- */
-function pathTo(
-  schema: GraphQLSchema,
-  target: { type: GraphQLObjectType; field: string },
-  /** Only through fields this accepts (the target itself excepted). */
-  passable: (type: GraphQLObjectType, field: string) => boolean = () => true,
-): Step[] | undefined {
-  const roots = [schema.getQueryType(), schema.getMutationType()].filter((t): t is GraphQLObjectType => !!t);
-  const best = new Map<string, { cost: number; path: Step[] }>();
-  let frontier: Array<{ type: GraphQLObjectType; cost: number; path: Step[] }> = roots.map((type) => ({ type, cost: 0, path: [] }));
-  let found: { cost: number; path: Step[] } | undefined;
-  while (frontier.length > 0) {
-    const next: typeof frontier = [];
-    for (const { type, cost, path } of frontier) {
-      for (const field of Object.values(type.getFields())) {
-        const stepCost = cost + 1 + 3 * field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined).length;
-        const steps = [...path, { type, field }];
-        if (type === target.type && field.name === target.field) {
-          if (found === undefined || stepCost < found.cost) found = { cost: stepCost, path: steps };
-          continue;
-        }
-        if (!passable(type, field.name)) continue;
-        const named = getNamedType(field.type);
-        const types = isObjectType(named) ? [named] : isAbstractType(named) ? schema.getPossibleTypes(named) : [];
-        for (const child of types) {
-          const seen = best.get(child.name);
-          if (seen !== undefined && seen.cost <= stepCost) continue;
-          best.set(child.name, { cost: stepCost, path: steps });
-          next.push({ type: child, cost: stepCost, path: steps });
-        }
-      }
-    }
-    frontier = next;
-  }
-  return found?.path;
-}
-
-function operationFor(schema: GraphQLSchema, path: readonly Step[], supplied: readonly string[] = []): string {
-  let body = '';
-  for (let i = path.length - 1; i >= 0; i--) {
-    const { field } = path[i]!;
-    const childType = path[i + 1]?.type;
-    const named = getNamedType(field.type);
-    let selection = '';
-    if (i === path.length - 1) selection = isCompositeType(named) ? ' { __typename }' : '';
-    else selection = isAbstractType(named) ? ` { ... on ${childType!.name} { ${body} } }` : ` { ${body} }`;
-    body = `${field.name}${requiredArgs(field.args, i === path.length - 1 ? supplied : [])}${selection}`;
-  }
-  return `${path[0]!.type === schema.getMutationType() ? 'mutation' : 'query'} { ${body} }`;
-}
+import { operationFor, pathTo, type Step } from '../helpers/matrix-operations';
 
 /**
  * The expected decision, written out independently of the code under test: anonymous callers pass
@@ -313,7 +192,8 @@ describe.each(servers)('the generated authorization matrix (%s)', (_name, start)
  * each role, signed in with a session), a request as that caller through the real HTTP server is
  * allowed exactly when the map says so. The expectation comes from the map alone (`reachableBy`),
  * so a map that drifts from enforcement fails here. A caller the map lets through only as an owner
- * depends on data: those cases are left to the ownership tests below, and counted; so are the
+ * depends on data: those cases are left to the ownership tests below, and counted; a caller it lets
+ * through `(policy)` to test/http/auth-matrix-policies.test.ts, which sets the verdicts; so are the
  * Subscription root's fields, which HTTP does not serve (test/subscriptions/ covers them). Data for
  * the paths to run through: a PUBLIC note by the USER. A denial is an error naming a coordinate
  * of the path (as the directives word them), not a refusal by a resolver (a made-up refresh token).
@@ -338,7 +218,7 @@ describe('the auth map agrees with the server', () => {
     for (const role of ['USER', 'MODERATOR', 'ADMIN'] as const) {
       const user = await createUser(server.app, { email: `${role.toLowerCase()}@map.test`, password: 'map password', role }, origin);
       // A key each, so that paths through myApiKeys reach ApiKey's fields (createApiKey's own row is
-      // `(policy)`, data-dependent, and not played here).
+      // `(policy)`: test/http/auth-matrix-policies.test.ts plays it).
       await createApiKey(server.app, { id: user.id, roles: [role], via: 'jwt' }, { name: 'map' }, origin);
     }
     const login = await server.gql('mutation { login(email: "user@map.test", password: "map password") { accessToken } }');

@@ -1,0 +1,69 @@
+// The application the policy matrix (test/http/auth-matrix-policies.test.ts) serves: the invoices of
+// policies-app.ts (a field policy with two alternatives, a type policy, root policies on a query and
+// on a mutation with an AND list) plus reports, whose shapes those lack: a type policy and a field
+// policy on the same field, a role beside a policy, a policy shared by type and field, and a root
+// query and mutation with a role or an alternative. Its policies are not here: the matrix supplies
+// them, one per name the map shows, with verdicts it sets per request. Every root mutation resolver
+// counts its runs, so a mutation refused before anything ran shows it.
+import * as invoicesApp from './policies-app';
+import { MATRIX_ID } from './matrix-operations';
+
+const reportsTypeDefs = /* GraphQL */ `
+  enum Role {
+    USER
+    MODERATOR @includes(roles: [USER])
+    ADMIN @includes(roles: [MODERATOR])
+  }
+  "Readable by its team; its cost also by finance, or by an auditor of the team, and only from MODERATOR up."
+  type Report @policy(policies: [["report.team"]]) {
+    id: ID
+    title: String
+    cost: Int @hasRole(role: MODERATOR) @policy(policies: [["report.finance"], ["report.audit", "report.team"]])
+  }
+  extend type Query {
+    reports: [Report!]! @auth
+    report(id: ID!): Report @hasRole(role: MODERATOR) @policy(policies: [["report.read"]])
+  }
+  extend type Mutation {
+    archiveReport(id: ID!): Boolean @auth @policy(policies: [["report.archive"], ["report.admin"]])
+  }
+`;
+
+const report = (id: string) => ({ id, title: 'quarterly', cost: 5 });
+
+/** The root mutation fields that ran, in order. */
+export const ran: string[] = [];
+
+type Resolver = (...args: any[]) => unknown;
+type ResolverMap = Record<string, Record<string, Resolver>>;
+
+const merged: ResolverMap = {
+  Query: {
+    ...(invoicesApp.resolvers.Query as Record<string, Resolver>),
+    reports: () => [report('r1')],
+    report: (_: unknown, { id }: { id: string }) => report(id),
+  },
+  Mutation: { ...(invoicesApp.resolvers.Mutation as Record<string, Resolver>), archiveReport: () => true },
+};
+
+/** Each root mutation resolver, counted in `ran` before it runs. */
+const counted: ResolverMap = {
+  ...merged,
+  Mutation: Object.fromEntries(
+    Object.entries(merged['Mutation']!).map(([name, resolve]) => [
+      name,
+      (...args: unknown[]) => {
+        ran.push(name);
+        return resolve(...args);
+      },
+    ]),
+  ),
+};
+
+export const typeDefs = [invoicesApp.typeDefs, reportsTypeDefs];
+export const resolvers = counted;
+
+/** The rows the matrix's operations find: every required ID argument is MATRIX_ID. */
+export function seed(): void {
+  invoicesApp.invoices.set(MATRIX_ID, { id: MATRIX_ID, createdBy: 'nobody', status: 'DRAFT', total: 10 });
+}

@@ -1,0 +1,117 @@
+/*
+ * The map tells the truth for policy-labelled entries too (test/http/auth-matrix.test.ts's "agrees
+ * with the server" leaves them out: `USER (policy)` depends on code). What the map claims of such an
+ * entry: a caller it lists `(policy)` reaches the field exactly when the other rules let it through
+ * and the entry's policies (`policies`: per directive, an OR of AND lists) pass; a caller listed
+ * plainly reaches it whatever they say; one not listed never does. So the application's policies
+ * are served as the map names them, each with a verdict this test sets before each request, and
+ * every combination of verdicts of the policies along the path is played as each caller the map
+ * names, through the real HTTP server: the expected answer comes from the map's JSON alone.
+ */
+import { declaredRoles } from '../../src/enforcement/declared-roles';
+import type { Policies } from '../../src/enforcement/policies';
+import { buildSourceSchema } from '../../src/graphql/schema';
+import { createUser } from '../../src/services/accounts';
+import { buildAuthMap } from '../../src/tools/auth-map';
+import { startApolloHarness } from '../helpers/apollo';
+import { type HttpHarness, startHttpServer, type WireError } from '../helpers/http';
+import { applicationPolicyCases, GATEHOUSE_POLICY, type PolicyCase } from '../helpers/map-policy-cases';
+import { operationFor } from '../helpers/matrix-operations';
+import * as app from '../helpers/policy-matrix-app';
+
+const schema = buildSourceSchema(app);
+const map = buildAuthMap(schema);
+const callers = ['anonymous', ...declaredRoles(schema).roles];
+const { cases, unplayed, entries } = applicationPolicyCases(schema, map, callers);
+
+/** The verdict each policy gives on the next request, and the policies the server asked. */
+const verdicts: Record<string, boolean> = {};
+const consulted = new Set<string>();
+const names = [...new Set(map.entries.flatMap((e) => (e.policies ?? []).flat(2)))].filter((n) => !GATEHOUSE_POLICY.test(n));
+const policies: Policies = Object.fromEntries(
+  names.map((name) => [
+    name,
+    () => {
+      consulted.add(name);
+      return verdicts[name] === true;
+    },
+  ]),
+);
+
+/** The value at the end of `path` in `data`, through the first item of each list. */
+function valueAt(data: unknown, path: readonly string[]): unknown {
+  let value = data;
+  for (const key of path) {
+    while (Array.isArray(value)) value = value[0];
+    value = (value as Record<string, unknown> | null | undefined)?.[key];
+  }
+  return value;
+}
+
+const servers: ReadonlyArray<[string, () => Promise<Pick<HttpHarness, 'app' | 'gql' | 'close'>>]> = [
+  ["gatehouse's server", () => startHttpServer({ app: { typeDefs: app.typeDefs as never, resolvers: app.resolvers, policies } })],
+  ['an Apollo Server with gatehouseForApollo', () => startApolloHarness({ typeDefs: app.typeDefs, resolvers: app.resolvers, policies })],
+];
+
+describe('the policy cases the map gives', () => {
+  it('cover type policies, alternatives, AND lists, a role beside a policy, root queries and mutations', () => {
+    expect(entries).toEqual(
+      expect.arrayContaining(['Report.title', 'Report.cost', 'Invoice.total', 'Ledger.id', 'Query.report', 'Mutation.editInvoice']),
+    );
+    // Each entry is played as every caller, allowed under some verdicts and denied under others.
+    for (const coordinate of entries) {
+      const played = cases.filter((c) => c.coordinate === coordinate);
+      expect({ coordinate, callers: [...new Set(played.map((c) => c.caller))] }).toEqual({ coordinate, callers });
+      expect({ coordinate, outcomes: [...new Set(played.map((c) => c.deniedAt === -1))].sort() }).toEqual({
+        coordinate,
+        outcomes: [false, true],
+      });
+    }
+    expect(unplayed).toEqual([]);
+  });
+});
+
+describe.each(servers)('the auth map agrees with the server on policies (%s)', (_name, start) => {
+  let server: Pick<HttpHarness, 'app' | 'gql' | 'close'>;
+  const headers: Record<string, Record<string, string>> = { anonymous: {} };
+
+  beforeAll(async () => {
+    server = await start();
+    app.seed();
+    const origin = { actorId: null, address: 'policy matrix', source: 'request' } as const;
+    for (const role of callers.slice(1)) {
+      const email = `${role.toLowerCase()}@policies.test`;
+      await createUser(server.app, { email, password: 'policy password', role }, origin);
+      const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "policy password") { accessToken } }', {
+        variables: { e: email },
+      });
+      headers[role] = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
+    }
+  });
+  afterAll(() => server.close());
+
+  it.each<PolicyCase>(cases)('$coordinate as $caller with $shown', async ({ caller, path, verdicts: given, deniedAt }) => {
+    for (const name of names) verdicts[name] = given[name] === true;
+    consulted.clear();
+    const ranBefore = app.ran.length;
+    const query = operationFor(schema, path);
+    const response = await server.gql(query, { headers: headers[caller] ?? {} });
+    expect(response.status).toBe(200);
+    const authErrors = (response.body.errors ?? [])
+      .filter((e: WireError) => e.extensions?.['code'] === 'UNAUTHENTICATED' || e.extensions?.['code'] === 'FORBIDDEN')
+      .map((e: WireError) => ({ path: (e.path ?? []).filter((p) => typeof p === 'string'), code: e.extensions?.['code'] }));
+    const fields = path.map((step) => step.field.name);
+    const expected =
+      deniedAt === -1 ? [] : [{ path: fields.slice(0, deniedAt + 1), code: caller === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN' }];
+    expect({ query, authErrors }).toEqual({ query, authErrors: expected });
+    // Only policies the map names on this path are asked.
+    const named = new Set(Object.keys(given));
+    expect([...consulted].filter((name) => !named.has(name))).toEqual([]);
+    if (deniedAt === -1) expect({ query, value: valueAt(response.body.data, fields) ?? null }).not.toEqual({ query, value: null });
+    if (path[0]!.type === schema.getMutationType()) {
+      // The mutation gate: a refused mutation has no data and ran nothing.
+      if (deniedAt !== -1) expect(response.body.data ?? null).toBeNull();
+      expect(app.ran.length - ranBefore).toBe(deniedAt === -1 ? 1 : 0);
+    }
+  });
+});
