@@ -47,6 +47,12 @@ export interface PolicyCase {
   readonly shown: string;
   /** The first step of the path the map says this caller does not reach under these verdicts; -1: none. */
   readonly deniedAt: number;
+  /**
+   * What denies there: its policies (the map lists the caller `(policy)`), or its other rules (the
+   * map does not list the caller). Below a mutation, a policy is decided when the object is read;
+   * the rest before anything runs.
+   */
+  readonly deniedBy: 'policy' | 'rules' | null;
 }
 
 export interface Unplayed {
@@ -71,8 +77,9 @@ function assignments(names: readonly string[]): Record<string, boolean>[] {
 const MAX_NAMES = 6;
 
 /**
- * The cases for every entry of `map` whose policies include one of the application's, for each of
- * `callers`: every combination of verdicts of the policies named along the path to it. A path runs
+ * The cases for every entry of `map` whose policies include one of the application's, and every
+ * other field of its type, for each of `callers`: every combination of verdicts of the policies
+ * named along the path to it (a policy not named there answers false). A path runs
  * through fields the map lets the caller through (plainly or by policy) where there is one.
  */
 export function applicationPolicyCases(
@@ -83,9 +90,13 @@ export function applicationPolicyCases(
   const entries = new Map(map.entries.map((e) => [e.coordinate, e]));
   const cases: PolicyCase[] = [];
   const unplayed: Unplayed[] = [];
-  const played = map.entries.filter(
-    (e) => e.argument === undefined && (e.policies ?? []).flat(2).some((name) => !GATEHOUSE_POLICY.test(name)),
-  );
+  const named = (e: AuthMapEntry) => e.argument === undefined && (e.policies ?? []).flat(2).some((name) => !GATEHOUSE_POLICY.test(name));
+  // And their neighbours: a field of a type with a policy that the map says the policy does not
+  // concern (`@public` opens a field inside a protected type).
+  const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name);
+  const types = new Set(map.entries.filter(named).map((e) => e.coordinate.split('.')[0]!));
+  for (const root of roots) if (root !== undefined) types.delete(root);
+  const played = map.entries.filter((e) => named(e) || (e.argument === undefined && types.has(e.coordinate.split('.')[0]!)));
   for (const entry of played) {
     const [typeName, fieldName] = entry.coordinate.split('.') as [string, string];
     const type = schema.getType(typeName) as GraphQLObjectType;
@@ -119,8 +130,9 @@ export function applicationPolicyCases(
         const deniedAt = labels.findIndex(
           (label, i) => label === null || (label.policy && !policiesPass(entryOf(path[i]!)?.policies, verdicts)),
         );
-        const shown = names.map((name) => `${name}=${verdicts[name] ? 1 : 0}`).join(' ');
-        cases.push({ coordinate: entry.coordinate, caller, path, verdicts, shown, deniedAt });
+        const shown = names.map((name) => `${name}=${verdicts[name] ? 1 : 0}`).join(' ') || 'every policy false (none on the path)';
+        const deniedBy = deniedAt === -1 ? null : labels[deniedAt] === null ? 'rules' : 'policy';
+        cases.push({ coordinate: entry.coordinate, caller, path, verdicts, shown, deniedAt, deniedBy });
       }
     }
   }

@@ -19,17 +19,33 @@ const reportsTypeDefs = /* GraphQL */ `
     id: ID
     title: String
     cost: Int @hasRole(role: MODERATOR) @policy(policies: [["report.finance"], ["report.audit", "report.team"]])
+    "Open to anyone, inside a type with a policy."
+    summary: String @public
+  }
+  "Reached through an interface: the implementation's type policy applies."
+  interface Document {
+    id: ID
+  }
+  type Memo implements Document @policy(policies: [["memo.read"]]) {
+    id: ID
+  }
+  "Exists only once the mutation ran: its policy is decided when it is read."
+  type Receipt {
+    id: ID
+    amount: Int @policy(policies: [["receipt.amount"]])
   }
   extend type Query {
     reports: [Report!]! @auth
     report(id: ID!): Report @hasRole(role: MODERATOR) @policy(policies: [["report.read"]])
+    documents: [Document!]! @public
   }
   extend type Mutation {
     archiveReport(id: ID!): Boolean @auth @policy(policies: [["report.archive"], ["report.admin"]])
+    pay(amount: Int!): Receipt @auth
   }
 `;
 
-const report = (id: string) => ({ id, title: 'quarterly', cost: 5 });
+const report = (id: string) => ({ id, title: 'quarterly', cost: 5, summary: 'on track' });
 
 /** The root mutation fields that ran, in order. */
 export const ran: string[] = [];
@@ -42,8 +58,14 @@ const merged: ResolverMap = {
     ...(invoicesApp.resolvers.Query as Record<string, Resolver>),
     reports: () => [report('r1')],
     report: (_: unknown, { id }: { id: string }) => report(id),
+    documents: () => [{ __typename: 'Memo', id: 'm1' }],
   },
-  Mutation: { ...(invoicesApp.resolvers.Mutation as Record<string, Resolver>), archiveReport: () => true },
+  Document: { __resolveType: (document: { __typename: string }) => document.__typename },
+  Mutation: {
+    ...(invoicesApp.resolvers.Mutation as Record<string, Resolver>),
+    archiveReport: () => true,
+    pay: (_: unknown, { amount }: { amount: number }) => ({ id: 'p1', amount }),
+  },
 };
 
 /** Each root mutation resolver, counted in `ran` before it runs. */

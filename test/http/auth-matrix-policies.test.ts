@@ -54,14 +54,28 @@ const servers: ReadonlyArray<[string, () => Promise<Pick<HttpHarness, 'app' | 'g
 ];
 
 describe('the policy cases the map gives', () => {
-  it('cover type policies, alternatives, AND lists, a role beside a policy, root queries and mutations', () => {
+  it('cover type policies (through an interface too), alternatives, AND lists, a role beside a policy, root queries, mutations and their results', () => {
     expect(entries).toEqual(
-      expect.arrayContaining(['Report.title', 'Report.cost', 'Invoice.total', 'Ledger.id', 'Query.report', 'Mutation.editInvoice']),
+      expect.arrayContaining([
+        'Report.title',
+        'Report.cost',
+        'Invoice.total',
+        'Ledger.id',
+        'Memo.id',
+        'Query.report',
+        'Mutation.editInvoice',
+        'Receipt.amount',
+      ]),
     );
-    // Each entry is played as every caller, allowed under some verdicts and denied under others.
+    expect(entries).toEqual(expect.arrayContaining(['Report.summary', 'Receipt.id']));
+    // Each entry is played as every caller; one with policies is allowed under some verdicts and denied under others.
+    const withPolicies = entries.filter((coordinate) => map.entries.find((e) => e.coordinate === coordinate)?.policies !== undefined);
     for (const coordinate of entries) {
       const played = cases.filter((c) => c.coordinate === coordinate);
       expect({ coordinate, callers: [...new Set(played.map((c) => c.caller))] }).toEqual({ coordinate, callers });
+    }
+    for (const coordinate of withPolicies) {
+      const played = cases.filter((c) => c.coordinate === coordinate);
       expect({ coordinate, outcomes: [...new Set(played.map((c) => c.deniedAt === -1))].sort() }).toEqual({
         coordinate,
         outcomes: [false, true],
@@ -90,7 +104,7 @@ describe.each(servers)('the auth map agrees with the server on policies (%s)', (
   });
   afterAll(() => server.close());
 
-  it.each<PolicyCase>(cases)('$coordinate as $caller with $shown', async ({ caller, path, verdicts: given, deniedAt }) => {
+  it.each<PolicyCase>(cases)('$coordinate as $caller with $shown', async ({ caller, path, verdicts: given, deniedAt, deniedBy }) => {
     for (const name of names) verdicts[name] = given[name] === true;
     consulted.clear();
     const ranBefore = app.ran.length;
@@ -109,9 +123,11 @@ describe.each(servers)('the auth map agrees with the server on policies (%s)', (
     expect([...consulted].filter((name) => !named.has(name))).toEqual([]);
     if (deniedAt === -1) expect({ query, value: valueAt(response.body.data, fields) ?? null }).not.toEqual({ query, value: null });
     if (path[0]!.type === schema.getMutationType()) {
-      // The mutation gate: a refused mutation has no data and ran nothing.
-      if (deniedAt !== -1) expect(response.body.data ?? null).toBeNull();
-      expect(app.ran.length - ranBefore).toBe(deniedAt === -1 ? 1 : 0);
+      // The mutation gate: a mutation refused by its own policies, or by any rule below it, has no
+      // data and ran nothing. A policy below it is decided on the object the mutation returned.
+      const refused = deniedAt === 0 || deniedBy === 'rules';
+      if (refused) expect(response.body.data ?? null).toBeNull();
+      expect(app.ran.length - ranBefore).toBe(refused ? 0 : 1);
     }
   });
 });
