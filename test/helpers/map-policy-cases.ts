@@ -102,16 +102,16 @@ export function applicationPolicyCases(
     const type = schema.getType(typeName) as GraphQLObjectType;
     for (const caller of callers) {
       const skip = (reason: string) => unplayed.push({ coordinate: entry.coordinate, caller, reason });
-      if (type === schema.getSubscriptionType()) {
-        skip('a subscription root: not served over HTTP');
-        continue;
-      }
       const entryOf = (step: Step) => entries.get(`${step.type.name}.${step.field.name}`);
       const passable = (t: GraphQLObjectType, f: string) => {
         const label = callerLabel(entries.get(`${t.name}.${f}`), caller);
         return label !== null && label.others.length === 0;
       };
-      const path = pathTo(schema, { type, field: fieldName }, passable) ?? pathTo(schema, { type, field: fieldName });
+      // A subscription's root field: played over WebSocket, on its own.
+      const path =
+        type === schema.getSubscriptionType()
+          ? [{ type, field: type.getFields()[fieldName]! }]
+          : (pathTo(schema, { type, field: fieldName }, passable) ?? pathTo(schema, { type, field: fieldName }));
       if (path === undefined) throw new Error(`${entry.coordinate} is not reachable from a root`);
       const labels = path.map((step) => callerLabel(entryOf(step), caller));
       const dataDependent = labels.find((label): label is CallerLabel => label !== null && label.others.length > 0);

@@ -141,5 +141,6 @@ export function operationFor(
     const last = i === path.length - 1;
     body = `${field.name}${requiredArgs(field.args, last ? supplied : [], last ? values : {})}${selection}`;
   }
-  return `${path[0]!.type === schema.getMutationType() ? 'mutation' : 'query'} { ${body} }`;
+  const root = path[0]!.type;
+  return `${root === schema.getMutationType() ? 'mutation' : root === schema.getSubscriptionType() ? 'subscription' : 'query'} { ${body} }`;
 }

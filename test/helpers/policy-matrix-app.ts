@@ -43,6 +43,10 @@ const reportsTypeDefs = /* GraphQL */ `
     archiveReport(id: ID!): Boolean @auth @policy(policies: [["report.archive"], ["report.admin"]])
     pay(amount: Int!): Receipt @auth
   }
+  type Subscription {
+    "One receipt per subscription, at once: for the watchers the policy names."
+    receiptIssued: Receipt @auth @policy(policies: [["receipt.watch"]])
+  }
 `;
 
 const report = (id: string) => ({ id, title: 'quarterly', cost: 5, summary: 'on track' });
@@ -61,6 +65,14 @@ const merged: ResolverMap = {
     documents: () => [{ __typename: 'Memo', id: 'm1' }],
   },
   Document: { __resolveType: (document: { __typename: string }) => document.__typename },
+  Subscription: {
+    receiptIssued: {
+      subscribe: async function* () {
+        yield { id: 'r1', amount: 7 };
+      },
+      resolve: (receipt: unknown) => receipt,
+    },
+  } as never,
   Mutation: {
     ...(invoicesApp.resolvers.Mutation as Record<string, Resolver>),
     archiveReport: () => true,

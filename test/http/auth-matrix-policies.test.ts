@@ -10,6 +10,7 @@
  */
 import { declaredRoles } from '../../src/enforcement/declared-roles';
 import type { Policies } from '../../src/enforcement/policies';
+import { getNamedType } from 'graphql';
 import { buildSourceSchema } from '../../src/graphql/schema';
 import { createUser } from '../../src/services/accounts';
 import { buildAuthMap } from '../../src/tools/auth-map';
@@ -17,6 +18,7 @@ import { startApolloHarness } from '../helpers/apollo';
 import { type HttpHarness, startHttpServer, type WireError } from '../helpers/http';
 import { applicationPolicyCases, GATEHOUSE_POLICY, type PolicyCase } from '../helpers/map-policy-cases';
 import { operationFor } from '../helpers/matrix-operations';
+import { eventually, openSocket } from '../helpers/ws';
 import * as app from '../helpers/policy-matrix-app';
 
 const schema = buildSourceSchema(app);
@@ -48,13 +50,19 @@ function valueAt(data: unknown, path: readonly string[]): unknown {
   return value;
 }
 
-const servers: ReadonlyArray<[string, () => Promise<Pick<HttpHarness, 'app' | 'gql' | 'close'>>]> = [
-  ["gatehouse's server", () => startHttpServer({ app: { typeDefs: app.typeDefs as never, resolvers: app.resolvers, policies } })],
-  ['an Apollo Server with gatehouseForApollo', () => startApolloHarness({ typeDefs: app.typeDefs, resolvers: app.resolvers, policies })],
+/** The servers, and whether each serves subscriptions (Apollo's startStandaloneServer has no WebSocket). */
+const servers: ReadonlyArray<[string, () => Promise<Pick<HttpHarness, 'app' | 'gql' | 'close' | 'url'>>, boolean]> = [
+  ["gatehouse's server", () => startHttpServer({ app: { typeDefs: app.typeDefs as never, resolvers: app.resolvers, policies } }), true],
+  [
+    'an Apollo Server with gatehouseForApollo',
+    () => startApolloHarness({ typeDefs: app.typeDefs, resolvers: app.resolvers, policies }),
+    false,
+  ],
 ];
+const overHttp = cases.filter((c) => c.path[0]!.type !== schema.getSubscriptionType());
 
 describe('the policy cases the map gives', () => {
-  it('cover type policies (through an interface too), alternatives, AND lists, a role beside a policy, root queries, mutations and their results', () => {
+  it('cover type policies (through an interface too), alternatives, AND lists, a role beside a policy, root queries, mutations and their results, a subscription', () => {
     expect(entries).toEqual(
       expect.arrayContaining([
         'Report.title',
@@ -65,6 +73,7 @@ describe('the policy cases the map gives', () => {
         'Query.report',
         'Mutation.editInvoice',
         'Receipt.amount',
+        'Subscription.receiptIssued',
       ]),
     );
     expect(entries).toEqual(expect.arrayContaining(['Report.summary', 'Receipt.id']));
@@ -85,8 +94,8 @@ describe('the policy cases the map gives', () => {
   });
 });
 
-describe.each(servers)('the auth map agrees with the server on policies (%s)', (_name, start) => {
-  let server: Pick<HttpHarness, 'app' | 'gql' | 'close'>;
+describe.each(servers)('the auth map agrees with the server on policies (%s)', (_name, start, webSocket) => {
+  let server: Pick<HttpHarness, 'app' | 'gql' | 'close' | 'url'>;
   const headers: Record<string, Record<string, string>> = { anonymous: {} };
 
   beforeAll(async () => {
@@ -104,30 +113,56 @@ describe.each(servers)('the auth map agrees with the server on policies (%s)', (
   });
   afterAll(() => server.close());
 
-  it.each<PolicyCase>(cases)('$coordinate as $caller with $shown', async ({ caller, path, verdicts: given, deniedAt, deniedBy }) => {
-    for (const name of names) verdicts[name] = given[name] === true;
-    consulted.clear();
-    const ranBefore = app.ran.length;
-    const query = operationFor(schema, path);
-    const response = await server.gql(query, { headers: headers[caller] ?? {} });
-    expect(response.status).toBe(200);
-    const authErrors = (response.body.errors ?? [])
-      .filter((e: WireError) => e.extensions?.['code'] === 'UNAUTHENTICATED' || e.extensions?.['code'] === 'FORBIDDEN')
-      .map((e: WireError) => ({ path: (e.path ?? []).filter((p) => typeof p === 'string'), code: e.extensions?.['code'] }));
-    const fields = path.map((step) => step.field.name);
-    const expected =
-      deniedAt === -1 ? [] : [{ path: fields.slice(0, deniedAt + 1), code: caller === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN' }];
-    expect({ query, authErrors }).toEqual({ query, authErrors: expected });
-    // Only policies the map names on this path are asked.
-    const named = new Set(Object.keys(given));
-    expect([...consulted].filter((name) => !named.has(name))).toEqual([]);
-    if (deniedAt === -1) expect({ query, value: valueAt(response.body.data, fields) ?? null }).not.toEqual({ query, value: null });
-    if (path[0]!.type === schema.getMutationType()) {
-      // The mutation gate: a mutation refused by its own policies, or by any rule below it, has no
-      // data and ran nothing. A policy below it is decided on the object the mutation returned.
-      const refused = deniedAt === 0 || deniedBy === 'rules';
-      if (refused) expect(response.body.data ?? null).toBeNull();
-      expect(app.ran.length - ranBefore).toBe(refused ? 0 : 1);
-    }
-  });
+  it.each<PolicyCase>(webSocket ? cases : overHttp)(
+    '$coordinate as $caller with $shown',
+    async ({ caller, path, verdicts: given, deniedAt, deniedBy }) => {
+      for (const name of names) verdicts[name] = given[name] === true;
+      consulted.clear();
+      const ranBefore = app.ran.length;
+      const query = operationFor(schema, path);
+      if (path[0]!.type === schema.getSubscriptionType()) {
+        // Over WebSocket, the credential in connection_init: one receipt when allowed, else the
+        // subscription's error with the field's path and code.
+        const socket = openSocket(server.url, headers[caller]);
+        try {
+          const { received } = socket.subscribe(query);
+          await eventually(() => received.completed, 'the subscription ends');
+          const field = path[0]!.field.name;
+          const denial = { path: [field], code: caller === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN' };
+          expect({
+            query,
+            events: received.events,
+            errors: (received.errors ?? []).map((e) => ({ path: (e as { path?: unknown }).path, code: e.extensions?.code })),
+          }).toEqual(
+            deniedAt === -1
+              ? { query, events: [{ data: { [field]: { __typename: getNamedType(path[0]!.field.type).name } } }], errors: [] }
+              : { query, events: [], errors: [denial] },
+          );
+        } finally {
+          await socket.dispose();
+        }
+        return;
+      }
+      const response = await server.gql(query, { headers: headers[caller] ?? {} });
+      expect(response.status).toBe(200);
+      const authErrors = (response.body.errors ?? [])
+        .filter((e: WireError) => e.extensions?.['code'] === 'UNAUTHENTICATED' || e.extensions?.['code'] === 'FORBIDDEN')
+        .map((e: WireError) => ({ path: (e.path ?? []).filter((p) => typeof p === 'string'), code: e.extensions?.['code'] }));
+      const fields = path.map((step) => step.field.name);
+      const expected =
+        deniedAt === -1 ? [] : [{ path: fields.slice(0, deniedAt + 1), code: caller === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN' }];
+      expect({ query, authErrors }).toEqual({ query, authErrors: expected });
+      // Only policies the map names on this path are asked.
+      const named = new Set(Object.keys(given));
+      expect([...consulted].filter((name) => !named.has(name))).toEqual([]);
+      if (deniedAt === -1) expect({ query, value: valueAt(response.body.data, fields) ?? null }).not.toEqual({ query, value: null });
+      if (path[0]!.type === schema.getMutationType()) {
+        // The mutation gate: a mutation refused by its own policies, or by any rule below it, has no
+        // data and ran nothing. A policy below it is decided on the object the mutation returned.
+        const refused = deniedAt === 0 || deniedBy === 'rules';
+        if (refused) expect(response.body.data ?? null).toBeNull();
+        expect(app.ran.length - ranBefore).toBe(refused ? 0 : 1);
+      }
+    },
+  );
 });
