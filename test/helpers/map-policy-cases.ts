@@ -31,6 +31,15 @@ export function callerLabel(entry: AuthMapEntry | undefined, caller: string): Ca
   return { policy, others: inside === '' ? [] : inside.split('; ') };
 }
 
+/**
+ * Every policy name the entry's `from` shows, those of `@reportOnly` rules included (`policies`
+ * has only the enforced ones): the server may ask them all.
+ */
+export function policyNamesShown(entry: AuthMapEntry): string[] {
+  const lists = [...entry.from.matchAll(/@policy\(policies: (\[.*?\]\])\)/g)].map((m) => JSON.parse(m[1]!) as string[][]);
+  return [...new Set([...(entry.policies ?? []).flat(2), ...lists.flat(2)])];
+}
+
 /** Whether every directive's alternatives pass under `verdicts`: some AND list wholly true. */
 export function policiesPass(policies: AuthMapEntry['policies'], verdicts: Readonly<Record<string, boolean>>): boolean {
   return (policies ?? []).every((alternatives) => alternatives.some((list) => list.every((name) => verdicts[name] === true)));
@@ -41,8 +50,10 @@ export interface PolicyCase {
   readonly caller: string;
   /** From a root to the field. */
   readonly path: readonly Step[];
-  /** The verdict of each policy the path's entries name. */
+  /** The verdict of each policy the path's entries enforce (any other answers false). */
   readonly verdicts: Readonly<Record<string, boolean>>;
+  /** The policies the path's entries show, report-only ones included: the only ones the server may ask. */
+  readonly shownOnPath: readonly string[];
   /** `a=1 b=0`, for the test's name. */
   readonly shown: string;
   /** The first step of the path the map says this caller does not reach under these verdicts; -1: none. */
@@ -132,7 +143,8 @@ export function applicationPolicyCases(
         );
         const shown = names.map((name) => `${name}=${verdicts[name] ? 1 : 0}`).join(' ') || 'every policy false (none on the path)';
         const deniedBy = deniedAt === -1 ? null : labels[deniedAt] === null ? 'rules' : 'policy';
-        cases.push({ coordinate: entry.coordinate, caller, path, verdicts, shown, deniedAt, deniedBy });
+        const shownOnPath = [...new Set(path.flatMap((step) => (entryOf(step) ? policyNamesShown(entryOf(step)!) : [])))];
+        cases.push({ coordinate: entry.coordinate, caller, path, verdicts, shownOnPath, shown, deniedAt, deniedBy });
       }
     }
   }

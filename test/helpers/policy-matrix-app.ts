@@ -21,6 +21,8 @@ const reportsTypeDefs = /* GraphQL */ `
     cost: Int @hasRole(role: MODERATOR) @policy(policies: [["report.finance"], ["report.audit", "report.team"]])
     "Open to anyone, inside a type with a policy."
     summary: String @public
+    "Its policy reports, and denies nobody."
+    draft: String @reportOnly @policy(policies: [["report.draft"]])
   }
   "Reached through an interface: the implementation's type policy applies."
   interface Document {
@@ -49,7 +51,7 @@ const reportsTypeDefs = /* GraphQL */ `
   }
 `;
 
-const report = (id: string) => ({ id, title: 'quarterly', cost: 5, summary: 'on track' });
+const report = (id: string) => ({ id, title: 'quarterly', cost: 5, summary: 'on track', draft: 'v2' });
 
 /** The root mutation fields that ran, in order. */
 export const ran: string[] = [];
