@@ -68,13 +68,13 @@ describe('the auth map agrees with the server where access depends on data', () 
   let providerKey: TestKey;
   const session: Record<string, { id: string; email: string; headers: Record<string, string> }> = {};
   const provider: Partial<Record<Credential, { id: string; headers: () => Promise<Record<string, string>> }>> = {};
-  const origin = { actorId: null, address: 'gatehouse policy matrix', source: 'request' } as const;
+  const origin = { actorId: null, address: 'data matrix', source: 'request' } as const;
   const scope = knownScopes(schema)[0]!;
 
   const signIn = async (name: string, role: string) => {
-    const email = `${name.toLowerCase()}@gatehouse-policies.test`;
-    const user = await createUser(server.app, { email, password: 'policy password', role }, origin);
-    const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "policy password") { accessToken } }', {
+    const email = `${name.toLowerCase()}@data-matrix.test`;
+    const user = await createUser(server.app, { email, password: 'matrix password', role }, origin);
+    const login = await server.gql('mutation ($e: String!) { login(email: $e, password: "matrix password") { accessToken } }', {
       variables: { e: email },
     });
     session[name] = { id: user.id, email, headers: { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` } };
