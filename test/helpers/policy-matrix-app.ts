@@ -2,9 +2,10 @@
 // policies-app.ts (a field policy with two alternatives, a type policy, root policies on a query and
 // on a mutation with an AND list) plus reports, whose shapes those lack: a type policy and a field
 // policy on the same field, a role beside a policy, a policy shared by type and field, and a root
-// query and mutation with a role or an alternative. Its policies are not here: the matrix supplies
-// them, one per name the map shows, with verdicts it sets per request. Every root mutation resolver
-// counts its runs, so a mutation refused before anything ran shows it.
+// query and mutation with a role or an alternative, a policy on a mutation's result, a type policy
+// through an interface, a report-only policy, a subscription. Its policies are not here: the matrix
+// supplies them, one per name the map shows, with verdicts it sets per request. Every root mutation
+// resolver counts its runs, so a mutation refused before anything ran shows it.
 import * as invoicesApp from './policies-app';
 import { MATRIX_ID } from './matrix-operations';
 
@@ -82,22 +83,21 @@ const merged: ResolverMap = {
   },
 };
 
-/** Each root mutation resolver, counted in `ran` before it runs. */
-const counted: ResolverMap = {
-  ...merged,
-  Mutation: Object.fromEntries(
-    Object.entries(merged['Mutation']!).map(([name, resolve]) => [
-      name,
-      (...args: unknown[]) => {
-        ran.push(name);
-        return resolve(...args);
-      },
-    ]),
-  ),
-};
+/** `resolvers` with each root mutation resolver pushing its name onto `into` before it runs. */
+export function countingMutations<T extends object>(resolvers: T, into: string[]): T {
+  const mutations = (resolvers as Record<string, Record<string, Resolver> | undefined>)['Mutation'] ?? {};
+  const counted = Object.entries(mutations).map(([name, resolve]) => [
+    name,
+    (...args: unknown[]) => {
+      into.push(name);
+      return resolve(...args);
+    },
+  ]);
+  return { ...resolvers, Mutation: Object.fromEntries(counted) };
+}
 
 export const typeDefs = [invoicesApp.typeDefs, reportsTypeDefs];
-export const resolvers = counted;
+export const resolvers = countingMutations(merged, ran);
 
 /** The rows the matrix's operations find: every required ID argument is MATRIX_ID. */
 export function seed(): void {

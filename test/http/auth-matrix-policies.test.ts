@@ -6,7 +6,9 @@
  * plainly reaches it whatever they say; one not listed never does. So the application's policies
  * are served as the map names them, each with a verdict this test sets before each request, and
  * every combination of verdicts of the policies along the path is played as each caller the map
- * names, through the real HTTP server: the expected answer comes from the map's JSON alone.
+ * names, through the real HTTP server: the expected answer comes from the map's JSON alone. Played
+ * for an application with policies of every shape (test/helpers/policy-matrix-app.ts) and for the
+ * notes example that `npm start` serves, so a policy added to either is checked without a new test.
  */
 import { declaredRoles } from '../../src/enforcement/declared-roles';
 import type { Policies } from '../../src/enforcement/policies';
@@ -19,49 +21,81 @@ import { type HttpHarness, startHttpServer, type WireError } from '../helpers/ht
 import { applicationPolicyCases, GATEHOUSE_POLICY, type PolicyCase, policyNamesShown } from '../helpers/map-policy-cases';
 import { operationFor } from '../helpers/matrix-operations';
 import { eventually, openSocket } from '../helpers/ws';
+import * as notes from '../../examples/notes';
 import * as app from '../helpers/policy-matrix-app';
 
-const schema = buildSourceSchema(app);
-const map = buildAuthMap(schema);
-const callers = ['anonymous', ...declaredRoles(schema).roles];
-const { cases, unplayed, entries } = applicationPolicyCases(schema, map, callers);
+/** An application the matrix serves. */
+interface Application {
+  readonly typeDefs: string | readonly string[];
+  readonly resolvers: object;
+  readonly loaders?: object;
+  readonly migrations?: object;
+  /** Its root mutations that ran, in order. */
+  readonly ran: string[];
+  /** Makes the rows the operations find (every required ID argument is MATRIX_ID), once the callers are signed in. */
+  seed(server: Server, headers: Readonly<Record<string, Record<string, string>>>): Promise<void>;
+}
 
-/** The verdict each policy gives on the next request, and the policies the server asked. */
-const verdicts: Record<string, boolean> = {};
-const consulted = new Set<string>();
-const names = [...new Set(map.entries.flatMap(policyNamesShown))].filter((n) => !GATEHOUSE_POLICY.test(n));
-const policies: Policies = Object.fromEntries(
-  names.map((name) => [
-    name,
-    () => {
-      consulted.add(name);
-      return verdicts[name] === true;
+const notesRan: string[] = [];
+const applications: ReadonlyArray<[string, Application]> = [
+  [
+    'an application with policies of every shape',
+    { typeDefs: app.typeDefs, resolvers: app.resolvers, ran: app.ran, seed: async () => app.seed() },
+  ],
+  [
+    'the notes example',
+    {
+      typeDefs: notes.typeDefs,
+      resolvers: app.countingMutations(notes.resolvers, notesRan),
+      loaders: notes.loaders,
+      migrations: notes.migrations,
+      ran: notesRan,
+      // A PUBLIC note by the USER, for the paths through `notes`.
+      seed: async (server, headers) => {
+        const note = await server.gql('mutation { createNote(title: "t", body: "b", visibility: PUBLIC) { id } }', {
+          headers: headers['USER'],
+        });
+        expect(note.body.errors).toBeUndefined();
+      },
     },
-  ]),
-);
+  ],
+];
 
-/** The value at the end of `path` in `data`, through the first item of each list. */
+/** The value at the end of `path` in `data` (`data` itself for an empty path), through the first item of each list. */
 function valueAt(data: unknown, path: readonly string[]): unknown {
   let value = data;
   for (const key of path) {
     while (Array.isArray(value)) value = value[0];
     value = (value as Record<string, unknown> | null | undefined)?.[key];
   }
+  while (Array.isArray(value)) value = value[0];
   return value;
 }
 
-/** The servers, and whether each serves subscriptions (Apollo's startStandaloneServer has no WebSocket). */
-const servers: ReadonlyArray<[string, () => Promise<Pick<HttpHarness, 'app' | 'gql' | 'close' | 'url'>>, boolean]> = [
-  ["gatehouse's server", () => startHttpServer({ app: { typeDefs: app.typeDefs as never, resolvers: app.resolvers, policies } }), true],
-  [
-    'an Apollo Server with gatehouseForApollo',
-    () => startApolloHarness({ typeDefs: app.typeDefs, resolvers: app.resolvers, policies }),
-    false,
-  ],
-];
-const overHttp = cases.filter((c) => c.path[0]!.type !== schema.getSubscriptionType());
+/** The cases of one application and the policies to serve it with, each answering the verdict set for it. */
+function matrixOf(application: Application) {
+  const schema = buildSourceSchema(application as never);
+  const map = buildAuthMap(schema);
+  const callers = ['anonymous', ...declaredRoles(schema).roles];
+  const verdicts: Record<string, boolean> = {};
+  const consulted = new Set<string>();
+  const names = [...new Set(map.entries.flatMap(policyNamesShown))].filter((n) => !GATEHOUSE_POLICY.test(n));
+  const policies: Policies = Object.fromEntries(
+    names.map((name) => [
+      name,
+      () => {
+        consulted.add(name);
+        return verdicts[name] === true;
+      },
+    ]),
+  );
+  return { schema, map, callers, verdicts, consulted, names, policies, ...applicationPolicyCases(schema, map, callers) };
+}
+
+const matrices = new Map(applications.map(([name, application]) => [name, matrixOf(application)]));
 
 describe('the policy cases the map gives', () => {
+  const { map, cases, entries, unplayed, callers } = matrices.get(applications[0]![0])!;
   it('cover type policies (through an interface too), alternatives, AND lists, a role beside a policy, root queries, mutations and their results, a subscription', () => {
     expect(entries).toEqual(
       expect.arrayContaining([
@@ -93,15 +127,36 @@ describe('the policy cases the map gives', () => {
     }
     expect(unplayed).toEqual([]);
   });
+
+  it('leaves no application policy of the notes example unplayed', () => {
+    expect(matrices.get('the notes example')!.unplayed).toEqual([]);
+  });
 });
 
-describe.each(servers)('the auth map agrees with the server on policies (%s)', (_name, start, webSocket) => {
-  let server: Pick<HttpHarness, 'app' | 'gql' | 'close' | 'url'>;
+/** The servers, and whether each serves subscriptions (Apollo's startStandaloneServer has no WebSocket). */
+const servers: ReadonlyArray<[string, (application: Application, policies: Policies) => Promise<Server>, boolean]> = [
+  ["gatehouse's server", (a, policies) => startHttpServer({ app: { ...schemaOptions(a), policies } as never }), true],
+  ['an Apollo Server with gatehouseForApollo', (a, policies) => startApolloHarness({ ...schemaOptions(a), policies } as never), false],
+];
+/** What createGatehouse takes of an application. */
+function schemaOptions({ typeDefs, resolvers, loaders, migrations }: Application): Record<string, unknown> {
+  return { typeDefs, resolvers, ...(loaders ? { loaders } : {}), ...(migrations ? { migrations } : {}) };
+}
+type Server = Pick<HttpHarness, 'app' | 'gql' | 'close' | 'url'>;
+
+describe.each(
+  // An application without policies of its own (the notes example today) starts no server.
+  applications
+    .filter(([name]) => matrices.get(name)!.cases.length > 0)
+    .flatMap(([name, application]) => servers.map(([where, start, webSocket]) => [name, where, application, start, webSocket] as const)),
+)('the auth map agrees with the server on policies (%s, %s)', (name, _where, application, start, webSocket) => {
+  const { schema, callers, verdicts, consulted, names, policies, cases } = matrices.get(name)!;
+  const played = webSocket ? cases : cases.filter((c) => c.path[0]!.type !== schema.getSubscriptionType());
+  let server: Server;
   const headers: Record<string, Record<string, string>> = { anonymous: {} };
 
   beforeAll(async () => {
-    server = await start();
-    app.seed();
+    server = await start(application, policies);
     const origin = { actorId: null, address: 'policy matrix', source: 'request' } as const;
     for (const role of callers.slice(1)) {
       const email = `${role.toLowerCase()}@policies.test`;
@@ -111,15 +166,16 @@ describe.each(servers)('the auth map agrees with the server on policies (%s)', (
       });
       headers[role] = { authorization: `Bearer ${login.body.data?.['login']?.accessToken}` };
     }
+    await application.seed(server, headers);
   });
-  afterAll(() => server.close());
+  afterAll(() => server?.close());
 
-  it.each<PolicyCase>(webSocket ? cases : overHttp)(
+  it.each<PolicyCase>(played)(
     '$coordinate as $caller with $shown',
     async ({ caller, path, verdicts: given, shownOnPath, deniedAt, deniedBy }) => {
       for (const name of names) verdicts[name] = given[name] === true;
       consulted.clear();
-      const ranBefore = app.ran.length;
+      const ranBefore = application.ran.length;
       const query = operationFor(schema, path);
       if (path[0]!.type === schema.getSubscriptionType()) {
         // Over WebSocket, the credential in connection_init: one receipt when allowed, else the
@@ -155,13 +211,20 @@ describe.each(servers)('the auth map agrees with the server on policies (%s)', (
       expect({ query, authErrors }).toEqual({ query, authErrors: expected });
       // Only policies the map shows on this path are asked (report-only ones included).
       expect([...consulted].filter((name) => !shownOnPath.includes(name))).toEqual([]);
-      if (deniedAt === -1) expect({ query, value: valueAt(response.body.data, fields) ?? null }).not.toEqual({ query, value: null });
+      // Allowed: the field was resolved on a real object (an empty list would check nothing).
+      if (deniedAt === -1) {
+        const parent = valueAt(response.body.data, fields.slice(0, -1));
+        expect({ query, resolved: parent !== null && typeof parent === 'object' && fields.at(-1)! in parent }).toEqual({
+          query,
+          resolved: true,
+        });
+      }
       if (path[0]!.type === schema.getMutationType()) {
         // The mutation gate: a mutation refused by its own policies, or by any rule below it, has no
         // data and ran nothing. A policy below it is decided on the object the mutation returned.
         const refused = deniedAt === 0 || deniedBy === 'rules';
         if (refused) expect(response.body.data ?? null).toBeNull();
-        expect(app.ran.length - ranBefore).toBe(refused ? 0 : 1);
+        expect(application.ran.length - ranBefore).toBe(refused ? 0 : 1);
       }
     },
   );
