@@ -25,12 +25,14 @@ const reportsTypeDefs = /* GraphQL */ `
     "Its policy reports, and denies nobody."
     draft: String @reportOnly @policy(policies: [["report.draft"]])
   }
-  "Reached through an interface: the implementation's type policy applies."
+  "Reached through an interface: the implementation's type policy applies, and the interface field's policy."
   interface Document {
     id: ID
+    secret: String @policy(policies: [["doc.secret"]])
   }
   type Memo implements Document @policy(policies: [["memo.read"]]) {
     id: ID
+    secret: String
   }
   "Exists only once the mutation ran: its policy is decided when it is read."
   type Receipt {
@@ -65,7 +67,7 @@ const merged: ResolverMap = {
     ...(invoicesApp.resolvers.Query as Record<string, Resolver>),
     reports: () => [report('r1')],
     report: (_: unknown, { id }: { id: string }) => report(id),
-    documents: () => [{ __typename: 'Memo', id: 'm1' }],
+    documents: () => [{ __typename: 'Memo', id: 'm1', secret: 's' }],
   },
   Document: { __resolveType: (document: { __typename: string }) => document.__typename },
   Subscription: {

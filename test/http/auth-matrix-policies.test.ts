@@ -96,7 +96,7 @@ const matrices = new Map(applications.map(([name, application]) => [name, matrix
 
 describe('the policy cases the map gives', () => {
   const { map, cases, entries, unplayed, callers } = matrices.get(applications[0]![0])!;
-  it('cover type policies (through an interface too), alternatives, AND lists, a role beside a policy, root queries, mutations and their results, a subscription', () => {
+  it('cover type policies (through an interface too), an interface field’s policy, alternatives, AND lists, a role beside a policy, root queries, mutations and their results, a subscription', () => {
     expect(entries).toEqual(
       expect.arrayContaining([
         'Report.title',
@@ -104,6 +104,7 @@ describe('the policy cases the map gives', () => {
         'Invoice.total',
         'Ledger.id',
         'Memo.id',
+        'Memo.secret',
         'Query.report',
         'Mutation.editInvoice',
         'Receipt.amount',
