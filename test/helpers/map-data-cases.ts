@@ -257,5 +257,35 @@ export function dataDependentCases(
       }
     }
   }
-  return { cases, unplayed, entries };
+  return { cases: [...cases, ...throughCases(schema, map, callers, cases)], unplayed, entries };
+}
+
+/**
+ * The fields a caller reaches only through one of those root fields (`createApiKey { secret }`),
+ * which the map lists plainly for that caller: each is played in the situations of its root's
+ * cases, and allowed exactly when the root is.
+ */
+function throughCases(schema: GraphQLSchema, map: AuthMap, callers: readonly string[], rootCases: readonly DataCase[]): DataCase[] {
+  const entries = new Map(map.entries.map((e) => [e.coordinate, e]));
+  const through: DataCase[] = [];
+  for (const entry of map.entries) {
+    if (entry.argument !== undefined || rootCases.some((c) => c.coordinate === entry.coordinate)) continue;
+    const [typeName, fieldName] = entry.coordinate.split('.') as [string, string];
+    const type = schema.getType(typeName) as GraphQLObjectType;
+    for (const caller of callers) {
+      const label = callerLabel(entry, caller);
+      if (label === null || label.others.length > 0 || label.policy) continue;
+      const plain = (t: GraphQLObjectType, f: string) => {
+        const step = callerLabel(entries.get(`${t.name}.${f}`), caller);
+        return step !== null && step.others.length === 0 && !step.policy;
+      };
+      if (pathTo(schema, { type, field: fieldName }, plain) !== undefined) continue;
+      const path = pathTo(schema, { type, field: fieldName });
+      if (path?.length !== 2) continue;
+      const root = `${path[0]!.type.name}.${path[0]!.field.name}`;
+      for (const c of rootCases)
+        if (c.coordinate === root && c.caller === caller) through.push({ ...c, coordinate: entry.coordinate, path });
+    }
+  }
+  return through;
 }

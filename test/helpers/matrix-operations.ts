@@ -122,13 +122,16 @@ export function pathTo(
 
 /**
  * The operation that selects the last field of `path` (`__typename` below it when composite);
- * `supplied` and `values` concern the last field's arguments, as for requiredArgs.
+ * `supplied` concerns the last field's arguments and `values` those of the step `valuesAt` (by
+ * default the last), as for requiredArgs.
  */
 export function operationFor(
   schema: GraphQLSchema,
   path: readonly Step[],
   supplied: readonly string[] = [],
   values: Readonly<Record<string, string>> = {},
+  /** The step of `path` whose arguments `values` are for. */
+  valuesAt: number = path.length - 1,
 ): string {
   let body = '';
   for (let i = path.length - 1; i >= 0; i--) {
@@ -139,7 +142,7 @@ export function operationFor(
     if (i === path.length - 1) selection = isCompositeType(named) ? ' { __typename }' : '';
     else selection = isAbstractType(named) ? ` { ... on ${childType!.name} { ${body} } }` : ` { ${body} }`;
     const last = i === path.length - 1;
-    body = `${field.name}${requiredArgs(field.args, last ? supplied : [], last ? values : {})}${selection}`;
+    body = `${field.name}${requiredArgs(field.args, last ? supplied : [], i === valuesAt ? values : {})}${selection}`;
   }
   const root = path[0]!.type;
   return `${root === schema.getMutationType() ? 'mutation' : root === schema.getSubscriptionType() ? 'subscription' : 'query'} { ${body} }`;

@@ -6,8 +6,9 @@
  * each situation the entry's rules make relevant (the loaded object the caller's, another's, or
  * another's but open; each organization role or none) and each way of asking that gives its
  * policies a known verdict (the real ones run: they are gatehouse's code), through the real HTTP
- * server. Allowed: no error at all, the call did what it asks. Refused: the field's error with the
- * code the map implies, a mutation without data, and none of the tables a call could change changed.
+ * server; so is each field a caller reaches only through one of them (`createApiKey { secret }`).
+ * Allowed: no error at all, the call did what it asks. Refused: the root field's error with the code
+ * the map implies, a mutation without data, and none of the tables a call could change changed.
  */
 import type { Kysely } from 'kysely';
 import { declaredRoles } from '../../src/enforcement/declared-roles';
@@ -167,7 +168,7 @@ describe('the auth map agrees with the server where access depends on data', () 
       email: JSON.stringify(session['stranger']!.email),
       userId: JSON.stringify(session['bystander']!.id),
     };
-    const target = path[path.length - 1]!.field;
+    const target = path[0]!.field;
     const values: Record<string, string> = {
       ...Object.fromEntries(target.args.filter((a) => usual[a.name] !== undefined).map((a) => [a.name, usual[a.name]!])),
       ...variant.args({ self: acting?.id ?? '', other: session['bystander']!.id, scope }),
@@ -178,18 +179,20 @@ describe('the auth map agrees with the server where access depends on data', () 
     }
     if (organizationArgument !== null)
       values[organizationArgument] = JSON.stringify(await organizationWith(acting?.email ?? null, situation.orgRole ?? null));
-    const query = operationFor(schema, path, [], values);
+    const query = operationFor(schema, path, [], values, 0);
     const before = await snapshot();
     const response = await server.gql(query, { headers: acting === null ? {} : await acting.headers() });
     const authErrors = (response.body.errors ?? [])
       .filter((e: WireError) => e.extensions?.['code'] === 'UNAUTHENTICATED' || e.extensions?.['code'] === 'FORBIDDEN')
       .map((e: WireError) => ({ path: e.path, code: e.extensions?.['code'] }));
-    const expected = allowed ? [] : [{ path: [target.name], code: caller === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN' }];
+    // Refused at the root field (a field reached through it is refused with it).
+    const root = path[0]!.field.name;
+    const expected = allowed ? [] : [{ path: [root], code: caller === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN' }];
     expect({ query, authErrors }).toEqual({ query, authErrors: expected });
     if (allowed) expect({ query, errors: response.body.errors }).toEqual({ query, errors: undefined });
     else {
       if (path[0]!.type === schema.getMutationType()) expect(response.body.data ?? null).toBeNull();
-      else expect(response.body.data).toEqual({ [target.name]: null });
+      else expect(response.body.data).toEqual({ [root]: null });
       expect(await snapshot()).toBe(before);
     }
   });
