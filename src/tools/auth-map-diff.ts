@@ -8,7 +8,8 @@
 //   one a loss), and if so on which objects: any, only its own (`@owner`), or its own and the open
 //   ones (`openWhen`);
 // - the owner rule's property (`@owner(field:)`): a different property lets other people through, so
-//   it is both a gain and a loss;
+//   it is both a gain and a loss; so is a different argument naming the object a root field loads
+//   (`idArgument`): the rule then checks another object than before;
 // - the credential kinds allowed (`@credentials`), for signed-in callers;
 // - the scopes required (`@requiresScopes`): wider when some scope set is accepted now that was not
 //   before (a new alternative is not a superset of an old one), narrower the other way round;
@@ -223,6 +224,11 @@ function detailChanges(caller: string, before: AuthMapEntry, after: AuthMapEntry
   if (reach !== 'any' && before.owner && after.owner && before.owner.field !== after.owner.field) {
     const what = `objects whose ${after.owner.field} is its id (was: ${before.owner.field})`;
     changes.push({ direction: 'gains', what }, { direction: 'loses', what: `objects whose ${before.owner.field} is its id` });
+  }
+  const [argumentBefore, argumentAfter] = [before.owner?.idArgument, after.owner?.idArgument];
+  if (reach !== 'any' && argumentBefore !== undefined && argumentAfter !== undefined && argumentBefore !== argumentAfter) {
+    const what = `the objects argument ${argumentAfter} names (was: ${argumentBefore})`;
+    changes.push({ direction: 'gains', what }, { direction: 'loses', what: `the objects argument ${argumentBefore} names` });
   }
   if (caller === 'anonymous') return changes;
   const kindsBefore = before.credentials ?? KINDS;

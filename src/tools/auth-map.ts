@@ -61,6 +61,8 @@ export interface AuthMapEntry {
     readonly field: string;
     readonly orRole: string | null;
     readonly loads: string | null;
+    /** With `loads`: the argument whose value names the object loaded (another argument checks another object). */
+    readonly idArgument?: string;
     /** Present when objects with this property value are open to anyone. */
     readonly openWhen?: { readonly field: string; readonly value: string };
   };
@@ -91,6 +93,9 @@ export interface AuthMap {
 }
 
 const ANONYMOUS = 'anonymous';
+
+/** `@owner`'s `idArgument` when not written (directive-sdl.ts): the map quotes it only when it differs. */
+const DEFAULT_ID_ARGUMENT = 'id';
 
 /** The CredentialKind enum value of each Viewer.via. */
 const KIND_ENUM: Readonly<Record<CredentialKind, string>> = { jwt: 'JWT', 'api-key': 'API_KEY', external: 'EXTERNAL' };
@@ -133,10 +138,11 @@ function describeSource(source: RequirementSource): string {
   if (source.scopes !== undefined) directive = `@requiresScopes(scopes: ${JSON.stringify(source.scopes)})`;
   if (source.kinds !== undefined) directive = `@credentials(allow: [${source.kinds.map((k) => KIND_ENUM[k]).join(', ')}])`;
   if (source.owner !== undefined) {
-    const { field, orRole, loads, openWhen } = source.owner;
+    const { field, orRole, loads, openWhen, idArgument } = source.owner;
     const args = [
       ...(loads === null ? [] : [`loads: "${loads}"`]),
       `field: "${field}"`,
+      ...(loads === null || idArgument === DEFAULT_ID_ARGUMENT ? [] : [`idArgument: "${idArgument}"`]),
       ...(orRole === null ? [] : [`orRole: ${orRole}`]),
       ...(openWhen === null ? [] : [`openWhen: "${openWhen.field}"`, `openValue: "${openWhen.value}"`]),
     ];
@@ -178,6 +184,7 @@ function requirementDetail(
             field: owner.field,
             orRole: owner.orRole,
             loads: owner.loads,
+            ...(owner.loads === null ? {} : { idArgument: owner.idArgument }),
             ...(owner.openWhen === null ? {} : { openWhen: owner.openWhen }),
           },
         }

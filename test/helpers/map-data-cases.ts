@@ -9,10 +9,10 @@
 // policies decide, this table what they decide. The rest of the expectation is the map's label.
 import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import type { AuthMap, AuthMapEntry } from '../../src/tools/auth-map';
-import type { OwnerRule } from '../../src/enforcement/ownership';
-import { fieldRequirement } from '../../src/enforcement/requirements';
 import { type CallerLabel, callerLabel, GATEHOUSE_POLICY, policiesPass, type Unplayed } from './map-policy-cases';
 import { pathTo, type Step } from './matrix-operations';
+
+type Owner = NonNullable<AuthMapEntry['owner']>;
 
 /** Where the caller stands; undefined where the entry has no such rule. */
 export interface Situation {
@@ -131,8 +131,8 @@ export interface DataCase {
   readonly path: readonly Step[];
   readonly situation: Situation;
   readonly variant: Variant;
-  /** The `@owner(loads:)` rule of the field (the object is loaded by its `idArgument`); null: none. */
-  readonly owner: OwnerRule | null;
+  /** The map's `owner` of the entry (a root field loads the object by its `idArgument`); null: none. */
+  readonly owner: Owner | null;
   /** The argument naming the organization; null when the entry has no organization rule. */
   readonly organizationArgument: string | null;
   readonly allowed: boolean;
@@ -159,7 +159,7 @@ function unplayable(
   schema: GraphQLSchema,
   entry: AuthMapEntry,
   path: readonly Step[] | undefined,
-  owner: OwnerRule | null,
+  owner: Owner | null,
   loadable: readonly string[],
 ): string | undefined {
   const names = (entry.policies ?? []).flat(2);
@@ -170,15 +170,16 @@ function unplayable(
   if (names.some((n) => !GATEHOUSE_POLICY.test(n))) return 'an application policy: test/http/auth-matrix-policies.test.ts';
   const missing = names.find((n) => GATEHOUSE_POLICY_VARIANTS[n] === undefined);
   if (missing !== undefined) return `no variants for ${missing}`;
-  if (owner !== null && (owner.loads === null || !loadable.includes(owner.loads))) return `no fixture for objects of type ${owner.loads}`;
+  if (owner !== null && (owner.loads === null || owner.idArgument === undefined || !loadable.includes(owner.loads)))
+    return `no fixture for objects of type ${owner.loads}`;
   if (organizations.length > 1 || organizations.some((o) => o.argument === null)) return 'an organization rule on the object';
   return undefined;
 }
 
 /** Every pair of values from lists (the product of the situations' dimensions). */
-function situationsOf(owner: OwnerRule | null, organizationRoles: readonly string[] | null, anonymous: boolean): Situation[] {
+function situationsOf(owner: Owner | null, organizationRoles: readonly string[] | null, anonymous: boolean): Situation[] {
   const owns = owner === null ? [undefined] : anonymous ? [false] : [true, false];
-  const open = owner?.openWhen == null ? [undefined] : [false, true];
+  const open = owner?.openWhen === undefined ? [undefined] : [false, true];
   const roles = organizationRoles === null ? [undefined] : anonymous ? [null] : [...organizationRoles, null];
   return owns.flatMap((o) =>
     open.filter((p) => !(o === true && p === true)).flatMap((p) => roles.map((orgRole) => ({ owns: o, open: p, orgRole }))),
@@ -218,7 +219,7 @@ export function dataDependentCases(
     const path =
       pathTo(schema, { type, field: fieldName }) ??
       (type === schema.getSubscriptionType() ? [{ type, field: type.getFields()[fieldName]! }] : undefined);
-    const owner = fieldRequirement(schema, type, fieldName).owner;
+    const owner = entry.owner ?? null;
     const why = unplayable(schema, entry, path, owner, loadable);
     if (why !== undefined) {
       for (const caller of callers)

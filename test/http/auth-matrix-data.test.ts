@@ -175,7 +175,7 @@ describe('the auth map agrees with the server where access depends on data', () 
     };
     if (owner !== null) {
       const id = await objectOf(owner.loads!, situation.owns === true ? acting!.id : session['bystander']!.id, situation.open === true);
-      values[owner.idArgument] = JSON.stringify(id);
+      values[owner.idArgument!] = JSON.stringify(id);
     }
     if (organizationArgument !== null)
       values[organizationArgument] = JSON.stringify(await organizationWith(acting?.email ?? null, situation.orgRole ?? null));

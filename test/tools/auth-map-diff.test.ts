@@ -135,6 +135,18 @@ describe('diffAuthMaps', () => {
     ]);
   });
 
+  it('names a change of the argument that loads the owned object: other objects are checked', () => {
+    const drop = (idArgument: string) =>
+      `type Doc { id: ID! } type Query { doc: Doc @public } type Mutation { dropDoc(id: ID!, copyId: ID): Boolean @auth @owner(loads: "Doc", field: "ownerId"${idArgument}) }`;
+    expect(pairs(drop(''), drop(', idArgument: "copyId"'))).toEqual([
+      'Mutation.dropDoc USER gains the objects argument copyId names (was: id)',
+      'Mutation.dropDoc USER loses the objects argument id names',
+      'Mutation.dropDoc ADMIN gains the objects argument copyId names (was: id)',
+      'Mutation.dropDoc ADMIN loses the objects argument id names',
+    ]);
+    expect(diffAuthMaps(mapOf(drop('')), mapOf(drop(', idArgument: "copyId"'))).widens).toBe(true);
+  });
+
   it('names policy changes by what the names imply: an added policy or a dropped alternative only narrows', () => {
     const invoice = (rule: string) => `type Invoice { id: ID! total: Int ${rule} } type Query { invoices: [Invoice!]! @auth }`;
     const none = invoice('');

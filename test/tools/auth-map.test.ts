@@ -73,6 +73,7 @@ describe('buildAuthMap', () => {
             type Query { docs: [Doc!] @auth @requiresScopes(scopes: [["docs:read"], ["docs:admin", "audit"]]) }
             type Mutation {
               dropDoc(id: ID!): Boolean @auth @owner(loads: "Doc", field: "ownerId")
+              archiveDoc(docId: ID!, into: ID): Boolean @auth @owner(loads: "Doc", field: "ownerId", idArgument: "docId")
               mintKey: String @auth @credentials(allow: [JWT])
             }
           `,
@@ -93,7 +94,14 @@ describe('buildAuthMap', () => {
     });
     expect(at('Mutation.dropDoc')).toMatchObject({
       requires: 'signed in + owner (ownerId)',
+      from: '@auth on field, @owner(loads: "Doc", field: "ownerId") on field',
+      owner: { field: 'ownerId', orRole: null, loads: 'Doc', idArgument: 'id' },
       reachableBy: ['USER (owner)', 'ADMIN (owner)'],
+    });
+    // Which argument names the object loaded is part of the rule: the map quotes it as written.
+    expect(at('Mutation.archiveDoc')).toMatchObject({
+      from: '@auth on field, @owner(loads: "Doc", field: "ownerId", idArgument: "docId") on field',
+      owner: { field: 'ownerId', orRole: null, loads: 'Doc', idArgument: 'docId' },
     });
     expect(at('Mutation.mintKey')).toMatchObject({ requires: 'signed in + not via API_KEY, EXTERNAL', credentials: ['JWT'] });
     expect(at('Doc.id')).not.toHaveProperty('scopes');
