@@ -191,10 +191,12 @@ describe.each(servers)('the generated authorization matrix (%s)', (_name, start)
  * The map tells the truth: for every field of the auth map and every caller it names (anonymous and
  * each role, signed in with a session), a request as that caller through the real HTTP server is
  * allowed exactly when the map says so. The expectation comes from the map alone (`reachableBy`),
- * so a map that drifts from enforcement fails here. A caller the map lets through only as an owner
- * depends on data: those cases are left to the ownership tests below, and counted; a caller it lets
- * through `(policy)` to test/http/auth-matrix-policies.test.ts, which sets the verdicts; so are the
- * Subscription root's fields, which HTTP does not serve (test/subscriptions/ covers them). Data for
+ * so a map that drifts from enforcement fails here. A caller the map lets through only as an owner,
+ * a member or by policy depends on data: those cases are counted here and played from the map in
+ * test/http/auth-matrix-data.test.ts (owners, organization roles, gatehouse's own policies) and
+ * test/http/auth-matrix-policies.test.ts (the application's policies, with verdicts it sets), the
+ * rest by the ownership tests below; so are the Subscription root's fields, which HTTP does not
+ * serve (test/subscriptions/ covers them). Data for
  * the paths to run through: a PUBLIC note by the USER. A denial is an error naming a coordinate
  * of the path (as the directives word them), not a refusal by a resolver (a made-up refresh token).
  */
