@@ -103,7 +103,7 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
       if (!isObjectType(type)) return original;
       const plan = readArgumentPlan(schema, typeName, type.getFields()[fieldName]!);
       // Arguments are checked after the field's own rules, just before its resolver.
-      const fieldConfig = plan === null ? original : withArgumentRules(original, plan);
+      const fieldConfig = plan === null ? original : withArgumentRules(original, plan, options.onWouldDeny);
       const requirement = fieldRequirement(schema, type, fieldName);
       const reported = requirement.reportOnly ?? null;
       if (!requirement.signedIn && requirement.owner === null && requirement.policies.length === 0 && reported === null) return fieldConfig;
