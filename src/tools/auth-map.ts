@@ -353,9 +353,7 @@ function warningsFor(
     const argumentRules = readArgumentPlan(schema, type.name, field);
     // A report-only argument rule refuses nobody: it nulls nothing.
     const ruled =
-      requirement.signedIn ||
-      (argumentRules !== null &&
-        argumentRulePaths(argumentRules).some(({ slot }) => slot.check !== null && slot.requirement?.signedIn === true));
+      requirement.signedIn || (argumentRules !== null && argumentRulePaths(argumentRules).some(({ slot }) => slot.requirement?.signedIn));
     if (ruled && isNonNullType(field.type) && type !== schema.getMutationType()) {
       warnings.push(`${coordinate} is protected but non-null: a denied read nulls its parent too. Make it nullable.`);
     }
