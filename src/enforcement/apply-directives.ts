@@ -44,8 +44,9 @@ export interface ApplyAuthDirectivesOptions {
    */
   readonly policies?: Policies;
   /**
-   * Told of every request a rule beside `@reportOnly` would have refused (and the enforced rules
-   * let through), with the request's context; the field is answered as if the rule were not there.
+   * Told of every request a rule beside `@reportOnly` (on a type, field, argument or input field)
+   * would have refused (and the enforced rules let through), with the request's context; the field
+   * is answered as if the rule were not there.
    * gatehouse logs and counts these (src/graphql/denial-reports.ts). Default: nothing is told.
    */
   readonly onWouldDeny?: (denial: Denial, context: unknown) => void;

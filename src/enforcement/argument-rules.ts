@@ -2,7 +2,9 @@
 // `@requiresScopes` and `@credentials` written on an argument or an input field apply when the
 // request supplies a value for it (inline or through a variable, null included; a default alone does
 // not count), at any depth of input objects and lists of them; a denied one denies the field it
-// belongs to. `@fromViewer` marks one whose value comes from the credential instead (from-viewer.ts).
+// belongs to. Those written after `@reportOnly` deny nothing: a supplied one that would have denied
+// is reported (argument-guard.ts). `@fromViewer` marks one whose value comes from the credential
+// instead (from-viewer.ts).
 // This module reads those directives once per schema into a plan per field (only fields that take
 // such an argument have one, so every other field pays nothing); argument-values.ts walks a request's
 // arguments against a plan. Pure: reading decides nothing about a viewer.
