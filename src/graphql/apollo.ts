@@ -31,6 +31,7 @@ import { explained, isClientRefusal, logUnexpected, type Masking, maskedError, u
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
+import { namingRequest } from './request-ids';
 import { buildSchema } from './schema';
 import { publishOnlyEvents } from '../events/context-events';
 
@@ -40,8 +41,11 @@ export type MaskedAs = { readonly as: Masking; readonly requestId: string | unde
 /**
  * Logs unexpected errors with their detail and the request id; the client gets only
  * INTERNAL_SERVER_ERROR, or SERVICE_UNAVAILABLE with HTTP 503 and Retry-After when the database
- * could not be reached, and that id (see formatError below). Also tells the request's telemetry its
- * errors and its answer (src/graphql/request-telemetry.ts), from these same hooks.
+ * could not be reached, and that id (see formatError below). Every other error of the answer gets
+ * the request id too (src/graphql/request-ids.ts), here rather than in formatError, which Apollo
+ * calls without the request: willSendResponse sees the errors as formatted (by Apollo's
+ * formatError, or by the embedded server's plugin, which goes first). Also tells the request's
+ * telemetry its errors and its answer (src/graphql/request-telemetry.ts), from these same hooks.
  */
 function errorLoggingPlugin(log: Logger, masked: WeakMap<object, MaskedAs>): ApolloServerPlugin<GraphQLContext> {
   const unavailable = new WeakSet<object>();
@@ -64,6 +68,9 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, MaskedAs>): Apo
         response.http.headers.set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
       }
       observeResponse(contextValue, operation?.operation ?? 'none', response.http.status ?? 200);
+      const { body } = response;
+      if (body.kind === 'single' && body.singleResult.errors !== undefined)
+        body.singleResult.errors = namingRequest(body.singleResult.errors, contextValue.requestId);
     },
   };
   return { requestDidStart: async () => listeners };
