@@ -128,7 +128,7 @@ describe('every error answer names its request', () => {
     }
   });
 
-  it('200 answers too: UNAUTHENTICATED and FORBIDDEN field errors, BAD_USER_INPUT, NOT_FOUND and a failed login', async () => {
+  it('200 answers too: UNAUTHENTICATED and FORBIDDEN field errors, BAD_USER_INPUT, NOT_FOUND, a failed login, an unknown query hash', async () => {
     const h = await startHttpServer({});
     try {
       const user = await signUp(h);
@@ -139,6 +139,10 @@ describe('every error answer names its request', () => {
         badInput: await h.gql('mutation { signUp(email: "not an email", password: "long enough password") { accessToken } }'),
         notFound: await h.gql(`mutation { revokeApiKey(id: "${randomUUID()}") { id } }`, asUser),
         failedLogin: await h.gql(`mutation { login(email: "${user.email}", password: "wrong password 123") { accessToken } }`),
+        // Answered before execution (Apollo's error response), still a 200.
+        unknownHash: await post(h, JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }), {
+          'content-type': 'application/json',
+        }),
       };
       expect(Object.entries(answers).map(([name, response]) => [name, response.status, codes(response)])).toEqual([
         ['anonymous', 200, ['UNAUTHENTICATED']],
@@ -146,9 +150,23 @@ describe('every error answer names its request', () => {
         ['badInput', 200, ['BAD_USER_INPUT']],
         ['notFound', 200, ['NOT_FOUND']],
         ['failedLogin', 200, ['UNAUTHENTICATED']],
+        ['unknownHash', 200, ['PERSISTED_QUERY_NOT_FOUND']],
       ]);
       // Each error names its own answer's request (x-request-id), and no two answers share one.
       expectOwnRequestIds(...Object.values(answers));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("makes its own id: a client's x-request-id is not taken (it could name another request in the logs)", async () => {
+    const h = await startHttpServer({});
+    try {
+      const chosen = randomUUID();
+      const response = await h.gql('{ me { id } }', { headers: { 'x-request-id': chosen } });
+      expect(codes(response)).toEqual(['UNAUTHENTICATED']);
+      expectOwnRequestIds(response);
+      expect(response.headers.get('x-request-id')).not.toBe(chosen);
     } finally {
       await h.close();
     }
