@@ -54,11 +54,14 @@ export async function openForApollo<Tables = any>(options: GatehouseOptions): Pr
     schema,
     plugins: plugins as unknown as ApolloServerPlugin<GatehouseContext>[],
     async context({ req }) {
+      const requestId = randomUUID();
       const context = await requestContext(app, {
         headers: req.headers,
-        requestId: randomUUID(),
+        requestId,
         clientAddress: clientAddress(config.trustProxy ? forwardedFor(req.headers) : undefined, req.socket.remoteAddress),
-        log,
+        // Every line the request writes carries its id as `reqId`, as Fastify's request logger
+        // does in gatehouse's own server: the id its errors carry (src/graphql/request-ids.ts).
+        log: log.child({ reqId: requestId }),
       }).catch((error: unknown) => {
         // Apollo adds a stack to an error the context function throws, outside production; ours
         // are refusals (401, 503) and masked failures, complete without one.

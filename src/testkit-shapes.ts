@@ -16,7 +16,7 @@ export interface KitUser<Context, User> {
   readonly password: string;
   /** A real JWT for `Authorization: Bearer …` in HTTP tests. */
   readonly accessToken: string;
-  /** The context `execute` passes when acting as this user (`via: 'jwt'`). */
+  /** The context `execute` passes when acting as this user (`via: 'jwt'`), with a request id of its own each time. */
   readonly context: Context;
 }
 
@@ -32,6 +32,8 @@ export interface ExecuteResult<TData> {
   readonly errors: readonly GraphQLFormattedError[] | undefined;
   /** Just the codes of `errors`, in order: handy in assertions. */
   readonly codes: readonly string[];
+  /** The request's id, which every error carries as `extensions.requestId` (over HTTP: the `x-request-id` header). */
+  readonly requestId: string;
 }
 
 /** An organization the kit created. */
@@ -83,7 +85,9 @@ export interface Kit<
   removeMembership(organization: KitOrganization, user: TestUser): Promise<void>;
   /**
    * Runs an operation through the same Apollo server the HTTP layer uses, as `as` (anonymous by
-   * default). A user or key acts with its memberships as they are now, as a request would.
+   * default). A user or key acts with its memberships as they are now, as a request would. Every
+   * error carries `extensions.requestId`, as over HTTP: a fresh id per call, or the `requestId`
+   * of a context you pass (`testContext(viewer, { requestId })`, `contextFor`).
    */
   execute<TData = Record<string, unknown>>(
     query: string,

@@ -82,11 +82,16 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   const contextFor = (viewer: Viewer | null, user: UserRecord | null = null): GraphQLContext =>
     createContext(app, { viewer, user, clientAddress: '127.0.0.1', requestId: randomUUID() });
 
-  /** A kit user's or key's context with the viewer's memberships read now, as authentication reads them per request. */
-  const withMembershipsNow = async (context: GraphQLContext): Promise<GraphQLContext> => {
+  /**
+   * A kit user's or key's context for one execution, as a request's: a request id of its own (the
+   * one its errors carry, as over HTTP) and the viewer's memberships read now, as authentication
+   * reads them per request.
+   */
+  const forOneRequest = async (context: GraphQLContext): Promise<GraphQLContext> => {
     const { viewer } = context;
-    if (viewer === null) return context;
-    return { ...context, viewer: { ...viewer, organizations: await membershipsOf(store.db, viewer.id) } };
+    const requestId = randomUUID();
+    if (viewer === null) return { ...context, requestId };
+    return { ...context, requestId, viewer: { ...viewer, organizations: await membershipsOf(store.db, viewer.id) } };
   };
 
   const kit: TestKit = {
@@ -143,7 +148,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
       await store.db.deleteFrom('memberships').where('organization_id', '=', organization.id).where('user_id', '=', user.user.id).execute();
     },
     async execute(query, { variables, as = null } = {}) {
-      const contextValue = as === null ? contextFor(null) : 'context' in as ? await withMembershipsNow(as.context) : as;
+      const contextValue = as === null ? contextFor(null) : 'context' in as ? await forOneRequest(as.context) : as;
       const response = await server.executeOperation({ query, ...(variables ? { variables } : {}) }, { contextValue });
       assert(response.body.kind === 'single', 'gatehouse does not stream responses');
       const { data, errors } = response.body.singleResult;
@@ -151,6 +156,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
         data: data as never,
         errors,
         codes: (errors ?? []).map((error) => String(error.extensions?.['code'])),
+        requestId: contextValue.requestId,
       };
     },
     async close() {

@@ -29,6 +29,27 @@ it('acts as a viewer built by hand', async () => {
   expect(result.errors).toBeUndefined();
 });
 
+it('names the request in every error, as over HTTP: a fresh id per execute, or the id of the context passed', async () => {
+  const user = await kit.createUser();
+  const results = [
+    await kit.execute('{ me { id } users { totalCount } }'),
+    await kit.execute('{ users { totalCount } }', { as: user }),
+    await kit.execute('{ users { totalCount } }', { as: user }),
+  ];
+  expect(results.map((result) => result.codes)).toEqual([['UNAUTHENTICATED', 'UNAUTHENTICATED'], ['FORBIDDEN'], ['FORBIDDEN']]);
+  for (const result of results) {
+    expect(result.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(result.errors?.map((error) => error.extensions?.['requestId'])).toEqual(result.codes.map(() => result.requestId));
+  }
+  // Each execution is a request of its own, the same user's included.
+  expect(new Set(results.map((result) => result.requestId)).size).toBe(3);
+  const own = await kit.execute('{ users { totalCount } }', { as: { ...kit.anonymous(), requestId: 'my-request' } });
+  expect(own.requestId).toBe('my-request');
+  expect(own.errors?.map((error) => error.extensions)).toEqual([
+    expect.objectContaining({ code: 'UNAUTHENTICATED', requestId: 'my-request' }),
+  ]);
+});
+
 describe('createTestKit with an application schema', () => {
   const typeDefs = /* GraphQL */ `
     type Greeting { text: String! for: User }

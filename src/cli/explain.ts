@@ -19,6 +19,7 @@ verdict, without running anything:
   deny (RULE)            refused, and by which rule (e.g. @hasRole(role: ADMIN) on Query.users)
   depends (ownership)    decided on the object (or the request's data) when it runs
 A rule beside @reportOnly that would refuse the caller is added: "; report only: would deny (RULE)".
+Rules on arguments and input fields decide on what the document writes (a variable counts as supplied).
 A mutation with any denied field is refused whole before it runs.
 
   --as ROLE[,ROLE]  the caller: anonymous, or roles of the Role enum (USER, ADMIN …)

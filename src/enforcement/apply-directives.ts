@@ -44,8 +44,9 @@ export interface ApplyAuthDirectivesOptions {
    */
   readonly policies?: Policies;
   /**
-   * Told of every request a rule beside `@reportOnly` would have refused (and the enforced rules
-   * let through), with the request's context; the field is answered as if the rule were not there.
+   * Told of every request a rule beside `@reportOnly` (on a type, field, argument or input field)
+   * would have refused (and the enforced rules let through), with the request's context; the field
+   * is answered as if the rule were not there.
    * gatehouse logs and counts these (src/graphql/denial-reports.ts). Default: nothing is told.
    */
   readonly onWouldDeny?: (denial: Denial, context: unknown) => void;
@@ -103,7 +104,7 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
       if (!isObjectType(type)) return original;
       const plan = readArgumentPlan(schema, typeName, type.getFields()[fieldName]!);
       // Arguments are checked after the field's own rules, just before its resolver.
-      const fieldConfig = plan === null ? original : withArgumentRules(original, plan);
+      const fieldConfig = plan === null ? original : withArgumentRules(original, plan, options.onWouldDeny);
       const requirement = fieldRequirement(schema, type, fieldName);
       const reported = requirement.reportOnly ?? null;
       if (!requirement.signedIn && requirement.owner === null && requirement.policies.length === 0 && reported === null) return fieldConfig;

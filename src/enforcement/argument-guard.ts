@@ -3,7 +3,8 @@
 // that refuses what the request may not supply and puts the credential's values in; a `@fromViewer`
 // argument or input field is served nullable and without a default, so a client that omits it (as
 // every client must) passes validation, and it carries the marks the visible schema hides it by.
-// Fields none of whose arguments carry either are left exactly as they were.
+// Fields none of whose arguments carry either are left exactly as they were. Rules beside
+// `@reportOnly` refuse nothing: the resolver tells what they would have refused to `onWouldDeny`.
 import {
   defaultFieldResolver,
   type GraphQLFieldConfig,
@@ -22,12 +23,20 @@ import {
   SLOT_RULE_EXTENSION,
   slotRule,
 } from './argument-rules';
-import { argumentDenial, withViewerValues } from './argument-values';
+import { argumentDenial, argumentWouldDeny, withViewerValues } from './argument-values';
+import type { Denial } from './denials';
 
 type Resolver = GraphQLFieldResolver<unknown, unknown>;
 
-/** `resolve` with the field's argument denial and its credential values first. */
-function guarded(plan: ArgumentPlan, resolve: Resolver): Resolver {
+/** Told of each request a rule beside `@reportOnly` would have refused (applyAuthDirectives' option). */
+export type WouldDenySink = (denial: Denial, context: unknown) => void;
+
+/**
+ * `resolve` with the field's argument denial and its credential values first. With `report`, what
+ * the report-only rules would deny is told to it (a subscription's `subscribe` gets none: its
+ * `resolve` reports, once per event, as a report-only rule on the field itself does).
+ */
+function guarded(plan: ArgumentPlan, resolve: Resolver, report?: WouldDenySink): Resolver {
   return (source, args, context, info) => {
     const node = info.fieldNodes[0]!;
     // The common case, a selection that writes no argument: nothing is supplied, nothing to put in.
@@ -35,6 +44,10 @@ function guarded(plan: ArgumentPlan, resolve: Resolver): Resolver {
     const viewer = (context as AuthContext | undefined)?.viewer ?? null;
     const denial = argumentDenial(plan, node, info.variableValues, viewer);
     if (denial !== null) throw denial;
+    if (report !== undefined) {
+      const wouldDeny = argumentWouldDeny(plan, node, info.variableValues, viewer);
+      if (wouldDeny !== null) report(wouldDeny, context);
+    }
     if (!plan.hasFromViewer) return resolve(source, args, context, info);
     const injected = withViewerValues(plan, args as Record<string, unknown>, viewer);
     if (injected instanceof Error) throw injected;
@@ -46,6 +59,7 @@ function guarded(plan: ArgumentPlan, resolve: Resolver): Resolver {
 export function withArgumentRules(
   fieldConfig: GraphQLFieldConfig<unknown, unknown>,
   plan: ArgumentPlan,
+  onWouldDeny?: WouldDenySink,
 ): GraphQLFieldConfig<unknown, unknown> {
   const args = { ...fieldConfig.args };
   for (const [name, slot] of plan.slots) {
@@ -66,7 +80,7 @@ export function withArgumentRules(
     ...fieldConfig,
     args,
     extensions: { ...fieldConfig.extensions, [ARGUMENT_PLAN_EXTENSION]: plan },
-    resolve: guarded(plan, fieldConfig.resolve ?? defaultFieldResolver),
+    resolve: guarded(plan, fieldConfig.resolve ?? defaultFieldResolver, plan.hasReportOnly ? onWouldDeny : undefined),
     ...(fieldConfig.subscribe === undefined ? {} : { subscribe: guarded(plan, fieldConfig.subscribe) }),
   };
 }

@@ -2,7 +2,9 @@
 // `@requiresScopes` and `@credentials` written on an argument or an input field apply when the
 // request supplies a value for it (inline or through a variable, null included; a default alone does
 // not count), at any depth of input objects and lists of them; a denied one denies the field it
-// belongs to. `@fromViewer` marks one whose value comes from the credential instead (from-viewer.ts).
+// belongs to. Those written after `@reportOnly` deny nothing: a supplied one that would have denied
+// is reported (argument-guard.ts). `@fromViewer` marks one whose value comes from the credential
+// instead (from-viewer.ts).
 // This module reads those directives once per schema into a plan per field (only fields that take
 // such an argument have one, so every other field pays nothing); argument-values.ts walks a request's
 // arguments against a plan. Pure: reading decides nothing about a viewer.
@@ -24,7 +26,7 @@ import {
 import type { Viewer } from '../auth/viewer';
 import { compileCheck } from './checks';
 import { fromViewerPathProblem } from './from-viewer';
-import { combineRequirements, type FieldRequirement, readDirectives } from './requirements';
+import { combineRequirements, type FieldRequirement, type RequirementSource, readDirectives } from './requirements';
 import { knownScopes } from './scopes';
 
 /** What `@fromViewer` puts in one argument or input field. */
@@ -44,6 +46,8 @@ export interface Slot {
   /** Its own rule (every directive on it combined); null: none. */
   readonly requirement: FieldRequirement | null;
   readonly check: ((viewer: Viewer | null) => GraphQLError | null) | null;
+  /** The decision of its rules beside `@reportOnly` (requirement.reportOnly): what it would deny; null: none. */
+  readonly reportCheck: ((viewer: Viewer | null) => GraphQLError | null) | null;
   readonly fromViewer: FromViewerSlot | null;
   /** The input object type its value is (through lists), when that type holds slots; else null. */
   readonly inner: InputPlan | null;
@@ -65,6 +69,8 @@ export interface ArgumentPlan {
   readonly coordinate: string;
   readonly slots: ReadonlyMap<string, Slot>;
   readonly hasFromViewer: boolean;
+  /** Some ruled slot here or below has rules beside `@reportOnly` (the resolver then reports what they would deny). */
+  readonly hasReportOnly: boolean;
   /** Every scope the schema names: the `scopes` a credential holding every scope is given. */
   readonly everyScope: readonly string[];
 }
@@ -93,9 +99,22 @@ export function isFromViewerSlot(slot: { extensions?: Readonly<Record<string, un
 
 type Element = GraphQLArgument | GraphQLInputField;
 
+/**
+ * The rule directives on one argument or input field. `@reportOnly` beside `@fromViewer` is refused
+ * before anything else is read: the client never supplies such a value, so there is nothing to try out.
+ */
+function slotSources(schema: GraphQLSchema, element: Element, coordinate: string): RequirementSource[] {
+  const carrier = element as Parameters<typeof getDirective>[1];
+  if (getDirective(schema, carrier, 'fromViewer')?.length && getDirective(schema, carrier, 'reportOnly')?.length)
+    throw new TypeError(
+      `${coordinate}: @reportOnly cannot be used beside @fromViewer: its value always comes from the credential (the client never supplies it), so there is no rule to try out. Remove @reportOnly.`,
+    );
+  return readDirectives(schema, element, 'argument', coordinate);
+}
+
 /** The rule directives on one argument or input field, combined; null when there is none. */
 export function slotRule(schema: GraphQLSchema, element: Element, coordinate: string): FieldRequirement | null {
-  const sources = readDirectives(schema, element, 'argument', coordinate);
+  const sources = slotSources(schema, element, coordinate);
   return sources.length === 0 ? null : combineRequirements(sources, declaredRoles(schema));
 }
 
@@ -106,7 +125,7 @@ export function fromViewerOf(schema: GraphQLSchema, element: Element, coordinate
   const path = String(found['path']);
   const problem = fromViewerPathProblem(path);
   if (problem !== null) throw new TypeError(`${coordinate}: @fromViewer(path: "${path}"): ${problem}.`);
-  if (readDirectives(schema, element, 'argument', coordinate).length > 0)
+  if (slotSources(schema, element, coordinate).length > 0)
     throw new TypeError(`${coordinate}: @fromViewer cannot carry rules as well (the client never supplies it).`);
   return { path, nonNull: isNonNullType(element.type), type: getNullableType(element.type) as GraphQLInputType };
 }
@@ -160,6 +179,7 @@ function slotOf(schema: GraphQLSchema, plans: SchemaPlans, element: Element, coo
     coordinate,
     requirement,
     check: requirement === null ? null : compileCheck(requirement, coordinate, 'use'),
+    reportCheck: requirement?.reportOnly ? compileCheck(requirement.reportOnly, coordinate, 'use') : null,
     fromViewer,
     inner,
     defaultValue: element.defaultValue,
@@ -209,11 +229,12 @@ export function readArgumentPlan(schema: GraphQLSchema, typeName: string, field:
   if (slots.size === 0) return null;
   markFromViewer(plans);
   const hasFromViewer = [...slots.values()].some((s) => s.fromViewer !== null || s.inner?.hasFromViewer === true);
-  return { coordinate, slots, hasFromViewer, everyScope: plans.everyScope };
+  const hasReportOnly = argumentRulePaths({ slots }).some(({ slot }) => slot.reportCheck !== null);
+  return { coordinate, slots, hasFromViewer, hasReportOnly, everyScope: plans.everyScope };
 }
 
 /** Every rule a field's arguments carry, with its path from the field (`input.lines.discount`), each once. */
-export function argumentRulePaths(plan: ArgumentPlan): { readonly path: string; readonly slot: Slot }[] {
+export function argumentRulePaths(plan: Pick<ArgumentPlan, 'slots'>): { readonly path: string; readonly slot: Slot }[] {
   const found: { path: string; slot: Slot }[] = [];
   const walk = (slots: ReadonlyMap<string, Slot>, prefix: string, seen: ReadonlySet<InputPlan>) => {
     for (const slot of slots.values()) {

@@ -115,17 +115,36 @@ export function argumentDenial(plan: ArgumentPlan, node: FieldNode, variables: V
   }
   for (const { slot, path } of supplied) {
     const denial = slot.check?.(viewer) ?? null;
-    if (denial === null) continue;
-    // Named as the request wrote it: `Mutation.createInvoice(input.lines.discount)`, not `LineInput.discount`.
-    const message = denial.message.replace(slot.coordinate, `${plan.coordinate}(${path})`);
-    // Still a Denial, so the rule that refused reaches extensions.rule and the denial log.
-    return new Denial(
-      new GraphQLError(message, { extensions: { ...denial.extensions, argument: path } }),
-      plan.coordinate,
-      denialOf(denial)?.rule ?? null,
-    );
+    if (denial !== null) return fieldDenial(plan, slot, path, denial);
   }
   return null;
+}
+
+/**
+ * What the rules beside `@reportOnly` would deny on the field `node` selects, for a request the
+ * enforced rules let through (argumentDenial null): the first supplied argument or input field whose
+ * reported rules refuse the viewer, as the Denial enforcing them would raise; else null. Nothing is
+ * refused with it: the resolver tells it to the report sink and goes on.
+ */
+export function argumentWouldDeny(plan: ArgumentPlan, node: FieldNode, variables: Variables, viewer: Viewer | null): Denial | null {
+  if (!plan.hasReportOnly) return null;
+  for (const { slot, path } of suppliedSlots(plan, node, variables)) {
+    const denial = slot.reportCheck?.(viewer) ?? null;
+    if (denial !== null) return fieldDenial(plan, slot, path, denial);
+  }
+  return null;
+}
+
+/** A slot's denial as its field's: coordinate `Type.field`, the path in the message and `extensions.argument`. */
+function fieldDenial(plan: ArgumentPlan, slot: Slot, path: string, denial: GraphQLError): Denial {
+  // Named as the request wrote it: `Mutation.createInvoice(input.lines.discount)`, not `LineInput.discount`.
+  const message = denial.message.replace(slot.coordinate, `${plan.coordinate}(${path})`);
+  // Still a Denial, so the rule that refused reaches extensions.rule and the denial log.
+  return new Denial(
+    new GraphQLError(message, { extensions: { ...denial.extensions, argument: path } }),
+    plan.coordinate,
+    denialOf(denial)?.rule ?? null,
+  );
 }
 
 /** The credential's value for a `@fromViewer` slot, coerced to its type; undefined when lacking or not of that type. */

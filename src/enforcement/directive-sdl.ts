@@ -110,11 +110,12 @@ export const authDirectiveTypeDefs = /* GraphQL */ `
   directive @policy(policies: [[String!]!]!) on OBJECT | FIELD_DEFINITION
 
   """
-  The rules written beside this one, on the same type or field, are evaluated but not enforced:
-  each request they would refuse is logged ("would deny", with the rule, coordinate, caller kind and
-  request id) and counted in gatehouse_report_only_denials_total, and is answered as if they were
-  not there. Strict mode does not count them. Add a stricter rule with @reportOnly, watch the
-  counter, then drop @reportOnly.
+  The rules written after this one, on the same type, field, argument or input field, are evaluated
+  but not enforced: each request they would refuse is logged ("would deny", with the rule,
+  coordinate, caller kind and request id) and counted in gatehouse_report_only_denials_total, and is
+  answered as if they were not there. On an argument or input field, a request is reported when it
+  supplies a value (a default alone does not count). Strict mode does not count them. Add a
+  stricter rule with @reportOnly, watch the counter, then drop @reportOnly. Not beside @fromViewer.
   """
-  directive @reportOnly on OBJECT | FIELD_DEFINITION
+  directive @reportOnly on OBJECT | FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
 `;

@@ -152,7 +152,7 @@ export function readDirectives(
   for (const args of getDirective(schema, node, 'policy') ?? []) {
     found.push({ directive: 'policy', on, coordinate, policies: args['policies'] as string[][] });
   }
-  return withRuleText(schema, node, found);
+  return withRuleText(schema, node, found, coordinate);
 }
 
 /**
@@ -162,7 +162,12 @@ export function readDirectives(
  * over the directives: the text is printed from the directive's definition and arguments (those
  * equal to their default left out), so a new rule kind read above needs nothing here.
  */
-function withRuleText(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1], found: RequirementSource[]): RequirementSource[] {
+function withRuleText(
+  schema: GraphQLSchema,
+  node: Parameters<typeof getDirective>[1],
+  found: RequirementSource[],
+  coordinate: string,
+): RequirementSource[] {
   const reportOnlyAt = (getDirective(schema, node, 'reportOnly')?.length ?? 0) > 0 ? writtenOrder(node) : null;
   const seen = new Map<string, number>();
   const sources = found.map((source) => {
@@ -175,9 +180,8 @@ function withRuleText(schema: GraphQLSchema, node: Parameters<typeof getDirectiv
     return { ...source, rule: text, ...(reported ? { reportOnly: true as const } : {}) };
   });
   if (reportOnlyAt !== null && !sources.some((s) => s.reportOnly)) {
-    const where = found[0]?.coordinate ?? (node as { name?: string }).name ?? 'an element';
     throw new TypeError(
-      `${where}: @reportOnly has no rule written after it. Write the rules to try out after it, e.g. @reportOnly @hasRole(role: ADMIN).`,
+      `${coordinate}: @reportOnly has no rule written after it. Write the rules to try out after it, e.g. @reportOnly @hasRole(role: ADMIN).`,
     );
   }
   return sources;

@@ -31,6 +31,7 @@ import { explained, isClientRefusal, logUnexpected, type Masking, maskedError, u
 import { findUsersByIds, type UserRecord } from '../store/users';
 import type { GraphQLContext } from './context';
 import { limitRules } from './limits';
+import { namingRequest } from './request-ids';
 import { buildSchema } from './schema';
 import { publishOnlyEvents } from '../events/context-events';
 
@@ -40,8 +41,11 @@ export type MaskedAs = { readonly as: Masking; readonly requestId: string | unde
 /**
  * Logs unexpected errors with their detail and the request id; the client gets only
  * INTERNAL_SERVER_ERROR, or SERVICE_UNAVAILABLE with HTTP 503 and Retry-After when the database
- * could not be reached, and that id (see formatError below). Also tells the request's telemetry its
- * errors and its answer (src/graphql/request-telemetry.ts), from these same hooks.
+ * could not be reached, and that id (see formatError below). Every other error of the answer gets
+ * the request id too (src/graphql/request-ids.ts), here rather than in formatError, which Apollo
+ * calls without the request: willSendResponse sees the errors as formatted (by Apollo's
+ * formatError, or by the embedded server's plugin, which goes first). Also tells the request's
+ * telemetry its errors and its answer (src/graphql/request-telemetry.ts), from these same hooks.
  */
 function errorLoggingPlugin(log: Logger, masked: WeakMap<object, MaskedAs>): ApolloServerPlugin<GraphQLContext> {
   const unavailable = new WeakSet<object>();
@@ -64,9 +68,43 @@ function errorLoggingPlugin(log: Logger, masked: WeakMap<object, MaskedAs>): Apo
         response.http.headers.set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
       }
       observeResponse(contextValue, operation?.operation ?? 'none', response.http.status ?? 200);
+      const { body } = response;
+      if (body.kind === 'single' && body.singleResult.errors !== undefined)
+        body.singleResult.errors = namingRequest(body.singleResult.errors, contextValue.requestId);
     },
   };
-  return { requestDidStart: async () => listeners };
+  return {
+    requestDidStart: async () => listeners,
+    // A hook threw outside execution (an application's plugin, say): Apollo answers a bare 500
+    // whose error (APOLLO_REPLACEMENT) has neither the request nor the detail. The request is known
+    // here: the detail is logged under its id, which the HTTP layer puts in the answer.
+    async unexpectedErrorProcessingRequest({ requestContext: { contextValue }, error }) {
+      const details = { requestId: contextValue.requestId, viewerId: contextValue.viewer?.id ?? null };
+      logUnexpected(contextValue.log ?? log, error, details, 'GraphQL request, outside execution');
+    },
+  };
+}
+
+/**
+ * Apollo's own words for an error it reported to `unexpectedErrorProcessingRequest` (which logs
+ * it, with the request id) before answering 500 with this in its place.
+ */
+const APOLLO_REPLACEMENT = 'Internal server error';
+
+type ApolloLogger = NonNullable<ApolloServerOptionsWithSchema<GraphQLContext>['logger']>;
+
+/** Apollo's own log lines, as JSON through gatehouse's logger rather than plain text on the console. */
+function apolloLogger(log: Logger): ApolloLogger {
+  return {
+    debug: (message) => log.debug(String(message)),
+    info: (message) => log.info(String(message)),
+    warn: (message) => log.warn(String(message)),
+    // Apollo's "Unexpected error processing request: <the error's text>" names no request;
+    // errorLoggingPlugin logs that error under its request id instead.
+    error: (message) => {
+      if (!String(message).startsWith('Unexpected error processing request: ')) log.error(String(message));
+    },
+  };
 }
 
 /**
@@ -174,7 +212,8 @@ export function formatGatehouseError(policy: ErrorPolicy, formatted: GraphQLForm
   // the request id to the answer (src/http/server.ts), and the detail is logged here.
   if (formatted.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR) {
     const requestId = formatted.extensions['requestId'] as string | undefined;
-    if (requestId === undefined) policy.log.error({ err: error }, 'unexpected error outside GraphQL execution');
+    if (requestId === undefined && !isApolloReplacement(error))
+      policy.log.error({ err: error }, 'unexpected error outside GraphQL execution');
     return maskedError('internal', requestId, formatted.path);
   }
   // Apollo prefixes errors thrown while building the context; ours are complete sentences already.
@@ -182,6 +221,10 @@ export function formatGatehouseError(policy: ErrorPolicy, formatted: GraphQLForm
     return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
   }
   return explained(formatted, error, policy.explainDenials);
+}
+
+function isApolloReplacement(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof GraphQLError) && error.message === APOLLO_REPLACEMENT;
 }
 
 /**
@@ -226,6 +269,7 @@ export function apolloServerConfig(app: App, options: GatehouseApolloOptions): A
     // Per caller (src/graphql/plugins/visible-introspection.ts); off (introspectionOffRule) in production unless INTROSPECTION=true.
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    logger: apolloLogger(options.log),
     hideSchemaDetailsFromClientErrors: production,
     allowBatchedHttpRequests: false,
     // main.ts handles SIGTERM/SIGINT (finish requests, close the store, exit 0). Apollo's own handlers

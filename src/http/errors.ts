@@ -4,7 +4,9 @@
 // GraphQL are worded in src/graphql/errors.ts.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Config } from '../config';
+import type { GraphQLFormattedError } from 'graphql';
 import { ErrorCode } from '../graphql/errors';
+import { namingRequest } from '../graphql/request-ids';
 import { GRAPHQL_PATH } from './route';
 
 /** The error code the body deadline (src/http/hooks.ts) fails a request body with. */
@@ -16,9 +18,10 @@ export function httpErrorBody(message: string, code: string, requestId: string) 
 }
 
 /**
- * Adds `requestId` to every error of a JSON error body that lacks one: Apollo's own refusals
- * (a document that does not parse or validate, CSRF, a malformed body), a 429, a masked 500 made
- * where Apollo has no request context. Called for answers of status 400 and above only.
+ * Adds `requestId` to every error of a JSON error body that lacks one (src/graphql/request-ids.ts):
+ * Apollo's refusals made before it has a request context (CSRF, a malformed body), a 429, a masked
+ * 500 made where Apollo has no request context. Called for answers of status 400 and above only:
+ * the errors of a 200 got theirs inside Apollo, and the request's path pays nothing here.
  */
 export function withRequestId(payload: string, requestId: string): string {
   if (!payload.includes('"errors"')) return payload;
@@ -29,14 +32,9 @@ export function withRequestId(payload: string, requestId: string): string {
     return payload;
   }
   const errors = (body as { errors?: unknown } | null)?.errors;
-  if (!Array.isArray(errors)) return payload;
-  let changed = false;
-  for (const error of errors as Array<{ extensions?: Record<string, unknown> }>) {
-    if (typeof error !== 'object' || error === null || error.extensions?.['requestId'] !== undefined) continue;
-    error.extensions = { ...error.extensions, requestId };
-    changed = true;
-  }
-  return changed ? JSON.stringify(body) : payload;
+  if (!Array.isArray(errors) || !errors.every((error) => typeof error === 'object' && error !== null)) return payload;
+  const named = namingRequest(errors as GraphQLFormattedError[], requestId);
+  return named === errors ? payload : JSON.stringify({ ...(body as object), errors: named });
 }
 
 /** Fastify's error and not-found handlers: client mistakes as 4xx with a plain reason, the rest as a logged, generic 500. */

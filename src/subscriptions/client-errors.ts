@@ -8,6 +8,7 @@ import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql
 import type { Viewer } from '../auth/viewer';
 import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
 import { visibleSchemaFor } from '../enforcement/visible-schema';
+import { namingRequest } from '../graphql/request-ids';
 import { explained, logUnexpected, type MaskingLog, maskedError, unexpectedCause } from '../graphql/error-masking';
 
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
@@ -19,25 +20,39 @@ export interface ClientErrorSettings {
   readonly explainDenials?: boolean;
 }
 
-/** `errors` for the client of `viewer`; unexpected ones are logged to `log` and masked with `requestId`. */
+/**
+ * `errors` for the client of `viewer`, each naming the request `requestId` (the socket's), in a
+ * `next` payload as in an `error` message; unexpected ones are logged to `log` and masked.
+ */
 export function clientErrors(
   settings: ClientErrorSettings,
   errors: readonly GraphQLError[],
   log: MaskingLog,
   requestId: string,
   viewer: Viewer | null,
-): GraphQLFormattedError[] {
-  return errors.map((error) => {
-    if (error.extensions['code'] === undefined) {
-      const cause = unexpectedCause(error) ?? error;
-      const masking = logUnexpected(log, cause, { path: error.path, requestId }, 'subscription');
-      return maskedError(masking, requestId, error.path);
-    }
-    const formatted = explained(error.toJSON(), error, settings.explainDenials ?? false);
-    if (settings.production) return { ...formatted, message: formatted.message.replace(SUGGESTION, '') };
-    // As over HTTP (src/enforcement/visible-introspection.ts): suggest only what this caller may see.
-    return hasSuggestion(formatted.message)
-      ? { ...formatted, message: withoutHiddenSuggestions(formatted.message, visibleSchemaFor(settings.schema, viewer)) }
-      : formatted;
-  });
+): readonly GraphQLFormattedError[] {
+  return namingRequest(
+    errors.map((error) => clientError(settings, error, log, requestId, viewer)),
+    requestId,
+  );
+}
+
+function clientError(
+  settings: ClientErrorSettings,
+  error: GraphQLError,
+  log: MaskingLog,
+  requestId: string,
+  viewer: Viewer | null,
+): GraphQLFormattedError {
+  if (error.extensions['code'] === undefined) {
+    const cause = unexpectedCause(error) ?? error;
+    const masking = logUnexpected(log, cause, { path: error.path, requestId }, 'subscription');
+    return maskedError(masking, requestId, error.path);
+  }
+  const formatted = explained(error.toJSON(), error, settings.explainDenials ?? false);
+  if (settings.production) return { ...formatted, message: formatted.message.replace(SUGGESTION, '') };
+  // As over HTTP (src/enforcement/visible-introspection.ts): suggest only what this caller may see.
+  return hasSuggestion(formatted.message)
+    ? { ...formatted, message: withoutHiddenSuggestions(formatted.message, visibleSchemaFor(settings.schema, viewer)) }
+    : formatted;
 }

@@ -53,17 +53,15 @@ export function attachSubscriptions(
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== options.path) return;
     if (host.closing()) return refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'The server is shutting down.');
+    // The socket's request id, on every line it logs (`reqId`, as Fastify's request logger) and in its errors.
+    const id = randomUUID();
+    const log = options.log.child({ reqId: id });
     const origin = request.headers.origin;
     if (!originAllowed(origin, request.headers.host, app.config.corsOrigins)) {
-      options.log.info({ origin }, 'WebSocket refused: origin not allowed');
+      log.info({ origin }, 'WebSocket refused: origin not allowed');
       return refuse(socket, 403, 'FORBIDDEN', 'This origin may not open a WebSocket here.');
     }
-    const facts: SocketRequest = {
-      id: randomUUID(),
-      ip: app.config.trustProxy ? forwardedFor(request) : undefined,
-      socket: request.socket,
-      log: options.log,
-    };
+    const facts: SocketRequest = { id, ip: app.config.trustProxy ? forwardedFor(request) : undefined, socket: request.socket, log };
     sockets.handleUpgrade(request, socket, head, (ws) => host.accept(ws, facts));
   };
   httpServer.on('upgrade', onUpgrade);

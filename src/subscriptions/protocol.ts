@@ -77,7 +77,7 @@ export function createProtocolServer(deps: ProtocolDependencies) {
     async onSubscribe(ctx, id, payload) {
       const connection = ctx.extra.connection;
       if (connection === undefined || connection.closed) return refusal('The connection is closing.', ErrorCode.UNAUTHENTICATED);
-      return subscribe(deps, connection, id, payload, ctx.extra.request.log);
+      return subscribe(deps, connection, id, payload, ctx.extra.request);
     },
     onOperation(ctx, id, _payload, _args, result) {
       const connection = ctx.extra.connection;
@@ -96,13 +96,8 @@ export function createProtocolServer(deps: ProtocolDependencies) {
       if (result.errors === undefined) return;
       return { ...result, errors: format(ctx, result.errors as readonly GraphQLError[]) } as never;
     },
-    // An `error` message refuses the operation, like HTTP's 4xx: each error names the socket's request.
-    onError: (ctx, _id, _payload, errors) =>
-      format(ctx, errors).map((error) =>
-        error.extensions?.['requestId'] === undefined
-          ? { ...error, extensions: { ...error.extensions, requestId: ctx.extra.request.id } }
-          : error,
-      ),
+    // An `error` message refuses the operation, like HTTP's 4xx; its errors, like a `next`'s, name the socket's request.
+    onError: (ctx, _id, _payload, errors) => [...format(ctx, errors)],
     onComplete(ctx, id) {
       ctx.extra.connection?.forget(id);
     },
@@ -147,7 +142,7 @@ async function connect(deps: ProtocolDependencies, ctx: SocketContext): Promise<
   }
   const connection = new Connection(app, credential, authentication, keys, address, {
     close: (code, reason) => socket.close(code, reason),
-    deniedRoots: (subscription, viewer) => deps.checks.denied(subscription, viewer, address),
+    deniedRoots: (subscription, viewer) => deps.checks.denied(subscription, viewer, { clientAddress: address, requestId: request.id }),
     warn: (details, message) => request.log.warn(details, message),
     counted: (delta) => guard.counted(keys, delta),
   });

@@ -4,7 +4,6 @@
  * viewer alone), then the objects a root `@owner(loads: …)` names that it may not use (loaded
  * through the context). Nested fields are decided on each event by execution itself.
  */
-import { randomUUID } from 'node:crypto';
 import type { GraphQLError, GraphQLSchema } from 'graphql';
 import type { App } from '../app';
 import type { Viewer } from '../auth/viewer';
@@ -45,10 +44,15 @@ export class RootChecks {
    * Both, for a running subscription whose viewer changed: a role change (or the object's change)
    * that denies it ends the subscription as a denied root field does. Objects load afresh.
    */
-  async denied(subscription: CheckedOperation, viewer: Viewer | null, clientAddress: string): Promise<readonly GraphQLError[]> {
+  async denied(
+    subscription: CheckedOperation,
+    viewer: Viewer | null,
+    socket: { readonly clientAddress: string; readonly requestId: string },
+  ): Promise<readonly GraphQLError[]> {
     const fields = this.deniedFields(subscription, viewer);
     if (fields.length > 0) return fields;
-    const context = createContext(this.app, { viewer, user: null, clientAddress, requestId: randomUUID() });
+    // The socket's request id: a policy that fails here logs the id the client's errors carry.
+    const context = createContext(this.app, { viewer, user: null, clientAddress: socket.clientAddress, requestId: socket.requestId });
     return this.deniedObjects(subscription, viewer, context);
   }
 }

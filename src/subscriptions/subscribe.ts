@@ -7,7 +7,6 @@
  * `@owner(loads: …)` names that it may not use. The store not answering is SERVICE_UNAVAILABLE
  * with the id that finds the log line; the socket stays open for a later try.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
@@ -19,6 +18,12 @@ import { liveContext } from './live-context';
 import { isRefusal, type OperationRules, readOperation, refusal } from './read-operation';
 import type { RootChecks } from './root-checks';
 import type { SocketGuard } from './socket-guard';
+
+/** The socket's upgrade request: its id and its logger. */
+export interface SocketOfRequest {
+  readonly id: string;
+  readonly log: FastifyBaseLogger;
+}
 
 export interface SubscribeDependencies {
   readonly app: App;
@@ -33,12 +38,14 @@ export async function subscribe(
   connection: Connection,
   id: string,
   payload: SubscribePayload,
-  log: FastifyBaseLogger,
+  socket: SocketOfRequest,
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
   const checked = readOperation(deps.rules, payload, connection.viewer);
   if (isRefusal(checked)) return checked;
-  // Named in the log line of an outage below and carried by the subscription's context.
-  const requestId = randomUUID();
+  // The socket's request id, as in its errors (client-errors.ts): named in the log line of an
+  // outage below and carried by the subscription's context, so the lines its resolvers and
+  // policies write name the id its client was given.
+  const { id: requestId, log } = socket;
   const unavailable = (error: unknown): GraphQLError[] => {
     log.warn({ err: error, requestId }, 'database unreachable on a WebSocket subscribe');
     return [databaseUnavailable(requestId)];

@@ -69,6 +69,8 @@ export function createDenialReports(options: DenialReportOptions): DenialReports
   const line = (denial: Denial, request: DeniedRequest, skipped: number) => ({
     requestId: request.requestId,
     coordinate: denial.coordinate,
+    // An argument rule's denial is its field's (coordinate `Type.field`); the path says which argument.
+    ...(typeof denial.extensions['argument'] === 'string' ? { argument: denial.extensions['argument'] } : {}),
     code: denial.extensions['code'],
     rule: denial.rule,
     caller: callerOf(request.viewer),

@@ -278,6 +278,31 @@ function unruledArgument(coordinate: string, map: ReadonlyMap<string, AuthMapEnt
   return field === undefined ? undefined : { ...field, coordinate, requires: `${field.requires} (no rule on the argument)` };
 }
 
+/**
+ * An argument's row as the diff compares it: its own rule and its field's, since both apply to who
+ * may supply it (the map's row shows its own rule only). Without the field's kinds, scopes, owner,
+ * membership and policies, a row would seem to open what its field closes.
+ */
+function withFieldRules(entry: AuthMapEntry | undefined, map: ReadonlyMap<string, AuthMapEntry>): AuthMapEntry | undefined {
+  const at = entry?.coordinate.indexOf('(') ?? -1;
+  const field = at === -1 ? undefined : map.get(entry!.coordinate.slice(0, at));
+  if (entry === undefined || field === undefined) return entry;
+  const credentials =
+    field.credentials && entry.credentials
+      ? field.credentials.filter((k) => entry.credentials!.includes(k))
+      : (field.credentials ?? entry.credentials);
+  const scopes = scopeGroups(field).flatMap((f) => scopeGroups(entry).map((own) => [...new Set([...f, ...own])]));
+  const { owner, organization, policies } = field;
+  return {
+    ...entry,
+    ...(credentials === undefined ? {} : { credentials }),
+    ...(scopes.some((group) => group.length > 0) ? { scopes } : {}),
+    ...(owner === undefined ? {} : { owner }),
+    ...(organization === undefined ? {} : { organization }),
+    ...(policies === undefined ? {} : { policies }),
+  };
+}
+
 /** Who gains and who loses access to each field between two auth maps. */
 export function diffAuthMaps(before: AuthMap, after: AuthMap): AuthMapDiff {
   const previous = new Map(before.entries.map((e) => [e.coordinate, e]));
@@ -286,8 +311,8 @@ export function diffAuthMaps(before: AuthMap, after: AuthMap): AuthMapDiff {
   const callers = callersOf(before, after);
   const fields: FieldAccessDiff[] = [];
   for (const coordinate of coordinates) {
-    const was = previous.get(coordinate) ?? unruledArgument(coordinate, previous);
-    const now = next.get(coordinate) ?? unruledArgument(coordinate, next);
+    const was = withFieldRules(previous.get(coordinate), previous) ?? unruledArgument(coordinate, previous);
+    const now = withFieldRules(next.get(coordinate), next) ?? unruledArgument(coordinate, next);
     const perCaller = callers.map((caller) => ({ caller, changes: callerChanges(caller, was, now) })).filter((c) => c.changes.length > 0);
     if (perCaller.length > 0) fields.push({ coordinate, before: was?.requires ?? null, after: now?.requires ?? null, callers: perCaller });
   }

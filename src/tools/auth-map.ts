@@ -162,6 +162,24 @@ function describeSource(source: RequirementSource): string {
   return `${directive} on ${where}${source.reportOnly ? ' (report only)' : ''}`;
 }
 
+/**
+ * `requires` with what the rules beside `@reportOnly` would require (`signed in (report only: role
+ * ADMIN)`), every source (enforced, then reported), and the JSON's `reportOnly` when there are some.
+ */
+function describeWithReported(
+  requirement: FieldRequirement,
+  enforced: string,
+): { requires: string; sources: readonly RequirementSource[]; reportOnly: Pick<AuthMapEntry, 'reportOnly'> } {
+  const reported = requirement.reportOnly ?? null;
+  if (reported === null) return { requires: enforced, sources: requirement.sources, reportOnly: {} };
+  const tried = describeRequirement(reported);
+  return {
+    requires: `${enforced} (report only: ${tried})`,
+    sources: [...requirement.sources, ...reported.sources],
+    reportOnly: { reportOnly: tried },
+  };
+}
+
 /** The structured parts of a requirement for the JSON form; only those that apply. */
 function requirementDetail(
   requirement: FieldRequirement,
@@ -290,28 +308,39 @@ export function buildAuthMap(schema: GraphQLSchema): AuthMap {
     const reachableBy = callers.flatMap((c) =>
       [...(reachable.get(coordinate) ?? [])].filter((name) => name === c.name || name.startsWith(`${c.name} (`)),
     );
-    const reported = requirement.reportOnly ?? null;
-    const sources = [...requirement.sources, ...(reported?.sources ?? [])];
+    const { requires, sources, reportOnly } = describeWithReported(requirement, describeRequirement(requirement));
     const fieldEntry: AuthMapEntry = {
       coordinate,
-      requires: describeRequirement(requirement) + (reported === null ? '' : ` (report only: ${describeRequirement(reported)})`),
+      requires,
       from:
         sources.length > 0 ? sources.map(describeSource).join(', ') : (federationRootNote(schema, type.name, field.name) ?? 'no directive'),
-      ...(reported === null ? {} : { reportOnly: describeRequirement(reported) }),
+      ...reportOnly,
       reachableBy,
       ...requirementDetail(requirement),
     };
-    const argumentRows = argumentEntries(schema, type.name, field, reachableBy, viewers).map(
-      (row): AuthMapEntry => ({
+    const argumentRows = argumentEntries(schema, type.name, field, reachableBy, viewers).map((row): AuthMapEntry => {
+      if (row.requirement === null)
+        return {
+          coordinate: row.coordinate,
+          argument: row.argument,
+          requires: `from the credential (${row.fromViewer})`,
+          from: `@fromViewer(path: "${row.fromViewer}")`,
+          reachableBy: row.reachableBy,
+          ...(row.fromViewer === null ? {} : { fromViewer: row.fromViewer }),
+        };
+      // An argument whose only rules are report-only has none enforced: whoever reaches the field may supply it.
+      const own = row.requirement.signedIn ? describeRequirement(row.requirement) : 'no enforced rule';
+      const described = describeWithReported(row.requirement, own);
+      return {
         coordinate: row.coordinate,
         argument: row.argument,
-        requires: row.requirement === null ? `from the credential (${row.fromViewer})` : describeRequirement(row.requirement),
-        from: row.fromViewer !== null ? `@fromViewer(path: "${row.fromViewer}")` : row.sources.map(describeSource).join(', '),
+        requires: described.requires,
+        from: described.sources.map(describeSource).join(', '),
+        ...described.reportOnly,
         reachableBy: row.reachableBy,
-        ...(row.fromViewer === null ? {} : { fromViewer: row.fromViewer }),
-        ...(row.requirement === null ? {} : requirementDetail(row.requirement)),
-      }),
-    );
+        ...requirementDetail(row.requirement),
+      };
+    });
     return [fieldEntry, ...argumentRows];
   });
 
@@ -329,7 +358,9 @@ function warningsFor(
     const requirement = requirementOf(type, field.name);
     // Root mutation fields are checked before the operation runs, so a denial never nulls `data`.
     const argumentRules = readArgumentPlan(schema, type.name, field);
-    const ruled = requirement.signedIn || (argumentRules !== null && argumentRulePaths(argumentRules).length > 0);
+    // A report-only argument rule refuses nobody: it nulls nothing.
+    const ruled =
+      requirement.signedIn || (argumentRules !== null && argumentRulePaths(argumentRules).some(({ slot }) => slot.requirement?.signedIn));
     if (ruled && isNonNullType(field.type) && type !== schema.getMutationType()) {
       warnings.push(`${coordinate} is protected but non-null: a denied read nulls its parent too. Make it nullable.`);
     }

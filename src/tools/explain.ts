@@ -2,10 +2,13 @@
 // (`gatehouse explain`). It decides nothing of its own: each field's requirement comes from
 // src/enforcement/requirements.ts and its decision from checks.ts, the same ones the server runs,
 // so a verdict here is the server's. Rules decided on the object or the request's data (ownership,
-// and what objectDependencies names) are `depends`: no object exists here to decide them on.
+// and what objectDependencies names) are `depends`: no object exists here to decide them on. Rules
+// on arguments and input fields decide on what the document writes: explain sees no variable
+// values, so a variable the document passes counts as supplied (the fields of its object do not).
 import { narrowTypes } from '../enforcement/operation-gate';
 import {
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
   type GraphQLSchema,
@@ -19,6 +22,8 @@ import {
 import type { Viewer } from '../auth/viewer';
 import { compileCheck } from '../enforcement/checks';
 import { denialOf } from '../enforcement/denials';
+import { readArgumentPlan } from '../enforcement/argument-rules';
+import { argumentDenial, argumentWouldDeny, type Variables } from '../enforcement/argument-values';
 import { type FieldRequirement, fieldRequirement, objectDependencies } from '../enforcement/requirements';
 
 /** One selected field on one possible parent type. */
@@ -56,6 +61,7 @@ export function explainDocument(schema: GraphQLSchema, document: DocumentNode, v
   const fields: ExplainedField[] = [];
   const seen = new Set<string>();
   const narrow = (types: readonly GraphQLObjectType[], condition: string | undefined) => narrowTypes(schema, types, condition);
+  let variables: Variables = {};
   const walk = (
     selectionSet: SelectionSetNode,
     types: readonly GraphQLObjectType[],
@@ -82,7 +88,7 @@ export function explainDocument(schema: GraphQLSchema, document: DocumentNode, v
         const key = `${fieldPath.join('.')} ${coordinate}`;
         if (!seen.has(key)) {
           seen.add(key);
-          fields.push(explainField(schema, type, field.name, fieldPath.join('.'), viewer));
+          fields.push(explainField(schema, type, selection, fieldPath.join('.'), viewer, variables));
         }
         if (selection.selectionSet) {
           const named = getNamedType(field.type);
@@ -95,17 +101,45 @@ export function explainDocument(schema: GraphQLSchema, document: DocumentNode, v
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
     const root = schema.getRootType(definition.operation);
+    // Each variable as supplied, with no value: null (see the header).
+    variables = Object.fromEntries((definition.variableDefinitions ?? []).map((v) => [v.variable.name.value, null]));
     if (root) walk(definition.selectionSet, [root], [], new Set());
   }
   return { ok: true, fields };
 }
 
-function explainField(schema: GraphQLSchema, type: GraphQLObjectType, name: string, path: string, viewer: Viewer | null): ExplainedField {
-  const coordinate = `${type.name}.${name}`;
-  const requirement = fieldRequirement(schema, type, name);
+/** What a field's argument rules decide on the arguments `node` writes: the rule that refuses, or that would. */
+function argumentVerdict(
+  schema: GraphQLSchema,
+  type: GraphQLObjectType,
+  node: FieldNode,
+  viewer: Viewer | null,
+  variables: Variables,
+): { readonly denied: string | null; readonly wouldDeny: string | null } {
+  const field = type.getFields()[node.name.value];
+  const plan = field === undefined ? null : readArgumentPlan(schema, type.name, field);
+  if (plan === null) return { denied: null, wouldDeny: null };
+  const denial = argumentDenial(plan, node, variables, viewer);
+  if (denial !== null) return { denied: denialOf(denial)?.rule ?? denial.message, wouldDeny: null };
+  const would = argumentWouldDeny(plan, node, variables, viewer);
+  return { denied: null, wouldDeny: would === null ? null : (would.rule ?? would.message) };
+}
+
+function explainField(
+  schema: GraphQLSchema,
+  type: GraphQLObjectType,
+  node: FieldNode,
+  path: string,
+  viewer: Viewer | null,
+  variables: Variables,
+): ExplainedField {
+  const coordinate = `${type.name}.${node.name.value}`;
+  const requirement = fieldRequirement(schema, type, node.name.value);
   const reported = requirement.reportOnly ?? null;
-  const reportOnlyWouldDeny = reported === null ? null : refusal(reported, coordinate, viewer);
-  const denied = refusal(requirement, coordinate, viewer);
+  const fieldDenied = refusal(requirement, coordinate, viewer);
+  const argument = fieldDenied === null ? argumentVerdict(schema, type, node, viewer, variables) : { denied: null, wouldDeny: null };
+  const reportOnlyWouldDeny = (reported === null ? null : refusal(reported, coordinate, viewer)) ?? argument.wouldDeny;
+  const denied = fieldDenied ?? argument.denied;
   if (denied !== null) return { path, coordinate, verdict: 'deny', because: denied, reportOnlyWouldDeny };
   const depends = objectDependencies(requirement);
   if (depends.length > 0) return { path, coordinate, verdict: 'depends', because: depends.join(', '), reportOnlyWouldDeny };

@@ -44,6 +44,25 @@ describe('gatehouseForApollo in a standalone Apollo Server (the notes example)',
     expect(anonymous.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['me'], 'UNAUTHENTICATED']]);
   });
 
+  it('names the request in every error of a 200 answer: denials, bad input, a failed login (an id per answer, none shared)', async () => {
+    const answers = [
+      await h.gql('{ publicMessage me { id } users { totalCount } }'),
+      await h.gql('{ users { totalCount } }', { headers: user }),
+      await h.gql('mutation { signUp(email: "not an email", password: "apollo password") { accessToken } }'),
+      await h.gql('mutation { login(email: "user@apollo.test", password: "not the password") { accessToken } }'),
+    ];
+    expect(answers.map((answer) => [answer.status, answer.body.errors?.map((e) => e.extensions?.['code'])])).toEqual([
+      [200, ['UNAUTHENTICATED', 'UNAUTHENTICATED']],
+      [200, ['FORBIDDEN']],
+      [200, ['BAD_USER_INPUT']],
+      [200, ['UNAUTHENTICATED']],
+    ]);
+    const ids = answers.map((answer) => new Set(answer.body.errors?.map((e) => e.extensions?.['requestId'])));
+    for (const id of ids)
+      expect([...id]).toEqual([expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)]);
+    expect(new Set(ids.flatMap((id) => [...id])).size).toBe(answers.length);
+  });
+
   it('refuses an invalid token with HTTP 401, WWW-Authenticate and one UNAUTHENTICATED error, never as anonymous', async () => {
     const refused: Record<string, string>[] = [
       { authorization: 'Bearer not.a.token' },
@@ -219,6 +238,8 @@ describe('gatehouseForApollo with a schema of its own', () => {
       });
       expect(entities.body.data?.['_entities']).toEqual([{ id, email: null }]);
       expect(entities.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['UNAUTHENTICATED']);
+      // As every error of every answer, a subgraph's entity denial names its request.
+      expect(entities.body.errors?.map((e) => e.extensions?.['requestId'])).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/)]);
     } finally {
       await server.stop();
       await g.close();

@@ -42,7 +42,7 @@ describe('refusal before side effects', () => {
     expect(result.errors).toEqual([
       expect.objectContaining({
         path: ['createNote', 'author', 'apiKeys'],
-        extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on User.apiKeys' },
+        extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on User.apiKeys', requestId: result.requestId },
       }),
     ]);
     expect(await countNotes()).toBe(before);
@@ -79,7 +79,10 @@ describe('refusal before side effects', () => {
     const result = await kit.execute('mutation { createNote(title: "t", body: "b") { id } }');
     expect(result.data).toBeUndefined();
     expect(result.errors).toEqual([
-      expect.objectContaining({ path: ['createNote'], extensions: { code: 'UNAUTHENTICATED', rule: '@auth on Mutation.createNote' } }),
+      expect.objectContaining({
+        path: ['createNote'],
+        extensions: { code: 'UNAUTHENTICATED', rule: '@auth on Mutation.createNote', requestId: result.requestId },
+      }),
     ]);
     expect(await countNotes()).toBe(before);
   });
@@ -104,7 +107,10 @@ describe('refusal before side effects', () => {
       const result = await strict.execute('{ publicMessage users { totalCount } }', { as: someone });
       expect(result.data).toBeUndefined();
       expect(result.errors).toEqual([
-        expect.objectContaining({ path: ['users'], extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on Query.users' } }),
+        expect.objectContaining({
+          path: ['users'],
+          extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on Query.users', requestId: result.requestId },
+        }),
       ]);
       expect((await strict.execute('{ publicMessage me { id } }', { as: someone })).errors).toBeUndefined();
     } finally {

@@ -159,3 +159,31 @@ export async function post(
 export async function get(h: Pick<HttpHarness, 'url'>, path: string, headers: Record<string, string> = {}): Promise<GqlResponse> {
   return readResponse(await fetch(`${h.url}${path}`, { headers }));
 }
+
+/** `"requestId": "<uuid>"` in JSON text, spaced or not: the one part of an answer that names its request. */
+const REQUEST_ID_IN_JSON = /("requestId":\s*)"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g;
+
+/** `text` with every request id (a UUID in `"requestId"`) replaced by one placeholder, for "the same answer but for the request" checks. */
+export function withoutRequestIds(text: string): string {
+  return text.replace(REQUEST_ID_IN_JSON, '$1"<request id>"');
+}
+
+/** `extensions.requestId` of each error of `response`, in order (undefined where one has none). */
+export function errorRequestIds(response: Pick<GqlResponse, 'body'>): unknown[] {
+  return (response.body.errors ?? []).map((error) => error.extensions?.['requestId']);
+}
+
+/**
+ * Asserts that every error of each response names that response's own request (its x-request-id,
+ * a UUID), and that no two responses share an id: the id tells nothing about the account or the
+ * caller, so answers alike but for it reveal nothing.
+ */
+export function expectOwnRequestIds(...responses: readonly GqlResponse[]): void {
+  const ids = responses.map((response) => response.headers.get('x-request-id'));
+  for (const [i, response] of responses.entries()) {
+    expect(ids[i]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(response.body.errors?.length).toBeGreaterThan(0);
+    expect(errorRequestIds(response)).toEqual((response.body.errors ?? []).map(() => ids[i]));
+  }
+  expect(new Set(ids).size).toBe(ids.length);
+}

@@ -142,8 +142,11 @@ describe('the admin console in a browser', () => {
     await shot(w.page, 'sign-in');
     await signIn(w, admin);
     await w.page.getByRole('link', { name: 'Users' }).waitFor();
-    await w.page.getByLabel('Search by email').fill(user.email.slice(0, 12));
+    const part = user.email.slice(0, 12);
+    await w.page.getByLabel('Search by email').fill(part);
     await w.page.getByRole('button', { name: 'Search' }).click();
+    // The unfiltered list shown before the search may hold the user too: wait for the search's answer.
+    await w.page.getByText(`whose email contains “${part}”`).waitFor();
     const row = w.page.getByRole('row').filter({ hasText: user.email });
     await row.waitFor();
     await expect(w.page.getByRole('row').count()).resolves.toBe(2); // the header and that user

@@ -107,13 +107,26 @@ describe('@reportOnly, denials that say why, and /metrics (development)', () => 
 
   it('puts the rule that refused in extensions.rule, counts the denial by coordinate and code', async () => {
     const response = await h.gql('{ adminOnly users { totalCount } }', asUser());
+    const requestId = response.headers.get('x-request-id');
     expect(response.body.errors).toEqual([
-      expect.objectContaining({ path: ['adminOnly'], extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on Query.adminOnly' } }),
-      expect.objectContaining({ path: ['users'], extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on Query.users' } }),
+      expect.objectContaining({
+        path: ['adminOnly'],
+        extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on Query.adminOnly', requestId },
+      }),
+      expect.objectContaining({
+        path: ['users'],
+        extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on Query.users', requestId },
+      }),
     ]);
     const gate = await h.gql('mutation { setUserRole(userId: "x", role: ADMIN) { id } }', asUser());
     expect(gate.body.errors).toEqual([
-      expect.objectContaining({ extensions: { code: 'FORBIDDEN', rule: '@hasRole(role: ADMIN) on Mutation.setUserRole' } }),
+      expect.objectContaining({
+        extensions: {
+          code: 'FORBIDDEN',
+          rule: '@hasRole(role: ADMIN) on Mutation.setUserRole',
+          requestId: gate.headers.get('x-request-id'),
+        },
+      }),
     ]);
     const families = await scrape(h);
     expect(sample(families, 'gatehouse_denials_total', { coordinate: 'Query.users', code: 'FORBIDDEN' })).toBe(1);
@@ -218,7 +231,9 @@ describe('in production', () => {
     try {
       expect((await get(h, '/metrics', { authorization: `Bearer ${METRICS_TOKEN}` })).status).toBe(404);
       const response = await h.gql('{ adminOnly }');
-      expect(response.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } })]);
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', requestId: response.headers.get('x-request-id') } }),
+      ]);
     } finally {
       await h.close();
     }
@@ -226,7 +241,13 @@ describe('in production', () => {
     try {
       const response = await explained.gql('{ adminOnly }');
       expect(response.body.errors).toEqual([
-        expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', rule: '@hasRole(role: ADMIN) on Query.adminOnly' } }),
+        expect.objectContaining({
+          extensions: {
+            code: 'UNAUTHENTICATED',
+            rule: '@hasRole(role: ADMIN) on Query.adminOnly',
+            requestId: response.headers.get('x-request-id'),
+          },
+        }),
       ]);
     } finally {
       await explained.close();

@@ -2,13 +2,15 @@
  * Request ids everywhere: an application's resolver that breaks the schema's promise (a string for
  * a DateTime, null for a non-null field, a GraphQLError without a code) gets the same answer as any
  * unexpected failure, INTERNAL_SERVER_ERROR with the request id, and its log line carries that id.
- * Through the real process (`gatehouse start MODULE`) and its JSON log. Every other error answer,
- * 4xx included, and a WebSocket `error` message carry the request id as well.
+ * Through the real process (`gatehouse start MODULE`) and its JSON log. Every other error of every
+ * answer carries the request id as well: 4xx, and the field errors of a 200 (a denial, bad input, a
+ * failed login), a WebSocket `error` message and a `next` payload's errors (the socket's id).
  */
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signUp } from '../helpers/accounts';
-import { get, post, startHttpServer } from '../helpers/http';
+import { codes, signUp } from '../helpers/accounts';
+import { errorRequestIds, expectOwnRequestIds, get, post, startHttpServer } from '../helpers/http';
 import { delay, devVars, gql, registerProcessCleanup, type Running, startServer, tempDir } from '../helpers/process';
 import { eventually, openSocket } from '../helpers/ws';
 
@@ -126,6 +128,50 @@ describe('every error answer names its request', () => {
     }
   });
 
+  it('200 answers too: UNAUTHENTICATED and FORBIDDEN field errors, BAD_USER_INPUT, NOT_FOUND, a failed login, an unknown query hash', async () => {
+    const h = await startHttpServer({});
+    try {
+      const user = await signUp(h);
+      const asUser = { headers: { authorization: `Bearer ${user.accessToken}` } };
+      const answers = {
+        anonymous: await h.gql('{ publicMessage me { id } }'),
+        forbidden: await h.gql('{ publicMessage users { totalCount } }', asUser),
+        badInput: await h.gql('mutation { signUp(email: "not an email", password: "long enough password") { accessToken } }'),
+        notFound: await h.gql(`mutation { revokeApiKey(id: "${randomUUID()}") { id } }`, asUser),
+        failedLogin: await h.gql(`mutation { login(email: "${user.email}", password: "wrong password 123") { accessToken } }`),
+        // Answered before execution (Apollo's error response), still a 200.
+        unknownHash: await post(h, JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }), {
+          'content-type': 'application/json',
+        }),
+      };
+      expect(Object.entries(answers).map(([name, response]) => [name, response.status, codes(response)])).toEqual([
+        ['anonymous', 200, ['UNAUTHENTICATED']],
+        ['forbidden', 200, ['FORBIDDEN']],
+        ['badInput', 200, ['BAD_USER_INPUT']],
+        ['notFound', 200, ['NOT_FOUND']],
+        ['failedLogin', 200, ['UNAUTHENTICATED']],
+        ['unknownHash', 200, ['PERSISTED_QUERY_NOT_FOUND']],
+      ]);
+      // Each error names its own answer's request (x-request-id), and no two answers share one.
+      expectOwnRequestIds(...Object.values(answers));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("makes its own id: a client's x-request-id is not taken (it could name another request in the logs)", async () => {
+    const h = await startHttpServer({});
+    try {
+      const chosen = randomUUID();
+      const response = await h.gql('{ me { id } }', { headers: { 'x-request-id': chosen } });
+      expect(codes(response)).toEqual(['UNAUTHENTICATED']);
+      expectOwnRequestIds(response);
+      expect(response.headers.get('x-request-id')).not.toBe(chosen);
+    } finally {
+      await h.close();
+    }
+  });
+
   it("a WebSocket error message (an operation refused) names the socket's request", async () => {
     const h = await startHttpServer({});
     try {
@@ -141,6 +187,47 @@ describe('every error answer names its request', () => {
         ]);
       } finally {
         await socket.dispose();
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("a denial in a subscription's next payload names the socket's request, as its error messages do", async () => {
+    const h = await startHttpServer({});
+    try {
+      const author = await signUp(h);
+      const socket = openSocket(h.url);
+      const other = openSocket(h.url);
+      try {
+        await Promise.all([socket.connected, other.connected]);
+        const feed = socket.subscribe('subscription { noteAdded { title author { email } } }');
+        // graphql-ws says nothing once a subscription runs: publish until the first note arrives.
+        const publish = async () => {
+          const created = await h.gql('mutation { createNote(title: "hello", body: "b", visibility: PUBLIC) { id } }', {
+            headers: { authorization: `Bearer ${author.accessToken}` },
+          });
+          expect(created.body.errors).toBeUndefined();
+        };
+        for (let tries = 0; feed.received.events.length === 0 && tries < 50; tries++) {
+          await publish();
+          await delay(100);
+        }
+        const event = feed.received.events[0];
+        expect(event?.data).toEqual({ noteAdded: { title: 'hello', author: { email: null } } });
+        expect(event?.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([
+          [['noteAdded', 'author', 'email'], 'UNAUTHENTICATED'],
+        ]);
+        const refused = socket.subscribe('subscription { nope }');
+        const elsewhere = other.subscribe('subscription { nope }');
+        await eventually(() => refused.received.errors !== undefined && elsewhere.received.errors !== undefined, 'the refusals');
+        const socketId = refused.received.errors?.[0]?.extensions?.requestId;
+        expect(socketId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        expect(errorRequestIds({ body: { errors: event?.errors as never } })).toEqual([socketId]);
+        // Another socket, another id.
+        expect(elsewhere.received.errors?.[0]?.extensions?.requestId).not.toBe(socketId);
+      } finally {
+        await Promise.all([socket.dispose(), other.dispose()]);
       }
     } finally {
       await h.close();

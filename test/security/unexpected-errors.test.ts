@@ -4,8 +4,12 @@
  * response header carries, never with its own text. Apollo answers these itself (no resolver, and
  * for some no request context): this is what keeps formatError's catch-all honest.
  */
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { randomUUID } from 'node:crypto';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
+import pino from 'pino';
 import type { App } from '../../src/app';
+import { apolloServerConfig, createContext } from '../../src/graphql/apollo';
+import type { GraphQLContext } from '../../src/graphql/context';
 import { createHttpServer } from '../../src/http/server';
 import { type HttpHarness, readResponse, startHttpServer } from '../helpers/http';
 
@@ -70,4 +74,50 @@ describe('a plain Error thrown outside a resolver', () => {
       errors: [{ message: 'Something went wrong on our side.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }],
     });
   });
+});
+
+describe("a plugin hook's error in the log", () => {
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttpServer();
+  });
+  afterAll(() => h?.close());
+
+  it.each(['requestDidStart', 'responseForOperation', 'executionDidStart', 'willSendResponse'])(
+    'in %s: logged once, with its detail, under the request id; no line without it',
+    async (hook) => {
+      const lines: Array<Record<string, unknown>> = [];
+      const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+      const app = { ...h.app, apolloPlugins: [throwingIn(hook)] };
+      const server = new ApolloServer<GraphQLContext>(apolloServerConfig(app, { log }));
+      await server.start();
+      try {
+        const requestId = randomUUID();
+        const contextValue = createContext(app, {
+          viewer: null,
+          user: null,
+          clientAddress: '127.0.0.1',
+          requestId,
+          log: log.child({ reqId: requestId }),
+        });
+        // As the HTTP integration asks, so that formatError (Apollo's own 500 answer) runs as well.
+        const answer = await server.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: {
+            method: 'POST',
+            headers: new HeaderMap([['content-type', 'application/json']]),
+            search: '',
+            body: { query: '{ publicMessage }' },
+          },
+          context: async () => contextValue,
+        });
+        expect(answer.status).toBe(500);
+        const errors = lines.filter((line) => (line['level'] as number) >= 50);
+        expect(errors.map((line) => [line['reqId'], line['requestId'], JSON.stringify(line).includes(`secret detail`)])).toEqual([
+          [requestId, requestId, true],
+        ]);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
 });
