@@ -13,6 +13,7 @@ import type { GatehouseOptions } from './gatehouse-options';
 import { openApp } from './open-app';
 import { errorPolicy, formatGatehouseError, gatehousePlugins, gatehouseValidationRules, subscriptionRuleThrows } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
+import { apolloWiring } from './graphql/plugins/apollo-wiring';
 import { embeddedServerPlugin } from './graphql/plugins/embedded-server';
 import { requestContext } from './graphql/request-context';
 import { startEventBus } from './http/server';
@@ -47,13 +48,20 @@ export async function openForApollo<Tables = any>(options: GatehouseOptions): Pr
     return { log, attached: { log, plugins } };
   });
   const { app, store, schema, config } = opened;
-  const { log, plugins } = opened.attached;
+  const { log } = opened.attached;
+  // Refuses every request of a server missing g.plugins or g.context, rather than serving without them.
+  const wiring = apolloWiring(
+    opened.attached.plugins,
+    (context) => (context as { app?: unknown } | null)?.app === app,
+    (message) => log.error(message),
+  );
   let closed: Promise<void> | undefined;
   const attached: AttachedSubscriptions[] = [];
   const forApollo: GatehouseForApollo<Tables> = {
     schema,
-    plugins: plugins as unknown as ApolloServerPlugin<GatehouseContext>[],
+    plugins: wiring.plugins as ApolloServerPlugin<GatehouseContext>[],
     async context({ req }) {
+      wiring.assertStarted();
       const context = await requestContext(app, {
         headers: req.headers,
         requestId: randomUUID(),
