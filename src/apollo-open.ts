@@ -6,7 +6,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import type { App } from './app';
-import type { GatehouseForApollo } from './apollo-types';
+import type { ApolloContextArgument, GatehouseForApollo } from './apollo-types';
 import { clientAddress } from './client-address';
 import type { GatehouseContext } from './context';
 import type { GatehouseOptions } from './gatehouse-options';
@@ -25,6 +25,21 @@ function forwardedFor(headers: IncomingMessage['headers']): string | undefined {
   const value = Array.isArray(header) ? header.join(',') : header;
   if (value === undefined) return undefined;
   return value.slice(value.lastIndexOf(',') + 1).trim();
+}
+
+/**
+ * The Node request an integration handed the context function. Integrations that hand something
+ * else (Fastify's `request`, a serverless event) failed with a TypeError about `headers` or
+ * `remoteAddress`; this one says what to pass.
+ */
+function nodeRequestOf(argument: unknown): ApolloContextArgument['req'] {
+  const req = (argument as Partial<ApolloContextArgument> | null | undefined)?.req;
+  if (typeof req?.headers !== 'object' || req.headers === null || typeof req.socket !== 'object' || req.socket === null)
+    throw new TypeError(
+      'gatehouse/apollo: g.context takes { req }, the Node request (req.headers, req.socket) of your integration; ' +
+        'with @as-integrations/fastify, pass context: (request) => g.context({ req: request.raw }).',
+    );
+  return req;
 }
 
 /** gatehouseForApollo with the App behind it, for gatehouse's own tests and benchmark. */
@@ -60,8 +75,9 @@ export async function openForApollo<Tables = any>(options: GatehouseOptions): Pr
   const forApollo: GatehouseForApollo<Tables> = {
     schema,
     plugins: wiring.plugins as ApolloServerPlugin<GatehouseContext>[],
-    async context({ req }) {
+    async context(argument) {
       wiring.assertStarted();
+      const req = nodeRequestOf(argument);
       const context = await requestContext(app, {
         headers: req.headers,
         requestId: randomUUID(),

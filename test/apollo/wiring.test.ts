@@ -92,4 +92,10 @@ describe('gatehouseForApollo in a server not wired as documented', () => {
       expect(response.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['UNAUTHENTICATED']);
     }
   });
+
+  it('names what to pass when g.context is handed something other than a Node request', async () => {
+    await serve({});
+    for (const argument of [{}, { request: { headers: {} } }, { req: { headers: {} } }])
+      await expect(g.context(argument as never)).rejects.toThrow(/g\.context takes \{ req \}.*request\.raw/);
+  });
 });
