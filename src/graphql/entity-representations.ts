@@ -8,13 +8,21 @@
 // an entity (an object type of `_Entity`, or an interface with @key), else the field is refused
 // with BAD_USER_INPUT naming the representation's position. The message is the same for a type that
 // does not exist and one that is no entity: it tells nothing `_service { sdl }` does not.
+// How many: each representation is an object to load and answer, which the operation's estimated
+// cost (limits.ts, from the document alone) cannot see: it counts `_entities` as a list of 10. Behind
+// a 50 MB body limit (Apollo's standalone server) a request could ask for 750,000 loads. Each
+// representation counts 1 toward MAX_QUERY_COST, summed over the request's `_entities` fields (an
+// alias each would multiply it): past that, the field is refused before any load.
 // Also, a `__resolveReference` that throws (rather than rejects) made @apollo/subgraph's map throw,
 // and the whole list was null: turned into a rejection, it nulls only its own entity (still masked,
 // with the request id).
 import { type GraphQLFieldResolver, type GraphQLSchema, isInterfaceType, isUnionType } from 'graphql';
+import type { GraphQLContext } from './context';
 import { badUserInput } from './errors';
 
 const entityNames = new WeakMap<GraphQLSchema, ReadonlySet<string>>();
+/** Representations asked for so far, by request context. */
+const asked = new WeakMap<object, number>();
 
 /** The names a representation's `__typename` may take in `schema`. */
 function entitiesOf(schema: GraphQLSchema): ReadonlySet<string> {
@@ -45,7 +53,18 @@ export function firstForeignRepresentation(schema: GraphQLSchema, representation
 /** `_entities`'s resolver, refusing representations of no entity before federation's resolver reads them. */
 export function checkedEntities(resolve: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
   return (source, args, context, info) => {
-    const foreign = firstForeignRepresentation(info.schema, (args as { representations?: unknown }).representations);
+    const representations = (args as { representations?: unknown }).representations;
+    const limit = (context as Partial<GraphQLContext> | null)?.app?.config.operationLimits.maxCost;
+    if (limit !== undefined && Array.isArray(representations)) {
+      const total = (asked.get(context as object) ?? 0) + representations.length;
+      asked.set(context as object, total);
+      if (total > limit)
+        throw badUserInput(
+          `This request asks _entities for ${total} representations; one request may ask for at most ${limit} (MAX_QUERY_COST).`,
+          'representations',
+        );
+    }
+    const foreign = firstForeignRepresentation(info.schema, representations);
     if (foreign !== -1)
       throw badUserInput(
         `Representation ${foreign} of _entities is not an entity's: each must be an object whose "__typename" names an entity type of this subgraph.`,

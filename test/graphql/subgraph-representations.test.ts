@@ -65,6 +65,7 @@ describe('_entities representations on a gatehouse subgraph over HTTP', () => {
         HOST: '127.0.0.1',
         PORT: '0',
         LOG_LEVEL: 'silent',
+        MAX_QUERY_COST: '60',
       },
     });
     url = `${(await gatehouse.listen()).replace(/\/$/, '')}/graphql`;
@@ -123,5 +124,27 @@ describe('_entities representations on a gatehouse subgraph over HTTP', () => {
     expect(response.body.errors?.[0]?.extensions?.['requestId']).toEqual(expect.any(String));
     expect(response.text).not.toContain('gadget store detail');
     expect(response.text).not.toMatch(NO_STACK_OR_HTML);
+  });
+
+  it('answers at most MAX_QUERY_COST representations in one request, counted over every _entities field', async () => {
+    const gadgets = (n: number) => Array.from({ length: n }, (_, i) => ({ __typename: 'Gadget', id: `g${i}` }));
+    const full = await entities(gadgets(60));
+    expect(full.body.errors).toBeUndefined();
+    expect(full.body.data?.['_entities']).toHaveLength(60);
+    const over = await entities(gadgets(61));
+    expect(over.body.data).toBeNull();
+    expect(over.body.errors?.map((e) => [e.extensions?.['code'], e.message])).toEqual([
+      ['BAD_USER_INPUT', 'This request asks _entities for 61 representations; one request may ask for at most 60 (MAX_QUERY_COST).'],
+    ]);
+    const query =
+      'query ($r: [_Any!]!) { a: _entities(representations: $r) { __typename } b: _entities(representations: $r) { __typename } }';
+    const aliased = await readResponse(
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables: { r: gadgets(40) } }),
+      }),
+    );
+    expect(aliased.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['b'], 'BAD_USER_INPUT']]);
   });
 });
