@@ -18,6 +18,7 @@
 // with the request id).
 import { type GraphQLFieldResolver, type GraphQLSchema, isInterfaceType, isUnionType } from 'graphql';
 import type { GraphQLContext } from './context';
+import { withClosedEntitiesDenied } from './entity-access';
 import { badUserInput } from './errors';
 
 const entityNames = new WeakMap<GraphQLSchema, ReadonlySet<string>>();
@@ -70,7 +71,12 @@ export function checkedEntities(resolve: GraphQLFieldResolver<unknown, unknown>)
         `Representation ${foreign} of _entities is not an entity's: each must be an object whose "__typename" names an entity type of this subgraph.`,
         'representations',
       );
-    return resolve(source, args, context, info);
+    // Every representation is now an entity's object, with its __typename.
+    const checked = representations as readonly { readonly __typename: string }[];
+    const viewer = (context as Partial<GraphQLContext> | null)?.viewer ?? null;
+    return withClosedEntitiesDenied(info.schema, checked, viewer, (open) =>
+      resolve(source, { ...args, representations: open }, context, info),
+    );
   };
 }
 

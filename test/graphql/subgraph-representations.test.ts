@@ -19,6 +19,11 @@ const typeDefs = /* GraphQL */ `
     id: ID!
     title: String
   }
+  "Nothing of it for anyone but an ADMIN."
+  type Vault @key(fields: "id") @hasRole(role: ADMIN) {
+    id: ID!
+    gold: Int
+  }
   interface Named {
     id: ID!
   }
@@ -29,11 +34,20 @@ const typeDefs = /* GraphQL */ `
     gadget: Gadget @public
     plain: Plain @public
     book: Book @public
+    vault: Vault @hasRole(role: ADMIN)
   }
 `;
 
+let vaultLoads = 0;
+
 const resolvers = {
-  Query: { gadget: () => null, plain: () => null, book: () => null },
+  Query: { gadget: () => null, plain: () => null, book: () => null, vault: () => null },
+  Vault: {
+    __resolveReference: ({ id }: { id: string }) => {
+      vaultLoads++;
+      return id === 'v1' ? { id, gold: 5 } : null;
+    },
+  },
   Named: { __resolveType: () => 'Plain' },
   Gadget: {
     __resolveReference: ({ id }: { id: string }) => {
@@ -66,6 +80,9 @@ describe('_entities representations on a gatehouse subgraph over HTTP', () => {
         PORT: '0',
         LOG_LEVEL: 'silent',
         MAX_QUERY_COST: '60',
+        PASSWORD_HASH_COST: '10',
+        ADMIN_EMAIL: 'admin@subgraph.test',
+        ADMIN_PASSWORD: 'admin password here',
       },
     });
     url = `${(await gatehouse.listen()).replace(/\/$/, '')}/graphql`;
@@ -146,5 +163,60 @@ describe('_entities representations on a gatehouse subgraph over HTTP', () => {
       }),
     );
     expect(aliased.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[['b'], 'BAD_USER_INPUT']]);
+  });
+
+  it('denies every entity of a type closed to the caller alike, existing or not, and loads none of them', async () => {
+    const ask = async (headers: Record<string, string>) =>
+      readResponse(
+        await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({
+            query: 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Vault { gold } ... on Gadget { name } } }',
+            variables: {
+              r: [
+                { __typename: 'Vault', id: 'v1' },
+                { __typename: 'Gadget', id: 'g1' },
+                { __typename: 'Vault', id: 'v2' },
+              ],
+            },
+          }),
+        }),
+      );
+    const signUp = await readResponse(
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation { signUp(email: "vault@subgraph.test", password: "vault password") { accessToken } }' }),
+      }),
+    );
+    const user = { authorization: `Bearer ${signUp.body.data?.['signUp']?.accessToken}` };
+    vaultLoads = 0;
+    for (const [headers, code] of [
+      [{}, 'UNAUTHENTICATED'],
+      [user, 'FORBIDDEN'],
+    ] as const) {
+      const response = await ask(headers);
+      expect(response.body.data?.['_entities']).toEqual([null, { __typename: 'Gadget', name: 'gadget g1' }, null]);
+      expect(response.body.errors?.map((e) => [e.path, e.extensions?.['code'], e.message])).toEqual([
+        [['_entities', 0], code, expect.stringMatching(/Vault\.id\.$/)],
+        [['_entities', 2], code, expect.stringMatching(/Vault\.id\.$/)],
+      ]);
+    }
+    expect(vaultLoads).toBe(0);
+    // An ADMIN, to whom the type is open, gets what exists and null for what does not.
+    const login = await readResponse(
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: 'mutation { login(email: "admin@subgraph.test", password: "admin password here") { accessToken } }',
+        }),
+      }),
+    );
+    const admin = await ask({ authorization: `Bearer ${login.body.data?.['login']?.accessToken}` });
+    expect(admin.body.errors).toBeUndefined();
+    expect(admin.body.data?.['_entities']).toEqual([{ __typename: 'Vault', gold: 5 }, { __typename: 'Gadget', name: 'gadget g1' }, null]);
+    expect(vaultLoads).toBe(2);
   });
 });
