@@ -13,6 +13,7 @@ import type { GatehouseOptions } from './gatehouse-options';
 import { openApp } from './open-app';
 import { errorPolicy, formatGatehouseError, gatehousePlugins, gatehouseValidationRules, subscriptionRuleThrows } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
+import { servedSchemaProblem } from './enforcement/served-schema';
 import { apolloWiring } from './graphql/plugins/apollo-wiring';
 import { embeddedServerPlugin } from './graphql/plugins/embedded-server';
 import { requestContext } from './graphql/request-context';
@@ -69,6 +70,7 @@ export async function openForApollo<Tables = any>(options: GatehouseOptions): Pr
     opened.attached.plugins,
     (context) => (context as { app?: unknown } | null)?.app === app,
     (message) => log.error(message),
+    (served) => (served === schema ? null : servedSchemaProblem(served, config.authStrict)),
   );
   let closed: Promise<void> | undefined;
   const attached: AttachedSubscriptions[] = [];

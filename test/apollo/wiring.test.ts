@@ -4,7 +4,9 @@
 // the fix. Through real HTTP (startStandaloneServer), as a team would serve it.
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import type { GatehouseContext, GatehouseForApollo } from '../../src/apollo';
+import { mergeSchemas } from '@graphql-tools/schema';
+import { type GatehouseContext, type GatehouseForApollo, gatehouseForApollo } from '../../src/apollo';
+import { unenforcedFields } from '../../src/enforcement/served-schema';
 import { openForApollo } from '../../src/apollo-open';
 import type { App } from '../../src/app';
 import * as notes from '../../examples/notes';
@@ -97,5 +99,39 @@ describe('gatehouseForApollo in a server not wired as documented', () => {
     await serve({});
     for (const argument of [{}, { request: { headers: {} } }, { req: { headers: {} } }])
       await expect(g.context(argument as never)).rejects.toThrow(/g\.context takes \{ req \}.*request\.raw/);
+  });
+
+  it('refuses to start on a schema built from g.schema that serves a field open, or a rule nothing enforces', async () => {
+    const extended = (typeDefs: string) =>
+      new ApolloServer<GatehouseContext>({
+        schema: mergeSchemas({ schemas: [g.schema], typeDefs, resolvers: { Query: { extra: () => 'extra' } } }),
+        plugins: g.plugins,
+        logger,
+      });
+    await expect(extended('extend type Query { extra: String }').start()).rejects.toThrow(/Query\.extra: root field\(s\) with no rule/);
+    await expect(extended('extend type Query { extra: String @auth }').start()).rejects.toThrow(
+      /Query\.extra declares gatehouse rules that the served schema does not enforce/,
+    );
+    // Built from g.schema with nothing unenforced: it starts, and gatehouse's rules hold in it.
+    const server = extended('extend type Query { extra: String @public }');
+    servers.push(server);
+    const { url } = await startStandaloneServer(server, { context: g.context, listen: { port: 0, host: '127.0.0.1' } });
+    const response = await ask(
+      url,
+      'mutation { signUp(email: "merged@wiring.test", password: "wiring password") { user { apiKeys { id } } } }',
+    );
+    expect(response.body.data).toBeUndefined();
+    expect(response.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['UNAUTHENTICATED']);
+    expect((await ask(url, '{ extra }')).body.data).toEqual({ extra: 'extra' });
+  });
+
+  it("finds nothing unenforced in gatehouse's own schemas, the subgraph's included", async () => {
+    expect(unenforcedFields(g.schema)).toEqual([]);
+    const subgraph = await gatehouseForApollo({ ...notes, subgraph: true, env: testEnv() });
+    try {
+      expect(unenforcedFields(subgraph.schema)).toEqual([]);
+    } finally {
+      await subgraph.close();
+    }
   });
 });

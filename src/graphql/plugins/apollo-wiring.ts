@@ -8,8 +8,11 @@
 // request is refused instead, fail closed, with a message that names the fix:
 // - the context function refuses (500) while any of gatehouse's plugins has not started;
 // - the first plugin refuses a request whose context is not this gatehouse's (`context.app`).
+// And a server whose schema is not gatehouse's but built from it (mergeSchemas, …) is checked as it
+// starts: a field added there with a rule nothing enforces, or an open root field in strict mode,
+// makes `server.start()` reject (src/enforcement/served-schema.ts).
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 
 /** Why a request was refused: the ApolloServer is not wired as docs/apollo.md says. */
 export const MISSING_PLUGINS =
@@ -39,6 +42,8 @@ export function apolloWiring(
   plugins: readonly ApolloServerPlugin<any>[],
   isOurs: (context: unknown) => boolean,
   report: (message: string) => void,
+  /** What is wrong with the schema a server starts with, or null (checked as it starts). */
+  servedProblem: (schema: GraphQLSchema) => string | null = () => null,
 ): ApolloWiring {
   const started = new Set<number>();
   const wrapped = plugins.map((plugin, index): ApolloServerPlugin<any> => {
@@ -54,6 +59,14 @@ export function apolloWiring(
     const requestDidStart = plugin.requestDidStart?.bind(plugin);
     return {
       ...noted,
+      async serverWillStart(server) {
+        const problem = servedProblem(server.schema);
+        if (problem !== null) {
+          report(`gatehouse/apollo: ${problem}`);
+          throw new Error(`gatehouse/apollo: ${problem}`);
+        }
+        return noted.serverWillStart?.(server);
+      },
       async requestDidStart(request) {
         if (!isOurs(request.contextValue)) {
           report(FOREIGN_CONTEXT);
