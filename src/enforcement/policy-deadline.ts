@@ -57,7 +57,6 @@ function boundedPolicy(name: string, policy: Policy, timeoutMs: number): Policy 
 /** `policies` with each one's thenable answers bounded by `timeoutMs`; unchanged without a bound. */
 export function withPolicyDeadline(policies: Policies, timeoutMs: number | undefined): Policies {
   if (timeoutMs === undefined) return policies;
-  const out: Record<string, Policy> = {};
-  for (const [name, policy] of Object.entries(policies)) out[name] = boundedPolicy(name, policy, timeoutMs);
-  return out;
+  // fromEntries defines each name as its own property, "__proto__" included (assignment would not).
+  return Object.fromEntries(Object.entries(policies).map(([name, policy]) => [name, boundedPolicy(name, policy, timeoutMs)]));
 }
