@@ -46,36 +46,35 @@ export function apolloWiring(
   servedProblem: (schema: GraphQLSchema) => string | null = () => null,
 ): ApolloWiring {
   const started = new Set<number>();
+  // Each plugin is wrapped by a child object (Object.create), not a copy: a plugin that is a class
+  // instance keeps its prototype's hooks, and Apollo's `'…' in plugin` tests still see its marks.
   const wrapped = plugins.map((plugin, index): ApolloServerPlugin<any> => {
     const own = plugin.serverWillStart?.bind(plugin);
-    const noted: ApolloServerPlugin<any> = {
-      ...plugin,
+    const hooks: Partial<ApolloServerPlugin<any>> = {
       async serverWillStart(server) {
+        if (index === 0) {
+          const problem = servedProblem(server.schema);
+          if (problem !== null) {
+            report(`gatehouse/apollo: ${problem}`);
+            throw new Error(`gatehouse/apollo: ${problem}`);
+          }
+        }
         started.add(index);
         return own?.(server);
       },
     };
-    if (index !== 0) return noted;
-    const requestDidStart = plugin.requestDidStart?.bind(plugin);
-    return {
-      ...noted,
-      async serverWillStart(server) {
-        const problem = servedProblem(server.schema);
-        if (problem !== null) {
-          report(`gatehouse/apollo: ${problem}`);
-          throw new Error(`gatehouse/apollo: ${problem}`);
-        }
-        return noted.serverWillStart?.(server);
-      },
-      async requestDidStart(request) {
+    if (index === 0) {
+      const requestDidStart = plugin.requestDidStart?.bind(plugin);
+      hooks.requestDidStart = async (request) => {
         if (!isOurs(request.contextValue)) {
           report(FOREIGN_CONTEXT);
           // Thrown here, Apollo answers 500 before any resolver runs, and logs this message.
           throw new Error(FOREIGN_CONTEXT);
         }
         return requestDidStart?.(request);
-      },
-    };
+      };
+    }
+    return Object.assign(Object.create(plugin) as ApolloServerPlugin<any>, hooks);
   });
   return {
     plugins: wrapped,
