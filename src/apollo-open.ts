@@ -6,13 +6,15 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import type { App } from './app';
-import type { GatehouseForApollo } from './apollo-types';
+import type { ApolloContextArgument, GatehouseForApollo } from './apollo-types';
 import { clientAddress } from './client-address';
 import type { GatehouseContext } from './context';
 import type { GatehouseOptions } from './gatehouse-options';
 import { openApp } from './open-app';
 import { errorPolicy, formatGatehouseError, gatehousePlugins, gatehouseValidationRules, subscriptionRuleThrows } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
+import { servedSchemaProblem } from './enforcement/served-schema';
+import { apolloWiring } from './graphql/plugins/apollo-wiring';
 import { embeddedServerPlugin } from './graphql/plugins/embedded-server';
 import { requestContext } from './graphql/request-context';
 import { startEventBus } from './http/server';
@@ -24,6 +26,21 @@ function forwardedFor(headers: IncomingMessage['headers']): string | undefined {
   const value = Array.isArray(header) ? header.join(',') : header;
   if (value === undefined) return undefined;
   return value.slice(value.lastIndexOf(',') + 1).trim();
+}
+
+/**
+ * The Node request an integration handed the context function. Integrations that hand something
+ * else (Fastify's `request`, a serverless event) failed with a TypeError about `headers` or
+ * `remoteAddress`; this one says what to pass.
+ */
+function nodeRequestOf(argument: unknown): ApolloContextArgument['req'] {
+  const req = (argument as Partial<ApolloContextArgument> | null | undefined)?.req;
+  if (typeof req?.headers !== 'object' || req.headers === null || typeof req.socket !== 'object' || req.socket === null)
+    throw new TypeError(
+      'gatehouse/apollo: g.context takes { req }, the Node request (req.headers, req.socket) of your integration; ' +
+        'with @as-integrations/fastify, pass context: (request) => g.context({ req: request.raw }).',
+    );
+  return req;
 }
 
 /** gatehouseForApollo with the App behind it, for gatehouse's own tests and benchmark. */
@@ -47,13 +64,22 @@ export async function openForApollo<Tables = any>(options: GatehouseOptions): Pr
     return { log, attached: { log, plugins } };
   });
   const { app, store, schema, config } = opened;
-  const { log, plugins } = opened.attached;
+  const { log } = opened.attached;
+  // Refuses every request of a server missing g.plugins or g.context, rather than serving without them.
+  const wiring = apolloWiring(
+    opened.attached.plugins,
+    (context) => (context as { app?: unknown } | null)?.app === app,
+    (message) => log.error(message),
+    (served) => (served === schema ? null : servedSchemaProblem(served, config.authStrict)),
+  );
   let closed: Promise<void> | undefined;
   const attached: AttachedSubscriptions[] = [];
   const forApollo: GatehouseForApollo<Tables> = {
     schema,
-    plugins: plugins as unknown as ApolloServerPlugin<GatehouseContext>[],
-    async context({ req }) {
+    plugins: wiring.plugins as ApolloServerPlugin<GatehouseContext>[],
+    async context(argument) {
+      wiring.assertStarted();
+      const req = nodeRequestOf(argument);
       const requestId = randomUUID();
       const context = await requestContext(app, {
         headers: req.headers,

@@ -107,6 +107,8 @@ export interface Config {
   };
   /** Longest a request may take to arrive in full, in milliseconds; then 408. Default 30 s. */
   readonly requestTimeoutMs: number;
+  /** Longest a `@policy` may take to answer, in milliseconds; then it denies (logged). Default 10 s. */
+  readonly policyTimeoutMs: number;
   /**
    * Refuse to start when a root Query, Mutation or Subscription field carries none of @public, @auth,
    * @hasRole, @requiresScopes, @credentials, @owner, @inOrganization or @policy (on the field or its
@@ -298,6 +300,7 @@ export function parseConfig(env: Env): Config {
       maxCost: integer(env, 'MAX_QUERY_COST', 5000, 10, 10_000_000),
     },
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    policyTimeoutMs: integer(env, 'POLICY_TIMEOUT_MS', 10_000, 10, 600_000),
     authStrict: boolean(env, 'AUTH_STRICT', true),
     refuseDeniedQueries: boolean(env, 'REFUSE_DENIED_QUERIES', false),
     introspection: boolean(env, 'INTROSPECTION', nodeEnv !== 'production'),

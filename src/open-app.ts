@@ -33,7 +33,7 @@ export async function openApp<Attached>(
 ): Promise<OpenedApp<Attached>> {
   const config = options.env === undefined ? loadConfig() : parseConfig(options.env);
   // Built before the database opens: a schema mistake (an unmarked root field) fails fast.
-  const schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
+  const schema = buildSchema(appSchemaOf(options), { strict: config.authStrict, policyTimeoutMs: config.policyTimeoutMs });
   // The listener may connect before the logger exists: its last event waits for it.
   let logListener: ((event: 'lost' | 'listening', error?: unknown) => void) | undefined;
   let early: ['lost' | 'listening', unknown] | undefined;

@@ -69,7 +69,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   try {
     await migrateToLatest(store);
     if (options.migrations !== undefined) await migrateApplication(store, options.migrations);
-    schema = buildSchema(appSchemaOf(options), { strict: config.authStrict });
+    schema = buildSchema(appSchemaOf(options), { strict: config.authStrict, policyTimeoutMs: config.policyTimeoutMs });
     app = createApp(config, store, { roles: declaredRoles(schema), ...(options.now ? { now: options.now } : {}) });
     await app.accessTokens.ready();
     server = createApolloServer(app, { log: pino({ level: config.logLevel }), schema });

@@ -6,7 +6,9 @@
 //   returns exactly `true` (the shape of Apollo Federation's `@policy`). A type's and a field's
 //   `@policy` both apply. Anything but `true` denies: `false`, a truthy non-boolean, a throw, a
 //   rejection (fail closed). A failure is logged with the request id and the policy's name, never sent.
-// - A policy runs at most once per (policy, object) in a request: the verdict is remembered on the
+// - A policy runs at most once per (policy, object) in a request (per (policy, object, field,
+//   arguments) for a field with arguments: a verdict reached with `redacted: true` must not answer
+//   `redacted: false`, seen 2026-12-06): the verdict is remembered on the
 //   request's context (or on the scope a subscription sets per event, as ownership.ts does), keyed
 //   by the object itself; on a root field, where there is no object, by the field's response key,
 //   so the mutation gate's decision is the one the resolver uses.
@@ -19,6 +21,7 @@ import type { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer';
 import { Denial, forbidden, unauthenticated } from './denials';
 import {
+  argumentsKey,
   FAILED,
   type ItemPath,
   indexPrimed,
@@ -43,7 +46,11 @@ export interface PolicyInput<TObject = any, TContext = any> {
   readonly viewer: Viewer | null;
   /** On an object's field, the object (the parent); on a root field, undefined. */
   readonly object: TObject | undefined;
-  /** The field's arguments (on an object's field, those of the first field that asked about this object). */
+  /**
+   * The field's arguments. On an object's field that has none, `{}`, and the verdict holds for every
+   * such field of the object; on one with arguments, the verdict holds for that field with exactly
+   * these arguments.
+   */
   readonly args: Readonly<Record<string, any>>;
   /** The request's context (`context.db`, `context.loadUser`, your loaders …). */
   readonly context: TContext;
@@ -166,6 +173,8 @@ interface Question {
   readonly context: unknown;
   readonly coordinate: string;
   readonly rootKey: string;
+  /** On the field of an object that has arguments: the field and its arguments, as a key (argumentsKey). */
+  readonly argumentsKey?: string;
 }
 
 /** The verdict of one policy on one question, remembered for the request. */
@@ -173,7 +182,15 @@ function runPolicy(policies: Policies | undefined, name: string, q: Question): V
   const context = q.context;
   const state = typeof context === 'object' && context !== null ? stateOf(context, name) : null;
   const object = q.object;
-  const remembered = state === null ? undefined : object !== undefined ? knownVerdict(state, object) : state.byRoot.get(q.rootKey);
+  const byArguments = object !== undefined && q.argumentsKey !== undefined ? state?.byArguments : undefined;
+  const remembered =
+    state === null
+      ? undefined
+      : byArguments !== undefined
+        ? byArguments.get(object!)?.get(q.argumentsKey!)
+        : object !== undefined
+          ? knownVerdict(state, object)
+          : state.byRoot.get(q.rootKey);
   if (remembered !== undefined) {
     if (!(remembered instanceof PendingVerdict)) return remembered;
     return remembered.results.then((r) => r[remembered.index] ?? FAILED);
@@ -194,7 +211,14 @@ function runPolicy(policies: Policies | undefined, name: string, q: Question): V
     verdict = results instanceof Promise ? results.then((r) => r[0] ?? FAILED) : (results[0] ?? FAILED);
   }
   if (state === null) return verdict;
-  const remember = (value: Verdict) => (object !== undefined ? state.byObject.set(object, value) : state.byRoot.set(q.rootKey, value));
+  const remember = (value: Verdict) => {
+    if (byArguments !== undefined) {
+      let verdicts = byArguments.get(object!);
+      if (verdicts === undefined) byArguments.set(object!, (verdicts = new Map()));
+      verdicts.set(q.argumentsKey!, value);
+    } else if (object !== undefined) state.byObject.set(object, value);
+    else state.byRoot.set(q.rootKey, value);
+  };
   remember(verdict);
   // Once settled, later asks about the same object get the plain value: no promise, no tick.
   if (typeof verdict === 'object') void verdict.then(remember);
@@ -313,6 +337,11 @@ export function compilePolicyCheck(
   policies: Policies | undefined,
   /** The `@policy` rules as written (`@policy(policies: [["a"]]) on Type.field`), for `extensions.rule` and the denial log. */
   ruleText: string | null = null,
+  /**
+   * The field (of an object) has arguments: its verdicts are kept per object, field and arguments,
+   * never taken from, nor given to, another field or the same field with other arguments.
+   */
+  withArguments = false,
 ): PolicyCheck {
   const denial = (viewer: Viewer | null, outcome: Outcome): GraphQLError | null => {
     if (outcome === true) return null;
@@ -328,7 +357,7 @@ export function compilePolicyCheck(
   let lastScope: object | undefined;
   let lastState: PolicyState | undefined;
   return (viewer, object, args, context, rootKey, itemPath) => {
-    if (single !== undefined && object !== undefined && typeof context === 'object' && context !== null) {
+    if (!withArguments && single !== undefined && object !== undefined && typeof context === 'object' && context !== null) {
       const scope = scopeOf(context);
       if (scope !== lastScope) {
         lastState = stateIn(scope, single);
@@ -345,7 +374,15 @@ export function compilePolicyCheck(
       }
       if (known === false || known === FAILED) return denial(viewer, known);
     }
-    const q: Question = { viewer, object, args, context, coordinate, rootKey: object === undefined ? `${coordinate}@${rootKey}` : '' };
+    const q: Question = {
+      viewer,
+      object,
+      args,
+      context,
+      coordinate,
+      rootKey: object === undefined ? `${coordinate}@${rootKey}` : '',
+      ...(withArguments && object !== undefined ? { argumentsKey: `${coordinate} ${argumentsKey(args)}` } : {}),
+    };
     const verdict = single !== undefined ? runPolicy(policies, single, q) : everyRule(rules, 0, (name) => runPolicy(policies, name, q));
     if (verdict === true) return null;
     return typeof verdict === 'object' ? verdict.then((v) => denial(viewer, v)) : denial(viewer, verdict);

@@ -29,7 +29,15 @@ export function guardPolicies(
   const written = requirement.sources.flatMap((source) =>
     source.policies !== undefined && source.rule !== undefined && source.reportOnly !== true ? [source.rule] : [],
   );
-  const check = compilePolicyCheck(requirement.policies, coordinate, policies, written.length === 0 ? null : written.join(' and '));
+  // On an object's field with arguments, a verdict holds for those arguments only (policies.ts).
+  const withArguments = !onRoot && Object.keys(fieldConfig.args ?? {}).length > 0;
+  const check = compilePolicyCheck(
+    requirement.policies,
+    coordinate,
+    policies,
+    written.length === 0 ? null : written.join(' and '),
+    withArguments,
+  );
   const inner = fieldConfig.resolve ?? defaultFieldResolver;
   return {
     ...fieldConfig,

@@ -54,6 +54,11 @@ export interface PolicyState {
   // an ephemeron table the garbage collector pays for on every pass.
   readonly byObject: Map<object, Verdict | PendingVerdict>;
   readonly byRoot: Map<string, Verdict>;
+  /**
+   * Verdicts asked for by a field with arguments, by object and then by those arguments
+   * (argumentsKey): a verdict reached with one field's arguments is never another's.
+   */
+  readonly byArguments: Map<object, Map<string, Verdict>>;
   pending: PendingBatch | null;
   /** The last object found allowed: an item's sibling fields ask about it one after another. */
   lastAllowed: object | undefined;
@@ -73,7 +78,10 @@ export function stateIn(scope: object, name: string): PolicyState {
   if (byName === undefined) perRequest.set(scope, (byName = new Map()));
   let state = byName.get(name);
   if (state === undefined)
-    byName.set(name, (state = { byObject: new Map(), byRoot: new Map(), pending: null, lastAllowed: undefined, primed: [] }));
+    byName.set(
+      name,
+      (state = { byObject: new Map(), byRoot: new Map(), byArguments: new Map(), pending: null, lastAllowed: undefined, primed: [] }),
+    );
   return state;
 }
 
@@ -129,4 +137,25 @@ export function keepPrimed(
     // Moved into the Map while the batch was running: its marks there become plain verdicts.
     if (list.indexed) for (let i = 0; i < objects.length; i++) state.byObject.set(objects[i]!, r[i] ?? FAILED);
   });
+}
+
+/** Sorts plain objects' keys, so that the same arguments give the same key whatever their order. */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype)
+    return value;
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+let unkeyable = 0;
+
+/**
+ * A field's coerced arguments as a key. Arguments that JSON cannot write (a BigInt, a cycle) get a
+ * key of their own each time: the policy is asked again rather than answered for other arguments.
+ */
+export function argumentsKey(args: Readonly<Record<string, unknown>>): string {
+  try {
+    return JSON.stringify(args, sortedKeys);
+  } catch {
+    return `\u0000unkeyable ${++unkeyable}`;
+  }
 }

@@ -265,7 +265,7 @@ export function apolloServerConfig(app: App, options: GatehouseApolloOptions): A
   const policy = errorPolicy(app, options.log);
   const validationRules = gatehouseValidationRules(app);
   return {
-    schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict }),
+    schema: options.schema ?? buildSchema({}, { strict: app.config.authStrict, policyTimeoutMs: app.config.policyTimeoutMs }),
     // Per caller (src/graphql/plugins/visible-introspection.ts); off (introspectionOffRule) in production unless INTROSPECTION=true.
     introspection: true,
     includeStacktraceInErrorResponses: false,

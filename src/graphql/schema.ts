@@ -13,6 +13,7 @@ import { accountLoaders } from './loaders';
 import { accountPolicies, assertNoReservedPolicyNames } from './policies';
 import { withoutDeclaredEnums } from './declared-enums';
 import type { Policies } from '../enforcement/policies';
+import { withPolicyDeadline } from '../enforcement/policy-deadline';
 import { resolvers as accountResolvers } from './resolvers';
 import { buildSubgraphSourceSchema, refuseForgeableEntities, type SubgraphOptions } from './subgraph';
 
@@ -74,14 +75,14 @@ export function buildSourceSchema(app: AppSchema = {}): GraphQLSchema {
 }
 
 /** The executable schema with every directive enforced. Strict (the default) refuses open root fields. */
-export function buildSchema(app: AppSchema = {}, options: { strict?: boolean } = {}): GraphQLSchema {
+export function buildSchema(app: AppSchema = {}, options: { strict?: boolean; policyTimeoutMs?: number } = {}): GraphQLSchema {
   assertNoReservedPolicyNames(app.policies);
   const source = buildSourceSchema(app);
   if (app.subgraph !== undefined && app.subgraph !== false) refuseForgeableEntities(source);
   return applyAuthDirectives(source, {
     strict: options.strict ?? true,
     loaders: { ...accountLoaders, ...app.loaders },
-    policies: { ...app.policies, ...accountPolicies(() => source) },
+    policies: withPolicyDeadline({ ...app.policies, ...accountPolicies(() => source) }, options.policyTimeoutMs),
     onWouldDeny: reportWouldDeny,
   });
 }

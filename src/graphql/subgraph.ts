@@ -24,6 +24,7 @@ import {
   type ConstValueNode,
   type DocumentNode,
   type GraphQLSchema,
+  GraphQLInterfaceType,
   GraphQLObjectType,
   isObjectType,
   Kind,
@@ -34,6 +35,7 @@ import {
 import { fieldRequirement, objectDependencies } from '../enforcement/requirements';
 import { validId } from '../services/validation';
 import type { GraphQLContext } from './context';
+import { checkedEntities, rejectingReference } from './entity-representations';
 
 /** The federation version gatehouse links: the first with @authenticated, @requiresScopes and @policy is 2.6. */
 export const FEDERATION_URL = 'https://specs.apollo.dev/federation/v2.9';
@@ -169,7 +171,7 @@ function splitReferences(resolvers: readonly IResolvers[]): { maps: IResolvers[]
         copy[type] = entry;
         continue;
       }
-      references.set(type, reference as ReferenceResolver);
+      references.set(type, rejectingReference(reference as ReferenceResolver));
       const { __resolveReference: _dropped, ...others } = fields as Record<string, unknown>;
       copy[type] = others;
     }
@@ -251,19 +253,27 @@ export function buildSubgraphSourceSchema(
   // whose `_service` and `_entities` resolvers it keeps.
   const withResolvers = addResolversToSchema({ schema: federated, resolvers: mergeResolvers(maps) });
   withRouterSdl(withResolvers);
+  const entities = withResolvers.getQueryType()?.getFields()['_entities'];
+  if (entities?.resolve !== undefined) entities.resolve = checkedEntities(entities.resolve);
+  const withReference = <Config extends { extensions?: unknown }>(config: Config, reference: ReferenceResolver): Config => {
+    const extensions = (config.extensions ?? {}) as { apollo?: { subgraph?: Record<string, unknown> } };
+    return {
+      ...config,
+      extensions: {
+        ...extensions,
+        apollo: { ...extensions.apollo, subgraph: { ...extensions.apollo?.subgraph, resolveReference: reference } },
+      },
+    };
+  };
   return mapSchema(withResolvers, {
     [MapperKind.OBJECT_TYPE]: (type) => {
       const reference = references.get(type.name);
-      if (reference === undefined) return type;
-      const config = type.toConfig();
-      const extensions = config.extensions as { apollo?: { subgraph?: Record<string, unknown> } };
-      return new GraphQLObjectType({
-        ...config,
-        extensions: {
-          ...extensions,
-          apollo: { ...extensions.apollo, subgraph: { ...extensions.apollo?.subgraph, resolveReference: reference } },
-        },
-      });
+      return reference === undefined ? type : new GraphQLObjectType(withReference(type.toConfig(), reference));
+    },
+    // An entity interface's (`interface Media @key(…)`): federation resolves `__typename: "Media"` through it.
+    [MapperKind.INTERFACE_TYPE]: (type) => {
+      const reference = references.get(type.name);
+      return reference === undefined ? type : new GraphQLInterfaceType(withReference(type.toConfig(), reference));
     },
   });
 }

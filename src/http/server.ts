@@ -102,7 +102,7 @@ export async function startEventBus(app: App, log: Pick<FastifyInstance['log'], 
 export async function createHttpServer(app: App, options: HttpServerOptions = {}): Promise<HttpServer> {
   const { config } = app;
   const fastify = createFastify(config);
-  const schema = options.schema ?? buildSchema({}, { strict: config.authStrict });
+  const schema = options.schema ?? buildSchema({}, { strict: config.authStrict, policyTimeoutMs: config.policyTimeoutMs });
   const apollo = createApolloServer(app, { log: fastify.log as never, plugins: [fastifyApolloDrainPlugin(fastify)], schema });
   await apollo.start();
   const lifecycle = createLifecycle(fastify, apollo, app.store, config);

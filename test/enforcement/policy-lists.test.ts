@@ -17,6 +17,8 @@ const typeDefs = /* GraphQL */ `
     items: [Item] @public
     nested: [[Item]] @public
     item(id: ID!): Item @public
+    "Fresh copies of the items from \`from\` on; with \`holes\`, a null before each."
+    slice(from: Int!, holes: Boolean = false): [Item] @public
   }
 `;
 
@@ -38,6 +40,8 @@ function schemaWith(asynchronous: boolean) {
           items: () => items,
           nested: () => [items.slice(0, 3), items.slice(3)],
           item: (_: unknown, { id }: { id: string }) => items.find((item) => item.id === id) ?? null,
+          slice: (_: unknown, { from, holes }: { from: number; holes: boolean }) =>
+            items.slice(from).flatMap((item) => (holes ? [null, { ...item }] : [{ ...item }])),
         },
       },
     }),
@@ -72,6 +76,17 @@ describe.each([
     expect(denied).toContain('b.5.id FORBIDDEN');
     expect(denied).toContain('one.name FORBIDDEN');
     expect(denied).toContain('nested.1.0.name FORBIDDEN');
+  });
+
+  it('keeps the lists of one field asked twice with other arguments apart, holes included', async () => {
+    const { schema } = schemaWith(asynchronous);
+    // The same positions hold other objects in each list: a verdict found by position must be its own list's.
+    const document = parse('{ a: slice(from: 0) { name } b: slice(from: 1) { name } c: slice(from: 1, holes: true) { name } }');
+    const result = await execute({ schema, document, contextValue: { viewer } });
+    const data = result.data as Record<string, unknown>;
+    expect(names(data['a'])).toEqual(expected);
+    expect(names(data['b'])).toEqual(expected.slice(1));
+    expect(names(data['c'])).toEqual(expected.slice(1).flatMap((name) => [null, name]));
   });
 
   it('a single field first, the list after: the list reuses that verdict and decides only the others', async () => {

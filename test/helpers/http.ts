@@ -105,7 +105,7 @@ export async function startHttpServer(options: HttpHarnessOptions = {}): Promise
     // The notes example's table is always there: tests of gatehouse's own behaviour use notes as
     // ordinary application fields, beside fields of their own (`app`).
     await migrateApplication(store, options.app?.migrations ?? notes.migrations);
-    schema = buildSchema((options.app ?? notes) as never, { strict: config.authStrict });
+    schema = buildSchema((options.app ?? notes) as never, { strict: config.authStrict, policyTimeoutMs: config.policyTimeoutMs });
     app = createApp(config, store, { roles: declaredRoles(schema), ...options.appOptions, ...(options.now ? { now: options.now } : {}) });
     await app.accessTokens.ready();
     server = await createHttpServer(app, { schema });

@@ -240,6 +240,41 @@ describe.each(databasesUnderTest())('organizations over HTTP on %s', (dialect) =
     expect(codes(add)).toEqual(['FORBIDDEN']);
   });
 
+  it("refuses an OWNER's API key every membership change before anything runs: a leaked key takes no organization over", async () => {
+    const owner = await signUp(h);
+    const member = await signUp(h);
+    const thief = await signUp(h);
+    const id = await createOrganization(owner);
+    await h.gql(ADD, { variables: { org: id, email: member.email }, headers: bearer(owner) });
+    const key = { 'x-api-key': (await createKey(h, owner.accessToken)).secret };
+    const attempts = [
+      [ADD, { org: id, email: thief.email, role: 'OWNER' }, 'addMember'],
+      [SET_ROLE, { org: id, user: member.id, role: 'ADMIN' }, 'setMemberRole'],
+      [REMOVE, { org: id, user: member.id }, 'removeMember'],
+      [REMOVE, { org: id, user: owner.id }, 'removeMember'],
+    ] as const;
+    for (const [query, variables, field] of attempts) {
+      const refused = await other.gql(query, { variables, headers: key });
+      expect(refused.body.data).toBeUndefined();
+      expect(refused.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([[[field], 'FORBIDDEN']]);
+    }
+    // Nothing changed: the OWNER and the MEMBER, and no one else.
+    const seen = await h.gql(ORG, { variables: { id }, headers: bearer(owner) });
+    const roles = seen.body.data?.['organization']?.members?.edges?.map((e: { node: { role: string; user: { id: string } } }) => [
+      e.node.user.id,
+      e.node.role,
+    ]);
+    expect(new Map(roles)).toEqual(
+      new Map([
+        [owner.id, 'OWNER'],
+        [member.id, 'MEMBER'],
+      ]),
+    );
+    // The OWNER's own session still may.
+    const added = await h.gql(ADD, { variables: { org: id, email: thief.email }, headers: bearer(owner) });
+    expect(added.body.errors).toBeUndefined();
+  });
+
   it("a member's API key acts with the member's organization roles within the key's scopes", async () => {
     const owner = await signUp(h);
     const member = await signUp(h);

@@ -164,7 +164,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Adds the account with this email (ADMIN of the organization; only an OWNER may add an OWNER). An
-   * address that names no account, or one already a member, gives the same BAD_USER_INPUT.
+   * address that names no account, or one already a member, gives the same BAD_USER_INPUT. Not with
+   * an API key: a leaked key must not add members (an OWNER's could add its holder as OWNER).
    */
   addMember?: Maybe<Membership>;
   /**
@@ -205,7 +206,10 @@ export type Mutation = {
   logoutEverywhere: Scalars['Boolean']['output'];
   /** Exchanges a refresh token (once) for a new access and refresh token. */
   refreshToken: AuthPayload;
-  /** Removes a member: an ADMIN of the organization, or the member themself (leaving). The last OWNER stays. */
+  /**
+   * Removes a member: an ADMIN of the organization, or the member themself (leaving). The last OWNER
+   * stays. Not with an API key.
+   */
   removeMember: Scalars['Boolean']['output'];
   /** Revokes one of the caller's keys; an ADMIN may revoke any key (decided before anything runs). Not with an API key. */
   revokeApiKey?: Maybe<ApiKey>;
@@ -226,6 +230,7 @@ export type Mutation = {
   /**
    * Changes a member's role (ADMIN of the organization; only an OWNER grants or takes OWNER; the last
    * OWNER stays). Granting OWNER is decided before anything runs; taking it, with the member's row.
+   * Not with an API key.
    */
   setMemberRole?: Maybe<Membership>;
   /** Sets a user's roles to exactly this one. The last ADMIN cannot lose ADMIN. Not with an API key. Audited. */
