@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildSchema } from 'graphql';
-import { devVars, gql as processGql, registerProcessCleanup, startServer, stopWithSigterm, tempDir } from '../helpers/process';
+import {
+  devVars,
+  gatehouseStart,
+  gql as processGql,
+  registerProcessCleanup,
+  startServer,
+  stopWithSigterm,
+  tempDir,
+} from '../helpers/process';
 
 /* The `gatehouse` bin (src/cli/gatehouse.ts), run from source. `start` is tested on the packed
  * package by .ci/package-smoke; migrate, admin and auth-map have tests of their own. */
@@ -83,15 +91,7 @@ describe('start --subgraph', () => {
   registerProcessCleanup();
 
   it('serves the module as an Apollo Federation subgraph: _service { sdl } with User and the module’s entity', async () => {
-    const running = await startServer(devVars(tempDir()), [
-      process.execPath,
-      '--import',
-      'tsx',
-      join('src', 'cli', 'gatehouse.ts'),
-      'start',
-      '--subgraph',
-      join('test', 'helpers', 'subgraph-app.ts'),
-    ]);
+    const running = await startServer(devVars(tempDir()), gatehouseStart(join('test', 'helpers', 'subgraph-app.ts'), '--subgraph'));
     const response = await processGql(running.url, '{ _service { sdl } }');
     const sdl = String(response.body.data?.['_service']?.sdl);
     expect(sdl).toMatch(/type User\s+@key\(fields: "id"\)/);

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { devVars, exitWithin, gql, registerProcessCleanup, spawnServer, startServer, tempDir } from '../helpers/process';
+import { devVars, exitWithin, gatehouseStart, gql, registerProcessCleanup, spawnServer, startServer, tempDir } from '../helpers/process';
 import { eventually } from '../helpers/ws';
 
 registerProcessCleanup();
@@ -32,7 +32,7 @@ const start = (policies: string) => {
   const dir = tempDir();
   const module = join(dir, 'application.js');
   writeFileSync(module, moduleText(policies));
-  return { dir, command: [process.execPath, '--import', 'tsx', join('src', 'cli', 'gatehouse.ts'), 'start', module] as const };
+  return { dir, command: gatehouseStart(module) };
 };
 
 it('serves the policies a module exports: the policy decides, and refuses a mutation before it runs', async () => {

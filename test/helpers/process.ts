@@ -66,6 +66,11 @@ function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
 export type Command = readonly [string, ...string[]];
 const DEMO_FROM_SOURCE: Command = [process.execPath, '--import', 'tsx', 'examples/notes/main.ts'];
 
+/** `gatehouse start [...options] MODULE` from source, through tsx's loader: an application as the CLI serves it. */
+export function gatehouseStart(module: string, ...options: string[]): Command {
+  return [process.execPath, '--import', 'tsx', join('src', 'cli', 'gatehouse.ts'), 'start', ...options, module];
+}
+
 export function spawnServer(vars: Record<string, string>, command: Command = DEMO_FROM_SOURCE): Omit<Running, 'url'> {
   const [file, ...args] = command;
   // A command such as `npm start` runs the server as a grandchild: in its own process group, so the

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createUser } from '../../src/services/accounts';
 import { codes, signUp } from '../helpers/accounts';
 import { type HttpHarness, startHttpServer } from '../helpers/http';
-import { delay, devVars, gql, registerProcessCleanup, type Running, startServer, tempDir } from '../helpers/process';
+import { delay, devVars, gatehouseStart, gql, registerProcessCleanup, type Running, startServer, tempDir } from '../helpers/process';
 import { eventually, openSocket } from '../helpers/ws';
 
 registerProcessCleanup({ per: 'file' });
@@ -144,14 +144,7 @@ describe('the would-deny log line, through the real process', () => {
       module,
       `exports.typeDefs = ${JSON.stringify(TYPE_DEFS)};\nexports.resolvers = { Query: { trialUsers: () => 'served', enforcedUsers: () => 'served' }, Mutation: { trialNote: () => true }, Subscription: { trialTicks: { subscribe: async function* () { yield 1; }, resolve: (n) => n } } };\n`,
     );
-    server = await startServer(devVars(dir, { LOG_LEVEL: 'info', METRICS_TOKEN }), [
-      process.execPath,
-      '--import',
-      'tsx',
-      join('src', 'cli', 'gatehouse.ts'),
-      'start',
-      module,
-    ]);
+    server = await startServer(devVars(dir, { LOG_LEVEL: 'info', METRICS_TOKEN }), gatehouseStart(module));
   });
 
   it('logs "would deny" once per field and window, with the argument, rule, caller kind and request id; counts every request', async () => {

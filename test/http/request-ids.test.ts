@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codes, signUp } from '../helpers/accounts';
 import { errorRequestIds, expectOwnRequestIds, get, post, startHttpServer } from '../helpers/http';
-import { delay, devVars, gql, registerProcessCleanup, type Running, startServer, tempDir } from '../helpers/process';
+import { delay, devVars, gatehouseStart, gql, registerProcessCleanup, type Running, startServer, tempDir } from '../helpers/process';
 import { eventually, openSocket } from '../helpers/ws';
 
 registerProcessCleanup({ per: 'file' });
@@ -44,14 +44,7 @@ beforeAll(async () => {
   const dir = tempDir();
   const module = join(dir, 'application.js');
   writeFileSync(module, APPLICATION);
-  server = await startServer(devVars(dir, { LOG_LEVEL: 'debug' }), [
-    process.execPath,
-    '--import',
-    'tsx',
-    join('src', 'cli', 'gatehouse.ts'),
-    'start',
-    module,
-  ]);
+  server = await startServer(devVars(dir, { LOG_LEVEL: 'debug' }), gatehouseStart(module));
 });
 
 /** The JSON log lines with this request id, once the process has written its "request completed" line (debug for a 200). */
