@@ -9,15 +9,17 @@
  *
  * The id is a random UUID made per request (src/http/server.ts): it says nothing about the caller
  * or the account, so two answers that must tell nothing apart (a wrong password and an unknown
- * email) still differ only by it. An error that already names a request (a masked error, a refusal
- * made before Apollo had a context) keeps its own: it was made for this request.
+ * email) still differ only by it. Every error gets the request's id, whatever `requestId` it
+ * already had: gatehouse's own (masked errors, refusals made before Apollo had a context) were made
+ * with this very id, and any other (an application's GraphQLError, an upstream's error passed on)
+ * must not name another request in the answer an operator is then asked to look up.
  */
 import type { GraphQLFormattedError } from 'graphql';
 
-/** `errors`, each with `extensions.requestId` (`requestId` where it had none). The same array when nothing changes. */
+/** `errors`, each with `extensions.requestId` set to `requestId`. The same array when nothing changes. */
 export function namingRequest(errors: readonly GraphQLFormattedError[], requestId: string | undefined): readonly GraphQLFormattedError[] {
-  if (requestId === undefined || errors.every((error) => error.extensions?.['requestId'] !== undefined)) return errors;
+  if (requestId === undefined || errors.every((error) => error.extensions?.['requestId'] === requestId)) return errors;
   return errors.map((error) =>
-    error.extensions?.['requestId'] !== undefined ? error : { ...error, extensions: { ...error.extensions, requestId } },
+    error.extensions?.['requestId'] === requestId ? error : { ...error, extensions: { ...error.extensions, requestId } },
   );
 }

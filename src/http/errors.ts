@@ -18,7 +18,7 @@ export function httpErrorBody(message: string, code: string, requestId: string) 
 }
 
 /**
- * Adds `requestId` to every error of a JSON error body that lacks one (src/graphql/request-ids.ts):
+ * Names the request in every error of a JSON error body (src/graphql/request-ids.ts):
  * Apollo's refusals made before it has a request context (CSRF, a malformed body), a 429, a masked
  * 500 made where Apollo has no request context. Called for answers of status 400 and above only:
  * the errors of a 200 got theirs inside Apollo, and the request's path pays nothing here.

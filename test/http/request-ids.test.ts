@@ -23,6 +23,7 @@ exports.typeDefs = \`
     mustHave: String! @public
     uncoded: String @public
     fine: String @public
+    claimsAnother: String @public
   }
 \`;
 exports.resolvers = {
@@ -34,6 +35,10 @@ exports.resolvers = {
       throw new GraphQLError('lookup failed at db-7');
     },
     fine: () => 'fine',
+    claimsAnother: () => {
+      const { GraphQLError } = require(${JSON.stringify(require.resolve('graphql'))});
+      throw new GraphQLError('the upstream refused', { extensions: { code: 'UPSTREAM_REFUSED', requestId: 'another-request' } });
+    },
   },
 };
 `;
@@ -78,6 +83,20 @@ it.each([
   expect(errors[0]).toMatchObject({ requestId, path: [field] });
   // No line about this failure without the request's id.
   expect(server.stdout()).not.toContain('unexpected error outside GraphQL execution');
+});
+
+it("an application's error that names another request (extensions.requestId) is answered with this request's id", async () => {
+  const response = await gql(server.url, '{ fine claimsAnother }');
+  const requestId = response.headers.get('x-request-id');
+  expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+  expect(response.body.errors).toEqual([
+    {
+      message: 'the upstream refused',
+      path: ['claimsAnother'],
+      locations: expect.anything(),
+      extensions: { code: 'UPSTREAM_REFUSED', requestId },
+    },
+  ]);
 });
 
 describe('every error answer names its request', () => {
