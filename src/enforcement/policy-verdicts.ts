@@ -139,23 +139,46 @@ export function keepPrimed(
   });
 }
 
-/** Sorts plain objects' keys, so that the same arguments give the same key whatever their order. */
-function sortedKeys(_key: string, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype)
-    return value;
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 let unkeyable = 0;
 
+/** A value no key can be written for (or nested deeper than any query's arguments: a cycle). */
+class Unkeyable extends Error {}
+
 /**
- * A field's coerced arguments as a key. Arguments that JSON cannot write (a BigInt, a cycle) get a
- * key of their own each time: the policy is asked again rather than answered for other arguments.
+ * `value` as text that no other value writes: strings quoted, numbers by Object.is (NaN, -0 and
+ * Infinity apart from null and 0), plain objects by their sorted keys, arrays, Dates by their time.
+ * Anything else (a custom scalar's class instance, a Map, a Symbol or function an enum maps to)
+ * JSON would write as `{}` or leave out, the same for every value: it is not written (Unkeyable).
+ */
+function keyOf(value: unknown, depth: number): string {
+  if (depth > 64) throw new Unkeyable();
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return `[${value.map((item) => keyOf(item, depth + 1)).join(',')}]`;
+  if (value instanceof Date) return `Date(${value.getTime()})`;
+  if (typeof value === 'object') {
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) throw new Unkeyable();
+    const entries = Object.keys(value).sort();
+    return `{${entries.map((key) => `${JSON.stringify(key)}:${keyOf((value as Record<string, unknown>)[key], depth + 1)}`).join(',')}}`;
+  }
+  throw new Unkeyable();
+}
+
+/**
+ * A field's coerced arguments as a key: two keys are equal only for equal arguments. Arguments no
+ * key can be written for (see keyOf) get a key of their own each time: the policy is asked again
+ * rather than answered with the verdict for other arguments.
  */
 export function argumentsKey(args: Readonly<Record<string, unknown>>): string {
   try {
-    return JSON.stringify(args, sortedKeys);
+    return keyOf(args, 0);
   } catch {
+    // Unkeyable, or a getter or proxy that threw while read: asked again, as for any unkeyable value.
     return `\u0000unkeyable ${++unkeyable}`;
   }
 }
