@@ -21,7 +21,9 @@ import {
   getNamedType,
   getNullableType,
   isInputObjectType,
+  isInterfaceType,
   isNonNullType,
+  isObjectType,
 } from 'graphql';
 import type { Viewer } from '../auth/viewer';
 import { compileCheck } from './checks';
@@ -168,8 +170,30 @@ function schemaPlans(schema: GraphQLSchema): SchemaPlans {
   return plans;
 }
 
-function slotOf(schema: GraphQLSchema, plans: SchemaPlans, element: Element, coordinate: string): Slot | null {
-  const requirement = slotRule(schema, element, coordinate);
+/**
+ * An object field's argument with the same argument of each interface field it implements: a rule
+ * on an interface field's argument applies in every implementation, as one on the interface field
+ * does (an implementation that does not repeat it served the value to anyone).
+ */
+function argumentWithInherited(schema: GraphQLSchema, typeName: string, field: GraphQLField<unknown, unknown>, argument: GraphQLArgument) {
+  const type = schema.getType(typeName);
+  const inherited: [Element, string][] = [];
+  for (const face of isObjectType(type) || isInterfaceType(type) ? type.getInterfaces() : []) {
+    const same = face.getFields()[field.name]?.args.find((a) => a.name === argument.name);
+    if (same !== undefined) inherited.push([same, `${face.name}.${field.name}(${argument.name})`]);
+  }
+  return inherited;
+}
+
+function slotOf(
+  schema: GraphQLSchema,
+  plans: SchemaPlans,
+  element: Element,
+  coordinate: string,
+  inherited: readonly [Element, string][] = [],
+): Slot | null {
+  const sources = [[element, coordinate] as const, ...inherited].flatMap(([e, c]) => slotSources(schema, e, c));
+  const requirement = sources.length === 0 ? null : combineRequirements(sources, declaredRoles(schema));
   const fromViewer = fromViewerOf(schema, element, coordinate);
   const named = getNamedType(element.type);
   const inner = isInputObjectType(named) && plans.interesting.has(named.name) ? inputPlan(schema, plans, named) : null;
@@ -223,7 +247,13 @@ export function readArgumentPlan(schema: GraphQLSchema, typeName: string, field:
   const coordinate = `${typeName}.${field.name}`;
   const slots = new Map<string, Slot>();
   for (const argument of field.args) {
-    const slot = slotOf(schema, plans, argument, `${coordinate}(${argument.name})`);
+    const slot = slotOf(
+      schema,
+      plans,
+      argument,
+      `${coordinate}(${argument.name})`,
+      argumentWithInherited(schema, typeName, field, argument),
+    );
     if (slot !== null) slots.set(argument.name, slot);
   }
   if (slots.size === 0) return null;
