@@ -70,7 +70,7 @@ export async function openForApollo<Tables = any>(options: GatehouseOptions): Pr
     opened.attached.plugins,
     (context) => (context as { app?: unknown } | null)?.app === app,
     (message) => log.error(message),
-    (served) => (served === schema ? null : servedSchemaProblem(served, config.authStrict)),
+    (served) => (served === schema ? null : servedSchemaProblem(served, config.authStrict, schema)),
   );
   let closed: Promise<void> | undefined;
   const attached: AttachedSubscriptions[] = [];

@@ -125,6 +125,28 @@ describe('gatehouseForApollo in a server not wired as documented', () => {
     expect((await ask(url, '{ extra }')).body.data).toEqual({ extra: 'extra' });
   });
 
+  it("refuses to start on a schema built from g.schema with an argument rule nothing enforces, or a guarded field's resolver replaced", async () => {
+    const merged = (schema: ReturnType<typeof mergeSchemas>) => new ApolloServer<GatehouseContext>({ schema, plugins: g.plugins, logger });
+    const argumentRule = mergeSchemas({
+      schemas: [g.schema],
+      typeDefs: 'extend type Query { extra(all: Boolean @hasRole(role: ADMIN)): String @public }',
+      resolvers: { Query: { extra: () => 'extra' } },
+    });
+    await expect(merged(argumentRule).start()).rejects.toThrow(
+      /Query\.extra declares gatehouse rules that the served schema does not enforce/,
+    );
+    // Query.users is @hasRole(role: ADMIN): gatehouse's resolver checks it, the team's would not.
+    const replaced = mergeSchemas({ schemas: [g.schema], resolvers: { Query: { users: () => ({ totalCount: 7 }) } } });
+    await expect(merged(replaced).start()).rejects.toThrow(
+      /Query\.users declares gatehouse rules .*given a resolver in place of gatehouse's/,
+    );
+    // A resolver of a field without a rule may be replaced.
+    const server = merged(mergeSchemas({ schemas: [g.schema], resolvers: { Query: { publicMessage: () => 'ours' } } }));
+    servers.push(server);
+    const { url } = await startStandaloneServer(server, { context: g.context, listen: { port: 0, host: '127.0.0.1' } });
+    expect((await ask(url, '{ publicMessage }')).body.data).toEqual({ publicMessage: 'ours' });
+  });
+
   it("finds nothing unenforced in gatehouse's own schemas, the subgraph's included", async () => {
     expect(unenforcedFields(g.schema)).toEqual([]);
     const subgraph = await gatehouseForApollo({ ...notes, subgraph: true, env: testEnv() });
