@@ -37,12 +37,15 @@ export function isClientRefusal(error: unknown): boolean {
  * GraphQLError without a code; or a GraphQLError without a code that graphql-js raised while
  * executing: a value the schema's type refuses (a string for a DateTime), or one an application's
  * resolver threw. Those last ones were once masked only in formatError, which has no request: the
- * answer and the log line lacked the request id.
+ * answer and the log line lacked the request id. Also a GraphQLError coded INTERNAL_SERVER_ERROR
+ * raised in a field (gatehouse raises none there: an application's): it was masked without a log
+ * line, and sent as it was over WebSocket, message included.
  */
 export function unexpectedCause(error: GraphQLError): unknown {
   const original = error.path !== undefined && error.originalError !== undefined ? error.originalError : error;
   if (!(original instanceof GraphQLError)) return original;
-  if (original.extensions['code'] !== undefined || isClientRefusal(original)) return null;
+  const code = original.extensions['code'];
+  if ((code !== undefined && !(code === 'INTERNAL_SERVER_ERROR' && error.path !== undefined)) || isClientRefusal(original)) return null;
   return original.originalError ?? original;
 }
 

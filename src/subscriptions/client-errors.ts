@@ -44,7 +44,8 @@ function clientError(
   requestId: string,
   viewer: Viewer | null,
 ): GraphQLFormattedError {
-  if (error.extensions['code'] === undefined) {
+  const code = error.extensions['code'];
+  if (code === undefined || (code === 'INTERNAL_SERVER_ERROR' && error.path !== undefined)) {
     const cause = unexpectedCause(error) ?? error;
     const masking = logUnexpected(log, cause, { path: error.path, requestId }, 'subscription');
     return maskedError(masking, requestId, error.path);

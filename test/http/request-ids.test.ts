@@ -24,6 +24,7 @@ exports.typeDefs = \`
     uncoded: String @public
     fine: String @public
     claimsAnother: String @public
+    internalClaim: String @public
   }
 \`;
 exports.resolvers = {
@@ -38,6 +39,10 @@ exports.resolvers = {
     claimsAnother: () => {
       const { GraphQLError } = require(${JSON.stringify(require.resolve('graphql'))});
       throw new GraphQLError('the upstream refused', { extensions: { code: 'UPSTREAM_REFUSED', requestId: 'another-request' } });
+    },
+    internalClaim: () => {
+      const { GraphQLError } = require(${JSON.stringify(require.resolve('graphql'))});
+      throw new GraphQLError('ledger at db-9 failed', { extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'another-request' } });
     },
   },
 };
@@ -69,6 +74,12 @@ it.each([
   ['a resolver returning a string for DateTime', '{ when fine }', 'when', /DateTime cannot represent/],
   ['a resolver returning null for a non-null field', '{ fine mustHave }', 'mustHave', /Cannot return null for non-nullable field/],
   ['a resolver throwing a GraphQLError without a code', '{ uncoded fine }', 'uncoded', /lookup failed at db-7/],
+  [
+    'a resolver throwing a GraphQLError coded INTERNAL_SERVER_ERROR that names another request',
+    '{ internalClaim fine }',
+    'internalClaim',
+    /ledger at db-9 failed/,
+  ],
 ])('%s: INTERNAL_SERVER_ERROR with the request id, logged under it with the detail', async (_case, query, field, detail) => {
   const response = await gql(server.url, query);
   const requestId = response.headers.get('x-request-id');

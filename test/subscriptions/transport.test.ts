@@ -6,6 +6,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { GraphQLError } from 'graphql';
 import WebSocket from 'ws';
 import type { Kysely } from 'kysely';
 import * as notes from '../../examples/notes';
@@ -26,6 +27,7 @@ const extra = {
       adminPulse: Pulse @hasRole(role: ADMIN)
       pulse: Pulse @public
       broken: String @public
+      brokenCoded: String @public
 ${NOTE_WATCH_FIELD}    }
   `,
   resolvers: {
@@ -39,6 +41,15 @@ ${NOTE_WATCH_FIELD}    }
         subscribe: (_p: unknown, _a: unknown, context: any) => context.events.subscribe('pulse', (id: string) => id),
         resolve: () => {
           throw new Error('secret detail of /work/db.ts:12');
+        },
+      },
+      // An application's GraphQLError coded INTERNAL_SERVER_ERROR, naming another request.
+      brokenCoded: {
+        subscribe: (_p: unknown, _a: unknown, context: any) => context.events.subscribe('pulse', (id: string) => id),
+        resolve: () => {
+          throw new GraphQLError('secret detail of ledger db-9', {
+            extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'another-request' },
+          });
         },
       },
       noteWatch,
@@ -278,6 +289,24 @@ describe('subscriptions over WebSocket', () => {
           message: 'Something went wrong on our side.',
           path: ['broken'],
           extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) },
+        },
+      ],
+    });
+    expect(JSON.stringify(feed.events)).not.toContain('secret detail');
+  });
+
+  it("masks an application's GraphQLError coded INTERNAL_SERVER_ERROR, with the socket's request id rather than the one it names", async () => {
+    const feed = open(h).subscribe('subscription { brokenCoded }').received;
+    await settle(200);
+    await h.app.events.publish('pulse', 'p1');
+    await eventually(() => feed.events.length === 1, 'the event');
+    expect(feed.events[0]).toEqual({
+      data: { brokenCoded: null },
+      errors: [
+        {
+          message: 'Something went wrong on our side.',
+          path: ['brokenCoded'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
         },
       ],
     });
