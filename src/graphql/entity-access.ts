@@ -7,7 +7,7 @@
 // and nothing is loaded for them. A type with one field the caller may read (a `@public` field, no
 // rule, or a rule decided on the object: @owner, @inOrganization, @policy) is loaded as before.
 import type { GraphQLError, GraphQLField, GraphQLSchema } from 'graphql';
-import { isObjectType } from 'graphql';
+import { isInterfaceType, isObjectType } from 'graphql';
 import type { Viewer } from '../auth/viewer';
 import { compileCheck } from '../enforcement/checks';
 import { guardedRequirement } from '../enforcement/requirements';
@@ -28,11 +28,23 @@ function staticCheckOf(typeName: string, field: GraphQLField<unknown, unknown>):
 }
 
 /**
- * The denial of an entity of `typeName` for `viewer` when no field of the type is open to the
- * viewer by its object-free rules (the first field's denial), else null.
+ * The denial of an entity of `typeName` for `viewer` when no field of the type (of every type
+ * an entity interface may resolve to) is open to the viewer by its object-free rules (the first
+ * field's denial), else null.
  */
 export function closedEntity(schema: GraphQLSchema, typeName: string, viewer: Viewer | null): GraphQLError | null {
   const type = schema.getType(typeName);
+  // An entity interface's reference may resolve to any of its types: closed when each of them is
+  // (else `{ __typename: "Hoard" }` told which ids of a closed Vault exist, as the type itself did).
+  if (isInterfaceType(type)) {
+    let first: GraphQLError | null = null;
+    for (const possible of schema.getPossibleTypes(type)) {
+      const denial = closedEntity(schema, possible.name, viewer);
+      if (denial === null) return null;
+      first ??= denial;
+    }
+    return first;
+  }
   if (!isObjectType(type)) return null;
   let first: GraphQLError | null = null;
   for (const field of Object.values(type.getFields())) {

@@ -20,9 +20,13 @@ const typeDefs = /* GraphQL */ `
     title: String
   }
   "Nothing of it for anyone but an ADMIN."
-  type Vault @key(fields: "id") @hasRole(role: ADMIN) {
+  type Vault implements Hoard @key(fields: "id") @hasRole(role: ADMIN) {
     id: ID!
     gold: Int
+  }
+  "An entity interface whose only type is closed to all but an ADMIN."
+  interface Hoard @key(fields: "id") {
+    id: ID!
   }
   interface Named {
     id: ID!
@@ -39,6 +43,7 @@ const typeDefs = /* GraphQL */ `
 `;
 
 let vaultLoads = 0;
+let hoardLoads = 0;
 
 const resolvers = {
   Query: { gadget: () => null, plain: () => null, book: () => null, vault: () => null },
@@ -49,6 +54,13 @@ const resolvers = {
     },
   },
   Named: { __resolveType: () => 'Plain' },
+  Hoard: {
+    __resolveReference: ({ id }: { id: string }) => {
+      hoardLoads++;
+      return id === 'v1' ? { id, gold: 5 } : null;
+    },
+    __resolveType: () => 'Vault',
+  },
   Gadget: {
     __resolveReference: ({ id }: { id: string }) => {
       if (id === 'throws') throw new Error('gadget store detail');
@@ -218,5 +230,19 @@ describe('_entities representations on a gatehouse subgraph over HTTP', () => {
     expect(admin.body.errors).toBeUndefined();
     expect(admin.body.data?.['_entities']).toEqual([{ __typename: 'Vault', gold: 5 }, { __typename: 'Gadget', name: 'gadget g1' }, null]);
     expect(vaultLoads).toBe(2);
+  });
+
+  it('denies the entities of an entity interface whose every type is closed to the caller alike, existing or not', async () => {
+    hoardLoads = 0;
+    const response = await entities([
+      { __typename: 'Hoard', id: 'v1' },
+      { __typename: 'Hoard', id: 'v2' },
+    ]);
+    expect(response.body.data?.['_entities']).toEqual([null, null]);
+    expect(response.body.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([
+      [['_entities', 0], 'UNAUTHENTICATED'],
+      [['_entities', 1], 'UNAUTHENTICATED'],
+    ]);
+    expect(hoardLoads).toBe(0);
   });
 });
