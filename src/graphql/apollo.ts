@@ -216,11 +216,24 @@ export function formatGatehouseError(policy: ErrorPolicy, formatted: GraphQLForm
       policy.log.error({ err: error }, 'unexpected error outside GraphQL execution');
     return maskedError('internal', requestId, formatted.path);
   }
+  // graphql's parser recurses once per nesting level, so a document within MAX_QUERY_TOKENS can
+  // still nest deeper than the stack (a list literal ~1,000 levels deep): Node's RangeError text is
+  // no answer. Said as the WebSocket transport says it (src/subscriptions/read-operation.ts).
+  if (formatted.extensions?.['code'] === ApolloServerErrorCode.GRAPHQL_PARSE_FAILED && !causedBySyntax(error)) {
+    return { ...formatted, message: 'The document could not be parsed.' };
+  }
   // Apollo prefixes errors thrown while building the context; ours are complete sentences already.
   if (formatted.message.startsWith('Context creation failed: ')) {
     return { ...formatted, message: formatted.message.slice('Context creation failed: '.length) };
   }
   return explained(formatted, error, policy.explainDenials);
+}
+
+/** Whether a parse failure comes from graphql's syntax errors (Apollo wraps them), not from something the parser threw. */
+function causedBySyntax(error: unknown): boolean {
+  let cause = error;
+  while (cause instanceof GraphQLError && cause.originalError instanceof Error) cause = cause.originalError;
+  return cause instanceof GraphQLError;
 }
 
 function isApolloReplacement(error: unknown): boolean {

@@ -210,6 +210,21 @@ describe('GraphQL limits follow the environment', () => {
     expectServed(await h.gql(tokens(90), { operationName: 'Q0' }));
   });
 
+  it('a literal nested deeper than the parser recurses, within MAX_QUERY_TOKENS: 400 GRAPHQL_PARSE_FAILED in our words, not Node’s', async () => {
+    // 40,001 tokens, under the limit: 20,000 levels are deeper than the parser's recursion reaches.
+    const h = await serverWith({ MAX_QUERY_TOKENS: '100000' });
+    const levels = 20_000;
+    const deep = await h.gql(`{ publicMessage(x: ${'['.repeat(levels)}1${']'.repeat(levels)}) }`);
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors?.map((e) => [e.message, e.extensions?.['code']])).toEqual([
+      ['The document could not be parsed.', 'GRAPHQL_PARSE_FAILED'],
+    ]);
+    expect(JSON.stringify(deep.body)).not.toMatch(/stack|RangeError/i);
+    // A syntax error keeps graphql's own message.
+    const syntax = await h.gql('{ publicMessage(');
+    expect(syntax.body.errors?.[0]?.message).toMatch(/^Syntax Error: /);
+  });
+
   it('MAX_QUERY_COST=50: notes(first: 20) (cost 81) → 400, a cheap query → served', async () => {
     const h = await serverWith({ MAX_QUERY_COST: '50' });
     expectLimitRefusal(await h.gql('{ notes(first: 20) { edges { node { id title } } } }'), /cost/i);
