@@ -9,6 +9,7 @@ import {
   type GraphQLFieldConfig,
   type GraphQLSchema,
   getNullableType,
+  isInterfaceType,
   isObjectType,
   isScalarType,
 } from 'graphql';
@@ -23,7 +24,7 @@ import { guardPolicies, policyPrimingPlan, withListPriming } from './policy-guar
 import { type Policies, UnknownPolicyError } from './policies';
 import { type FieldRequirement, fieldRequirement, GUARDED_EXTENSION, guardedRequirement, OWNED_LOADER_EXTENSION } from './requirements';
 import { argumentPlan, readArgumentPlan } from './argument-rules';
-import { servedInputField, withArgumentRules } from './argument-guard';
+import { servedArguments, servedInputField, withArgumentRules } from './argument-guard';
 
 export interface ApplyAuthDirectivesOptions {
   /**
@@ -97,6 +98,13 @@ export function applyAuthDirectives(schema: GraphQLSchema, options: ApplyAuthDir
   const priming = policyPrimingPlan(schema, options.policies);
   const enforced = mapSchema(schema, {
     [MapperKind.INPUT_OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => servedInputField(schema, fieldConfig, fieldName, typeName),
+    // An interface's field resolves nothing, but its arguments must match its implementations'
+    // (a @fromViewer one is served optional there).
+    [MapperKind.INTERFACE_FIELD]: (fieldConfig, fieldName, typeName) => {
+      const type = schema.getType(typeName);
+      const plan = isInterfaceType(type) ? readArgumentPlan(schema, typeName, type.getFields()[fieldName]!) : null;
+      return plan === null ? fieldConfig : { ...fieldConfig, args: servedArguments(fieldConfig, plan) };
+    },
     [MapperKind.OBJECT_FIELD]: (unprimed, fieldName, typeName) => {
       if (guardedRequirement(unprimed) !== undefined || argumentPlan(unprimed) !== undefined) return unprimed;
       const original = withListPriming(unprimed, priming, options.policies);

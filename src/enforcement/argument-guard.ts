@@ -61,21 +61,7 @@ export function withArgumentRules(
   plan: ArgumentPlan,
   onWouldDeny?: WouldDenySink,
 ): GraphQLFieldConfig<unknown, unknown> {
-  const args = { ...fieldConfig.args };
-  for (const [name, slot] of plan.slots) {
-    const argument = args[name];
-    if (argument === undefined) continue;
-    if (slot.fromViewer !== null) {
-      const { defaultValue: _dropped, ...rest } = argument;
-      args[name] = {
-        ...rest,
-        type: getNullableType(argument.type),
-        extensions: { ...argument.extensions, [FROM_VIEWER_EXTENSION]: slot.fromViewer.path },
-      };
-    } else if (slot.requirement !== null) {
-      args[name] = { ...argument, extensions: { ...argument.extensions, [SLOT_RULE_EXTENSION]: slot.requirement } };
-    }
-  }
+  const args = servedArguments(fieldConfig, plan);
   return {
     ...fieldConfig,
     args,
@@ -109,4 +95,31 @@ export function servedInputField(
   return requirement === null
     ? fieldConfig
     : { ...fieldConfig, extensions: { ...fieldConfig.extensions, [SLOT_RULE_EXTENSION]: requirement } };
+}
+
+/**
+ * The field's arguments as served: a `@fromViewer` one nullable, without a default and marked (the
+ * client never sends it), one with a rule marked with it. Also for an interface's field, whose
+ * arguments its implementations must match.
+ */
+export function servedArguments(
+  fieldConfig: Pick<GraphQLFieldConfig<unknown, unknown>, 'args'>,
+  plan: ArgumentPlan,
+): NonNullable<GraphQLFieldConfig<unknown, unknown>['args']> {
+  const args = { ...fieldConfig.args };
+  for (const [name, slot] of plan.slots) {
+    const argument = args[name];
+    if (argument === undefined) continue;
+    if (slot.fromViewer !== null) {
+      const { defaultValue: _dropped, ...rest } = argument;
+      args[name] = {
+        ...rest,
+        type: getNullableType(argument.type),
+        extensions: { ...argument.extensions, [FROM_VIEWER_EXTENSION]: slot.fromViewer.path },
+      };
+    } else if (slot.requirement !== null) {
+      args[name] = { ...argument, extensions: { ...argument.extensions, [SLOT_RULE_EXTENSION]: slot.requirement } };
+    }
+  }
+  return args;
 }

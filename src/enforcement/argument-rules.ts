@@ -194,7 +194,9 @@ function slotOf(
 ): Slot | null {
   const sources = [[element, coordinate] as const, ...inherited].flatMap(([e, c]) => slotSources(schema, e, c));
   const requirement = sources.length === 0 ? null : combineRequirements(sources, declaredRoles(schema));
-  const fromViewer = fromViewerOf(schema, element, coordinate);
+  // An implementation that does not repeat its interface's @fromViewer took the client's value.
+  const fromViewer =
+    [[element, coordinate] as const, ...inherited].map(([e, c]) => fromViewerOf(schema, e, c)).find((f) => f !== null) ?? null;
   const named = getNamedType(element.type);
   const inner = isInputObjectType(named) && plans.interesting.has(named.name) ? inputPlan(schema, plans, named) : null;
   if (requirement === null && fromViewer === null && inner === null) return null;

@@ -77,3 +77,74 @@ describe("a rule on an interface field's argument", () => {
     expect(argsOf(await h.gql(introspect, { headers: admin }))).toEqual([['reveal'], ['reveal']]);
   });
 });
+
+/*
+ * The same for @fromViewer: an implementation that did not repeat its interface's @fromViewer
+ * handed the resolver whatever the client wrote (`items(ownerId: "someone else")`), through the type
+ * and through the interface; and a non-null @fromViewer argument on an interface stopped start-up
+ * (the implementation's was served optional, the interface's not).
+ */
+const fromViewerTypeDefs = /* GraphQL */ `
+  interface Owned {
+    items(ownerId: ID! @fromViewer(path: "id")): String
+  }
+  type Shelf implements Owned @auth {
+    items(ownerId: ID!): String
+  }
+  type Drawer implements Owned @auth {
+    items(ownerId: ID! @fromViewer(path: "id")): String
+  }
+  extend type Query {
+    shelf: Shelf @auth
+    owned: Owned @auth
+    drawer: Drawer @auth
+  }
+`;
+const fromViewerResolvers = {
+  Query: { shelf: () => ({}), owned: () => ({}), drawer: () => ({}) },
+  Owned: { __resolveType: () => 'Shelf' },
+  Shelf: { items: (_: unknown, { ownerId }: { ownerId: string }) => `items of ${ownerId}` },
+  Drawer: { items: (_: unknown, { ownerId }: { ownerId: string }) => `items of ${ownerId}` },
+};
+
+describe("@fromViewer on an interface field's argument", () => {
+  let h: HttpHarness;
+  let user: Record<string, string>;
+  let userId: string;
+
+  beforeAll(async () => {
+    h = await startHttpServer({ app: { typeDefs: fromViewerTypeDefs, resolvers: fromViewerResolvers } });
+    const signedUp = await signUp(h);
+    user = { authorization: `Bearer ${signedUp.accessToken}` };
+    userId = signedUp.id;
+  });
+  afterAll(() => h?.close());
+
+  it("gives every implementation the caller's value, whether or not it repeats the directive", async () => {
+    const response = await h.gql('{ shelf { items } owned { items } drawer { items } }', { headers: user });
+    expect(response.body.errors).toBeUndefined();
+    const expected = `items of ${userId}`;
+    expect(response.body.data).toEqual({ shelf: { items: expected }, owned: { items: expected }, drawer: { items: expected } });
+  });
+
+  it('refuses a value the client writes, through the type and through the interface', async () => {
+    for (const query of ['{ shelf { items(ownerId: "someone-else") } }', '{ owned { items(ownerId: "someone-else") } }']) {
+      const response = await h.gql(query, { headers: user });
+      expect(JSON.stringify(response.body.data)).not.toContain('someone-else');
+      expect(response.body.errors?.map((e) => [e.extensions?.['code'], e.extensions?.['argument']])).toEqual([
+        ['BAD_USER_INPUT', 'ownerId'],
+      ]);
+    }
+  });
+
+  it('shows the argument to no one in introspection, on the types and the interface', async () => {
+    const response = await h.gql(
+      '{ a: __type(name: "Shelf") { fields { args { name } } } b: __type(name: "Owned") { fields { args { name } } } c: __type(name: "Drawer") { fields { args { name } } } }',
+      { headers: user },
+    );
+    const args = ['a', 'b', 'c'].map(
+      (key) => (response.body.data?.[key] as { fields: { args: unknown[] }[] } | undefined)?.fields[0]?.args,
+    );
+    expect(args).toEqual([[], [], []]);
+  });
+});
