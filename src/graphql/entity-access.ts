@@ -67,7 +67,13 @@ export function withClosedEntitiesDenied(
   viewer: Viewer | null,
   resolve: (open: readonly unknown[]) => unknown,
 ): unknown {
-  const denials = representations.map((representation) => closedEntity(schema, representation.__typename, viewer));
+  // Decided once per type: a batch holds hundreds of one type, and a closed type's denial is made per field.
+  const byType = new Map<string, GraphQLError | null>();
+  const denials = representations.map(({ __typename: typename }) => {
+    let denial = byType.get(typename);
+    if (denial === undefined) byType.set(typename, (denial = closedEntity(schema, typename, viewer)));
+    return denial;
+  });
   if (denials.every((denial) => denial === null)) return resolve(representations);
   const resolved = resolve(representations.filter((_, i) => denials[i] === null));
   const merge = (open: unknown) => {

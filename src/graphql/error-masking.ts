@@ -44,9 +44,16 @@ export function isClientRefusal(error: unknown): boolean {
 export function unexpectedCause(error: GraphQLError): unknown {
   const original = error.path !== undefined && error.originalError !== undefined ? error.originalError : error;
   if (!(original instanceof GraphQLError)) return original;
-  const code = original.extensions['code'];
-  if ((code !== undefined && !(code === 'INTERNAL_SERVER_ERROR' && error.path !== undefined)) || isClientRefusal(original)) return null;
+  if (!codeMasks(original.extensions['code'], error.path !== undefined) || isClientRefusal(original)) return null;
   return original.originalError ?? original;
+}
+
+/**
+ * Whether an error coded `code` is answered masked: one with no code, or INTERNAL_SERVER_ERROR
+ * raised in a field (`inField`; gatehouse raises none there, so it is an application's).
+ */
+export function codeMasks(code: unknown, inField: boolean): boolean {
+  return code === undefined || (code === 'INTERNAL_SERVER_ERROR' && inField);
 }
 
 /** What the client gets in place of an unexpected error: the masked message and code, the request id and the error's path. */

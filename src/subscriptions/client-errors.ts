@@ -9,7 +9,7 @@ import type { Viewer } from '../auth/viewer';
 import { hasSuggestion, withoutHiddenSuggestions } from '../enforcement/hidden-suggestions';
 import { visibleSchemaFor } from '../enforcement/visible-schema';
 import { namingRequest } from '../graphql/request-ids';
-import { explained, logUnexpected, type MaskingLog, maskedError, unexpectedCause } from '../graphql/error-masking';
+import { codeMasks, explained, logUnexpected, type MaskingLog, maskedError, unexpectedCause } from '../graphql/error-masking';
 
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
@@ -44,8 +44,7 @@ function clientError(
   requestId: string,
   viewer: Viewer | null,
 ): GraphQLFormattedError {
-  const code = error.extensions['code'];
-  if (code === undefined || (code === 'INTERNAL_SERVER_ERROR' && error.path !== undefined)) {
+  if (codeMasks(error.extensions['code'], error.path !== undefined)) {
     const cause = unexpectedCause(error) ?? error;
     const masking = logUnexpected(log, cause, { path: error.path, requestId }, 'subscription');
     return maskedError(masking, requestId, error.path);

@@ -12,6 +12,7 @@ import type { App } from '../../src/app';
 import * as notes from '../../examples/notes';
 import { testEnv } from '../helpers/apollo';
 import { NO_STACK_OR_HTML, readResponse } from '../helpers/http';
+import { rowCount } from '../helpers/store';
 
 describe('gatehouseForApollo in a server not wired as documented', () => {
   // One gatehouse per test: once its plugins started in some server, a second server without them
@@ -49,15 +50,7 @@ describe('gatehouseForApollo in a server not wired as documented', () => {
   }
   const ask = async (url: string, query: string) =>
     readResponse(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) }));
-  const users = async () =>
-    Number(
-      (
-        await app.store.db
-          .selectFrom('users')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const users = () => rowCount(app.store.db, 'users');
 
   it('refuses every request of a server started without g.plugins: no hidden field shown, no mutation run', async () => {
     const url = await serve({ plugins: false });

@@ -3,7 +3,7 @@
  * inserted straight through the repository, and a walker for cursor-paged lists.
  */
 import { createHash } from 'node:crypto';
-import { Migrator } from 'kysely';
+import { type Kysely, Migrator } from 'kysely';
 import { migrations as notesMigrations } from '../../examples/notes/migrations';
 import type { DatabaseConfig } from '../../src/config';
 import { type ApplicationMigrations, type Db, migrateApplication, migrateToLatest, openStore, type Store } from '../../src/store/database';
@@ -121,4 +121,13 @@ export async function migrateJustBefore(store: Store, dialect: 'sqlite' | 'postg
   if (error !== undefined) throw error;
   // Only the example's first migration: its second needs gatehouse's organizations, which may come later.
   await notesMigrations(dialect)['2026-12-06T00-00_notes']?.up(store.db);
+}
+
+/** How many rows `table` holds now (gatehouse's tables or an application's). */
+export async function rowCount(db: Db, table: string): Promise<number> {
+  const row = await (db as unknown as Kysely<Record<string, object>>)
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -7,6 +7,7 @@
  */
 import { codes, type SignedUp, signUp } from '../helpers/accounts';
 import { type HttpHarness, startHttpServer, type WireError } from '../helpers/http';
+import { rowCount } from '../helpers/store';
 
 const bearer = (user: SignedUp) => ({ authorization: `Bearer ${user.accessToken}` });
 const rules = (errors: readonly WireError[] | undefined) =>
@@ -22,15 +23,7 @@ describe("an organization's own rules, decided before anything runs", () => {
   let other: SignedUp;
   let org = '';
 
-  const organizationCount = async () =>
-    Number(
-      (
-        await h.store.db
-          .selectFrom('organizations')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const organizationCount = () => rowCount(h.store.db, 'organizations');
   const roleOf = async (user: SignedUp) =>
     (
       await h.store.db

@@ -1,4 +1,4 @@
-import { storedRoles } from '../helpers/store';
+import { rowCount, storedRoles } from '../helpers/store';
 /*
  * What a credential may do beyond its roles, over the real HTTP server (CONTRACT.md, Authorization):
  * a scoped API key does exactly what its scopes allow; an API key can never mint or revoke keys,
@@ -7,7 +7,6 @@ import { storedRoles } from '../helpers/store';
  */
 import { type HttpHarness, startHttpServer, type WireError } from '../helpers/http';
 import { startTestIssuer, type TestIssuer, type TestKey } from '../helpers/oidc-issuer';
-import type { Kysely } from 'kysely';
 import { createUser } from '../../src/services/accounts';
 import { createApiKey } from '../../src/services/api-keys';
 
@@ -55,24 +54,8 @@ describe('scoped keys and credential kinds over HTTP', () => {
       scopes: made.body.data?.['createApiKey']?.apiKey.scopes,
     };
   };
-  const noteCount = async () =>
-    Number(
-      (
-        await (server.store.db as unknown as Kysely<{ notes: { id: string } }>)
-          .selectFrom('notes')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
-  const keyCount = async () =>
-    Number(
-      (
-        await server.store.db
-          .selectFrom('api_keys')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const noteCount = () => rowCount(server.store.db, 'notes');
+  const keyCount = () => rowCount(server.store.db, 'api_keys');
 
   it('a key holds exactly the scopes it was made with, and ApiKey.scopes shows them', async () => {
     expect((await keyOf(session.user, ['notes:write'])).scopes).toEqual(['notes:write']);
